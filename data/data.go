@@ -1,0 +1,17 @@
+// Package data embeds protectmap's curated default layers and the offline
+// basemap: energy infrastructure, hospitals and bridges of Ukraine as RFC 7946
+// GeoJSON FeatureCollections, derived by build/build.py and documented, with
+// their sources and licences, in SOURCES.md.
+package data
+
+import "embed"
+
+// Layers holds the default layer files energy.geojson, hospitals.geojson and bridges.geojson.
+//
+//go:embed energy.geojson hospitals.geojson bridges.geojson
+var Layers embed.FS
+
+// Basemap is the offline fallback basemap: simplified Ukrainian oblast outlines as a GeoJSON FeatureCollection.
+//
+//go:embed basemap/ukraine.geojson
+var Basemap []byte
