@@ -1,0 +1,43 @@
+package geo
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ErrUnknownLayer is returned when a query names a layer the index lacks.
+var ErrUnknownLayer = errors.New("geo: unknown layer")
+
+// ErrBadQuery is returned for a query argument out of its domain, such as a
+// negative radius or a latitude beyond ±90.
+var ErrBadQuery = errors.New("geo: bad query")
+
+// ParseError says where a layer is broken: the file, the feature's index in
+// its FeatureCollection (-1 for the file as a whole), its id when known, and why.
+type ParseError struct {
+	File    string
+	Feature int
+	ID      string
+	Err     error
+}
+
+func (e *ParseError) Error() string {
+	where := e.File
+	if where == "" {
+		where = "<input>"
+	}
+	if e.Feature >= 0 {
+		where += ": feature " + strconv.Itoa(e.Feature)
+		if e.ID != "" {
+			where += " (id " + strconv.Quote(e.ID) + ")"
+		}
+	}
+	return where + ": " + e.Err.Error()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+func errDuplicateID(first int) error {
+	return fmt.Errorf("duplicate id: feature %d has the same id", first)
+}

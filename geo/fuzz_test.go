@@ -1,0 +1,70 @@
+package geo
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// FuzzParseBBox: never panics; every accepted box is finite, in range and
+// ordered in latitude, and survives a round trip through String.
+func FuzzParseBBox(f *testing.F) {
+	for _, s := range []string{"22,44,40,53", "179.5,-10,-179.5,10", "1,2,3", "a,b,c,d", "1e309,0,0,0", "-0,-0,0,0", "1,2,0,3,4,0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseBBox(s)
+		if err != nil {
+			return
+		}
+		for _, v := range []float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("accepted non-finite %v", b)
+			}
+		}
+		if b.MinLat > b.MaxLat || b.MinLon < -180 || b.MaxLon > 180 || b.MinLat < -90 || b.MaxLat > 90 {
+			t.Fatalf("accepted out-of-range or unordered %v", b)
+		}
+		if again, err := ParseBBox(b.String()); err != nil || again != b {
+			t.Fatalf("round trip %v -> %q -> %v, %v", b, b.String(), again, err)
+		}
+	})
+}
+
+// FuzzDecodeLayer: never panics or hangs; every accepted feature has a
+// unique non-empty id and finite coordinates in range.
+func FuzzDecodeLayer(f *testing.F) {
+	for _, s := range []string{
+		fc(`{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[30,50]}}`),
+		fc(`{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[30,50],[31,50],[31,51],[30,50]]]},"properties":{"name":"x"}}`),
+		fc(`{"type":"Feature","geometry":{"type":"GeometryCollection","geometries":[{"type":"MultiLineString","coordinates":[[[1,2],[3,4]]]}]}}`),
+		fc(`{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[30,50],[31,50],[31,51],[30,50]]]]}}`),
+		`{"type":"FeatureCollection","features":[]}`,
+		`{"features":[{"type":"Feature"}],"type":"FeatureCollection"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		l, err := DecodeLayer("fuzz", "fuzz.geojson", bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for i := range l.Len() {
+			ft := l.Feature(i)
+			if ft.ID == "" || seen[ft.ID] {
+				t.Fatalf("feature %d: empty or duplicate id %q", i, ft.ID)
+			}
+			seen[ft.ID] = true
+			paths(ft.Geometry, func(pts []orb.Point, _ bool) {
+				for _, p := range pts {
+					if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
+						t.Fatalf("feature %d: accepted position %v", i, p)
+					}
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,44 @@
+package geo
+
+// Binary heaps over plain slices: container/heap boxes every element in an
+// interface, which costs an allocation per push on the query hot path.
+
+func heapPush[T any](h []T, x T, less func(a, b *T) bool) []T {
+	h = append(h, x)
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !less(&h[i], &h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+	return h
+}
+
+func heapPop[T any](h []T, less func(a, b *T) bool) (T, []T) {
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	heapDown(h, 0, less)
+	return top, h
+}
+
+func heapDown[T any](h []T, i int, less func(a, b *T) bool) {
+	for {
+		smallest := i
+		if l := 2*i + 1; l < len(h) && less(&h[l], &h[smallest]) {
+			smallest = l
+		}
+		if r := 2*i + 2; r < len(h) && less(&h[r], &h[smallest]) {
+			smallest = r
+		}
+		if smallest == i {
+			return
+		}
+		h[i], h[smallest] = h[smallest], h[i]
+		i = smallest
+	}
+}

@@ -1,0 +1,142 @@
+package geo
+
+import (
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// Search calls fn with the index of every feature whose real geometry
+// intersects the box (touching counts), until fn returns false. The R-tree
+// only proposes candidates by envelope; each is then tested exactly, in
+// plain longitude/latitude as OGC bbox filters are. Order is unspecified.
+func (l *Layer) Search(b BBox, fn func(i int) bool) {
+	parts := b.parts()
+	for k, part := range parts {
+		lo := [2]float32{down32(part.Min[0]), down32(part.Min[1])}
+		hi := [2]float32{up32(part.Max[0]), up32(part.Max[1])}
+		more := true
+		l.tree.Search(lo, hi, func(_, _ [2]float32, i int32) bool {
+			g := l.features[i].Geometry
+			if !intersects(g, part) {
+				return true
+			}
+			// A feature touching both halves of a split box is reported once.
+			if k == 1 && intersects(g, parts[0]) {
+				return true
+			}
+			more = fn(int(i))
+			return more
+		})
+		if !more {
+			return
+		}
+	}
+}
+
+// Count is the number of features Search would report.
+func (l *Layer) Count(b BBox) int {
+	n := 0
+	l.Search(b, func(int) bool { n++; return true })
+	return n
+}
+
+// intersects reports whether geometry g meets bound b.
+func intersects(g orb.Geometry, b orb.Bound) bool {
+	gb := g.Bound()
+	if !gb.Intersects(b) {
+		return false
+	}
+	if within(gb, b) {
+		return true
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return b.Contains(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			if b.Contains(p) {
+				return true
+			}
+		}
+		return false
+	case orb.LineString:
+		return lineMeetsBound(g, b)
+	case orb.MultiLineString:
+		for _, l := range g {
+			if lineMeetsBound(l, b) {
+				return true
+			}
+		}
+		return false
+	case orb.Polygon:
+		return polygonMeetsBound(g, b)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if polygonMeetsBound(p, b) {
+				return true
+			}
+		}
+		return false
+	case orb.Collection:
+		for _, c := range g {
+			if intersects(c, b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func within(inner, outer orb.Bound) bool {
+	return inner.Min[0] >= outer.Min[0] && inner.Max[0] <= outer.Max[0] &&
+		inner.Min[1] >= outer.Min[1] && inner.Max[1] <= outer.Max[1]
+}
+
+func lineMeetsBound(l []orb.Point, b orb.Bound) bool {
+	for i, p := range l {
+		if b.Contains(p) {
+			return true
+		}
+		if i > 0 && segmentMeetsBound(l[i-1], p, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// polygonMeetsBound: an edge crosses the box, or the box lies inside the
+// polygon (then its corner does too, and is not in a hole).
+func polygonMeetsBound(p orb.Polygon, b orb.Bound) bool {
+	for _, r := range p {
+		if lineMeetsBound(r, b) {
+			return true
+		}
+	}
+	return planar.PolygonContains(p, b.Min)
+}
+
+// segmentMeetsBound clips segment a–b against the box (Liang–Barsky).
+func segmentMeetsBound(a, b orb.Point, box orb.Bound) bool {
+	t0, t1 := 0.0, 1.0
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	clip := func(p, q float64) bool {
+		if p == 0 {
+			return q >= 0
+		}
+		r := q / p
+		if p < 0 {
+			if r > t1 {
+				return false
+			}
+			t0 = max(t0, r)
+		} else {
+			if r < t0 {
+				return false
+			}
+			t1 = min(t1, r)
+		}
+		return true
+	}
+	return clip(-dx, a[0]-box.Min[0]) && clip(dx, box.Max[0]-a[0]) &&
+		clip(-dy, a[1]-box.Min[1]) && clip(dy, box.Max[1]-a[1]) && t0 <= t1
+}

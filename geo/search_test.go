@@ -1,0 +1,95 @@
+package geo
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+func searchIDs(l *Layer, b BBox) []string {
+	var ids []string
+	l.Search(b, func(i int) bool { ids = append(ids, l.Feature(i).ID); return true })
+	sort.Strings(ids)
+	return ids
+}
+
+func TestSearchRealGeometry(t *testing.T) {
+	l := layerOf(t, "x",
+		orb.Point{30.05, 50.05},                                                   // f0 inside the box
+		orb.LineString{{29.9, 49.9}, {30.2, 50.2}},                                // f1 crosses the box, no vertex inside
+		orb.LineString{{30.15, 49.85}, {30.35, 50.05}},                            // f2 envelope overlaps, line misses the box corner
+		orb.Polygon{square(29.8, 49.8, 0.5)},                                      // f3 contains the whole box
+		orb.Polygon{square(29.8, 49.8, 0.5), square(29.95, 49.95, 0.2)},           // f4 box sits in the hole
+		orb.MultiPoint{{31, 51}, {30.09, 50.01}},                                  // f5 one part inside
+		orb.Collection{orb.Point{35, 45}, orb.LineString{{30.1, 49}, {30.1, 51}}}, // f6 line member crosses
+	)
+	got := searchIDs(l, BBox{30, 50, 30.1, 50.1})
+	want := []string{"f0", "f1", "f3", "f5", "f6"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestSearchAntimeridian(t *testing.T) {
+	l := layerOf(t, "x",
+		orb.Point{179.9, 10},                  // f0 east of the line
+		orb.Point{-179.9, 10},                 // f1 west of it
+		orb.Point{0, 10},                      // f2 far away
+		orb.LineString{{179.5, 9}, {180, 11}}, // f3 touches ±180
+		orb.Polygon{square(-180, 9.5, 1)},     // f4 on the west side, touching -180
+	)
+	cases := []struct {
+		name string
+		box  BBox
+		want []string
+	}{
+		{"wraps across ±180", BBox{179.8, 9, -179.8, 11}, []string{"f0", "f1", "f3", "f4"}},
+		{"east part only", BBox{179.8, 9, -179.95, 11}, []string{"f0", "f3", "f4"}},
+		{"no wrap excludes both", BBox{-179.8, 9, 179.8, 11}, []string{"f2", "f3", "f4"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := searchIDs(l, c.box); !slices.Equal(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseBBox(t *testing.T) {
+	good := []struct {
+		in   string
+		want BBox
+	}{
+		{"22,44,40,53", BBox{22, 44, 40, 53}},
+		{" 22 , 44 , 40 , 53 ", BBox{22, 44, 40, 53}},
+		{"179.5,-10,-179.5,10", BBox{179.5, -10, -179.5, 10}},
+		{"22,44,0,40,53,100", BBox{22, 44, 40, 53}},
+	}
+	for _, g := range good {
+		b, err := ParseBBox(g.in)
+		if err != nil || b != g.want {
+			t.Errorf("ParseBBox(%q) = %v, %v; want %v", g.in, b, err, g.want)
+		}
+	}
+	bad := map[string]string{
+		"1,2,3":          "needs 4 numbers",
+		"a,2,3,4":        "not a finite number",
+		"1,2,3,NaN":      "not a finite number",
+		"1,2,3,Inf":      "not a finite number",
+		"-181,0,10,10":   "longitude",
+		"0,-91,10,10":    "latitude",
+		"0,20,10,10":     "exceeds maximum",
+		"":               "needs 4 numbers",
+		"1,2,3,4,5":      "needs 4 numbers",
+		"1,2,3,4,5,6,7,": "needs 4 numbers",
+	}
+	for in, reason := range bad {
+		if _, err := ParseBBox(in); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Errorf("ParseBBox(%q) error %v, want %q", in, err, reason)
+		}
+	}
+}

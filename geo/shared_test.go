@@ -1,0 +1,68 @@
+package geo
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// sharedData returns the path of a file under ../shared/data, the real
+// public data sets the tests use. A fresh clone has no such folder: then the
+// test skips, unless PROTECTMAP_REQUIRE_SHARED is set (as CI sets it), when a
+// missing folder is a failure.
+func sharedData(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "shared", "data", rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("PROTECTMAP_REQUIRE_SHARED") != "" {
+			t.Fatalf("shared data %s is required (PROTECTMAP_REQUIRE_SHARED is set): %v", p, err)
+		}
+		t.Skipf("shared data %s not present: %v", p, err)
+	}
+	return p
+}
+
+// TestSharedLayers loads the real OpenStreetMap-derived layers and checks
+// proximity over them, long straight grid lines included, against a linear scan.
+func TestSharedLayers(t *testing.T) {
+	files := []struct {
+		name, rel string
+		count     int
+	}{
+		{"stations", "osm_power_stations/power_stations_with_oblasts.geojson", 999},
+		{"grid", "osm_hv_grid_2016/hv_lines_ukraine_bbox.geojson", 990},
+		{"vertices", "osm_hv_grid_2016/hv_vertices_ukraine_bbox.geojson", 680},
+		{"oblasts", "boundaries/geoBoundaries-UKR-ADM1_simplified.geojson", 27},
+	}
+	var layers []*Layer
+	for _, f := range files {
+		l, err := LoadFile(f.name, sharedData(t, f.rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Len() != f.count {
+			t.Errorf("%s: %d features, want %d", f.rel, l.Len(), f.count)
+		}
+		layers = append(layers, l)
+	}
+	ix := indexOf(t, layers...)
+	r := rand.New(rand.NewPCG(3, 3))
+	for range 60 {
+		p := orb.Point{22 + r.Float64()*18, 44 + r.Float64()*9}
+		grid := []*Layer{layers[0], layers[1], layers[2]}
+		got, err := ix.Nearby(p, 50_000, 10, "stations", "grid", "vertices")
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareHits(t, p, got, linearScan(grid, p, 50_000, 10))
+		// Every point of Ukraine is in exactly one oblast (distance 0).
+		in, err := ix.Nearby(p, 0, 30, "oblasts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareHits(t, p, in, linearScan(layers[3:], p, 0, 30))
+	}
+}
