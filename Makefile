@@ -5,18 +5,31 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build test lint fuzz bench oracle clean
+.PHONY: help run build web test lint fuzz bench loadtest oracle clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/protectmap
+# The map app: npm packages pinned by web/package-lock.json, built by Vite
+# into web/dist, which the web package embeds, so it is built before Go.
+WEB_SRC := $(wildcard web/index.html web/vite.config.js web/package.json web/src/*)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+web: web/dist/index.html ## build the map app into web/dist (embedded by go build)
+
+build: web ## build bin/protectmap
 	$(GO) build -o $(BIN) ./cmd/protectmap
 
 run: build ## serve the embedded default data on :8080
 	$(BIN) serve --addr $(ADDR)
 
-test: ## run every test (set PROTECTMAP_REQUIRE_SHARED=1 to fail when ../shared is absent)
+test: web ## run every test (set PROTECTMAP_REQUIRE_SHARED=1 to fail when ../shared is absent)
+	cd web && npm test
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -31,9 +44,13 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: ## benchmarks over the generated 1,000,000-feature set
 	$(GO) test ./geo -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m
 
+loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections)
+	$(GO) run ./server/loadtest
+
 oracle: ## regenerate the GeographicLib oracle figures (needs python3-geographiclib)
 	/usr/bin/python3 testdata/oracle/gen.py
 	/usr/bin/python3 testdata/oracle/check.py
 
 clean: ## remove build output
 	rm -rf bin
+	find web/dist -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,218 @@
+// Checking a location: which protected sites lie within a radius of a point
+// (a strike, say), nearest first, with distance and bearing, drawn on the map
+// as circles and as lines to each site's nearest point.
+import L from 'leaflet';
+import { parseCoordinates, formatPoint, formatMeters, formatBearing, roundDegrees } from './coords.js';
+
+/** LIMIT is the most sites one check lists. */
+const LIMIT = 100;
+/** MAX_METERS is the largest radius and uncertainty the server accepts. */
+const MAX_METERS = 200_000;
+/** PANE is the map pane the check draws on. */
+const PANE = 'check';
+
+const plural = (n, one, many) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * Check owns the check form, its result list and what it draws. hooks are
+ * {api, layers() (ids of the layers shown), titleOf(id), openSite(feature,
+ * collectionId, latlng), onChange()}.
+ */
+export class Check {
+  constructor(map, form, result, hooks) {
+    this.map = map;
+    this.form = form;
+    this.result = result;
+    this.hooks = hooks;
+    this.query = null;
+    this.controller = null;
+    // The check draws on a pane of its own beneath the sites, so its lines never hide a symbol.
+    map.createPane(PANE).style.zIndex = 350;
+    this.drawn = L.featureGroup().addTo(map);
+
+    this.inputs = {
+      coords: form.querySelector('#check-coords'),
+      radius: form.querySelector('#check-radius'),
+      uncertainty: form.querySelector('#check-uncertainty'),
+    };
+    this.error = form.querySelector('#check-error');
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const q = this.readForm();
+      if (q) this.run(q, { fit: true });
+    });
+    form.querySelector('#check-clear').addEventListener('click', () => this.clear());
+  }
+
+  /** at checks the location latlng with the radius and uncertainty in the form. */
+  at(latlng) {
+    this.inputs.coords.value = `${roundDegrees(latlng.lat)}, ${roundDegrees(latlng.lng)}`;
+    const q = this.readForm();
+    if (q) this.run(q, { fit: false });
+  }
+
+  readForm() {
+    this.showError(null);
+    let point;
+    try {
+      point = parseCoordinates(this.inputs.coords.value);
+    } catch (err) {
+      return this.showError(`Coordinates: ${err.message}.`, this.inputs.coords);
+    }
+    const radius = meters(this.inputs.radius.value, 1);
+    if (radius === null) {
+      return this.showError(`Radius: give whole metres from 1 to ${MAX_METERS.toLocaleString('en-US')}.`, this.inputs.radius);
+    }
+    const uncertainty = meters(this.inputs.uncertainty.value, 0);
+    if (uncertainty === null) {
+      return this.showError(`Uncertainty: give whole metres from 0 to ${MAX_METERS.toLocaleString('en-US')}.`, this.inputs.uncertainty);
+    }
+    return { lat: roundDegrees(point.lat), lon: roundDegrees(point.lon), radius, uncertainty };
+  }
+
+  showError(message, field) {
+    for (const input of Object.values(this.inputs)) input.removeAttribute('aria-invalid');
+    this.error.hidden = message === null;
+    this.error.textContent = message ?? '';
+    if (field) {
+      field.setAttribute('aria-invalid', 'true');
+      field.focus();
+    }
+    return null;
+  }
+
+  /** run checks q ({lat, lon, radius, uncertainty}); fit zooms the map to the circle. */
+  async run(q, { fit }) {
+    const layers = this.hooks.layers();
+    if (layers.length === 0) {
+      this.showError('Switch on at least one layer to check against.');
+      return;
+    }
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.query = q;
+    this.inputs.coords.value ||= `${q.lat}, ${q.lon}`;
+    this.inputs.radius.value = q.radius;
+    this.inputs.uncertainty.value = q.uncertainty;
+    this.hooks.onChange();
+    this.map.closePopup();
+    this.drawCircles(q);
+    if (fit) this.map.fitBounds(this.drawn.getBounds(), { maxZoom: 16 });
+    this.result.textContent = 'Checking…';
+    const params = new URLSearchParams({ lon: q.lon, lat: q.lat, radius: q.radius, limit: LIMIT, collections: layers.join(',') });
+    if (q.uncertainty > 0) params.set('uncertainty', q.uncertainty);
+    let answer;
+    try {
+      answer = await this.hooks.api.get(`/proximity?${params}`, controller.signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      this.result.textContent = '';
+      this.showError(`The check failed: ${err.message}`);
+      return;
+    }
+    this.drawHits(q, answer.features);
+    this.list(q, answer);
+  }
+
+  /** clear removes the check from the map, the list and the link. */
+  clear() {
+    this.controller?.abort();
+    this.query = null;
+    this.drawn.clearLayers();
+    this.result.textContent = '';
+    this.showError(null);
+    this.inputs.coords.value = '';
+    this.hooks.onChange();
+  }
+
+  drawCircles(q) {
+    this.drawn.clearLayers();
+    const center = L.latLng(q.lat, q.lon);
+    L.circle(center, { pane: PANE, radius: q.radius, color: '#1d4ed8', weight: 2, fillOpacity: 0.06, interactive: false, className: 'pm-check-radius' }).addTo(this.drawn);
+    if (q.uncertainty > 0) {
+      L.circle(center, {
+        pane: PANE,
+        radius: q.uncertainty,
+        color: '#b91c1c',
+        weight: 2,
+        dashArray: '6 5',
+        fillOpacity: 0.1,
+        interactive: false,
+        className: 'pm-check-uncertainty',
+      }).addTo(this.drawn);
+    }
+    const icon = L.divIcon({ className: 'pm-check-point', iconSize: [18, 18] });
+    L.marker(center, { icon, interactive: false, keyboard: false, zIndexOffset: 1000 }).addTo(this.drawn);
+  }
+
+  drawHits(q, features) {
+    const center = L.latLng(q.lat, q.lon);
+    for (const f of features) {
+      const p = f.properties;
+      if (!(p.distance_m > 0)) continue;
+      const nearest = L.latLng(p.nearest_point[1], p.nearest_point[0]);
+      const color = p.possibly_hit ? '#b91c1c' : '#1e3a8a';
+      L.polyline([center, nearest], { pane: PANE, color, weight: 2, dashArray: '4 4', interactive: false, className: 'pm-check-line' }).addTo(this.drawn);
+      // A point site's symbol marks its nearest point already.
+      if (f.geometry?.type !== 'Point') {
+        L.circleMarker(nearest, { pane: PANE, radius: 4, color, weight: 2, fillColor: '#fff', fillOpacity: 1, interactive: false }).addTo(this.drawn);
+      }
+    }
+  }
+
+  list(q, answer) {
+    const features = answer.features;
+    const count = answer.summary?.count ?? features.length;
+    const summary = document.createElement('p');
+    summary.className = 'summary';
+    const parts = [`${plural(count, 'protected site', 'protected sites')} within ${formatMeters(q.radius)} of ${formatPoint(q.lat, q.lon)}`];
+    if (features.length > 0) parts.push(`nearest at ${formatMeters(features[0].properties.distance_m)}`);
+    if (q.uncertainty > 0) {
+      const possibly = answer.summary?.possibly_hit ?? features.filter((f) => f.properties.possibly_hit).length;
+      parts.push(`${plural(possibly, 'site', 'sites')} possibly hit, given the ${formatMeters(q.uncertainty)} uncertainty`);
+    }
+    if (count > features.length) parts.push(`the nearest ${features.length} are listed`);
+    summary.textContent = `${parts.join('; ')}.`;
+
+    const ol = document.createElement('ol');
+    ol.className = 'hits';
+    features.forEach((f, i) => ol.append(this.item(q, f, i)));
+    this.result.replaceChildren(summary, ol);
+  }
+
+  item(q, f, i) {
+    const p = f.properties;
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'hit';
+    const rank = span('rank', `${i + 1}.`);
+    const name = span('name', typeof p.name === 'string' ? p.name : `Site ${f.id}`);
+    if (p.possibly_hit) name.append(span('badge', 'possibly hit'));
+    const distance = span('distance', formatMeters(p.distance_m));
+    distance.append(span('bearing', formatBearing(p.bearing_deg)));
+    const meta = span('meta', [this.hooks.titleOf(p.collection), p.kind].filter(Boolean).join(' · '));
+    button.append(rank, name, distance, meta);
+    button.addEventListener('click', () => {
+      const nearest = L.latLng(p.nearest_point[1], p.nearest_point[0]);
+      this.map.fitBounds(L.latLngBounds([L.latLng(q.lat, q.lon), nearest]), { maxZoom: 16, padding: [40, 40] });
+      this.hooks.openSite(f, p.collection, nearest);
+    });
+    li.append(button);
+    return li;
+  }
+}
+
+// meters reads a whole number of metres in [least, MAX_METERS], or null.
+function meters(value, least) {
+  const n = Number(value);
+  return value !== '' && Number.isInteger(n) && n >= least && n <= MAX_METERS ? n : null;
+}
+
+function span(className, text) {
+  const s = document.createElement('span');
+  s.className = className;
+  s.textContent = text;
+  return s;
+}

@@ -1,0 +1,92 @@
+// The URL hash holds what a shared link restores:
+//   #map=ZOOM/LAT/LON&layers=ID,ID&check=LAT,LON,RADIUS_M[,UNCERTAINTY_M]&site=COLLECTION/ID
+// Pure functions, so node's test runner covers them.
+
+/** MAX_ZOOM is the deepest zoom the map offers. */
+export const MAX_ZOOM = 19;
+
+/**
+ * parseHash reads a location hash into {view, layers, check, site, problems}.
+ * Each part is null when absent; layers is null when absent (every layer
+ * shown) and [] for "layers=" (none). A malformed part is left out and named
+ * in problems, so a damaged link still opens what it can.
+ */
+export function parseHash(hash) {
+  const state = { view: null, layers: null, check: null, site: null, problems: [] };
+  const text = String(hash).replace(/^#/, '');
+  if (text === '') {
+    return state;
+  }
+  for (const part of text.split('&')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    switch (key) {
+      case 'map':
+        state.view = parseView(value);
+        if (!state.view) state.problems.push(`map=${value}`);
+        break;
+      case 'layers':
+        state.layers = value === '' ? [] : value.split(',').map(decodeURIComponent);
+        break;
+      case 'check':
+        state.check = parseCheck(value);
+        if (!state.check) state.problems.push(`check=${value}`);
+        break;
+      case 'site': {
+        const slash = value.indexOf('/');
+        if (slash > 0 && slash < value.length - 1) {
+          state.site = { collection: decodeURIComponent(value.slice(0, slash)), id: decodeURIComponent(value.slice(slash + 1)) };
+        } else {
+          state.problems.push(`site=${value}`);
+        }
+        break;
+      }
+      default:
+        state.problems.push(part);
+    }
+  }
+  return state;
+}
+
+function numbers(value, sep) {
+  const parts = value.split(sep);
+  return parts.some((p) => p.trim() === '') ? [NaN] : parts.map(Number);
+}
+
+function parseView(value) {
+  const [zoom, lat, lon, ...rest] = numbers(value, '/');
+  if (rest.length > 0 || !(zoom >= 0 && zoom <= MAX_ZOOM) || !(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180)) {
+    return null;
+  }
+  return { zoom, lat, lon };
+}
+
+function parseCheck(value) {
+  const [lat, lon, radius, uncertainty = 0, ...rest] = numbers(value, ',');
+  if (rest.length > 0 || !(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180) || !(radius >= 0) || !(uncertainty >= 0)) {
+    return null;
+  }
+  return { lat, lon, radius, uncertainty };
+}
+
+/** formatHash writes the state parseHash reads; decimals follow the zoom so a link is as short as its precision. */
+export function formatHash({ view, layers, check, site }) {
+  const parts = [];
+  if (view) {
+    const digits = view.zoom <= 6 ? 3 : view.zoom <= 12 ? 4 : 5;
+    parts.push(`map=${view.zoom}/${view.lat.toFixed(digits)}/${view.lon.toFixed(digits)}`);
+  }
+  if (layers) {
+    parts.push(`layers=${layers.map(encodeURIComponent).join(',')}`);
+  }
+  if (check) {
+    const fields = [check.lat, check.lon, check.radius];
+    if (check.uncertainty > 0) fields.push(check.uncertainty);
+    parts.push(`check=${fields.join(',')}`);
+  }
+  if (site) {
+    parts.push(`site=${encodeURIComponent(site.collection)}/${encodeURIComponent(site.id)}`);
+  }
+  return parts.length > 0 ? `#${parts.join('&')}` : '';
+}

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseHash, formatHash } from './hash.js';
+
+test('formatHash and parseHash round-trip a shared view', () => {
+  const state = {
+    view: { zoom: 12, lat: 50.4501, lon: 30.5234 },
+    layers: ['energy', 'hospitals'],
+    check: { lat: 50.450123, lon: 30.523456, radius: 5000, uncertainty: 250 },
+    site: { collection: 'energy', id: 'osm way/42' },
+  };
+  const hash = formatHash(state);
+  assert.equal(hash, '#map=12/50.4501/30.5234&layers=energy,hospitals&check=50.450123,30.523456,5000,250&site=energy/osm%20way%2F42');
+  assert.deepEqual(parseHash(hash), { ...state, problems: [] });
+});
+
+test('parseHash tells absent parts from empty ones', () => {
+  assert.deepEqual(parseHash(''), { view: null, layers: null, check: null, site: null, problems: [] });
+  assert.deepEqual(parseHash('#layers=').layers, []);
+  assert.deepEqual(parseHash('#check=50,30,1000').check, { lat: 50, lon: 30, radius: 1000, uncertainty: 0 });
+});
+
+test('parseHash names malformed parts and keeps the rest', async (t) => {
+  const cases = [
+    { name: 'zoom beyond the deepest', hash: '#map=25/50/30&layers=energy', problem: 'map=25/50/30' },
+    { name: 'latitude beyond a pole', hash: '#map=5/91/30&layers=energy', problem: 'map=5/91/30' },
+    { name: 'missing longitude', hash: '#map=5/50&layers=energy', problem: 'map=5/50' },
+    { name: 'empty number', hash: '#map=5//30&layers=energy', problem: 'map=5//30' },
+    { name: 'negative radius', hash: '#check=50,30,-1&layers=energy', problem: 'check=50,30,-1' },
+    { name: 'words for numbers', hash: '#check=a,b,c&layers=energy', problem: 'check=a,b,c' },
+    { name: 'site without id', hash: '#site=energy/&layers=energy', problem: 'site=energy/' },
+    { name: 'unknown key', hash: '#zoom=3&layers=energy', problem: 'zoom=3' },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const got = parseHash(c.hash);
+      assert.deepEqual(got.problems, [c.problem]);
+      assert.deepEqual(got.layers, ['energy']);
+    });
+  }
+});

@@ -1,0 +1,225 @@
+// The protectmap map: protected sites by layer, and a check of which of them
+// lie how far from a location. Everything it needs comes from its server.
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+import 'leaflet.markercluster/dist/MarkerCluster.css';
+import './style.css';
+import { Api, Busy, Notices } from './api.js';
+import { Basemap } from './basemap.js';
+import { Check } from './check.js';
+import { parseHash, formatHash, MAX_ZOOM } from './hash.js';
+import { Overlay } from './overlay.js';
+import { sitePopup, itemPath } from './popup.js';
+import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
+
+/** UKRAINE is the view when neither the link nor the data give one. */
+const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
+
+// drawLegend puts each kind's symbol, and line where it has one, before its name.
+function drawLegend() {
+  for (const li of document.querySelectorAll('.legend li[data-kind]')) {
+    const kind = li.dataset.kind;
+    const samples = document.createElement('span');
+    samples.className = 'samples';
+    if (li.hasAttribute('data-line')) samples.append(lineCanvas(kind));
+    samples.append(symbolCanvas(kind, colourOf(kind, 0)));
+    li.prepend(samples);
+  }
+}
+
+class App {
+  constructor() {
+    this.mapEl = document.getElementById('map');
+    this.notices = new Notices(document.getElementById('notices'));
+    this.busy = new Busy(this.mapEl, document.getElementById('busy'));
+    this.api = new Api(this.busy);
+    this.overlays = [];
+    this.writtenHash = null;
+    // One canvas draws every site: thousands of DOM markers or SVG paths would not pan smoothly.
+    this.map = L.map(this.mapEl, { maxZoom: MAX_ZOOM, minZoom: 2, zoomSnap: 1, preferCanvas: true });
+    this.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    this.panel = document.getElementById('panel');
+    this.toggle = document.getElementById('panel-toggle');
+    this.toggle.addEventListener('click', () => this.openPanel(!this.panel.classList.contains('open')));
+  }
+
+  async start() {
+    const state = parseHash(location.hash);
+    this.reportProblems(state.problems);
+    // The map needs a view before anything can be added to it.
+    if (state.view) {
+      this.map.setView([state.view.lat, state.view.lon], state.view.zoom);
+    } else {
+      this.map.fitBounds(UKRAINE);
+    }
+    let config;
+    let collections;
+    try {
+      [config, collections] = await Promise.all([this.api.get('/map-config.json'), this.api.get('/collections?f=json')]);
+    } catch (err) {
+      this.notices.show(`The map could not start: ${err.message}`, { error: true });
+      return;
+    }
+    const hooks = { api: this.api, notices: this.notices, onError: (err) => this.showError(err) };
+    this.basemap = new Basemap(this.map, config, document.getElementById('basemaps'), hooks);
+    this.addOverlays(collections.collections ?? []);
+    if (!state.view) this.fitData();
+    this.check = new Check(this.map, document.getElementById('check-form'), document.getElementById('check-result'), {
+      api: this.api,
+      layers: () => this.overlays.filter((o) => o.visible).map((o) => o.id),
+      titleOf: (id) => this.overlayById(id)?.collection.title ?? id,
+      openSite: (feature, collectionId, latlng) => this.openSite(feature, collectionId, latlng),
+      onChange: () => this.writeHash(),
+    });
+    this.apply(state, false);
+
+    this.map.on('zoomend', () => this.overlays.forEach((o) => o.visible && o.restyle()));
+    this.map.on('moveend', () => {
+      this.overlays.forEach((o) => o.load());
+      this.writeHash();
+    });
+    this.map.on('click', (e) => {
+      this.check.at(e.latlng);
+      this.openPanel();
+    });
+    window.addEventListener('hashchange', () => {
+      if (location.hash !== this.writtenHash) this.restore();
+    });
+  }
+
+  addOverlays(collections) {
+    const list = document.getElementById('overlays');
+    collections.forEach((c, i) => {
+      const o = new Overlay(this.map, c, i, {
+        api: this.api,
+        busy: this.busy,
+        popup: (feature, collection, layer) => this.popup(feature, collection, () => layer.getPopup().getLatLng()),
+        onToggle: () => this.writeHash(),
+        onError: (err) => this.showError(err),
+      });
+      this.overlays.push(o);
+      list.append(o.row);
+    });
+  }
+
+  // fitData frames the union of the collections' extents, or Ukraine.
+  fitData() {
+    const bounds = L.latLngBounds([]);
+    for (const o of this.overlays) {
+      const bbox = o.collection.extent?.spatial?.bbox?.[0];
+      if (Array.isArray(bbox) && bbox.length >= 4) {
+        const [w, s, e, n] = bbox.length === 6 ? [bbox[0], bbox[1], bbox[3], bbox[4]] : bbox;
+        bounds.extend([[s, w], [n, e]]);
+      }
+    }
+    this.map.fitBounds(bounds.isValid() ? bounds : UKRAINE);
+  }
+
+  /** apply shows a parsed hash state: view, layers, check and site; moved says whether to set the view. */
+  apply(state, moved) {
+    if (moved && state.view) this.map.setView([state.view.lat, state.view.lon], state.view.zoom);
+    const wanted = state.layers ?? this.overlays.map((o) => o.id);
+    const unknown = wanted.filter((id) => !this.overlayById(id));
+    if (unknown.length > 0) {
+      this.notices.show(`This link names layers the server does not have: ${unknown.join(', ')}.`, { key: 'layers' });
+    }
+    for (const o of this.overlays) {
+      const on = wanted.includes(o.id);
+      if (on !== o.visible) o.setVisible(on);
+    }
+    if (state.check) {
+      this.check.inputs.coords.value = '';
+      this.check.run(state.check, { fit: !state.view });
+      this.openPanel();
+    } else if (this.check.query) {
+      this.check.clear();
+    }
+    if (state.site) this.openLinkedSite(state.site, !state.view);
+    this.writeHash();
+  }
+
+  restore() {
+    const state = parseHash(location.hash);
+    this.reportProblems(state.problems);
+    this.apply(state, true);
+  }
+
+  reportProblems(problems) {
+    if (problems.length > 0) {
+      this.notices.show(`Parts of this link could not be read and were left out: ${problems.join(', ')}.`, { key: 'hash' });
+    }
+  }
+
+  state(extra = {}) {
+    const c = this.map.getCenter();
+    return {
+      view: { zoom: this.map.getZoom(), lat: c.lat, lon: c.lng },
+      layers: this.overlays.filter((o) => o.visible).map((o) => o.id),
+      check: this.check?.query ?? null,
+      site: null,
+      ...extra,
+    };
+  }
+
+  // writeHash records the view in the address without adding a history entry per pan.
+  writeHash() {
+    if (!this.check) return;
+    const hash = formatHash(this.state());
+    if (hash !== location.hash) {
+      this.writtenHash = hash;
+      history.replaceState(null, '', hash);
+    }
+  }
+
+  overlayById(id) {
+    return this.overlays.find((o) => o.id === id);
+  }
+
+  popup(feature, collection, latlng) {
+    const site = { collection: collection.id, id: String(feature.id) };
+    return sitePopup(feature, collection, {
+      permalink: formatHash(this.state({ site })),
+      onCheck: () => {
+        this.map.closePopup();
+        this.check.at(latlng());
+        this.openPanel();
+      },
+    });
+  }
+
+  /** openSite opens the popup of a GeoJSON feature of collectionId at latlng. */
+  openSite(feature, collectionId, latlng) {
+    const collection = this.overlayById(collectionId)?.collection ?? { id: collectionId };
+    L.popup({ maxWidth: 360, minWidth: 240 })
+      .setLatLng(latlng)
+      .setContent(this.popup(feature, collection, () => latlng))
+      .openOn(this.map);
+  }
+
+  // openLinkedSite fetches the site a permalink names and opens its popup.
+  async openLinkedSite(site, frame) {
+    let feature;
+    try {
+      feature = await this.api.get(itemPath(site.collection, site.id));
+    } catch (err) {
+      this.showError(err);
+      return;
+    }
+    const bounds = L.geoJSON(feature).getBounds();
+    if (frame) this.map.fitBounds(bounds, { maxZoom: 15 });
+    this.openSite(feature, site.collection, bounds.getCenter());
+  }
+
+  showError(err) {
+    this.notices.show(err.message, { error: true, key: err.message });
+  }
+
+  // On a phone the panel is a sheet, opened by the bar's button or by a check.
+  openPanel(open = true) {
+    this.panel.classList.toggle('open', open);
+    this.toggle.setAttribute('aria-expanded', String(open));
+  }
+}
+
+drawLegend();
+new App().start();

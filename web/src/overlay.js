@@ -1,0 +1,346 @@
+// One overlay per collection: it loads the sites in view page by page,
+// clusters points at low zoom, draws lines and outlines, and keeps its row in
+// the layer list up to date.
+import L from 'leaflet';
+// A plugin script: it extends the global L that Leaflet's build sets.
+import 'leaflet.markercluster';
+import { kindOf, colourOf, pathStyle, SiteMarker, symbolCanvas } from './symbols.js';
+
+/** PAGE_SIZE is how many sites one items request asks for. */
+const PAGE_SIZE = 2000;
+/**
+ * MAX_IN_VIEW caps the sites one overlay draws. A view holding more (a
+ * million-site layer seen whole) asks the reader to zoom in instead of
+ * paging through it all.
+ */
+const MAX_IN_VIEW = 20000;
+/** UNCLUSTER_ZOOM is the zoom from which points are drawn one by one. */
+const UNCLUSTER_ZOOM = 14;
+/** DEFLATE_PX: a line or outline smaller than this on screen is drawn as its symbol, so it stays visible. */
+const DEFLATE_PX = 12;
+/** BATCH is how many symbols are clustered per task, so a big page never blocks panning for long. */
+const BATCH = 500;
+
+const count = (n) => n.toLocaleString('en-US');
+
+/**
+ * Overlay is a collection's layer on the map and its row in the layer list.
+ * collection is an entry of /collections; paletteIndex picks the colour of
+ * its sites of other kinds; hooks are {api, busy, popup(feature,
+ * collection, layer), onToggle(overlay), onError(err)}.
+ */
+export class Overlay {
+  constructor(map, collection, paletteIndex, hooks) {
+    this.map = map;
+    this.collection = collection;
+    this.id = collection.id;
+    this.hooks = hooks;
+    this.layerClass = `pm-l-${this.id}`;
+    this.paletteIndex = paletteIndex;
+    this.entries = new Map();
+    this.kinds = new Set();
+    // generation counts clears, so batches of symbols queued before one are dropped.
+    this.generation = 0;
+    this.controller = null;
+    this.inView = 0;
+
+    this.cluster = L.markerClusterGroup({
+      disableClusteringAtZoom: UNCLUSTER_ZOOM,
+      maxClusterRadius: 60,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: false,
+      iconCreateFunction: (c) => this.clusterIcon(c),
+    });
+    this.shapes = L.featureGroup();
+    this.group = L.layerGroup([this.cluster, this.shapes]);
+    this.total = Number.isInteger(collection.itemCount) ? collection.itemCount : null;
+    this.row = this.buildRow();
+    this.setState('off');
+    if (this.total === null) this.fetchTotal();
+  }
+
+  // fetchTotal asks for one site, to learn from numberMatched how many there are.
+  async fetchTotal() {
+    try {
+      const page = await this.hooks.api.get(`/collections/${encodeURIComponent(this.id)}/items?limit=1`);
+      if (Number.isInteger(page.numberMatched)) {
+        this.total = page.numberMatched;
+        this.setState(this.state, this.detail);
+      }
+    } catch (err) {
+      this.hooks.onError(err);
+    }
+  }
+
+  buildRow() {
+    const li = document.createElement('li');
+    li.dataset.collection = this.id;
+    const label = document.createElement('label');
+    this.checkbox = document.createElement('input');
+    this.checkbox.type = 'checkbox';
+    this.checkbox.addEventListener('change', () => {
+      this.setVisible(this.checkbox.checked);
+      this.hooks.onToggle(this);
+    });
+    // The symbols of the kinds this layer has shown so far.
+    this.kindsEl = document.createElement('span');
+    this.kindsEl.className = 'kinds';
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = this.collection.title || this.id;
+    label.append(this.checkbox, title, this.kindsEl);
+    this.countEl = document.createElement('span');
+    this.countEl.className = 'count';
+    this.stateEl = document.createElement('span');
+    this.stateEl.className = 'state';
+    li.append(label, this.countEl, this.stateEl);
+    return li;
+  }
+
+  get visible() {
+    return this.checkbox.checked;
+  }
+
+  /** setVisible shows or hides the layer; a shown layer loads the current view. */
+  setVisible(on) {
+    this.checkbox.checked = on;
+    if (on) {
+      this.group.addTo(this.map);
+      this.load();
+    } else {
+      this.controller?.abort();
+      this.group.remove();
+      this.clear();
+      this.setState('off');
+    }
+  }
+
+  setState(state, detail = '') {
+    this.state = state;
+    this.detail = detail;
+    this.row.dataset.state = state;
+    this.row.dataset.inView = state === 'ready' ? String(this.inView) : '';
+    const total = this.total === null ? '' : `${count(this.total)} in all`;
+    const spinner = '<span class="spinner" aria-hidden="true"></span> ';
+    this.stateEl.textContent = '';
+    switch (state) {
+      case 'off':
+        this.countEl.textContent = total;
+        break;
+      case 'loading':
+        this.countEl.innerHTML = `${spinner}loading`;
+        break;
+      case 'ready':
+        this.countEl.textContent = this.total === null ? `${count(this.inView)} in view` : `${count(this.inView)} of ${count(this.total)} in view`;
+        break;
+      case 'capped':
+        this.countEl.textContent = `${count(detail)} in view`;
+        this.stateEl.textContent = 'Too many to draw here: zoom in.';
+        break;
+      case 'error':
+        this.countEl.textContent = '';
+        this.stateEl.textContent = detail;
+        break;
+    }
+  }
+
+  /** load fetches the sites in the current view, page by page, replacing any load in flight. */
+  async load() {
+    if (!this.visible) return;
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.setState('loading');
+    let url = `/collections/${encodeURIComponent(this.id)}/items?bbox=${viewBBox(this.map)}&limit=${PAGE_SIZE}`;
+    const seen = new Set();
+    try {
+      while (url) {
+        const page = await this.hooks.api.get(url, controller.signal);
+        const matched = page.numberMatched ?? seen.size + page.features.length;
+        if (matched > MAX_IN_VIEW) {
+          this.clear();
+          this.setState('capped', matched);
+          return;
+        }
+        this.add(page.features, seen);
+        url = page.links?.find((l) => l.rel === 'next')?.href ?? null;
+      }
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      this.setState('error', `Could not load: ${err.message}`);
+      this.hooks.onError(err);
+      return;
+    }
+    this.keepOnly(seen);
+    this.inView = seen.size;
+    this.setState('ready');
+  }
+
+  add(features, seen) {
+    const zoom = this.map.getZoom();
+    const markers = [];
+    for (const f of features) {
+      const id = String(f.id);
+      seen.add(id);
+      if (this.entries.has(id)) continue;
+      const entry = this.entry(f);
+      this.entries.set(id, entry);
+      this.show(entry, zoom, markers);
+    }
+    this.addMarkers(markers);
+  }
+
+  entry(feature) {
+    const kind = kindOf(feature);
+    if (!this.kinds.has(kind)) {
+      this.kinds.add(kind);
+      const symbol = symbolCanvas(kind, colourOf(kind, this.paletteIndex));
+      symbol.title = kind;
+      this.kindsEl.append(symbol);
+    }
+    const entry = { feature, kind, marker: null, shape: null, shown: null };
+    if (feature.geometry?.type === 'Point') {
+      const [lon, lat] = feature.geometry.coordinates;
+      entry.marker = this.marker(entry, L.latLng(lat, lon));
+    } else {
+      const style = pathStyle(kind, this.paletteIndex, this.layerClass);
+      entry.shape = L.geoJSON(feature, {
+        style: () => style,
+        pointToLayer: (_, latlng) => this.marker(entry, latlng),
+      });
+      this.bindPopup(entry.shape, entry);
+      entry.bounds = entry.shape.getBounds();
+    }
+    return entry;
+  }
+
+  marker(entry, latlng) {
+    const m = new SiteMarker(latlng, {
+      kind: entry.kind,
+      colour: colourOf(entry.kind, this.paletteIndex),
+      className: this.layerClass,
+      bubblingMouseEvents: false,
+    });
+    m.entry = entry;
+    const name = entry.feature.properties?.name;
+    if (typeof name === 'string') m.bindTooltip(name, { direction: 'top', offset: [0, -8] });
+    this.bindPopup(m, entry);
+    return m;
+  }
+
+  bindPopup(layer, entry) {
+    layer.bindPopup(() => this.hooks.popup(entry.feature, this.collection, layer), { maxWidth: 360, minWidth: 240 });
+  }
+
+  // show puts an entry on the map as it should look at zoom: points and
+  // small shapes as symbols, larger shapes as themselves. Symbols to add and
+  // to remove are collected into added and removed, for one batch each.
+  show(entry, zoom, added, removed = []) {
+    const want = entry.shape && !this.tiny(entry.bounds, zoom) ? 'shape' : 'marker';
+    if (entry.shown === want) return;
+    this.hide(entry, removed);
+    if (want === 'shape') {
+      this.shapes.addLayer(entry.shape);
+    } else {
+      entry.marker ??= this.marker(entry, entry.bounds.getCenter());
+      added.push(entry.marker);
+    }
+    entry.shown = want;
+  }
+
+  hide(entry, removed) {
+    if (entry.shown === 'shape') {
+      this.shapes.removeLayer(entry.shape);
+    } else if (entry.shown === 'marker') {
+      removed.push(entry.marker);
+    }
+    entry.shown = null;
+  }
+
+  tiny(bounds, zoom) {
+    const a = this.map.project(bounds.getNorthWest(), zoom);
+    const b = this.map.project(bounds.getSouthEast(), zoom);
+    return Math.max(b.x - a.x, b.y - a.y) < DEFLATE_PX;
+  }
+
+  /** restyle swaps shapes and symbols after a zoom, as each site's size on screen asks. */
+  restyle() {
+    const zoom = this.map.getZoom();
+    const added = [];
+    const removed = [];
+    for (const entry of this.entries.values()) {
+      if (entry.shape) this.show(entry, zoom, added, removed);
+    }
+    this.cluster.removeLayers(removed);
+    this.addMarkers(added);
+  }
+
+  // addMarkers clusters markers a batch per task. Markercluster's own
+  // chunked loading would go on adding symbols that a clear or a newer view
+  // has since removed; here each batch keeps only those still wanted.
+  addMarkers(markers) {
+    if (markers.length === 0) return;
+    const generation = this.generation;
+    let next = 0;
+    const step = () => {
+      if (generation !== this.generation) {
+        this.hooks.busy.end();
+        return;
+      }
+      const batch = markers.slice(next, next + BATCH).filter((m) => m.entry.shown === 'marker' && m.entry.marker === m);
+      next += BATCH;
+      this.cluster.addLayers(batch);
+      if (next < markers.length) {
+        setTimeout(step, 0);
+      } else {
+        this.hooks.busy.end();
+      }
+    };
+    this.hooks.busy.begin();
+    step();
+  }
+
+  keepOnly(seen) {
+    const removed = [];
+    for (const [id, entry] of this.entries) {
+      if (!seen.has(id)) {
+        this.hide(entry, removed);
+        this.entries.delete(id);
+      }
+    }
+    this.cluster.removeLayers(removed);
+  }
+
+  clear() {
+    this.generation++;
+    this.cluster.clearLayers();
+    this.shapes.clearLayers();
+    this.entries.clear();
+    this.inView = 0;
+  }
+
+  // clusterIcon shows a cluster's size in the colour of most of its sites.
+  clusterIcon(cluster) {
+    const n = cluster.getChildCount();
+    const tally = new Map();
+    for (const m of cluster.getAllChildMarkers()) tally.set(m.options.kind, (tally.get(m.options.kind) ?? 0) + 1);
+    const kind = [...tally].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 40 : 46;
+    const disc = document.createElement('span');
+    disc.style.background = colourOf(kind, this.paletteIndex);
+    disc.title = `${count(n)} sites of ${this.collection.title || this.id}: zoom in`;
+    disc.textContent = String(n);
+    return L.divIcon({ html: disc, className: `pm-cluster ${this.layerClass}`, iconSize: [size, size] });
+  }
+}
+
+/**
+ * viewBBox is the map's view as an OGC bbox, rounded outwards to 6 decimals
+ * (about 0.1 m) and clamped to the world.
+ */
+function viewBBox(map) {
+  const b = map.getBounds();
+  const down = (v, lim) => Math.max(-lim, Math.floor(v * 1e6) / 1e6);
+  const up = (v, lim) => Math.min(lim, Math.ceil(v * 1e6) / 1e6);
+  return [down(b.getWest(), 180), down(b.getSouth(), 90), up(b.getEast(), 180), up(b.getNorth(), 90)].join(',');
+}

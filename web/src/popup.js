@@ -1,0 +1,62 @@
+// A site's popup: name, kind, layer, source, every property, and links.
+// Built from DOM nodes, never HTML strings, since the data is not ours.
+
+/** itemPath is the API path of one site. */
+export function itemPath(collection, id) {
+  return `/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`;
+}
+
+/**
+ * sitePopup builds the popup content for a GeoJSON feature of collection
+ * (an {id, title} object). permalink is the map link that reopens the site;
+ * onCheck, when given, adds a button that checks the location at the popup.
+ */
+export function sitePopup(feature, collection, { permalink, onCheck }) {
+  const props = feature.properties ?? {};
+  const root = el('div', 'site-popup');
+  root.append(el('h3', null, text(props.name) || `Site ${feature.id}`));
+  const meta = [text(props.kind), collection.title || collection.id].filter(Boolean).join(' · ');
+  root.append(el('p', 'meta', meta));
+  if (props.source !== undefined) {
+    root.append(el('p', 'source', `Source: ${text(props.source)}`));
+  }
+  const table = el('table');
+  const body = el('tbody');
+  for (const [key, value] of Object.entries(props)) {
+    const row = el('tr');
+    row.append(el('th', null, key), el('td', null, text(value)));
+    body.append(row);
+  }
+  table.append(body);
+  const scroll = el('div', 'scroll');
+  scroll.append(table);
+  root.append(scroll);
+
+  const actions = el('p', 'actions');
+  const link = el('a', null, 'Link to this site');
+  link.href = permalink;
+  const api = el('a', null, 'GeoJSON');
+  api.href = itemPath(collection.id, feature.id);
+  api.type = 'application/geo+json';
+  actions.append(link, api);
+  if (onCheck) {
+    const check = el('button', 'secondary', 'Check here');
+    check.type = 'button';
+    check.addEventListener('click', onCheck);
+    actions.append(check);
+  }
+  root.append(actions);
+  return root;
+}
+
+function text(value) {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function el(tag, className, content) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (content !== undefined) e.textContent = content;
+  return e;
+}

@@ -1,0 +1,375 @@
+// Drives the map in headless Chromium for server/browser_test.go. It reads a
+// scenario as JSON on stdin, acts as a reader would (opens links, clicks,
+// types, pans), and writes what it saw as JSON on stdout; the Go test holds
+// the expectations, computed from the index. Progress goes to stderr.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const spec = JSON.parse(await new Response(process.stdin).text());
+mkdirSync(spec.artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+
+// Everything every page asked for and complained about.
+const requests = [];
+const consoleErrors = [];
+
+// The map draws its sites on a canvas, so the script counts them through
+// Leaflet itself: this catches each map the page makes, with Leaflet's
+// public init hooks, as Leaflet's build publishes itself as window.L.
+function catchMaps() {
+  let leaflet;
+  window.maps = [];
+  Object.defineProperty(window, 'L', {
+    configurable: true,
+    get: () => leaflet,
+    set(value) {
+      leaflet = value;
+      value.Map.addInitHook(function () {
+        window.maps.push(this);
+      });
+    },
+  });
+}
+
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript(catchMaps);
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url ?? '' });
+  });
+  page.on('pageerror', (err) => consoleErrors.push({ text: `uncaught: ${err.message}`, url: '' }));
+  return page;
+}
+
+const log = (...args) => console.error(`[${spec.scenario}]`, ...args);
+
+// settle waits until the map has had nothing in flight for 300 ms: no
+// request, no marker chunk, no layer loading.
+async function settle(page) {
+  let calm = 0;
+  for (let i = 0; i < 600 && calm < 3; i++) {
+    const idle = await page.evaluate(
+      () =>
+        document.getElementById('map').getAttribute('aria-busy') === 'false' &&
+        ![...document.querySelectorAll('#overlays li')].some((li) => li.dataset.state === 'loading') &&
+        // Zoom and cluster animations end before the map shows what it holds.
+        document.querySelector('.leaflet-zoom-anim, .leaflet-cluster-anim') === null,
+    );
+    calm = idle ? calm + 1 : 0;
+    await page.waitForTimeout(100);
+  }
+  if (calm < 3) throw new Error('the map was still busy after 60 s');
+}
+
+async function open(page, hash) {
+  await page.goto(`${spec.base}/${hash}`);
+  await page.waitForSelector('#overlays li', { state: 'attached' });
+  await settle(page);
+}
+
+async function navigate(page, hash) {
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+  await settle(page);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(spec.artifacts, `${name}.png`) });
+}
+
+// drawn counts, per collection, the sites on the map: symbols, members of
+// clusters, and lines and outlines; and the count the layer list shows.
+function drawn(page) {
+  return page.evaluate(() => {
+    const out = {};
+    for (const li of document.querySelectorAll('#overlays li')) {
+      out[li.dataset.collection] = {
+        state: li.dataset.state,
+        label: li.querySelector('.count').textContent,
+        inView: li.dataset.inView === '' ? null : Number(li.dataset.inView),
+        checked: li.querySelector('input').checked,
+        markers: 0,
+        clustered: 0,
+        paths: 0,
+        total: 0,
+      };
+    }
+    window.maps[0].eachLayer((layer) => {
+      const cluster = typeof layer.getChildCount === 'function';
+      const classes = (cluster ? layer.getAllChildMarkers()[0].options.className : layer.options.className) ?? '';
+      const id = /(?:^| )pm-l-(\S+)/.exec(classes)?.[1];
+      const d = out[id];
+      if (!d || layer instanceof L.FeatureGroup) return;
+      if (cluster) d.clustered += layer.getChildCount();
+      else if (layer instanceof L.CircleMarker) d.markers++;
+      else d.paths++;
+      d.total = d.markers + d.clustered + d.paths;
+    });
+    return out;
+  });
+}
+
+// layersWithClass counts the vector layers on the map whose className is cls.
+function layersWithClass(page, cls) {
+  return page.evaluate((c) => {
+    let n = 0;
+    window.maps[0].eachLayer((layer) => {
+      if (layer.options.className === c) n++;
+    });
+    return n;
+  }, cls);
+}
+
+function mapInfo(page) {
+  return page.evaluate(() => {
+    const m = document.getElementById('map');
+    return { width: m.clientWidth, height: m.clientHeight, hash: location.hash };
+  });
+}
+
+async function checkResult(page) {
+  const drawnParts = { lines: await layersWithClass(page, 'pm-check-line'), circles: await layersWithClass(page, 'pm-check-radius') };
+  const listed = await page.evaluate(() => {
+    const error = document.getElementById('check-error');
+    return {
+      summary: document.querySelector('#check-result .summary')?.textContent ?? '',
+      hits: [...document.querySelectorAll('#check-result .hit')].map((b) => ({
+        name: b.querySelector('.name').firstChild.textContent,
+        distance: b.querySelector('.distance').firstChild.textContent,
+        bearing: b.querySelector('.bearing').textContent,
+        meta: b.querySelector('.meta').textContent,
+        possiblyHit: b.querySelector('.badge') !== null,
+      })),
+      error: error.hidden ? '' : error.textContent,
+      hash: location.hash,
+    };
+  });
+  return { ...listed, ...drawnParts };
+}
+
+function popupInfo(page) {
+  return page.evaluate(() => {
+    const p = document.querySelector('.leaflet-popup .site-popup');
+    if (!p) return null;
+    return {
+      title: p.querySelector('h3').textContent,
+      meta: p.querySelector('.meta').textContent,
+      rows: p.querySelectorAll('tr').length,
+      permalink: p.querySelector('.actions a').getAttribute('href'),
+    };
+  });
+}
+
+function notices(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#notices .notice p')].map((p) => p.textContent));
+}
+
+// Web Mercator as Leaflet computes it, to find where a point is drawn.
+function project(lat, lon, zoom) {
+  const scale = 256 * 2 ** zoom;
+  const s = Math.sin((Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI) / 180);
+  return { x: ((lon + 180) / 360) * scale, y: (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * scale };
+}
+
+// clickAt clicks the map where (lat, lon) is drawn, in a view just set to
+// view ({zoom, lat, lon}).
+async function clickAt(page, view, lat, lon) {
+  const box = await page.locator('#map').boundingBox();
+  const { width, height } = await mapInfo(page);
+  const c = project(view.lat, view.lon, view.zoom);
+  const p = project(lat, lon, view.zoom);
+  const x = p.x - Math.round(c.x - width / 2);
+  const y = p.y - Math.round(c.y - height / 2);
+  await page.mouse.click(box.x + x, box.y + y);
+  await settle(page);
+}
+
+const scenarios = {
+  // The default data with no tile URL: the map must ask nothing of any host
+  // but its server.
+  async offline() {
+    const out = {};
+    const page = await newPage();
+    const firstLoad = [];
+    const record = (r) => {
+      if (['document', 'script', 'stylesheet'].includes(r.request().resourceType())) firstLoad.push(r.url());
+    };
+    page.on('response', record);
+    await open(page, spec.views.country.hash);
+    page.off('response', record);
+    out.firstLoad = firstLoad;
+    out.country = { map: await mapInfo(page), drawn: await drawn(page) };
+    await page.getByText('Legend').click();
+    await shot(page, 'country');
+    await page.getByText('Legend').click();
+    log('country view', JSON.stringify(out.country.map));
+
+    // Each layer off (by keyboard) and on again (by mouse).
+    out.toggles = {};
+    for (const id of Object.keys(out.country.drawn)) {
+      const box = page.locator(`#overlays li[data-collection="${id}"] input`);
+      await box.focus();
+      await page.keyboard.press('Space');
+      await settle(page);
+      const off = await drawn(page);
+      await box.click();
+      await settle(page);
+      out.toggles[id] = { off, on: await drawn(page) };
+    }
+
+    await navigate(page, spec.views.city.hash);
+    await shot(page, 'city');
+    out.city = { map: await mapInfo(page), drawn: await drawn(page) };
+
+    // A click where a strike landed.
+    const click = spec.click;
+    await navigate(page, click.hash);
+    await clickAt(page, click.view, click.lat, click.lon);
+    await shot(page, 'check-click');
+    out.click = await checkResult(page);
+    const first = page.locator('#check-result .hit').first();
+    if ((await first.count()) > 0) {
+      await first.click();
+      await settle(page);
+      out.click.popup = await popupInfo(page);
+      await shot(page, 'check-popup');
+    }
+
+    // Typed coordinates, with an uncertainty.
+    await page.fill('#check-coords', spec.typed.text);
+    await page.fill('#check-radius', String(spec.typed.radius));
+    await page.fill('#check-uncertainty', String(spec.typed.uncertainty));
+    await page.press('#check-coords', 'Enter');
+    await settle(page);
+    await shot(page, 'check-typed');
+    out.typed = await checkResult(page);
+
+    // Mistakes: one the form catches, one only the server can judge.
+    await page.fill('#check-coords', '95, 30');
+    await page.press('#check-coords', 'Enter');
+    out.badCoords = (await checkResult(page)).error;
+    await page.fill('#check-coords', spec.typed.text);
+    await page.fill('#check-radius', '1000');
+    await page.fill('#check-uncertainty', '2000');
+    await page.press('#check-coords', 'Enter');
+    await settle(page);
+    out.serverRefusal = (await checkResult(page)).error;
+    await page.context().close();
+
+    // A shared link restores view, layers and check in a fresh page.
+    const shared = await newPage();
+    await open(shared, spec.restore.hash);
+    await shot(shared, 'restored');
+    out.restore = { map: await mapInfo(shared), drawn: await drawn(shared), check: await checkResult(shared) };
+    await shared.context().close();
+
+    // A site's permalink opens its popup; a broken one says why.
+    const site = await newPage();
+    await open(site, spec.site.hash);
+    out.site = { popup: await popupInfo(site) };
+    await navigate(site, spec.site.missingHash);
+    out.site.notices = await notices(site);
+    await site.context().close();
+
+    // A phone-sized screen: the panel is a sheet behind a button.
+    const phone = await newPage({ width: 390, height: 844 });
+    await open(phone, spec.views.country.hash);
+    await shot(phone, 'phone');
+    const panelShown = () => phone.locator('#panel').isVisible();
+    out.phone = { map: await mapInfo(phone), panelBefore: await panelShown() };
+    await phone.getByRole('button', { name: 'Layers & check' }).click();
+    out.phone.panelAfter = await panelShown();
+    await shot(phone, 'phone-panel');
+    await phone.context().close();
+    return out;
+  },
+
+  // Tiles from a configured host: only that host and the server are asked.
+  async tiles() {
+    const page = await newPage();
+    await open(page, spec.views.country.hash);
+    await page.waitForSelector('.leaflet-tile-loaded');
+    await settle(page);
+    await shot(page, 'tiles');
+    return {
+      tilesLoaded: await page.locator('.leaflet-tile-loaded').count(),
+      outlines: await layersWithClass(page, 'pm-outline'),
+      notices: await notices(page),
+      basemap: await page.locator('input[name=basemap]:checked').getAttribute('value'),
+    };
+  },
+
+  // A tile host that cannot be reached: the outlines take over.
+  async unreachable() {
+    const page = await newPage();
+    await open(page, spec.views.country.hash);
+    await page.waitForFunction(() => document.querySelector('#notices .notice'), null, { timeout: 20000 });
+    await settle(page);
+    await shot(page, 'fallback');
+    return {
+      outlines: await layersWithClass(page, 'pm-outline'),
+      notices: await notices(page),
+      basemap: await page.locator('input[name=basemap]:checked').getAttribute('value'),
+    };
+  },
+
+  // Panning a view of many points must not block the page: the Long Tasks
+  // API times every task over 50 ms from each drag until the map settles.
+  async pan() {
+    const out = { views: [] };
+    const page = await newPage();
+    for (const view of spec.panViews) {
+      await open(page, view.hash);
+      const before = await drawn(page);
+      await page.evaluate(() => {
+        window.longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) window.longTasks.push(e.duration);
+        }).observe({ type: 'longtask' });
+      });
+      const box = await page.locator('#map').boundingBox();
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      const drags = [[-300, 0], [300, 0], [0, -220], [0, 220], [-260, -160], [260, 160], [400, 0], [-400, 0]];
+      const perDrag = [];
+      for (const [dx, dy] of drags) {
+        await page.evaluate(() => {
+          window.longTasks = [];
+        });
+        await page.mouse.move(cx, cy);
+        await page.mouse.down();
+        for (let i = 1; i <= 12; i++) await page.mouse.move(cx + (dx * i) / 12, cy + (dy * i) / 12);
+        await page.mouse.up();
+        await settle(page);
+        perDrag.push(await page.evaluate(() => window.longTasks));
+      }
+      await shot(page, `pan-${view.name}`);
+      out.views.push({ name: view.name, before, after: await drawn(page), perDrag });
+      log(view.name, JSON.stringify(perDrag));
+    }
+    return out;
+  },
+};
+
+let result;
+try {
+  result = await scenarios[spec.scenario]();
+} catch (err) {
+  result = { failure: String(err.stack ?? err) };
+  // What the pages showed when it failed, to see why.
+  let i = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) await page.screenshot({ path: join(spec.artifacts, `failure-${spec.scenario}-${i++}.png`) });
+  }
+}
+await browser.close();
+process.stdout.write(JSON.stringify({ ...result, requests, consoleErrors }));
