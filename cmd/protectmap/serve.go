@@ -8,17 +8,28 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/server"
+	"github.com/protectmap/protectmap/web"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM.
 const shutdownGrace = 15 * time.Second
+
+// The map's default online tiles: OpenStreetMap's standard layer, whose
+// licence asks for this credit.
+const (
+	defaultTileURL         = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+	defaultTileAttribution = "© OpenStreetMap contributors"
+)
 
 func serve(args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "[--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]...\n\nServes the layers over HTTP. Without --data it serves the embedded default\nlayers. It refuses to start if any layer is broken, and says why.", stderr)
@@ -26,8 +37,20 @@ func serve(args []string, stderr io.Writer) error {
 	dir := fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)")
 	var extra layerFlags
 	fs.Var(&extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
+	baseURL := fs.String("base-url", "", "public URL of the service root behind a reverse proxy, e.g. https://maps.example.org/protectmap (default: from the request and X-Forwarded-* headers)")
+	tileURL := fs.String("tile-url", defaultTileURL, `raster tile URL template for the map; "" or "off" keeps the map offline on the built-in basemap`)
+	tileAttribution := fs.String("tile-attribution", defaultTileAttribution, "credit shown for the tiles of --tile-url")
+	corsOrigins := fs.String("cors-origins", "*", "comma-separated origins allowed to call the API from browsers")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *baseURL != "" {
+		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--base-url must be an absolute http(s) URL, not %q", *baseURL)
+		}
+	}
+	if *tileURL == "off" {
+		*tileURL = ""
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ix, err := loadIndex(*dir, extra)
@@ -39,7 +62,16 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	var current atomic.Pointer[geo.Index]
 	current.Store(ix)
-	h := server.New(server.Config{Index: &current, Logger: log})
+	h := server.New(server.Config{
+		Index:           &current,
+		Logger:          log,
+		BaseURL:         *baseURL,
+		Web:             web.Assets(),
+		Basemap:         data.Basemap,
+		TileURL:         *tileURL,
+		TileAttribution: *tileAttribution,
+		CORSOrigins:     splitList(*corsOrigins),
+	})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -63,4 +95,15 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,0 +1,375 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+)
+
+// Bounds of one POST /proximity. Strikes are read, answered and written one
+// at a time, so memory does not grow with their number.
+const (
+	maxStrikes   = 250_000
+	maxBatchBody = 128 << 20
+	// streamChunk is how much output is gathered before it is sent: until
+	// the first chunk goes out, a bad strike still gets a clean 400.
+	streamChunk = 64 << 10
+)
+
+// batchParams are GET /proximity's parameters but the point, which each
+// strike gives.
+var batchParams = params[proximityQuery]{}
+
+func init() {
+	for name, set := range proximityParams {
+		if name != "lon" && name != "lat" {
+			batchParams[name] = set
+		}
+	}
+}
+
+// strike is one feature of a POST /proximity body.
+type strike struct {
+	Type     string          `json:"type"`
+	ID       json.RawMessage `json:"id"`
+	Geometry *struct {
+		Type        string    `json:"type"`
+		Coordinates []float64 `json:"coordinates"`
+	} `json:"geometry"`
+	Properties json.RawMessage `json:"properties"`
+}
+
+// batch is the state of one POST /proximity as it streams.
+type batch struct {
+	ix    *geo.Index
+	q     proximityQuery
+	out   *stream
+	props bytes.Buffer // the current strike's compact properties
+	// The summary of all strikes.
+	strikes, withHits, possiblyHit int
+}
+
+// proximityBatch answers POST /proximity: a GeoJSON FeatureCollection of
+// strike points in, each strike annotated with the sites near it out.
+func (h *handlers) proximityBatch(c echo.Context) error {
+	q := newProximityQuery()
+	if err := batchParams.parse(c.QueryParams(), &q, nil); err != nil {
+		return err
+	}
+	ix := h.index()
+	var err error
+	if q.collections, err = resolveCollections(ix, q.collections); err != nil {
+		return err
+	}
+	b := &batch{ix: ix, q: q, out: newStream(c)}
+	defer b.out.release()
+	o := append(b.out.buf, `{"type":"FeatureCollection","query":{`...)
+	b.out.buf = append(q.appendSearch(o), `,"features":[`...)
+
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBatchBody)
+	err = b.read(json.NewDecoder(body))
+	if err == nil {
+		o := append(b.out.buf, `],"summary":{"strikes":`...)
+		o = appendInt(o, b.strikes)
+		o = append(o, `,"with_hits":`...)
+		o = appendInt(o, b.withHits)
+		o = append(o, `,"possibly_hit":`...)
+		o = appendInt(o, b.possiblyHit)
+		b.out.buf = append(o, "}}\n"...)
+		return b.out.finish()
+	}
+	if !b.out.committed {
+		return err
+	}
+	// The 200 is sent: the only way left to say so is in the body.
+	h.log.Warn("proximity batch failed mid-stream", "strikes", b.strikes, "err", err)
+	p, _ := problemFor(err)
+	p.Instance = c.Request().URL.RequestURI()
+	pj, _ := json.Marshal(p)
+	o = append(b.out.buf, `],"problem":`...)
+	b.out.buf = append(append(o, pj...), "}\n"...)
+	return b.out.finish()
+}
+
+// read walks the FeatureCollection, answering each strike as it comes.
+func (b *batch) read(dec *json.Decoder) error {
+	if err := expectDelim(dec, '{', "the body must be a GeoJSON FeatureCollection"); err != nil {
+		return err
+	}
+	sawFeatures := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxError(dec, err)
+		}
+		switch key, _ := tok.(string); key {
+		case "type":
+			var typ string
+			if err := dec.Decode(&typ); err != nil || typ != "FeatureCollection" {
+				return paramError("type", `must be "FeatureCollection"`)
+			}
+		case "features":
+			sawFeatures = true
+			if err := b.features(dec); err != nil {
+				return err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return syntaxError(dec, err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return syntaxError(dec, err)
+	}
+	if !sawFeatures {
+		return paramError("features", "missing: the body must be a GeoJSON FeatureCollection of strike points")
+	}
+	return nil
+}
+
+func (b *batch) features(dec *json.Decoder) error {
+	if err := expectDelim(dec, '[', `"features" must be an array`); err != nil {
+		return err
+	}
+	for i := 0; dec.More(); i++ {
+		if i == maxStrikes {
+			return paramError("features", "more than %d strikes; split them over several requests", maxStrikes)
+		}
+		var s strike
+		if err := dec.Decode(&s); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return &ParamError{Param: fmt.Sprintf("features[%d]", i), Reason: userReason(dec, err)}
+		}
+		if err := b.strike(i, &s); err != nil {
+			return err
+		}
+		if err := b.out.maybeFlush(); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return syntaxError(dec, err)
+	}
+	return nil
+}
+
+// strike checks one strike, finds the sites near it and writes it out.
+func (b *batch) strike(i int, s *strike) error {
+	field := func(name string) string { return fmt.Sprintf("features[%d].%s", i, name) }
+	if s.Type != "Feature" {
+		return paramError(field("type"), `must be "Feature", not %q`, s.Type)
+	}
+	g := s.Geometry
+	if g == nil || g.Type != "Point" || len(g.Coordinates) < 2 || len(g.Coordinates) > 3 {
+		return paramError(field("geometry"), "must be a Point with [longitude, latitude]")
+	}
+	p := orb.Point{g.Coordinates[0], g.Coordinates[1]}
+	if err := errors.Join(checkLon(p[0]), checkLat(p[1])); err != nil {
+		return paramError(field("geometry"), "%v", err)
+	}
+	if len(s.ID) > 0 && s.ID[0] != '"' && s.ID[0] != 'n' && jsonKind(s.ID)&(seenInteger|seenNumber) == 0 {
+		return paramError(field("id"), "must be a string or a number")
+	}
+	b.props.Reset()
+	if len(s.Properties) > 0 && s.Properties[0] != 'n' {
+		if s.Properties[0] != '{' {
+			return paramError(field("properties"), "must be an object or null")
+		}
+		json.Compact(&b.props, s.Properties) //nolint:errcheck // the decoder has validated it
+	}
+	q := b.q
+	var err error
+	jsonscan.EachMember(b.props.Bytes(), func(key, raw []byte) bool {
+		switch string(key) {
+		case "uncertainty_m":
+			q.uncertainty, err = parseMeters(string(raw), geo.MaxRadiusMeters)
+			if err == nil {
+				err = q.checkUncertainty()
+			}
+			if err != nil {
+				err = paramError(field("properties.uncertainty_m"), "%s", reasonOf(err))
+			}
+		case propDatetime:
+			if s, ok := jsonscan.String(raw); !ok {
+				err = paramError(field("properties.datetime"), "must be an RFC 3339 date-time string")
+			} else if _, perr := parseInstant(s); perr != nil {
+				err = paramError(field("properties.datetime"), "%q is not an RFC 3339 date-time", s)
+			}
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	hits, err := b.ix.Nearby(p, q.radius, q.limit, q.collections...)
+	if err != nil {
+		return paramError(field("geometry"), "%s", reasonOf(err))
+	}
+	b.strikes++
+	if len(hits) > 0 {
+		b.withHits++
+	}
+	if !math.IsNaN(q.uncertainty) && possiblyHit(hits, q.uncertainty) > 0 {
+		b.possiblyHit++
+	}
+	b.out.buf = b.appendStrike(b.out.buf, s, p, hits, q.uncertainty)
+	return nil
+}
+
+// appendStrike writes the strike as it came, its properties extended with
+// "hits" (each site as a Feature placed at its point nearest the strike)
+// and a "summary" like GET /proximity's.
+func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, uncertainty float64) []byte {
+	if b.strikes > 1 {
+		o = append(o, ',')
+	}
+	o = append(o, `{"type":"Feature",`...)
+	if len(s.ID) > 0 && s.ID[0] != 'n' {
+		o = append(o, `"id":`...)
+		o = append(o, bytes.TrimSpace(s.ID)...)
+		o = append(o, ',')
+	}
+	o = append(o, `"geometry":`...)
+	o = geo.AppendGeometry(o, p)
+	o = append(o, `,"properties":{`...)
+	if props := b.props.Bytes(); len(props) > 2 {
+		o = append(o, props[1:len(props)-1]...)
+		o = append(o, ',')
+	}
+	o = append(o, `"hits":[`...)
+	for i := range hits {
+		if i > 0 {
+			o = append(o, ',')
+		}
+		site := geo.Feature{ID: hits[i].Feature.ID, Geometry: hits[i].Nearest, Properties: hits[i].Feature.Properties}
+		o = geo.AppendFeature(o, &site, hitMembers(&hits[i], uncertainty)...)
+	}
+	o = append(o, `],"summary":`...)
+	o = appendSummary(o, hits, uncertainty)
+	return append(o, "}}"...)
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim, msg string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return syntaxError(dec, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return paramError("body", "%s", msg)
+	}
+	return nil
+}
+
+// syntaxError says where the body stopped being JSON.
+func syntaxError(dec *json.Decoder, err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return &ParamError{Param: "body", Reason: userReason(dec, err)}
+}
+
+func userReason(dec *json.Decoder, err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("the JSON ends early, at byte %d", dec.InputOffset())
+	}
+	return fmt.Sprintf("invalid JSON near byte %d: %v", dec.InputOffset(), err)
+}
+
+// reasonOf is an error's message without the parameter a ParamError names.
+func reasonOf(err error) string {
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return userMessage(err)
+}
+
+// stream sends a response in chunks, gzipped when the client accepts it.
+type stream struct {
+	c         echo.Context
+	bufp      *[]byte
+	buf       []byte
+	committed bool
+	w         io.Writer
+	zw        *gzip.Writer
+}
+
+func newStream(c echo.Context) *stream {
+	p := getBuffer()
+	return &stream{c: c, bufp: p, buf: *p}
+}
+
+// maybeFlush sends the output gathered once there is a chunk of it.
+func (s *stream) maybeFlush() error {
+	if len(s.buf) < streamChunk {
+		return nil
+	}
+	return s.flush()
+}
+
+func (s *stream) flush() error {
+	if !s.committed {
+		s.committed = true
+		hdr := s.c.Response().Header()
+		hdr.Set(echo.HeaderContentType, mediaGeoJSON)
+		hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		s.w = s.c.Response()
+		if acceptsGzip(s.c.Request()) {
+			hdr.Set(echo.HeaderContentEncoding, "gzip")
+			s.zw = gzipWriters.get()
+			s.zw.Reset(s.c.Response())
+			s.w = s.zw
+		}
+		s.c.Response().WriteHeader(http.StatusOK)
+	}
+	if _, err := s.w.Write(s.buf); err != nil {
+		return err
+	}
+	s.buf = s.buf[:0]
+	if s.zw != nil {
+		if err := s.zw.Flush(); err != nil {
+			return err
+		}
+	}
+	s.c.Response().Flush()
+	return nil
+}
+
+// finish sends what is left: a response that never filled a chunk goes
+// out whole, like any other.
+func (s *stream) finish() error {
+	if !s.committed {
+		return send(s.c, mediaGeoJSON, s.buf, false)
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if s.zw != nil {
+		return s.zw.Close()
+	}
+	return nil
+}
+
+func (s *stream) release() {
+	if s.zw != nil {
+		gzipWriters.put(s.zw)
+	}
+	*s.bufp = s.buf[:0]
+	putBuffer(s.bufp)
+}

@@ -1,0 +1,788 @@
+package server_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/data"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server"
+	"github.com/protectmap/protectmap/web"
+)
+
+// The browser tests drive the built map app in headless Chromium against
+// the real server: web/tests/browser.mjs acts and reports what it saw, and
+// these tests hold the expectations, computed from the index. Screenshots
+// go to testdata/artifacts/browser.
+
+const (
+	webChromium  = "/usr/bin/chromium"
+	webDir       = "../web"
+	webScript    = "tests/browser.mjs" // under browserDir
+	webArtifacts = "../testdata/artifacts/browser"
+	// webFirstLoadBudget is the most the page's HTML, scripts and styles may weigh, gzipped.
+	webFirstLoadBudget = 400 << 10
+	// webPanBudget is the longest the page may block while panning.
+	webPanBudget = 100 * time.Millisecond
+	// webEdgeSlackPx is how far from a view's edge every site must lie for the
+	// view's expected counts not to hang on Leaflet's pixel rounding.
+	webEdgeSlackPx = 2
+)
+
+// A webView is a map position as the app's hash gives it.
+type webView struct {
+	Zoom     int
+	Lat, Lon float64
+}
+
+func (v webView) hash() string { return fmt.Sprintf("#map=%d/%.5f/%.5f", v.Zoom, v.Lat, v.Lon) }
+
+// webCountry shows the whole of Ukraine on a desktop screen.
+var webCountry = webView{6, 48.6, 31.2}
+
+// What the script reports.
+type (
+	webDrawn struct {
+		State, Label              string
+		InView                    *int
+		Checked                   bool
+		Markers, Clustered, Paths int
+		Total                     int
+	}
+	webMap struct {
+		Width, Height int
+		Hash          string
+	}
+	webHit struct {
+		Name, Distance, Bearing, Meta string
+		PossiblyHit                   bool
+	}
+	webPopup struct {
+		Title, Meta, Permalink string
+		Rows                   int
+	}
+	webCheck struct {
+		Summary        string
+		Hits           []webHit
+		Error          string
+		Lines, Circles int
+		Hash           string
+		Popup          *webPopup
+	}
+	webViewResult struct {
+		Map   webMap
+		Drawn map[string]webDrawn
+	}
+	webConsoleError struct{ Text, URL string }
+	// webCommon is what every scenario reports.
+	webCommon struct {
+		Failure       string
+		Requests      []string
+		ConsoleErrors []webConsoleError
+	}
+)
+
+type webTools struct{ node string }
+
+// needBrowser finds node, Chromium, playwright-core and the built app. When
+// one is missing the test skips, unless PROTECTMAP_REQUIRE_TOOLS is set (as
+// CI sets it): then it fails.
+func needBrowser(t *testing.T) webTools {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	var missing []string
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing = append(missing, "node (Node.js 20 or newer)")
+	}
+	if _, err := os.Stat(webChromium); err != nil {
+		missing = append(missing, webChromium+" (apt-get install chromium)")
+	}
+	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core", "package.json")); err != nil {
+		missing = append(missing, "playwright-core (cd web && npm ci)")
+	}
+	if _, err := fs.Stat(web.Assets(), "index.html"); err != nil {
+		missing = append(missing, "the built map app (cd web && npm run build, before go test compiles it in)")
+	}
+	if len(missing) > 0 {
+		msg := "browser tests need " + strings.Join(missing, ", ")
+		if os.Getenv("PROTECTMAP_REQUIRE_TOOLS") != "" {
+			t.Fatal(msg + "; PROTECTMAP_REQUIRE_TOOLS is set")
+		}
+		t.Skip(msg)
+	}
+	return webTools{node: node}
+}
+
+// runBrowser runs the browser script on spec and decodes its report into
+// out, which embeds common; a failure inside the script fails the test.
+func runBrowser(t *testing.T, tools webTools, spec map[string]any, out any) webCommon {
+	t.Helper()
+	abs, err := filepath.Abs(webArtifacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec["artifacts"] = abs
+	in, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tools.node, webScript)
+	cmd.Dir = webDir
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if stderr.Len() > 0 {
+		t.Logf("browser script:\n%s", stderr.Bytes())
+	}
+	if err != nil {
+		t.Fatalf("browser script: %v", err)
+	}
+	var c webCommon
+	if err := json.Unmarshal(stdout.Bytes(), &c); err != nil {
+		t.Fatalf("browser script output: %v\n%s", err, stdout.Bytes())
+	}
+	if c.Failure != "" {
+		t.Fatalf("browser script failed: %s", c.Failure)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("browser script output: %v", err)
+	}
+	return c
+}
+
+// webDefaultIndex is the embedded default data, as `protectmap serve` loads it.
+func webDefaultIndex(t *testing.T) *geo.Index {
+	t.Helper()
+	layers, err := geo.LoadFS(data.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webIndex(t, layers...)
+}
+
+func webIndex(t *testing.T, layers ...*geo.Layer) *geo.Index {
+	t.Helper()
+	ix, err := geo.NewIndex(layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// serveWeb serves ix with the built map app, as the binary does.
+func serveWeb(t *testing.T, ix *geo.Index, tileURL string) *httptest.Server {
+	t.Helper()
+	var current atomic.Pointer[geo.Index]
+	current.Store(ix)
+	h := server.New(server.Config{
+		Index:           &current,
+		Logger:          slog.New(slog.DiscardHandler),
+		Web:             web.Assets(),
+		Basemap:         data.Basemap,
+		TileURL:         tileURL,
+		TileAttribution: "Test tiles",
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Web Mercator as Leaflet projects it: pixels at zoom from the top left of the world.
+func webMercator(lat, lon float64, zoom int) (x, y float64) {
+	scale := 256 * math.Exp2(float64(zoom))
+	s := math.Sin(lat * math.Pi / 180)
+	return (lon + 180) / 360 * scale, (0.5 - math.Log((1+s)/(1-s))/(4*math.Pi)) * scale
+}
+
+func webUnmercator(x, y float64, zoom int) (lat, lon float64) {
+	scale := 256 * math.Exp2(float64(zoom))
+	return math.Atan(math.Sinh(math.Pi*(1-2*y/scale))) * 180 / math.Pi, x/scale*360 - 180
+}
+
+// bbox is the box a w×h map shows for v, grown by padPx pixels on each side
+// (shrunk when negative). Leaflet rounds the view's top left to a pixel.
+func (v webView) bbox(w, h int, padPx float64) geo.BBox {
+	cx, cy := webMercator(v.Lat, v.Lon, v.Zoom)
+	left, top := math.Round(cx-float64(w)/2), math.Round(cy-float64(h)/2)
+	maxLat, minLon := webUnmercator(left-padPx, top-padPx, v.Zoom)
+	minLat, maxLon := webUnmercator(left+float64(w)+padPx, top+float64(h)+padPx, v.Zoom)
+	return geo.BBox{MinLon: minLon, MinLat: minLat, MaxLon: maxLon, MaxLat: maxLat}
+}
+
+// webInView counts each layer's sites in v on a w×h map. It fails the
+// test when a site lies so near the edge that pixel rounding could decide.
+func webInView(t *testing.T, ix *geo.Index, v webView, w, h int) map[string]int {
+	t.Helper()
+	want := map[string]int{}
+	for _, l := range ix.Layers() {
+		n := l.Count(v.bbox(w, h, 0))
+		if in, out := l.Count(v.bbox(w, h, -webEdgeSlackPx)), l.Count(v.bbox(w, h, webEdgeSlackPx)); in != n || out != n {
+			t.Fatalf("view %s on %dx%d: a %s site lies within %d px of the edge (%d..%d sites); choose another view", v.hash(), w, h, l.Name(), webEdgeSlackPx, in, out)
+		}
+		want[l.Name()] = n
+	}
+	return want
+}
+
+// webCheckDrawn compares what each layer drew, and says it has in view, with want.
+func webCheckDrawn(t *testing.T, where string, got map[string]webDrawn, want map[string]int) {
+	t.Helper()
+	for id, n := range want {
+		d, ok := got[id]
+		switch {
+		case !ok:
+			t.Errorf("%s: layer %s is missing from the layer list", where, id)
+		case d.Total != n:
+			t.Errorf("%s: layer %s drew %d sites (%d symbols, %d in clusters, %d shapes), want %d", where, id, d.Total, d.Markers, d.Clustered, d.Paths, n)
+		case n > 0 && (d.InView == nil || *d.InView != n):
+			t.Errorf("%s: layer %s lists %q (state %s), want %d in view", where, id, d.Label, d.State, n)
+		}
+	}
+}
+
+// webHashView reads the view back from the hash the app wrote.
+func webHashView(t *testing.T, hash string) webView {
+	t.Helper()
+	for part := range strings.SplitSeq(strings.TrimPrefix(hash, "#"), "&") {
+		if v, ok := strings.CutPrefix(part, "map="); ok {
+			f := strings.Split(v, "/")
+			if len(f) == 3 {
+				z, err1 := strconv.Atoi(f[0])
+				lat, err2 := strconv.ParseFloat(f[1], 64)
+				lon, err3 := strconv.ParseFloat(f[2], 64)
+				if err1 == nil && err2 == nil && err3 == nil {
+					return webView{z, lat, lon}
+				}
+			}
+		}
+	}
+	t.Fatalf("no map= view in hash %q", hash)
+	return webView{}
+}
+
+// webSameView reports whether got shows want to within a pixel.
+func webSameView(got, want webView) bool {
+	gx, gy := webMercator(got.Lat, got.Lon, got.Zoom)
+	wx, wy := webMercator(want.Lat, want.Lon, want.Zoom)
+	return got.Zoom == want.Zoom && math.Abs(gx-wx) <= 1 && math.Abs(gy-wy) <= 1
+}
+
+// webMeters writes a distance as the app shows it: whole metres, thousands
+// separated, rounded from the millimetres the API gives (so 3035.4996 m,
+// sent as 3035.5, shows as 3,036 m).
+func webMeters(m float64) string {
+	s := strconv.FormatInt(int64(math.Round(math.Round(m*1000)/1000)), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " m"
+}
+
+// webCheckHits compares the listed sites with the index's answer.
+func webCheckHits(t *testing.T, where string, got webCheck, want []geo.Hit, uncertainty float64) {
+	t.Helper()
+	if got.Error != "" {
+		t.Errorf("%s: the check shows an error: %s", where, got.Error)
+	}
+	if len(got.Hits) != len(want) {
+		t.Fatalf("%s: %d sites listed, want %d\n%s", where, len(got.Hits), len(want), got.Summary)
+	}
+	lines := 0
+	for i, h := range want {
+		name := h.Feature.Name
+		if name == "" {
+			name = "Site " + h.Feature.ID
+		}
+		row := got.Hits[i]
+		if row.Name != name || row.Distance != webMeters(h.Meters) {
+			t.Errorf("%s: site %d is %q at %s, want %q at %s", where, i+1, row.Name, row.Distance, name, webMeters(h.Meters))
+		}
+		if uncertainty > 0 && row.PossiblyHit != (h.Meters <= uncertainty) {
+			t.Errorf("%s: site %d (%s at %s) possibly hit: %v, want %v", where, i+1, name, row.Distance, row.PossiblyHit, h.Meters <= uncertainty)
+		}
+		if h.Meters > 0 {
+			lines++
+		}
+	}
+	if got.Lines != lines {
+		t.Errorf("%s: %d lines to nearest points, want %d", where, got.Lines, lines)
+	}
+	if got.Circles != 1 {
+		t.Errorf("%s: %d radius circles drawn, want 1", where, got.Circles)
+	}
+}
+
+// webCheckHosts fails on any request to a host not in allowed.
+func webCheckHosts(t *testing.T, requests []string, allowed ...string) map[string]int {
+	t.Helper()
+	hosts := map[string]int{}
+	for _, r := range requests {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme == "data" || u.Scheme == "blob" {
+			continue
+		}
+		hosts[u.Host]++
+		if !slices.Contains(allowed, u.Host) {
+			t.Errorf("the page asked %s, which is not among %v", r, allowed)
+		}
+	}
+	return hosts
+}
+
+func webNoConsoleErrors(t *testing.T, errs []webConsoleError) {
+	t.Helper()
+	for _, e := range errs {
+		t.Errorf("console error: %s (%s)", e.Text, e.URL)
+	}
+}
+
+// webProblemDetail is the detail of the problem the server answers path with.
+func webProblemDetail(t *testing.T, base, path string) string {
+	t.Helper()
+	res, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p struct{ Detail string }
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || res.StatusCode < 400 || p.Detail == "" {
+		t.Fatalf("GET %s: status %d, detail %q, %v: want a problem with a detail", path, res.StatusCode, p.Detail, err)
+	}
+	return p.Detail
+}
+
+// webGzipped is the gzip-compressed size of the app files the page loaded.
+func webGzipped(t *testing.T, base string, urls []string) int {
+	t.Helper()
+	total := 0
+	for _, u := range urls {
+		name := strings.TrimPrefix(strings.TrimPrefix(u, base), "/")
+		if i := strings.IndexAny(name, "?#"); i >= 0 {
+			name = name[:i]
+		}
+		if name == "" {
+			name = "index.html"
+		}
+		b, err := fs.ReadFile(web.Assets(), name)
+		if err != nil {
+			t.Fatalf("the page loaded %s, which is not in the built app: %v", u, err)
+		}
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		w.Write(b)
+		w.Close()
+		total += z.Len()
+	}
+	return total
+}
+
+// TestBrowserOffline drives the map on the default data with no tile URL:
+// layers, counts, checks by click and by typing, shared links, errors and
+// the phone layout, with no request to any host but the server.
+func TestBrowserOffline(t *testing.T) {
+	tools := needBrowser(t)
+	ix := webDefaultIndex(t)
+	srv := serveWeb(t, ix, "")
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	country := webCountry
+	city := webView{10, 50.45, 30.52}
+	// A strike near Okhmatdyt children's hospital in Kyiv, clicked at zoom 14.
+	click := webView{14, 50.4562, 30.4896}
+	if hits, _ := ix.Nearest(orb.Point{click.Lon, click.Lat}, 1); len(hits) == 0 || hits[0].Meters < 300 {
+		t.Fatalf("the click target must be clear of every site's symbol: %+v", hits)
+	}
+	typed := struct {
+		Text                string
+		Lat, Lon            float64
+		Radius, Uncertainty float64
+	}{`50°27'36"N 30°31'12"E`, 50.46, 30.52, 10_000, 3_000}
+	restoreCheck := orb.Point{30.5234, 50.4501}
+	restore := webView{12, 50.45, 30.52}
+	okhmatdyt, _, ok := webLayer(t, ix, "hospitals").Lookup("hosp:kyiv-okhmatdyt")
+	if !ok {
+		t.Fatal("hospital hosp:kyiv-okhmatdyt is missing from the default data")
+	}
+	missing := "/collections/hospitals/items/no-such-site"
+
+	var got struct {
+		FirstLoad                []string
+		Country, City            webViewResult
+		Toggles                  map[string]struct{ Off, On map[string]webDrawn }
+		Click, Typed             webCheck
+		BadCoords, ServerRefusal string
+		Restore                  struct {
+			Map   webMap
+			Drawn map[string]webDrawn
+			Check webCheck
+		}
+		Site struct {
+			Popup   *webPopup
+			Notices []string
+		}
+		Phone struct {
+			Map                     webMap
+			PanelBefore, PanelAfter bool
+		}
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "offline",
+		"base":     srv.URL,
+		"views":    map[string]any{"country": map[string]string{"hash": country.hash()}, "city": map[string]string{"hash": city.hash()}},
+		"click":    map[string]any{"hash": click.hash(), "view": map[string]any{"zoom": click.Zoom, "lat": click.Lat, "lon": click.Lon}, "lat": click.Lat, "lon": click.Lon},
+		"typed":    map[string]any{"text": typed.Text, "radius": typed.Radius, "uncertainty": typed.Uncertainty},
+		"restore":  map[string]string{"hash": fmt.Sprintf("%s&layers=hospitals&check=%v,%v,3000,200", restore.hash(), restoreCheck.Lat(), restoreCheck.Lon())},
+		"site": map[string]string{
+			"hash":        fmt.Sprintf("#map=13/50.45/30.48&layers=hospitals&site=hospitals/%s", url.PathEscape(okhmatdyt.ID)),
+			"missingHash": "#site=hospitals/no-such-site",
+		},
+	}, &got)
+
+	t.Run("network", func(t *testing.T) {
+		webCheckHosts(t, c.Requests, host)
+		// The browser logs the two refusals the test provokes; nothing else may complain.
+		webNoConsoleErrors(t, slices.DeleteFunc(c.ConsoleErrors, func(e webConsoleError) bool {
+			return strings.HasPrefix(e.Text, "Failed to load resource") && (strings.Contains(e.URL, "uncertainty=2000") || strings.HasSuffix(e.URL, missing))
+		}))
+	})
+
+	t.Run("first load", func(t *testing.T) {
+		size := webGzipped(t, srv.URL, got.FirstLoad)
+		t.Logf("first load: %d files, %.1f KB gzipped (budget %d KB)", len(got.FirstLoad), float64(size)/1024, webFirstLoadBudget>>10)
+		if len(got.FirstLoad) < 3 {
+			t.Errorf("first load fetched %v, want the page, its script and its styles", got.FirstLoad)
+		}
+		if size > webFirstLoadBudget {
+			t.Errorf("first load weighs %d bytes gzipped, over the budget of %d", size, webFirstLoadBudget)
+		}
+	})
+
+	t.Run("layers", func(t *testing.T) {
+		cm := got.Country.Map
+		wantCountry := webInView(t, ix, country, cm.Width, cm.Height)
+		webCheckDrawn(t, "country view", got.Country.Drawn, wantCountry)
+		for id, tg := range got.Toggles {
+			off := map[string]int{}
+			for k, n := range wantCountry {
+				off[k] = n
+			}
+			off[id] = 0
+			webCheckDrawn(t, id+" switched off", tg.Off, off)
+			if tg.Off[id].Checked {
+				t.Errorf("%s still checked after Space on its checkbox", id)
+			}
+			webCheckDrawn(t, id+" switched on again", tg.On, wantCountry)
+		}
+		if len(got.Toggles) != len(ix.Layers()) {
+			t.Errorf("toggled %d layers, want all %d", len(got.Toggles), len(ix.Layers()))
+		}
+		wantCity := webInView(t, ix, city, got.City.Map.Width, got.City.Map.Height)
+		webCheckDrawn(t, "city view", got.City.Drawn, wantCity)
+		if wantCity["energy"] >= wantCountry["energy"] || wantCity["energy"] == 0 {
+			t.Errorf("the city view should hold some but not all energy sites: %d of %d", wantCity["energy"], wantCountry["energy"])
+		}
+		t.Logf("country view %dx%d: %v; city view: %v", cm.Width, cm.Height, wantCountry, wantCity)
+	})
+
+	t.Run("check by click", func(t *testing.T) {
+		q := webHashCheck(t, got.Click.Hash)
+		if d := geo.Distance(q.Point, orb.Point{click.Lon, click.Lat}); d > 10 {
+			t.Errorf("clicked at %v, %.1f m from the target %v", q.Point, d, click)
+		}
+		want, err := ix.Nearby(q.Point, q.Radius, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || want[0].Feature.ID != okhmatdyt.ID {
+			t.Fatalf("the nearest site to the click should be Okhmatdyt: %v", want)
+		}
+		webCheckHits(t, "click", got.Click, want, 0)
+		if p := got.Click.Popup; p == nil || p.Title != okhmatdyt.Name {
+			t.Errorf("the first listed site opened popup %+v, want %q", p, okhmatdyt.Name)
+		}
+	})
+
+	t.Run("check typed", func(t *testing.T) {
+		want, err := ix.Nearby(orb.Point{typed.Lon, typed.Lat}, typed.Radius, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		webCheckHits(t, "typed", got.Typed, want, typed.Uncertainty)
+		if q := webHashCheck(t, got.Typed.Hash); q.Point != (orb.Point{typed.Lon, typed.Lat}) || q.Uncertainty != typed.Uncertainty {
+			t.Errorf("typed %q: hash holds %+v", typed.Text, q)
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		if !strings.Contains(got.BadCoords, "latitude 95 is out of range") {
+			t.Errorf("typing 95, 30 shows %q", got.BadCoords)
+		}
+		detail := webProblemDetail(t, srv.URL, fmt.Sprintf("/proximity?lon=%v&lat=%v&radius=1000&uncertainty=2000", typed.Lon, typed.Lat))
+		if !strings.Contains(got.ServerRefusal, detail) {
+			t.Errorf("the server refused the check with %q; the page shows %q", detail, got.ServerRefusal)
+		}
+		detail = webProblemDetail(t, srv.URL, missing)
+		if !slices.ContainsFunc(got.Site.Notices, func(n string) bool { return strings.Contains(n, detail) }) {
+			t.Errorf("a link to a missing site: the server says %q; the page shows %q", detail, got.Site.Notices)
+		}
+	})
+
+	t.Run("shared link", func(t *testing.T) {
+		r := got.Restore
+		if v := webHashView(t, r.Map.Hash); !webSameView(v, restore) {
+			t.Errorf("the link's view %v came back as %v", restore, v)
+		}
+		want := webInView(t, ix, restore, r.Map.Width, r.Map.Height)
+		for id := range want {
+			if id != "hospitals" {
+				want[id] = 0
+			}
+			if r.Drawn[id].Checked != (id == "hospitals") {
+				t.Errorf("layer %s checked: %v; the link shows only hospitals", id, r.Drawn[id].Checked)
+			}
+		}
+		webCheckDrawn(t, "restored view", r.Drawn, want)
+		hits, err := ix.Nearby(restoreCheck, 3000, 100, "hospitals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		webCheckHits(t, "restored check", r.Check, hits, 200)
+		if p := got.Site.Popup; p == nil || p.Title != okhmatdyt.Name || !strings.Contains(p.Permalink, "site=hospitals/") {
+			t.Errorf("the site link opened %+v, want the popup of %q with its permalink", p, okhmatdyt.Name)
+		}
+	})
+
+	t.Run("phone", func(t *testing.T) {
+		p := got.Phone
+		if p.Map.Width != 390 || p.PanelBefore || !p.PanelAfter {
+			t.Errorf("on a phone the map should fill the width (%d px) with the panel hidden (%v) until asked for (%v)", p.Map.Width, p.PanelBefore, p.PanelAfter)
+		}
+	})
+}
+
+// webCheckQuery is the check a hash holds.
+type webCheckQuery struct {
+	Point               orb.Point
+	Radius, Uncertainty float64
+}
+
+func webHashCheck(t *testing.T, hash string) webCheckQuery {
+	t.Helper()
+	for part := range strings.SplitSeq(strings.TrimPrefix(hash, "#"), "&") {
+		if v, ok := strings.CutPrefix(part, "check="); ok {
+			var f []float64
+			for s := range strings.SplitSeq(v, ",") {
+				x, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					t.Fatalf("hash %q: %v", hash, err)
+				}
+				f = append(f, x)
+			}
+			if len(f) == 3 {
+				f = append(f, 0)
+			}
+			if len(f) == 4 {
+				return webCheckQuery{orb.Point{f[1], f[0]}, f[2], f[3]}
+			}
+		}
+	}
+	t.Fatalf("no check= in hash %q", hash)
+	return webCheckQuery{}
+}
+
+func webLayer(t *testing.T, ix *geo.Index, name string) *geo.Layer {
+	t.Helper()
+	l, ok := ix.Layer(name)
+	if !ok {
+		t.Fatalf("no layer %s", name)
+	}
+	return l
+}
+
+// webTileServer serves the same plain tile for every request and counts them.
+func webTileServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for y := range 256 {
+		for x := range 256 {
+			c := color.RGBA{226, 234, 220, 255}
+			if x == 0 || y == 0 {
+				c = color.RGBA{170, 180, 165, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var tile bytes.Buffer
+	if err := png.Encode(&tile, img); err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(tile.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+type webBasemapResult struct {
+	TilesLoaded, Outlines int
+	Notices               []string
+	Basemap               string
+}
+
+// runBasemap serves the default data with tileURL, opens the whole country
+// in the browser script's scenario and returns what it saw and the
+// server's host.
+func runBasemap(t *testing.T, scenario, tileURL string) (webBasemapResult, webCommon, string) {
+	t.Helper()
+	tools := needBrowser(t)
+	srv := serveWeb(t, webDefaultIndex(t), tileURL)
+	var got webBasemapResult
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": scenario,
+		"base":     srv.URL,
+		"views":    map[string]any{"country": map[string]string{"hash": webCountry.hash()}},
+	}, &got)
+	return got, c, strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestBrowserTiles points the tile URL at a local tile server: the map
+// shows its tiles and asks no other host.
+func TestBrowserTiles(t *testing.T) {
+	tiles, served := webTileServer(t)
+	got, c, host := runBasemap(t, "tiles", tiles.URL+"/{z}/{x}/{y}.png")
+	tileHost := strings.TrimPrefix(tiles.URL, "http://")
+	hosts := webCheckHosts(t, c.Requests, host, tileHost)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	if hosts[tileHost] == 0 || served.Load() == 0 || got.TilesLoaded == 0 {
+		t.Errorf("no tiles shown: %d requests to the tile host, %d served, %d on the map", hosts[tileHost], served.Load(), got.TilesLoaded)
+	}
+	if got.Outlines != 0 || got.Basemap != "tiles" || len(got.Notices) != 0 {
+		t.Errorf("with tiles working the outlines should stay off: %d outlines, basemap %q, notices %q", got.Outlines, got.Basemap, got.Notices)
+	}
+	t.Logf("%d tiles on the map, %d served", got.TilesLoaded, served.Load())
+}
+
+// TestBrowserTilesUnreachable points the tile URL at a closed port: the
+// oblast outlines take over and the reader is told why.
+func TestBrowserTilesUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	got, c, host := runBasemap(t, "unreachable", "http://"+closed+"/{z}/{x}/{y}.png")
+	webCheckHosts(t, c.Requests, host, closed)
+	// The browser logs each refused tile; nothing else may complain.
+	webNoConsoleErrors(t, slices.DeleteFunc(c.ConsoleErrors, func(e webConsoleError) bool {
+		return strings.HasPrefix(e.Text, "Failed to load resource") && strings.Contains(e.URL, closed)
+	}))
+	var basemap struct{ Features []json.RawMessage }
+	if err := json.Unmarshal(data.Basemap, &basemap); err != nil {
+		t.Fatal(err)
+	}
+	if got.Outlines != len(basemap.Features) || got.Basemap != "outlines" {
+		t.Errorf("fallback: %d outlines drawn (want %d), basemap %q", got.Outlines, len(basemap.Features), got.Basemap)
+	}
+	if !slices.ContainsFunc(got.Notices, func(n string) bool { return strings.Contains(n, closed) && strings.Contains(n, "offline outlines") }) {
+		t.Errorf("the reader is not told the tiles failed: %q", got.Notices)
+	}
+}
+
+// TestBrowserPan pans views of 5,000 generated points, drawn one by one and
+// in clusters, and measures how long the page blocks with the Long Tasks API.
+func TestBrowserPan(t *testing.T) {
+	tools := needBrowser(t)
+	const n = 5000
+	r := rand.New(rand.NewPCG(5, 5000))
+	features := make([]geo.Feature, n)
+	for i := range features {
+		features[i] = geo.Feature{
+			ID:         fmt.Sprintf("g%d", i),
+			Geometry:   orb.Point{30.49 + r.Float64()*0.06, 50.435 + r.Float64()*0.03},
+			Properties: json.RawMessage(fmt.Sprintf(`{"name":"Generated site %d","kind":"hospital"}`, i)),
+			Name:       fmt.Sprintf("Generated site %d", i),
+			Kind:       "hospital",
+		}
+	}
+	layer, err := geo.NewLayer("generated", "generated points", features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveWeb(t, webIndex(t, layer), "")
+	views := []struct {
+		Name string `json:"name"`
+		Hash string `json:"hash"`
+	}{
+		{"single", webView{14, 50.45, 30.52}.hash() + "&layers=generated"},
+		{"clustered", webView{11, 50.45, 30.52}.hash() + "&layers=generated"},
+	}
+	var got struct {
+		Views []struct {
+			Name          string
+			Before, After map[string]webDrawn
+			// PerDrag holds, for each drag, the tasks over 50 ms until the map settled.
+			PerDrag [][]float64
+		}
+	}
+	c := runBrowser(t, tools, map[string]any{"scenario": "pan", "base": srv.URL, "panViews": views}, &got)
+	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	if len(got.Views) != len(views) {
+		t.Fatalf("measured %d views, want %d", len(got.Views), len(views))
+	}
+	for _, v := range got.Views {
+		b := v.Before["generated"]
+		if b.Total != n || (v.Name == "single" && b.Markers != n) {
+			t.Errorf("%s view: %d points drawn (%d symbols, %d in clusters) before panning, want %d", v.Name, b.Total, b.Markers, b.Clustered, n)
+		}
+		// The machine is shared, so a single figure is noisy: the test
+		// holds the median drag to the budget and prints the worst.
+		longest := make([]float64, len(v.PerDrag))
+		for i, tasks := range v.PerDrag {
+			longest[i] = slices.Max(append(tasks, 0))
+		}
+		slices.Sort(longest)
+		if len(longest) == 0 {
+			t.Fatalf("%s view: no drags measured", v.Name)
+		}
+		median, worst := longest[len(longest)/2], longest[len(longest)-1]
+		t.Logf("%s view, %d points, %d drags: longest task per drag median %.0f ms, worst %.0f ms (tasks under 50 ms count as 0)", v.Name, b.Total, len(longest), median, worst)
+		if time.Duration(median*float64(time.Millisecond)) > webPanBudget {
+			t.Errorf("%s view: panning blocked the page for %.0f ms in the median drag, over %v", v.Name, median, webPanBudget)
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+)
+
+// catalog is what the server learns about the collections of one index by
+// reading their properties: which properties can filter items and when the
+// features are. It is built lazily, once per layer and index version.
+type catalog struct {
+	ix    *geo.Index
+	metas map[*geo.Layer]*layerMeta
+}
+
+// layerMeta describes one collection beyond what geo.Layer knows.
+type layerMeta struct {
+	once sync.Once
+	// queryables are the properties items can be filtered by, sorted by name.
+	queryables []queryable
+	// spans[i] is when feature i is; nil when no feature carries time.
+	spans []span
+	// extent covers every span; valid when spans is not nil.
+	extent span
+}
+
+// queryable is a property whose values are all of one JSON type.
+type queryable struct {
+	Name string
+	// Type is a JSON Schema type: string, number, integer or boolean.
+	Type string
+}
+
+// Properties that give a feature its time, as STAC and OGC API use them.
+const (
+	propDatetime = "datetime"
+	propStart    = "start_datetime"
+	propEnd      = "end_datetime"
+)
+
+// catalogFor returns the catalog of ix, making a new one when the index
+// has been reloaded.
+func (h *handlers) catalogFor(ix *geo.Index) *catalog {
+	if c := h.catalog.Load(); c != nil && c.ix == ix {
+		return c
+	}
+	c := &catalog{ix: ix, metas: make(map[*geo.Layer]*layerMeta, len(ix.Layers()))}
+	for _, l := range ix.Layers() {
+		c.metas[l] = &layerMeta{}
+	}
+	h.catalog.Store(c)
+	return c
+}
+
+// meta describes l, reading its features the first time it is asked for.
+func (c *catalog) meta(l *geo.Layer) *layerMeta {
+	m := c.metas[l]
+	m.once.Do(func() { m.build(l) })
+	return m
+}
+
+// JSON types seen for a property, as a bit set.
+const (
+	seenString = 1 << iota
+	seenInteger
+	seenNumber
+	seenBool
+	seenOther
+)
+
+func (m *layerMeta) build(l *geo.Layer) {
+	seen := map[string]int{}
+	var times bool
+	for i := range l.Len() {
+		jsonscan.EachMember(l.Feature(i).Properties, func(key, raw []byte) bool {
+			switch string(key) {
+			case propDatetime, propStart, propEnd:
+				times = true
+			}
+			// Looked up by string(key), the map copies a key only when it is new.
+			if kinds, ok := seen[string(key)]; ok {
+				seen[string(key)] = kinds | jsonKind(raw)
+			} else {
+				seen[string(key)] = jsonKind(raw)
+			}
+			return true
+		})
+	}
+	for name, kinds := range seen {
+		if reservedParams[name] {
+			continue
+		}
+		var typ string
+		switch kinds {
+		case seenString:
+			typ = "string"
+		case seenInteger:
+			typ = "integer"
+		case seenNumber, seenNumber | seenInteger:
+			typ = "number"
+		case seenBool:
+			typ = "boolean"
+		default:
+			continue // mixed, objects, arrays or only nulls: no equality test makes sense
+		}
+		m.queryables = append(m.queryables, queryable{Name: name, Type: typ})
+	}
+	slices.SortFunc(m.queryables, func(a, b queryable) int { return compareStrings(a.Name, b.Name) })
+	if times {
+		m.spans = make([]span, l.Len())
+		m.extent = span{start: maxTime, end: minTime}
+		for i := range m.spans {
+			m.spans[i] = featureSpan(l.Feature(i).Properties)
+			if !m.spans[i].empty() {
+				m.extent.start = min(m.extent.start, m.spans[i].start)
+				m.extent.end = max(m.extent.end, m.spans[i].end)
+			}
+		}
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// queryable returns the queryable property called name.
+func (m *layerMeta) queryable(name string) (queryable, bool) {
+	i, ok := slices.BinarySearchFunc(m.queryables, name, func(q queryable, n string) int { return compareStrings(q.Name, n) })
+	if !ok {
+		return queryable{}, false
+	}
+	return m.queryables[i], true
+}
+
+// reservedParams are the items parameters; a property of the same name
+// cannot be a filter.
+var reservedParams = map[string]bool{
+	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true,
+	propDatetime: true, propStart: true, propEnd: true,
+}
+
+// jsonKind classifies a JSON value by its first byte (and, for numbers,
+// whether it is integral).
+func jsonKind(raw []byte) int {
+	if len(raw) == 0 {
+		return seenOther
+	}
+	switch raw[0] {
+	case '"':
+		return seenString
+	case 't', 'f':
+		return seenBool
+	case 'n':
+		return 0
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if bytes.ContainsAny(raw, ".eE") {
+			return seenNumber
+		}
+		return seenInteger
+	}
+	return seenOther
+}
+
+// span is a closed interval of Unix nanoseconds. Open ends are minTime
+// and maxTime; a feature without time has the empty span.
+type span struct{ start, end int64 }
+
+const minTime, maxTime = math.MinInt64, math.MaxInt64
+
+var noSpan = span{start: 1, end: 0}
+
+func (s span) empty() bool { return s.start > s.end }
+
+// overlaps reports whether two spans share an instant.
+func (s span) overlaps(o span) bool {
+	return !s.empty() && !o.empty() && s.start <= o.end && o.start <= s.end
+}
+
+// featureSpan reads a feature's time: its datetime property (an instant,
+// or a whole day for a date), else start_datetime and end_datetime, either
+// of which may be open (null or absent).
+func featureSpan(props json.RawMessage) span {
+	var dt, start, end []byte
+	jsonscan.EachMember(props, func(key, raw []byte) bool {
+		switch string(key) {
+		case propDatetime:
+			dt = raw
+		case propStart:
+			start = raw
+		case propEnd:
+			end = raw
+		}
+		return true
+	})
+	if s, ok := jsonscan.String(dt); ok {
+		if sp, err := parseInstant(s); err == nil {
+			return sp
+		}
+	}
+	if start == nil && end == nil {
+		return noSpan
+	}
+	sp := span{start: minTime, end: maxTime}
+	if s, ok := jsonscan.String(start); ok {
+		t, err := parseInstant(s)
+		if err != nil {
+			return noSpan
+		}
+		sp.start = t.start
+	}
+	if s, ok := jsonscan.String(end); ok {
+		t, err := parseInstant(s)
+		if err != nil {
+			return noSpan
+		}
+		sp.end = t.end
+	}
+	return sp
+}
+
+// parseInstant reads an RFC 3339 date-time as an instant, or a full date
+// as the whole day in UTC.
+func parseInstant(s string) (span, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return span{start: t.UnixNano(), end: t.UnixNano()}, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return noSpan, err
+	}
+	return span{start: d.UnixNano(), end: d.AddDate(0, 0, 1).UnixNano() - 1}, nil
+}
+
+// formatTime writes a span end for the temporal extent; open ends are null.
+func formatTime(ns int64) any {
+	if ns == minTime || ns == maxTime {
+		return nil
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+// propFilter is one property=value filter on items.
+type propFilter struct {
+	name string
+	typ  string
+	text string  // string and boolean values
+	num  float64 // number and integer values
+}
+
+// newPropFilter checks a filter value against the property's type.
+func newPropFilter(q queryable, v string) (propFilter, error) {
+	f := propFilter{name: q.Name, typ: q.Type, text: v}
+	switch q.Type {
+	case "number", "integer":
+		n, err := parseFloat(v)
+		if err != nil {
+			return f, err
+		}
+		f.num = n
+	case "boolean":
+		if v != "true" && v != "false" {
+			return f, fmt.Errorf("%q is not a boolean (true or false)", v)
+		}
+	}
+	return f, nil
+}
+
+// match reports whether a feature's properties satisfy the filter.
+func (f *propFilter) match(props json.RawMessage) bool {
+	found := false
+	jsonscan.EachMember(props, func(key, raw []byte) bool {
+		if string(key) != f.name {
+			return true
+		}
+		switch f.typ {
+		case "string":
+			s, ok := jsonscan.String(raw)
+			found = ok && s == f.text
+		case "boolean":
+			found = string(raw) == f.text
+		default:
+			n, err := strconv.ParseFloat(string(raw), 64)
+			found = err == nil && n == f.num
+		}
+		return false
+	})
+	return found
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"math"
+	"net/url"
+	"testing"
+
+	"github.com/protectmap/protectmap/geo"
+)
+
+// parsed runs a query parser on a fuzzed query string: it reports false
+// when the string is not a query or the parser refused it, failing unless
+// the refusal is a *ParamError.
+func parsed[Q any](t *testing.T, raw string, parse func(url.Values) (Q, error)) (Q, bool) {
+	var q Q
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, false
+	}
+	q, err = parse(values)
+	if err != nil {
+		if _, ok := err.(*ParamError); !ok {
+			t.Fatalf("%q: error %T %v is not a *ParamError", raw, err, err)
+		}
+		return q, false
+	}
+	return q, true
+}
+
+// fuzzMeta is a collection with one queryable of each type.
+var fuzzMeta = &layerMeta{queryables: []queryable{
+	{"in_service", "boolean"}, {"kind", "string"}, {"capacity_mw", "number"}, {"voltage_kv", "integer"},
+}}
+
+// FuzzParseItemsQuery: any query string is either refused with a
+// *ParamError or gives a usable query: a limit in range, a valid box,
+// filters only on queryables, a non-empty time span.
+func FuzzParseItemsQuery(f *testing.F) {
+	for _, s := range []string{
+		"", "limit=10", "bbox=30,50,31,51", "bbox=179,60,-179,70", "bbox=1,2,3", "limit=abc", "limit=99999999999999999999",
+		"cursor=n5", "cursor=p7", "cursor=p-1", "datetime=2024-01-01/..", "datetime=../2024-02-03T04:05:06Z",
+		"kind=substation&voltage_kv=330", "in_service=maybe", "f=geojson", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+		"limit=1&limit=2", "%zz", "bbox=nan,0,1,1", "datetime=2024-13-01",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, ok := parsed(t, raw, func(v url.Values) (itemsQuery, error) { return parseItemsQuery(v, fuzzMeta) })
+		if !ok {
+			return
+		}
+		if q.limit < 1 || q.limit > maxItemsLimit {
+			t.Fatalf("%q: limit %d", raw, q.limit)
+		}
+		if q.hasBBox && q.bbox.Validate() != nil {
+			t.Fatalf("%q: invalid box %v accepted", raw, q.bbox)
+		}
+		if q.hasTime && q.when.empty() {
+			t.Fatalf("%q: empty time span accepted", raw)
+		}
+		if q.cursor.at < -1 || q.cursor.backward && q.cursor.at < 0 {
+			t.Fatalf("%q: cursor %v", raw, q.cursor)
+		}
+		for _, pf := range q.filters {
+			if _, ok := fuzzMeta.queryable(pf.name); !ok {
+				t.Fatalf("%q: filter on %q, not a queryable", raw, pf.name)
+			}
+		}
+		// The cursor survives the round trip through a next link.
+		if c, err := parseCursor(q.cursor.String()); err != nil || c != q.cursor {
+			t.Fatalf("%q: cursor %v round-trips to %v, %v", raw, q.cursor, c, err)
+		}
+	})
+}
+
+// FuzzParseProximity: accepted queries are within the domain geo accepts.
+func FuzzParseProximity(f *testing.F) {
+	for _, s := range []string{
+		"lon=30.5&lat=50.4", "lon=30&lat=91", "lon=30&lat=50&radius=-5", "lon=30&lat=50&radius=200000&limit=20",
+		"lon=30&lat=50&uncertainty=300", "lon=30&lat=50&radius=100&uncertainty=500", "lon=1e400&lat=0",
+		"lon=30&lat=50&collections=energy,hospitals", "lon=30&lat=50&collections=,", "lat=1", "lon=inf&lat=0",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, ok := parsed(t, raw, parseProximity)
+		if !ok {
+			return
+		}
+		if !(q.lon >= -180 && q.lon <= 180 && q.lat >= -90 && q.lat <= 90) {
+			t.Fatalf("%q: point %v,%v accepted", raw, q.lon, q.lat)
+		}
+		if !(q.radius >= 0 && q.radius <= geo.MaxRadiusMeters) || q.limit < 1 || q.limit > maxProximityLimit {
+			t.Fatalf("%q: radius %v, limit %d", raw, q.radius, q.limit)
+		}
+		if !math.IsNaN(q.uncertainty) && !(q.uncertainty >= 0 && q.uncertainty <= q.radius) {
+			t.Fatalf("%q: uncertainty %v with radius %v", raw, q.uncertainty, q.radius)
+		}
+		for _, n := range q.collections {
+			if !geo.ValidLayerName(n) {
+				t.Fatalf("%q: collection %q", raw, n)
+			}
+		}
+	})
+}
+
+// FuzzParseNearest: k is always in range.
+func FuzzParseNearest(f *testing.F) {
+	for _, s := range []string{"lon=30&lat=50", "lon=30&lat=50&k=5", "lon=30&lat=50&k=0", "lon=30&lat=50&k=1000000", "lon=30&lat=50&radius=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, ok := parsed(t, raw, parseNearest)
+		if !ok {
+			return
+		}
+		if q.k < 1 || q.k > maxNearestK || !(q.lat >= -90 && q.lat <= 90) {
+			t.Fatalf("%q: k %d, lat %v", raw, q.k, q.lat)
+		}
+	})
+}
+
+// FuzzParseDatetime: an accepted datetime is a non-empty span.
+func FuzzParseDatetime(f *testing.F) {
+	for _, s := range []string{"2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5+02:00", "../2024-01-01", "2024-01-01/..", "/", "../..", "2024-02-30", "x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		s, err := parseDatetime(v)
+		if err == nil && s.empty() {
+			t.Fatalf("%q: empty span accepted", v)
+		}
+	})
+}

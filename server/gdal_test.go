@@ -1,0 +1,231 @@
+package server_test
+
+import (
+	"encoding/json"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/protectmap/protectmap/geo"
+)
+
+// needTool finds a command-line client. Without it the test skips, unless
+// PROTECTMAP_REQUIRE_TOOLS is set (as CI sets it), when it fails.
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("PROTECTMAP_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s is required (PROTECTMAP_REQUIRE_TOOLS is set): apt-get install -y %s", name, pkg)
+		}
+		t.Skipf("%s not installed (apt-get install -y %s)", name, pkg)
+	}
+	return path
+}
+
+// serveLoopback serves f on a free loopback port for real clients.
+func serveLoopback(t *testing.T, f *fixture) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: f.e, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// run executes a client with a deadline and returns its output.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "GDAL_HTTP_TIMEOUT=30", "CPL_DEBUG=OFF")
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(2 * time.Minute):
+			cmd.Process.Kill()
+		}
+	}()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestGDAL drives the server with GDAL's OAPIF driver, the client QGIS
+// shares: ogrinfo lists every collection with its feature count, and
+// ogr2ogr copies a collection, whole, within a box, and filtered by a
+// property, exactly as the index holds it.
+func TestGDAL(t *testing.T) {
+	ogrinfo := needTool(t, "ogrinfo", "gdal-bin")
+	ogr2ogr := needTool(t, "ogr2ogr", "gdal-bin")
+	var logs logBuffer
+	f := newFixture(t, logTo(&logs))
+	base := serveLoopback(t, f)
+
+	out := run(t, ogrinfo, "-ro", "-al", "-so", "OAPIF:"+base)
+	counts := map[string]int{}
+	layerRe := regexp.MustCompile(`(?m)^Layer name: (\S+)\s*$`)
+	countRe := regexp.MustCompile(`(?m)^Feature Count: (\d+)\s*$`)
+	names, nums := layerRe.FindAllStringSubmatch(out, -1), countRe.FindAllStringSubmatch(out, -1)
+	if len(names) != len(nums) {
+		t.Fatalf("ogrinfo listed %d layers and %d counts:\n%s", len(names), len(nums), out)
+	}
+	for i := range names {
+		counts[names[i][1]], _ = strconv.Atoi(nums[i][1])
+	}
+	for _, l := range f.ix.Layers() {
+		if n, ok := counts[l.Name()]; !ok || n != l.Len() {
+			t.Errorf("ogrinfo: layer %s has %d features (listed: %v), the index %d", l.Name(), n, ok, l.Len())
+		}
+	}
+	if len(counts) != len(f.ix.Layers()) {
+		t.Errorf("ogrinfo listed %v, the index has %d layers", counts, len(f.ix.Layers()))
+	}
+
+	energy, _ := f.ix.Layer("energy")
+	all := expected(energy, func(int) bool { return true })
+	box := geo.BBox{MinLon: 30.4, MinLat: 50.3, MaxLon: 30.8, MaxLat: 50.6}
+	inBox := map[int]bool{}
+	energy.Search(box, func(i int) bool { inBox[i] = true; return true })
+	substations := func(i int) bool { return energy.Feature(i).Kind == "substation" }
+	tests := []struct {
+		name string
+		args []string
+		want []string
+		// sent is what the server must have been asked: filters run
+		// there, not in the client.
+		sent string
+	}{
+		{"whole", nil, all, "/collections/energy/items?limit="},
+		{"small pages", []string{"-oo", "PAGE_SIZE=4"}, all, "cursor=n3"},
+		{"bbox", []string{"-spat", "30.4", "50.3", "30.8", "50.6"}, expected(energy, func(i int) bool { return inBox[i] }), "&bbox=30.39"},
+		{"property filter", []string{"-where", "kind = 'substation'"}, expected(energy, substations), "kind=substation"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "out.geojson")
+			args := append([]string{"-f", "GeoJSON", dst, "OAPIF:" + base, "energy"}, tc.args...)
+			run(t, ogr2ogr, args...)
+			got := readGeoJSON(t, dst)
+			var ids []string
+			for _, g := range got {
+				ids = append(ids, g.id)
+			}
+			if !slices.Equal(ids, tc.want) {
+				t.Fatalf("ogr2ogr copied %v\nwant %v", ids, tc.want)
+			}
+			if !strings.Contains(logs.String(), tc.sent) {
+				t.Errorf("no request with %q reached the server:\n%s", tc.sent, logs.String())
+			}
+			for _, g := range got {
+				src, _, _ := energy.Lookup(g.id)
+				if want := geo.AppendGeometry(nil, src.Geometry); !sameGeometry(t, g.geometry, want) {
+					t.Errorf("%s: geometry %s, want %s", g.id, g.geometry, want)
+				}
+				if g.name != src.Name {
+					t.Errorf("%s: name %q, want %q", g.id, g.name, src.Name)
+				}
+			}
+		})
+	}
+}
+
+type copied struct {
+	id, name string
+	geometry json.RawMessage
+}
+
+// readGeoJSON reads what ogr2ogr wrote: GDAL keeps a string feature id as
+// the "id" field.
+func readGeoJSON(t *testing.T, path string) []copied {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []struct {
+			ID         any             `json:"id"`
+			Geometry   json.RawMessage `json:"geometry"`
+			Properties map[string]any  `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]copied, len(fc.Features))
+	for i, f := range fc.Features {
+		id := f.Properties["id"]
+		if id == nil {
+			id = f.ID
+		}
+		name, _ := f.Properties["name"].(string)
+		out[i] = copied{id: strings.TrimSuffix(strings.TrimSuffix(jsonText(id), ".0"), "\n"), name: name, geometry: f.Geometry}
+	}
+	return out
+}
+
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// sameGeometry compares two GeoJSON geometries, coordinates to 1e-9
+// degrees: GDAL writes 15 significant digits.
+func sameGeometry(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return closeValues(x, y)
+}
+
+func closeValues(x, y any) bool {
+	switch x := x.(type) {
+	case float64:
+		y, ok := y.(float64)
+		return ok && math.Abs(x-y) < 1e-9
+	case []any:
+		y, ok := y.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !closeValues(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := y.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k := range x {
+			if !closeValues(x[k], y[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return x == y
+}

@@ -1,0 +1,387 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// itemsQuery is a parsed /collections/{id}/items request.
+type itemsQuery struct {
+	bbox    geo.BBox
+	hasBBox bool
+	limit   int
+	cursor  cursor
+	when    span
+	hasTime bool
+	filters []propFilter
+}
+
+// cursor says where a page starts in the collection's matching features,
+// which are ordered by their position in the layer: just after feature
+// index at, or, paging backwards, just before it. Positions rather than
+// counts keep every page O(limit) to select, however deep.
+type cursor struct {
+	backward bool
+	at       int
+}
+
+// start is the cursor of the first page.
+var start = cursor{at: -1}
+
+func (c cursor) String() string {
+	if c.backward {
+		return "p" + strconv.Itoa(c.at)
+	}
+	return "n" + strconv.Itoa(c.at)
+}
+
+func parseCursor(v string) (cursor, error) {
+	if len(v) > 1 && (v[0] == 'n' || v[0] == 'p') {
+		backward := v[0] == 'p'
+		if at, err := strconv.Atoi(v[1:]); err == nil && v[1] != '+' && (at >= 0 || at == -1 && !backward) {
+			return cursor{backward: backward, at: at}, nil
+		}
+	}
+	return start, fmt.Errorf("%q is not a cursor of this server; follow the next and prev links", v)
+}
+
+var itemsParams = params[itemsQuery]{
+	"f": func(_ *itemsQuery, v string) error { return featureFormat(v) },
+	"bbox": func(q *itemsQuery, v string) (err error) {
+		q.bbox, err = geo.ParseBBox(v)
+		q.hasBBox = err == nil
+		return err
+	},
+	"bbox-crs": func(_ *itemsQuery, v string) error { return crs84(v) },
+	"crs":      func(_ *itemsQuery, v string) error { return crs84(v) },
+	"limit": func(q *itemsQuery, v string) (err error) {
+		q.limit, err = parseCount(v, maxItemsLimit)
+		return err
+	},
+	"cursor": func(q *itemsQuery, v string) (err error) {
+		q.cursor, err = parseCursor(v)
+		return err
+	},
+	"datetime": func(q *itemsQuery, v string) (err error) {
+		q.when, err = parseDatetime(v)
+		q.hasTime = err == nil
+		return err
+	},
+}
+
+// parseItemsQuery reads an items request; any other parameter must be one
+// of the collection's queryables, as a property=value filter.
+func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
+	q := itemsQuery{limit: defaultItemsLimit, cursor: start}
+	err := itemsParams.parse(values, &q, func(q *itemsQuery, name, v string) (bool, error) {
+		qa, ok := m.queryable(name)
+		if !ok {
+			return false, nil
+		}
+		f, err := newPropFilter(qa, v)
+		if err == nil {
+			q.filters = append(q.filters, f)
+		}
+		return true, err
+	})
+	var pe *ParamError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "unknown parameter") {
+		pe.Reason += "; or a property the collection's queryables list"
+	}
+	return q, err
+}
+
+// parseDatetime reads OGC API's datetime: an instant, a date (the whole
+// day, UTC), or an interval "start/end" whose open ends are ".." or empty.
+func parseDatetime(v string) (span, error) {
+	bad := fmt.Errorf("%q is not an RFC 3339 date-time, a date, or an interval start/end with '..' for an open end", v)
+	a, b, interval := strings.Cut(v, "/")
+	if !interval {
+		s, err := parseInstant(v)
+		if err != nil {
+			return noSpan, bad
+		}
+		return s, nil
+	}
+	s := span{start: minTime, end: maxTime}
+	if a != ".." && a != "" {
+		t, err := parseInstant(a)
+		if err != nil {
+			return noSpan, bad
+		}
+		s.start = t.start
+	}
+	if b != ".." && b != "" {
+		t, err := parseInstant(b)
+		if err != nil {
+			return noSpan, bad
+		}
+		s.end = t.end
+	}
+	if s.empty() {
+		return noSpan, fmt.Errorf("interval %q ends before it starts", v)
+	}
+	return s, nil
+}
+
+// page is one page of matching features.
+type page struct {
+	idx        []int32 // feature indexes, ascending
+	matched    int
+	prev, next bool
+	// first and last bound the page for the prev and next cursors, even
+	// when it is empty.
+	first, last int
+}
+
+// selectPage finds the page q asks for in l. top is scratch space.
+func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
+	n, c, limit := l.Len(), q.cursor, q.limit
+	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 {
+		lo, hi := min(c.at+1, n), 0
+		if c.backward {
+			hi = min(c.at, n)
+			lo = max(0, hi-limit)
+		} else {
+			hi = min(n, lo+limit)
+		}
+		top = top[:0]
+		for i := lo; i < hi; i++ {
+			top = append(top, int32(i))
+		}
+		return page{idx: top, matched: n, prev: lo > 0, next: hi < n, first: lo, last: hi - 1}
+	}
+
+	// Keep the limit smallest keys in a max-heap: the key is the index
+	// going forwards and its negation going backwards.
+	h := keyHeap{keys: top[:0], limit: limit}
+	var p page
+	inside, outside := 0, 0
+	visit := func(i int) bool {
+		f := l.Feature(i)
+		if q.hasTime && !m.spanOf(i).overlaps(q.when) {
+			return true
+		}
+		for k := range q.filters {
+			if !q.filters[k].match(f.Properties) {
+				return true
+			}
+		}
+		p.matched++
+		switch {
+		case !c.backward && i > c.at:
+			inside++
+			h.offer(int32(i))
+		case c.backward && i < c.at:
+			inside++
+			h.offer(int32(-i))
+		default:
+			outside++
+		}
+		return true
+	}
+	if q.hasBBox {
+		l.Search(q.bbox, visit)
+	} else {
+		for i := range n {
+			visit(i)
+		}
+	}
+	p.idx = h.keys
+	if c.backward {
+		for k := range p.idx {
+			p.idx[k] = -p.idx[k]
+		}
+	}
+	slices.Sort(p.idx)
+	more := inside > limit
+	if c.backward {
+		p.prev, p.next = more, outside > 0
+		p.first, p.last = c.at, c.at-1
+	} else {
+		p.prev, p.next = outside > 0, more
+		p.first, p.last = c.at+1, c.at
+	}
+	if len(p.idx) > 0 {
+		p.first, p.last = int(p.idx[0]), int(p.idx[len(p.idx)-1])
+	}
+	return p
+}
+
+// spanOf is when feature i is; empty when the layer has no time.
+func (m *layerMeta) spanOf(i int) span {
+	if m.spans == nil {
+		return noSpan
+	}
+	return m.spans[i]
+}
+
+// keyHeap keeps the limit smallest keys offered, largest on top.
+type keyHeap struct {
+	keys  []int32
+	limit int
+}
+
+func (h *keyHeap) offer(k int32) {
+	if len(h.keys) < h.limit {
+		h.keys = append(h.keys, k)
+		for i := len(h.keys) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if h.keys[parent] >= h.keys[i] {
+				break
+			}
+			h.keys[parent], h.keys[i] = h.keys[i], h.keys[parent]
+			i = parent
+		}
+		return
+	}
+	if k >= h.keys[0] {
+		return
+	}
+	h.keys[0] = k
+	for i := 0; ; {
+		big, l, r := i, 2*i+1, 2*i+2
+		if l < len(h.keys) && h.keys[l] > h.keys[big] {
+			big = l
+		}
+		if r < len(h.keys) && h.keys[r] > h.keys[big] {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h.keys[big], h.keys[i] = h.keys[i], h.keys[big]
+		i = big
+	}
+}
+
+// layerOf resolves the collectionId path parameter.
+func (h *handlers) layerOf(c echo.Context) (*geo.Index, *geo.Layer, error) {
+	ix := h.index()
+	id := pathParam(c, "collectionId")
+	l, ok := ix.Layer(id)
+	if !ok {
+		return nil, nil, notFound("no collection %q; GET /collections lists them", id)
+	}
+	return ix, l, nil
+}
+
+var scratch = newPool(func() *[]int32 { s := make([]int32, 0, defaultItemsLimit); return &s })
+
+func (h *handlers) items(c echo.Context) error {
+	ix, l, err := h.layerOf(c)
+	if err != nil {
+		return err
+	}
+	m := h.catalogFor(ix).meta(l)
+	q, err := parseItemsQuery(c.QueryParams(), m)
+	if err != nil {
+		return err
+	}
+	top := scratch.get()
+	defer scratch.put(top)
+	p := selectPage(l, m, &q, *top)
+	*top = p.idx[:0]
+
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(*buf, `{"type":"FeatureCollection","numberMatched":`...)
+	b = appendInt(b, p.matched)
+	b = append(b, `,"numberReturned":`...)
+	b = appendInt(b, len(p.idx))
+	b = append(b, `,"links":[`...)
+	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, "this page")
+	limit := strconv.Itoa(q.limit)
+	if p.next {
+		next := h.withQuery(c, map[string]string{"cursor": cursor{at: p.last}.String(), "limit": limit})
+		b = appendLink(append(b, ','), next, "next", mediaGeoJSON, "next page")
+	}
+	if p.prev {
+		prev := h.withQuery(c, map[string]string{"cursor": cursor{backward: true, at: p.first}.String(), "limit": limit})
+		b = appendLink(append(b, ','), prev, "prev", mediaGeoJSON, "previous page")
+	}
+	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(l.Name()), "collection", mediaJSON, l.Name())
+	b = append(b, `],"features":[`...)
+	for k, i := range p.idx {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = geo.AppendFeature(b, l.Feature(int(i)))
+	}
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaGeoJSON, *buf, true)
+}
+
+func (h *handlers) item(c echo.Context) error {
+	_, l, err := h.layerOf(c)
+	if err != nil {
+		return err
+	}
+	if err := itemParams.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+		return err
+	}
+	id := pathParam(c, "featureId")
+	f, _, ok := l.Lookup(id)
+	if !ok {
+		return notFound("collection %q has no feature %q", l.Name(), id)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := geo.AppendFeature(*buf, f)
+	b = append(b[:len(b)-1], `,"links":[`...)
+	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, f.ID)
+	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(l.Name()), "collection", mediaJSON, l.Name())
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaGeoJSON, *buf, true)
+}
+
+var itemParams = params[struct{}]{"f": func(_ *struct{}, v string) error { return featureFormat(v) }}
+
+// pathParam is a path parameter, unescaped: the router matches the escaped
+// path when the request escapes more than it must.
+func pathParam(c echo.Context, name string) string {
+	v := c.Param(name)
+	if c.Request().URL.RawPath != "" {
+		if u, err := url.PathUnescape(v); err == nil {
+			return u
+		}
+	}
+	return v
+}
+
+// appendLink appends a link object.
+func appendLink(b []byte, href, rel, typ, title string) []byte {
+	b = append(b, `{"href":`...)
+	b = appendString(b, href)
+	b = append(b, `,"rel":`...)
+	b = appendString(b, rel)
+	b = append(b, `,"type":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"title":`...)
+	b = appendString(b, title)
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '"' || ch == '\\':
+			b = append(b, '\\', ch)
+		case ch < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
+		default:
+			b = append(b, ch)
+		}
+	}
+	return append(b, '"')
+}

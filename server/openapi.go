@@ -1,0 +1,299 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+// openAPI answers GET /api: an OpenAPI 3.0 document of this server as it
+// stands, one set of paths per collection so that each lists the property
+// filters it accepts (GDAL reads them from there).
+func (h *handlers) openAPI(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	return sendJSON(c, mediaOpenAPI, h.apiDocument(h.baseURL(c)), true)
+}
+
+func (h *handlers) apiDocument(base string) obj {
+	ix := h.index()
+	cat := h.catalogFor(ix)
+	paths := obj{
+		"/": obj{"get": op("getLandingPage", "The landing page: links to the API, conformance and collections; browsers get the map.",
+			[]any{ref("fLanding")}, ok("the landing page", mediaJSON, "landingPage", "text/html", nil))},
+		"/conformance": obj{"get": op("getConformance", "The conformance classes implemented.",
+			[]any{ref("f")}, ok("the conformance classes", mediaJSON, "confClasses"))},
+		"/api": obj{"get": op("getAPI", "This document.",
+			[]any{ref("f")}, ok("the API definition", mediaOpenAPI, nil))},
+		"/collections": obj{"get": op("getCollections", "The collections of protected sites.",
+			[]any{ref("f")}, ok("the collections", mediaJSON, "collections"))},
+		"/proximity": obj{
+			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
+				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
+				ok("the sites found", mediaGeoJSON, "proximity")),
+			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it, streamed: up to %d strikes and %d MiB per request. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339). A failure after the answer has started ends it with a problem member instead of the summary.", maxStrikes, maxBatchBody>>20),
+				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
+				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes"),
+		},
+		"/nearest": obj{"get": op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
+			[]any{ref("lon"), ref("lat"), ref("k"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
+			ok("the sites found", mediaGeoJSON, "proximity"))},
+		"/healthz": obj{"get": op("getHealth", "Liveness, with the number of features served.",
+			[]any{ref("f")}, ok("the server is up", mediaJSON, "health"))},
+		"/map-config.json": obj{"get": op("getMapConfig", "Settings of the map app: the raster tile URL template (empty means offline) and its attribution.",
+			[]any{ref("f")}, ok("the map settings", mediaJSON, "mapConfig"))},
+	}
+	if h.basemap != nil {
+		paths["/basemap.geojson"] = obj{"get": op("getBasemap", "The offline basemap: simplified outlines as a FeatureCollection.",
+			[]any{ref("f")}, ok("the basemap", mediaGeoJSON, "featureCollection"))}
+	}
+	for _, l := range ix.Layers() {
+		h.collectionPaths(paths, l, cat.meta(l))
+	}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{
+			"title":       serviceTitle,
+			"version":     "1.0.0",
+			"description": serviceDescription,
+			"license":     obj{"name": "MIT"},
+		},
+		"servers":    []any{obj{"url": base}},
+		"paths":      paths,
+		"components": components(),
+	}
+}
+
+// collectionPaths describes one collection's resources.
+func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
+	p, id := collectionPath(l.Name()), l.Name()
+	paths[p] = obj{"get": op("describeCollection_"+id, "The "+id+" collection: its extent and links.",
+		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}
+	paths[p+"/queryables"] = obj{"get": op("getQueryables_"+id, "The properties of "+id+" that items can be filtered by (property=value).",
+		[]any{ref("f")}, ok("the queryables", mediaSchema, "queryables", mediaJSON, "queryables"))}
+
+	params := []any{ref("fFeatures"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("datetime")}
+	for _, q := range m.queryables {
+		params = append(params, obj{
+			"name": q.Name, "in": "query", "required": false,
+			"description": "Only features whose " + q.Name + " property equals this value.",
+			"schema":      obj{"type": q.Type},
+		})
+	}
+	paths[p+"/items"] = obj{"get": op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
+		params, ok("a page of features", mediaGeoJSON, "featureCollection"))}
+
+	featureID := obj{"name": "featureId", "in": "path", "required": true, "description": "The feature's id.", "schema": obj{"type": "string"}}
+	if l.Len() > 0 {
+		featureID["example"] = l.Feature(0).ID
+	}
+	paths[p+"/items/{featureId}"] = obj{"get": op("getFeature_"+id, "One feature of "+id+".",
+		[]any{featureID, ref("fFeatures")}, ok("the feature", mediaGeoJSON, "feature"))}
+}
+
+// op is an operation whose errors are problem documents.
+func op(id, summary string, params []any, success obj) obj {
+	o := obj{
+		"operationId": id,
+		"summary":     summary,
+		"responses": obj{
+			"200":     success,
+			"304":     obj{"description": "not modified since the ETag given in If-None-Match"},
+			"default": obj{"$ref": "#/components/responses/problem"},
+		},
+	}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	return o
+}
+
+func withBody(o obj, schema string) obj {
+	o["requestBody"] = obj{"required": true, "content": obj{
+		mediaGeoJSON: obj{"schema": schemaRef(schema)},
+		mediaJSON:    obj{"schema": schemaRef(schema)},
+	}}
+	return o
+}
+
+// ok is a 200 response offering each media type with its schema (a
+// component name, or nil for none).
+func ok(description string, typesAndSchemas ...any) obj {
+	content := obj{}
+	for i := 0; i+1 < len(typesAndSchemas); i += 2 {
+		media := obj{}
+		if name, isName := typesAndSchemas[i+1].(string); isName {
+			media["schema"] = schemaRef(name)
+		}
+		content[typesAndSchemas[i].(string)] = media
+	}
+	return obj{"description": description, "content": content}
+}
+
+func ref(param string) obj       { return obj{"$ref": "#/components/parameters/" + param} }
+func schemaRef(name string) obj  { return obj{"$ref": "#/components/schemas/" + name} }
+func arrayOf(items any) obj      { return obj{"type": "array", "items": items} }
+func nullable(typ string) obj    { return obj{"type": typ, "nullable": true} }
+func str(description string) obj { return obj{"type": "string", "description": description} }
+
+func queryParam(name, description string, required bool, schema obj, extra ...any) obj {
+	p := obj{"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+	for i := 0; i+1 < len(extra); i += 2 {
+		p[extra[i].(string)] = extra[i+1]
+	}
+	return p
+}
+
+func components() obj {
+	number := obj{"type": "number"}
+	meters := func(def float64) obj {
+		s := obj{"type": "number", "minimum": 0, "maximum": geo.MaxRadiusMeters}
+		if def > 0 {
+			s["default"] = def
+		}
+		return s
+	}
+	count := func(def, maximum int) obj {
+		return obj{"type": "integer", "minimum": 1, "maximum": maximum, "default": def}
+	}
+	object := func(required []string, props obj) obj {
+		o := obj{"type": "object", "properties": props}
+		if len(required) > 0 {
+			o["required"] = required
+		}
+		return o
+	}
+	links := arrayOf(schemaRef("link"))
+	hitProperties := object([]string{"distance_m", "bearing_deg", "nearest_point", "collection"}, obj{
+		"distance_m":    obj{"type": "number", "minimum": 0, "description": "geodesic distance on WGS84 to the site's nearest point, metres"},
+		"bearing_deg":   obj{"type": "number", "nullable": true, "description": "azimuth towards that point, degrees clockwise from north; null at distance 0"},
+		"nearest_point": obj{"type": "array", "items": number, "minItems": 2, "maxItems": 2},
+		"collection":    obj{"type": "string"},
+		"possibly_hit":  obj{"type": "boolean", "description": "distance_m is within the uncertainty; present when one is given"},
+	})
+	hit := obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": hitProperties})}}
+	summary := object([]string{"count", "possibly_hit", "nearest_m"}, obj{
+		"count":        obj{"type": "integer", "minimum": 0},
+		"possibly_hit": obj{"type": "integer", "minimum": 0, "nullable": true},
+		"nearest_m":    nullable("number"),
+	})
+	search := obj{
+		"radius":      number,
+		"limit":       obj{"type": "integer"},
+		"collections": arrayOf(obj{"type": "string"}),
+		"uncertainty": nullable("number"),
+	}
+	proximityQuery := object([]string{"collections"}, obj{"lon": number, "lat": number, "k": obj{"type": "integer"}})
+	for k, v := range search {
+		proximityQuery["properties"].(obj)[k] = v
+	}
+
+	return obj{
+		"parameters": obj{
+			"f": queryParam("f", "The representation: JSON.", false,
+				obj{"type": "string", "enum": []string{"json"}}),
+			"fFeatures": queryParam("f", "The representation: GeoJSON (json and geojson both name it).", false,
+				obj{"type": "string", "enum": []string{"json", "geojson"}}),
+			"fLanding": queryParam("f", "The representation: json for the landing page, html for the map (which browsers get by default).", false,
+				obj{"type": "string", "enum": []string{"json", "html"}}),
+			"limit": queryParam("limit", "Features per page; a larger value is clamped to the maximum.", false,
+				count(defaultItemsLimit, maxItemsLimit), "style", "form", "explode", false),
+			"bbox": queryParam("bbox", "Only features whose geometry intersects this box: minLon,minLat,maxLon,maxLat in CRS84 degrees. A box with minLon > maxLon crosses the antimeridian.", false,
+				obj{"type": "array", "items": number, "minItems": 4, "maxItems": 6}, "style", "form", "explode", false),
+			"bbox-crs": queryParam("bbox-crs", "The bbox's coordinate reference system; only CRS84 is offered.", false,
+				obj{"type": "string", "enum": []string{crs84URI}}),
+			"crs": queryParam("crs", "The response's coordinate reference system; only CRS84 is offered.", false,
+				obj{"type": "string", "enum": []string{crs84URI}}),
+			"cursor": queryParam("cursor", "Where a page starts; take it from a next or prev link.", false, obj{"type": "string"}),
+			"datetime": queryParam("datetime", "Only features whose time (datetime, or start_datetime to end_datetime) meets this instant, date or interval (start/end, '..' for an open end).", false,
+				obj{"type": "string"}),
+			"lon":            queryParam("lon", "Longitude of the point, degrees east.", true, obj{"type": "number", "minimum": -180, "maximum": 180}, "example", 30.5234),
+			"lat":            queryParam("lat", "Latitude of the point, degrees north.", true, obj{"type": "number", "minimum": -90, "maximum": 90}, "example", 50.4501),
+			"radius":         queryParam("radius", "Search radius in metres; it defaults to 1000, or to the uncertainty when that is larger.", false, meters(defaultRadiusMeters)),
+			"proximityLimit": queryParam("limit", "At most this many sites per point; a larger value is clamped to the maximum.", false, count(defaultProximityLimit, maxProximityLimit)),
+			"k":              queryParam("k", "How many sites; a larger value is clamped to the maximum.", false, count(defaultNearestK, maxNearestK)),
+			"collections": queryParam("collections", "Comma-separated collection ids to search; all by default.", false,
+				arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
+			"uncertainty": queryParam("uncertainty", "The strike location's error radius in metres: a site within it is possibly hit.", false, meters(0)),
+		},
+		"responses": obj{"problem": obj{
+			"description": "an error, as RFC 9457 problem details",
+			"content":     obj{mediaProblem: obj{"schema": schemaRef("problem")}},
+		}},
+		"schemas": obj{
+			"link":        object([]string{"href", "rel"}, obj{"href": str("absolute URL"), "rel": obj{"type": "string"}, "type": obj{"type": "string"}, "title": obj{"type": "string"}}),
+			"landingPage": object([]string{"links"}, obj{"title": obj{"type": "string"}, "description": obj{"type": "string"}, "links": links}),
+			"confClasses": object([]string{"conformsTo"}, obj{"conformsTo": arrayOf(obj{"type": "string"})}),
+			"collections": object([]string{"links", "collections"}, obj{"links": links, "collections": arrayOf(schemaRef("collection"))}),
+			"collection": object([]string{"id", "links"}, obj{
+				"id": obj{"type": "string"}, "title": obj{"type": "string"}, "links": links,
+				"extent": object(nil, obj{
+					"spatial":  object(nil, obj{"bbox": arrayOf(obj{"type": "array", "items": number, "minItems": 4, "maxItems": 6}), "crs": obj{"type": "string"}}),
+					"temporal": object(nil, obj{"interval": arrayOf(obj{"type": "array", "items": nullable("string"), "minItems": 2, "maxItems": 2}), "trs": obj{"type": "string"}}),
+				}),
+				"itemType": obj{"type": "string"}, "crs": arrayOf(obj{"type": "string"}), "storageCrs": obj{"type": "string"},
+			}),
+			"queryables": object([]string{"type", "properties"}, obj{"$schema": obj{"type": "string"}, "$id": obj{"type": "string"}, "type": obj{"type": "string"}, "title": obj{"type": "string"}, "properties": obj{"type": "object"}}),
+			"geometry": object([]string{"type"}, obj{
+				"type":        obj{"type": "string", "enum": []string{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}},
+				"coordinates": arrayOf(obj{}),
+				"geometries":  arrayOf(schemaRef("geometry")),
+			}),
+			"feature": object([]string{"type", "geometry", "properties"}, obj{
+				"type":       obj{"type": "string", "enum": []string{"Feature"}},
+				"id":         obj{"oneOf": []any{obj{"type": "string"}, number}},
+				"geometry":   schemaRef("geometry"),
+				"properties": nullable("object"),
+				"links":      links,
+			}),
+			"featureCollection": object([]string{"type", "features"}, obj{
+				"type":           obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"features":       arrayOf(schemaRef("feature")),
+				"links":          links,
+				"numberMatched":  obj{"type": "integer", "minimum": 0},
+				"numberReturned": obj{"type": "integer", "minimum": 0},
+			}),
+			"proximity": object([]string{"type", "query", "summary", "features"}, obj{
+				"type":     obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"query":    proximityQuery,
+				"summary":  summary,
+				"features": arrayOf(hit),
+			}),
+			"strikes": object([]string{"type", "features"}, obj{
+				"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"features": arrayOf(object([]string{"type", "geometry"}, obj{
+					"type":     obj{"type": "string", "enum": []string{"Feature"}},
+					"geometry": object([]string{"type", "coordinates"}, obj{"type": obj{"type": "string", "enum": []string{"Point"}}, "coordinates": obj{"type": "array", "items": number, "minItems": 2, "maxItems": 3}}),
+					"properties": object(nil, obj{
+						"uncertainty_m": meters(0),
+						"datetime":      obj{"type": "string", "format": "date-time"},
+					}),
+				})),
+			}),
+			"proximityBatch": object([]string{"type", "query", "features"}, obj{
+				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"query": object([]string{"radius", "limit", "collections"}, search),
+				"features": arrayOf(obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": object([]string{"hits", "summary"}, obj{
+					"hits":    obj{"type": "array", "items": hit, "description": "the sites found, each placed at its point nearest the strike"},
+					"summary": summary,
+				})})}}),
+				"summary": object([]string{"strikes", "with_hits", "possibly_hit"}, obj{
+					"strikes": obj{"type": "integer"}, "with_hits": obj{"type": "integer"}, "possibly_hit": obj{"type": "integer"},
+				}),
+				"problem": schemaRef("problem"),
+			}),
+			"problem": object([]string{"type", "title", "status"}, obj{
+				"type": obj{"type": "string"}, "title": obj{"type": "string"}, "status": obj{"type": "integer"},
+				"detail": obj{"type": "string"}, "instance": obj{"type": "string"},
+				"invalid-params": arrayOf(object([]string{"name", "reason"}, obj{"name": obj{"type": "string"}, "reason": obj{"type": "string"}})),
+			}),
+			"health":    object([]string{"status", "features"}, obj{"status": obj{"type": "string"}, "features": obj{"type": "integer"}}),
+			"mapConfig": object([]string{"tileURL", "tileAttribution"}, obj{"tileURL": obj{"type": "string"}, "tileAttribution": obj{"type": "string"}}),
+		},
+	}
+}

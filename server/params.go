@@ -1,0 +1,194 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// Limits of the list parameters. A limit above its maximum is clamped, as
+// OGC API - Features asks, rather than refused.
+const (
+	defaultItemsLimit     = 100
+	maxItemsLimit         = 10_000
+	defaultProximityLimit = 100
+	maxProximityLimit     = 10_000
+	defaultRadiusMeters   = 1000
+	defaultNearestK       = 1
+	maxNearestK           = 1000
+)
+
+// setter parses one parameter's value into a query; the error is the reason
+// the value is refused, and the caller names the parameter.
+type setter[Q any] func(q *Q, v string) error
+
+// params maps the parameters an endpoint accepts to their setters.
+type params[Q any] map[string]setter[Q]
+
+// parse applies values to q. Parameters are visited in name order so the
+// same bad request always gets the same answer. A name missing from p goes
+// to other, when given, which reports whether it took it; anything left is
+// an unknown parameter, which OGC API - Features recommends refusing.
+func (p params[Q]) parse(values url.Values, q *Q, other func(q *Q, name, v string) (bool, error)) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		vs := values[name]
+		if len(vs) > 1 {
+			return paramError(name, "given %d times; give it once", len(vs))
+		}
+		var err error
+		if set, ok := p[name]; ok {
+			err = set(q, vs[0])
+		} else {
+			took := false
+			if other != nil {
+				took, err = other(q, name, vs[0])
+			}
+			if !took && err == nil {
+				return &ParamError{Param: name, Reason: "unknown parameter; " + p.known()}
+			}
+		}
+		if err != nil {
+			var pe *ParamError
+			if errors.As(err, &pe) {
+				return pe
+			}
+			return &ParamError{Param: name, Reason: userMessage(err)}
+		}
+	}
+	return nil
+}
+
+func (p params[Q]) known() string {
+	names := make([]string, 0, len(p))
+	for name := range p {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return "known: " + strings.Join(names, ", ")
+}
+
+// formatOnly accepts f=json, the only representation of most resources.
+var formatOnly = params[struct{}]{"f": func(_ *struct{}, v string) error { return jsonFormat(v) }}
+
+// checkParams refuses any parameter but f=json.
+func checkParams(c echo.Context) error {
+	return formatOnly.parse(c.QueryParams(), &struct{}{}, nil)
+}
+
+// featureFormat accepts f=json and f=geojson, both naming GeoJSON.
+func featureFormat(v string) error {
+	if v == "geojson" {
+		return nil
+	}
+	return jsonFormat(v)
+}
+
+func jsonFormat(v string) error {
+	if v != "json" {
+		return fmt.Errorf("format %q is not offered here; use f=json", v)
+	}
+	return nil
+}
+
+// parseFloat reads a finite number.
+func parseFloat(v string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a finite number", v)
+	}
+	return f, nil
+}
+
+// parseCount reads a positive integer, clamped to maximum.
+func parseCount(v string, maximum int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(v), "-") {
+			return maximum, nil
+		}
+		return 0, fmt.Errorf("%q is not an integer", v)
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("%d is below the minimum of 1", n)
+	}
+	return min(n, maximum), nil
+}
+
+func parseLon(v string) (float64, error) {
+	x, err := parseFloat(v)
+	if err != nil {
+		return x, err
+	}
+	return x, checkLon(x)
+}
+
+func parseLat(v string) (float64, error) {
+	y, err := parseFloat(v)
+	if err != nil {
+		return y, err
+	}
+	return y, checkLat(y)
+}
+
+func checkLon(x float64) error {
+	if !(x >= -180 && x <= 180) {
+		return fmt.Errorf("longitude %v is outside [-180, 180]", x)
+	}
+	return nil
+}
+
+func checkLat(y float64) error {
+	if !(y >= -90 && y <= 90) {
+		return fmt.Errorf("latitude %v is outside [-90, 90]", y)
+	}
+	return nil
+}
+
+// parseMeters reads a distance in metres in [0, maximum].
+func parseMeters(v string, maximum float64) (float64, error) {
+	m, err := parseFloat(v)
+	if err == nil && !(m >= 0 && m <= maximum) {
+		err = fmt.Errorf("%v m is outside [0, %v]", m, maximum)
+	}
+	return m, err
+}
+
+// parseNames reads a comma-separated list of collection ids.
+func parseNames(v string) ([]string, error) {
+	var names []string
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		if !geo.ValidLayerName(n) {
+			return nil, fmt.Errorf("%q is not a collection id", n)
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// crs84 is the only coordinate reference system served, under the names
+// clients use for it.
+func crs84(v string) error {
+	switch v {
+	case crs84URI, "urn:ogc:def:crs:OGC:1.3:CRS84", "CRS84", "OGC:CRS84":
+		return nil
+	}
+	return fmt.Errorf("only %s (longitude, latitude in degrees) is offered, not %q", crs84URI, v)
+}
+
+const crs84URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"compress/gzip"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Media types of the responses.
+const (
+	mediaJSON    = "application/json"
+	mediaGeoJSON = "application/geo+json"
+	mediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	mediaSchema  = "application/schema+json"
+	mediaProblem = "application/problem+json"
+	mediaHTML    = "text/html; charset=utf-8"
+)
+
+const headerIfNoneMatch = "If-None-Match"
+
+// gzipMin is the smallest body worth compressing: below about one packet
+// gzip saves no round trip and costs CPU on both ends.
+const gzipMin = 1400
+
+// cacheControl lets clients and proxies reuse collection data briefly and
+// then revalidate it with the ETag, so a reload is seen within a minute.
+const cacheControl = "public, max-age=60"
+
+// maxPooledBuffer keeps a rare huge response from pinning its buffer.
+const maxPooledBuffer = 4 << 20
+
+// pool is a typed sync.Pool.
+type pool[T any] struct{ p sync.Pool }
+
+func newPool[T any](fn func() T) *pool[T] {
+	return &pool[T]{p: sync.Pool{New: func() any { return fn() }}}
+}
+
+func (p *pool[T]) get() T  { return p.p.Get().(T) }
+func (p *pool[T]) put(v T) { p.p.Put(v) }
+
+var buffers = newPool(func() *[]byte { b := make([]byte, 0, 64<<10); return &b })
+
+// getBuffer returns an empty byte slice to append a response to.
+func getBuffer() *[]byte {
+	b := buffers.get()
+	*b = (*b)[:0]
+	return b
+}
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		buffers.put(b)
+	}
+}
+
+var gzipWriters = newPool(func() *gzip.Writer {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+})
+
+// send writes a 200 response. A cacheable one carries an ETag and
+// Cache-Control, and a matching If-None-Match gets 304 without a body.
+// Bodies of gzipMin bytes or more are gzipped for clients that accept it.
+func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
+	etag := ""
+	if cacheable {
+		etag = entityTag(body)
+	}
+	return sendTagged(c, ctype, body, nil, etag, cacheable)
+}
+
+// sendTagged is send for a body whose tag (and gzipped form, if any) is
+// already known.
+func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string, cacheable bool) error {
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, ctype)
+	compress := len(body) >= gzipMin
+	if compress {
+		hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		compress = acceptsGzip(c.Request())
+	}
+	if cacheable {
+		if compress {
+			// Each encoding is its own representation with its own tag.
+			etag = etag[:len(etag)-1] + `-gzip"`
+		}
+		hdr.Set("ETag", etag)
+		hdr.Set(echo.HeaderCacheControl, cacheControl)
+		if matchesETag(c.Request().Header.Get(headerIfNoneMatch), etag) {
+			c.Response().WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	if !compress {
+		hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+		c.Response().WriteHeader(http.StatusOK)
+		_, err := c.Response().Write(body)
+		return err
+	}
+	hdr.Set(echo.HeaderContentEncoding, "gzip")
+	if gzipped != nil {
+		hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(gzipped)))
+		c.Response().WriteHeader(http.StatusOK)
+		_, err := c.Response().Write(gzipped)
+		return err
+	}
+	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	zw := gzipWriters.get()
+	defer gzipWriters.put(zw)
+	zw.Reset(c.Response())
+	if _, err := zw.Write(body); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// entityTag is a strong validator for body: its length and CRC-32C, which
+// the CPU computes at memory speed.
+func entityTag(body []byte) string {
+	b := make([]byte, 0, 24)
+	b = append(b, '"')
+	b = strconv.AppendUint(b, uint64(len(body)), 36)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, uint64(crc32.Checksum(body, castagnoli)), 36)
+	return string(append(b, '"'))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// matchesETag implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func matchesETag(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip
+// (a "gzip;q=0" refuses it).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get(echo.HeaderAcceptEncoding), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		return !ok || (q != "0" && strings.Trim(q, "0.") != "")
+	}
+	return false
+}
+
+// static is a fixed body served with its validator and gzipped form
+// computed once.
+type static struct {
+	ctype      string
+	body, gzip []byte
+	etag       string
+}
+
+func newStatic(ctype string, body []byte) *static {
+	s := &static{ctype: ctype, body: body, etag: entityTag(body)}
+	if len(body) >= gzipMin {
+		var b strings.Builder
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		zw.Write(body) //nolint:errcheck // a strings.Builder never fails
+		zw.Close()
+		s.gzip = []byte(b.String())
+	}
+	return s
+}
+
+func (s *static) serve(c echo.Context) error {
+	return sendTagged(c, s.ctype, s.body, s.gzip, s.etag, true)
+}
+
+func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
