@@ -15,3 +15,9 @@ var Layers embed.FS
 //
 //go:embed basemap/ukraine.geojson
 var Basemap []byte
+
+// Agreements is the default agreements document (see geo.DecodeAgreements): the
+// March 2025 moratorium on strikes against energy infrastructure, with its sources.
+//
+//go:embed agreements.json
+var Agreements []byte

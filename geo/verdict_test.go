@@ -1,0 +1,348 @@
+package geo
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/tidwall/geodesic"
+)
+
+// toward is the point meters from p along the geodesic at azimuth degrees.
+func toward(p orb.Point, azimuth, meters float64) orb.Point {
+	var lat, lon float64
+	geodesic.WGS84.Direct(p[1], p[0], azimuth, meters, &lat, &lon, nil)
+	return orb.Point{lon, lat}
+}
+
+// siteSummary is a site of a verdict as "collection/id:agreement!,agreement",
+// with "!" marking a hit, for compact comparisons.
+func siteSummary(sv SiteVerdict) string {
+	s := sv.Collection + "/" + sv.ID + ":"
+	for i, p := range sv.ProtectedBy {
+		if i > 0 {
+			s += ","
+		}
+		s += p.Agreement
+		if p.Hit {
+			s += "!"
+		}
+	}
+	return s
+}
+
+func TestVerdict(t *testing.T) {
+	set := fixtureSet(t)
+	end := moratoriumEnd
+	during := moratoriumT.Add(24 * time.Hour)
+	april := time.Date(2025, 4, 2, 12, 0, 0, 0, time.UTC) // both agreements in force
+	north300, north800 := toward(plantPoint, 0, 300), toward(plantPoint, 0, 800)
+	nearHospital := toward(hospital1, 90, 200)
+	tests := []struct {
+		name         string
+		q            VerdictQuery
+		want         Outcome
+		withoutScope Outcome
+		inForce      []string
+		radius       float64
+		sites        []string
+	}{
+		{name: "one second before start",
+			q:    VerdictQuery{Strike: Strike{north300, moratoriumT.Add(-time.Second), 0}},
+			want: NoProtectedSite, inForce: []string{}, radius: 1000, sites: []string{"energy/plant-1:"}},
+		{name: "at start",
+			q:    VerdictQuery{Strike: Strike{north300, moratoriumT, 0}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
+		{name: "one nanosecond before end",
+			q:    VerdictQuery{Strike: Strike{north300, end.Add(-1), 0}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
+		{name: "at end",
+			q:    VerdictQuery{Strike: Strike{north300, end, 0}},
+			want: NoProtectedSite, inForce: []string{"hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:"}},
+		{name: "outside the buffer, inside the radius",
+			q:    VerdictQuery{Strike: Strike{north800, during, 0}},
+			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium"}},
+		{name: "uncertainty reaches the buffer",
+			q:    VerdictQuery{Strike: Strike{north800, during, 350}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
+		{name: "radius grows to uncertainty plus buffer",
+			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 700}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1200, sites: []string{"energy/plant-1:moratorium!"}},
+		{name: "explicit radius",
+			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 0}, RadiusMeters: 2000},
+			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 2000, sites: []string{"energy/plant-1:moratorium"}},
+		{name: "beyond the radius",
+			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 0}},
+			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{}},
+		{name: "inside a protected polygon",
+			q:    VerdictQuery{Strike: Strike{orb.Point{30.605, 50.405}, during, 0}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/sub-1:moratorium!"}},
+		{name: "filtered out of the agreement",
+			q:    VerdictQuery{Strike: Strike{powerLine[0], during, 0}},
+			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/line-1:"}},
+		{name: "named site before its agreement",
+			q:    VerdictQuery{Strike: Strike{nearHospital, during, 0}},
+			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"hospitals/hosp-1:"}},
+		{name: "named site, no buffer, strike 200 m off",
+			q:    VerdictQuery{Strike: Strike{nearHospital, april, 0}},
+			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one"}},
+		{name: "named site within uncertainty",
+			q:    VerdictQuery{Strike: Strike{nearHospital, april, 250}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one!"}},
+		{name: "other named sites are not protected",
+			q:    VerdictQuery{Strike: Strike{hospital2, april, 0}},
+			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-2:"}},
+		{name: "scope covers a bridge",
+			q:    VerdictQuery{Strike: Strike{bridgeLine[1], during, 0}, Scope: []string{"bridges"}},
+			want: ProtectedSiteHit, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
+			sites: []string{"bridges/bridge-1:scope!"}},
+		{name: "scope has no buffer",
+			q:    VerdictQuery{Strike: Strike{toward(bridgeLine[1], 0, 300), during, 0}, Scope: []string{"bridges"}},
+			want: ProtectedSiteNearby, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
+			sites: []string{"bridges/bridge-1:scope"}},
+		{name: "scope beside a real agreement",
+			q: VerdictQuery{Strike: Strike{nearHospital, april, 250}, Scope: []string{"hospitals", "bridges", "hospitals"},
+				RadiusMeters: 5000},
+			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 5000,
+			sites: []string{"hospitals/hosp-1:hospital-one!,scope!", "bridges/bridge-1:scope"}},
+		{name: "scope adds nothing where the real deal already protects",
+			q:    VerdictQuery{Strike: Strike{north300, during, 0}, Scope: []string{"energy"}},
+			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000,
+			sites: []string{"energy/plant-1:moratorium!,scope"}},
+		{name: "limit lists the nearest, the outcome counts all",
+			q:    VerdictQuery{Strike: Strike{bridgeLine[1], april, 0}, RadiusMeters: 5000, Limit: 1},
+			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 5000, sites: []string{"bridges/bridge-1:"}},
+		{name: "layers restrict the question",
+			q:    VerdictQuery{Strike: Strike{bridgeLine[1], april, 0}, RadiusMeters: 5000, Layers: []string{"bridges"}},
+			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 5000, sites: []string{"bridges/bridge-1:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := set.Verdict(tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sites []string
+			for _, sv := range v.Sites {
+				sites = append(sites, siteSummary(sv))
+			}
+			if v.Outcome != tt.want || v.WithoutScope != tt.withoutScope {
+				t.Errorf("outcome %q without scope %q, want %q and %q; sites %v", v.Outcome, v.WithoutScope, tt.want, tt.withoutScope, sites)
+			}
+			if !slices.Equal(v.InForce, tt.inForce) || v.InForce == nil {
+				t.Errorf("in force %#v, want %v", v.InForce, tt.inForce)
+			}
+			if v.RadiusMeters != tt.radius {
+				t.Errorf("radius %v m, want %v", v.RadiusMeters, tt.radius)
+			}
+			if !slices.Equal(sites, tt.sites) && !(len(sites) == 0 && len(tt.sites) == 0) {
+				t.Errorf("sites %q, want %q", sites, tt.sites)
+			}
+		})
+	}
+}
+
+// TestVerdictBufferBoundary: a site exactly uncertainty plus buffer away is
+// hit; a hair further is not.
+func TestVerdictBufferBoundary(t *testing.T) {
+	set := fixtureSet(t)
+	p := toward(plantPoint, 33, 812.5)
+	at := moratoriumT.Add(time.Hour)
+	v, err := set.Verdict(VerdictQuery{Strike: Strike{p, at, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.Sites[0].Hit.Meters
+	if math.Abs(d-812.5) > 1e-6 {
+		t.Fatalf("distance %v, want 812.5", d)
+	}
+	for _, c := range []struct {
+		uncertainty float64
+		hit         bool
+	}{{d - 500, true}, {math.Nextafter(d-500, 0), false}} {
+		v, err := set.Verdict(VerdictQuery{Strike: Strike{p, at, c.uncertainty}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := v.Sites[0].ProtectedBy[0]
+		if pr.Hit != c.hit || pr.ReachMeters != c.uncertainty+500 || pr.BufferMeters != 500 {
+			t.Errorf("uncertainty %v m, site at %v m: %+v, want hit %v", c.uncertainty, d, pr, c.hit)
+		}
+	}
+}
+
+func TestVerdictRejects(t *testing.T) {
+	set := fixtureSet(t)
+	ok := Strike{plantPoint, moratoriumT, 0}
+	tests := []struct {
+		name   string
+		q      VerdictQuery
+		target error
+		want   string
+	}{
+		{"negative uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, -1}}, ErrBadQuery, "uncertainty -1 m"},
+		{"NaN uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, math.NaN()}}, ErrBadQuery, "uncertainty NaN m"},
+		{"no time", VerdictQuery{Strike: Strike{Point: plantPoint}}, ErrBadQuery, "no time"},
+		{"latitude out of range", VerdictQuery{Strike: Strike{orb.Point{30, 95}, moratoriumT, 0}}, ErrBadQuery, "latitude"},
+		{"reach beyond the largest radius", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, 199_800}}, ErrBadQuery,
+			"plus buffer reach 200300 m"},
+		{"negative radius", VerdictQuery{Strike: ok, RadiusMeters: -5}, ErrBadQuery, "radius"},
+		{"negative limit", VerdictQuery{Strike: ok, Limit: -1}, ErrBadQuery, "limit"},
+		{"unknown scope", VerdictQuery{Strike: ok, Scope: []string{"schools"}}, ErrUnknownLayer, `scope: geo: unknown layer "schools"`},
+		{"unknown layer", VerdictQuery{Strike: ok, Layers: []string{"schools"}}, ErrUnknownLayer, `"schools"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := set.Verdict(tt.q)
+			if !errors.Is(err, tt.target) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one wrapping %v and mentioning %q", err, tt.target, tt.want)
+			}
+		})
+	}
+}
+
+// TestVerdictJSON pins the encoding the HTTP layer serves.
+func TestVerdictJSON(t *testing.T) {
+	set := fixtureSet(t)
+	v, err := set.Verdict(VerdictQuery{Strike: Strike{toward(plantPoint, 0, 300), moratoriumT, 25}, Scope: []string{"hospitals"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"verdict":"protected_site_hit","verdict_without_scope":"protected_site_hit",` +
+		`"datetime":"2025-03-18T00:00:00+02:00","uncertainty_m":25,"radius_m":1000,"scope":["hospitals"],` +
+		`"agreements_in_force":["moratorium"],"sites_within_radius":1,"sites":[{"collection":"energy","id":"plant-1",` +
+		`"name":"Plant One","distance_m":300,"protected_by":[{"agreement":"moratorium","buffer_m":500,"reach_m":525,"hit":true}]}]}`
+	if string(got) != want {
+		t.Errorf("got\n\t%s\nwant\n\t%s", got, want)
+	}
+	empty, err := set.Verdict(VerdictQuery{Strike: Strike{orb.Point{35, 48}, moratoriumT, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(empty); !strings.Contains(string(got), `"sites":[]`) {
+		t.Errorf("no sites encodes as %s, want an empty array", got)
+	}
+	// A site's GeoJSON members: the proximity ones and protected_by.
+	f := AppendFeature(nil, v.Sites[0].Hit.Feature, v.Sites[0].Members()...)
+	var decoded struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(f, &decoded); err != nil {
+		t.Fatalf("%v: %s", err, f)
+	}
+	if got := string(decoded.Properties["protected_by"]); got != `[{"agreement":"moratorium","buffer_m":500,"reach_m":525,"hit":true}]` {
+		t.Errorf("protected_by member %s", got)
+	}
+	if _, ok := decoded.Properties["distance_m"]; !ok {
+		t.Errorf("feature %s lacks distance_m", f)
+	}
+}
+
+// bruteVerdict decides a query the slow, obvious way: every site's distance
+// through Nearest, every agreement through Covers. Its outcome and sites
+// must match Verdict's.
+func bruteVerdict(set *AgreementSet, q VerdictQuery) (Outcome, []string) {
+	ix := set.Index()
+	radius := math.Max(DefaultVerdictRadiusMeters, q.UncertaintyMeters)
+	outcome := NoProtectedSite
+	for _, a := range set.Agreements() {
+		if a.InForce(q.Time) {
+			radius = math.Max(radius, q.UncertaintyMeters+a.BufferMeters)
+		}
+	}
+	all, _ := ix.Nearest(q.Point, ix.Len())
+	var sites []string
+	for _, h := range all {
+		if h.Meters > radius {
+			break
+		}
+		sv := SiteVerdict{Collection: h.Layer.Name(), ID: h.Feature.ID}
+		for _, a := range set.Agreements() {
+			if a.Covers(h.Layer, h.Feature, q.Time) {
+				p := Protection{Agreement: a.ID, Hit: h.Meters <= q.UncertaintyMeters+a.BufferMeters}
+				sv.ProtectedBy = append(sv.ProtectedBy, p)
+				outcome = worse(outcome, p.outcome())
+			}
+		}
+		sites = append(sites, siteSummary(sv))
+	}
+	return outcome, sites
+}
+
+// TestVerdictAgreesWithBruteForce compares verdicts at random strikes,
+// times and uncertainties with bruteVerdict, over the fixture and over the
+// default data.
+func TestVerdictAgreesWithBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 3))
+	for _, set := range []*AgreementSet{fixtureSet(t), defaultData(t)} {
+		energy, _ := set.Index().Layer("energy")
+		for range 400 {
+			c := energy.Feature(r.IntN(energy.Len())).Geometry.Bound().Center()
+			q := VerdictQuery{Strike: Strike{
+				Point:             orb.Point{c[0] + r.NormFloat64()*0.01, c[1] + r.NormFloat64()*0.007},
+				Time:              moratoriumT.Add(time.Duration(r.NormFloat64() * 40 * 24 * float64(time.Hour))),
+				UncertaintyMeters: math.Round(r.ExpFloat64() * 300),
+			}}
+			v, err := set.Verdict(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sites []string
+			for _, sv := range v.Sites {
+				sites = append(sites, siteSummary(sv))
+			}
+			outcome, want := bruteVerdict(set, q)
+			if v.Outcome != outcome || !reflect.DeepEqual(sites, want) {
+				t.Fatalf("strike %+v: %s %v, brute force %s %v", q.Strike, v.Outcome, sites, outcome, want)
+			}
+		}
+	}
+}
+
+// BenchmarkVerdict: verdicts for strikes near the default energy sites
+// during the March 2025 moratorium, with uncertainties up to a few km,
+// beside the brute force of bruteVerdict.
+func BenchmarkVerdict(b *testing.B) {
+	set := defaultData(b)
+	energy, _ := set.Index().Layer("energy")
+	r := rand.New(rand.NewPCG(2025, 3))
+	qs := make([]VerdictQuery, 1024)
+	for i := range qs {
+		c := energy.Feature(r.IntN(energy.Len())).Geometry.Bound().Center()
+		qs[i] = VerdictQuery{Strike: Strike{
+			Point:             orb.Point{c[0] + r.NormFloat64()*0.01, c[1] + r.NormFloat64()*0.007},
+			Time:              moratoriumT.Add(time.Duration(r.IntN(30*24)) * time.Hour),
+			UncertaintyMeters: math.Round(r.ExpFloat64() * 1000),
+		}}
+	}
+	b.Run("set", func(b *testing.B) {
+		b.ReportAllocs()
+		sites := 0
+		for i := range b.N {
+			v, err := set.Verdict(qs[i%len(qs)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			sites += v.SitesWithinRadius
+		}
+		b.ReportMetric(float64(sites)/float64(b.N), "sites/op")
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
+	})
+	b.Run("brute", func(b *testing.B) {
+		for i := range b.N {
+			bruteVerdict(set, qs[i%len(qs)])
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
+	})
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+)
+
+// AppendFeature appends s as a GeoJSON Feature with its id, its Point and
+// the properties GeoJSONDecoder reads (datetime in UTC, uncertainty_m,
+// source, event_id, null when none, weapon, notes), then its extra
+// properties, created_at and updated_at, and last the members given, such
+// as a verdict, which must not reuse the strike's own property names. An
+// extra property named like a member given is left out: what is computed
+// now wins over what was recorded. Decoding the output gives the strike
+// back.
+func AppendFeature(dst []byte, s *Strike, members ...geo.Member) []byte {
+	p := make([]byte, 0, 256+len(s.Extra))
+	p = append(p, `{"`+propTime+`":`...)
+	p = appendString(p, s.Time.UTC().Format(time.RFC3339Nano))
+	p = append(p, `,"`+propUncertainty+`":`...)
+	p = strconv.AppendFloat(p, s.UncertaintyMeters, 'g', -1, 64)
+	p = appendText(p, propSource, s.Source)
+	if s.SourceEventID == "" {
+		p = append(p, `,"`+propEventID+`":null`...)
+	} else {
+		p = appendText(p, propEventID, s.SourceEventID)
+	}
+	p = appendText(p, propWeapon, s.Weapon)
+	p = appendText(p, propNotes, s.Notes)
+	p = appendExtra(p, s.Extra, members)
+	p = appendText(p, propCreated, s.CreatedAt.UTC().Format(time.RFC3339Nano))
+	p = appendText(p, propUpdated, s.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	p = append(p, '}')
+	return geo.AppendFeature(dst, &geo.Feature{ID: s.ID, Geometry: s.Point, Properties: p}, members...)
+}
+
+func appendText(dst []byte, key, value string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	dst = append(dst, '"', ':')
+	return appendString(dst, value)
+}
+
+// appendExtra appends the members of the extra object but those named in
+// members.
+func appendExtra(dst []byte, extra json.RawMessage, members []geo.Member) []byte {
+	if len(extra) == 0 {
+		return dst
+	}
+	jsonscan.EachMember(extra, func(key, value []byte) bool {
+		if !slices.ContainsFunc(members, func(m geo.Member) bool { return m.Key == string(key) }) {
+			dst = append(dst, ',')
+			dst = appendString(dst, string(key))
+			dst = append(dst, ':')
+			dst = append(dst, value...)
+		}
+		return true
+	})
+	return dst
+}

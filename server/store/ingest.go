@@ -1,0 +1,91 @@
+package store
+
+import (
+	"bytes"
+	"io"
+	"unicode/utf8"
+)
+
+// Decoder reads strikes one at a time from an import file, so an import of
+// any size holds only the record at hand (and, to catch repeats, the source
+// event ids seen).
+type Decoder interface {
+	// Next returns the next strike, or io.EOF after the last. A bad record
+	// is a *RecordError naming line and field; Next then reads on, so every
+	// problem can be reported. Input that cannot be read on (broken JSON,
+	// a bad CSV header) is a *RecordError too, after which Next returns
+	// io.EOF. Any other error is the reader's own.
+	Next() (Strike, error)
+}
+
+// lineCounter counts the lines of what a decoder reads, so that a decoder
+// that buffers ahead can still tell on which line an offset it has reached
+// lies. Memory is bounded by the decoder's read-ahead.
+type lineCounter struct {
+	r        io.Reader
+	read     int64   // bytes read so far
+	newlines []int64 // offsets of newlines read but not yet passed
+	line     int     // the line of the last offset asked about
+}
+
+func newLineCounter(r io.Reader) *lineCounter { return &lineCounter{r: r, line: 1} }
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := 0; i < n; {
+		k := bytes.IndexByte(p[i:n], '\n')
+		if k < 0 {
+			break
+		}
+		c.newlines = append(c.newlines, c.read+int64(i+k))
+		i += k + 1
+	}
+	c.read += int64(n)
+	return n, err
+}
+
+// lineAt is the 1-based line of offset; offsets asked about must not decrease.
+func (c *lineCounter) lineAt(offset int64) int {
+	k := 0
+	for k < len(c.newlines) && c.newlines[k] < offset {
+		k++
+	}
+	c.line += k
+	c.newlines = c.newlines[k:]
+	return c.line
+}
+
+// appendString appends s as a JSON string, escaping only what JSON requires,
+// so text keeps its characters as written.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return append(dst, '"')
+}

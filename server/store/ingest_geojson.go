@@ -1,0 +1,384 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+)
+
+// GeoJSONDecoder reads strikes from a GeoJSON Feature or FeatureCollection
+// (RFC 7946), feature by feature. Each feature has a Point geometry and these
+// properties:
+//
+//	datetime       required, RFC 3339 with an offset ("2025-03-20T04:10:00+02:00")
+//	uncertainty_m  metres, default 0
+//	source, weapon, notes   text
+//	event_id       the source's id for the event, text or number
+//
+// Every other property is kept in Extra, in order. A feature's "id", and
+// created_at and updated_at, are the store's to assign and are ignored, so a
+// strike exported by the server can be imported again.
+type GeoJSONDecoder struct {
+	lc      *lineCounter
+	dec     *json.Decoder
+	state   int
+	typ     string
+	members map[string]json.RawMessage // of a lone Feature
+	line    int                        // where the document starts
+	n       int                        // features read
+	seen    seenKeys
+}
+
+// GeoJSONDecoder states.
+const (
+	atStart = iota
+	inMembers
+	inFeatures
+	atEnd
+)
+
+// NewGeoJSONDecoder reads GeoJSON from r.
+func NewGeoJSONDecoder(r io.Reader) *GeoJSONDecoder {
+	lc := newLineCounter(bufio.NewReaderSize(r, 64<<10))
+	return &GeoJSONDecoder{lc: lc, dec: json.NewDecoder(lc), members: map[string]json.RawMessage{}, seen: seenKeys{}}
+}
+
+// Next implements Decoder.
+func (d *GeoJSONDecoder) Next() (Strike, error) {
+	for {
+		switch d.state {
+		case atStart:
+			if err := d.delim('{', "a GeoJSON Feature or FeatureCollection object"); err != nil {
+				return Strike{}, err
+			}
+			d.line = d.lc.lineAt(d.dec.InputOffset() - 1)
+			d.state = inMembers
+		case inMembers:
+			if !d.dec.More() {
+				if err := d.delim('}', "the end of the object"); err != nil {
+					return Strike{}, err
+				}
+				return d.finish()
+			}
+			tok, err := d.dec.Token()
+			if err != nil {
+				return Strike{}, d.broken(err)
+			}
+			key, _ := tok.(string)
+			if key == "features" {
+				if err := d.delim('[', `an array of features in "features"`); err != nil {
+					return Strike{}, err
+				}
+				d.state = inFeatures
+				continue
+			}
+			var raw json.RawMessage
+			if err := d.dec.Decode(&raw); err != nil {
+				return Strike{}, d.broken(err)
+			}
+			if _, dup := d.members[key]; !dup {
+				d.members[key] = raw
+			}
+			if key == "type" && json.Unmarshal(raw, &d.typ) != nil {
+				return Strike{}, d.fatal(d.line, "type", errors.New("is not a string"))
+			}
+		case inFeatures:
+			if !d.dec.More() {
+				if err := d.delim(']', "the end of the features"); err != nil {
+					return Strike{}, err
+				}
+				d.members["features"] = nil // seen: the document is not a lone Feature
+				d.state = inMembers
+				continue
+			}
+			var raw json.RawMessage
+			if err := d.dec.Decode(&raw); err != nil {
+				return Strike{}, d.broken(err)
+			}
+			line := d.lc.lineAt(d.dec.InputOffset() - int64(len(raw)))
+			d.n++
+			if raw[0] != '{' {
+				return Strike{}, &RecordError{Line: line, Field: "features[" + strconv.Itoa(d.n-1) + "]",
+					Err: errors.New("not a GeoJSON Feature object")}
+			}
+			var typ, geometry, properties []byte
+			jsonscan.EachMember(raw, func(key, value []byte) bool {
+				switch string(key) {
+				case "type":
+					typ = value
+				case "geometry":
+					geometry = value
+				case "properties":
+					properties = value
+				}
+				return true
+			})
+			return d.feature(typ, geometry, properties, line, d.n-1)
+		default:
+			return Strike{}, io.EOF
+		}
+	}
+}
+
+// finish checks the document once its object is closed; a lone Feature is
+// decoded now that all its members are known.
+func (d *GeoJSONDecoder) finish() (Strike, error) {
+	d.state = atEnd
+	if _, err := d.dec.Token(); err != io.EOF {
+		return Strike{}, d.fatal(d.lc.lineAt(d.dec.InputOffset()), "", errors.New("data after the GeoJSON object"))
+	}
+	_, collection := d.members["features"]
+	switch {
+	case d.typ == "FeatureCollection" && collection:
+		return Strike{}, io.EOF
+	case d.typ == "FeatureCollection":
+		return Strike{}, d.fatal(d.line, "features", errors.New("required in a FeatureCollection"))
+	case d.typ == "Feature" && collection:
+		return Strike{}, d.fatal(d.line, "features", errors.New(`a Feature has none: is this a FeatureCollection?`))
+	case d.typ == "Feature":
+		return d.feature(d.members["type"], d.members["geometry"], d.members["properties"], d.line, -1)
+	case d.typ == "":
+		return Strike{}, d.fatal(d.line, "type", errors.New(`required: "Feature" or "FeatureCollection"`))
+	}
+	return Strike{}, d.fatal(d.line, "type", fmt.Errorf(`is %q, want "Feature" or "FeatureCollection"`, d.typ))
+}
+
+// delim reads the delimiter want, described as what.
+func (d *GeoJSONDecoder) delim(want json.Delim, what string) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return d.broken(err)
+	}
+	if tok != want {
+		return d.fatal(d.lc.lineAt(d.dec.InputOffset()), "", fmt.Errorf("want %s, found %v", what, tok))
+	}
+	return nil
+}
+
+// broken reports input that is not JSON; reading errors pass through.
+func (d *GeoJSONDecoder) broken(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return d.fatal(d.lc.lineAt(se.Offset), "", fmt.Errorf("invalid JSON: %v", se))
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return d.fatal(d.lc.lineAt(d.lc.read), "", errors.New("invalid JSON: unexpected end of input"))
+	}
+	d.state = atEnd
+	return err
+}
+
+// fatal ends the input with a problem at line.
+func (d *GeoJSONDecoder) fatal(line int, field string, err error) error {
+	d.state = atEnd
+	return &RecordError{Line: line, Field: field, Err: err}
+}
+
+// feature decodes one Feature's members: features[index] of a collection,
+// or the lone Feature when index is -1.
+func (d *GeoJSONDecoder) feature(typ, geometry, properties []byte, line, index int) (Strike, error) {
+	fail := func(field string, err error) (Strike, error) {
+		if index >= 0 {
+			field = "features[" + strconv.Itoa(index) + "]." + field
+		}
+		return Strike{}, &RecordError{Line: line, Field: field, Err: err}
+	}
+	if string(typ) != `"Feature"` {
+		return fail("type", fmt.Errorf("is %s, want \"Feature\"", orMissing(typ)))
+	}
+	var s Strike
+	var gtype, coordinates []byte
+	if len(geometry) > 0 && geometry[0] == '{' {
+		jsonscan.EachMember(geometry, func(key, value []byte) bool {
+			switch string(key) {
+			case "type":
+				gtype = value
+			case "coordinates":
+				coordinates = value
+			}
+			return true
+		})
+	}
+	if gtype == nil {
+		return fail("geometry", errors.New("required: a GeoJSON Point"))
+	}
+	if string(gtype) != `"Point"` {
+		name, ok := jsonscan.String(gtype)
+		if !ok {
+			name = string(gtype)
+		}
+		return fail("geometry", fmt.Errorf("a strike is a Point, not a %s", name))
+	}
+	position, ok := parsePosition(coordinates)
+	if !ok {
+		return fail("geometry.coordinates", errors.New("want [longitude, latitude]"))
+	}
+	s.Point = position
+	if err := checkLongitude(s.Point[0]); err != nil {
+		return fail("geometry.coordinates", err)
+	}
+	if err := checkLatitude(s.Point[1]); err != nil {
+		return fail("geometry.coordinates", err)
+	}
+	if fe := readProperties(&s, properties); fe != nil {
+		return fail("properties."+fe.field, fe.err)
+	}
+	if fe := check(&s); fe != nil {
+		if fe.field != "properties" && fe.field != "geometry" {
+			fe.field = "properties." + fe.field
+		}
+		return fail(fe.field, fe.err)
+	}
+	if first, dup := d.seen.repeat(&s, line); dup {
+		return fail("properties."+propEventID, fmt.Errorf("the same source and event id as line %d", first))
+	}
+	return s, nil
+}
+
+func orMissing(raw []byte) string {
+	if raw == nil {
+		return "missing"
+	}
+	return string(raw)
+}
+
+// parsePosition reads a GeoJSON position, [longitude, latitude] with an
+// optional height, which is dropped.
+func parsePosition(raw []byte) (p orb.Point, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
+		return p, false
+	}
+	inner := raw[1 : len(raw)-1]
+	n := 0
+	for part := range bytes.SplitSeq(inner, []byte{','}) {
+		v, err := strconv.ParseFloat(string(bytes.TrimSpace(part)), 64)
+		if err != nil || n == 3 {
+			return p, false
+		}
+		if n < 2 {
+			p[n] = v
+		}
+		n++
+	}
+	return p, n >= 2
+}
+
+// readProperties fills s from a properties object, keeping the properties
+// it has no field for in Extra.
+func readProperties(s *Strike, properties json.RawMessage) *fieldError {
+	if len(properties) == 0 || properties[0] != '{' {
+		return failf(propTime, "required, and there is no properties object")
+	}
+	extra := []byte{'{'}
+	var seen []string
+	var bad *fieldError
+	jsonscan.EachMember(properties, func(k, raw []byte) bool {
+		key := string(k)
+		if slices.Contains(seen, key) {
+			bad = failf(key, "given twice")
+			return false
+		}
+		seen = append(seen, key)
+		bad = readProperty(s, key, raw, &extra)
+		return bad == nil
+	})
+	if bad != nil {
+		return bad
+	}
+	if s.Time.IsZero() {
+		return failf(propTime, "required (RFC 3339, like 2025-03-20T04:10:00+02:00)")
+	}
+	if len(extra) > 1 {
+		s.Extra = append(extra, '}')
+	}
+	return nil
+}
+
+// readProperty reads one property into s, or appends it to extra.
+func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError {
+	var err error
+	switch key {
+	case propTime:
+		var text string
+		if err = textProperty(raw, &text); err == nil {
+			s.Time, err = time.Parse(time.RFC3339, text)
+		}
+		if err != nil {
+			return failf(key, "%s is not an RFC 3339 time with an offset (like 2025-03-20T04:10:00+02:00)", raw)
+		}
+	case propUncertainty:
+		if string(raw) != "null" && json.Unmarshal(raw, &s.UncertaintyMeters) != nil {
+			return failf(key, "%s is not a number of metres", raw)
+		}
+	case propSource:
+		err = textProperty(raw, &s.Source)
+	case propWeapon:
+		err = textProperty(raw, &s.Weapon)
+	case propNotes:
+		err = textProperty(raw, &s.Notes)
+	case propEventID:
+		if raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' {
+			s.SourceEventID = string(raw)
+		} else if textProperty(raw, &s.SourceEventID) != nil {
+			return failf(key, "%s is neither text nor a number", raw)
+		}
+	case propCreated, propUpdated:
+		// The store's to set.
+	default:
+		if len(*extra) > 1 {
+			*extra = append(*extra, ',')
+		}
+		*extra = appendString(*extra, key)
+		*extra = append(*extra, ':')
+		*extra = appendCompact(*extra, raw)
+	}
+	if err != nil {
+		return &fieldError{key, err}
+	}
+	return nil
+}
+
+// textProperty reads a string property; null is empty.
+func textProperty(raw []byte, dst *string) error {
+	switch {
+	case string(raw) == "null":
+		*dst = ""
+	default:
+		text, ok := jsonscan.String(raw)
+		if !ok {
+			return fmt.Errorf("%s is not text", raw)
+		}
+		*dst = text
+	}
+	return nil
+}
+
+// appendCompact appends valid JSON without the whitespace between tokens.
+func appendCompact(dst, raw []byte) []byte {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString && c == '\\':
+			dst = append(dst, c, raw[i+1])
+			i++
+			continue
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

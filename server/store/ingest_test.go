@@ -1,0 +1,433 @@
+package store
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/testenv"
+)
+
+func testdata(t testing.TB, name string) *os.File {
+	t.Helper()
+	fh, err := os.Open(filepath.Join("..", "..", "testdata", "strikes", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fh.Close() })
+	return fh
+}
+
+// drain reads dec to the end: the strikes, and each bad record's message.
+func drain(t testing.TB, dec Decoder) ([]Strike, []string) {
+	t.Helper()
+	var strikes []Strike
+	var bad []string
+	for {
+		s, err := dec.Next()
+		if err == io.EOF {
+			return strikes, bad
+		}
+		var re *RecordError
+		if !errors.As(err, &re) && err != nil {
+			t.Fatalf("not a record error: %v", err)
+		}
+		if err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		strikes = append(strikes, s)
+	}
+}
+
+// sameStrikes compares decoded strikes with the expected, times as instants.
+func sameStrikes(t *testing.T, got, want []Strike) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d strikes, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Time.Equal(want[i].Time) {
+			t.Errorf("strike %d: time %v, want %v", i, got[i].Time, want[i].Time)
+		}
+		got[i].Time = want[i].Time
+		sameContent(t, got[i], want[i])
+	}
+}
+
+func TestGeoJSONDecoder(t *testing.T) {
+	got, bad := drain(t, NewGeoJSONDecoder(testdata(t, "strikes.geojson")))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	want := []Strike{
+		{Point: orb.Point{30.5234, 50.4501}, Time: time.Date(2025, 3, 20, 2, 10, 0, 0, time.UTC), UncertaintyMeters: 250,
+			Source: "field report", SourceEventID: "FR-2025-0001", Weapon: "Shahed-type drone", Notes: "Synthetic test record.",
+			Extra: json.RawMessage(`{"damage":{"level":"moderate","photos":3},"verified":true}`)},
+		{Point: orb.Point{36.2304, 49.9935}, Time: time.Date(2025, 3, 21, 23, 59, 59, 5e8, time.UTC),
+			Source: "field report", SourceEventID: "42"},
+		{Point: orb.Point{35.1396, 47.8388}, Time: time.Date(2025, 4, 16, 20, 59, 59, 0, time.UTC), Notes: "members in any order"},
+	}
+	sameStrikes(t, got, want)
+}
+
+func TestGeoJSONDecoderLoneFeature(t *testing.T) {
+	for _, doc := range []string{
+		`{"type":"Feature","geometry":{"type":"Point","coordinates":[30,50]},"properties":{"datetime":"2025-03-20T04:10:00Z","n":1}}`,
+		`{"properties":{"n":1,"datetime":"2025-03-20T04:10:00Z"},"bbox":[30,50,30,50],"geometry":{"coordinates":[30,50],"type":"Point"},"type":"Feature"}`,
+	} {
+		got, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(doc)))
+		if len(bad) > 0 || len(got) != 1 {
+			t.Fatalf("%s: %d strikes, problems %v", doc, len(got), bad)
+		}
+		sameContent(t, got[0], Strike{Point: orb.Point{30, 50}, Time: time.Date(2025, 3, 20, 4, 10, 0, 0, time.UTC),
+			Extra: json.RawMessage(`{"n":1}`)})
+	}
+}
+
+// TestGeoJSONDecoderReportsEveryBadFeature: each bad feature is reported
+// with the line it starts on and the member at fault, and the good ones
+// around them still decode.
+func TestGeoJSONDecoderReportsEveryBadFeature(t *testing.T) {
+	got, bad := drain(t, NewGeoJSONDecoder(testdata(t, "bad.geojson")))
+	want := []string{
+		`line 3: features[1].properties.datetime: "2025-03-20" is not an RFC 3339 time with an offset (like 2025-03-20T04:10:00+02:00)`,
+		`line 4: features[2].geometry: a strike is a Point, not a Polygon`,
+		`line 6: features[3].geometry.coordinates: latitude 95 is outside [-90, 90]`,
+		`line 7: features[4].properties.uncertainty_m: -10 is outside [0, 200000] metres`,
+		`line 9: features[5].properties.datetime: required (RFC 3339, like 2025-03-20T04:10:00+02:00)`,
+		`line 10: features[6].geometry: required: a GeoJSON Point`,
+		`line 13: features[8].properties.event_id: the same source and event id as line 11`,
+		`line 15: features[9].properties.weapon: 7 is not text`,
+		`line 16: features[10].type: is "Point", want "Feature"`,
+	}
+	if strings.Join(bad, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) != 3 {
+		t.Errorf("%d good strikes, want 3", len(got))
+	}
+}
+
+func TestGeoJSONDecoderRejectsDocuments(t *testing.T) {
+	feature := `{"type":"Feature","geometry":{"type":"Point","coordinates":[30,50]},"properties":{"datetime":"2025-03-20T04:10:00Z"}}`
+	tests := []struct{ name, doc, want string }{
+		{"empty", ``, "line 1: invalid JSON: unexpected end of input"},
+		{"not an object", `[1,2]`, "line 1: want a GeoJSON Feature or FeatureCollection object, found ["},
+		{"broken JSON", "{\"type\":\"FeatureCollection\",\n\"features\":[\n" + feature + ",\n{\"type\": }]}", "line 4: invalid JSON"},
+		{"cut short", `{"type":"FeatureCollection","features":[` + feature, "invalid JSON: unexpected end of input"},
+		{"no type", `{"features":[]}`, `line 1: type: required: "Feature" or "FeatureCollection"`},
+		{"other type", `{"type":"GeometryCollection","geometries":[]}`, `line 1: type: is "GeometryCollection"`},
+		{"collection without features", `{"type":"FeatureCollection"}`, `line 1: features: required in a FeatureCollection`},
+		{"features in a Feature", `{"type":"Feature","features":[]}`, "features: a Feature has none"},
+		{"features not an array", `{"type":"FeatureCollection","features":{}}`, `want an array of features in "features", found {`},
+		{"trailing data", `{"type":"FeatureCollection","features":[]} {}`, "data after the GeoJSON object"},
+		{"duplicate property", strings.Replace(feature, `"datetime"`, `"notes":"a","notes":"b","datetime"`, 1), "properties.notes: given twice"},
+		{"extra shadows nothing: created_at is dropped", strings.Replace(feature, `"datetime"`, `"created_at":5,"datetime"`, 1), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(tt.doc)))
+			if got := strings.Join(bad, "\n"); tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("problems %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCSVDecoder(t *testing.T) {
+	got, bad := drain(t, NewCSVDecoder(testdata(t, "acled.csv")))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	day := func(d, m int) time.Time { return time.Date(2025, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	acled := func(s string) json.RawMessage { return json.RawMessage(`{"acled":{` + s + `}}`) }
+	want := []Strike{
+		{Point: orb.Point{30.5234, 50.4501}, Time: day(20, 3), UncertaintyMeters: 5000, Source: "ACLED", SourceEventID: "TST0001",
+			Weapon: "Air/drone strike", Notes: "Synthetic test record.",
+			Extra: acled(`"year":"2025","time_precision":"1","disorder_type":"Political violence","event_type":"Explosions/Remote violence",` +
+				`"sub_event_type":"Air/drone strike","actor1":"Synthetic actor","admin1":"Kyiv City","location":"Kyiv","geo_precision":"1",` +
+				`"source":"Synthetic source","fatalities":"0"`)},
+		{Point: orb.Point{36.2304, 49.9935}, Time: day(21, 3), UncertaintyMeters: 25000, Source: "ACLED", SourceEventID: "TST0002",
+			Weapon: "Shelling/artillery/missile attack", Notes: "Synthetic test record, with a comma\nand a second line.",
+			Extra: acled(`"year":"2025","time_precision":"1","disorder_type":"Political violence","event_type":"Explosions/Remote violence",` +
+				`"sub_event_type":"Shelling/artillery/missile attack","actor1":"Synthetic actor","admin1":"Kharkiv","location":"Kharkiv",` +
+				`"geo_precision":"2","source":"Synthetic source","fatalities":"1"`)},
+		{Point: orb.Point{35.1396, 47.8388}, Time: day(16, 4), UncertaintyMeters: 100000, Source: "ACLED", SourceEventID: "TST0003",
+			Weapon: "Air/drone strike",
+			Extra: acled(`"year":"2025","time_precision":"2","disorder_type":"Political violence","event_type":"Explosions/Remote violence",` +
+				`"sub_event_type":"Air/drone strike","admin1":"Zaporizhia","location":"Zaporizhzhia","geo_precision":"3"`)},
+		{Point: orb.Point{30.7233, 46.4825}, Time: time.Date(2025, 4, 16, 22, 30, 0, 0, time.UTC), UncertaintyMeters: 5000,
+			Source: "ACLED", SourceEventID: "TST0004", Weapon: "Air/drone strike", Notes: "Synthetic test record with a time.",
+			Extra: acled(`"year":"2025","time_precision":"1","disorder_type":"Political violence","event_type":"Explosions/Remote violence",` +
+				`"sub_event_type":"Air/drone strike","actor1":"Synthetic actor","admin1":"Odesa","location":"Odesa","geo_precision":"1",` +
+				`"source":"Synthetic source","fatalities":"0"`)},
+	}
+	sameStrikes(t, got, want)
+}
+
+// TestCSVDecoderReportsEveryBadRow: each bad row is reported with its line
+// (a quoted field across lines counts its lines) and column.
+func TestCSVDecoderReportsEveryBadRow(t *testing.T) {
+	got, bad := drain(t, NewCSVDecoder(testdata(t, "bad.csv")))
+	want := []string{
+		`line 3: geo_precision: "4" is not 1, 2 or 3`,
+		`line 4: event_date: "20/03/2025" is not a date like 2025-03-20 or 20 March 2025`,
+		`line 5: latitude: "north" is not a number`,
+		`line 6: longitude: longitude 190 is outside [-180, 180]`,
+		`line 8: event_id_cnty: required`,
+		`line 9: event_id_cnty: the same event as line 2`,
+		`line 10: 6 fields, but the header has 8`,
+	}
+	if strings.Join(bad, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) != 2 || got[0].SourceEventID != "TST0101" || got[1].SourceEventID != "TST0109" {
+		t.Errorf("good rows %v", got)
+	}
+}
+
+func TestCSVDecoderRejectsHeaders(t *testing.T) {
+	tests := []struct{ name, doc, want string }{
+		{"empty", "", "line 1: empty: want a header row"},
+		{"missing columns", "event_id_cnty,event_date,latitude\n", "line 1: the header lacks longitude, geo_precision"},
+		{"repeated column", "event_id_cnty,event_date,latitude,longitude,geo_precision,Latitude\n", "line 1: latitude: column given twice"},
+		{"bare quote", "event_id_cnty,event_date,latitude,longitude,geo_precision\nA,2025-03-20,50,30,1\nB\"x,2025-03-20,50,30,1\n",
+			`line 3: bare " in non-quoted-field`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, bad := drain(t, NewCSVDecoder(strings.NewReader(tt.doc)))
+			if len(bad) != 1 || !strings.Contains(bad[0], tt.want) {
+				t.Errorf("problems %q, want one with %q", bad, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppendFeature: what AppendFeature writes, GeoJSONDecoder reads back
+// as the same strike; computed members win over recorded ones.
+func TestAppendFeature(t *testing.T) {
+	s := sampleStrike(3)
+	s.ID, s.Notes = "ABC", "quote \" backslash \\ control \x01 line\nend"
+	s.Extra = json.RawMessage(`{"verdict":"recorded","keep":[1,{"a":null}]}`)
+	s.CreatedAt, s.UpdatedAt = time.Unix(1, 0), time.Unix(2, 0)
+	f := AppendFeature(nil, &s, geo.Member{Key: "verdict", Value: "computed"})
+	var doc struct {
+		ID         string          `json:"id"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(f, &doc); err != nil {
+		t.Fatalf("%v: %s", err, f)
+	}
+	if strings.Count(string(doc.Properties), `"verdict"`) != 1 || !strings.Contains(string(doc.Properties), `"verdict":"computed"`) {
+		t.Errorf("properties %s: want the computed verdict alone", doc.Properties)
+	}
+	if doc.ID != "ABC" || !strings.Contains(string(doc.Properties), `"created_at":"1970-01-01T00:00:01Z"`) {
+		t.Errorf("feature %s", f)
+	}
+	back, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(string(AppendFeature(nil, &s)))))
+	if len(bad) > 0 || len(back) != 1 {
+		t.Fatalf("%v", bad)
+	}
+	sameContent(t, back[0], s)
+}
+
+func TestImport(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		for _, c := range []struct {
+			file string
+			dec  func(io.Reader) Decoder
+			n    int
+		}{
+			{"strikes.geojson", func(r io.Reader) Decoder { return NewGeoJSONDecoder(r) }, 3},
+			{"acled.csv", func(r io.Reader) Decoder { return NewCSVDecoder(r) }, 4},
+		} {
+			res, err := st.Import(ctx, c.dec(testdata(t, c.file)))
+			if err != nil || res != (ImportResult{Created: c.n}) {
+				t.Fatalf("%s: %+v, %v", c.file, res, err)
+			}
+			// Only strikes with an event id are recognised again.
+			res, err = st.Import(ctx, c.dec(testdata(t, c.file)))
+			want := ImportResult{Updated: 2, Created: 1}
+			if c.file == "acled.csv" {
+				want = ImportResult{Updated: 4}
+			}
+			if err != nil || res != want {
+				t.Errorf("%s again: %+v, %v, want %+v", c.file, res, err, want)
+			}
+		}
+		before := len(listAll(t, st, Query{}))
+		for _, file := range []string{"bad.csv", "bad.geojson"} {
+			dec := Decoder(NewCSVDecoder(testdata(t, file)))
+			if strings.HasSuffix(file, ".geojson") {
+				dec = NewGeoJSONDecoder(testdata(t, file))
+			}
+			_, err := st.Import(ctx, dec)
+			if err == nil || !errors.Is(err, ErrInvalid) || strings.Count(err.Error(), "\n") < 6 {
+				t.Errorf("%s: %v, want every bad record listed", file, err)
+			}
+		}
+		if n := len(listAll(t, st, Query{})); n != before {
+			t.Errorf("%d strikes after failed imports, want %d", n, before)
+		}
+	})
+}
+
+// TestImportStopsAfterManyProblems: a file of nothing but bad rows is
+// reported up to maxReported, and then the import stops reading.
+func TestImportStopsAfterManyProblems(t *testing.T) {
+	st := openStore(t, freshDSN(t, "sqlite"))
+	var b strings.Builder
+	b.WriteString("event_id_cnty,event_date,latitude,longitude,geo_precision\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "E%d,2025-03-20,50,30,9\n", i)
+	}
+	_, err := st.Import(ctx, NewCSVDecoder(strings.NewReader(b.String())))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxReported+1 || lines[maxReported] != "stopped reading after 100 bad records" || !strings.HasPrefix(lines[0], "line 2: ") {
+		t.Errorf("%d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+}
+
+// TestImportRealEvents imports the real UCDP events in Ukraine, 2014 to
+// 2023, written out as ACLED-style CSV (their where_prec mapped onto
+// geo_precision), on both backends, twice.
+func TestImportRealEvents(t *testing.T) {
+	src, err := os.Open(testenv.SharedData(t, "ucdp_ged_ukraine/ucdp_ged_ukraine_slim_isodates.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rows, err := csv.NewReader(src).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	file := filepath.Join(t.TempDir(), "ucdp.csv")
+	out, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(out)
+	w.Write([]string{"event_id_cnty", "event_date", "latitude", "longitude", "geo_precision", "event_type", "notes", "admin1"})
+	for _, r := range rows[1:] {
+		precision := map[string]string{"1": "1", "2": "2", "3": "2"}[r[col["where_prec"]]]
+		if precision == "" {
+			precision = "3"
+		}
+		w.Write([]string{"UCDP" + r[col["id"]], r[col["date_start_iso"]], r[col["latitude"]], r[col["longitude"]], precision,
+			r[col["type_of_violence"]], r[col["where_description"]], r[col["adm_1"]]})
+	}
+	w.Flush()
+	out.Close()
+	events := len(rows) - 1
+	// The expected answer to a query over the east in autumn 2022, counted
+	// from the source rows.
+	east, _ := geo.ParseBBox("35,47,39,50")
+	from, to := time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)
+	inEast := 0
+	for _, r := range rows[1:] {
+		lat, _ := strconv.ParseFloat(r[col["latitude"]], 64)
+		lon, _ := strconv.ParseFloat(r[col["longitude"]], 64)
+		day := r[col["date_start_iso"]]
+		if lon >= east.MinLon && lon <= east.MaxLon && lat >= east.MinLat && lat <= east.MaxLat && day >= "2022-09-01" && day <= "2022-12-31" {
+			inEast++
+		}
+	}
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		for _, want := range []ImportResult{{Created: events}, {Updated: events}} {
+			fh, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := st.Import(ctx, NewCSVDecoder(fh))
+			fh.Close()
+			if err != nil || res != want {
+				t.Fatalf("import: %+v, %v, want %+v", res, err, want)
+			}
+		}
+		got := listAll(t, st, Query{BBox: &east, From: from, To: to, Limit: 500})
+		if len(got) != inEast || inEast == 0 {
+			t.Errorf("%d events in the east, autumn 2022; the source has %d", len(got), inEast)
+		}
+	})
+}
+
+// TestDecodersStream: decoding a large input keeps memory flat, however
+// long the input.
+func TestDecodersStream(t *testing.T) {
+	const n = 200_000
+	gen := map[string]func(w io.Writer){
+		"geojson": func(w io.Writer) {
+			io.WriteString(w, `{"type":"FeatureCollection","features":[`)
+			for i := range n {
+				if i > 0 {
+					io.WriteString(w, ",\n")
+				}
+				fmt.Fprintf(w, `{"type":"Feature","geometry":{"type":"Point","coordinates":[30.%06d,50.1]},`+
+					`"properties":{"datetime":"2025-03-20T04:10:00Z","notes":"%s"}}`, i, strings.Repeat("n", 200))
+			}
+			io.WriteString(w, "]}")
+		},
+		"csv": func(w io.Writer) {
+			io.WriteString(w, "event_id_cnty,event_date,latitude,longitude,geo_precision,notes\n")
+			for i := range n {
+				fmt.Fprintf(w, "E%d,2025-03-20,50.1,30.%06d,1,%s\n", i, i, strings.Repeat("n", 200))
+			}
+		},
+	}
+	for name, write := range gen {
+		t.Run(name, func(t *testing.T) {
+			r, w := io.Pipe()
+			go func() { write(w); w.Close() }()
+			dec := Decoder(NewGeoJSONDecoder(r))
+			if name == "csv" {
+				dec = NewCSVDecoder(r)
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			base, peak := ms.HeapAlloc, uint64(0)
+			for i := 0; ; i++ {
+				_, err := dec.Next()
+				if err == io.EOF {
+					if i != n {
+						t.Fatalf("%d strikes, want %d", i, n)
+					}
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if i%20_000 == 0 {
+					runtime.GC()
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapAlloc)
+				}
+			}
+			t.Logf("heap grew by %.1f MB", float64(int64(peak)-int64(base))/(1<<20))
+			// The input is some 60 MB; the decoder keeps the ids it has seen
+			// (a hash, about 40 B each with the map, for CSV) and little else.
+			if grown := int64(peak) - int64(base); grown > 16<<20 {
+				t.Errorf("heap grew by %d MB while decoding", grown>>20)
+			}
+		})
+	}
+}

@@ -1,0 +1,387 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sqlStore is the Store over database/sql for both backends: the schema and
+// the queries are the same but for their placeholders (see param).
+type sqlStore struct {
+	db *sql.DB
+	// backend names the folder of its migrations: "sqlite" or "postgres".
+	backend string
+	// migrationLock is run first in the migration transaction to keep
+	// several processes from migrating at once; empty where the transaction
+	// itself locks the database (SQLite's immediate transactions).
+	migrationLock string
+	// writes serialises this process's write transactions where the database
+	// allows one writer at a time (SQLite): waiting on a mutex beats polling
+	// the database's lock. Nil on PostgreSQL.
+	writes *sync.Mutex
+	// numbered is true where placeholders are numbered ($1, $2, ...).
+	numbered bool
+	// insertFull is insertSQL(rowsPerInsert), built once.
+	insertFull string
+}
+
+// param is the placeholder of the n-th argument. PostgreSQL numbers them;
+// SQLite binds plain ?s in order, where numbered ones cost it a lookup by
+// name per parameter, quadratic in a 3,072-parameter INSERT.
+func (s *sqlStore) param(n int) string {
+	if s.numbered {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+const strikeColumns = "id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us"
+
+const columnCount = 12
+
+// rowsPerInsert is how many strikes one INSERT carries: 3,072 parameters,
+// well within both databases' limits, and a round trip per 256 strikes.
+const rowsPerInsert = 256
+
+// maxReported caps the bad records an import lists before it stops reading.
+const maxReported = 100
+
+// insertSQL inserts rows strikes, updating those whose source and event id
+// are already recorded; it returns each row's id with its key so the caller
+// can tell new from updated.
+func (s *sqlStore) insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO strikes (" + strikeColumns + ") VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range columnCount {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.param(r*columnCount + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
+ time_us = excluded.time_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
+ extra = excluded.extra, updated_us = excluded.updated_us RETURNING id, source, source_event_id`)
+	return b.String()
+}
+
+// inTx runs fn in a transaction and commits it, or rolls it back if fn fails.
+func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.writes != nil {
+		s.writes.Lock()
+		defer s.writes.Unlock()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// write inserts or updates prepared strikes.
+func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]PutResult, error) {
+	query := s.insertFull
+	if len(batch) != rowsPerInsert {
+		query = s.insertSQL(len(batch))
+	}
+	args := make([]any, 0, len(batch)*columnCount)
+	for i := range batch {
+		st := &batch[i]
+		var eventID, extra any
+		if st.SourceEventID != "" {
+			eventID = st.SourceEventID
+		}
+		if st.Extra != nil {
+			extra = string(st.Extra)
+		}
+		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), st.UncertaintyMeters,
+			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro())
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byKey := make(map[[2]string]string, len(batch))
+	fresh := make(map[string]bool) // ids of rows without an event id, all new
+	for rows.Next() {
+		var id, source string
+		var eventID sql.NullString
+		if err := rows.Scan(&id, &source, &eventID); err != nil {
+			return nil, err
+		}
+		if eventID.Valid {
+			byKey[[2]string{source, eventID.String}] = id
+		} else {
+			fresh[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]PutResult, len(batch))
+	for i := range batch {
+		id, found := batch[i].ID, false
+		if key, ok := eventKey(&batch[i]); ok {
+			id, found = byKey[key]
+		} else {
+			found = fresh[id]
+		}
+		if !found {
+			return nil, fmt.Errorf("store: the database returned no row for strike %d", i)
+		}
+		out[i] = PutResult{ID: id, Created: id == batch[i].ID}
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Put(ctx context.Context, strikes []Strike) ([]PutResult, error) {
+	if len(strikes) == 0 {
+		return []PutResult{}, nil
+	}
+	var errs []error
+	seen := seenKeys{}
+	t := now()
+	batch := make([]Strike, len(strikes))
+	for i := range strikes {
+		prefix := "strikes[" + strconv.Itoa(i) + "]."
+		if fe := check(&strikes[i]); fe != nil {
+			errs = append(errs, fe.at(0, prefix))
+		} else if first, dup := seen.repeat(&strikes[i], i); dup {
+			errs = append(errs, failf(propEventID, "the same source and event id as strikes[%d]", first).at(0, prefix))
+		}
+		batch[i] = prepare(strikes[i], t)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	out := make([]PutResult, 0, len(batch))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(batch); start += rowsPerInsert {
+			res, err := s.write(ctx, tx, batch[start:min(start+rowsPerInsert, len(batch))])
+			if err != nil {
+				return err
+			}
+			out = append(out, res...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Import(ctx context.Context, dec Decoder) (ImportResult, error) {
+	var res ImportResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var errs []error
+		chunk := make([]Strike, 0, rowsPerInsert)
+		flush := func() error {
+			written, err := s.write(ctx, tx, chunk)
+			for _, w := range written {
+				if w.Created {
+					res.Created++
+				} else {
+					res.Updated++
+				}
+			}
+			chunk = chunk[:0]
+			return err
+		}
+		t := now()
+		for n := 0; len(errs) < maxReported; n++ {
+			st, err := dec.Next()
+			if err == io.EOF {
+				break
+			}
+			var bad *RecordError
+			if errors.As(err, &bad) {
+				errs = append(errs, err)
+				continue
+			} else if err != nil {
+				return err
+			}
+			if fe := check(&st); fe != nil {
+				errs = append(errs, fe.at(0, "records["+strconv.Itoa(n)+"]."))
+				continue
+			}
+			if len(errs) > 0 {
+				continue // read on for more problems, but write nothing
+			}
+			if chunk = append(chunk, prepare(st, t)); len(chunk) == rowsPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if len(errs) == maxReported {
+			errs = append(errs, fmt.Errorf("stopped reading after %d bad records", maxReported))
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		if len(chunk) > 0 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanStrike(row scanner) (Strike, error) {
+	var st Strike
+	var eventID sql.NullString
+	var extra []byte
+	var t, created, updated int64
+	err := row.Scan(&st.ID, &st.Point[0], &st.Point[1], &t, &st.UncertaintyMeters, &st.Source, &eventID,
+		&st.Weapon, &st.Notes, &extra, &created, &updated)
+	st.SourceEventID = eventID.String
+	if len(extra) > 0 {
+		st.Extra = extra
+	}
+	st.Time, st.CreatedAt, st.UpdatedAt = time.UnixMicro(t).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	return st, err
+}
+
+func (s *sqlStore) Get(ctx context.Context, id string) (Strike, error) {
+	st, err := scanStrike(s.db.QueryRowContext(ctx, "SELECT "+strikeColumns+" FROM strikes WHERE id = "+s.param(1), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Strike{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return st, err
+}
+
+func (s *sqlStore) Delete(ctx context.Context, id string) error {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, "DELETE FROM strikes WHERE id = "+s.param(1), id)
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return err
+}
+
+func (s *sqlStore) List(ctx context.Context, q Query) (Page, error) {
+	limit := q.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0 || limit > MaxLimit:
+		return Page{}, fmt.Errorf("%w: limit %d is outside 1 to %d", ErrInvalid, limit, MaxLimit)
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return s.param(len(args))
+	}
+	if b := q.BBox; b != nil {
+		if err := b.Validate(); err != nil {
+			return Page{}, fmt.Errorf("%w: bbox: %v", ErrInvalid, err)
+		}
+		where = append(where, "lat BETWEEN "+arg(b.MinLat)+" AND "+arg(b.MaxLat))
+		if b.CrossesAntimeridian() {
+			where = append(where, "(lon >= "+arg(b.MinLon)+" OR lon <= "+arg(b.MaxLon)+")")
+		} else {
+			where = append(where, "lon BETWEEN "+arg(b.MinLon)+" AND "+arg(b.MaxLon))
+		}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
+		return Page{}, fmt.Errorf("%w: the interval starts after it ends", ErrInvalid)
+	}
+	if !q.From.IsZero() {
+		// The store keeps microseconds: a bound between two rounds inwards.
+		where = append(where, "time_us >= "+arg(q.From.Add(time.Microsecond-1).Truncate(time.Microsecond).UnixMicro()))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "time_us <= "+arg(q.To.Truncate(time.Microsecond).UnixMicro()))
+	}
+	if q.Cursor != "" {
+		t, id, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		where = append(where, "(time_us, id) > ("+arg(t)+", "+arg(id)+")")
+	}
+	query := "SELECT " + strikeColumns + " FROM strikes"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY time_us, id LIMIT " + arg(limit+1)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return Page{}, err
+	}
+	defer rows.Close()
+	var p Page
+	for rows.Next() {
+		st, err := scanStrike(rows)
+		if err != nil {
+			return Page{}, err
+		}
+		p.Strikes = append(p.Strikes, st)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(p.Strikes) > limit {
+		p.Strikes = p.Strikes[:limit]
+		last := &p.Strikes[limit-1]
+		p.Next = encodeCursor(last.Time.UnixMicro(), last.ID)
+	}
+	return p, nil
+}
+
+// A cursor is the sort key of the last strike of a page, opaque to clients.
+func encodeCursor(timeMicros int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(timeMicros, 10) + "." + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	bad := fmt.Errorf("%w: cursor %q is not one this server gave", ErrInvalid, c)
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, "", bad
+	}
+	ts, id, ok := strings.Cut(string(raw), ".")
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return 0, "", bad
+	}
+	return t, id, nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *sqlStore) Close() error { return s.db.Close() }

@@ -1,0 +1,183 @@
+// Package store is protectmap's durable strike log: strikes recorded by
+// analysts or imported from conflict-event data sets, kept in SQLite (one
+// file, no server: the default) or PostgreSQL (shared by several replicas).
+//
+// SQLite rather than bbolt: a strike log is queried by time window and
+// bounding box in a stable order, which SQL indexes and keyset paging give
+// directly, where a key-value store would need hand-made secondary indexes;
+// the schema and queries are then the same as on PostgreSQL, so both
+// backends run one implementation and one test suite. modernc.org/sqlite is
+// pure Go, so the binary still needs no C toolchain. Every acknowledged
+// write is durable: SQLite runs in WAL mode with synchronous=FULL, which
+// fsyncs the log on every commit; PostgreSQL commits synchronously by
+// default.
+//
+// The package knows nothing of HTTP; the server maps its errors: ErrInvalid
+// (a bad strike, query or cursor) and ErrNotFound.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// Strike is one recorded strike.
+type Strike struct {
+	// ID is assigned by the store on first Put and never changes.
+	ID string
+	// Point is where the strike landed: longitude, latitude in degrees (WGS84).
+	Point orb.Point
+	// Time is when it happened; the store keeps it to the microsecond, in UTC.
+	Time time.Time
+	// UncertaintyMeters is how far from Point the strike may have landed.
+	UncertaintyMeters float64
+	// Source names who reported the strike (such as "ACLED"); with
+	// SourceEventID it identifies the strike across re-imports.
+	Source        string
+	SourceEventID string
+	Weapon        string
+	Notes         string
+	// Extra holds the other properties given, as a JSON object with its key
+	// order kept; nil when there were none.
+	Extra json.RawMessage
+	// CreatedAt and UpdatedAt are set by the store.
+	CreatedAt, UpdatedAt time.Time
+}
+
+// Geo is the strike as geo's verdicts take it.
+func (s *Strike) Geo() geo.Strike {
+	return geo.Strike{Point: s.Point, Time: s.Time, UncertaintyMeters: s.UncertaintyMeters}
+}
+
+// PutResult says what Put did with one strike.
+type PutResult struct {
+	ID string
+	// Created is false when the strike updated one with the same source and
+	// source event id.
+	Created bool
+}
+
+// ImportResult counts what Import did.
+type ImportResult struct {
+	Created, Updated int
+}
+
+// Query selects strikes for List.
+type Query struct {
+	// BBox keeps the strikes inside it (edges included); nil keeps all. A box
+	// crossing the antimeridian (MinLon > MaxLon) is honoured.
+	BBox *geo.BBox
+	// From and To bound Time, both inclusive as OGC API datetime intervals
+	// are; a zero time leaves that end open.
+	From, To time.Time
+	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
+	Limit int
+	// Cursor continues from a previous page's Next.
+	Cursor string
+}
+
+// Page sizes for List.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10_000
+)
+
+// Page is one page of a List.
+type Page struct {
+	// Strikes are ordered by Time, then ID.
+	Strikes []Strike
+	// Next is the cursor of the following page; empty on the last. Paging is
+	// by key, not offset: strikes added or deleted meanwhile never make a
+	// page repeat or skip one that was there all along.
+	Next string
+}
+
+// Store is a durable strike log. Implementations are safe for concurrent use.
+type Store interface {
+	// Put records strikes in one transaction: all or, on any error, none. A
+	// strike whose source and source event id match a recorded one updates
+	// it, keeping its id, so putting the same strikes again changes nothing;
+	// without a source event id every strike is new. Results are in the
+	// order of strikes. When Put returns, the strikes are on stable storage.
+	Put(ctx context.Context, strikes []Strike) ([]PutResult, error)
+	// Import reads every strike from dec and records them like Put, in one
+	// transaction, without holding them all in memory. If any record is
+	// bad, nothing is recorded and the error lists every bad record (up to
+	// 100, then reading stops), each a *RecordError.
+	Import(ctx context.Context, dec Decoder) (ImportResult, error)
+	// Get returns the strike with the given id, or ErrNotFound.
+	Get(ctx context.Context, id string) (Strike, error)
+	// Delete removes the strike with the given id, or returns ErrNotFound.
+	Delete(ctx context.Context, id string) error
+	// List returns one page of the strikes q selects.
+	List(ctx context.Context, q Query) (Page, error)
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var (
+	// ErrNotFound is returned for an id the store does not hold.
+	ErrNotFound = errors.New("store: no such strike")
+	// ErrInvalid is matched (errors.Is) by every error about bad input: a
+	// *RecordError, a bad query or cursor.
+	ErrInvalid = errors.New("store: invalid input")
+)
+
+// RecordError is a bad strike: where it came from and which field is wrong.
+type RecordError struct {
+	// Line is the input line where the record starts; 0 when it was not read
+	// from a file.
+	Line int
+	// Field names the member or column, such as
+	// "features[3].properties.datetime", "latitude" or "strikes[2].source";
+	// empty for the record as a whole.
+	Field string
+	Err   error
+}
+
+func (e *RecordError) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Is makes every RecordError match ErrInvalid.
+func (e *RecordError) Is(target error) bool { return target == ErrInvalid }
+
+// Open opens the store named by dsn, creating or migrating its schema: a
+// "postgres://" or "postgresql://" URL opens PostgreSQL, anything else is
+// the path of a SQLite file, created if missing.
+func Open(ctx context.Context, dsn string) (Store, error) {
+	var s *sqlStore
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s, err = openPostgres(dsn)
+	} else {
+		s, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.insertFull = s.insertSQL(rowsPerInsert)
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,524 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+)
+
+var ctx = context.Background()
+
+// sampleStrike is the i-th of a family of distinct, valid strikes around
+// Kyiv; every third shares its time with the one before, so ordering ties
+// are exercised.
+func sampleStrike(i int) Strike {
+	base := time.Date(2025, 3, 18, 0, 0, 0, 0, time.UTC)
+	return Strike{
+		Point:             orb.Point{30 + float64(i%100)*0.01, 50 + float64(i/100)*0.01},
+		Time:              base.Add(time.Duration(i-i%3/2) * time.Minute),
+		UncertaintyMeters: float64(i % 7 * 100),
+		Source:            "test",
+		SourceEventID:     fmt.Sprintf("ev-%05d", i),
+		Weapon:            "Air/drone strike",
+		Notes:             fmt.Sprintf("strike %d", i),
+		Extra:             json.RawMessage(fmt.Sprintf(`{"seq":%d,"tags":["a","б"]}`, i)),
+	}
+}
+
+func samples(from, to int) []Strike {
+	out := make([]Strike, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, sampleStrike(i))
+	}
+	return out
+}
+
+// sameContent compares what the caller gave with what the store returned.
+func sameContent(t testing.TB, got, want Strike) {
+	t.Helper()
+	want.Time, got.Time = want.Time.Truncate(time.Microsecond).UTC(), got.Time.UTC()
+	got.ID, got.CreatedAt, got.UpdatedAt = "", time.Time{}, time.Time{}
+	want.ID, want.CreatedAt, want.UpdatedAt = "", time.Time{}, time.Time{}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stored\n\t%+v\nwant\n\t%+v", got, want)
+	}
+}
+
+// listAll pages through q and returns every strike.
+func listAll(t testing.TB, st Store, q Query) []Strike {
+	t.Helper()
+	var all []Strike
+	for {
+		p, err := st.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Strikes...)
+		if p.Next == "" {
+			return all
+		}
+		q.Cursor = p.Next
+	}
+}
+
+func ids(strikes []Strike) []string {
+	out := make([]string, len(strikes))
+	for i, s := range strikes {
+		out[i] = s.ID
+	}
+	return out
+}
+
+func TestPutGet(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		in := []Strike{sampleStrike(1), {
+			Point: orb.Point{-179.5, -12.25}, Time: time.Date(2025, 3, 20, 4, 10, 7, 123456789, time.FixedZone("", 2*3600)),
+			Notes: "no source, no event id, no extra: \"quoted\"\n\ttabbed",
+		}}
+		before := time.Now().Add(-time.Second)
+		res, err := st.Put(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || !res[0].Created || !res[1].Created || res[0].ID == res[1].ID {
+			t.Fatalf("results %+v", res)
+		}
+		for i, r := range res {
+			got, err := st.Get(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != r.ID || got.CreatedAt.Before(before) || !got.UpdatedAt.Equal(got.CreatedAt) {
+				t.Errorf("id %q created %v updated %v", got.ID, got.CreatedAt, got.UpdatedAt)
+			}
+			if got.Time.Location() != time.UTC {
+				t.Errorf("time %v is not in UTC", got.Time)
+			}
+			sameContent(t, got, in[i])
+			if g := got.Geo(); g.Point != got.Point || !g.Time.Equal(in[i].Time.Truncate(time.Microsecond)) || g.UncertaintyMeters != in[i].UncertaintyMeters {
+				t.Errorf("as a verdict's strike: %+v", g)
+			}
+		}
+		if _, err := st.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(nope): %v, want ErrNotFound", err)
+		}
+		if res, err := st.Put(ctx, nil); err != nil || len(res) != 0 {
+			t.Errorf("Put(nil) = %v, %v", res, err)
+		}
+		if err := st.Ping(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestPutIsIdempotent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		batch := samples(0, 300) // more than one INSERT's worth
+		first, err := st.Put(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, _ := st.Get(ctx, first[7].ID)
+		time.Sleep(2 * time.Millisecond)
+		batch[7].Notes = "corrected"
+		again, err := st.Put(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range again {
+			if again[i].ID != first[i].ID || again[i].Created {
+				t.Fatalf("strike %d put again: %+v, first %+v", i, again[i], first[i])
+			}
+		}
+		if n := len(listAll(t, st, Query{})); n != 300 {
+			t.Errorf("%d strikes after putting 300 twice", n)
+		}
+		updated, _ := st.Get(ctx, first[7].ID)
+		if updated.Notes != "corrected" || !updated.CreatedAt.Equal(created.CreatedAt) || !updated.UpdatedAt.After(created.UpdatedAt) {
+			t.Errorf("update kept notes %q, created %v (was %v), updated %v (was %v)",
+				updated.Notes, updated.CreatedAt, created.CreatedAt, updated.UpdatedAt, created.UpdatedAt)
+		}
+		// The key is the source and its event id together; without an event
+		// id every strike is new.
+		other, plain := sampleStrike(7), sampleStrike(7)
+		other.Source, plain.SourceEventID = "another source", ""
+		res, err := st.Put(ctx, []Strike{other, plain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res2, err := st.Put(ctx, []Strike{plain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res[0].Created || !res[1].Created || !res2[0].Created || res2[0].ID == res[1].ID {
+			t.Errorf("results %+v then %+v: want three new strikes", res, res2)
+		}
+	})
+}
+
+func TestPutRejectsBadStrikes(t *testing.T) {
+	long := strings.Repeat("x", maxShortText+1)
+	tests := []struct {
+		name   string
+		modify func(*Strike)
+		want   string
+	}{
+		{"longitude", func(s *Strike) { s.Point[0] = 180.5 }, "strikes[2].geometry: longitude 180.5 is outside [-180, 180]"},
+		{"latitude NaN", func(s *Strike) { s.Point[1] = math.NaN() }, "strikes[2].geometry: latitude NaN"},
+		{"no time", func(s *Strike) { s.Time = time.Time{} }, "strikes[2].datetime: required"},
+		{"negative uncertainty", func(s *Strike) { s.UncertaintyMeters = -1 }, "strikes[2].uncertainty_m: -1 is outside [0, 200000] metres"},
+		{"long source", func(s *Strike) { s.Source = long }, "strikes[2].source: 257 bytes, more than 256"},
+		{"invalid UTF-8", func(s *Strike) { s.Notes = "bad \xff" }, "strikes[2].notes: not valid UTF-8"},
+		{"NUL", func(s *Strike) { s.Weapon = "a\x00b" }, "strikes[2].weapon: contains a NUL"},
+		{"extra not an object", func(s *Strike) { s.Extra = json.RawMessage(`[1]`) }, "strikes[2].properties: extra properties are not a JSON object"},
+		{"extra not JSON", func(s *Strike) { s.Extra = json.RawMessage(`{"a":}`) }, "not valid JSON"},
+		{"extra shadows a field", func(s *Strike) { s.Extra = json.RawMessage(`{"x":1,"notes":"n"}`) }, `extra property "notes" is a strike field`},
+		{"repeated event id", func(s *Strike) { s.SourceEventID = "ev-00000" }, "strikes[2].event_id: the same source and event id as strikes[0]"},
+	}
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				batch := samples(0, 5)
+				tt.modify(&batch[2])
+				_, err := st.Put(ctx, batch)
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("error %v, want one containing %q", err, tt.want)
+				}
+				if !errors.Is(err, ErrInvalid) {
+					t.Errorf("error %v does not match ErrInvalid", err)
+				}
+				if n := len(listAll(t, st, Query{})); n != 0 {
+					t.Errorf("%d strikes stored from a rejected batch", n)
+				}
+			})
+		}
+	})
+}
+
+// poisonTrigger makes the database itself refuse a strike whose notes are
+// "poison", so a batch fails halfway through its INSERTs.
+var poisonTrigger = map[string][]string{
+	"sqlite": {`CREATE TRIGGER poison BEFORE INSERT ON strikes WHEN NEW.notes = 'poison'
+		BEGIN SELECT RAISE(ABORT, 'poisoned'); END`},
+	"postgres": {`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.notes = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$`,
+		`CREATE TRIGGER poison BEFORE INSERT ON strikes FOR EACH ROW EXECUTE FUNCTION poison()`},
+}
+
+// TestBatchIsAtomic: a batch the database rejects halfway, after two full
+// INSERTs have gone through, leaves nothing behind; so does an import.
+func TestBatchIsAtomic(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		for _, q := range poisonTrigger[st.backend] {
+			if _, err := st.db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		batch := samples(0, 700)
+		batch[600].Notes = "poison"
+		if _, err := st.Put(ctx, batch); err == nil || !strings.Contains(err.Error(), "poisoned") {
+			t.Fatalf("error %v, want the trigger's", err)
+		}
+		if _, err := st.Import(ctx, &sliceDecoder{strikes: batch}); err == nil {
+			t.Fatal("import of a poisoned batch succeeded")
+		}
+		if n := len(listAll(t, st, Query{})); n != 0 {
+			t.Fatalf("%d strikes stored from failed batches", n)
+		}
+		batch[600].Notes = "fine"
+		if _, err := st.Put(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(listAll(t, st, Query{})); n != 700 {
+			t.Errorf("%d strikes stored, want 700", n)
+		}
+	})
+}
+
+// sliceDecoder hands out strikes from a slice, as a Decoder.
+type sliceDecoder struct {
+	strikes []Strike
+	n       int
+}
+
+func (d *sliceDecoder) Next() (Strike, error) {
+	if d.n == len(d.strikes) {
+		return Strike{}, io.EOF
+	}
+	d.n++
+	return d.strikes[d.n-1], nil
+}
+
+func TestDelete(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		res, err := st.Put(ctx, samples(0, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, res[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Get(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get after Delete: %v", err)
+		}
+		if err := st.Delete(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second Delete: %v", err)
+		}
+		if got := ids(listAll(t, st, Query{})); !slices.Equal(got, []string{res[0].ID, res[2].ID}) {
+			t.Errorf("left %v", got)
+		}
+		// The event may be recorded again, as a new strike.
+		again, err := st.Put(ctx, samples(1, 2))
+		if err != nil || !again[0].Created || again[0].ID == res[1].ID {
+			t.Errorf("re-put after delete: %+v, %v", again, err)
+		}
+	})
+}
+
+func TestList(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2025, 4, 1, h, 0, 0, 0, time.UTC) }
+	strikes := []Strike{
+		{Point: orb.Point{30.5, 50.4}, Time: at(1), Notes: "kyiv"},
+		{Point: orb.Point{36.2, 49.9}, Time: at(2), Notes: "kharkiv"},
+		{Point: orb.Point{179.9, 0}, Time: at(3), Notes: "east of the antimeridian"},
+		{Point: orb.Point{-179.9, 0}, Time: at(4), Notes: "west of the antimeridian"},
+		{Point: orb.Point{0, 0}, Time: at(5), Notes: "null island"},
+	}
+	notes := func(ss []Strike) string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.Notes)
+		}
+		return strings.Join(out, ", ")
+	}
+	box := func(s string) *geo.BBox {
+		b, err := geo.ParseBBox(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &b
+	}
+	tests := []struct {
+		name string
+		q    Query
+		want string
+	}{
+		{"all, by time", Query{}, "kyiv, kharkiv, east of the antimeridian, west of the antimeridian, null island"},
+		{"bbox", Query{BBox: box("22,44,40,53")}, "kyiv, kharkiv"},
+		{"bbox edge is inside", Query{BBox: box("30.5,50.4,31,51")}, "kyiv"},
+		{"bbox across the antimeridian", Query{BBox: box("179,-1,-179,1")}, "east of the antimeridian, west of the antimeridian"},
+		{"from, inclusive", Query{From: at(2)}, "kharkiv, east of the antimeridian, west of the antimeridian, null island"},
+		{"to, inclusive", Query{To: at(2)}, "kyiv, kharkiv"},
+		{"from and to", Query{From: at(2), To: at(3)}, "kharkiv, east of the antimeridian"},
+		{"bounds between microseconds", Query{From: at(2).Add(-1), To: at(3).Add(1)}, "kharkiv, east of the antimeridian"},
+		{"bounds just off", Query{From: at(2).Add(time.Microsecond), To: at(3).Add(-time.Microsecond)}, ""},
+		{"limit", Query{Limit: 2}, "kyiv, kharkiv"},
+		{"everything filtered", Query{BBox: box("0,0,0,0"), From: at(1), To: at(4)}, ""},
+	}
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if _, err := st.Put(ctx, strikes); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p, err := st.List(ctx, tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := notes(p.Strikes); got != tt.want {
+					t.Errorf("got %q, want %q", got, tt.want)
+				}
+			})
+		}
+		for _, q := range []Query{{Limit: -1}, {Limit: MaxLimit + 1}, {Cursor: "!!"}, {Cursor: "bm90IGEgY3Vyc29y"},
+			{From: at(3), To: at(2)}, {BBox: &geo.BBox{MinLon: 0, MinLat: 10, MaxLon: 1, MaxLat: 5}}} {
+			if _, err := st.List(ctx, q); !errors.Is(err, ErrInvalid) {
+				t.Errorf("List(%+v): %v, want ErrInvalid", q, err)
+			}
+		}
+	})
+}
+
+// TestPagingIsStable: pages concatenate to the whole ordered list, ties in
+// time included, and strikes added or deleted while paging never make a page
+// repeat or skip a strike that was there all along.
+func TestPagingIsStable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if _, err := st.Put(ctx, samples(0, 250)); err != nil {
+			t.Fatal(err)
+		}
+		all := listAll(t, st, Query{Limit: MaxLimit})
+		if len(all) != 250 {
+			t.Fatalf("%d strikes", len(all))
+		}
+		if !slices.IsSortedFunc(all, func(a, b Strike) int {
+			if c := a.Time.Compare(b.Time); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		}) {
+			t.Fatal("List is not ordered by time, then id")
+		}
+		if paged := ids(listAll(t, st, Query{Limit: 7})); !slices.Equal(paged, ids(all)) {
+			t.Fatal("pages of 7 differ from the whole list")
+		}
+
+		p, err := st.List(ctx, Query{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := ids(p.Strikes)
+		// Meanwhile: strikes land before and after the cursor, one on a
+		// later page is deleted.
+		early, late := sampleStrike(1000), sampleStrike(1001)
+		early.Time, late.Time = all[0].Time.Add(-time.Hour), all[249].Time.Add(time.Hour)
+		added, err := st.Put(ctx, []Strike{early, late})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deleted := all[100].ID
+		if err := st.Delete(ctx, deleted); err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, ids(listAll(t, st, Query{Limit: 40, Cursor: p.Next}))...)
+		var want []string
+		for _, id := range ids(all) {
+			if id != deleted {
+				want = append(want, id)
+			}
+		}
+		want = append(want, added[1].ID)
+		if !slices.Equal(seen, want) {
+			t.Errorf("paging across changes gave %d strikes, want %d", len(seen), len(want))
+		}
+	})
+}
+
+func TestMigrations(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		var versions []int
+		rows, err := st.db.Query("SELECT version FROM schema_migrations ORDER BY version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v int
+			rows.Scan(&v)
+			versions = append(versions, v)
+		}
+		rows.Close()
+		ms, _ := loadMigrations(st.backend)
+		if len(versions) == 0 || len(versions) != len(ms) || versions[len(versions)-1] != len(ms) {
+			t.Fatalf("applied versions %v, have %d migrations", versions, len(ms))
+		}
+		// Migrating again changes nothing.
+		if err := st.migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		st.db.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n)
+		if n != len(ms) {
+			t.Errorf("%d rows in schema_migrations after migrating twice", n)
+		}
+		// A database from a newer protectmap is refused, not misread.
+		if _, err := st.db.Exec("INSERT INTO schema_migrations (version, name, applied_us) VALUES (99, 'future', 0)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.migrate(ctx); err == nil || !strings.Contains(err.Error(), "schema version 99, newer") {
+			t.Errorf("migrating a newer database: %v", err)
+		}
+	})
+}
+
+// TestSQLiteDurability checks the settings every acknowledged write relies
+// on, on a connection of the pool.
+func TestSQLiteDurability(t *testing.T) {
+	st := openStore(t, freshDSN(t, "sqlite"))
+	var mode string
+	var sync int
+	if err := st.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 {
+		t.Errorf("journal_mode %q, synchronous %d: want wal and 2 (FULL)", mode, sync)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	dir := t.TempDir()
+	for _, dsn := range []string{"", dir + "/a?b.db", dir + "/missing/dir/strikes.db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"} {
+		if st, err := Open(ctx, dsn); err == nil {
+			st.Close()
+			t.Errorf("Open(%q) succeeded", dsn)
+		}
+	}
+}
+
+// TestTwoHandlesOnePostgres: two protectmap replicas on one PostgreSQL,
+// opened at once (so their migrations race), see each other's writes.
+func TestTwoHandlesOnePostgres(t *testing.T) {
+	dsn := freshDSN(t, "postgres")
+	var handles [2]*sqlStore
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range handles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(ctx, dsn)
+			if err == nil {
+				handles[i] = st.(*sqlStore)
+				t.Cleanup(func() { st.Close() })
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	a, b := handles[0], handles[1]
+	res, err := a.Put(ctx, samples(0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Get(ctx, res[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameContent(t, got, sampleStrike(1))
+	listed := ids(listAll(t, b, Query{}))
+	slices.Sort(listed)
+	if want := []string{res[0].ID, res[1].ID, res[2].ID}; !slices.Equal(listed, slices.Sorted(slices.Values(want))) {
+		t.Errorf("the other replica lists %v, want %v", listed, want)
+	}
+	// An import through one updates what the other wrote.
+	again, err := b.Put(ctx, samples(2, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].ID != res[2].ID || again[0].Created || !again[1].Created {
+		t.Errorf("put through the other replica: %+v", again)
+	}
+	if err := b.Delete(ctx, res[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(ctx, res[0].ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted through one replica, the other gets %v", err)
+	}
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+)
+
+// Limits on a strike's text, in bytes: generous for real reports, small
+// enough that one request cannot bloat the log.
+const (
+	maxShortText = 256 // source, event id, weapon
+	maxNotes     = 16 << 10
+	maxExtra     = 64 << 10
+)
+
+// Property names of a strike's fields in GeoJSON; Extra may not use them.
+const (
+	propTime        = "datetime"
+	propUncertainty = "uncertainty_m"
+	propSource      = "source"
+	propEventID     = "event_id"
+	propWeapon      = "weapon"
+	propNotes       = "notes"
+	propCreated     = "created_at"
+	propUpdated     = "updated_at"
+)
+
+var reservedProperties = []string{propTime, propUncertainty, propSource, propEventID, propWeapon, propNotes, propCreated, propUpdated}
+
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (fe *fieldError) at(line int, prefix string) *RecordError {
+	return &RecordError{Line: line, Field: prefix + fe.field, Err: fe.err}
+}
+
+func failf(field, format string, args ...any) *fieldError {
+	return &fieldError{field, fmt.Errorf(format, args...)}
+}
+
+// check reports the first problem with s, naming the field as its GeoJSON
+// property ("geometry" for the point, "properties" for Extra).
+func check(s *Strike) *fieldError {
+	if err := checkLongitude(s.Point[0]); err != nil {
+		return &fieldError{"geometry", err}
+	}
+	if err := checkLatitude(s.Point[1]); err != nil {
+		return &fieldError{"geometry", err}
+	}
+	if s.Time.IsZero() {
+		return failf(propTime, "required")
+	}
+	if y := s.Time.Year(); y < 1 || y > 9999 {
+		return failf(propTime, "year %d is outside 1 to 9999", y)
+	}
+	if err := checkUncertainty(s.UncertaintyMeters); err != nil {
+		return &fieldError{propUncertainty, err}
+	}
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{propSource, s.Source, maxShortText}, {propEventID, s.SourceEventID, maxShortText},
+		{propWeapon, s.Weapon, maxShortText}, {propNotes, s.Notes, maxNotes}} {
+		if err := checkText(f.value, f.max); err != nil {
+			return &fieldError{f.name, err}
+		}
+	}
+	if len(s.Extra) > 0 {
+		if err := checkExtra(s.Extra); err != nil {
+			return &fieldError{"properties", err}
+		}
+	}
+	return nil
+}
+
+func checkLongitude(v float64) error {
+	if !(v >= -180 && v <= 180) {
+		return fmt.Errorf("longitude %v is outside [-180, 180]", v)
+	}
+	return nil
+}
+
+func checkLatitude(v float64) error {
+	if !(v >= -90 && v <= 90) {
+		return fmt.Errorf("latitude %v is outside [-90, 90]", v)
+	}
+	return nil
+}
+
+func checkUncertainty(v float64) error {
+	if !(v >= 0 && v <= geo.MaxRadiusMeters) {
+		return fmt.Errorf("%v is outside [0, %d] metres", v, geo.MaxRadiusMeters)
+	}
+	return nil
+}
+
+// checkText refuses what PostgreSQL's text type cannot hold (invalid UTF-8,
+// NUL) and what is too long.
+func checkText(s string, max int) error {
+	switch {
+	case len(s) > max:
+		return fmt.Errorf("%d bytes, more than %d", len(s), max)
+	case !utf8.ValidString(s):
+		return errors.New("not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New("contains a NUL character")
+	}
+	return nil
+}
+
+func checkExtra(extra json.RawMessage) error {
+	if len(extra) > maxExtra {
+		return fmt.Errorf("extra properties take %d bytes, more than %d", len(extra), maxExtra)
+	}
+	if !utf8.Valid(extra) || !json.Valid(extra) {
+		return errors.New("extra properties are not valid JSON")
+	}
+	if bytes.TrimLeft(extra, " \t\r\n")[0] != '{' {
+		return errors.New("extra properties are not a JSON object")
+	}
+	var err error
+	jsonscan.EachMember(extra, func(key, _ []byte) bool {
+		if slices.Contains(reservedProperties, string(key)) {
+			err = fmt.Errorf("extra property %q is a strike field", key)
+		}
+		return err == nil
+	})
+	return err
+}
+
+// prepare readies checked strikes for writing: a fresh id (kept only if the
+// strike is new), the time to the microsecond in UTC, and both timestamps.
+func prepare(s Strike, now time.Time) Strike {
+	s.ID = rand.Text()
+	s.Time = s.Time.Truncate(time.Microsecond).UTC()
+	s.CreatedAt, s.UpdatedAt = now, now
+	if len(s.Extra) == 0 {
+		s.Extra = nil
+	}
+	return s
+}
+
+// now is the store's clock, to the microsecond it keeps.
+func now() time.Time { return time.Now().Truncate(time.Microsecond).UTC() }
+
+// eventKey identifies a strike across imports; ok is false without a
+// source event id.
+func eventKey(s *Strike) (key [2]string, ok bool) {
+	return [2]string{s.Source, s.SourceEventID}, s.SourceEventID != ""
+}
+
+// seenKeys finds a source event id given twice in one batch or import,
+// remembering where (a line, or a position in a batch) each was first seen.
+// It keeps a 128-bit hash of each key, not the key: 16 bytes however long
+// the id, and no reference to the record it came from.
+type seenKeys map[[16]byte]int
+
+func (k seenKeys) repeat(s *Strike, at int) (first int, dup bool) {
+	if s.SourceEventID == "" {
+		return 0, false
+	}
+	h := fnv.New128a()
+	h.Write([]byte(s.Source))
+	h.Write([]byte{0})
+	h.Write([]byte(s.SourceEventID))
+	var sum [16]byte
+	h.Sum(sum[:0])
+	if first, dup := k[sum]; dup {
+		return first, true
+	}
+	k[sum] = at
+	return 0, false
+}
