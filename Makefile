@@ -41,8 +41,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseBBox$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./geo -run '^$$' -fuzz '^FuzzDecodeLayer$$' -fuzztime $(FUZZTIME)
 
-bench: ## benchmarks over the generated 1,000,000-feature set
-	$(GO) test ./geo -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m
+bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature set; strike store
+	$(GO) test ./geo ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m
 
 loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections)
 	$(GO) run ./server/loadtest
