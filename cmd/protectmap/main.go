@@ -7,6 +7,7 @@
 //	protectmap serve    [--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]...
 //	protectmap validate [--keep-going] PATH...
 //	protectmap near     --lon X --lat Y [--radius M] [--limit N] [--layers a,b] [--format table|geojson] [--data DIR]
+//	protectmap import   osm|gppd|csv|geojson FILE --out DIR [flags]
 package main
 
 import (
@@ -23,6 +24,7 @@ Usage:
   protectmap serve     serve the layers over HTTP (OGC API - Features, proximity, map)
   protectmap validate  check GeoJSON layer files or directories
   protectmap near      list protected sites near a point
+  protectmap import    build layers from OpenStreetMap, the power-plant database, CSV or GeoJSON
 
 Run "protectmap COMMAND --help" for a command's flags.
 `
@@ -46,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = validate(args[1:], stdout)
 	case "near":
 		err = near(args[1:], stdout)
+	case "import":
+		err = runImport(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/protectmap/protectmap/geo/importer"
+)
+
+func TestImportOSMCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, "import", "osm", "../../testdata/osm/areas.osm", "--out", dir, "--with", "clinics")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"energy.geojson: 7 features (7 added, 0 replaced, 0 removed, 0 kept)",
+		"hospitals.geojson: 5 features",
+		"    clinic         1",
+		"skipped 2:",
+		"osm:way/112: node 999 is not in the file",
+		"peak memory",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Not a terminal: one plain line per pass.
+	if n := strings.Count(errOut, "import: "); n != 3 || !strings.Contains(errOut, "nodes (pass 3/3): done") {
+		t.Errorf("progress lines:\n%s", errOut)
+	}
+	if code, out, _ := runCLI(t, "validate", dir); code != 0 || strings.Count(out, "ok ") != 3 {
+		t.Errorf("the written layers do not validate: exit %d\n%s", code, out)
+	}
+	// serve --data DIR loads them the same way.
+	ix, err := loadIndex(dir, nil)
+	if err != nil {
+		t.Fatalf("serving the imported layers: %v", err)
+	}
+	if ix.Len() != 7+5+2 {
+		t.Errorf("serving %d features, want 14", ix.Len())
+	}
+}
+
+func TestImportUsage(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no source", []string{"import"}, 2, "name a source"},
+		{"unknown source", []string{"import", "shapefile", "x"}, 2, `unknown source "shapefile"`},
+		{"no --out", []string{"import", "osm", "../../testdata/osm/areas.osm"}, 2, "--out DIR is required"},
+		{"two files", []string{"import", "gppd", "a.csv", "b.csv", "--out", dir}, 2, "exactly one input file"},
+		{"csv without layer", []string{"import", "csv", "a.csv", "--out", dir}, 2, "--layer NAME is required"},
+		{"bad delimiter", []string{"import", "csv", "a.csv", "--out", dir, "--layer", "x", "--delimiter", "ab"}, 2, "--delimiter"},
+		{"unknown optional group", []string{"import", "osm", "../../testdata/osm/areas.osm", "--out", dir, "--with", "schools"}, 1, `optional group "schools"`},
+		{"missing file", []string{"import", "geojson", filepath.Join(dir, "none.geojson"), "--out", dir}, 1, "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, c.args...)
+			if code != c.code || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, c.code, c.want)
+			}
+		})
+	}
+}
+
+func TestImportMappingFile(t *testing.T) {
+	code, out, _ := runCLI(t, "import", "osm", "--print-mapping")
+	if code != 0 {
+		t.Fatalf("--print-mapping: exit %d", code)
+	}
+	if _, err := importer.ReadMapping(strings.NewReader(out)); err != nil {
+		t.Fatalf("the printed mapping does not read back: %v", err)
+	}
+	dir := t.TempDir()
+	custom := filepath.Join(dir, "mapping.json")
+	os.WriteFile(custom, []byte(`{"rules":[{"layer":"power","kind":"line","elements":"w","match":["power=line"],"keep":["voltage"]}]}`), 0o644)
+	code, out, errOut := runCLI(t, "import", "osm", "../../testdata/osm/areas.osm", "--mapping", custom, "--out", filepath.Join(dir, "out"))
+	if code != 0 || !strings.Contains(out, "power.geojson: 2 features") {
+		t.Errorf("custom mapping: exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(custom, []byte(`{"rules":[{"layer":"power","kind":"line","match":["=line"]}]}`), 0o644)
+	code, _, errOut = runCLI(t, "import", "osm", "../../testdata/osm/areas.osm", "--mapping", custom, "--out", dir)
+	if code != 2 || !strings.Contains(errOut, `rule 0 (layer "power", kind "line"): match 0: "=line": no tag key`) {
+		t.Errorf("bad mapping: exit %d, %q", code, errOut)
+	}
+}
+
+func TestImportCSVCommand(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "sites.csv")
+	os.WriteFile(csv, []byte("code;title;X;Y;note\nh1;Central;30.52;50.45;main\nh2;Bad;30.5;abc;\nh3;Far;200;10;\nh4;Short\n"), 0o644)
+	code, out, errOut := runCLI(t, "import", "csv", csv, "--out", dir, "--layer", "clinics", "--delimiter", ";",
+		"--id", "code", "--id-prefix", "clinic:", "--name", "title", "--kind", "clinic")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"clinics.geojson: 1 features",
+		`line 3: Y: "abc" is not a number`,
+		"line 4: X: 200 is out of range ±180",
+		"line 5: has 2 fields, the header has 5",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "clinics.geojson"))
+	want := `{"type":"Feature","id":"clinic:h1","geometry":{"type":"Point","coordinates":[30.52,50.45]},"properties":{"name":"Central","kind":"clinic","note":"main"}}`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("layer file:\n%s\nwant it to hold\n%s", b, want)
+	}
+	code, _, errOut = runCLI(t, "import", "csv", csv, "--out", dir, "--layer", "x", "--delimiter", ";", "--lon", "lng")
+	if code != 1 || !strings.Contains(errOut, `lon: no column "lng" in the header (code, title, X, Y, note)`) {
+		t.Errorf("unknown column: exit %d, %q", code, errOut)
+	}
+}
+
+func TestLogProgress(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Unix(0, 0)
+	p := &logProgress{w: &buf, every: 5 * time.Second, now: func() time.Time { return now }}
+	p.Start("ways (pass 2/3)", 100e6)
+	for i := 1; i <= 10; i++ {
+		now = now.Add(time.Second)
+		p.Update(int64(i)*5e6, int64(i))
+	}
+	p.Finish()
+	want := "import: ways (pass 2/3): 25.0 MB of 100.0 MB (25%), 5 found, 5.0 MB/s, ETA 15s\n" +
+		"import: ways (pass 2/3): 50.0 MB of 100.0 MB (50%), 10 found, 5.0 MB/s, ETA 10s\n" +
+		"import: ways (pass 2/3): done, 50.0 MB of 100.0 MB (50%), 10 found, 5.0 MB/s\n"
+	if buf.String() != want {
+		t.Errorf("got\n%swant\n%s", buf.String(), want)
+	}
+}
+
+// TestBarProgress checks that the bar completes once, with the last finds:
+// the file is read ahead of decoding, so bytes reach the total early.
+func TestBarProgress(t *testing.T) {
+	var buf bytes.Buffer
+	p := &barProgress{w: &buf}
+	p.Start("nodes (pass 3/3)", 1000)
+	p.Update(1000, 5)
+	p.Update(1000, 7)
+	p.Finish()
+	out := buf.String()
+	if strings.Count(out, "100%") != 1 || !strings.Contains(out, "nodes (pass 3/3), 7 found 100%") || !strings.Contains(out, "1.0/1.0 kB") {
+		t.Errorf("bar output %q", out)
+	}
+}

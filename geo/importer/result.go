@@ -1,0 +1,453 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// maxSkipsKept bounds the skipped items a Result remembers one by one; a
+// country extract can have thousands (ways cut at the extract's edge), and
+// beyond this only the count grows.
+const maxSkipsKept = 1000
+
+// validateChunk is how many features are checked by geo in one go.
+const validateChunk = 2048
+
+// Result holds what an import read, by layer, and what it skipped and why.
+// WriteDir merges it into a data directory.
+type Result struct {
+	layers  []*pending
+	byName  map[string]*pending
+	skipped []Skip
+	skips   int
+	ignored int
+	// ignoredWhat says what Ignored counts, such as "rows of other countries".
+	ignoredWhat string
+}
+
+// Skip is an input item left out of the layers, and why.
+type Skip struct {
+	// Item names the item: "osm:way/42", "line 17", "feature 3".
+	Item   string
+	Reason string
+}
+
+func (s Skip) String() string { return s.Item + ": " + s.Reason }
+
+type pending struct {
+	name  string
+	feats []newFeature
+	index map[string]int // feature id → position in feats
+}
+
+type newFeature struct {
+	geo.Feature
+	// origin names the input item, for messages.
+	origin string
+	// replaces lists further ids this feature stands for, such as the bridge
+	// segments merged into it; they are removed from an existing layer.
+	replaces []string
+}
+
+func newResult() *Result { return &Result{byName: map[string]*pending{}} }
+
+// layer returns the pending layer name, creating it (empty) if needed, so
+// every layer of a mapping is written even when the input has none of it.
+func (r *Result) layer(name string) *pending {
+	p, ok := r.byName[name]
+	if !ok {
+		p = &pending{name: name, index: map[string]int{}}
+		r.byName[name] = p
+		r.layers = append(r.layers, p)
+	}
+	return p
+}
+
+func (r *Result) skip(item, reason string) {
+	r.skips++
+	if len(r.skipped) < maxSkipsKept {
+		r.skipped = append(r.skipped, Skip{item, reason})
+	}
+}
+
+// add queues f for layer; a feature whose id repeats one of this import is
+// skipped, as is one that GeoJSON could not carry.
+func (r *Result) add(layer string, f newFeature) {
+	if err := encodable(&f.Feature); err != nil {
+		r.skip(f.origin, err.Error())
+		return
+	}
+	p := r.layer(layer)
+	if i, dup := p.index[f.ID]; dup {
+		r.skip(f.origin, fmt.Sprintf("same id %q as %s in layer %s", f.ID, p.feats[i].origin, layer))
+		return
+	}
+	p.index[f.ID] = len(p.feats)
+	p.feats = append(p.feats, f)
+}
+
+// Len is the number of features read, over all layers, before validation.
+func (r *Result) Len() int {
+	n := 0
+	for _, p := range r.layers {
+		n += len(p.feats)
+	}
+	return n
+}
+
+// encodable rejects what geo.AppendFeature cannot write as valid JSON: an
+// id with control or unprintable characters, or a coordinate that is NaN or
+// infinite.
+func encodable(f *geo.Feature) error {
+	if f.ID == "" || !utf8.ValidString(f.ID) {
+		return errors.New("id is empty or not valid UTF-8")
+	}
+	for _, c := range f.ID {
+		if !unicode.IsPrint(c) {
+			return fmt.Errorf("id %q has an unprintable character", f.ID)
+		}
+	}
+	finite := true
+	eachPoint(f.Geometry, func(p orb.Point) {
+		finite = finite && !math.IsNaN(p[0]+p[1]) && !math.IsInf(p[0]+p[1], 0)
+	})
+	if !finite {
+		return errors.New("a coordinate is not a finite number")
+	}
+	return nil
+}
+
+func eachPoint(g orb.Geometry, fn func(orb.Point)) {
+	switch g := g.(type) {
+	case orb.Point:
+		fn(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			fn(p)
+		}
+	case orb.LineString:
+		eachPoint(orb.MultiPoint(g), fn)
+	case orb.Ring:
+		eachPoint(orb.MultiPoint(g), fn)
+	case orb.MultiLineString:
+		for _, l := range g {
+			eachPoint(orb.MultiPoint(l), fn)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			eachPoint(orb.MultiPoint(r), fn)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			eachPoint(p, fn)
+		}
+	case orb.Collection:
+		for _, m := range g {
+			eachPoint(m, fn)
+		}
+	}
+}
+
+// Summary reports what WriteDir did: features per layer and kind, and the
+// input items skipped with their reasons.
+type Summary struct {
+	Layers []LayerSummary
+	// Skipped lists the first skipped items; SkippedTotal counts them all.
+	Skipped      []Skip
+	SkippedTotal int
+	// Ignored counts input outside the import's scope, described by
+	// IgnoredWhat (e.g. "rows of other countries"); they are not problems.
+	Ignored     int
+	IgnoredWhat string
+}
+
+// LayerSummary is one written layer file.
+type LayerSummary struct {
+	Name, File string
+	// Added are new ids, Replaced existing ids given new content, Removed
+	// existing features that a merged feature now stands for, and Kept
+	// existing features the import did not touch.
+	Added, Replaced, Removed, Kept int
+	// Kinds counts the imported (added or replacing) features by kind.
+	Kinds map[string]int
+}
+
+// Total is the number of features in the written file.
+func (l *LayerSummary) Total() int { return l.Added + l.Replaced + l.Kept }
+
+// WriteDir validates the imported features with geo's rules, merges each
+// layer into dir/LAYER.geojson (same id replaces, other features are kept)
+// and writes it atomically, so a reader never sees half a file. Features geo
+// refuses are skipped with geo's reason; an existing layer that is itself
+// invalid is left alone and reported as an error.
+func (r *Result) WriteDir(dir string) (*Summary, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Summary{Ignored: r.ignored, IgnoredWhat: r.ignoredWhat}
+	layers := slices.Clone(r.layers)
+	slices.SortFunc(layers, func(a, b *pending) int { return cmp.Compare(a.name, b.name) })
+	var errs []error
+	for _, p := range layers {
+		ok, err := r.validate(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ls, err := mergeLayer(dir, p, ok)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.Layers = append(s.Layers, ls)
+	}
+	s.Skipped, s.SkippedTotal = r.skipped, r.skips
+	return s, errors.Join(errs...)
+}
+
+// validate has geo decode the features of p, a chunk at a time, so the
+// written layer is exactly one the server accepts. ok[i] reports whether
+// geo accepted feature i; the others are recorded as skipped, with geo's
+// reason.
+func (r *Result) validate(p *pending) ([]bool, error) {
+	ok := make([]bool, len(p.feats))
+	var buf []byte
+	enc := make([][]byte, validateChunk)
+	for start := 0; start < len(p.feats); start += validateChunk {
+		end := min(start+validateChunk, len(p.feats))
+		buf = buf[:0]
+		for i := start; i < end; i++ {
+			n := len(buf)
+			buf = geo.AppendFeature(buf, &p.feats[i].Feature)
+			ok[i] = true
+			enc[i-start] = buf[n:len(buf):len(buf)]
+		}
+		// geo lists at most 100 problems per document: repeat until clean.
+		var doc []byte
+		for {
+			var alive []int
+			doc = append(doc[:0], `{"type":"FeatureCollection","features":[`...)
+			for i := start; i < end; i++ {
+				if ok[i] {
+					if len(alive) > 0 {
+						doc = append(doc, ',')
+					}
+					doc = append(doc, enc[i-start]...)
+					alive = append(alive, i)
+				}
+			}
+			doc = append(doc, "]}"...)
+			_, err := geo.DecodeLayer(p.name, "import", bytes.NewReader(doc))
+			if err == nil {
+				break
+			}
+			dropped := 0
+			for _, pe := range parseErrors(err) {
+				if pe.Feature < 0 || pe.Feature >= len(alive) {
+					continue
+				}
+				i := alive[pe.Feature]
+				r.skip(p.feats[i].origin, pe.Err.Error())
+				ok[i] = false
+				dropped++
+			}
+			if dropped == 0 {
+				return nil, fmt.Errorf("layer %s: the importer wrote a layer geo refuses: %w", p.name, err)
+			}
+		}
+	}
+	return ok, nil
+}
+
+// parseErrors flattens geo's joined errors into its *ParseErrors.
+func parseErrors(err error) []*geo.ParseError {
+	if pe, ok := err.(*geo.ParseError); ok {
+		return []*geo.ParseError{pe}
+	}
+	var all []*geo.ParseError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			all = append(all, parseErrors(e)...)
+		}
+	}
+	return all
+}
+
+// mergeLayer writes dir/NAME.geojson: the existing features in their order,
+// each replaced in place by an imported feature with the same id, then the
+// imported features that are new. Features are encoded as they are written,
+// so the file is never held in memory whole.
+func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
+	file := filepath.Join(dir, p.name+geo.LayerExt)
+	ls := LayerSummary{Name: p.name, File: file, Kinds: map[string]int{}}
+	var old *geo.Layer
+	if _, err := os.Stat(file); err == nil {
+		if old, err = geo.LoadFile(p.name, file); err != nil {
+			return ls, fmt.Errorf("%s is not a valid layer, so nothing was merged into it: %w", file, err)
+		}
+	}
+	replaces := map[string]bool{}
+	for i, f := range p.feats {
+		if ok[i] {
+			for _, id := range f.replaces {
+				replaces[id] = true
+			}
+		}
+	}
+	err := writeAtomic(file, func(w *bufio.Writer) error {
+		w.WriteString(`{"type":"FeatureCollection","features":[`)
+		var scratch []byte
+		n := 0
+		put := func(f *geo.Feature) {
+			scratch = append(scratch[:0], ",\n"...)
+			if n == 0 {
+				scratch = scratch[1:]
+			}
+			scratch = geo.AppendFeature(scratch, f)
+			w.Write(scratch)
+			n++
+		}
+		written := make([]bool, len(p.feats))
+		for i := range oldLen(old) {
+			f := old.Feature(i)
+			j, isNew := p.index[f.ID]
+			switch {
+			case isNew && ok[j]:
+				put(&p.feats[j].Feature)
+				written[j] = true
+				ls.Replaced++
+				ls.Kinds[p.feats[j].Kind]++
+			case replaces[f.ID]:
+				ls.Removed++
+			default:
+				put(f)
+				ls.Kept++
+			}
+		}
+		for j := range p.feats {
+			if ok[j] && !written[j] {
+				put(&p.feats[j].Feature)
+				ls.Added++
+				ls.Kinds[p.feats[j].Kind]++
+			}
+		}
+		_, err := w.WriteString("\n]}\n")
+		return err
+	})
+	return ls, err
+}
+
+func oldLen(l *geo.Layer) int {
+	if l == nil {
+		return 0
+	}
+	return l.Len()
+}
+
+// writeAtomic has write fill a temporary file beside file, then renames it
+// over file, so a reader never sees half a layer.
+func writeAtomic(file string, write func(*bufio.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+// jsonObject builds a JSON object member by member, keeping their order.
+type jsonObject struct{ b []byte }
+
+func (o *jsonObject) key(k string) {
+	if len(o.b) == 0 {
+		o.b = append(o.b, '{')
+	} else {
+		o.b = append(o.b, ',')
+	}
+	o.b = appendJSONString(o.b, k)
+	o.b = append(o.b, ':')
+}
+
+// str adds a string member; empty values are left out.
+func (o *jsonObject) str(k, v string) {
+	if v == "" {
+		return
+	}
+	o.key(k)
+	o.b = appendJSONString(o.b, v)
+}
+
+func (o *jsonObject) num(k string, v float64) {
+	o.key(k)
+	o.b = strconv.AppendFloat(o.b, v, 'f', -1, 64)
+}
+
+// raw adds a member whose value is already JSON.
+func (o *jsonObject) raw(k string, v []byte) {
+	o.key(k)
+	o.b = append(o.b, v...)
+}
+
+func (o *jsonObject) bytes() []byte {
+	if len(o.b) == 0 {
+		return []byte("{}")
+	}
+	return append(o.b, '}')
+}
+
+// appendJSONString quotes s as JSON (RFC 8259): unlike strconv.Quote, it
+// never writes Go-only escapes, and it keeps non-ASCII text readable.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
