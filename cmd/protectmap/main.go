@@ -8,6 +8,7 @@
 //	protectmap validate [--keep-going] PATH...
 //	protectmap near     --lon X --lat Y [--radius M] [--limit N] [--layers a,b] [--format table|geojson] [--data DIR]
 //	protectmap import   osm|gppd|csv|geojson FILE --out DIR [flags]
+//	protectmap export   --layer NAME [--data DIR] [--format geojson|ndjson|csv|kml] [--bbox W,S,E,N] [--out FILE]
 package main
 
 import (
@@ -25,6 +26,7 @@ Usage:
   protectmap validate  check GeoJSON layer files or directories
   protectmap near      list protected sites near a point
   protectmap import    build layers from OpenStreetMap, the power-plant database, CSV or GeoJSON
+  protectmap export    write a layer as GeoJSON, newline-delimited GeoJSON, CSV or KML
 
 Run "protectmap COMMAND --help" for a command's flags.
 `
@@ -50,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = near(args[1:], stdout)
 	case "import":
 		err = runImport(args[1:], stdout, stderr)
+	case "export":
+		err = runExport(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

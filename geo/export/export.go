@@ -56,7 +56,9 @@ func ParseFormat(s string) (Format, error) {
 func (f Format) ContentType() string {
 	switch f {
 	case NDJSON:
-		return "application/geo+json-seq"
+		// Newline-delimited, not RFC 8142's record-separated
+		// application/geo+json-seq.
+		return "application/x-ndjson"
 	case CSV:
 		return "text/csv; charset=utf-8"
 	case KML:

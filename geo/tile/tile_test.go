@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
@@ -42,16 +44,20 @@ func defaultLayer(t testing.TB, name string) *geo.Layer {
 
 func synthLayer(t testing.TB, n int) *geo.Layer {
 	t.Helper()
+	l, err := newSynthLayer(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func newSynthLayer(n int) (*geo.Layer, error) {
 	sites := synth.Sites(n, 42)
 	fs := make([]geo.Feature, len(sites))
 	for i, s := range sites {
 		fs[i] = geo.Feature{ID: s.ID, Name: s.Name, Kind: s.Kind, Geometry: s.Geometry}
 	}
-	l, err := geo.NewLayer("synth", "synth", fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return geo.NewLayer("synth", "synth", fs)
 }
 
 // toTile projects lon/lat to the tile's Extent units without rounding.
@@ -62,9 +68,6 @@ func toTile(t maptile.Tile, p orb.Point) orb.Point {
 	y := (1 - math.Log(math.Tan(lat)+1/math.Cos(lat))/math.Pi) / 2 * n
 	return orb.Point{x - float64(t.X)*Extent, y - float64(t.Y)*Extent}
 }
-
-// pixel is one pixel of a 256-pixel tile, in Extent units.
-const pixel = Extent / 256
 
 func decode(t *testing.T, body []byte) *mvt.Layer {
 	t.Helper()
@@ -78,18 +81,24 @@ func decode(t *testing.T, body []byte) *mvt.Layer {
 	return layers[0]
 }
 
-// checkTile: every feature touching the tile is in it, and every decoded
-// vertex lies within a pixel of the source geometry.
+// checkTile: the tile fits MaxBytes, every feature touching it is in it
+// on its own, with the properties of its level, and every decoded vertex
+// lies within a pixel of the source geometry.
 func checkTile(t *testing.T, l *geo.Layer, tl maptile.Tile) int {
 	t.Helper()
-	body, err := Render(l, uint32(tl.Z), tl.X, tl.Y)
+	body, d, err := render(l, uint32(tl.Z), tl.X, tl.Y)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := tl.Bound()
-	var want []string
-	l.Search(geo.BBox{MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1]}, func(i int) bool {
-		want = append(want, l.Feature(i).ID)
+	if len(body) > MaxBytes {
+		t.Fatalf("tile %v: %d bytes", tl, len(body))
+	}
+	if d.cellPx != 0 {
+		t.Fatalf("tile %v of %d bytes is aggregated (%+v) though it need not be", tl, len(body), d)
+	}
+	var want []int
+	l.Search(tileBox(tl), func(i int) bool {
+		want = append(want, i)
 		return true
 	})
 	if len(want) == 0 {
@@ -102,51 +111,103 @@ func checkTile(t *testing.T, l *geo.Layer, tl maptile.Tile) int {
 	if layer.Name != l.Name() {
 		t.Errorf("layer %q", layer.Name)
 	}
-	got := map[string]bool{}
+	got := map[int]bool{}
 	for _, f := range layer.Features {
-		id, _ := f.Properties["id"].(string)
-		got[id] = true
-		src, _, ok := l.Lookup(id)
-		if !ok {
-			t.Fatalf("tile %v: unknown id %q", tl, id)
-		}
-		if d := farthestVertex(tl, f.Geometry, src.Geometry); d > pixel {
-			t.Errorf("tile %v feature %s: a vertex is %.1f units (%.2f px) from the source", tl, id, d, d/pixel)
+		i := mvtIndex(t, l, f)
+		got[i] = true
+		src := l.Feature(i)
+		checkProps(t, d.props, src, f.Properties)
+		if dist := farthestVertex(tl, f.Geometry, src.Geometry, simplifyUnits); dist > pixelUnits {
+			t.Errorf("tile %v feature %s: a vertex is %.1f units (%.2f px) from the source", tl, src.ID, dist, dist/pixelUnits)
 		}
 	}
-	for _, id := range want {
-		if !got[id] {
-			t.Errorf("tile %v lacks feature %s, which touches it", tl, id)
+	for _, i := range want {
+		if !got[i] {
+			t.Errorf("tile %v lacks feature %s, which touches it", tl, l.Feature(i).ID)
 		}
 	}
 	return len(want)
 }
 
+// mvtIndex is the layer position a feature's MVT id names.
+func mvtIndex(t *testing.T, l *geo.Layer, f *geojson.Feature) int {
+	t.Helper()
+	id, ok := f.ID.(float64)
+	if !ok || id < 1 || int(id) > l.Len() {
+		t.Fatalf("feature with MVT id %v in a layer of %d", f.ID, l.Len())
+	}
+	return int(id) - 1
+}
+
+// checkProps: a feature carries exactly the properties of its level, with
+// the source's values.
+func checkProps(t *testing.T, p props, src *geo.Feature, got geojson.Properties) {
+	t.Helper()
+	want := geojson.Properties{}
+	if p <= propsIDKind {
+		want["id"] = src.ID
+	}
+	if p == propsIDNameKind && src.Name != "" {
+		want["name"] = src.Name
+	}
+	if src.Kind != "" {
+		want["kind"] = src.Kind
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("feature %s at level %d has properties %v, want %v", src.ID, p, got, want)
+	}
+}
+
 // farthestVertex is the largest distance, in Extent units, from a decoded
-// vertex to the source geometry, ignoring vertices made by clipping at the
-// buffer's edge.
-func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry) float64 {
-	var proj []orb.Point
+// vertex, or a point every pixel along a decoded edge, to the source
+// geometry, whose edges run straight in longitude/latitude: each is
+// followed in pieces short enough to be straight in the tile too. Points
+// near the buffer's edge, where clipping draws edges of its own that
+// simplification may move by up to tolerance units, are left out.
+func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry, tolerance float64) float64 {
+	lo, hi := -bufferUnits+tolerance+1, Extent+bufferUnits-tolerance-1
+	// Edges wholly two buffers off the tile cannot be nearest to anything
+	// drawn in it.
+	near := orb.Bound{Min: toLonLat(tl, orb.Point{-3 * bufferUnits, Extent + 3*bufferUnits}), Max: toLonLat(tl, orb.Point{Extent + 3*bufferUnits, -3 * bufferUnits})}
+	var points []orb.Point
 	var segs [][2]orb.Point
 	collect(src, func(pts []orb.Point) {
-		prev := orb.Point{}
-		for i, p := range pts {
-			q := toTile(tl, p)
-			proj = append(proj, q)
-			if i > 0 {
-				segs = append(segs, [2]orb.Point{prev, q})
+		if len(pts) == 1 {
+			points = append(points, toTile(tl, pts[0]))
+		}
+		for i := 1; i < len(pts); i++ {
+			a, b := pts[i-1], pts[i]
+			if !near.Intersects(orb.MultiPoint{a, b}.Bound()) {
+				continue
 			}
-			prev = q
+			prev, last := toTile(tl, a), toTile(tl, b)
+			n := min(1024, max(1, math.Ceil(math.Hypot(last[0]-prev[0], last[1]-prev[1])/64)))
+			for k := 1.0; k <= n; k++ {
+				q := toTile(tl, orb.Point{a[0] + (b[0]-a[0])*k/n, a[1] + (b[1]-a[1])*k/n})
+				segs = append(segs, [2]orb.Point{prev, q})
+				prev = q
+			}
 		}
 	})
 	worst := 0.0
 	collect(decoded, func(pts []orb.Point) {
-		for _, v := range pts {
-			if v[0] <= -bufferUnits || v[1] <= -bufferUnits || v[0] >= Extent+bufferUnits || v[1] >= Extent+bufferUnits {
+		var along []orb.Point
+		for i, v := range pts {
+			along = append(along, v)
+			if i+1 < len(pts) {
+				w := pts[i+1]
+				n := math.Ceil(math.Hypot(w[0]-v[0], w[1]-v[1]) / pixelUnits)
+				for k := 1.0; k < n; k++ {
+					along = append(along, orb.Point{v[0] + (w[0]-v[0])*k/n, v[1] + (w[1]-v[1])*k/n})
+				}
+			}
+		}
+		for _, v := range along {
+			if v[0] <= lo || v[1] <= lo || v[0] >= hi || v[1] >= hi {
 				continue
 			}
 			best := math.Inf(1)
-			for _, p := range proj {
+			for _, p := range points {
 				best = min(best, math.Hypot(v[0]-p[0], v[1]-p[1]))
 			}
 			for _, s := range segs {
@@ -296,40 +357,75 @@ func TestGoldenTile(t *testing.T) {
 }
 
 // TestGDALReadsTiles: GDAL's MVT driver, a reader nobody here wrote, lists
-// the layer and every feature.
+// the layer, its fields and every feature, and in an aggregated tile
+// finds counts that add up to the features touching the tile.
 func TestGDALReadsTiles(t *testing.T) {
 	ogrinfo := testenv.Tool(t, "ogrinfo")
-	l := defaultLayer(t, "energy")
-	tl := maptile.At(orb.Point{30.5234, 50.4501}, 8)
-	body, err := Render(l, uint32(tl.Z), tl.X, tl.Y)
-	if err != nil || body == nil {
-		t.Fatal(err)
+	kyiv := maptile.At(orb.Point{30.5234, 50.4501}, 8)
+	dense := maptile.At(orb.Point{30.5, 50.4}, 10)
+	for _, c := range []struct {
+		name   string
+		l      *geo.Layer
+		tl     maptile.Tile
+		fields []string
+	}{
+		{"energy", defaultLayer(t, "energy"), kyiv, []string{"id", "name", "kind"}},
+		{"aggregated", crowd(t, dense, 60_000, 4, 6, 6), dense, []string{"id", "kind", "count"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body, err := Render(c.l, uint32(c.tl.Z), c.tl.X, c.tl.Y)
+			if err != nil || body == nil {
+				t.Fatal(err)
+			}
+			decoded := decode(t, body).Features
+			file := filepath.Join(t.TempDir(), "tile.mvt")
+			if err := os.WriteFile(file, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"-ro", "-al", "-oo", "X=" + itoa(c.tl.X), "-oo", "Y=" + itoa(c.tl.Y), "-oo", "Z=" + itoa(uint32(c.tl.Z)), file}
+			out, err := exec.Command(ogrinfo, append([]string{"-so"}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("ogrinfo: %v\n%s", err, out)
+			}
+			text := string(out)
+			if !strings.Contains(text, "Layer name: "+c.l.Name()) {
+				t.Errorf("ogrinfo lists no %s layer:\n%s", c.l.Name(), text)
+			}
+			for _, f := range c.fields {
+				if !strings.Contains(text, "\n"+f+": ") {
+					t.Errorf("ogrinfo lists no field %s:\n%s", f, text)
+				}
+			}
+			if n := sumAfter(text, "Feature Count: "); n != len(decoded) {
+				t.Errorf("ogrinfo counts %d features, the tile holds %d:\n%s", n, len(decoded), text)
+			}
+			if !slices.Contains(c.fields, "count") {
+				return
+			}
+			out, err = exec.Command(ogrinfo, append([]string{"-q", "-geom=NO"}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("ogrinfo: %v\n%s", err, out)
+			}
+			counted := sumAfter(string(out), "count (Integer) = ")
+			alone := strings.Count(string(out), "\n  id (String) = ")
+			if want := c.l.Count(tileBox(c.tl)); counted+alone != want {
+				t.Errorf("GDAL reads counts of %d and %d sites on their own; %d touch the tile", counted, alone, want)
+			}
+		})
 	}
-	want := len(decode(t, body).Features)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "8-"+itoa(tl.X)+"-"+itoa(tl.Y)+".mvt")
-	if err := os.WriteFile(file, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ogrinfo, "-ro", "-so", "-al",
-		"-oo", "X="+itoa(tl.X), "-oo", "Y="+itoa(tl.Y), "-oo", "Z=8", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ogrinfo: %v\n%s", err, out)
-	}
-	text := string(out)
-	if !strings.Contains(text, "Layer name: energy") {
-		t.Errorf("ogrinfo lists no energy layer:\n%s", text)
-	}
-	count := 0
+}
+
+// sumAfter adds up the numbers following prefix at the start of lines,
+// after indentation.
+func sumAfter(text, prefix string) int {
+	sum := 0
 	for _, line := range strings.Split(text, "\n") {
-		if rest, ok := strings.CutPrefix(line, "Feature Count: "); ok {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
 			n, _ := strconv.Atoi(strings.TrimSpace(rest))
-			count += n
+			sum += n
 		}
 	}
-	if count != want {
-		t.Errorf("ogrinfo counts %d features, the tile holds %d:\n%s", count, want, text)
-	}
+	return sum
 }
 
 func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
