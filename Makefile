@@ -37,9 +37,15 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseBBox$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./geo -run '^$$' -fuzz '^FuzzDecodeLayer$$' -fuzztime $(FUZZTIME)
+# Every func FuzzXxx in a _test.go file, as "package-dir name" lines.
+FUZZ_TARGETS = grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . \
+	| sed -E 's@^\./(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\(.*@\1 \2@' | sort -u
+
+fuzz: ## run every fuzz target in the tree for FUZZTIME each (default 30s)
+	@$(FUZZ_TARGETS) | while read -r pkg name; do \
+		echo "== ./$$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test "./$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature set; strike store
 	$(GO) test ./geo ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m

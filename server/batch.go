@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -51,12 +52,15 @@ type strike struct {
 
 // batch is the state of one POST /proximity as it streams.
 type batch struct {
+	h     *handlers
 	ix    *geo.Index
 	q     proximityQuery
 	out   *stream
 	props bytes.Buffer // the current strike's compact properties
 	// The summary of all strikes.
 	strikes, withHits, possiblyHit int
+	// verdicts counts the strikes given a verdict, by outcome.
+	verdicts map[geo.Outcome]int
 }
 
 // proximityBatch answers POST /proximity: a GeoJSON FeatureCollection of
@@ -66,18 +70,17 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	if err := batchParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
-	ix := h.index()
-	var err error
-	if q.collections, err = resolveCollections(ix, q.collections); err != nil {
+	ix := h.index(c)
+	if err := q.resolveCollections(ix); err != nil {
 		return err
 	}
-	b := &batch{ix: ix, q: q, out: newStream(c)}
+	b := &batch{h: h, ix: ix, q: q, out: newStream(c), verdicts: map[geo.Outcome]int{}}
 	defer b.out.release()
 	o := append(b.out.buf, `{"type":"FeatureCollection","query":{`...)
 	b.out.buf = append(q.appendSearch(o), `,"features":[`...)
 
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBatchBody)
-	err = b.read(json.NewDecoder(body))
+	err := b.read(json.NewDecoder(body))
 	if err == nil {
 		o := append(b.out.buf, `],"summary":{"strikes":`...)
 		o = appendInt(o, b.strikes)
@@ -85,6 +88,17 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 		o = appendInt(o, b.withHits)
 		o = append(o, `,"possibly_hit":`...)
 		o = appendInt(o, b.possiblyHit)
+		if len(b.verdicts) > 0 {
+			o = append(o, `,"verdicts":{`...)
+			for i, outcome := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
+				if i > 0 {
+					o = append(o, ',')
+				}
+				o = appendString(o, string(outcome))
+				o = appendInt(append(o, ':'), b.verdicts[outcome])
+			}
+			o = append(o, '}')
+		}
 		b.out.buf = append(o, "}}\n"...)
 		return b.out.finish()
 	}
@@ -207,8 +221,12 @@ func (b *batch) strike(i int, s *strike) error {
 		case propDatetime:
 			if s, ok := jsonscan.String(raw); !ok {
 				err = paramError(field("properties.datetime"), "must be an RFC 3339 date-time string")
+			} else if t, terr := time.Parse(time.RFC3339Nano, s); terr == nil {
+				q.when = t
 			} else if _, perr := parseInstant(s); perr != nil {
 				err = paramError(field("properties.datetime"), "%q is not an RFC 3339 date-time", s)
+			} else {
+				q.when = time.Time{} // a date alone fixes no instant to judge
 			}
 		}
 		return err == nil
@@ -216,7 +234,14 @@ func (b *batch) strike(i int, s *strike) error {
 	if err != nil {
 		return err
 	}
-	hits, err := b.ix.Nearby(p, q.radius, q.limit, q.collections...)
+	var hits []geo.Hit
+	var v *geo.Verdict
+	if q.when.IsZero() {
+		hits, err = b.ix.Nearby(p, q.radius, q.limit, q.collections...)
+	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
+		hits = verdictHits(v)
+		b.verdicts[v.Outcome]++
+	}
 	if err != nil {
 		return paramError(field("geometry"), "%s", reasonOf(err))
 	}
@@ -227,14 +252,14 @@ func (b *batch) strike(i int, s *strike) error {
 	if !math.IsNaN(q.uncertainty) && possiblyHit(hits, q.uncertainty) > 0 {
 		b.possiblyHit++
 	}
-	b.out.buf = b.appendStrike(b.out.buf, s, p, hits, q.uncertainty)
+	b.out.buf = b.appendStrike(b.out.buf, s, p, hits, q.uncertainty, v)
 	return nil
 }
 
 // appendStrike writes the strike as it came, its properties extended with
 // "hits" (each site as a Feature placed at its point nearest the strike)
-// and a "summary" like GET /proximity's.
-func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, uncertainty float64) []byte {
+// and a "summary" like GET /proximity's, with the verdict v when there is one.
+func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, uncertainty float64, v *geo.Verdict) []byte {
 	if b.strikes > 1 {
 		o = append(o, ',')
 	}
@@ -257,10 +282,10 @@ func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, u
 			o = append(o, ',')
 		}
 		site := geo.Feature{ID: hits[i].Feature.ID, Geometry: hits[i].Nearest, Properties: hits[i].Feature.Properties}
-		o = geo.AppendFeature(o, &site, hitMembers(&hits[i], uncertainty)...)
+		o = geo.AppendFeature(o, &site, hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	o = append(o, `],"summary":`...)
-	o = appendSummary(o, hits, uncertainty)
+	o = appendSummary(o, hits, uncertainty, v)
 	return append(o, "}}"...)
 }
 

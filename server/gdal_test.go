@@ -229,3 +229,25 @@ func closeValues(x, y any) bool {
 	}
 	return x == y
 }
+
+// TestGDALStrikes: GDAL reads the strike log as the OGC collection
+// strikes, every page of it, as QGIS would.
+func TestGDALStrikes(t *testing.T) {
+	ogrinfo := needTool(t, "ogrinfo", "gdal-bin")
+	f := newStrikeFixture(t, sqliteStore(t))
+	var features []string
+	for i := range 7 {
+		features = append(features, strikeAt(30+float64(i)/10, 50, moratoriumStart.Add(time.Duration(i)*time.Minute), ""))
+	}
+	f.post(t, "application/geo+json", collectionOf(features...), http.StatusCreated)
+	base := serveLoopback(t, f.fixture)
+	for _, pageSize := range []string{"100", "3"} {
+		out := run(t, ogrinfo, "-ro", "-al", "-so", "-oo", "PAGE_SIZE="+pageSize, "OAPIF:"+base, "strikes")
+		if !regexp.MustCompile(`(?m)^Feature Count: 7\s*$`).MatchString(out) {
+			t.Errorf("PAGE_SIZE=%s: ogrinfo does not count the 7 strikes:\n%s", pageSize, out)
+		}
+	}
+	if log := f.logs.String(); !strings.Contains(log, "/collections/strikes/items?cursor=") {
+		t.Errorf("GDAL did not follow the next links:\n%s", log)
+	}
+}

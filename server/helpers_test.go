@@ -52,7 +52,8 @@ func newFixture(t testing.TB, configure ...func(*server.Config)) *fixture {
 	t.Helper()
 	f := &fixture{ix: loadIndex(t), current: new(atomic.Pointer[geo.Index])}
 	f.current.Store(f.ix)
-	cfg := server.Config{Index: f.current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// A fixed data version keeps golden files stable.
+	cfg := server.Config{Index: f.current, DataVersion: "fixture", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, c := range configure {
 		c(&cfg)
 	}

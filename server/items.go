@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/export"
 )
 
 // itemsQuery is a parsed /collections/{id}/items request.
@@ -21,6 +22,8 @@ type itemsQuery struct {
 	when    span
 	hasTime bool
 	filters []propFilter
+	// format is GeoJSON pages, or an export streamed whole (see exportItems).
+	format export.Format
 }
 
 // cursor says where a page starts in the collection's matching features,
@@ -53,7 +56,18 @@ func parseCursor(v string) (cursor, error) {
 }
 
 var itemsParams = params[itemsQuery]{
-	"f": func(_ *itemsQuery, v string) error { return featureFormat(v) },
+	"f": func(q *itemsQuery, v string) error {
+		if featureFormat(v) == nil {
+			q.format = export.GeoJSON
+			return nil
+		}
+		f, err := export.ParseFormat(v)
+		if err != nil {
+			return fmt.Errorf("format %q is not offered here; use geojson, json, ndjson, csv or kml", v)
+		}
+		q.format = f
+		return nil
+	},
 	"bbox": func(q *itemsQuery, v string) (err error) {
 		q.bbox, err = geo.ParseBBox(v)
 		q.hasBBox = err == nil
@@ -165,14 +179,8 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 	var p page
 	inside, outside := 0, 0
 	visit := func(i int) bool {
-		f := l.Feature(i)
-		if q.hasTime && !m.spanOf(i).overlaps(q.when) {
+		if !q.matches(l, m, i) {
 			return true
-		}
-		for k := range q.filters {
-			if !q.filters[k].match(f.Properties) {
-				return true
-			}
 		}
 		p.matched++
 		switch {
@@ -213,6 +221,21 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 		p.first, p.last = int(p.idx[0]), int(p.idx[len(p.idx)-1])
 	}
 	return p
+}
+
+// matches applies the query's time and property filters to feature i; the
+// bounding box is the R-tree's to apply.
+func (q *itemsQuery) matches(l *geo.Layer, m *layerMeta, i int) bool {
+	if q.hasTime && !m.spanOf(i).overlaps(q.when) {
+		return false
+	}
+	f := l.Feature(i)
+	for k := range q.filters {
+		if !q.filters[k].match(f.Properties) {
+			return false
+		}
+	}
+	return true
 }
 
 // spanOf is when feature i is; empty when the layer has no time.
@@ -264,7 +287,7 @@ func (h *keyHeap) offer(k int32) {
 
 // layerOf resolves the collectionId path parameter.
 func (h *handlers) layerOf(c echo.Context) (*geo.Index, *geo.Layer, error) {
-	ix := h.index()
+	ix := h.index(c)
 	id := pathParam(c, "collectionId")
 	l, ok := ix.Layer(id)
 	if !ok {
@@ -284,6 +307,12 @@ func (h *handlers) items(c echo.Context) error {
 	q, err := parseItemsQuery(c.QueryParams(), m)
 	if err != nil {
 		return err
+	}
+	if q.format == "" {
+		q.format, _ = export.Negotiate(c.Request().Header.Get(echo.HeaderAccept))
+	}
+	if q.format != export.GeoJSON {
+		return h.exportItems(c, l, m, &q)
 	}
 	top := scratch.get()
 	defer scratch.put(top)

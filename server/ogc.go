@@ -113,16 +113,23 @@ func (h *handlers) collections(c echo.Context) error {
 	if err := checkParams(c); err != nil {
 		return err
 	}
-	ix := h.index()
+	d := h.dataset(c)
+	ix := d.Index
 	cat := h.catalogFor(ix)
 	docs := make([]collectionDoc, 0, len(ix.Layers()))
 	for _, l := range ix.Layers() {
 		docs = append(docs, h.describe(c, cat, l))
 	}
+	if h.cfg.Store != nil {
+		docs = append(docs, h.strikesCollectionDoc(c))
+	}
 	return sendJSON(c, mediaJSON, struct {
+		// DataVersion names the data served; it changes on every reload
+		// that changes the data.
+		DataVersion string          `json:"data_version"`
 		Links       []link          `json:"links"`
 		Collections []collectionDoc `json:"collections"`
-	}{[]link{{Href: h.baseURL(c) + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"}}, docs}, true)
+	}{d.Version, []link{{Href: h.baseURL(c) + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"}}, docs}, true)
 }
 
 // describedLayer resolves the collection of a metadata resource, which

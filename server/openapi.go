@@ -17,11 +17,10 @@ func (h *handlers) openAPI(c echo.Context) error {
 	if err := checkParams(c); err != nil {
 		return err
 	}
-	return sendJSON(c, mediaOpenAPI, h.apiDocument(h.baseURL(c)), true)
+	return sendJSON(c, mediaOpenAPI, h.apiDocument(h.index(c), h.baseURL(c)), true)
 }
 
-func (h *handlers) apiDocument(base string) obj {
-	ix := h.index()
+func (h *handlers) apiDocument(ix *geo.Index, base string) obj {
 	cat := h.catalogFor(ix)
 	paths := obj{
 		"/": obj{"get": op("getLandingPage", "The landing page: links to the API, conformance and collections; browsers get the map.",
@@ -34,10 +33,10 @@ func (h *handlers) apiDocument(base string) obj {
 			[]any{ref("f")}, ok("the collections", mediaJSON, "collections"))},
 		"/proximity": obj{
 			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
-				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
+				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
 				ok("the sites found", mediaGeoJSON, "proximity")),
-			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it, streamed: up to %d strikes and %d MiB per request. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339). A failure after the answer has started ends it with a problem member instead of the summary.", maxStrikes, maxBatchBody>>20),
-				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
+			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it, streamed: up to %d strikes and %d MiB per request. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none. A failure after the answer has started ends it with a problem member instead of the summary.", maxStrikes, maxBatchBody>>20),
+				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
 				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes"),
 		},
 		"/nearest": obj{"get": op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
@@ -54,6 +53,10 @@ func (h *handlers) apiDocument(base string) obj {
 	}
 	for _, l := range ix.Layers() {
 		h.collectionPaths(paths, l, cat.meta(l))
+	}
+	h.agreementPaths(paths, ix)
+	if h.cfg.Store != nil {
+		strikePaths(paths)
 	}
 	return obj{
 		"openapi": "3.0.3",
@@ -175,18 +178,25 @@ func components() obj {
 		"nearest_point": obj{"type": "array", "items": number, "minItems": 2, "maxItems": 2},
 		"collection":    obj{"type": "string"},
 		"possibly_hit":  obj{"type": "boolean", "description": "distance_m is within the uncertainty; present when one is given"},
+		"protected_by":  arrayOf(schemaRef("protection")),
 	})
 	hit := obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": hitProperties})}}
 	summary := object([]string{"count", "possibly_hit", "nearest_m"}, obj{
-		"count":        obj{"type": "integer", "minimum": 0},
-		"possibly_hit": obj{"type": "integer", "minimum": 0, "nullable": true},
-		"nearest_m":    nullable("number"),
+		"count":                 obj{"type": "integer", "minimum": 0},
+		"possibly_hit":          obj{"type": "integer", "minimum": 0, "nullable": true},
+		"nearest_m":             nullable("number"),
+		"verdict":               schemaRef("outcome"),
+		"verdict_without_scope": schemaRef("outcome"),
+		"agreements_in_force":   arrayOf(obj{"type": "string"}),
+		"radius_m":              obj{"type": "number", "description": "the radius the verdict searched: the radius asked for, widened to the reach of every agreement in force"},
 	})
 	search := obj{
 		"radius":      number,
 		"limit":       obj{"type": "integer"},
 		"collections": arrayOf(obj{"type": "string"}),
 		"uncertainty": nullable("number"),
+		"datetime":    obj{"type": "string", "format": "date-time"},
+		"scope":       arrayOf(obj{"type": "string"}),
 	}
 	proximityQuery := object([]string{"collections"}, obj{"lon": number, "lat": number, "k": obj{"type": "integer"}})
 	for k, v := range search {
@@ -220,7 +230,24 @@ func components() obj {
 			"collections": queryParam("collections", "Comma-separated collection ids to search; all by default.", false,
 				arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
 			"uncertainty": queryParam("uncertainty", "The strike location's error radius in metres: a site within it is possibly hit.", false, meters(0)),
+			"verdictDatetime": queryParam("datetime", "The strike's instant, RFC 3339 with an offset: each site then lists the agreements protecting it at that instant (protected_by) and the summary gives the verdict. POST /proximity uses it for strikes without a datetime of their own.", false,
+				obj{"type": "string", "format": "date-time"}, "example", "2025-03-20T04:10:00+02:00"),
+			"scope": queryParam("scope", "Comma-separated collections a hypothetical agreement covers (all their sites, at all times, no buffer), judged beside the real ones and listed as agreement \"scope\"; verdict_without_scope keeps the real agreements' verdict. Needs datetime on GET /proximity.", false,
+				arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
+			"fStrikes": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV.", false,
+				obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}),
+			"strikesDatetime": queryParam("datetime", "Only strikes at this instant, on this date, or in this interval (start/end, '..' for an open end), ends included.", false,
+				obj{"type": "string"}),
+			"strikeCursor": queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
+			"strikeId":     obj{"name": "featureId", "in": "path", "required": true, "description": "The strike's id, as the store assigned it.", "schema": obj{"type": "string"}},
+			"from":         queryParam("from", "The report's first instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
+			"to":           queryParam("to", "The report's last instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
+			"agreement":    queryParam("agreement", "Judge by this agreement alone; the window then defaults to the agreement's.", false, obj{"type": "string"}),
+			"fReport": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV; without f, Accept: text/csv gets CSV.", false,
+				obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}),
 		},
+		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer",
+			"description": "A token from the server's --tokens-file or PROTECTMAP_TOKENS. Missing, malformed or unknown: 401 with a WWW-Authenticate challenge; writes disabled (no tokens configured): 403."}},
 		"responses": obj{"problem": obj{
 			"description": "an error, as RFC 9457 problem details",
 			"content":     obj{mediaProblem: obj{"schema": schemaRef("problem")}},
@@ -292,8 +319,117 @@ func components() obj {
 				"detail": obj{"type": "string"}, "instance": obj{"type": "string"},
 				"invalid-params": arrayOf(object([]string{"name", "reason"}, obj{"name": obj{"type": "string"}, "reason": obj{"type": "string"}})),
 			}),
+			"outcome": obj{"type": "string", "enum": []string{string(geo.ProtectedSiteHit), string(geo.ProtectedSiteNearby), string(geo.NoProtectedSite)}},
+			"protection": object([]string{"agreement", "buffer_m", "reach_m", "hit"}, obj{
+				"agreement": obj{"type": "string"}, "hypothetical": obj{"type": "boolean"},
+				"buffer_m": number, "reach_m": obj{"type": "number", "description": "the strike's uncertainty plus the buffer: a site this close is hit"},
+				"hit": obj{"type": "boolean"},
+			}),
+			"agreement": object([]string{"id", "title", "source", "start", "end", "buffer_m", "links"}, obj{
+				"id": obj{"type": "string"}, "title": obj{"type": "string"}, "source": str("where the terms come from: a URL or a citation"),
+				"notes":       obj{"type": "string"},
+				"start":       obj{"type": "string", "format": "date-time", "description": "the first instant in force"},
+				"end":         obj{"type": "string", "format": "date-time", "nullable": true, "description": "the first instant no longer in force; null when open-ended"},
+				"collections": arrayOf(obj{"type": "string"}),
+				"filters":     arrayOf(object([]string{"property", "in"}, obj{"property": obj{"type": "string"}, "in": arrayOf(obj{"type": "string"})})),
+				"sites":       arrayOf(object([]string{"collection", "id"}, obj{"collection": obj{"type": "string"}, "id": obj{"type": "string"}})),
+				"buffer_m":    meters(0),
+				"links":       links,
+			}),
+			"agreements": object([]string{"agreements", "links"}, obj{"agreements": arrayOf(schemaRef("agreement")), "links": links}),
+			"verdict": object([]string{"verdict", "datetime", "uncertainty_m", "radius_m", "agreements_in_force", "sites_within_radius", "sites"}, obj{
+				"verdict": schemaRef("outcome"), "verdict_without_scope": schemaRef("outcome"),
+				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": number, "radius_m": number,
+				"scope": arrayOf(obj{"type": "string"}), "agreements_in_force": arrayOf(obj{"type": "string"}),
+				"sites_within_radius": obj{"type": "integer", "minimum": 0},
+				"sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
+					"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
+					"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
+				})),
+			}),
+			"strike": obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": object([]string{"datetime", "uncertainty_m", "created_at", "updated_at"}, obj{
+				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": meters(0),
+				"source": obj{"type": "string"}, "event_id": nullable("string"), "weapon": obj{"type": "string"}, "notes": obj{"type": "string"},
+				"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
+			})})}},
+			"strikeVerdict": obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object(nil, obj{
+				"verdict":       schemaRef("verdict"),
+				"verdict_error": str("why no verdict could be computed: the uncertainty plus a buffer reaches too far"),
+			})})}},
+			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
+				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
+			"strikePut": object([]string{"strikes", "created", "updated", "links"}, obj{
+				"strikes": arrayOf(object([]string{"id", "status", "href"}, obj{
+					"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"created", "updated"}}, "href": obj{"type": "string"},
+				})),
+				"created": obj{"type": "integer", "minimum": 0}, "updated": obj{"type": "integer", "minimum": 0}, "links": links,
+			}),
+			"strikeLog": object([]string{"type", "features", "links"}, obj{
+				"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),
+				"numberReturned": obj{"type": "integer", "minimum": 0}, "timeStamp": obj{"type": "string", "format": "date-time"}, "links": links,
+			}),
+			"report": object([]string{"type", "query", "summary", "features"}, obj{
+				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
+				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(geo.ProtectedSiteHit): obj{"type": "integer"},
+					string(geo.ProtectedSiteNearby): obj{"type": "integer"}, string(geo.NoProtectedSite): obj{"type": "integer"}}),
+				"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "protected_sites"}, obj{
+					"verdict": schemaRef("outcome"), "agreements_in_force": arrayOf(obj{"type": "string"}), "agreements_breached": arrayOf(obj{"type": "string"}),
+					"protected_sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
+						"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
+						"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
+					})),
+				})})}}),
+			}),
 			"health":    object([]string{"status", "features"}, obj{"status": obj{"type": "string"}, "features": obj{"type": "integer"}}),
 			"mapConfig": object([]string{"tileURL", "tileAttribution"}, obj{"tileURL": obj{"type": "string"}, "tileAttribution": obj{"type": "string"}}),
 		},
 	}
+}
+
+// agreementPaths describes the agreements; GET /agreements/{id} has the
+// first one's id as its example.
+func (h *handlers) agreementPaths(paths obj, ix *geo.Index) {
+	paths["/agreements"] = obj{"get": op("getAgreements", "The agreements verdicts judge strikes by (ceasefires protecting sites for a time), by start then id.",
+		[]any{ref("f")}, ok("the agreements", mediaJSON, "agreements"))}
+	id := obj{"name": "agreementId", "in": "path", "required": true, "description": "The agreement's id.", "schema": obj{"type": "string"}}
+	if set, err := h.agreementsFor(ix); err == nil && len(set.Agreements()) > 0 {
+		id["example"] = set.Agreements()[0].ID
+	}
+	paths["/agreements/{agreementId}"] = obj{"get": op("getAgreement", "One agreement: what it covers, when, and with what buffer.",
+		[]any{id, ref("f")}, ok("the agreement", mediaJSON, "agreement"))}
+}
+
+// strikePaths describes the strike log, its collection and the report.
+func strikePaths(paths obj) {
+	bearer := []any{obj{"bearer": []any{}}}
+	post := withBody(op("postStrikes", fmt.Sprintf("Record strikes, all or none: a GeoJSON Feature (answered with the strike as stored and its verdict, Location naming it) or FeatureCollection, or ACLED-style CSV (Content-Type text/csv; columns event_id_cnty, event_date, latitude, longitude, geo_precision, and optionally event_type, sub_event_type, notes), answered with each strike's id and status, Location naming the log. A strike whose source and event id are recorded updates it: 201 when any strike is new, else 200. Bad records: 400 listing each by line and field. Up to %d strikes and %d MiB per request.", maxStrikesPerPut, maxStrikeBody>>20),
+		[]any{ref("f")}, ok("every strike was already recorded, and is updated", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")), "strikeInput")
+	post["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string"}}
+	post["responses"].(obj)["201"] = ok("recorded", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")
+	post["security"] = bearer
+	list := func(id string) obj {
+		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
+			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("strikesDatetime")},
+			ok("a page of strikes", mediaGeoJSON, "strikeLog", "text/csv", nil))
+	}
+	get := func(id string) obj {
+		return op(id, "One strike, with its verdict against the layers and agreements served now.",
+			[]any{ref("strikeId"), ref("fFeatures"), ref("scope")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
+	}
+	del := op("deleteStrike", "Remove a strike from the log.", []any{ref("strikeId")}, nil)
+	responses := del["responses"].(obj)
+	delete(responses, "200")
+	delete(responses, "304")
+	responses["204"] = obj{"description": "removed"}
+	del["security"] = bearer
+	paths["/strikes"] = obj{"get": list("getStrikes"), "post": post}
+	paths["/strikes/{featureId}"] = obj{"get": get("getStrike"), "delete": del}
+	p := collectionPath(strikesCollection)
+	paths[p] = obj{"get": op("describeCollection_"+strikesCollection, "The strike log as an OGC collection.",
+		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}
+	paths[p+"/items"] = obj{"get": list("getFeatures_" + strikesCollection)}
+	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
+	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/protectmap/protectmap/server"
 )
@@ -35,18 +36,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("GET /api: %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	ctx := context.Background()
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(rec.Body.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := doc.Validate(ctx); err != nil {
-		t.Fatalf("the OpenAPI document does not validate: %v", err)
-	}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, router := loadAPI(t, rec.Body.Bytes())
 
 	// Clients size their pages from the limit parameter, reached by a
 	// local $ref from each collection's items operation.
@@ -131,6 +121,24 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("GET %s: the problem does not match the document: %v", target, err)
 		}
 	}
+}
+
+// loadAPI reads an OpenAPI document, checks that it validates, and
+// returns it with a router that finds each request's operation in it.
+func loadAPI(t *testing.T, body []byte) (*openapi3.T, routers.Router) {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the OpenAPI document does not validate: %v", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, router
 }
 
 // exampleTarget builds a URL for an operation from the examples of its

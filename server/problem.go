@@ -36,6 +36,13 @@ func notFound(format string, a ...any) error {
 	return &notFoundError{detail: fmt.Sprintf(format, a...)}
 }
 
+// problemError is an error that knows its own problem document (its type
+// and title are filled in by problemFor).
+type problemError interface {
+	error
+	problem() problem
+}
+
 // problem is an RFC 9457 problem details document.
 type problem struct {
 	Type     string `json:"type"`
@@ -56,12 +63,15 @@ type invalidParam struct {
 // for; anything unexpected is a 500 whose detail stays in the log.
 func problemFor(err error) (p problem, internal bool) {
 	var (
+		own problemError
 		pe  *ParamError
 		nf  *notFoundError
 		he  *echo.HTTPError
 		mbe *http.MaxBytesError
 	)
 	switch {
+	case errors.As(err, &own):
+		p = own.problem()
 	case errors.As(err, &pe):
 		p = problem{Status: http.StatusBadRequest, Detail: pe.Error(),
 			InvalidParams: []invalidParam{{Name: pe.Param, Reason: pe.Reason}}}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -26,6 +28,12 @@ type proximityQuery struct {
 	// uncertainty is the strike location's error radius in metres; NaN
 	// when not given. A site within it is possibly hit.
 	uncertainty float64
+	// when is the strike's instant: with it, the answer carries a verdict
+	// (see geo.AgreementSet.Verdict). Zero when not given.
+	when time.Time
+	// scope names collections a hypothetical agreement covers (see
+	// geo.VerdictQuery.Scope).
+	scope []string
 }
 
 var proximityParams = params[proximityQuery]{
@@ -56,7 +64,25 @@ var proximityParams = params[proximityQuery]{
 		q.uncertainty, err = parseMeters(v, geo.MaxRadiusMeters)
 		return err
 	},
+	"datetime": func(q *proximityQuery, v string) (err error) {
+		q.when, err = parseDateTime(v)
+		return err
+	},
+	"scope": func(q *proximityQuery, v string) (err error) {
+		q.scope, err = parseNames(v)
+		return err
+	},
 	"f": func(_ *proximityQuery, v string) error { return featureFormat(v) },
+}
+
+// parseDateTime reads an RFC 3339 date-time: a verdict is about an instant,
+// so a date alone is refused.
+func parseDateTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, fmt.Errorf("%q is not an RFC 3339 date-time with an offset, like 2025-03-20T04:10:00+02:00", v)
+	}
+	return t, nil
 }
 
 func newProximityQuery() proximityQuery {
@@ -72,7 +98,18 @@ func parseProximity(values url.Values) (proximityQuery, error) {
 	if err := q.requirePoint(); err != nil {
 		return q, err
 	}
+	if err := q.checkScope(); err != nil {
+		return q, err
+	}
 	return q, q.checkUncertainty()
+}
+
+// checkScope refuses a scope without the instant its verdict is about.
+func (q *proximityQuery) checkScope() error {
+	if q.scope != nil && q.when.IsZero() {
+		return paramError("scope", "needs datetime: the instant the verdict is about")
+	}
+	return nil
 }
 
 // requirePoint refuses a query without its point.
@@ -99,22 +136,30 @@ func (q *proximityQuery) checkUncertainty() error {
 	return nil
 }
 
-// resolveCollections checks the requested collections against the index;
-// none requested means all of them.
-func resolveCollections(ix *geo.Index, names []string) ([]string, error) {
-	if names == nil {
-		names = make([]string, 0, len(ix.Layers()))
-		for _, l := range ix.Layers() {
-			names = append(names, l.Name())
-		}
-		return names, nil
+// resolveCollections checks the requested collections, and the scope,
+// against the index; no collections requested means all of them.
+func (q *proximityQuery) resolveCollections(ix *geo.Index) error {
+	if err := checkCollections(ix, "scope", q.scope); err != nil {
+		return err
 	}
+	if q.collections != nil {
+		return checkCollections(ix, "collections", q.collections)
+	}
+	q.collections = make([]string, 0, len(ix.Layers()))
+	for _, l := range ix.Layers() {
+		q.collections = append(q.collections, l.Name())
+	}
+	return nil
+}
+
+// checkCollections refuses a name in the parameter param that is no collection.
+func checkCollections(ix *geo.Index, param string, names []string) error {
 	for _, n := range names {
 		if _, ok := ix.Layer(n); !ok {
-			return nil, paramError("collections", "no collection %q; GET /collections lists them", n)
+			return paramError(param, "no collection %q; GET /collections lists them", n)
 		}
 	}
-	return names, nil
+	return nil
 }
 
 func (h *handlers) proximity(c echo.Context) error {
@@ -127,19 +172,59 @@ func (h *handlers) proximity(c echo.Context) error {
 	})
 }
 
+// verdict decides whether a strike at p at q.when hit a site protected by
+// the agreements (or the scope) at that instant, among q's collections:
+// the sites listed are those within q.radius, widened to the reach of
+// every agreement in force.
+func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*geo.Verdict, error) {
+	set, err := h.agreementsFor(ix)
+	if err != nil {
+		return nil, err
+	}
+	u := q.uncertainty
+	if math.IsNaN(u) {
+		u = 0
+	}
+	return set.Verdict(geo.VerdictQuery{
+		Strike: geo.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
+		Scope:  q.scope,
+		// geo reads a radius of 0 as its default; here 0 asks for the
+		// sites at the point itself.
+		RadiusMeters: max(q.radius, math.SmallestNonzeroFloat64),
+		Layers:       q.collections,
+		Limit:        q.limit,
+	})
+}
+
+// verdictHits are the sites a verdict lists, as proximity found them.
+func verdictHits(v *geo.Verdict) []geo.Hit {
+	hits := make([]geo.Hit, len(v.Sites))
+	for i := range v.Sites {
+		hits[i] = v.Sites[i].Hit
+	}
+	return hits
+}
+
 // answer runs a search around the query's point on the current index and
 // sends the sites found.
 func (h *handlers) answer(c echo.Context, q *proximityQuery, echoQuery func([]byte) []byte, search func(*geo.Index, orb.Point) ([]geo.Hit, error)) error {
-	ix := h.index()
-	var err error
-	if q.collections, err = resolveCollections(ix, q.collections); err != nil {
+	ix := h.index(c)
+	if err := q.resolveCollections(ix); err != nil {
 		return err
 	}
-	hits, err := search(ix, orb.Point{q.lon, q.lat})
+	p := orb.Point{q.lon, q.lat}
+	if !q.when.IsZero() {
+		v, err := h.verdict(ix, q, p)
+		if err != nil {
+			return err
+		}
+		return sendHits(c, echoQuery, verdictHits(v), q.uncertainty, v)
+	}
+	hits, err := search(ix, p)
 	if err != nil {
 		return err
 	}
-	return sendHits(c, echoQuery, hits, q.uncertainty)
+	return sendHits(c, echoQuery, hits, q.uncertainty, nil)
 }
 
 // nearestQuery is a parsed GET /nearest request.
@@ -209,53 +294,75 @@ func (q *proximityQuery) appendSearch(b []byte) []byte {
 }
 
 func (q *proximityQuery) appendRest(b []byte) []byte {
-	b = append(b, `"collections":[`...)
-	for i, n := range q.collections {
+	b = append(b, `"collections":`...)
+	b = appendStrings(b, q.collections)
+	b = append(b, `,"uncertainty":`...)
+	b = appendFloat(b, q.uncertainty)
+	if !q.when.IsZero() {
+		b = append(b, `,"datetime":`...)
+		b = appendString(b, q.when.Format(time.RFC3339Nano))
+	}
+	if q.scope != nil {
+		b = append(b, `,"scope":`...)
+		b = appendStrings(b, q.scope)
+	}
+	return append(b, '}')
+}
+
+// appendStrings writes a JSON array of strings.
+func appendStrings(b []byte, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, n)
+		b = appendString(b, s)
 	}
-	b = append(b, `],"uncertainty":`...)
-	b = appendFloat(b, q.uncertainty)
-	return append(b, '}')
+	return append(b, ']')
 }
 
 // sendHits answers a proximity question: the sites found, nearest first,
 // each with its distance, bearing, nearest point and collection (and
-// whether it is possibly hit, when an uncertainty was given), the query
-// as understood, and a summary.
-func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncertainty float64) error {
+// whether it is possibly hit, when an uncertainty was given, and what
+// protected it, with a verdict v), the query as understood, and a summary.
+// With v, hits are its sites.
+func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
 	b = query(b)
 	b = append(b, `,"summary":`...)
-	b = appendSummary(b, hits, uncertainty)
+	b = appendSummary(b, hits, uncertainty, v)
 	b = append(b, `,"features":[`...)
 	for i := range hits {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = geo.AppendFeature(b, hits[i].Feature, hitMembers(&hits[i], uncertainty)...)
+		b = geo.AppendFeature(b, hits[i].Feature, hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
-// hitMembers are the properties added to a site found: geo's, plus
-// possibly_hit when the strike's uncertainty is known.
-func hitMembers(h *geo.Hit, uncertainty float64) []geo.Member {
+// hitMembers are the properties added to site i found: geo's, plus
+// possibly_hit when the strike's uncertainty is known, and protected_by
+// with a verdict.
+func hitMembers(h *geo.Hit, uncertainty float64, v *geo.Verdict, i int) []geo.Member {
 	m := geo.HitMembers(h)
 	if !math.IsNaN(uncertainty) {
 		m = append(m, geo.Member{Key: "possibly_hit", Value: h.Meters <= uncertainty})
+	}
+	if v != nil {
+		m = append(m, geo.Member{Key: "protected_by", Value: v.Sites[i].ProtectedBy})
 	}
 	return m
 }
 
 // appendSummary writes {"count","possibly_hit","nearest_m"}; possibly_hit
-// is null without an uncertainty and nearest_m null without hits.
-func appendSummary(b []byte, hits []geo.Hit, uncertainty float64) []byte {
+// is null without an uncertainty and nearest_m null without hits. A
+// verdict v adds its outcome ("verdict", and "verdict_without_scope" with
+// a scope), the agreements in force and the radius it searched.
+func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict) []byte {
 	b = append(b, `{"count":`...)
 	b = appendInt(b, len(hits))
 	b = append(b, `,"possibly_hit":`...)
@@ -270,6 +377,18 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64) []byte {
 		nearest = roundMillimetre(hits[0].Meters)
 	}
 	b = appendFloat(b, nearest)
+	if v != nil {
+		b = append(b, `,"verdict":`...)
+		b = appendString(b, string(v.Outcome))
+		if v.WithoutScope != "" {
+			b = append(b, `,"verdict_without_scope":`...)
+			b = appendString(b, string(v.WithoutScope))
+		}
+		b = append(b, `,"agreements_in_force":`...)
+		b = appendStrings(b, v.InForce)
+		b = append(b, `,"radius_m":`...)
+		b = appendFloat(b, v.RadiusMeters)
+	}
 	return append(b, '}')
 }
 

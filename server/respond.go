@@ -65,23 +65,25 @@ var gzipWriters = newPool(func() *gzip.Writer {
 	return w
 })
 
-// send writes a 200 response. A cacheable one carries an ETag and
-// Cache-Control, and a matching If-None-Match gets 304 without a body.
+// send writes a 200 response. A cacheable one carries an ETag, which starts
+// with the data version when the body was computed from the data, and
+// Cache-Control; a matching If-None-Match gets 304 without a body.
 // Bodies of gzipMin bytes or more are gzipped for clients that accept it.
 func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
 	etag := ""
 	if cacheable {
-		etag = entityTag(body)
+		etag = entityTag(versionOf(c), body)
 	}
 	return sendTagged(c, ctype, body, nil, etag, cacheable)
 }
 
 // sendTagged is send for a body whose tag (and gzipped form, if any) is
-// already known.
+// already known. With a gzipped form, body is only needed for clients that
+// do not accept gzip.
 func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string, cacheable bool) error {
 	hdr := c.Response().Header()
 	hdr.Set(echo.HeaderContentType, ctype)
-	compress := len(body) >= gzipMin
+	compress := len(body) >= gzipMin || gzipped != nil
 	if compress {
 		hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 		compress = acceptsGzip(c.Request())
@@ -124,11 +126,15 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 	return zw.Close()
 }
 
-// entityTag is a strong validator for body: its length and CRC-32C, which
-// the CPU computes at memory speed.
-func entityTag(body []byte) string {
-	b := make([]byte, 0, 24)
+// entityTag is a strong validator for body: the data version it was
+// computed from, if any, then its length and CRC-32C, which the CPU
+// computes at memory speed.
+func entityTag(version string, body []byte) string {
+	b := make([]byte, 0, 26+len(version))
 	b = append(b, '"')
+	if version != "" {
+		b = append(append(b, version...), '.')
+	}
 	b = strconv.AppendUint(b, uint64(len(body)), 36)
 	b = append(b, '-')
 	b = strconv.AppendUint(b, uint64(crc32.Checksum(body, castagnoli)), 36)
@@ -176,7 +182,7 @@ type static struct {
 }
 
 func newStatic(ctype string, body []byte) *static {
-	s := &static{ctype: ctype, body: body, etag: entityTag(body)}
+	s := &static{ctype: ctype, body: body, etag: entityTag("", body)}
 	if len(body) >= gzipMin {
 		var b strings.Builder
 		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)

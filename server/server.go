@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/tile"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // Config is what New needs to serve.
@@ -40,8 +43,32 @@ type Config struct {
 	// TileAttribution is the credit shown for TileURL's tiles.
 	TileAttribution string
 	// CORSOrigins are the origins allowed to call the API from a browser;
-	// nil means any ("*").
+	// nil means any ("*"). Credentials are never allowed cross-origin.
 	CORSOrigins []string
+	// TileCacheBytes bounds the cache of rendered vector tiles; 0 means
+	// DefaultTileCacheBytes, negative disables caching.
+	TileCacheBytes int
+	// DataVersion names the data in Index at start (see Dataset.Version).
+	DataVersion string
+	// Reloader, when set, reloads the data on POST /admin/reload (with a
+	// bearer token) and whenever the program calls its Reload.
+	Reloader *Reloader
+	// Limits bound request sizes, times and rates; zero fields take
+	// DefaultLimits. HTTPServer applies the connection timeouts.
+	Limits Limits
+	// Agreements are what verdicts judge strikes by. Each index served is
+	// checked against them (geo.NewAgreementSet) when first used; a reload
+	// should refuse layers they no longer fit. Nil means none.
+	Agreements []geo.Agreement
+	// Store is the strike log behind /strikes, /report and the strikes
+	// collection; nil serves none of them.
+	Store store.Store
+	// Tokens are the bearer tokens accepted for writes (see BearerAuth);
+	// with none, every write is refused with 403.
+	Tokens []string
+	// AllowInsecureTokens accepts Authorization headers over plain HTTP
+	// from other machines; by default they need HTTPS (or a loopback client).
+	AllowInsecureTokens bool
 }
 
 // handlers holds the state every route shares; it is built once by New.
@@ -51,6 +78,18 @@ type handlers struct {
 	base    string // cfg.BaseURL without a trailing slash
 	catalog atomic.Pointer[catalog]
 	basemap *static
+	// agreements are the agreements served, checked against the last index used.
+	agreements atomic.Pointer[agreementSet]
+
+	// data is the Dataset being served; swapMu orders its swaps (see current).
+	data     atomic.Pointer[Dataset]
+	swapMu   sync.Mutex
+	boot     string       // names this process in made-up data versions
+	versions atomic.Int64 // made-up data versions so far
+	limits   Limits
+	heavy    chan struct{} // a slot per heavy request running
+	metrics  *metrics
+	tiles    *tile.Cache
 }
 
 // New builds the HTTP handler.
@@ -58,7 +97,18 @@ func New(cfg Config) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/")}
+	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
+		boot: newBootID(), limits: cfg.Limits.withDefaults()}
+	h.heavy = make(chan struct{}, h.limits.MaxHeavy)
+	h.tiles = tile.NewCache(tileCacheBytes(cfg.TileCacheBytes))
+	h.metrics = newMetrics(h)
+	if cfg.Store != nil {
+		h.cfg.Store = h.metrics.timeStore(cfg.Store)
+	}
+	h.swap(&Dataset{Index: cfg.Index.Load(), Agreements: cfg.Agreements, Version: cfg.DataVersion})
+	if cfg.Reloader != nil {
+		cfg.Reloader.h = h
+	}
 	if cfg.Basemap != nil {
 		h.basemap = newStatic(mediaGeoJSON, cfg.Basemap)
 	}
@@ -75,6 +125,7 @@ func New(cfg Config) *echo.Echo {
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(h.logRequests)
+	e.Use(securityHeaders(contentSecurityPolicy(cfg.TileURL)))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		// handleError logs the panic once, with its request, and answers 500.
 		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
@@ -88,6 +139,12 @@ func New(cfg Config) *echo.Echo {
 		ExposeHeaders: []string{echo.HeaderContentType, "ETag"},
 		MaxAge:        86400,
 	}))
+	e.Use(validUTF8)
+	e.Use(tokenTransport(cfg.AllowInsecureTokens))
+	if rl := h.rateLimit(); rl != nil {
+		e.Use(rl)
+	}
+	e.Use(h.limitRequests)
 
 	get := func(path string, fn echo.HandlerFunc) {
 		e.GET(path, fn)
@@ -101,19 +158,35 @@ func New(cfg Config) *echo.Echo {
 	get("/collections/:collectionId/queryables", h.queryables)
 	get("/collections/:collectionId/items", h.items)
 	get("/collections/:collectionId/items/:featureId", h.item)
+	get("/collections/:collectionId/tiles", h.tileJSON)
+	get("/collections/:collectionId/tiles/:z/:x/:y", h.tile)
 	get("/proximity", h.proximity)
 	e.POST("/proximity", h.proximityBatch)
 	get("/nearest", h.nearest)
 	get("/healthz", h.health)
+	get("/readyz", h.ready)
+	get("/metrics", h.metrics.handler())
+	if cfg.Reloader != nil {
+		e.POST("/admin/reload", h.reload, BearerAuth(cfg.Tokens))
+	}
+	get("/agreements", h.listAgreements)
+	get("/agreements/:agreementId", h.getAgreement)
+	if cfg.Store != nil {
+		write := BearerAuth(cfg.Tokens)
+		get("/strikes", h.listStrikes)
+		e.POST("/strikes", h.postStrikes, write)
+		get("/strikes/:featureId", h.getStrike)
+		e.DELETE("/strikes/:featureId", h.deleteStrike, write)
+		get(collectionPath(strikesCollection), h.strikesCollection)
+		get(collectionPath(strikesCollection)+"/items", h.listStrikes)
+		get(collectionPath(strikesCollection)+"/items/:featureId", h.getStrike)
+		get("/report", h.report)
+	}
 	get("/map-config.json", h.mapConfig)
 	get("/basemap.geojson", h.basemapFile)
 	get("/assets/*", h.asset)
 	return e
 }
-
-// index is the data to answer one request from: loaded once per request so
-// a reload mid-request cannot mix two versions.
-func (h *handlers) index() *geo.Index { return h.cfg.Index.Load() }
 
 func (h *handlers) health(c echo.Context) error {
 	if err := checkParams(c); err != nil {
@@ -122,7 +195,7 @@ func (h *handlers) health(c echo.Context) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"status":"ok","features":`...)
-	b = appendInt(b, h.index().Len())
+	b = appendInt(b, h.index(c).Len())
 	*buf = append(b, "}\n"...)
 	return send(c, mediaJSON, *buf, false)
 }
@@ -142,6 +215,7 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int64("bytes", w.Size),
 			slog.Duration("took", time.Since(start)),
 			slog.String("remote", c.RealIP()))
+		h.metrics.observe(c, time.Since(start))
 		return nil
 	}
 }

@@ -12,7 +12,10 @@ import (
 // TestEndpoints pins representative responses of every endpoint in golden
 // files, with their status and media type.
 func TestEndpoints(t *testing.T) {
-	f := newFixture(t, func(c *server.Config) { c.Basemap = []byte(`{"type":"FeatureCollection","features":[]}`) })
+	f := newFixture(t, func(c *server.Config) {
+		c.Basemap = []byte(`{"type":"FeatureCollection","features":[]}`)
+		c.Agreements = loadAgreements(t)
+	})
 	tests := []struct {
 		name, target string
 		header       []string
@@ -42,6 +45,10 @@ func TestEndpoints(t *testing.T) {
 		{"proximity_uncertainty", "/proximity?lon=30.5830&lat=50.4300&radius=3000&uncertainty=1500&collections=energy,bridges", nil, 200, "application/geo+json"},
 		{"proximity_nothing", "/proximity?lon=22.5&lat=48.5", nil, 200, "application/geo+json"},
 		{"nearest", "/nearest?lon=30.5234&lat=50.4501&k=3&collections=hospitals", nil, 200, "application/geo+json"},
+		{"proximity_verdict", "/proximity?lon=30.4702&lat=50.5253&radius=2000&datetime=2025-03-18T00:00:00%2B02:00", nil, 200, "application/geo+json"},
+		{"proximity_verdict_scope", "/proximity?lon=30.556&lat=50.424&radius=500&uncertainty=100&datetime=2025-03-20T04:10:00Z&scope=bridges,hospitals", nil, 200, "application/geo+json"},
+		{"agreements", "/agreements", nil, 200, "application/json"},
+		{"agreement", "/agreements/okhmatdyt-2025", nil, 200, "application/json"},
 		{"healthz", "/healthz", nil, 200, "application/json"},
 		{"map_config", "/map-config.json", nil, 200, "application/json"},
 		{"basemap", "/basemap.geojson", nil, 200, "application/geo+json"},

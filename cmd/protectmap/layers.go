@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,12 +34,22 @@ func (l *layerFlags) Set(v string) error {
 // without it, from the embedded default layers, plus any --layer files.
 // Every broken file is reported; a broken layer is never served.
 func loadIndex(dir string, extra layerFlags) (*geo.Index, error) {
+	return loadIndexSum(dir, extra, io.Discard)
+}
+
+// loadIndexSum is loadIndex that also writes each file read, its name then
+// its bytes, to sum: a hash there names exactly the content indexed.
+func loadIndexSum(dir string, extra layerFlags, sum io.Writer) (*geo.Index, error) {
 	var layers []*geo.Layer
 	var err error
 	if dir == "" {
-		layers, err = geo.LoadFS(data.Layers)
-	} else {
-		layers, err = geo.LoadDir(dir)
+		layers, err = geo.LoadFS(teeFS{data.Layers, sum})
+	} else if st, serr := os.Stat(dir); serr != nil {
+		err = serr
+	} else if !st.IsDir() {
+		err = fmt.Errorf("%s is not a directory", dir)
+	} else if layers, err = geo.LoadFS(teeFS{os.DirFS(dir), sum}); err != nil {
+		err = fmt.Errorf("in %s: %w", dir, err)
 	}
 	var errs []error
 	if err != nil {
@@ -45,7 +57,7 @@ func loadIndex(dir string, extra layerFlags) (*geo.Index, error) {
 	}
 	for _, v := range extra {
 		name, file, _ := strings.Cut(v, "=")
-		l, err := geo.LoadFile(name, file)
+		l, err := loadFileSum(name, file, sum)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -57,6 +69,41 @@ func loadIndex(dir string, extra layerFlags) (*geo.Index, error) {
 	}
 	return geo.NewIndex(layers...)
 }
+
+func loadFileSum(name, file string, sum io.Writer) (*geo.Layer, error) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fmt.Fprintf(sum, "%s\x00", file)
+	return geo.DecodeLayer(name, file, io.TeeReader(fh, sum))
+}
+
+// teeFS copies every regular file read from FS, after its name, to sum.
+type teeFS struct {
+	fs.FS
+	sum io.Writer
+}
+
+func (t teeFS) Open(name string) (fs.File, error) {
+	f, err := t.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		return f, err
+	}
+	fmt.Fprintf(t.sum, "%s\x00", name)
+	return teeFile{f, io.TeeReader(f, t.sum)}, nil
+}
+
+type teeFile struct {
+	fs.File
+	r io.Reader
+}
+
+func (f teeFile) Read(p []byte) (int, error) { return f.r.Read(p) }
 
 // layerFiles expands validate's arguments: files as given, directories to
 // their *.geojson files. A layer is named after its file.

@@ -1,15 +1,22 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -18,11 +25,9 @@ import (
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/server"
+	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
 )
-
-// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
-const shutdownGrace = 15 * time.Second
 
 // The map's default online tiles: OpenStreetMap's standard layer, whose
 // licence asks for this credit.
@@ -31,17 +36,43 @@ const (
 	defaultTileAttribution = "© OpenStreetMap contributors"
 )
 
+const serveSynopsis = `[--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]... [--config FILE] [flags]
+
+Serves the layers over HTTP. Without --data it serves the embedded default
+layers. It refuses to start if any layer is broken, and says why.
+
+Every flag can also be set by the environment variable shown beside it, or
+in the settings file of --config (JSON {"addr": ":8080"} or KEY=VALUE lines
+such as addr=:8080). A flag on the command line wins over the environment,
+which wins over the file, which wins over the default. The settings in force
+are logged at start, tokens and passwords redacted.
+
+SIGHUP (or POST /admin/reload with a token) loads the layers and agreements
+again; if they load, they are served from the next request on, else the
+previous data keeps serving and /readyz says why. SIGINT or SIGTERM stop
+the server: it stops accepting, lets requests finish within
+--shutdown-grace, then closes the strike store.`
+
 func serve(args []string, stderr io.Writer) error {
-	fs := newFlags("serve", "[--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]...\n\nServes the layers over HTTP. Without --data it serves the embedded default\nlayers. It refuses to start if any layer is broken, and says why.", stderr)
+	fs := newFlags("serve", serveSynopsis, stderr)
 	addr := fs.String("addr", ":8080", "listen address, HOST:PORT")
 	dir := fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)")
 	var extra layerFlags
 	fs.Var(&extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
+	agreementsFile := fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`)
 	baseURL := fs.String("base-url", "", "public URL of the service root behind a reverse proxy, e.g. https://maps.example.org/protectmap (default: from the request and X-Forwarded-* headers)")
-	tileURL := fs.String("tile-url", defaultTileURL, `raster tile URL template for the map; "" or "off" keeps the map offline on the built-in basemap`)
+	tileURL := fs.String("tile-url", defaultTileURL, `raster tile URL template for the map; "" or "off" keeps the map offline on the built-in basemap. Its host is the only one the map's Content-Security-Policy allows images from`)
 	tileAttribution := fs.String("tile-attribution", defaultTileAttribution, "credit shown for the tiles of --tile-url")
-	corsOrigins := fs.String("cors-origins", "*", "comma-separated origins allowed to call the API from browsers")
-	if err := parseFlags(fs, args); err != nil {
+	corsOrigins := fs.String("cors-origins", "*", "comma-separated origins allowed to call the API from browsers (never with credentials)")
+	storeDSN := fs.String("store", "protectmap.db", `strike log: a SQLite file (created if missing) or a postgres://user@host/db URL shared by several replicas; "off" serves no /strikes`)
+	tokens := fs.String("tokens", "", "comma-separated bearer tokens accepted for writes and POST /admin/reload (secret: prefer the environment or --tokens-file)")
+	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line, added to --tokens")
+	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
+	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
+	var limits server.Limits
+	limitFlags(fs, &limits)
+	set := newSettings(fs, "tokens")
+	if err := set.parse(args, os.Getenv); err != nil {
 		return err
 	}
 	if *baseURL != "" {
@@ -52,34 +83,64 @@ func serve(args []string, stderr io.Writer) error {
 	if *tileURL == "off" {
 		*tileURL = ""
 	}
+	accepted, err := readTokens(*tokens, *tokensFile)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ix, err := loadIndex(*dir, extra)
+	log.Info("settings", set.describe()...)
+
+	load := func(context.Context) (*server.Dataset, error) { return loadDataset(*dir, extra, *agreementsFile) }
+	d, err := load(context.Background())
 	if err != nil {
 		return fmt.Errorf("not starting, the data is broken:\n%w", err)
 	}
-	for _, l := range ix.Layers() {
+	for _, l := range d.Index.Layers() {
 		log.Info("layer loaded", "layer", l.Name(), "features", l.Len(), "source", l.Source())
 	}
+	log.Info("data loaded", "version", d.Version, "agreements", len(d.Agreements))
+
+	var st store.Store
+	if *storeDSN != "" && *storeDSN != "off" {
+		if st, err = store.Open(context.Background(), *storeDSN); err != nil {
+			return fmt.Errorf("the strike store: %w", err)
+		}
+		defer func() {
+			if err := st.Close(); err != nil {
+				log.Error("closing the strike store", "err", err)
+			}
+		}()
+	}
+
 	var current atomic.Pointer[geo.Index]
-	current.Store(ix)
+	current.Store(d.Index)
+	reloader := server.NewReloader(load)
 	h := server.New(server.Config{
-		Index:           &current,
-		Logger:          log,
-		BaseURL:         *baseURL,
-		Web:             web.Assets(),
-		Basemap:         data.Basemap,
-		TileURL:         *tileURL,
-		TileAttribution: *tileAttribution,
-		CORSOrigins:     splitList(*corsOrigins),
+		Index:               &current,
+		DataVersion:         d.Version,
+		Agreements:          d.Agreements,
+		Reloader:            reloader,
+		Logger:              log,
+		BaseURL:             *baseURL,
+		Web:                 web.Assets(),
+		Basemap:             data.Basemap,
+		TileURL:             *tileURL,
+		TileAttribution:     *tileAttribution,
+		CORSOrigins:         splitList(*corsOrigins),
+		Store:               st,
+		Tokens:              accepted,
+		AllowInsecureTokens: *allowInsecure,
+		Limits:              limits,
 	})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := server.HTTPServer(h, limits)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go reloadOnHangup(ctx, reloader)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String())
@@ -88,13 +149,102 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	log.Info("shutting down", "grace", *grace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
+	// The store is closed (deferred above) only once every request that
+	// could write to it has finished or the grace period is over.
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// reloadOnHangup reloads the data on every SIGHUP until ctx ends. The
+// Reloader logs each outcome.
+func reloadOnHangup(ctx context.Context, r *server.Reloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			r.Reload(ctx) //nolint:errcheck // logged, and reported by /readyz
+		}
+	}
+}
+
+// loadDataset loads the layers and the agreements, checks that they fit
+// each other, and names the result by a hash of every file read.
+func loadDataset(dir string, extra layerFlags, agreementsFile string) (*server.Dataset, error) {
+	sum := sha256.New()
+	ix, err := loadIndexSum(dir, extra, sum)
+	if err != nil {
+		return nil, err
+	}
+	body, name := data.Agreements, "agreements.json (embedded)"
+	if agreementsFile == "" && dir != "" {
+		inData := filepath.Join(dir, "agreements.json")
+		if _, err := os.Stat(inData); err != nil {
+			// The embedded agreements name the embedded layers: other
+			// data has none unless it brings its own.
+			return &server.Dataset{Index: ix, Version: hex.EncodeToString(sum.Sum(nil)[:8])}, nil
+		}
+		agreementsFile = inData
+	}
+	if agreementsFile != "" {
+		if body, err = os.ReadFile(agreementsFile); err != nil {
+			return nil, err
+		}
+		name = agreementsFile
+	}
+	fmt.Fprintf(sum, "%s\x00", name)
+	sum.Write(body)
+	// Checked against the layers here, so every problem names the file.
+	set, err := geo.LoadAgreements(ix, name, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: hex.EncodeToString(sum.Sum(nil)[:8])}, nil
+}
+
+// readTokens gathers the bearer tokens of --tokens and --tokens-file (one a
+// line; blank lines and '#' comments skipped).
+func readTokens(list, file string) ([]string, error) {
+	tokens := splitList(list)
+	if file == "" {
+		return tokens, nil
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, usagef("--tokens-file: %v", err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if t := strings.TrimSpace(sc.Text()); t != "" && t[0] != '#' {
+			tokens = append(tokens, t)
+		}
+	}
+	return tokens, sc.Err()
+}
+
+// limitFlags adds a flag for each of the server's limits, defaulting to
+// server.DefaultLimits.
+func limitFlags(fs *flag.FlagSet, l *server.Limits) {
+	d := server.DefaultLimits
+	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "time a client has to send a request's headers (stops slowloris clients)")
+	fs.DurationVar(&l.ReadTimeout, "read-timeout", d.ReadTimeout, "time a client has to send a whole request")
+	fs.DurationVar(&l.WriteTimeout, "write-timeout", d.WriteTimeout, "time to answer a request, after its headers")
+	fs.DurationVar(&l.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&l.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "largest request headers, in bytes")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest request body, in bytes, but for batch proximity and strike imports, which have their own bounds (128 MiB, 64 MiB)")
+	fs.DurationVar(&l.HeavyTimeout, "heavy-timeout", d.HeavyTimeout, "deadline of a heavy request (large batch proximity or strike import, report export), replacing --read-timeout and --write-timeout")
+	fs.IntVar(&l.MaxHeavy, "max-heavy", d.MaxHeavy, "heavy requests answered at once; more get 503 with Retry-After (default: the CPUs, at least 2)")
+	fs.Float64Var(&l.RatePerSecond, "rate-limit", 0, "requests per second allowed to one client address, 429 beyond; 0 means no limit (health, readiness and metrics are never limited)")
+	fs.IntVar(&l.RateBurst, "rate-burst", 0, "requests one client may send at once above --rate-limit (default: twice --rate-limit)")
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

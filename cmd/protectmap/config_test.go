@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testSettings is a flag set like serve's: a plain, a repeatable, a
+// secret and a numeric setting.
+func testSettings(t *testing.T) (*settings, *string, *layerFlags, *string, *int) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", ":8080", "listen address")
+	var layers layerFlags
+	fs.Var(&layers, "layer", "NAME=FILE")
+	tokens := fs.String("tokens", "", "tokens")
+	n := fs.Int("max-heavy", 2, "heavy requests")
+	return newSettings(fs, "tokens"), addr, &layers, tokens, n
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func writeSettings(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSettingsPrecedence: flag over environment over file over default,
+// for each format of the file.
+func TestSettingsPrecedence(t *testing.T) {
+	files := map[string]string{
+		"json": `{"addr": ":1000", "max-heavy": 7, "layer": ["a=a.geojson", "b=b.geojson"], "tokens": "from-file"}`,
+		"kv":   "# protectmap\naddr = :1000\nmax-heavy=7\n\nlayer=a=a.geojson\nlayer=b=b.geojson\ntokens=from-file\n",
+	}
+	for format, body := range files {
+		t.Run(format, func(t *testing.T) {
+			file := writeSettings(t, "settings", body)
+			s, addr, layers, tokens, n := testSettings(t)
+			err := s.parse([]string{"--addr", ":3000", "--config", file}, env(map[string]string{
+				"PROTECTMAP_ADDR": ":2000", "PROTECTMAP_TOKENS": "from-env",
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *addr != ":3000" || *tokens != "from-env" || *n != 7 || layers.String() != "a=a.geojson,b=b.geojson" {
+				t.Errorf("addr %q tokens %q max-heavy %d layers %q", *addr, *tokens, *n, layers)
+			}
+			got := fmt.Sprint(s.describe())
+			for _, want := range []string{"addr :3000 (flag)", "tokens [redacted] (env)", "max-heavy 7 (file)", "config " + file + " (flag)"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("describe lacks %q: %s", want, got)
+				}
+			}
+			if strings.Contains(got, "from-env") || strings.Contains(got, "from-file") {
+				t.Errorf("a secret is printed: %s", got)
+			}
+		})
+	}
+	// Defaults stand when nothing sets them; the file may come from the
+	// environment.
+	s, addr, _, _, n := testSettings(t)
+	file := writeSettings(t, "settings", "max-heavy=3\n")
+	if err := s.parse(nil, env(map[string]string{"PROTECTMAP_CONFIG": file})); err != nil || *addr != ":8080" || *n != 3 {
+		t.Errorf("defaults: %v %q %d", err, *addr, *n)
+	}
+	if !strings.Contains(fmt.Sprint(s.describe()), "addr :8080 (default)") {
+		t.Errorf("describe: %v", s.describe())
+	}
+}
+
+// TestSettingsErrors: a bad setting is a usage error naming where it is.
+func TestSettingsErrors(t *testing.T) {
+	for _, tc := range []struct{ name, body, env, want string }{
+		{"unknown key", "addr=:1\nfrobnicate=1\n", "", ":2: unknown setting \"frobnicate\""},
+		{"bad value", "\nmax-heavy=many\n", "", ":2: max-heavy: "},
+		{"not KEY=VALUE", "addr\n", "", "line 1: want KEY=VALUE"},
+		{"bad JSON", `{"addr": }`, "", "not a JSON object of settings"},
+		{"JSON object value", `{"addr": {"host": "x"}}`, "", `setting "addr": want a string`},
+		{"bad environment", "", "many", "PROTECTMAP_MAX_HEAVY=\"many\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, _, _, _ := testSettings(t)
+			args := []string{}
+			if tc.body != "" {
+				args = append(args, "--config", writeSettings(t, "settings", tc.body))
+			}
+			err := s.parse(args, env(map[string]string{"PROTECTMAP_MAX_HEAVY": tc.env}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if !errors.As(err, new(usageError)) {
+				t.Errorf("%v is not a usage error", err)
+			}
+		})
+	}
+}
+
+// lockedWriter collects a log written from other goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestServeHelpDocumentsSettings: --help names every flag's environment
+// variable and the precedence.
+func TestServeHelpDocumentsSettings(t *testing.T) {
+	code, _, out := runCLI(t, "serve", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"PROTECTMAP_ADDR", "PROTECTMAP_DATA", "PROTECTMAP_RATE_LIMIT", "PROTECTMAP_READ_HEADER_TIMEOUT",
+		"PROTECTMAP_CONFIG", "PROTECTMAP_TOKENS", "wins over the environment", "SIGHUP"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+}
+
+// FuzzParseSettingsFile: any settings file is parsed or refused with an
+// error; parsed keys and values are trimmed and keys never empty.
+func FuzzParseSettingsFile(f *testing.F) {
+	for _, s := range []string{"addr=:8080\n", "# c\n\nlayer=a=b\n", `{"addr":":1","layer":["a=b"],"rate-limit":2.5,"allow-insecure-tokens":true}`,
+		"=x", "k", `{"a":null}`, `{"a":[[1]]}`, "{", " { } x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		entries, err := parseSettingsFile([]byte(body))
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.key == "" {
+				t.Fatalf("%q: empty key", body)
+			}
+			if !strings.HasPrefix(strings.TrimSpace(body), "{") && (e.key != strings.TrimSpace(e.key) || e.value != strings.TrimSpace(e.value)) {
+				t.Fatalf("%q: untrimmed %q=%q", body, e.key, e.value)
+			}
+		}
+	})
+}
+
+// TestServeReloadsOnHangup runs serve on a data directory, changes a layer
+// and sends SIGHUP: the new data is served under a new data_version; a
+// broken file then leaves it serving. SIGINT stops the server cleanly.
+func TestServeReloadsOnHangup(t *testing.T) {
+	dir := t.TempDir()
+	point := func(n int) string {
+		var fs []string
+		for i := range n {
+			fs = append(fs, fmt.Sprintf(`{"type":"Feature","id":"p%d","geometry":{"type":"Point","coordinates":[30.%d,50]},"properties":{}}`, i, i))
+		}
+		return `{"type":"FeatureCollection","features":[` + strings.Join(fs, ",") + `]}`
+	}
+	layer := filepath.Join(dir, "sites.geojson")
+	if err := os.WriteFile(layer, []byte(point(1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	done := make(chan int, 1)
+	logs := &lockedWriter{}
+	go func() {
+		done <- run([]string{"serve", "--addr", addr, "--data", dir, "--tile-url", "off", "--store", "off"}, io.Discard, logs)
+	}()
+
+	type state struct {
+		Version  string `json:"data_version"`
+		Features int    `json:"features"`
+	}
+	ready := func() (state, bool) {
+		var s state
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return s, false
+		}
+		defer res.Body.Close()
+		return s, json.NewDecoder(res.Body).Decode(&s) == nil && res.StatusCode == 200
+	}
+	waitFor := func(what string, ok func(state) bool) state {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for {
+			if s, up := ready(); up && ok(s) {
+				return s
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("waiting for %s", what)
+			case code := <-done:
+				t.Fatalf("serve exited with %d", code)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	first := waitFor("the server", func(s state) bool { return s.Features == 1 })
+	if err := os.WriteFile(layer, []byte(point(3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	second := waitFor("the reload", func(s state) bool { return s.Features == 3 })
+	if second.Version == first.Version || len(second.Version) != 16 {
+		t.Errorf("data versions %q then %q", first.Version, second.Version)
+	}
+	if err := os.WriteFile(layer, []byte(`{"type":"FeatureCollection","features":[{]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitFor("the failed reload", func(s state) bool { return s.Features == 3 && strings.Contains(logs.String(), "reload failed") })
+
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited with %d after SIGINT", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on SIGINT")
+	}
+	if !strings.Contains(logs.String(), "shutting down") || !strings.Contains(logs.String(), "msg=settings") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+)
+
+// Limits bound what one client or one request can take from the server.
+// A zero field takes its value from DefaultLimits.
+type Limits struct {
+	// ReadHeaderTimeout bounds reading a request's headers, so slow
+	// clients (slowloris) cannot hold connections open.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds answering a request, from the end of its headers.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds request bodies, but on the routes of
+	// BulkRoutes, which set their own, larger bounds.
+	MaxBodyBytes int64
+	// HeavyTimeout is the deadline of one heavy request: reading, computing
+	// and writing. It replaces ReadTimeout and WriteTimeout for them. Heavy
+	// are the requests to HeavyRoutes, and those to BulkRoutes with a body
+	// over MaxBodyBytes or of unknown length.
+	HeavyTimeout time.Duration
+	// MaxHeavy is how many heavy requests run at once; more are refused
+	// with 503 and Retry-After rather than queued.
+	MaxHeavy int
+	// RatePerSecond is the sustained requests per second allowed to one
+	// client address, refused beyond with 429; negative or zero (the
+	// default) means no rate limit. /healthz, /readyz and /metrics are
+	// never limited.
+	RatePerSecond float64
+	// RateBurst is how many requests a client may send at once above
+	// RatePerSecond; zero means twice RatePerSecond (at least 1).
+	RateBurst int
+}
+
+// DefaultLimits are the limits when Config.Limits leaves a field zero.
+var DefaultLimits = Limits{
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       60 * time.Second,
+	WriteTimeout:      60 * time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    64 << 10,
+	MaxBodyBytes:      1 << 20,
+	HeavyTimeout:      120 * time.Second,
+	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	or := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	or(&l.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	or(&l.ReadTimeout, d.ReadTimeout)
+	or(&l.WriteTimeout, d.WriteTimeout)
+	or(&l.IdleTimeout, d.IdleTimeout)
+	or(&l.HeavyTimeout, d.HeavyTimeout)
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if l.MaxHeavy <= 0 {
+		l.MaxHeavy = d.MaxHeavy
+	}
+	if l.RateBurst <= 0 {
+		l.RateBurst = max(1, int(2*l.RatePerSecond))
+	}
+	return l
+}
+
+// HTTPServer is an http.Server for handler with the connection limits of l.
+func HTTPServer(handler http.Handler, l Limits) *http.Server {
+	l = l.withDefaults()
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+	}
+}
+
+// Routes are named "METHOD /path/:param", as registered.
+var (
+	// BulkRoutes take large bodies (batches, imports) and bound them
+	// themselves.
+	BulkRoutes = map[string]bool{
+		http.MethodPost + " /proximity": true,
+		http.MethodPost + " /strikes":   true,
+	}
+	// HeavyRoutes are always heavy: their answers are large (exports).
+	HeavyRoutes = map[string]bool{
+		http.MethodGet + " /report":  true,
+		http.MethodHead + " /report": true,
+	}
+)
+
+// routeOf names the route a request matched.
+func routeOf(c echo.Context) string { return c.Request().Method + " " + c.Path() }
+
+// overloadError refuses a request for now; Retry-After says when to retry.
+type overloadError struct {
+	status int
+	detail string
+}
+
+func (e *overloadError) Error() string    { return e.detail }
+func (e *overloadError) problem() problem { return problem{Status: e.status, Detail: e.detail} }
+
+// lateGrace is how long a heavy request past its deadline still has to
+// be told so.
+const lateGrace = 5 * time.Second
+
+// retryAfterSeconds is what refused clients are told to wait.
+const retryAfterSeconds = 1
+
+func overloaded(c echo.Context, status int, format string, a ...any) error {
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
+	return &overloadError{status: status, detail: fmt.Sprintf(format, a...)}
+}
+
+// limitRequests bounds the body of ordinary requests, and the time and
+// concurrency of heavy ones.
+func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, route := c.Request(), routeOf(c)
+		bulk := BulkRoutes[route]
+		if !bulk {
+			if r.ContentLength > h.limits.MaxBodyBytes {
+				return &http.MaxBytesError{Limit: h.limits.MaxBodyBytes}
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, h.limits.MaxBodyBytes)
+			}
+		}
+		if !HeavyRoutes[route] && !(bulk && (r.ContentLength > h.limits.MaxBodyBytes || r.ContentLength < 0)) {
+			return next(c)
+		}
+		select {
+		case h.heavy <- struct{}{}:
+			defer func() { <-h.heavy }()
+		default:
+			return overloaded(c, http.StatusServiceUnavailable,
+				"the server is answering %d large requests already; retry in a moment", cap(h.heavy))
+		}
+		deadline := time.Now().Add(h.limits.HeavyTimeout)
+		// Not supported by test recorders; a real connection takes them.
+		rc := http.NewResponseController(c.Response())
+		rc.SetReadDeadline(deadline)                 //nolint:errcheck
+		rc.SetWriteDeadline(deadline.Add(lateGrace)) //nolint:errcheck
+		ctx, cancel := context.WithDeadline(c.Request().Context(), deadline)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if r.Body != nil {
+			r.Body = &deadlineBody{ctx: ctx, ReadCloser: r.Body}
+		}
+		c.SetRequest(r)
+		err := next(c)
+		// The clock, not ctx.Err: a read past the connection's deadline can
+		// fail a moment before the context's timer fires.
+		if !time.Now().Before(deadline) && !c.Response().Committed {
+			return overloaded(c, http.StatusServiceUnavailable,
+				"the request took longer than its %v deadline; split it into smaller ones", h.limits.HeavyTimeout)
+		}
+		return err
+	}
+}
+
+// deadlineBody stops a body being read past the request's deadline, so
+// a handler streaming through it stops too.
+type deadlineBody struct {
+	ctx context.Context
+	io.ReadCloser
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return b.ReadCloser.Read(p)
+}
+
+// rateLimit refuses a client address sending faster than the limits
+// allow, with 429 and Retry-After; nil when there is no rate limit.
+func (h *handlers) rateLimit() echo.MiddlewareFunc {
+	if h.limits.RatePerSecond <= 0 {
+		return nil
+	}
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate:      rate.Limit(h.limits.RatePerSecond),
+		Burst:     h.limits.RateBurst,
+		ExpiresIn: 3 * time.Minute,
+	})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool { return opsRoutes[c.Path()] },
+		Store:   store,
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			return c.RealIP(), nil
+		},
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return overloaded(c, http.StatusTooManyRequests,
+				"more than %g requests per second from one address", h.limits.RatePerSecond)
+		},
+	})
+}

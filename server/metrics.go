@@ -1,0 +1,162 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// metrics are what GET /metrics exposes in Prometheus' text format. Each
+// server has its own registry: no package-level state.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// latencyBuckets span a cached page (well under a millisecond) to a large
+// batch (tens of seconds), in seconds.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 120}
+
+func newMetrics(h *handlers) *metrics {
+	labels := []string{"method", "route", "status"}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "protectmap_http_requests_total",
+			Help: "HTTP requests answered, by method, route pattern and status code.",
+		}, labels),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "protectmap_http_request_duration_seconds",
+			Help:    "Time from a request's routing to its answer, by method, route pattern and status code.",
+			Buckets: latencyBuckets,
+		}, labels),
+	}
+	m.reg.MustRegister(m.requests, m.latency, dataCollector{h},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe counts one answered request.
+func (m *metrics) observe(c echo.Context, took time.Duration) {
+	route := c.Path()
+	// Requests that match no route (echo names them "/*" or nothing) share
+	// one series, so scanners probing random paths cannot grow the series
+	// without bound.
+	if route == "" || route == "/*" {
+		route = "unmatched"
+	}
+	lv := []string{c.Request().Method, route, strconv.Itoa(c.Response().Status)}
+	m.requests.WithLabelValues(lv...).Inc()
+	m.latency.WithLabelValues(lv...).Observe(took.Seconds())
+}
+
+func (m *metrics) handler() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// dataCollector reports the data being served and its reloads at scrape time.
+type dataCollector struct{ h *handlers }
+
+var (
+	descFeatures = prometheus.NewDesc("protectmap_layer_features",
+		"Features served in each layer.", []string{"layer"}, nil)
+	descDataInfo = prometheus.NewDesc("protectmap_data_info",
+		"The version of the data served (its data_version), as a label; the value is 1.", []string{"version"}, nil)
+	descReloads = prometheus.NewDesc("protectmap_reloads_total",
+		"Reloads of the data since start, by result: ok, or error (the previous data kept serving).", []string{"result"}, nil)
+	descLastReload = prometheus.NewDesc("protectmap_last_reload_timestamp_seconds",
+		"When the last reload finished, by its result.", []string{"result"}, nil)
+)
+
+func (dataCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descFeatures
+	ch <- descDataInfo
+	ch <- descReloads
+	ch <- descLastReload
+}
+
+func (d dataCollector) Collect(ch chan<- prometheus.Metric) {
+	ds := d.h.current()
+	if ds.Index != nil {
+		for _, l := range ds.Index.Layers() {
+			ch <- prometheus.MustNewConstMetric(descFeatures, prometheus.GaugeValue, float64(l.Len()), l.Name())
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descDataInfo, prometheus.GaugeValue, 1, ds.Version)
+	r := d.h.cfg.Reloader
+	if r == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(r.ok.Load()), "ok")
+	ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(r.failed.Load()), "error")
+	if st := r.Status(); st != nil {
+		result := "ok"
+		if st.Err != nil {
+			result = "error"
+		}
+		ch <- prometheus.MustNewConstMetric(descLastReload, prometheus.GaugeValue, float64(st.At.UnixMilli())/1e3, result)
+	}
+}
+
+// timedStore is a store.Store whose calls are timed for /metrics.
+type timedStore struct {
+	store.Store
+	latency *prometheus.HistogramVec
+}
+
+// timeStore times st's calls in m's registry.
+func (m *metrics) timeStore(st store.Store) store.Store {
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "protectmap_store_duration_seconds",
+		Help:    "Time taken by the strike store, by operation and result (ok or error).",
+		Buckets: latencyBuckets,
+	}, []string{"op", "result"})
+	m.reg.MustRegister(latency)
+	return &timedStore{Store: st, latency: latency}
+}
+
+// timed runs one store call and observes how long it took.
+func timed[T any](s *timedStore, op string, call func() (T, error)) (T, error) {
+	start := time.Now()
+	v, err := call()
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.latency.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+	return v, err
+}
+
+func (s *timedStore) Put(ctx context.Context, strikes []store.Strike) ([]store.PutResult, error) {
+	return timed(s, "put", func() ([]store.PutResult, error) { return s.Store.Put(ctx, strikes) })
+}
+
+func (s *timedStore) Import(ctx context.Context, dec store.Decoder) (store.ImportResult, error) {
+	return timed(s, "import", func() (store.ImportResult, error) { return s.Store.Import(ctx, dec) })
+}
+
+func (s *timedStore) Get(ctx context.Context, id string) (store.Strike, error) {
+	return timed(s, "get", func() (store.Strike, error) { return s.Store.Get(ctx, id) })
+}
+
+func (s *timedStore) List(ctx context.Context, q store.Query) (store.Page, error) {
+	return timed(s, "list", func() (store.Page, error) { return s.Store.List(ctx, q) })
+}
+
+func (s *timedStore) Delete(ctx context.Context, id string) error {
+	_, err := timed(s, "delete", func() (struct{}, error) { return struct{}{}, s.Store.Delete(ctx, id) })
+	return err
+}
+
+func (s *timedStore) Ping(ctx context.Context) error {
+	_, err := timed(s, "ping", func() (struct{}, error) { return struct{}{}, s.Store.Ping(ctx) })
+	return err
+}

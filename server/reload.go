@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+)
+
+// Dataset is one consistent version of the served data, as a reload
+// produces it.
+type Dataset struct {
+	// Index holds the layers.
+	Index *geo.Index
+	// Agreements are what verdicts judge strikes by; they must fit Index
+	// (geo.NewAgreementSet), or a reload to them fails.
+	Agreements []geo.Agreement
+	// Version names the content, such as a hash of the files it was loaded
+	// from: letters, digits, '.', '_' and '-'. It starts the ETag of every
+	// response computed from the data and is /collections' data_version.
+	// Empty (or unusable) means the server makes up one that no other
+	// data has had.
+	Version string
+}
+
+// Reloader swaps in new data on demand: on POST /admin/reload, and from
+// the program (on SIGHUP, for instance) through Reload. The new data is
+// built beside the old; requests already answering finish on the old data,
+// and data that fails to load leaves the old data serving.
+type Reloader struct {
+	load func(context.Context) (*Dataset, error)
+	mu   sync.Mutex // one reload at a time
+	h    *handlers  // the server whose data is replaced, set by New
+	last atomic.Pointer[ReloadStatus]
+	// ok and failed count reloads since start, for /metrics.
+	ok, failed atomic.Int64
+}
+
+// ReloadStatus is the outcome of a reload.
+type ReloadStatus struct {
+	// At is when the reload finished.
+	At time.Time
+	// Took is how long loading and indexing took.
+	Took time.Duration
+	// Version is the version served after the reload.
+	Version string
+	// Err is why the reload failed; nil when it succeeded.
+	Err error
+}
+
+// errNoServer is a Reloader used before New was given it.
+var errNoServer = errors.New("server: the Reloader is not attached to a server (pass it in Config.Reloader)")
+
+// NewReloader returns a Reloader that gets new data from load. load builds
+// a complete Dataset or fails; it must not touch the data being served.
+func NewReloader(load func(context.Context) (*Dataset, error)) *Reloader {
+	return &Reloader{load: load}
+}
+
+// Reload loads the data again and, if it loads, swaps it in. On failure the
+// data served is unchanged and the error is kept for /readyz and counted
+// in /metrics.
+func (r *Reloader) Reload(ctx context.Context) (*Dataset, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil, errNoServer
+	}
+	start := time.Now()
+	d, err := r.load(ctx)
+	if err == nil && (d == nil || d.Index == nil) {
+		err = errors.New("server: the reload produced no index")
+	}
+	if err == nil {
+		// Refused here, not on first use: the old data keeps serving.
+		_, err = geo.NewAgreementSet(d.Index, d.Agreements)
+	}
+	st := &ReloadStatus{At: time.Now(), Took: time.Since(start), Err: err}
+	if err != nil {
+		r.failed.Add(1)
+		st.Version = r.h.current().Version
+		r.last.Store(st)
+		r.h.log.Error("reload failed; still serving the previous data", "version", st.Version, "err", err)
+		return nil, err
+	}
+	d = r.h.swap(d)
+	r.ok.Add(1)
+	st.Version = d.Version
+	r.last.Store(st)
+	r.h.log.Info("reloaded", "version", d.Version, "features", d.Index.Len(), "layers", len(d.Index.Layers()), "took", st.Took)
+	return d, nil
+}
+
+// Status is the outcome of the last reload; nil before the first.
+func (r *Reloader) Status() *ReloadStatus { return r.last.Load() }
+
+// dataKey is where a request keeps the Dataset it answers from.
+const dataKey = "protectmap.dataset"
+
+// dataset is the data one request answers from: read once, on first use,
+// so a reload mid-request cannot mix two versions in one answer.
+func (h *handlers) dataset(c echo.Context) *Dataset {
+	if d, ok := c.Get(dataKey).(*Dataset); ok {
+		return d
+	}
+	d := h.current()
+	c.Set(dataKey, d)
+	return d
+}
+
+// index is the index of the request's dataset.
+func (h *handlers) index(c echo.Context) *geo.Index { return h.dataset(c).Index }
+
+// versionOf is the data version of the request's answer; empty when it was
+// not computed from the data.
+func versionOf(c echo.Context) string {
+	if d, ok := c.Get(dataKey).(*Dataset); ok {
+		return d.Version
+	}
+	return ""
+}
+
+// current is the Dataset being served. Config.Index is the index's one
+// source of truth, so an index stored there directly is served too, under
+// a version made up for it.
+func (h *handlers) current() *Dataset {
+	d, ix := h.data.Load(), h.cfg.Index.Load()
+	if d != nil && d.Index == ix {
+		return d
+	}
+	// A swap is half done, or someone stored a new index: settle it under
+	// the lock that swaps take.
+	h.swapMu.Lock()
+	defer h.swapMu.Unlock()
+	d, ix = h.data.Load(), h.cfg.Index.Load()
+	if d == nil || d.Index != ix {
+		agreements := h.cfg.Agreements
+		if d != nil {
+			agreements = d.Agreements
+		}
+		d = &Dataset{Index: ix, Agreements: agreements, Version: h.newVersion()}
+		h.data.Store(d)
+	}
+	return d
+}
+
+// agreementsOf is the agreements served with ix.
+func (h *handlers) agreementsOf(ix *geo.Index) []geo.Agreement {
+	if d := h.current(); d.Index == ix {
+		return d.Agreements
+	}
+	// A request that began before a reload: the agreements it began with
+	// are gone, so it is judged by those the server started with.
+	return h.cfg.Agreements
+}
+
+// swap serves d from the next request on and returns it as served (with
+// its version made up if it had none).
+func (h *handlers) swap(d *Dataset) *Dataset {
+	d = &Dataset{Index: d.Index, Agreements: d.Agreements, Version: d.Version}
+	if !validVersion(d.Version) {
+		d.Version = h.newVersion()
+	}
+	h.swapMu.Lock()
+	defer h.swapMu.Unlock()
+	h.data.Store(d)
+	h.cfg.Index.Store(d.Index)
+	return d
+}
+
+// newVersion makes up a version for data that came without one: unique to
+// this process's boot and the count of versions made, so no two contents
+// share one, even across restarts.
+func (h *handlers) newVersion() string {
+	return "b" + h.boot + "-" + strconv.FormatInt(h.versions.Add(1), 10)
+}
+
+func newBootID() string {
+	var b [6]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// validVersion reports whether v can go into an ETag unquoted and
+// unescaped.
+func validVersion(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch ch := v[i]; {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9', ch == '.', ch == '_', ch == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// reloadError is a reload that failed: the operator who asked sees why.
+type reloadError struct{ err error }
+
+func (e *reloadError) Error() string { return e.err.Error() }
+
+func (e *reloadError) problem() problem {
+	return problem{Status: http.StatusUnprocessableEntity,
+		Detail: "the data did not load, the previous data is still served: " + e.err.Error()}
+}
+
+// reload answers POST /admin/reload: the data is loaded again and, if it
+// loads, served from the next request on.
+func (h *handlers) reload(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	d, err := h.cfg.Reloader.Reload(c.Request().Context())
+	if err != nil {
+		return &reloadError{err}
+	}
+	type layerDoc struct {
+		ID       string `json:"id"`
+		Features int    `json:"features"`
+	}
+	layers := make([]layerDoc, 0, len(d.Index.Layers()))
+	for _, l := range d.Index.Layers() {
+		layers = append(layers, layerDoc{l.Name(), l.Len()})
+	}
+	return sendJSON(c, mediaJSON, struct {
+		DataVersion string     `json:"data_version"`
+		Features    int        `json:"features"`
+		Layers      []layerDoc `json:"layers"`
+	}{d.Version, d.Index.Len(), layers}, false)
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// Bounds of one report: it is built whole, and lists for each strike the
+// protected sites nearest to it.
+const (
+	maxReportStrikes = 100_000
+	reportSites      = 5
+)
+
+// reportQuery is a parsed GET /report request.
+type reportQuery struct {
+	from, to  time.Time // inclusive; zero when open
+	agreement string
+	csv, json bool // the format asked for with f
+}
+
+var reportParams = params[reportQuery]{
+	"from": func(q *reportQuery, v string) error {
+		s, err := parseInstant(v)
+		q.from = time.Unix(0, s.start)
+		return err
+	},
+	"to": func(q *reportQuery, v string) error {
+		s, err := parseInstant(v)
+		q.to = time.Unix(0, s.end)
+		return err
+	},
+	"agreement": func(q *reportQuery, v string) error { q.agreement = v; return nil },
+	"f": func(q *reportQuery, v string) error {
+		q.csv = v == "csv"
+		q.json = !q.csv
+		if !q.csv && featureFormat(v) != nil {
+			return fmt.Errorf("format %q is not offered here; use f=csv or f=json", v)
+		}
+		return nil
+	},
+}
+
+// reportSite is a protected site near a strike, in a report.
+type reportSite struct {
+	Collection     string           `json:"collection"`
+	ID             string           `json:"id"`
+	Name           string           `json:"name,omitempty"`
+	DistanceMeters float64          `json:"distance_m"`
+	ProtectedBy    []geo.Protection `json:"protected_by"`
+}
+
+// reportLine is one strike of a report with its verdict.
+type reportLine struct {
+	strike  store.Strike
+	verdict *geo.Verdict
+	// breached are the agreements hit, in the verdict's order, without repeats.
+	breached []string
+	// sites are the protected sites nearest the strike, at most reportSites.
+	sites []reportSite
+}
+
+// report answers GET /report: every recorded strike in a window, each with
+// its verdict and the protected sites nearest to it, as GeoJSON or CSV
+// (f=csv, or Accept: text/csv). With agreement, the window defaults to the
+// agreement's and the verdicts consider that agreement alone.
+func (h *handlers) report(c echo.Context) error {
+	var q reportQuery
+	if err := reportParams.parse(c.QueryParams(), &q, nil); err != nil {
+		return err
+	}
+	ix := h.index(c)
+	set, err := h.agreementsFor(ix)
+	if err != nil {
+		return err
+	}
+	if q.agreement != "" {
+		a, ok := set.Agreement(q.agreement)
+		if !ok {
+			return paramError("agreement", "no agreement %q; GET /agreements lists them", q.agreement)
+		}
+		if set, err = geo.NewAgreementSet(ix, []geo.Agreement{*a}); err != nil {
+			return err
+		}
+		// The agreement's window is half-open: its end is not in it.
+		if q.from.IsZero() || q.from.Before(a.Start) {
+			q.from = a.Start
+		}
+		if end := a.End; end != nil && (q.to.IsZero() || !q.to.Before(*end)) {
+			q.to = end.Add(-time.Nanosecond)
+		}
+	}
+	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
+		return paramError("to", "the window ends before it starts")
+	}
+	lines, err := h.reportLines(c, set, q)
+	if err != nil {
+		return err
+	}
+	if q.csv || (!q.json && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv")) {
+		return sendReportCSV(c, lines)
+	}
+	return sendReportGeoJSON(c, &q, lines)
+}
+
+// reportLines reads every strike in q's window, a store page at a time,
+// and judges each.
+func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQuery) ([]reportLine, error) {
+	var lines []reportLine
+	sq := store.Query{From: q.from, To: q.to, Limit: store.MaxLimit}
+	for {
+		page, err := h.cfg.Store.List(c.Request().Context(), sq)
+		if err != nil {
+			return nil, err
+		}
+		if len(lines)+len(page.Strikes) > maxReportStrikes {
+			return nil, paramError("from", "more than %d strikes in the window; narrow it with from and to", maxReportStrikes)
+		}
+		for _, st := range page.Strikes {
+			v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo()})
+			if err != nil {
+				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
+			}
+			lines = append(lines, judge(st, v))
+		}
+		if page.Next == "" {
+			return lines, nil
+		}
+		sq.Cursor = page.Next
+	}
+}
+
+// judge sums up a verdict for a report.
+func judge(st store.Strike, v *geo.Verdict) reportLine {
+	l := reportLine{strike: st, verdict: v, sites: []reportSite{}, breached: []string{}}
+	for _, s := range v.Sites {
+		if len(s.ProtectedBy) == 0 {
+			continue
+		}
+		if len(l.sites) < reportSites {
+			l.sites = append(l.sites, reportSite{Collection: s.Collection, ID: s.ID, Name: s.Name,
+				DistanceMeters: s.DistanceMeters, ProtectedBy: s.ProtectedBy})
+		}
+		for _, p := range s.ProtectedBy {
+			if p.Hit && !slices.Contains(l.breached, p.Agreement) {
+				l.breached = append(l.breached, p.Agreement)
+			}
+		}
+	}
+	return l
+}
+
+func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error {
+	counts := map[geo.Outcome]int{}
+	for _, l := range lines {
+		counts[l.verdict.Outcome]++
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(*buf, `{"type":"FeatureCollection","query":{"from":`...)
+	b = appendTime(b, q.from)
+	b = append(b, `,"to":`...)
+	b = appendTime(b, q.to)
+	b = append(b, `,"agreement":`...)
+	if q.agreement == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, q.agreement)
+	}
+	b = append(b, `},"summary":{"strikes":`...)
+	b = appendInt(b, len(lines))
+	for _, o := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
+		b = append(b, ',')
+		b = appendString(b, string(o))
+		b = appendInt(append(b, ':'), counts[o])
+	}
+	b = append(b, `},"features":[`...)
+	for i := range lines {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		l := &lines[i]
+		b = store.AppendFeature(b, &l.strike,
+			geo.Member{Key: "verdict", Value: string(l.verdict.Outcome)},
+			geo.Member{Key: "agreements_in_force", Value: l.verdict.InForce},
+			geo.Member{Key: "agreements_breached", Value: l.breached},
+			geo.Member{Key: "protected_sites", Value: l.sites})
+	}
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// appendTime writes t in RFC 3339, or null when zero.
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, "null"...)
+	}
+	return appendString(b, t.UTC().Format(time.RFC3339Nano))
+}
+
+// reportHeader names the columns of a CSV report: the strike's, then its
+// verdict and the nearest protected site.
+var reportHeader = append(append([]string{}, strikeHeader...), "verdict", "agreements_in_force", "agreements_breached",
+	"nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
+
+func sendReportCSV(c echo.Context, lines []reportLine) error {
+	return sendCSV(c, reportHeader, func(w *csv.Writer) {
+		rec := make([]string, 0, len(reportHeader))
+		for i := range lines {
+			l := &lines[i]
+			rec = strikeRecord(rec[:0], &l.strike)
+			rec = append(rec, string(l.verdict.Outcome), strings.Join(l.verdict.InForce, ";"), strings.Join(l.breached, ";"))
+			if len(l.sites) > 0 {
+				s := l.sites[0]
+				rec = append(rec, s.Collection, s.ID, s.Name, strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64))
+			} else {
+				rec = append(rec, "", "", "", "")
+			}
+			// Every protected site listed, as collection/id@metres.
+			sites := make([]string, len(l.sites))
+			for k, s := range l.sites {
+				sites[k] = s.Collection + "/" + s.ID + "@" + strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64)
+			}
+			w.Write(append(rec, strings.Join(sites, ";"))) //nolint:errcheck // the buffer never fails
+		}
+	})
+}

@@ -1,0 +1,437 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// strikesCollection is the id of the strike log as an OGC collection.
+const strikesCollection = "strikes"
+
+// mediaCSV is the type of CSV exports.
+const mediaCSV = "text/csv; charset=utf-8"
+
+// Bounds of one POST /strikes. Its strikes are held in memory to be
+// written in one transaction, all or nothing; larger imports are split
+// over several requests (each idempotent on the source's event ids).
+const (
+	maxStrikeBody    = 64 << 20
+	maxStrikesPerPut = 100_000
+	// maxRecordErrors caps the bad records one answer lists.
+	maxRecordErrors = 100
+)
+
+// recordsError is a POST /strikes refused for its bad records, each named
+// by line and field in the problem's invalid-params; nothing was recorded.
+type recordsError struct {
+	errs []error
+	more bool // reading stopped at maxRecordErrors
+}
+
+func (e *recordsError) Error() string { return errors.Join(e.errs...).Error() }
+
+func (e *recordsError) problem() problem {
+	p := problem{Status: http.StatusBadRequest,
+		Detail: fmt.Sprintf("%d bad records; nothing was recorded", len(e.errs))}
+	if e.more {
+		p.Detail = fmt.Sprintf("more than %d bad records (the first %d are listed); nothing was recorded", maxRecordErrors, maxRecordErrors)
+	}
+	for _, err := range e.errs {
+		name := "body"
+		var re *store.RecordError
+		if errors.As(err, &re) && re.Field != "" {
+			name = re.Field
+		}
+		p.InvalidParams = append(p.InvalidParams, invalidParam{Name: name, Reason: err.Error()})
+	}
+	return p
+}
+
+// asRecordsError turns the store's complaint about bad strikes (one error,
+// or several joined) into a recordsError; other errors pass through.
+func asRecordsError(err error) error {
+	if !errors.Is(err, store.ErrInvalid) {
+		return err
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return &recordsError{errs: joined.Unwrap()}
+	}
+	return &recordsError{errs: []error{err}}
+}
+
+// postStrikes answers POST /strikes: a GeoJSON Feature, a FeatureCollection
+// or ACLED-style CSV (Content-Type text/csv) of strikes, recorded in one
+// transaction. A strike whose source and event id are already recorded
+// updates that strike, so posting the same file again changes nothing. A
+// lone Feature is answered with the strike as stored and its verdict; a
+// collection or CSV with the id and status of each strike.
+func (h *handlers) postStrikes(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxStrikeBody)
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		mt = ""
+	}
+	var dec store.Decoder
+	lone := false
+	switch mt {
+	case "text/csv":
+		dec = store.NewCSVDecoder(body)
+	case mediaGeoJSON, mediaJSON:
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return err
+		}
+		lone = documentType(raw) == "Feature"
+		dec = store.NewGeoJSONDecoder(bytes.NewReader(raw))
+	default:
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
+			"send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED columns)")
+	}
+	strikes, err := decodeStrikes(dec)
+	if err != nil {
+		return err
+	}
+	if len(strikes) == 0 {
+		return paramError("body", "no strikes in it")
+	}
+	results, err := h.cfg.Store.Put(c.Request().Context(), strikes)
+	if err != nil {
+		return asRecordsError(err)
+	}
+	status := http.StatusOK // every strike was already recorded: nothing new
+	for _, r := range results {
+		if r.Created {
+			status = http.StatusCreated
+		}
+	}
+	if lone {
+		c.Response().Header().Set(echo.HeaderLocation, h.strikeURL(c, results[0].ID))
+		return h.sendStrike(c, results[0].ID, nil, status)
+	}
+	return h.sendPutResults(c, results, status)
+}
+
+// documentType is the top-level "type" of a GeoJSON document; empty when
+// there is none.
+func documentType(doc []byte) string {
+	var typ string
+	jsonscan.EachMember(doc, func(key, value []byte) bool {
+		if string(key) == "type" {
+			typ, _ = jsonscan.String(value)
+			return false
+		}
+		return true
+	})
+	return typ
+}
+
+// decodeStrikes reads every strike from dec, or lists the bad records.
+func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
+	var strikes []store.Strike
+	bad := &recordsError{}
+	for {
+		s, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				return nil, err // the body could not be read
+			}
+			if len(bad.errs) == maxRecordErrors {
+				bad.more = true
+				break
+			}
+			bad.errs = append(bad.errs, err)
+			continue
+		}
+		if len(strikes) == maxStrikesPerPut {
+			return nil, paramError("body", "more than %d strikes; split them over several requests", maxStrikesPerPut)
+		}
+		if len(bad.errs) == 0 {
+			strikes = append(strikes, s)
+		}
+	}
+	if len(bad.errs) > 0 {
+		return nil, bad
+	}
+	return strikes, nil
+}
+
+// sendPutResults answers a batch: how many strikes were created and
+// updated, and where each is. Location names the strike log.
+func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, status int) error {
+	created := 0
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(*buf, `{"strikes":[`...)
+	for i, r := range results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, r.ID)
+		b = append(b, `,"status":`...)
+		if r.Created {
+			created++
+			b = append(b, `"created"`...)
+		} else {
+			b = append(b, `"updated"`...)
+		}
+		b = append(b, `,"href":`...)
+		b = append(appendString(b, h.strikeURL(c, r.ID)), '}')
+	}
+	b = append(b, `],"created":`...)
+	b = appendInt(b, created)
+	b = append(b, `,"updated":`...)
+	b = appendInt(b, len(results)-created)
+	b = append(b, `,"links":[`...)
+	list := h.baseURL(c) + "/strikes"
+	b = appendLink(b, list, "collection", mediaGeoJSON, "the strike log")
+	*buf = append(b, "]}\n"...)
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderLocation, list)
+	hdr.Set(echo.HeaderContentType, mediaJSON)
+	c.Response().WriteHeader(status)
+	_, err := c.Response().Write(*buf)
+	return err
+}
+
+func (h *handlers) strikeURL(c echo.Context, id string) string {
+	return h.baseURL(c) + "/strikes/" + url.PathEscape(id)
+}
+
+// strikeParams are the parameters of GET /strikes/{id}.
+var strikeParams = params[[]string]{
+	"f": func(_ *[]string, v string) error { return featureFormat(v) },
+	"scope": func(scope *[]string, v string) (err error) {
+		*scope, err = parseNames(v)
+		return err
+	},
+}
+
+// getStrike answers GET /strikes/{id}: the strike, with its verdict
+// against the layers and agreements served now.
+func (h *handlers) getStrike(c echo.Context) error {
+	var scope []string
+	if err := strikeParams.parse(c.QueryParams(), &scope, nil); err != nil {
+		return err
+	}
+	if err := checkCollections(h.index(c), "scope", scope); err != nil {
+		return err
+	}
+	return h.sendStrike(c, pathParam(c, "featureId"), scope, http.StatusOK)
+}
+
+// sendStrike sends a recorded strike with its verdict and links.
+func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status int) error {
+	st, err := h.cfg.Store.Get(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no strike %q; GET /strikes lists them", id)
+	} else if err != nil {
+		return err
+	}
+	set, err := h.agreementsFor(h.index(c))
+	if err != nil {
+		return err
+	}
+	var verdict geo.Member
+	if v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo(), Scope: scope}); err != nil {
+		// Only a reach beyond geo.MaxRadiusMeters gets here: the strike
+		// is recorded, its verdict cannot be computed.
+		verdict = geo.Member{Key: "verdict_error", Value: userMessage(err)}
+	} else {
+		verdict = geo.Member{Key: "verdict", Value: v}
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := store.AppendFeature(*buf, &st, verdict)
+	b = append(b[:len(b)-1], `,"links":[`...)
+	b = appendLink(b, h.strikeURL(c, st.ID), "self", mediaGeoJSON, "this strike")
+	b = appendLink(append(b, ','), h.baseURL(c)+"/strikes", "collection", mediaGeoJSON, "the strike log")
+	*buf = append(b, "]}\n"...)
+	if status != http.StatusOK {
+		c.Response().Header().Set(echo.HeaderContentType, mediaGeoJSON)
+		c.Response().WriteHeader(status)
+		_, err := c.Response().Write(*buf)
+		return err
+	}
+	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// deleteStrike answers DELETE /strikes/{id} with 204.
+func (h *handlers) deleteStrike(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	id := pathParam(c, "featureId")
+	err := h.cfg.Store.Delete(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no strike %q", id)
+	} else if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// strikesQuery is a parsed GET /strikes request: items' bbox, datetime and
+// limit, the store's cursor, and the format.
+type strikesQuery struct {
+	itemsQuery
+	cursor string
+	csv    bool
+}
+
+var strikesParams = params[strikesQuery]{
+	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
+	"f": func(q *strikesQuery, v string) error {
+		q.csv = v == "csv"
+		if q.csv {
+			return nil
+		}
+		if err := featureFormat(v); err != nil {
+			return fmt.Errorf("format %q is not offered here; use f=json or f=csv", v)
+		}
+		return nil
+	},
+}
+
+func init() {
+	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "datetime"} {
+		set := itemsParams[name]
+		strikesParams[name] = func(q *strikesQuery, v string) error { return set(&q.itemsQuery, v) }
+	}
+}
+
+// storeQuery is the store's form of the query.
+func (q *strikesQuery) storeQuery() store.Query {
+	sq := store.Query{Limit: q.limit, Cursor: q.cursor}
+	if q.hasBBox {
+		sq.BBox = &q.bbox
+	}
+	if q.hasTime {
+		if q.when.start != minTime {
+			sq.From = time.Unix(0, q.when.start)
+		}
+		if q.when.end != maxTime {
+			sq.To = time.Unix(0, q.when.end)
+		}
+	}
+	return sq
+}
+
+// listStrikes answers GET /strikes and GET /collections/strikes/items: a
+// page of strikes by time, then id, as GeoJSON with a next link, or as CSV
+// with the next page in a Link header.
+func (h *handlers) listStrikes(c echo.Context) error {
+	q := strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}}
+	if err := strikesParams.parse(c.QueryParams(), &q, nil); err != nil {
+		return err
+	}
+	page, err := h.cfg.Store.List(c.Request().Context(), q.storeQuery())
+	if errors.Is(err, store.ErrInvalid) {
+		return paramError("cursor", "%s", strings.TrimPrefix(err.Error(), "store: invalid input: "))
+	} else if err != nil {
+		return err
+	}
+	next := ""
+	if page.Next != "" {
+		next = h.withQuery(c, map[string]string{"cursor": page.Next, "limit": strconv.Itoa(q.limit)})
+	}
+	if q.csv {
+		if next != "" {
+			c.Response().Header().Set("Link", "<"+next+`>; rel="next"`)
+		}
+		return sendCSV(c, strikeHeader, func(w *csv.Writer) {
+			for i := range page.Strikes {
+				w.Write(strikeRecord(nil, &page.Strikes[i])) //nolint:errcheck // the buffer never fails
+			}
+		})
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(*buf, `{"type":"FeatureCollection","numberReturned":`...)
+	b = appendInt(b, len(page.Strikes))
+	b = append(b, `,"timeStamp":`...)
+	b = appendString(b, time.Now().UTC().Format(time.RFC3339))
+	b = append(b, `,"links":[`...)
+	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, "this page")
+	if next != "" {
+		b = appendLink(append(b, ','), next, "next", mediaGeoJSON, "next page")
+	}
+	b = appendLink(append(b, ','), h.withQuery(c, map[string]string{"f": "csv"}), "alternate", mediaCSV, "this page as CSV")
+	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(strikesCollection), "collection", mediaJSON, "the strike log")
+	b = append(b, `],"features":[`...)
+	for i := range page.Strikes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = store.AppendFeature(b, &page.Strikes[i])
+	}
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// strikeHeader names the columns of strikeRecord.
+var strikeHeader = []string{"id", "datetime", "longitude", "latitude", "uncertainty_m", "source", "event_id", "weapon", "notes"}
+
+// strikeRecord appends a strike's CSV fields to rec.
+func strikeRecord(rec []string, s *store.Strike) []string {
+	return append(rec, s.ID, s.Time.UTC().Format(time.RFC3339Nano),
+		strconv.FormatFloat(s.Point[0], 'f', -1, 64), strconv.FormatFloat(s.Point[1], 'f', -1, 64),
+		strconv.FormatFloat(s.UncertaintyMeters, 'f', -1, 64), s.Source, s.SourceEventID, s.Weapon, s.Notes)
+}
+
+// sendCSV sends a header row and the rows write adds.
+func sendCSV(c echo.Context, header []string, write func(*csv.Writer)) error {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	out := bytes.NewBuffer(*buf)
+	w := csv.NewWriter(out)
+	w.Write(header) //nolint:errcheck // the buffer never fails
+	write(w)
+	w.Flush()
+	*buf = out.Bytes()
+	return send(c, mediaCSV, *buf, false)
+}
+
+// strikesCollectionDoc describes the strike log as an OGC collection.
+func (h *handlers) strikesCollectionDoc(c echo.Context) collectionDoc {
+	base := h.baseURL(c) + collectionPath(strikesCollection)
+	return collectionDoc{
+		ID:    strikesCollection,
+		Title: "recorded strikes",
+		Links: []link{
+			{Href: base, Rel: "self", Type: mediaJSON, Title: "this collection"},
+			{Href: base + "/items", Rel: "items", Type: mediaGeoJSON, Title: "the strikes, by time"},
+			{Href: h.baseURL(c) + "/strikes?f=csv", Rel: "alternate", Type: mediaCSV, Title: "the strikes as CSV"},
+		},
+		ItemType:   "feature",
+		CRS:        []string{crs84URI},
+		StorageCRS: crs84URI,
+	}
+}
+
+func (h *handlers) strikesCollection(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	return sendJSON(c, mediaJSON, h.strikesCollectionDoc(c), false)
+}
