@@ -2,9 +2,12 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/tile"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -80,7 +83,7 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	paths[p+"/queryables"] = obj{"get": op("getQueryables_"+id, "The properties of "+id+" that items can be filtered by (property=value).",
 		[]any{ref("f")}, ok("the queryables", mediaSchema, "queryables", mediaJSON, "queryables"))}
 
-	params := []any{ref("fFeatures"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("datetime")}
+	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("datetime")}
 	for _, q := range m.queryables {
 		params = append(params, obj{
 			"name": q.Name, "in": "query", "required": false,
@@ -97,6 +100,28 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	}
 	paths[p+"/items/{featureId}"] = obj{"get": op("getFeature_"+id, "One feature of "+id+".",
 		[]any{featureID, ref("fFeatures")}, ok("the feature", mediaGeoJSON, "feature"))}
+
+	paths[p+"/tiles"] = obj{"get": op("getTileJSON_"+id, "A TileJSON 3.0.0 document for the vector tiles of "+id+".",
+		nil, ok("the TileJSON document", mediaJSON, nil))}
+	// The example tile holds the collection's first feature.
+	z, x, y := "6", "", ""
+	if l.Len() > 0 {
+		t := maptile.At(l.Feature(0).Geometry.Bound().Center(), 6)
+		x, y = strconv.FormatUint(uint64(t.X), 10), strconv.FormatUint(uint64(t.Y), 10)+".mvt"
+	}
+	tileOp := op("getTile_"+id, "A Mapbox Vector Tile of "+id+" in WebMercatorQuad, rendered from the index; y may end in .mvt or .pbf.",
+		[]any{tileParam("z", "Zoom level, 0 to 22.", z), tileParam("x", "Column.", x), tileParam("y", "Row, optionally followed by .mvt or .pbf.", y)},
+		ok("the tile", tile.ContentType, nil))
+	tileOp["responses"].(obj)["204"] = obj{"description": "no feature touches the tile"}
+	paths[p+"/tiles/{z}/{x}/{y}"] = obj{"get": tileOp}
+}
+
+func tileParam(name, description, example string) obj {
+	p := obj{"name": name, "in": "path", "required": true, "description": description, "schema": obj{"type": "string"}}
+	if example != "" {
+		p["example"] = example
+	}
+	return p
 }
 
 // op is an operation whose errors are problem documents.
@@ -209,6 +234,8 @@ func components() obj {
 				obj{"type": "string", "enum": []string{"json"}}),
 			"fFeatures": queryParam("f", "The representation: GeoJSON (json and geojson both name it).", false,
 				obj{"type": "string", "enum": []string{"json", "geojson"}}),
+			"fItems": queryParam("f", "The representation: GeoJSON pages (json and geojson both name it), or the whole selection streamed as newline-delimited GeoJSON (ndjson), CSV with a WKT column (csv) or KML (kml); the Accept header chooses too.", false,
+				obj{"type": "string", "enum": []string{"json", "geojson", "ndjson", "csv", "kml"}}),
 			"fLanding": queryParam("f", "The representation: json for the landing page, html for the map (which browsers get by default).", false,
 				obj{"type": "string", "enum": []string{"json", "html"}}),
 			"limit": queryParam("limit", "Features per page; a larger value is clamped to the maximum.", false,
