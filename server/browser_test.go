@@ -199,19 +199,24 @@ func webIndex(t *testing.T, layers ...*geo.Layer) *geo.Index {
 	return ix
 }
 
-// serveWeb serves ix with the built map app, as the binary does.
-func serveWeb(t *testing.T, ix *geo.Index, tileURL string) *httptest.Server {
+// serveWeb serves ix with the built map app, as the binary does;
+// configure adds to the configuration (agreements, a strike store).
+func serveWeb(t *testing.T, ix *geo.Index, tileURL string, configure ...func(*server.Config)) *httptest.Server {
 	t.Helper()
 	var current atomic.Pointer[geo.Index]
 	current.Store(ix)
-	h := server.New(server.Config{
+	cfg := server.Config{
 		Index:           &current,
 		Logger:          slog.New(slog.DiscardHandler),
 		Web:             web.Assets(),
 		Basemap:         data.Basemap,
 		TileURL:         tileURL,
 		TileAttribution: "Test tiles",
-	})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	h := server.New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -784,5 +789,132 @@ func TestBrowserPan(t *testing.T) {
 		if time.Duration(median*float64(time.Millisecond)) > webPanBudget {
 			t.Errorf("%s view: panning blocked the page for %.0f ms in the median drag, over %v", v.Name, median, webPanBudget)
 		}
+	}
+}
+
+// webDefaultAgreements are the embedded agreements, as `protectmap serve` loads them.
+func webDefaultAgreements(t *testing.T) []geo.Agreement {
+	t.Helper()
+	as, err := geo.DecodeAgreements("agreements.json", bytes.NewReader(data.Agreements))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// webVerdict is a verdict as the check panel shows it.
+type webVerdict struct {
+	Verdict, Words, Detail, Colour string
+	Hits                           []struct {
+		Name       string
+		Protection *string
+		Agreements []string
+		HitBadges  int
+	}
+	Error, Hash string
+}
+
+// webCheckVerdict compares the verdict shown with the one computed from the index.
+func webCheckVerdict(t *testing.T, where string, got webVerdict, want *geo.Verdict) {
+	t.Helper()
+	if got.Error != "" {
+		t.Errorf("%s: the check shows an error: %s", where, got.Error)
+	}
+	if got.Verdict != string(want.Outcome) || got.Words == "" {
+		t.Errorf("%s: verdict %q (%q), want %q", where, got.Verdict, got.Words, want.Outcome)
+	}
+	if len(got.Hits) != len(want.Sites) {
+		t.Fatalf("%s: %d sites listed, want %d", where, len(got.Hits), len(want.Sites))
+	}
+	for i, sv := range want.Sites {
+		h := got.Hits[i]
+		var ids []string
+		hits := 0
+		for _, p := range sv.ProtectedBy {
+			ids = append(ids, p.Agreement)
+			if p.Hit {
+				hits++
+			}
+		}
+		if h.Protection == nil || !slices.Equal(h.Agreements, ids) || h.HitBadges != hits {
+			t.Errorf("%s: site %d (%s) shows protection %v by %v with %d hit, want %v with %d hit", where, i+1, h.Name, h.Protection, h.Agreements, h.HitBadges, ids, hits)
+		}
+	}
+}
+
+// TestBrowserVerdict checks a known energy site at an instant inside the
+// default agreement's window, then outside it, then with energy as a scope:
+// the verdict, its colour and each site's protecting agreements come from
+// the index and the agreements.
+func TestBrowserVerdict(t *testing.T) {
+	tools := needBrowser(t)
+	ix := webDefaultIndex(t)
+	agreements := webDefaultAgreements(t)
+	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements = agreements })
+	set, err := geo.NewAgreementSet(ix, agreements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Starokozache solar park, an energy site the moratorium covers.
+	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WKS0061380")
+	if !ok {
+		t.Fatal("energy site gppd:WKS0061380 is missing from the default data")
+	}
+	p, ok := site.Geometry.(orb.Point)
+	if !ok {
+		t.Fatalf("energy site %s is a %T, want a point", site.ID, site.Geometry)
+	}
+	const radius = 1000
+	inside := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
+	outside := time.Date(2025, 5, 25, 12, 0, 0, 0, time.UTC)
+	verdict := func(when time.Time, scope ...string) *geo.Verdict {
+		v, err := set.Verdict(geo.VerdictQuery{Strike: geo.Strike{Point: p, Time: when}, Scope: scope, RadiusMeters: radius, Layers: []string{"energy"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var got struct{ Inside, Outside, Scoped, ScopeWithoutInstant webVerdict }
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "verdict",
+		"base":     srv.URL,
+		"link":     fmt.Sprintf("#map=14/%v/%v&layers=energy&check=%v,%v,%d&at=%s", p.Lat(), p.Lon(), p.Lat(), p.Lon(), radius, inside.Format("2006-01-02T15:04Z")),
+		"outside":  outside.Format("2006-01-02T15:04"),
+		"scope":    "energy",
+	}, &got)
+	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
+	webNoConsoleErrors(t, c.ConsoleErrors)
+
+	want := verdict(inside)
+	if want.Outcome != geo.ProtectedSiteHit {
+		t.Fatalf("a strike on %s during the moratorium: verdict %s, want a hit", site.Name, want.Outcome)
+	}
+	webCheckVerdict(t, "inside the window", got.Inside, want)
+	if !strings.Contains(got.Inside.Detail, agreements[0].Title) {
+		t.Errorf("inside the window the verdict should name %q: %q", agreements[0].Title, got.Inside.Detail)
+	}
+
+	want = verdict(outside)
+	if want.Outcome != geo.NoProtectedSite {
+		t.Fatalf("a strike on %s after the moratorium: verdict %s, want none", site.Name, want.Outcome)
+	}
+	webCheckVerdict(t, "outside the window", got.Outside, want)
+	if !strings.Contains(got.Outside.Detail, "no agreement was in force") {
+		t.Errorf("outside the window the verdict should say no agreement was in force: %q", got.Outside.Detail)
+	}
+	if got.Outside.Colour == got.Inside.Colour {
+		t.Errorf("a hit and no protected site are both coloured %s", got.Inside.Colour)
+	}
+
+	want = verdict(outside, "energy")
+	webCheckVerdict(t, "with energy as scope", got.Scoped, want)
+	if !strings.Contains(got.Scoped.Detail, "Without the added scope: No protected site") {
+		t.Errorf("with a scope the real agreements' verdict should show too: %q", got.Scoped.Detail)
+	}
+	if !strings.Contains(got.Scoped.Hash, "at=2025-05-25T12:00Z") || !strings.Contains(got.Scoped.Hash, "scope=energy") {
+		t.Errorf("the link does not keep the instant and the scope: %s", got.Scoped.Hash)
+	}
+	if !strings.Contains(got.ScopeWithoutInstant.Error, "scope needs the instant") {
+		t.Errorf("a scope with no instant shows %q", got.ScopeWithoutInstant.Error)
 	}
 }

@@ -1,8 +1,10 @@
 // Checking a location: which protected sites lie within a radius of a point
 // (a strike, say), nearest first, with distance and bearing, drawn on the map
-// as circles and as lines to each site's nearest point.
+// as circles and as lines to each site's nearest point. Given an instant, the
+// check is a verdict: whether a site protected by an agreement then was hit.
 import L from 'leaflet';
 import { parseCoordinates, formatPoint, formatMeters, formatBearing, roundDegrees } from './coords.js';
+import { rfc3339, validInstant } from './hash.js';
 
 /** LIMIT is the most sites one check lists. */
 const LIMIT = 100;
@@ -11,12 +13,20 @@ const MAX_METERS = 200_000;
 /** PANE is the map pane the check draws on. */
 const PANE = 'check';
 
+/** VERDICTS words each verdict the server gives, for people. */
+export const VERDICTS = {
+  protected_site_hit: 'Protected site hit',
+  protected_site_nearby: 'Protected site nearby, none hit',
+  no_protected_site: 'No protected site',
+};
+
 const plural = (n, one, many) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /**
  * Check owns the check form, its result list and what it draws. hooks are
  * {api, layers() (ids of the layers shown), titleOf(id), openSite(feature,
- * collectionId, latlng), onChange()}.
+ * collectionId, latlng), onChange()}. A query is {lat, lon, radius,
+ * uncertainty, datetime (UTC "YYYY-MM-DDTHH:MMZ", or null), scope (ids)}.
  */
 export class Check {
   constructor(map, form, result, hooks) {
@@ -34,7 +44,11 @@ export class Check {
       coords: form.querySelector('#check-coords'),
       radius: form.querySelector('#check-radius'),
       uncertainty: form.querySelector('#check-uncertainty'),
+      datetime: form.querySelector('#check-datetime'),
     };
+    this.scopeEl = form.querySelector('#check-scope');
+    // agreements resolves to a map from agreement id to title, fetched with the first verdict.
+    this.agreements = null;
     this.error = form.querySelector('#check-error');
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -42,6 +56,25 @@ export class Check {
       if (q) this.run(q, { fit: true });
     });
     form.querySelector('#check-clear').addEventListener('click', () => this.clear());
+  }
+
+  /** setScopes offers collections ({id, title}) as a hypothetical agreement's scope. */
+  setScopes(collections) {
+    this.scopeEl.querySelectorAll('label').forEach((l) => l.remove());
+    for (const c of collections) {
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.name = 'scope';
+      box.value = c.id;
+      const label = document.createElement('label');
+      label.append(box, ` ${c.title || c.id}`);
+      this.scopeEl.append(label);
+    }
+    this.scopeEl.hidden = collections.length === 0;
+  }
+
+  scopeBoxes() {
+    return [...this.scopeEl.querySelectorAll('input[name=scope]')];
   }
 
   /** at checks the location latlng with the radius and uncertainty in the form. */
@@ -67,7 +100,16 @@ export class Check {
     if (uncertainty === null) {
       return this.showError(`Uncertainty: give whole metres from 0 to ${MAX_METERS.toLocaleString('en-US')}.`, this.inputs.uncertainty);
     }
-    return { lat: roundDegrees(point.lat), lon: roundDegrees(point.lon), radius, uncertainty };
+    // The input holds a UTC wall-clock time, so a shared link means the same instant everywhere.
+    const datetime = this.inputs.datetime.value === '' ? null : `${this.inputs.datetime.value}Z`;
+    if (datetime !== null && !validInstant(datetime)) {
+      return this.showError('When: give a date and a time.', this.inputs.datetime);
+    }
+    const scope = this.scopeBoxes().filter((b) => b.checked).map((b) => b.value);
+    if (scope.length > 0 && datetime === null) {
+      return this.showError('When: a scope needs the instant the verdict is about.', this.inputs.datetime);
+    }
+    return { lat: roundDegrees(point.lat), lon: roundDegrees(point.lon), radius, uncertainty, datetime, scope };
   }
 
   showError(message, field) {
@@ -95,6 +137,8 @@ export class Check {
     this.inputs.coords.value ||= `${q.lat}, ${q.lon}`;
     this.inputs.radius.value = q.radius;
     this.inputs.uncertainty.value = q.uncertainty;
+    this.inputs.datetime.value = q.datetime ? q.datetime.slice(0, -1) : '';
+    for (const b of this.scopeBoxes()) b.checked = q.scope.includes(b.value);
     this.hooks.onChange();
     this.map.closePopup();
     this.drawCircles(q);
@@ -102,9 +146,12 @@ export class Check {
     this.result.textContent = 'Checking…';
     const params = new URLSearchParams({ lon: q.lon, lat: q.lat, radius: q.radius, limit: LIMIT, collections: layers.join(',') });
     if (q.uncertainty > 0) params.set('uncertainty', q.uncertainty);
+    if (q.datetime) params.set('datetime', rfc3339(q.datetime));
+    if (q.scope.length > 0) params.set('scope', q.scope.join(','));
     let answer;
+    let titles;
     try {
-      answer = await this.hooks.api.get(`/proximity?${params}`, controller.signal);
+      [answer, titles] = await Promise.all([this.hooks.api.get(`/proximity?${params}`, controller.signal), q.datetime ? this.agreementTitles() : null]);
     } catch (err) {
       if (err.name === 'AbortError') return;
       this.result.textContent = '';
@@ -112,7 +159,19 @@ export class Check {
       return;
     }
     this.drawHits(q, answer.features);
-    this.list(q, answer);
+    this.list(q, answer, titles);
+  }
+
+  // agreementTitles fetches the agreements once; without them a verdict names agreements by id.
+  agreementTitles() {
+    this.agreements ??= this.hooks.api.get('/agreements').then(
+      (doc) => new Map((doc.agreements ?? []).map((a) => [a.id, a.title || a.id])),
+      () => {
+        this.agreements = null;
+        return new Map();
+      },
+    );
+    return this.agreements;
   }
 
   /** clear removes the check from the map, the list and the link. */
@@ -161,7 +220,7 @@ export class Check {
     }
   }
 
-  list(q, answer) {
+  list(q, answer, titles) {
     const features = answer.features;
     const count = answer.summary?.count ?? features.length;
     const summary = document.createElement('p');
@@ -177,11 +236,16 @@ export class Check {
 
     const ol = document.createElement('ol');
     ol.className = 'hits';
-    features.forEach((f, i) => ol.append(this.item(q, f, i)));
-    this.result.replaceChildren(summary, ol);
+    features.forEach((f, i) => ol.append(this.item(q, f, i, titles)));
+    const verdict = answer.summary?.verdict;
+    if (verdict) {
+      this.result.replaceChildren(verdictBox(q, answer.summary, titles), summary, ol);
+    } else {
+      this.result.replaceChildren(summary, ol);
+    }
   }
 
-  item(q, f, i) {
+  item(q, f, i, titles) {
     const p = f.properties;
     const li = document.createElement('li');
     const button = document.createElement('button');
@@ -194,6 +258,7 @@ export class Check {
     distance.append(span('bearing', formatBearing(p.bearing_deg)));
     const meta = span('meta', [this.hooks.titleOf(p.collection), p.kind].filter(Boolean).join(' · '));
     button.append(rank, name, distance, meta);
+    if (Array.isArray(p.protected_by)) button.append(protection(p.protected_by, titles));
     button.addEventListener('click', () => {
       const nearest = L.latLng(p.nearest_point[1], p.nearest_point[0]);
       this.map.fitBounds(L.latLngBounds([L.latLng(q.lat, q.lon), nearest]), { maxZoom: 16, padding: [40, 40] });
@@ -202,6 +267,40 @@ export class Check {
     li.append(button);
     return li;
   }
+}
+
+// verdictBox shows a verdict in colour and words, with the agreements it judged by.
+function verdictBox(q, summary, titles) {
+  const box = document.createElement('div');
+  box.className = `verdict verdict-${summary.verdict}`;
+  box.dataset.verdict = summary.verdict;
+  box.setAttribute('role', 'status');
+  box.append(span('words', VERDICTS[summary.verdict] ?? summary.verdict));
+  const when = q.datetime.replace('T', ' ').replace('Z', ' UTC');
+  const inForce = (summary.agreements_in_force ?? []).map((id) => agreementName(id, titles));
+  box.append(span('detail', inForce.length > 0 ? `On ${when}, in force: ${inForce.join('; ')}.` : `On ${when}, no agreement was in force.`));
+  if (summary.verdict_without_scope) {
+    box.append(span('detail', `Without the added scope: ${VERDICTS[summary.verdict_without_scope] ?? summary.verdict_without_scope}.`));
+  }
+  return box;
+}
+
+// protection lists the agreements protecting a site at the check's instant.
+function protection(protectedBy, titles) {
+  if (protectedBy.length === 0) return span('protection none', 'No agreement protected it then');
+  const s = span('protection', 'Protected by ');
+  protectedBy.forEach((a, i) => {
+    const name = span('agreement', agreementName(a.agreement, titles, a.hypothetical));
+    name.dataset.agreement = a.agreement;
+    if (a.hit) name.append(span('badge', 'hit'));
+    s.append(i > 0 ? '; ' : '', name);
+  });
+  return s;
+}
+
+function agreementName(id, titles, hypothetical = false) {
+  if (hypothetical) return 'the added scope';
+  return titles?.get(id) ?? id;
 }
 
 // meters reads a whole number of metres in [least, MAX_METERS], or null.

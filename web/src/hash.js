@@ -1,18 +1,45 @@
 // The URL hash holds what a shared link restores:
-//   #map=ZOOM/LAT/LON&layers=ID,ID&check=LAT,LON,RADIUS_M[,UNCERTAINTY_M]&site=COLLECTION/ID
+//   #map=ZOOM/LAT/LON&layers=ID,ID&check=LAT,LON,RADIUS_M[,UNCERTAINTY_M]&at=DATETIME&scope=ID,ID
+//   &site=COLLECTION/ID&strikes=FROM/TO
+// at (UTC, to the minute) and scope belong to the check; strikes shows the
+// strike log between two UTC dates, each ".." when open.
 // Pure functions, so node's test runner covers them.
 
 /** MAX_ZOOM is the deepest zoom the map offers. */
 export const MAX_ZOOM = 19;
 
+/** DATETIME is an instant as the check form gives it: UTC, to the minute or second. */
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/;
+/** DATE is a calendar day of the strikes filter. */
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** validInstant reports whether text is a DATETIME naming a real instant. */
+export function validInstant(text) {
+  return DATETIME.test(text) && !Number.isNaN(Date.parse(text)) && new Date(text).toISOString().slice(0, 16) === text.slice(0, 16);
+}
+
+/** rfc3339 writes a DATETIME as the server reads it, with seconds. */
+export function rfc3339(datetime) {
+  return datetime.length === 'YYYY-MM-DDTHH:MMZ'.length ? `${datetime.slice(0, -1)}:00Z` : datetime;
+}
+
+/** validDate reports whether text is a real calendar day, YYYY-MM-DD. */
+export function validDate(text) {
+  return DATE.test(text) && !Number.isNaN(Date.parse(text)) && new Date(text).toISOString().slice(0, 10) === text;
+}
+
 /**
- * parseHash reads a location hash into {view, layers, check, site, problems}.
+ * parseHash reads a location hash into {view, layers, check, site, strikes, problems}.
  * Each part is null when absent; layers is null when absent (every layer
- * shown) and [] for "layers=" (none). A malformed part is left out and named
- * in problems, so a damaged link still opens what it can.
+ * shown) and [] for "layers=" (none). check carries datetime (null when
+ * absent) and scope ([] when absent). strikes is {from, to}, each a date or
+ * null when open. A malformed part is left out and named in problems, so a
+ * damaged link still opens what it can.
  */
 export function parseHash(hash) {
-  const state = { view: null, layers: null, check: null, site: null, problems: [] };
+  const state = { view: null, layers: null, check: null, site: null, strikes: null, problems: [] };
+  let datetime = null;
+  let scope = [];
   const text = String(hash).replace(/^#/, '');
   if (text === '') {
     return state;
@@ -33,6 +60,17 @@ export function parseHash(hash) {
         state.check = parseCheck(value);
         if (!state.check) state.problems.push(`check=${value}`);
         break;
+      case 'at':
+        if (validInstant(value)) datetime = value;
+        else state.problems.push(`at=${value}`);
+        break;
+      case 'scope':
+        scope = value === '' ? [] : value.split(',').map(decodeURIComponent);
+        break;
+      case 'strikes':
+        state.strikes = parseStrikes(value);
+        if (!state.strikes) state.problems.push(`strikes=${value}`);
+        break;
       case 'site': {
         const slash = value.indexOf('/');
         if (slash > 0 && slash < value.length - 1) {
@@ -46,7 +84,15 @@ export function parseHash(hash) {
         state.problems.push(part);
     }
   }
+  if (state.check) Object.assign(state.check, { datetime, scope });
   return state;
+}
+
+function parseStrikes(value) {
+  const ends = value.split('/');
+  if (ends.length !== 2 || !ends.every((d) => d === '..' || validDate(d))) return null;
+  const [from, to] = ends.map((d) => (d === '..' ? null : d));
+  return from && to && from > to ? null : { from, to };
 }
 
 function numbers(value, sep) {
@@ -71,7 +117,7 @@ function parseCheck(value) {
 }
 
 /** formatHash writes the state parseHash reads; decimals follow the zoom so a link is as short as its precision. */
-export function formatHash({ view, layers, check, site }) {
+export function formatHash({ view, layers, check, site, strikes }) {
   const parts = [];
   if (view) {
     const digits = view.zoom <= 6 ? 3 : view.zoom <= 12 ? 4 : 5;
@@ -84,9 +130,14 @@ export function formatHash({ view, layers, check, site }) {
     const fields = [check.lat, check.lon, check.radius];
     if (check.uncertainty > 0) fields.push(check.uncertainty);
     parts.push(`check=${fields.join(',')}`);
+    if (check.datetime) parts.push(`at=${check.datetime}`);
+    if (check.scope?.length > 0) parts.push(`scope=${check.scope.map(encodeURIComponent).join(',')}`);
   }
   if (site) {
     parts.push(`site=${encodeURIComponent(site.collection)}/${encodeURIComponent(site.id)}`);
+  }
+  if (strikes) {
+    parts.push(`strikes=${strikes.from ?? '..'}/${strikes.to ?? '..'}`);
   }
   return parts.length > 0 ? `#${parts.join('&')}` : '';
 }

@@ -14,6 +14,8 @@ import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
 
 /** UKRAINE is the view when neither the link nor the data give one. */
 const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
+/** STRIKES is the id of the strike log's collection. */
+const STRIKES = 'strikes';
 
 // drawLegend puts each kind's symbol, and line where it has one, before its name.
 function drawLegend() {
@@ -62,7 +64,9 @@ class App {
     }
     const hooks = { api: this.api, notices: this.notices, onError: (err) => this.showError(err) };
     this.basemap = new Basemap(this.map, config, document.getElementById('basemaps'), hooks);
-    this.addOverlays(collections.collections ?? []);
+    // The strike log is a collection too, but of strikes, not of protected sites.
+    const all = collections.collections ?? [];
+    this.addOverlays(all.filter((c) => c.id !== STRIKES));
     if (!state.view) this.fitData();
     this.check = new Check(this.map, document.getElementById('check-form'), document.getElementById('check-result'), {
       api: this.api,
@@ -71,6 +75,7 @@ class App {
       openSite: (feature, collectionId, latlng) => this.openSite(feature, collectionId, latlng),
       onChange: () => this.writeHash(),
     });
+    this.check.setScopes(this.overlays.map((o) => o.collection));
     this.apply(state, false);
 
     this.map.on('zoomend', () => this.overlays.forEach((o) => o.visible && o.restyle()));

@@ -156,6 +156,35 @@ async function checkResult(page) {
   return { ...listed, ...drawnParts };
 }
 
+// verdictResult reads the verdict a check shows and what protected each listed site.
+function verdictResult(page) {
+  return page.evaluate(() => {
+    const box = document.querySelector('#check-result .verdict');
+    const error = document.getElementById('check-error');
+    return {
+      verdict: box?.dataset.verdict ?? '',
+      words: box?.querySelector('.words').textContent ?? '',
+      detail: box ? [...box.querySelectorAll('.detail')].map((d) => d.textContent).join(' ') : '',
+      colour: box ? getComputedStyle(box).backgroundColor : '',
+      hits: [...document.querySelectorAll('#check-result .hit')].map((b) => ({
+        name: b.querySelector('.name').firstChild.textContent,
+        protection: b.querySelector('.protection')?.textContent ?? null,
+        agreements: [...b.querySelectorAll('.protection .agreement')].map((a) => a.dataset.agreement),
+        hitBadges: b.querySelectorAll('.protection .badge').length,
+      })),
+      error: error.hidden ? '' : error.textContent,
+      hash: location.hash,
+    };
+  });
+}
+
+// submitCheck runs the check as typed in the form, and photographs the result.
+async function submitCheck(page, name) {
+  await page.press('#check-coords', 'Enter');
+  await settle(page);
+  await shot(page, name);
+}
+
 function popupInfo(page) {
   return page.evaluate(() => {
     const p = document.querySelector('.leaflet-popup .site-popup');
@@ -248,9 +277,7 @@ const scenarios = {
     await page.fill('#check-coords', spec.typed.text);
     await page.fill('#check-radius', String(spec.typed.radius));
     await page.fill('#check-uncertainty', String(spec.typed.uncertainty));
-    await page.press('#check-coords', 'Enter');
-    await settle(page);
-    await shot(page, 'check-typed');
+    await submitCheck(page, 'check-typed');
     out.typed = await checkResult(page);
 
     // Mistakes: one the form catches, one only the server can judge.
@@ -290,6 +317,26 @@ const scenarios = {
     out.phone.panelAfter = await panelShown();
     await shot(phone, 'phone-panel');
     await phone.context().close();
+    return out;
+  },
+
+  // Verdicts: a check at an instant from a link, then another instant and a
+  // scope typed into the form, and a scope with no instant.
+  async verdict() {
+    const out = {};
+    const page = await newPage();
+    await open(page, spec.link);
+    await shot(page, 'verdict-inside');
+    out.inside = await verdictResult(page);
+    await page.fill('#check-datetime', spec.outside);
+    await submitCheck(page, 'verdict-outside');
+    out.outside = await verdictResult(page);
+    await page.locator(`#check-scope input[value="${spec.scope}"]`).check();
+    await submitCheck(page, 'verdict-scope');
+    out.scoped = await verdictResult(page);
+    await page.fill('#check-datetime', '');
+    await submitCheck(page, 'verdict-no-instant');
+    out.scopeWithoutInstant = await verdictResult(page);
     return out;
   },
 
