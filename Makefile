@@ -5,10 +5,10 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint fuzz bench loadtest oracle clean
+.PHONY: help run build web test lint fuzz bench loadtest loadtest-mixed oracle clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # The map app: npm packages pinned by web/package-lock.json, built by Vite
 # into web/dist, which the web package embeds, so it is built before Go.
@@ -52,6 +52,9 @@ bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature
 
 loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections)
 	$(GO) run ./server/loadtest
+
+loadtest-mixed: ## items, proximity, tiles and strike writes at once: wrk, 64 connections, 3 x 60 s; fails on errors or memory growth
+	$(GO) run ./server/loadtest -mixed
 
 oracle: ## regenerate the GeographicLib oracle figures (needs python3-geographiclib)
 	/usr/bin/python3 testdata/oracle/gen.py

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // ParamError is a query parameter or request field that cannot be used: it
@@ -80,6 +82,10 @@ func problemFor(err error) (p problem, internal bool) {
 	case errors.As(err, &mbe):
 		p = problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit)}
+	case errors.Is(err, store.ErrUnavailable):
+		// An outage of the database, not a fault of this server: clients
+		// retry, and /readyz takes the server out of rotation meanwhile.
+		p = problem{Status: http.StatusServiceUnavailable, Detail: "the strike store is unavailable; retry in a moment"}
 	case errors.Is(err, geo.ErrBadQuery), errors.Is(err, geo.ErrUnknownLayer):
 		p = problem{Status: http.StatusBadRequest, Detail: userMessage(err)}
 	case errors.As(err, &he) && he.Code < http.StatusInternalServerError:
@@ -116,6 +122,9 @@ func (h *handlers) handleError(err error, c echo.Context) {
 	hdr.Del("ETag")
 	hdr.Del(echo.HeaderCacheControl)
 	hdr.Set(echo.HeaderContentType, mediaProblem)
+	if p.Status == http.StatusServiceUnavailable && hdr.Get(echo.HeaderRetryAfter) == "" {
+		hdr.Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
+	}
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method != http.MethodHead {
 		c.Response().Write(append(body, '\n')) //nolint:errcheck // the client went away

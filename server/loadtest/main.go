@@ -3,11 +3,21 @@
 // fixed lists of random queries (items in a 0.1° box, limit 100; proximity
 // within 5 km, limit 20), then prints requests per second, latency
 // percentiles and errors for each. Run it with `make loadtest`.
+//
+// With -mixed it drives one mix instead, as a map and its analysts do at
+// once: items, proximity, vector tiles at zooms 10 to 14 and strikes
+// recorded with POST /strikes into a SQLite strike log, 64 connections for
+// 60 s, three times in a row against the same server. It fails on any
+// answer but 2xx, and when the server's resident memory after the last run
+// has grown more than -rss-growth over the first (the server runs in this
+// process, so /proc/self/status is the server's). Run it with
+// `make loadtest-mixed`.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,123 +35,297 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
+	"github.com/protectmap/protectmap/server/store"
 )
 
-// maxDuration bounds each scenario, whatever the flags say.
-const maxDuration = 30 * time.Second
+// maxDuration bounds each run, whatever the flags say.
+const maxDuration = 60 * time.Second
 
-// script makes wrk walk the list of request paths, each thread from its
-// own offset, and report its figures in one parseable line.
+// script makes wrk walk the list of requests, each thread from its own
+// offset, count the answers that are not 2xx, and report its figures in
+// one parseable line. A request line is "GET target" or "POST target body".
 const script = `
-local paths = {}
-for line in io.lines(os.getenv("LOADTEST_PATHS")) do paths[#paths + 1] = line end
-local threads = 0
-function setup(thread)
-  thread:set("first", threads * 7919)
-  threads = threads + 1
+local token = os.getenv("LOADTEST_TOKEN") or ""
+local post_headers = {["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token}
+local get_headers = {}
+if os.getenv("LOADTEST_GZIP") == "1" then get_headers["Accept-Encoding"] = "gzip" end
+local reqs = {}
+-- Requests are formatted once, in init: wrk knows the Host header only then.
+function init(args)
+  for line in io.lines(os.getenv("LOADTEST_REQUESTS")) do
+    local method, target, body = line:match("^(%u+) (%S+) ?(.*)$")
+    if method == "POST" then
+      reqs[#reqs + 1] = wrk.format("POST", target, post_headers, body)
+    else
+      reqs[#reqs + 1] = wrk.format("GET", target, get_headers)
+    end
+  end
 end
+local threads = {}
+function setup(thread)
+  thread:set("first", #threads * 7919)
+  threads[#threads + 1] = thread
+end
+non2xx, created = 0, 0
 local i
 function request()
-  i = ((i or first) % #paths) + 1
-  return wrk.format("GET", paths[i])
+  i = ((i or first) % #reqs) + 1
+  return reqs[i]
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 end
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
 function done(summary, latency, requests)
+  local bad, made = 0, 0
+  for _, t in ipairs(threads) do
+    bad = bad + t:get("non2xx")
+    made = made + t:get("created")
+  end
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d status_errors=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d status_errors=%d created=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, bad, made))
 end
 `
 
+// options are the command's flags; zero durations and counts take the
+// mode's defaults.
+type options struct {
+	features, queries, connections, threads, runs int
+	duration                                      time.Duration
+	mixed                                         bool
+	rssGrowth                                     float64
+}
+
 func main() {
-	features := flag.Int("features", benchset.Features, "generated features to serve")
-	queries := flag.Int("queries", 10_000, "distinct random queries per scenario")
-	duration := flag.Duration("duration", 20*time.Second, "length of each scenario (at most 30s)")
-	connections := flag.Int("connections", 16, "concurrent connections")
-	threads := flag.Int("threads", 2, "wrk threads")
+	var o options
+	flag.IntVar(&o.features, "features", benchset.Features, "generated features to serve")
+	flag.IntVar(&o.queries, "queries", 10_000, "distinct random requests per scenario")
+	flag.DurationVar(&o.duration, "duration", 0, "length of each run, at most 60s (default 20s, 60s with -mixed)")
+	flag.IntVar(&o.connections, "connections", 0, "concurrent connections (default 16, 64 with -mixed)")
+	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
+	flag.BoolVar(&o.mixed, "mixed", false, "drive one mix of items, proximity, tiles and strike writes instead")
+	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
+	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
 	flag.Parse()
-	if err := run(*features, *queries, min(*duration, maxDuration), *connections, *threads); err != nil {
+	o.defaults()
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(features, queries int, duration time.Duration, connections, threads int) error {
+func (o *options) defaults() {
+	or := func(v *int, plain, mixed int) {
+		if *v <= 0 {
+			*v = plain
+			if o.mixed {
+				*v = mixed
+			}
+		}
+	}
+	or(&o.connections, 16, 64)
+	or(&o.runs, 1, 3)
+	if o.duration <= 0 {
+		o.duration = 20 * time.Second
+		if o.mixed {
+			o.duration = 60 * time.Second
+		}
+	}
+	o.duration = min(o.duration, maxDuration)
+}
+
+// scenario is a named list of request lines (see script).
+type scenario struct {
+	name     string
+	requests []string
+}
+
+func run(o options) error {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		return errors.New("wrk is not installed (apt-get install -y wrk)")
 	}
 	start := time.Now()
-	ix, sites, err := benchset.Index(features, benchset.Seed)
+	ix, sites, err := benchset.Index(o.features, benchset.Seed)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("generated and indexed %d features in %v\n", features, time.Since(start).Round(time.Millisecond))
-
-	// Requests are logged as in production, to nowhere.
-	var current atomic.Pointer[geo.Index]
-	current.Store(ix)
-	h := server.New(server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
-	base := "http://" + ln.Addr().String()
+	fmt.Printf("generated and indexed %d features in %v\n", o.features, time.Since(start).Round(time.Millisecond))
 
 	dir, err := os.MkdirTemp("", "protectmap-loadtest")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	lua := filepath.Join(dir, "paths.lua")
+	lua := filepath.Join(dir, "requests.lua")
 	if err := os.WriteFile(lua, []byte(script), 0o644); err != nil {
 		return err
 	}
 
-	scenarios := []struct {
-		name    string
-		targets []string
-	}{
-		{fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit), benchset.ItemsTargets(sites, queries, benchset.Seed+1)},
-		{fmt.Sprintf("proximity %d m limit %d", benchset.RadiusMeters, benchset.NearbyLimit), benchset.ProximityTargets(sites, queries, benchset.Seed+2)},
-	}
-	fmt.Printf("wrk -t%d -c%d -d%v, %d random queries each, server and wrk on this machine (%s)\n\n", threads, connections, duration, queries, base)
-	fmt.Printf("%-28s %10s %9s %9s %9s %8s\n", "scenario", "req/s", "p50", "p90", "p99", "errors")
-	for _, sc := range scenarios {
-		paths := filepath.Join(dir, "paths.txt")
-		if err := writeLines(paths, sc.targets); err != nil {
-			return err
-		}
-		if err := check(base, sc.targets[0]); err != nil {
-			return err
-		}
-		r, err := drive(wrk, lua, paths, base, duration, connections, threads)
+	// Requests are logged as in production, to nowhere.
+	var current atomic.Pointer[geo.Index]
+	current.Store(ix)
+	cfg := server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := []string{"LOADTEST_REQUESTS=" + filepath.Join(dir, "requests.txt")}
+	var scenarios []scenario
+	if o.mixed {
+		st, err := store.Open(context.Background(), filepath.Join(dir, "strikes.db"))
 		if err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
+			return err
 		}
-		fmt.Printf("%-28s %10.0f %9s %9s %9s %8d\n", sc.name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]), r["socket_errors"]+r["status_errors"])
+		defer st.Close()
+		token := rand.Text()
+		cfg.Store, cfg.Tokens = st, []string{token}
+		// Map clients and GIS tools take gzip; the token is secret, so it
+		// reaches wrk through its environment, not its command line.
+		env = append(env, "LOADTEST_TOKEN="+token, "LOADTEST_GZIP=1")
+		scenarios = []scenario{{"mixed", mix(sites, o.queries)}}
+	} else {
+		scenarios = []scenario{
+			{fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.ItemsTargets(sites, o.queries, benchset.Seed+1))},
+			{fmt.Sprintf("proximity %d m limit %d", benchset.RadiusMeters, benchset.NearbyLimit), gets(benchset.ProximityTargets(sites, o.queries, benchset.Seed+2))},
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: server.New(cfg), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	base := "http://" + ln.Addr().String()
+
+	fmt.Printf("wrk -t%d -c%d -d%v, %d random requests each, server and wrk on this machine (%s)\n\n", o.threads, o.connections, o.duration, o.queries, base)
+	fmt.Printf("%-28s %10s %9s %9s %9s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "errors", "strikes", "VmRSS", "VmHWM")
+	var failed []string
+	for _, sc := range scenarios {
+		if err := writeLines(filepath.Join(dir, "requests.txt"), sc.requests); err != nil {
+			return err
+		}
+		if err := check(base, cfg.Tokens, sc.requests); err != nil {
+			return err
+		}
+		var rss []int64
+		for i := range o.runs {
+			r, err := drive(wrk, lua, env, base, o)
+			if err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
+			mem, err := memory()
+			if err != nil {
+				return err
+			}
+			rss = append(rss, mem["VmRSS"])
+			name := sc.name
+			if o.runs > 1 {
+				name = fmt.Sprintf("%s, run %d", name, i+1)
+			}
+			errs := r["socket_errors"] + r["status_errors"]
+			fmt.Printf("%-28s %10.0f %9s %9s %9s %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
+				errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
+			if errs > 0 {
+				failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d)", name, errs, r["socket_errors"], r["status_errors"]))
+			}
+		}
+		if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; len(rss) > 1 && growth > o.rssGrowth {
+			failed = append(failed, fmt.Sprintf("%s: resident memory grew %.1f%% from the first run to the last (at most %.0f%%)", sc.name, 100*growth, 100*o.rssGrowth))
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
 }
 
-// check makes sure a scenario's queries succeed before timing them.
-func check(base, target string) error {
-	res, err := http.Get(base + target)
-	if err != nil {
-		return err
+// gets are request lines for GET targets.
+func gets(targets []string) []string {
+	out := make([]string, len(targets))
+	for i, t := range targets {
+		out[i] = "GET " + t
 	}
-	defer res.Body.Close()
-	io.Copy(io.Discard, res.Body)
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", target, res.Status)
+	return out
+}
+
+// mix interleaves n requests: of every 20 (checked), 8 pages of items, 6 proximity
+// queries, 4 vector tiles and 2 strikes recorded (one each a POST).
+func mix(sites []synth.Site, n int) []string {
+	items := benchset.ItemsTargets(sites, n, benchset.Seed+1)
+	near := benchset.ProximityTargets(sites, n, benchset.Seed+2)
+	tiles := benchset.TileTargets(sites, n, benchset.Seed+3)
+	strikes := benchset.StrikeFeatures(sites, n, benchset.Seed+4)
+	out := make([]string, n)
+	for i := range out {
+		switch k := i % 20; {
+		case k < 8:
+			out[i] = "GET " + items[i]
+		case k < 14:
+			out[i] = "GET " + near[i]
+		case k < 18:
+			out[i] = "GET " + tiles[i]
+		default:
+			out[i] = "POST /strikes " + strikes[i]
+		}
+	}
+	return out
+}
+
+// checked is how many requests check sends: a whole cycle of the mix.
+const checked = 20
+
+// check makes sure the first requests succeed before timing them.
+func check(base string, tokens []string, requests []string) error {
+	for _, line := range requests[:min(checked, len(requests))] {
+		method, rest, _ := strings.Cut(line, " ")
+		target, body, _ := strings.Cut(rest, " ")
+		req, err := http.NewRequest(method, base+target, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/geo+json")
+			req.Header.Set("Authorization", "Bearer "+tokens[0])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
+		res.Body.Close()
+		if res.StatusCode < 200 || res.StatusCode > 299 {
+			return fmt.Errorf("%s %s: %s\n%s", method, target, res.Status, msg)
+		}
 	}
 	return nil
 }
+
+// memory reads this process's memory figures from /proc/self/status, in
+// kB: VmRSS (resident now) and VmHWM (the peak resident).
+func memory() (map[string]int64, error) {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if f := strings.Fields(value); ok && (name == "VmRSS" || name == "VmHWM") && len(f) == 2 {
+			if out[name], err = strconv.ParseInt(f[0], 10, 64); err != nil {
+				return nil, fmt.Errorf("/proc/self/status: %s: %v", name, err)
+			}
+		}
+	}
+	if len(out) != 2 {
+		return nil, errors.New("/proc/self/status has no VmRSS and VmHWM")
+	}
+	return out, nil
+}
+
+func mib(kB int64) string { return strconv.FormatInt(kB>>10, 10) + "MiB" }
 
 type result map[string]int64
 
@@ -152,12 +336,12 @@ func (r result) rps() float64 {
 var resultLine = regexp.MustCompile(`RESULT (.*)`)
 
 // drive runs wrk once, bounded in time even if it hangs.
-func drive(wrk, lua, paths, base string, d time.Duration, connections, threads int) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d+15*time.Second)
+func drive(wrk, lua string, env []string, base string, o options) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.duration+15*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, wrk, "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(connections),
-		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "--timeout", "5s", "-s", lua, base)
-	cmd.Env = append(os.Environ(), "LOADTEST_PATHS="+paths)
+	cmd := exec.CommandContext(ctx, wrk, "-t"+strconv.Itoa(o.threads), "-c"+strconv.Itoa(o.connections),
+		"-d"+strconv.Itoa(int(o.duration.Seconds()))+"s", "--timeout", "5s", "-s", lua, base)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, out)

@@ -87,13 +87,13 @@ func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return unavailable(err)
 	}
-	return tx.Commit()
+	return unavailable(tx.Commit())
 }
 
 // write inserts or updates prepared strikes.
@@ -273,7 +273,7 @@ func (s *sqlStore) Get(ctx context.Context, id string) (Strike, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return Strike{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	return st, err
+	return st, unavailable(err)
 }
 
 func (s *sqlStore) Delete(ctx context.Context, id string) error {
@@ -292,7 +292,8 @@ func (s *sqlStore) Delete(ctx context.Context, id string) error {
 	return err
 }
 
-func (s *sqlStore) List(ctx context.Context, q Query) (Page, error) {
+func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
+	defer func() { err = unavailable(err) }()
 	limit := q.Limit
 	switch {
 	case limit == 0:
@@ -382,6 +383,6 @@ func decodeCursor(c string) (int64, string, error) {
 	return t, id, nil
 }
 
-func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *sqlStore) Ping(ctx context.Context) error { return unavailable(s.db.PingContext(ctx)) }
 
 func (s *sqlStore) Close() error { return s.db.Close() }

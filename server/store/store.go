@@ -13,7 +13,7 @@
 // default.
 //
 // The package knows nothing of HTTP; the server maps its errors: ErrInvalid
-// (a bad strike, query or cursor) and ErrNotFound.
+// (a bad strike, query or cursor), ErrNotFound and ErrUnavailable.
 package store
 
 import (
@@ -129,6 +129,11 @@ var (
 	// ErrInvalid is matched (errors.Is) by every error about bad input: a
 	// *RecordError, a bad query or cursor.
 	ErrInvalid = errors.New("store: invalid input")
+	// ErrUnavailable is matched (errors.Is) by errors of a database that
+	// cannot be reached, is shutting down or starting up: the request may
+	// succeed if retried later. Nothing was recorded, unless the connection
+	// was lost during a commit, when the outcome is unknown.
+	ErrUnavailable = errors.New("store: the database is unavailable")
 )
 
 // RecordError is a bad strike: where it came from and which field is wrong.

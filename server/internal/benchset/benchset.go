@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/synth"
 )
@@ -27,6 +29,9 @@ const (
 	ItemsLimit   = 100
 	RadiusMeters = 5000 // proximity: 5 km, limit 20
 	NearbyLimit  = 20
+	// Vector tiles: the zooms a map shows a country's sites at, street to city.
+	MinTileZoom = 10
+	MaxTileZoom = 14
 )
 
 // Index generates n sites from seed and indexes them as one collection,
@@ -73,6 +78,33 @@ func ProximityTargets(sites []synth.Site, n int, seed uint64) []string {
 	out := make([]string, n)
 	for i, p := range points(sites, n, seed) {
 		out[i] = fmt.Sprintf("/proximity?lon=%.5f&lat=%.5f&radius=%d&limit=%d", p[0], p[1], RadiusMeters, NearbyLimit)
+	}
+	return out
+}
+
+// TileTargets are n request URIs for the vector tile under a point, at a
+// zoom from MinTileZoom to MaxTileZoom.
+func TileTargets(sites []synth.Site, n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, 2))
+	out := make([]string, n)
+	for i, p := range points(sites, n, seed) {
+		t := maptile.At(p, maptile.Zoom(MinTileZoom+r.IntN(MaxTileZoom-MinTileZoom+1)))
+		out[i] = fmt.Sprintf("/collections/%s/tiles/%d/%d/%d.mvt", Collection, t.Z, t.X, t.Y)
+	}
+	return out
+}
+
+// StrikeFeatures are n GeoJSON strike Features for POST /strikes, one a
+// line, near generated sites; they carry no event id, so each is recorded
+// as a new strike however often it is posted.
+func StrikeFeatures(sites []synth.Site, n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, 3))
+	start := time.Date(2025, 3, 18, 0, 0, 0, 0, time.UTC)
+	out := make([]string, n)
+	for i, p := range points(sites, n, seed) {
+		when := start.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
+		out[i] = fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},`+
+			`"properties":{"datetime":%q,"uncertainty_m":%d,"source":"load test"}}`, p[0], p[1], when.Format(time.RFC3339), 50+r.IntN(1000))
 	}
 	return out
 }

@@ -1,10 +1,12 @@
-// Package pgtest runs a throwaway PostgreSQL server for tests: started on
-// first use by initdb into a temporary directory, listening on a free
-// loopback port, with one new empty database per caller.
+// Package pgtest runs throwaway PostgreSQL servers for tests: each made by
+// initdb in a temporary directory, listening on a free loopback port, with
+// one new empty database per caller. DSN shares one server across a test
+// binary; New gives a test a server of its own to stop and start.
 package pgtest
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -22,50 +24,121 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
-// server is one PostgreSQL server for a whole test binary.
-var server struct {
-	once    sync.Once
-	dsn     string // of the postgres database, for creating others
-	missing string // why the server cannot be run here, when it cannot
-	err     error
-	stop    func()
-	dbs     atomic.Int32
+// Server is one PostgreSQL server run by a test binary.
+type Server struct {
+	dir   string // holds the data directory, the socket and the log
+	pgctl string
+	attr  *syscall.SysProcAttr // runs the server as a non-root user
+	port  int
+	dsn   string // of the postgres database, for creating others
+	dbs   atomic.Int32
 }
 
-// DSN returns the URL of a new, empty database on the test server,
+// errMissing is why no server can be run here: PostgreSQL is not installed.
+var errMissing = errors.New("PostgreSQL's initdb and pg_ctl are not installed (Debian package postgresql)")
+
+// shared is the server DSN hands out databases on.
+var shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// DSN returns the URL of a new, empty database on the shared test server,
 // starting the server on first use. Without PostgreSQL installed the test
 // skips, unless PROTECTMAP_REQUIRE_TOOLS is set (as CI sets it), when it
 // fails.
 func DSN(t testing.TB) string {
 	t.Helper()
-	server.once.Do(start)
-	if server.missing != "" {
-		if os.Getenv("PROTECTMAP_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s, and PROTECTMAP_REQUIRE_TOOLS is set", server.missing)
-		}
-		t.Skipf("skipping: %s (set PROTECTMAP_REQUIRE_TOOLS to make this a failure)", server.missing)
+	shared.once.Do(func() { shared.srv, shared.err = start() })
+	usable(t, shared.err)
+	return shared.srv.DSN(t)
+}
+
+// New starts a server for the calling test alone, removed when the test
+// ends: a test that stops the server must not take the shared one from
+// the others. It skips or fails like DSN when PostgreSQL is missing.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s, err := start()
+	usable(t, err)
+	t.Cleanup(s.remove)
+	return s
+}
+
+// usable ends the test when the server could not be started: a skip when
+// PostgreSQL is missing and PROTECTMAP_REQUIRE_TOOLS is unset, else a failure.
+func usable(t testing.TB, err error) {
+	t.Helper()
+	switch {
+	case errors.Is(err, errMissing) && os.Getenv("PROTECTMAP_REQUIRE_TOOLS") == "":
+		t.Skipf("skipping: %v (set PROTECTMAP_REQUIRE_TOOLS to make this a failure)", err)
+	case errors.Is(err, errMissing):
+		t.Fatalf("%v, and PROTECTMAP_REQUIRE_TOOLS is set", err)
+	case err != nil:
+		t.Fatal(err)
 	}
-	if server.err != nil {
-		t.Fatal(server.err)
-	}
-	admin, err := sql.Open("pgx", server.dsn)
+}
+
+// DSN returns the URL of a new, empty database on s.
+func (s *Server) DSN(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", s.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	name := "t" + strconv.Itoa(int(server.dbs.Add(1)))
+	name := "t" + strconv.Itoa(int(s.dbs.Add(1)))
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Replace(server.dsn, "/postgres?", "/"+name+"?", 1)
+	return strings.Replace(s.dsn, "/postgres?", "/"+name+"?", 1)
 }
 
-// Stop stops the server and removes its files, if it was started; call it
-// from TestMain after the tests have run.
-func Stop() {
-	if server.stop != nil {
-		server.stop()
+// Stop shuts s down as an operator would in a hurry (pg_ctl stop -m fast):
+// open connections are cut, transactions in flight rolled back.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.run(s.pgctl, "stop", "-D", s.data(), "-m", "fast", "-w"); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// Start starts s again after Stop, on the same port, so its DSNs hold.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	if err := s.listen(s.port); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop stops the shared server and removes its files, if it was started;
+// call it from TestMain after the tests have run.
+func Stop() {
+	if shared.srv != nil {
+		shared.srv.remove()
+	}
+}
+
+func (s *Server) remove() {
+	s.run(s.pgctl, "stop", "-D", s.data(), "-m", "fast", "-w") //nolint:errcheck // already stopped, or nothing to stop
+	os.RemoveAll(s.dir)
+}
+
+func (s *Server) data() string { return filepath.Join(s.dir, "data") }
+
+func (s *Server) run(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = s.attr
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func (s *Server) listen(port int) error {
+	return s.run(s.pgctl, "start", "-D", s.data(), "-w", "-l", filepath.Join(s.dir, "server.log"),
+		"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s", port, s.dir))
 }
 
 // bin finds a PostgreSQL program: Debian keeps them in
@@ -84,19 +157,17 @@ func bin(name string) (string, bool) {
 	return p, err == nil
 }
 
-func start() {
+func start() (*Server, error) {
 	initdb, ok := bin("initdb")
 	pgctl, ok2 := bin("pg_ctl")
 	if !ok || !ok2 {
-		server.missing = "PostgreSQL's initdb and pg_ctl are not installed (Debian package postgresql)"
-		return
+		return nil, errMissing
 	}
 	dir, err := os.MkdirTemp("", "protectmap-pg-")
 	if err != nil {
-		server.err = err
-		return
+		return nil, err
 	}
-	attr := &syscall.SysProcAttr{}
+	s := &Server{dir: dir, pgctl: pgctl, attr: &syscall.SysProcAttr{}}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: run it as an unprivileged user
 		// that owns the directory.
@@ -105,43 +176,31 @@ func start() {
 			u, err = user.Lookup("nobody")
 		}
 		if err != nil {
-			server.err = fmt.Errorf("running as root, and no postgres or nobody user: %v", err)
-			return
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("running as root, and no postgres or nobody user: %v", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			server.err = err
-			return
+			os.RemoveAll(dir)
+			return nil, err
 		}
-		attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	run := func(name string, args ...string) error {
-		cmd := exec.Command(name, args...)
-		cmd.SysProcAttr = attr
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	data := filepath.Join(dir, "data")
-	if server.err = run(initdb, "-D", data, "-U", "protectmap", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"); server.err != nil {
-		return
+	if err := s.run(initdb, "-D", s.data(), "-U", "protectmap", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	// The free port may be taken before the server binds it: try again.
 	for range 3 {
-		port := freePort()
-		server.err = run(pgctl, "start", "-D", data, "-w", "-l", filepath.Join(dir, "server.log"),
-			"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s", port, dir))
-		if server.err == nil {
-			server.dsn = fmt.Sprintf("postgres://protectmap@127.0.0.1:%d/postgres?sslmode=disable", port)
-			break
+		s.port = freePort()
+		if err = s.listen(s.port); err == nil {
+			s.dsn = fmt.Sprintf("postgres://protectmap@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+			return s, nil
 		}
 	}
-	server.stop = func() {
-		run(pgctl, "stop", "-D", data, "-m", "fast", "-w")
-		os.RemoveAll(dir)
-	}
+	os.RemoveAll(dir)
+	return nil, err
 }
 
 func freePort() int {

@@ -1,0 +1,197 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/protectmap/protectmap/server/store"
+	"github.com/protectmap/protectmap/server/store/pgtest"
+)
+
+// faultWrite is one POST /strikes of the fault test and what came of it.
+type faultWrite struct {
+	n          int
+	start, end time.Time
+	status     int
+	id         string // of the strike, when recorded
+	problem    bool   // the body was application/problem+json
+	retryAfter string
+}
+
+// faultWriter posts strikes one after another until stopped, each with its
+// own event id, and keeps every outcome.
+type faultWriter struct {
+	url    string
+	client *http.Client
+	mu     sync.Mutex
+	writes []faultWrite
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func (w *faultWriter) run(t *testing.T) {
+	defer close(w.done)
+	for n := 0; ; n++ {
+		select {
+		case <-w.stop:
+			return
+		default:
+		}
+		body := strikeAt(30.4702, 50.5253, moratoriumStart.Add(time.Duration(n)*time.Second),
+			fmt.Sprintf(`"source":"fault test","event_id":"F%d"`, n))
+		req, _ := http.NewRequest(http.MethodPost, w.url+"/strikes", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/geo+json")
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		wr := faultWrite{n: n, start: time.Now()}
+		res, err := w.client.Do(req)
+		if err != nil {
+			t.Errorf("POST /strikes #%d: %v", n, err)
+			return
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		wr.end, wr.status, wr.retryAfter = time.Now(), res.StatusCode, res.Header.Get("Retry-After")
+		mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+		wr.problem = mt == "application/problem+json"
+		if wr.status == http.StatusCreated {
+			wr.id = decode(t, raw)["id"].(string)
+		}
+		w.mu.Lock()
+		w.writes = append(w.writes, wr)
+		w.mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // a steady stream, not a flood
+	}
+}
+
+// since returns the writes that started at or after from.
+func (w *faultWriter) since(from time.Time) []faultWrite {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []faultWrite
+	for _, wr := range w.writes {
+		if !wr.start.Before(from) {
+			out = append(out, wr)
+		}
+	}
+	return out
+}
+
+// waitFor waits until ok holds for the writes started since from.
+func (w *faultWriter) waitFor(t *testing.T, what string, from time.Time, ok func([]faultWrite) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if ok(w.since(from)) {
+			return
+		}
+	}
+	t.Fatalf("waited 15s for %s", what)
+}
+
+// countStatus is how many of writes got status.
+func countStatus(writes []faultWrite, status int) int {
+	n := 0
+	for _, wr := range writes {
+		if wr.status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// TestStoreOutage stops PostgreSQL under a stream of writes: while it is
+// down every write is refused with 503 and Retry-After, and /readyz says
+// not ready; once it is back writes succeed again without restarting the
+// server, and every strike acknowledged with 201 is in the database.
+func TestStoreOutage(t *testing.T) {
+	pg := pgtest.New(t)
+	dsn := pg.DSN(t)
+	f := newStrikeFixture(t, dsn)
+	srv := httptest.NewServer(f.e)
+	defer srv.Close()
+	ready := func() int {
+		t.Helper()
+		res, err := srv.Client().Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("/readyz before the outage: %d", got)
+	}
+
+	w := &faultWriter{url: srv.URL, client: srv.Client(), stop: make(chan struct{}), done: make(chan struct{})}
+	w.client.Timeout = 10 * time.Second
+	go w.run(t)
+	var once sync.Once
+	stopWriting := func() {
+		once.Do(func() { close(w.stop) })
+		<-w.done
+	}
+	defer stopWriting()
+	const enough = 20
+	w.waitFor(t, "writes before the outage", time.Time{}, func(ws []faultWrite) bool { return countStatus(ws, http.StatusCreated) >= enough })
+
+	stopping := time.Now()
+	pg.Stop(t)
+	down := time.Now()
+	w.waitFor(t, "writes during the outage", down, func(ws []faultWrite) bool { return len(ws) >= enough })
+	if got := ready(); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the store down: %d, want 503", got)
+	}
+	during := w.since(down)
+	for _, wr := range during {
+		if wr.status != http.StatusServiceUnavailable || !wr.problem || wr.retryAfter == "" {
+			t.Errorf("write #%d with the store down: %d (problem+json %v, Retry-After %q), want 503 problem+json with Retry-After",
+				wr.n, wr.status, wr.problem, wr.retryAfter)
+		}
+	}
+
+	pg.Start(t)
+	up := time.Now()
+	w.waitFor(t, "writes after the outage", up, func(ws []faultWrite) bool { return countStatus(ws, http.StatusCreated) >= enough })
+	if got := ready(); got != http.StatusOK {
+		t.Errorf("/readyz with the store back: %d, want 200", got)
+	}
+	stopWriting()
+
+	// Writes in flight while PostgreSQL stopped or started may go either
+	// way; those before and after must succeed, with no restart between.
+	var acked []faultWrite
+	for _, wr := range w.writes {
+		if (wr.end.Before(stopping) || wr.start.After(up)) && wr.status != http.StatusCreated ||
+			wr.status != http.StatusCreated && wr.status != http.StatusServiceUnavailable {
+			t.Errorf("write #%d: %d with the store up", wr.n, wr.status)
+		}
+		if wr.id != "" {
+			acked = append(acked, wr)
+		}
+	}
+	t.Logf("%d writes, %d while PostgreSQL was down; %d acknowledged", len(w.writes), len(during), len(acked))
+
+	// Read every acknowledged strike back through a connection of its own.
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, wr := range acked {
+		s, err := st.Get(context.Background(), wr.id)
+		if err != nil {
+			t.Errorf("write #%d was acknowledged as %s but is not in the database: %v", wr.n, wr.id, err)
+			continue
+		}
+		if want := fmt.Sprintf("F%d", wr.n); s.SourceEventID != want {
+			t.Errorf("strike %s is event %q, want %q", wr.id, s.SourceEventID, want)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// TestUnavailable: errors of a database that is down or going away are
+// ErrUnavailable; the request's own errors and the database's answers to
+// bad statements are not.
+func TestUnavailable(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"connection refused", fmt.Errorf("begin: %w", refused), true},
+		{"administrator shutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"starting up", &pgconn.PgError{Code: "57P03"}, true},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
+		{"bad connection", driver.ErrBadConn, true},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"regression: a client gone is not an outage", context.Canceled, false},
+		{"regression: a deadline is the request's", fmt.Errorf("query: %w", context.DeadlineExceeded), false},
+		{"bad input", ErrInvalid, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := unavailable(tt.err)
+			if is := errors.Is(got, ErrUnavailable); is != tt.want {
+				t.Errorf("unavailable(%v) is ErrUnavailable: %v, want %v", tt.err, is, tt.want)
+			}
+			if !errors.Is(got, tt.err) {
+				t.Errorf("unavailable(%v) = %v, lost the cause", tt.err, got)
+			}
+		})
+	}
+}
