@@ -77,12 +77,19 @@ func (b BBox) parts() []orb.Bound {
 	}
 }
 
-// box32 is an envelope stored in float32 to halve the index's memory; it is
-// rounded outward so it always contains the float64 envelope.
-type box32 struct{ minLon, minLat, maxLon, maxLat float32 }
+// box32 converts an envelope to the float32 the R-tree stores, rounded
+// outward so that it always holds the float64 envelope: half the memory,
+// and half the bytes a search scans in each tree node.
+func box32(b orb.Bound) (lo, hi [2]float32) {
+	return [2]float32{down32(b.Min[0]), down32(b.Min[1])}, [2]float32{up32(b.Max[0]), up32(b.Max[1])}
+}
 
-func outward(b orb.Bound) box32 {
-	return box32{down32(b.Min[0]), down32(b.Min[1]), up32(b.Max[0]), up32(b.Max[1])}
+// bound64 is the float64 envelope of an R-tree entry.
+func bound64(lo, hi [2]float32) orb.Bound {
+	return orb.Bound{
+		Min: orb.Point{float64(lo[0]), float64(lo[1])},
+		Max: orb.Point{float64(hi[0]), float64(hi[1])},
+	}
 }
 
 func down32(x float64) float32 {

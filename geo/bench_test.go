@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +29,9 @@ var bench struct {
 	once  sync.Once
 	sites []synth.Site
 	layer *Layer
-	file  string
 }
 
-func benchSet(b *testing.B) (*Layer, []synth.Site) {
+func benchSet(b testing.TB) (*Layer, []synth.Site) {
 	bench.once.Do(func() {
 		bench.sites = synth.Sites(benchFeatures, benchSeed)
 		fs := make([]Feature, len(bench.sites))
@@ -57,15 +59,16 @@ func benchQueries(sites []synth.Site, n int) []orb.Point {
 }
 
 // BenchmarkLoad decodes and indexes the 1M-feature set from GeoJSON and
-// reports the heap it keeps per feature.
+// reports the heap it keeps per feature and the resident memory it adds.
+// The sites are generated afresh and dropped before loading, so the figures
+// count the loaded layer alone.
 func BenchmarkLoad(b *testing.B) {
-	_, sites := benchSet(b)
 	file := filepath.Join(b.TempDir(), "bench.geojson")
 	fh, err := os.Create(file)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := synth.WriteGeoJSON(fh, sites); err != nil {
+	if err := synth.WriteGeoJSON(fh, synth.Sites(benchFeatures, benchSeed)); err != nil {
 		b.Fatal(err)
 	}
 	fh.Close()
@@ -74,9 +77,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
+		heap, rss := settledMemory(b)
 		b.StartTimer()
 		start := time.Now()
 		l, err := LoadFile("bench", file)
@@ -85,19 +86,55 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "s/load")
 		b.StopTimer()
-		runtime.GC()
-		debug.FreeOSMemory()
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(l.Len()), "heap-B/feature")
+		heapAfter, rssAfter := settledMemory(b)
+		b.ReportMetric(float64(heapAfter-heap)/float64(l.Len()), "heap-B/feature")
+		b.ReportMetric(float64(rssAfter-rss)/(1<<20), "rss-MB")
 		runtime.KeepAlive(l)
 		b.StartTimer()
 	}
 }
 
+// settledMemory collects garbage, returns freed pages to the system and
+// reads the live heap and the resident set size, in bytes.
+func settledMemory(b *testing.B) (heap, rss int64) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(kb), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("VmRSS line %q: %v", line, err)
+			}
+			rss = n << 10
+		}
+	}
+	if rss == 0 {
+		b.Fatal("no VmRSS in /proc/self/status")
+	}
+	return int64(ms.HeapAlloc), rss
+}
+
 // BenchmarkNearby: 5 km, limit 20, over 1M features, beside a linear scan
 // that must give the same answers.
 func BenchmarkNearby(b *testing.B) {
+	benchProximity(b, 5000, func(ix *Index, p orb.Point) ([]Hit, error) { return ix.Nearby(p, 5000, 20) })
+}
+
+// BenchmarkNearest: the 20 nearest features over 1M, whatever their
+// distance, beside a linear scan that must give the same answers.
+func BenchmarkNearest(b *testing.B) {
+	benchProximity(b, math.Inf(1), func(ix *Index, p orb.Point) ([]Hit, error) { return ix.Nearest(p, 20) })
+}
+
+// benchProximity times query, which asks for the 20 nearest features
+// within meters, and checks it against a linear scan.
+func benchProximity(b *testing.B, meters float64, query func(*Index, orb.Point) ([]Hit, error)) {
 	l, sites := benchSet(b)
 	ix, _ := NewIndex(l)
 	qs := benchQueries(sites, 4096)
@@ -105,7 +142,7 @@ func BenchmarkNearby(b *testing.B) {
 		b.ReportAllocs()
 		hits := 0
 		for i := range b.N {
-			h, err := ix.Nearby(qs[i%len(qs)], 5000, 20)
+			h, err := query(ix, qs[i%len(qs)])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -116,8 +153,8 @@ func BenchmarkNearby(b *testing.B) {
 	b.Run("linear", func(b *testing.B) {
 		for i := range b.N {
 			p := qs[i%len(qs)]
-			want := linearScan([]*Layer{l}, p, 5000, 20)
-			got, _ := ix.Nearby(p, 5000, 20)
+			want := linearScan([]*Layer{l}, p, meters, 20)
+			got, _ := query(ix, p)
 			if !sameHits(got, want) {
 				b.Fatalf("query %v: index and linear scan disagree", p)
 			}

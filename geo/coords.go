@@ -14,34 +14,21 @@ import (
 // faster than generic decoding into nested interfaces, and it can say what
 // is wrong with a coordinate, not just that the JSON did not fit.
 type coordParser struct {
-	b []byte
-	i int
+	jsonText
+	// A run of positions is read into pts, then copied to the front of
+	// free, a block shared by many geometries: one allocation instead of a
+	// growing slice per line.
+	pts  []orb.Point
+	free []orb.Point
 }
+
+// coordBlock is how many positions a block holds.
+const coordBlock = 1 << 14
 
 var errNesting = errors.New("wrong nesting")
 
-func (p *coordParser) skipSpace() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next significant byte, or 0 at the end of input.
-func (p *coordParser) peek() byte {
-	p.skipSpace()
-	if p.i < len(p.b) {
-		return p.b[p.i]
-	}
-	return 0
-}
-
-func (p *coordParser) number() (float64, error) {
-	p.skipSpace()
+func (p *coordParser) coordinate() (float64, error) {
+	p.ws()
 	start := p.i
 	for p.i < len(p.b) {
 		c := p.b[p.i]
@@ -77,7 +64,7 @@ func (p *coordParser) position() (orb.Point, error) {
 		if p.peek() == '[' {
 			return orb.Point{}, fmt.Errorf("%w: a position holds numbers, found an array at byte %d", errNesting, p.i)
 		}
-		f, err := p.number()
+		f, err := p.coordinate()
 		if err != nil {
 			return orb.Point{}, err
 		}
@@ -108,8 +95,8 @@ func (p *coordParser) position() (orb.Point, error) {
 	return orb.Point{v[0], v[1]}, nil
 }
 
-// array reads '[' elem (',' elem)* ']' or '[]', calling elem for each member.
-func (p *coordParser) array(elem func() error) error {
+// list reads '[' elem (',' elem)* ']' or '[]', calling elem for each member.
+func (p *coordParser) list(elem func() error) error {
 	if p.peek() != '[' {
 		return fmt.Errorf("%w: expected an array at byte %d", errNesting, p.i)
 	}
@@ -135,18 +122,24 @@ func (p *coordParser) array(elem func() error) error {
 }
 
 func (p *coordParser) positions() ([]orb.Point, error) {
-	var pts []orb.Point
-	err := p.array(func() error {
+	p.pts = p.pts[:0]
+	err := p.list(func() error {
 		pt, err := p.position()
-		pts = append(pts, pt)
+		p.pts = append(p.pts, pt)
 		return err
 	})
+	if len(p.pts) > len(p.free) {
+		p.free = make([]orb.Point, max(len(p.pts), coordBlock))
+	}
+	n := copy(p.free, p.pts)
+	pts := p.free[:n:n]
+	p.free = p.free[n:]
 	return pts, err
 }
 
 func (p *coordParser) positions2() ([][]orb.Point, error) {
 	var out [][]orb.Point
-	err := p.array(func() error {
+	err := p.list(func() error {
 		pts, err := p.positions()
 		out = append(out, pts)
 		return err
@@ -156,7 +149,7 @@ func (p *coordParser) positions2() ([][]orb.Point, error) {
 
 func (p *coordParser) positions3() ([][][]orb.Point, error) {
 	var out [][][]orb.Point
-	err := p.array(func() error {
+	err := p.list(func() error {
 		pts, err := p.positions2()
 		out = append(out, pts)
 		return err

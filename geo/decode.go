@@ -2,10 +2,8 @@ package geo
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,128 +37,79 @@ const maxReportedErrors = 100
 // feature, fails the whole layer; the error lists each problem as a
 // *ParseError naming file, feature index and reason.
 func DecodeLayer(name, file string, r io.Reader) (*Layer, error) {
-	features, err := decodeFeatures(file, r)
+	features, bounds, points, err := decodeFeatures(file, r)
 	if err != nil {
 		return nil, err
 	}
-	return NewLayer(name, file, features)
+	return newLayer(name, file, features, bounds, points)
 }
 
-type rawFeature struct {
-	Type       string          `json:"type"`
-	ID         json.RawMessage `json:"id"`
-	Geometry   json.RawMessage `json:"geometry"`
-	Properties json.RawMessage `json:"properties"`
-}
-
-// batch is a run of consecutive features decoded by one worker.
+// batch is a run of consecutive features, split off the input by the
+// splitter and decoded by one worker.
 type batch struct {
-	first int
-	raws  []json.RawMessage
-	out   []Feature
-	errs  []error
+	first int    // index of the run's first feature in the collection
+	base  int64  // offset in the file of data[0]
+	data  []byte // the run's text
+	spans []span // each feature's text in data
+
+	out    []Feature
+	bounds []orb.Bound // bounds[k] is the envelope of out[k]
+	points int         // positions in out that a relocation copies
+	errs   []error
+	syntax *fileSyntaxError // the run's first syntax error; decoding stops there
 }
 
-const batchSize = 512
+type span struct{ start, end int32 }
 
-func decodeFeatures(file string, r io.Reader) ([]Feature, error) {
+func decodeFeatures(file string, r io.Reader) ([]Feature, []orb.Bound, int, error) {
 	fileErr := func(err error) error { return &ParseError{File: file, Feature: -1, Err: err} }
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
-	if tok, err := dec.Token(); err != nil {
-		return nil, fileErr(syntaxError(err))
-	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fileErr(errors.New("not a FeatureCollection: the document is not a JSON object"))
-	}
-
-	// Features are split off the stream here and decoded on every core.
-	jobs := make(chan *batch)
+	// The splitter feeds runs of features to a worker per core.
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *batch, workers)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var d decoder
 			for b := range jobs {
-				b.decode()
+				d.run(b)
 			}
 		}()
 	}
-	var batches []*batch
-	var typ string
-	sawFeatures := false
-	readErr := func() error {
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return syntaxError(err)
-			}
-			key, _ := tok.(string)
-			switch key {
-			case "type":
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return syntaxError(err)
-				}
-				if json.Unmarshal(raw, &typ) != nil {
-					return errors.New(`not a FeatureCollection: "type" is not a string`)
-				}
-			case "features":
-				sawFeatures = true
-				if tok, err := dec.Token(); err != nil {
-					return syntaxError(err)
-				} else if d, ok := tok.(json.Delim); !ok || d != '[' {
-					return errors.New(`not a FeatureCollection: "features" is not an array`)
-				}
-				n := 0
-				cur := &batch{first: 0}
-				for dec.More() {
-					var raw json.RawMessage
-					if err := dec.Decode(&raw); err != nil {
-						return fmt.Errorf("feature %d: %w", n, syntaxError(err))
-					}
-					cur.raws = append(cur.raws, raw)
-					n++
-					if len(cur.raws) == batchSize {
-						batches = append(batches, cur)
-						jobs <- cur
-						cur = &batch{first: n}
-					}
-				}
-				batches = append(batches, cur)
-				jobs <- cur
-				if _, err := dec.Token(); err != nil {
-					return syntaxError(err)
-				}
-			default:
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
-					return syntaxError(err)
-				}
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return syntaxError(err)
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return errors.New("unexpected data after the FeatureCollection")
-		}
-		return nil
-	}()
+	var runs []*batch
+	s := splitter{r: bufio.NewReaderSize(r, splitRun)}
+	typ, sawFeatures, err := s.collection(func(b *batch) {
+		runs = append(runs, b)
+		jobs <- b
+	})
 	close(jobs)
 	wg.Wait()
-	if readErr != nil {
-		return nil, fileErr(readErr)
+	// The first syntax error in the file is the one to report, whether the
+	// splitter or a worker met it.
+	for _, b := range runs {
+		if b.syntax != nil {
+			if se, ok := err.(*fileSyntaxError); !ok || b.syntax.Offset < se.Offset {
+				err = b.syntax
+			}
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, 0, fileErr(err)
 	}
 	if typ != "FeatureCollection" {
-		return nil, fileErr(fmt.Errorf("not a FeatureCollection: type is %q", typ))
+		return nil, nil, 0, fileErr(fmt.Errorf("not a FeatureCollection: type is %q", typ))
 	}
 	if !sawFeatures {
-		return nil, fileErr(errors.New(`not a FeatureCollection: no "features" member`))
+		return nil, nil, 0, fileErr(errors.New(`not a FeatureCollection: no "features" member`))
 	}
 
 	var errs []error
-	total := 0
-	for _, b := range batches {
+	total, points := 0, 0
+	for _, b := range runs {
 		total += len(b.out)
+		points += b.points
 		for _, err := range b.errs {
 			pe := err.(*ParseError)
 			pe.File = file
@@ -172,11 +121,12 @@ func decodeFeatures(file string, r io.Reader) ([]Feature, error) {
 			more := len(errs) - maxReportedErrors
 			errs = append(errs[:maxReportedErrors], fileErr(fmt.Errorf("%d more invalid features not listed", more)))
 		}
-		return nil, errors.Join(errs...)
+		return nil, nil, 0, errors.Join(errs...)
 	}
 	features := make([]Feature, 0, total)
+	bounds := make([]orb.Bound, 0, total)
 	kinds := map[string]string{}
-	for _, b := range batches {
+	for _, b := range runs {
 		for _, f := range b.out {
 			// Kinds repeat across a layer: share one string per distinct kind.
 			if k, ok := kinds[f.Kind]; ok {
@@ -186,119 +136,174 @@ func decodeFeatures(file string, r io.Reader) ([]Feature, error) {
 			}
 			features = append(features, f)
 		}
+		bounds = append(bounds, b.bounds...)
 	}
-	return features, nil
+	return features, bounds, points, nil
 }
 
-func (b *batch) decode() {
-	b.out = make([]Feature, 0, len(b.raws))
-	for i, raw := range b.raws {
-		f, err := decodeFeature(raw)
+// decoder turns raw features into Features. Each worker has its own, so
+// its scratch space is reused from feature to feature; a run's ids, names
+// and properties are gathered there and then moved, all at once, to two
+// blocks of exactly the size they need.
+type decoder struct {
+	coords coordParser
+	strs   []byte        // the run's ids, names and kinds
+	props  []byte        // the run's properties, compacted
+	texts  []featureText // where each decoded feature's text lies
+	name   []byte        // a geometry's type name, unescaped
+}
+
+// featureText locates a feature's strings in decoder.strs and its
+// properties in decoder.props (start -1 when it has none).
+type featureText struct{ id, name, kind, props span }
+
+// run decodes a run of features.
+func (d *decoder) run(b *batch) {
+	d.strs, d.props, d.texts = d.strs[:0], d.props[:0], d.texts[:0]
+	for k, sp := range b.spans {
+		f, err := d.feature(b.data[sp.start:sp.end])
 		if err != nil {
-			b.errs = append(b.errs, &ParseError{Feature: b.first + i, ID: f.ID, Err: err})
+			if se, ok := err.(*jsonSyntaxError); ok {
+				b.syntax = &fileSyntaxError{Offset: b.base + int64(sp.start) + int64(se.At), Msg: se.Msg}
+				break
+			}
+			b.errs = append(b.errs, &ParseError{Feature: b.first + k, ID: f.ID, Err: err})
 			continue
 		}
 		b.out = append(b.out, f)
+		b.bounds = append(b.bounds, f.Geometry.Bound())
+		b.points += relocatedPoints(f.Geometry)
 	}
-	b.raws = nil
+	strs := string(d.strs)
+	props := make([]byte, len(d.props))
+	copy(props, d.props)
+	for k := range b.out {
+		f, t := &b.out[k], &d.texts[k]
+		f.ID, f.Name, f.Kind = strs[t.id.start:t.id.end], strs[t.name.start:t.name.end], strs[t.kind.start:t.kind.end]
+		if t.props.start >= 0 {
+			f.Properties = props[t.props.start:t.props.end:t.props.end]
+		}
+	}
+	b.data, b.spans = nil, nil
 }
 
-func syntaxError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("invalid JSON: unexpected end of input")
-	}
-	return fmt.Errorf("invalid JSON: %v", err)
-}
-
-// decodeFeature parses one GeoJSON Feature object; on error the returned
-// Feature carries the id when it could be read.
-func decodeFeature(raw []byte) (Feature, error) {
-	var rf rawFeature
-	if err := json.Unmarshal(raw, &rf); err != nil {
-		return Feature{}, fmt.Errorf("not a GeoJSON Feature: %v", err)
-	}
+// feature decodes one GeoJSON Feature. Its strings are left in the
+// decoder's scratch space, recorded in d.texts, except on error, when the
+// Feature carries the id if it could be read.
+func (d *decoder) feature(raw []byte) (Feature, error) {
 	var f Feature
-	id, err := scalarID(rf.ID)
-	if err != nil {
-		return f, fmt.Errorf("id: %w", err)
+	t := jsonText{b: raw}
+	if t.peek() != '{' {
+		if err := t.whole(); err != nil {
+			return f, err
+		}
+		return f, errors.New("not a GeoJSON Feature: a feature must be a JSON object")
 	}
-	f.ID = id
-	if rf.Type != "Feature" {
-		return f, fmt.Errorf("type is %q, want \"Feature\"", rf.Type)
-	}
-	if props := bytes.TrimSpace(rf.Properties); len(props) > 0 && !bytes.Equal(props, []byte("null")) {
-		if props[0] != '{' {
-			return f, errors.New("properties must be a JSON object or null")
-		}
-		var buf bytes.Buffer
-		buf.Grow(len(props))
-		if err := json.Compact(&buf, props); err != nil {
-			return f, fmt.Errorf("properties: %v", err)
-		}
-		f.Properties = buf.Bytes()
-		var conv struct {
-			Name   json.RawMessage `json:"name"`
-			Kind   json.RawMessage `json:"kind"`
-			SiteID json.RawMessage `json:"site_id"`
-		}
-		if err := json.Unmarshal(f.Properties, &conv); err != nil {
-			return f, fmt.Errorf("properties: %v", err)
-		}
-		f.Name, f.Kind = stringValue(conv.Name), stringValue(conv.Kind)
-		if f.ID == "" {
-			if f.ID, err = scalarID(conv.SiteID); err != nil {
-				return f, fmt.Errorf("property %s: %w", IDProperty, err)
-			}
-		}
-	}
-	geom := bytes.TrimSpace(rf.Geometry)
-	if len(geom) == 0 || bytes.Equal(geom, []byte("null")) {
-		return f, errors.New("feature has no geometry; a protected site needs a location")
-	}
-	if f.Geometry, err = decodeGeometry(geom, 0); err != nil {
+	var v [4][]byte
+	if err := t.fields(featureMembers, v[:]); err != nil {
 		return f, err
 	}
-	if f.ID == "" {
-		f.ID = contentID(f.Geometry, f.Properties)
+	typ, id, geom, props := v[0], v[1], v[2], v[3]
+	if !isNull(typ) && typ[0] != '"' {
+		return f, errors.New(`not a GeoJSON Feature: "type" is not a string`)
 	}
+	strs, nprops := len(d.strs), len(d.props)
+	var text featureText
+	fail := func(err error) (Feature, error) {
+		f.ID = string(d.strs[text.id.start:text.id.end])
+		d.strs, d.props = d.strs[:strs], d.props[:nprops]
+		return f, err
+	}
+	var err error
+	if d.strs, err = appendID(d.strs, id); err != nil {
+		return fail(fmt.Errorf("id: %w", err))
+	}
+	text.id = span{int32(strs), int32(len(d.strs))}
+	if isNull(typ) || string(typ) != `"Feature"` && string(appendUnquoted(d.name[:0], typ)) != "Feature" {
+		var name string
+		if !isNull(typ) {
+			name = string(appendUnquoted(nil, typ))
+		}
+		return fail(fmt.Errorf("type is %q, want \"Feature\"", name))
+	}
+	text.props = span{-1, -1}
+	text.name, text.kind = span{int32(len(d.strs)), int32(len(d.strs))}, span{int32(len(d.strs)), int32(len(d.strs))}
+	if !isNull(props) {
+		if props[0] != '{' {
+			return fail(errors.New("properties must be a JSON object or null"))
+		}
+		d.props = appendCompact(d.props, props)
+		text.props = span{int32(nprops), int32(len(d.props))}
+		pt := jsonText{b: d.props[nprops:], checked: true}
+		var pv [3][]byte
+		pt.fields(propertyMembers, pv[:])
+		name, kind, siteID := pv[0], pv[1], pv[2]
+		text.name = d.appendString(name)
+		text.kind = d.appendString(kind)
+		if text.id.start == text.id.end {
+			n := len(d.strs)
+			if d.strs, err = appendID(d.strs, siteID); err != nil {
+				return fail(fmt.Errorf("property %s: %w", IDProperty, err))
+			}
+			text.id = span{int32(n), int32(len(d.strs))}
+		}
+	}
+	if isNull(geom) {
+		return fail(errors.New("feature has no geometry; a protected site needs a location"))
+	}
+	if f.Geometry, err = d.geometry(geom, 0, true); err != nil {
+		return fail(err)
+	}
+	if text.id.start == text.id.end {
+		n := len(d.strs)
+		var body []byte
+		if text.props.start >= 0 {
+			body = d.props[text.props.start:text.props.end]
+		}
+		d.strs = append(d.strs, contentID(f.Geometry, body)...)
+		text.id = span{int32(n), int32(len(d.strs))}
+	}
+	d.texts = append(d.texts, text)
 	return f, nil
 }
 
-// scalarID reads an id that is a JSON string or number; absent or null gives "".
-func scalarID(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil
+// The members read from features, their properties and geometries.
+var (
+	featureMembers  = []string{"type", "id", "geometry", "properties"}
+	propertyMembers = []string{"name", "kind", IDProperty}
+	geometryMembers = []string{"type", "coordinates", "geometries"}
+)
+
+// appendString appends the value of a JSON string to d.strs; other
+// values give an empty string.
+func (d *decoder) appendString(raw []byte) span {
+	n := len(d.strs)
+	if len(raw) > 0 && raw[0] == '"' {
+		d.strs = appendUnquoted(d.strs, raw)
+	}
+	return span{int32(n), int32(len(d.strs))}
+}
+
+// appendID appends the text of an id that is a JSON string or number;
+// absent or null appends nothing.
+func appendID(dst, raw []byte) ([]byte, error) {
+	if isNull(raw) {
+		return dst, nil
 	}
 	switch raw[0] {
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
+		n := len(dst)
+		if dst = appendUnquoted(dst, raw); len(dst) == n {
+			return dst, errors.New("empty string")
 		}
-		if s == "" {
-			return "", errors.New("empty string")
-		}
-		return s, nil
+		return dst, nil
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		if _, err := strconv.ParseFloat(string(raw), 64); err != nil {
-			return "", fmt.Errorf("invalid number %s", raw)
+			return dst, fmt.Errorf("invalid number %s", raw)
 		}
-		return string(raw), nil
+		return append(dst, raw...), nil
 	}
-	return "", errors.New("must be a string or a number")
-}
-
-func stringValue(raw json.RawMessage) string {
-	var s string
-	if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	return ""
+	return dst, errors.New("must be a string or a number")
 }
 
 // contentID hashes what a feature is, not where it sits in its file.
@@ -311,54 +316,93 @@ func contentID(g orb.Geometry, props []byte) string {
 	return "h-" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-type rawGeometry struct {
-	Type        string            `json:"type"`
-	Coordinates json.RawMessage   `json:"coordinates"`
-	Geometries  []json.RawMessage `json:"geometries"`
-}
-
-var coordDepths = map[string]int{
-	"Point": 1, "MultiPoint": 2, "LineString": 2,
-	"MultiLineString": 3, "Polygon": 3, "MultiPolygon": 4,
+// geometryTypes are the GeoJSON geometry types with coordinates, and how
+// deep their coordinate arrays nest.
+var geometryTypes = [...]struct {
+	name  string
+	depth int
+}{
+	{"Point", 1}, {"MultiPoint", 2}, {"LineString", 2},
+	{"MultiLineString", 3}, {"Polygon", 3}, {"MultiPolygon", 4},
 }
 
 // decodeGeometry parses and validates a GeoJSON geometry object.
 func decodeGeometry(raw []byte, nesting int) (orb.Geometry, error) {
-	var rg rawGeometry
-	if err := json.Unmarshal(raw, &rg); err != nil {
-		return nil, fmt.Errorf("geometry is not a GeoJSON geometry object: %v", err)
+	var d decoder
+	return d.geometry(raw, nesting, false)
+}
+
+// geometry parses and validates a GeoJSON geometry object; checked says
+// its JSON syntax was checked already.
+func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry, error) {
+	t := jsonText{b: raw, checked: checked}
+	notGeometry := func(why string) error {
+		return fmt.Errorf("geometry is not a GeoJSON geometry object: %s", why)
 	}
-	if rg.Type == "GeometryCollection" {
+	if t.peek() != '{' {
+		return nil, notGeometry("not a JSON object")
+	}
+	var v [3][]byte
+	if err := t.fields(geometryMembers, v[:]); err != nil {
+		return nil, notGeometry(err.Error())
+	}
+	typ, coords, members := v[0], v[1], v[2]
+	d.name = d.name[:0]
+	if !isNull(typ) {
+		if typ[0] != '"' {
+			return nil, notGeometry(`"type" is not a string`)
+		}
+		d.name = appendUnquoted(d.name, typ)
+	}
+	if string(d.name) == "GeometryCollection" {
+		if !isNull(members) && members[0] != '[' {
+			return nil, notGeometry(`"geometries" is not an array`)
+		}
 		if nesting >= maxGeometryNesting {
 			return nil, fmt.Errorf("GeometryCollections nested deeper than %d", maxGeometryNesting)
 		}
-		if len(rg.Geometries) == 0 {
-			return nil, errors.New("empty GeometryCollection")
+		var gc orb.Collection
+		var err error
+		if !isNull(members) {
+			mt := jsonText{b: members, checked: true}
+			mt.array(func(m []byte) {
+				if err != nil {
+					return
+				}
+				var g orb.Geometry
+				if g, err = d.geometry(m, nesting+1, true); err != nil {
+					err = fmt.Errorf("GeometryCollection member %d: %w", len(gc), err)
+					return
+				}
+				gc = append(gc, g)
+			})
 		}
-		gc := make(orb.Collection, 0, len(rg.Geometries))
-		for i, m := range rg.Geometries {
-			g, err := decodeGeometry(m, nesting+1)
-			if err != nil {
-				return nil, fmt.Errorf("GeometryCollection member %d: %w", i, err)
-			}
-			gc = append(gc, g)
+		if err != nil {
+			return nil, err
+		}
+		if len(gc) == 0 {
+			return nil, errors.New("empty GeometryCollection")
 		}
 		return gc, nil
 	}
-	want, ok := coordDepths[rg.Type]
-	if !ok {
-		return nil, fmt.Errorf("unknown geometry type %q", rg.Type)
+	typName, want := "", 0
+	for _, gt := range geometryTypes {
+		if string(d.name) == gt.name {
+			typName, want = gt.name, gt.depth
+		}
 	}
-	coords := bytes.TrimSpace(rg.Coordinates)
-	if len(coords) == 0 || bytes.Equal(coords, []byte("null")) {
-		return nil, fmt.Errorf("%s has no coordinates", rg.Type)
+	if want == 0 {
+		return nil, fmt.Errorf("unknown geometry type %q", d.name)
+	}
+	if isNull(coords) {
+		return nil, fmt.Errorf("%s has no coordinates", typName)
 	}
 	if got := coordDepth(coords); got != want && !(got < want && emptyArrayAt(coords, got)) {
-		return nil, fmt.Errorf("%w: %s coordinates are arrays nested %d deep, found %d", errNesting, rg.Type, want, got)
+		return nil, fmt.Errorf("%w: %s coordinates are arrays nested %d deep, found %d", errNesting, typName, want, got)
 	}
-	g, err := parseCoordinates(rg.Type, coords)
+	g, err := d.coords.parse(typName, coords)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rg.Type, err)
+		return nil, fmt.Errorf("%s: %w", typName, err)
 	}
 	return g, validGeometry(g)
 }
@@ -366,7 +410,7 @@ func decodeGeometry(raw []byte, nesting int) (orb.Geometry, error) {
 // emptyArrayAt tells an empty array (which has fewer brackets than its type's
 // depth) from wrong nesting, so "[]" is reported as too few points.
 func emptyArrayAt(coords []byte, depth int) bool {
-	p := coordParser{b: coords}
+	p := jsonText{b: coords}
 	for range depth {
 		p.peek()
 		p.i++
@@ -374,8 +418,9 @@ func emptyArrayAt(coords []byte, depth int) bool {
 	return p.peek() == ']'
 }
 
-func parseCoordinates(typ string, coords []byte) (orb.Geometry, error) {
-	p := coordParser{b: coords}
+// parse reads the coordinates of a geometry of type typ.
+func (p *coordParser) parse(typ string, coords []byte) (orb.Geometry, error) {
+	p.b, p.i = coords, 0
 	var g orb.Geometry
 	var err error
 	switch typ {

@@ -3,8 +3,12 @@ package geo
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/paulmach/orb"
 )
 
 func decodeString(t *testing.T, body string) (*Layer, error) {
@@ -138,5 +142,72 @@ func TestIDStability(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("ids not distinct: %v", seen)
+	}
+}
+
+// TestDecodeErrorNamesID: a feature's error names its id alone, whether
+// from the id member or the site_id property, never its other strings.
+func TestDecodeErrorNamesID(t *testing.T) {
+	for _, tc := range []struct{ feature, id string }{
+		{`{"type":"Feature","id":"far","properties":{"name":"Off the map","kind":"plant"},"geometry":{"type":"Point","coordinates":[200,50]}}`, "far"},
+		{`{"type":"Feature","properties":{"name":"Off the map","site_id":7},"geometry":{"type":"Point","coordinates":[200,50]}}`, "7"},
+		{`{"type":"Feature","properties":{"name":"Off the map"},"geometry":{"type":"Point","coordinates":[200,50]}}`, ""},
+	} {
+		_, err := decodeString(t, fc(tc.feature))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.ID != tc.id {
+			t.Errorf("%s: error %v, want one naming id %q", tc.feature, err, tc.id)
+		}
+	}
+}
+
+// TestDecodeLargeStream reads a collection far larger than the runs it is
+// cut into, with one feature larger than a run, through readers that hand
+// out a byte or half a buffer at a time; a syntax error deep in the file
+// is reported at its exact byte.
+func TestDecodeLargeStream(t *testing.T) {
+	var features []string
+	for i := range 3000 {
+		features = append(features, fmt.Sprintf(`{"type":"Feature","id":"p%d","properties":{"name":"site \"%d\""},"geometry":{"type":"Point","coordinates":[%d.5,%d.25]}}`, i, i, i%170, i%80))
+	}
+	var ring []string
+	for k := range 20_000 {
+		ring = append(ring, fmt.Sprintf("[%.6f,%.6f]", 30+float64(k)/40_000, 50+float64(k%2)/1000))
+	}
+	ring = append(ring, ring[0])
+	features[1500] = `{"type":"Feature","id":"big","geometry":{"type":"Polygon","coordinates":[[` + strings.Join(ring, ",") + `,[30.6,50.9],` + ring[0] + `]]}}`
+	body := fc(features...)
+	if len(body) < 3*splitRun {
+		t.Fatalf("document of %d bytes does not span several runs", len(body))
+	}
+	for name, r := range map[string]func(string) io.Reader{
+		"whole":    func(s string) io.Reader { return strings.NewReader(s) },
+		"bytewise": func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) },
+		"halves":   func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := DecodeLayer("t", "t.geojson", r(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Len() != 3000 {
+				t.Fatalf("%d features", l.Len())
+			}
+			for _, i := range []int{0, 1499, 1501, 2999} {
+				if f := l.Feature(i); f.ID != fmt.Sprint("p", i) || f.Name != fmt.Sprintf(`site "%d"`, i) {
+					t.Errorf("feature %d: id %q name %q", i, f.ID, f.Name)
+				}
+			}
+			if f := l.Feature(1500); f.ID != "big" || len(f.Geometry.(orb.Polygon)[0]) != 20_003 {
+				t.Errorf("feature 1500: id %q", f.ID)
+			}
+			// The last point at longitude 140.5 lies in the last run.
+			at := strings.LastIndex(body, `[140.5,`) + 1
+			bad := body[:at] + "NaN" + body[at+len("140.5"):]
+			_, err = DecodeLayer("t", "t.geojson", r(bad))
+			if want := fmt.Sprintf("invalid JSON at byte %d:", at); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %v, want %q", err, want)
+			}
+		})
 	}
 }

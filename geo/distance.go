@@ -1,9 +1,7 @@
 package geo
 
 import (
-	"cmp"
 	"math"
-	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -28,6 +26,7 @@ type measure struct {
 	pv    vec3 // p on the unit sphere, for far geometries
 	far   bool // the current geometry lies outside the frame
 	cands []edgeCand
+	reach float64 // the least upper bound on the distance to a kept edge
 }
 
 func newMeasure(p orb.Point) *measure {
@@ -52,81 +51,86 @@ type closest struct {
 // positions (measured below 3e-8 /m; see TestPlanarLowerBound).
 const edgeBowPerMeter = 6e-8
 
-// planarLowerBound bounds the geodesic distance from the query point to g
-// from below using the frame alone; g must lie within the frame's spans.
-func (m *measure) planarLowerBound(g orb.Geometry) float64 {
-	if containsPoint(g, m.p) {
-		return 0
-	}
-	best := math.Inf(1)
-	paths(g, func(pts []orb.Point, linear bool) {
-		ax, ay := m.f.project(pts[0])
-		if !linear || len(pts) == 1 {
-			for _, p := range pts {
-				x, y := m.f.project(p)
-				best = min(best, math.Sqrt(x*x+y*y))
-			}
-			return
-		}
-		for _, p := range pts[1:] {
-			bx, by := m.f.project(p)
-			d, _ := segmentDistance(ax, ay, bx, by)
-			best = min(best, d-edgeBowPerMeter*((bx-ax)*(bx-ax)+(by-ay)*(by-ay)))
-			ax, ay = bx, by
-		}
-	})
-	return lowerFromPlanar(best)
+// edgeCand is an edge (a == b for a lone vertex) that may hold the nearest
+// point: its estimated distance, the fraction along it of the estimate's
+// nearest point, and a bound below its geodesic distance.
+type edgeCand struct {
+	a, b  orb.Point
+	est   float64
+	t     float64
+	lower float64
 }
 
-// edgeCand is an edge (a == b for a lone vertex) that may hold the nearest
-// point: its estimated distance and the fraction along it of the estimate's
-// nearest point.
-type edgeCand struct {
-	a, b orb.Point
-	est  float64
-	t    float64
+// edges appends to m.cands the edges of g that may hold its point nearest
+// the query point (see keep), and returns the least of their lower bounds:
+// a bound below the distance to g. It reports inside, appending nothing,
+// when the query point lies in a polygon of g, whose envelope is box.
+func (m *measure) edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64, inside bool) {
+	// Only a polygon around the query point holds it, and then its
+	// envelope holds the point too.
+	if box.Contains(m.p) && containsPoint(g, m.p) {
+		return 0, true
+	}
+	m.far = far
+	m.reach = math.Inf(1)
+	start := len(m.cands)
+	switch g := g.(type) {
+	// The common shapes skip paths' callback.
+	case orb.LineString:
+		m.keepPath(g, true)
+	case orb.Polygon:
+		for _, r := range g {
+			m.keepPath(r, true)
+		}
+	default:
+		paths(g, m.keepPath)
+	}
+	lower = math.Inf(1)
+	for _, c := range m.cands[start:] {
+		lower = min(lower, c.lower)
+	}
+	return lower, false
 }
 
 // exact returns the point of g nearest the query point and its geodesic
-// distance (Karney's inverse). Edges are geodesics. An estimate (the frame,
-// or the sphere for far geometries) ranks the edges; they are refined
-// exactly in that order until the next one's estimate, less its error bound,
-// cannot beat the best exact distance so far.
-func (m *measure) exact(g orb.Geometry, far bool) closest {
-	if containsPoint(g, m.p) {
-		return closest{meters: 0, point: m.p, azimuth: math.NaN()}
-	}
+// distance (Karney's inverse); box is g's envelope. Edges are geodesics. An
+// estimate (the frame, or the sphere for far geometries) bounds each edge's
+// distance from below and above; the edges whose lower bound is within the
+// least upper bound are refined exactly, in order of their lower bounds,
+// until the next one's cannot beat the best exact distance so far.
+func (m *measure) exact(g orb.Geometry, box *orb.Bound, far bool) closest {
 	if pt, ok := g.(orb.Point); ok {
 		return m.toPoint(pt)
 	}
-	m.far = far
-	m.cands = m.cands[:0]
-	best := math.Inf(1)
-	keep := func(a, b orb.Point, est, t float64) {
-		if m.lower(est) <= best {
-			best = min(best, est)
-			m.cands = append(m.cands, edgeCand{a, b, est, t})
-		}
+	start := len(m.cands)
+	_, inside := m.edges(g, box, far)
+	c := m.closestOf(m.cands[start:], inside)
+	m.cands = m.cands[:start]
+	return c
+}
+
+// closestOf refines the candidate edges of a geometry (see edges) exactly
+// and returns its point nearest the query point. It reorders cands.
+func (m *measure) closestOf(cands []edgeCand, inside bool) closest {
+	if inside {
+		return closest{meters: 0, point: m.p, azimuth: math.NaN()}
 	}
-	paths(g, func(pts []orb.Point, linear bool) {
-		if !linear || len(pts) == 1 {
-			for _, p := range pts {
-				est, t := m.estimate(p, p)
-				keep(p, p, est, t)
-			}
-			return
-		}
-		for i := 1; i < len(pts); i++ {
-			est, t := m.estimate(pts[i-1], pts[i])
-			keep(pts[i-1], pts[i], est, t)
-		}
-	})
-	slices.SortFunc(m.cands, func(x, y edgeCand) int { return cmp.Compare(x.est, y.est) })
 	out := closest{meters: math.Inf(1)}
-	for _, c := range m.cands {
-		if m.lower(c.est) > out.meters {
+	// Usually one or two edges are refined: picking the next each time
+	// beats sorting them all.
+	for len(cands) > 0 {
+		k := 0
+		for j := 1; j < len(cands); j++ {
+			if cands[j].lower < cands[k].lower {
+				k = j
+			}
+		}
+		c := cands[k]
+		if c.lower > out.meters {
 			break
 		}
+		cands[k] = cands[len(cands)-1]
+		cands = cands[:len(cands)-1]
 		// Edges sharing the nearest vertex would measure the same point again.
 		if (c.t <= 0 && c.a == out.point) || (c.t >= 1 && c.b == out.point) {
 			continue
@@ -138,12 +142,68 @@ func (m *measure) exact(g orb.Geometry, far bool) closest {
 	return out
 }
 
+// keepPath estimates the distance to each edge of a run of vertices (to
+// each vertex, unless linear) and keeps those that may hold the nearest
+// point in m.cands.
+func (m *measure) keepPath(pts []orb.Point, linear bool) {
+	if !linear || len(pts) == 1 {
+		for _, p := range pts {
+			est, t := m.estimate(p, p)
+			m.keep(p, p, est, t, 0)
+		}
+		return
+	}
+	if m.far {
+		for i := 1; i < len(pts); i++ {
+			est, t := m.estimate(pts[i-1], pts[i])
+			m.keep(pts[i-1], pts[i], est, t, 0)
+		}
+		return
+	}
+	// In the frame each vertex is projected once, not once per edge.
+	ax, ay := m.f.project(pts[0])
+	for i := 1; i < len(pts); i++ {
+		bx, by := m.f.project(pts[i])
+		d2, t := segmentDistance2(ax, ay, bx, by)
+		bow := edgeBowPerMeter * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
+		// Within the window frameError stays under 1 %, so an edge this far
+		// cannot be kept: skip the square root.
+		if far := (m.reach+frameSlackMeters)*1.01 + bow; d2 <= far*far {
+			m.keep(pts[i-1], pts[i], math.Sqrt(d2), t, bow)
+		}
+		ax, ay = bx, by
+	}
+}
+
+// keep adds the edge a–b to m.cands unless it surely lies beyond another
+// kept edge. est estimates its distance; the geodesic edge may stray bow
+// metres from the chord the estimate measured.
+func (m *measure) keep(a, b orb.Point, est, t, bow float64) {
+	if lower := m.lower(est - bow); lower <= m.reach {
+		m.reach = min(m.reach, m.upper(est+bow))
+		m.cands = append(m.cands, edgeCand{a, b, est, t, lower})
+	}
+}
+
 // lower turns an estimate into a bound below the true distance.
 func (m *measure) lower(est float64) float64 {
 	if m.far {
 		return (est - frameSlackMeters) / (1 + sphereEpsilon)
 	}
 	return lowerFromPlanar(est)
+}
+
+// upper turns an estimate into a bound above the true distance. Far from
+// the query point the sphere's great-circle edge may lie well away from the
+// geodesic one, so there is none.
+func (m *measure) upper(est float64) float64 {
+	if m.far {
+		return math.Inf(1)
+	}
+	// With g the geodesic distance, g(1−frameError(g)) ≤ est + slack, and
+	// g ≤ 2(est+slack) as long as frameError stays below 1/2.
+	d := est + frameSlackMeters
+	return d * (1 + 2*frameError(2*d))
 }
 
 // estimate approximates the distance to edge a–b and the fraction along it
@@ -165,7 +225,7 @@ func (m *measure) estimate(a, b orb.Point) (meters, t float64) {
 }
 
 func (m *measure) toPoint(q orb.Point) closest {
-	d, azi, _ := inverse(m.p, q)
+	d, azi := inverseFrom(m.p, q)
 	if d == 0 {
 		azi = math.NaN()
 	}
@@ -236,14 +296,25 @@ func onShortGeodesic(a, b orb.Point, t float64) orb.Point {
 // segmentDistance is the planar distance from the origin to segment a–b and
 // the fraction along it of the nearest point.
 func segmentDistance(ax, ay, bx, by float64) (float64, float64) {
+	d2, t := segmentDistance2(ax, ay, bx, by)
+	return math.Sqrt(d2), t
+}
+
+// segmentDistance2 is segmentDistance squared; it divides only when the
+// nearest point lies strictly inside the segment.
+func segmentDistance2(ax, ay, bx, by float64) (float64, float64) {
 	dx, dy := bx-ax, by-ay
-	l2 := dx*dx + dy*dy
-	t := 0.0
-	if l2 > 0 {
-		t = min(max(-(ax*dx+ay*dy)/l2, 0), 1)
+	num := -(ax*dx + ay*dy)
+	if num <= 0 {
+		return ax*ax + ay*ay, 0
 	}
+	l2 := dx*dx + dy*dy
+	if num >= l2 {
+		return bx*bx + by*by, 1
+	}
+	t := num / l2
 	x, y := ax+t*dx, ay+t*dy
-	return math.Sqrt(x*x + y*y), t
+	return x*x + y*y, t
 }
 
 // paths calls fn with each run of vertices of g: the vertices of point

@@ -23,6 +23,13 @@ func inverse(a, b orb.Point) (meters, aziA, aziB float64) {
 	return meters, aziA, aziB
 }
 
+// inverseFrom is inverse without the azimuth at b, which costs an arc
+// tangent.
+func inverseFrom(a, b orb.Point) (meters, aziA float64) {
+	geodesic.WGS84.Inverse(a[1], a[0], b[1], b[0], &meters, &aziA, nil)
+	return meters, aziA
+}
+
 // direct walks meters from a along azimuth; it returns the point reached and
 // the forward azimuth there.
 func direct(a orb.Point, azimuth, meters float64) (orb.Point, float64) {
@@ -50,8 +57,11 @@ type frame struct {
 	usable             bool    // false near the poles, where ranking falls back to the sphere
 	// window is the box the frame ranks, when it does not cross the
 	// antimeridian (plain); then covers is four comparisons.
-	window box32
+	window orb.Bound
 	plain  bool
+	// outside bounds from below, in metres, the distance to any point
+	// outside a plain window.
+	outside float64
 }
 
 // Beyond these spans from the centre, candidates are ranked on the sphere.
@@ -62,12 +72,17 @@ const (
 	frameSlackMeters = 0.01
 )
 
+// meridianMetersPerDegree is the least length of a degree of latitude (at
+// the equator, where the meridian's radius of curvature a(1−e²) is
+// smallest). No path changes latitude by Δφ in less than Δφ times it.
+const meridianMetersPerDegree = wgs84A * (1 - wgs84E2) * rad
+
 // frameError bounds |planar − geodesic| / geodesic for a distance of d
 // metres inside the spans. The frame is second-order accurate, so the error
 // grows with the square of the distance: measured 2e-7 at 6 km and 7.4e-4
 // at 330 km (TestFrameAccuracy); this bound keeps a margin of over 2.
 func frameError(d float64) float64 {
-	r := d / 1e5
+	r := d * 1e-5
 	return 1e-6 + 2e-4*r*r
 }
 
@@ -77,17 +92,24 @@ func newFrame(p orb.Point) frame {
 	n := wgs84A / w
 	m := wgs84A * (1 - wgs84E2) / (w * w * w)
 	dm := 3 * wgs84A * (1 - wgs84E2) * wgs84E2 * s * c / (w * w * w * w * w) // dM/dφ
-	return frame{
+	f := frame{
 		lon0: p[0], lat0: p[1],
 		kx0: n * c * rad, kx1: -m * s * rad * rad / 2,
 		ky0: m * rad, ky1: dm * rad * rad / 2,
 		usable: math.Abs(p[1]) <= 75,
-		window: box32{
-			float32(p[0] - frameLonSpan), float32(p[1] - frameLatSpan),
-			float32(p[0] + frameLonSpan), float32(p[1] + frameLatSpan),
+		window: orb.Bound{
+			Min: orb.Point{p[0] - frameLonSpan, p[1] - frameLatSpan},
+			Max: orb.Point{p[0] + frameLonSpan, p[1] + frameLatSpan},
 		},
 		plain: p[0]-frameLonSpan > -180 && p[0]+frameLonSpan < 180,
 	}
+	if f.usable && f.plain {
+		// A path leaving the window crosses one of its parallels or, between
+		// them, one of its meridians (both are as far, by symmetry).
+		f.outside = min(meridianMetersPerDegree*frameLatSpan,
+			sphereLowerRadius*centralToMeridianSegment(p[1], frameLonSpan, f.window.Min[1], f.window.Max[1]))
+	}
+	return f
 }
 
 func wrapLon(d float64) float64 {
@@ -110,62 +132,102 @@ func (f *frame) project(q orb.Point) (x, y float64) {
 }
 
 // covers reports whether the frame ranks everything inside the box.
-func (f *frame) covers(b *box32) bool {
+func (f *frame) covers(b *orb.Bound) bool {
 	if !f.usable {
 		return false
 	}
 	if f.plain {
-		w := &f.window
-		return b.minLon >= w.minLon && b.maxLon <= w.maxLon && b.minLat >= w.minLat && b.maxLat <= w.maxLat
+		return within(*b, f.window)
 	}
-	if float64(b.minLat) < f.lat0-frameLatSpan || float64(b.maxLat) > f.lat0+frameLatSpan {
+	if b.Min[1] < f.lat0-frameLatSpan || b.Max[1] > f.lat0+frameLatSpan {
 		return false
 	}
-	w := wrapLon(float64(b.minLon) - f.lon0)
-	e := wrapLon(float64(b.maxLon) - f.lon0)
+	w := wrapLon(b.Min[0] - f.lon0)
+	e := wrapLon(b.Max[0] - f.lon0)
 	return w >= -frameLonSpan && e <= frameLonSpan && w <= e
 }
 
 // lowerBound returns metres no greater than the geodesic distance from the
-// frame's centre to any point of the box.
-func (f *frame) lowerBound(b *box32) float64 {
-	if f.covers(b) {
-		dlat := 0.0
-		nearLat := f.lat0
-		switch {
-		case f.lat0 < float64(b.minLat):
-			dlat, nearLat = float64(b.minLat)-f.lat0, float64(b.minLat)
-		case f.lat0 > float64(b.maxLat):
-			dlat, nearLat = f.lat0-float64(b.maxLat), float64(b.maxLat)
+// frame's centre to any point of the box. It runs for every entry of every
+// R-tree node a query opens, so the common case (a box inside a plain
+// window) is kept to a few comparisons and multiplications.
+func (f *frame) lowerBound(b *orb.Bound) float64 {
+	if !f.usable || !f.plain {
+		if f.covers(b) {
+			return lowerFromPlanar(f.boxDistance(b))
 		}
-		dlon := 0.0
-		w, e := float64(b.minLon)-f.lon0, float64(b.maxLon)-f.lon0
-		if !f.plain {
-			w, e = wrapLon(w), wrapLon(e)
-		}
-		switch {
-		case w > 0:
-			dlon = w
-		case e < 0:
-			dlon = -e
-		}
-		// The mean-latitude parallel scale is smallest at one of the box's
-		// latitude limits (it is linear in latitude).
-		kx := min(f.kx0+f.kx1*(float64(b.minLat)-f.lat0), f.kx0+f.kx1*(float64(b.maxLat)-f.lat0))
-		if dlon == 0 {
-			kx = 0
-		}
-		ky := min(f.ky0+f.ky1*(nearLat-f.lat0), f.ky0)
-		x, y := dlon*kx, dlat*ky
-		return lowerFromPlanar(math.Sqrt(x*x + y*y))
+		return sphereBoxLowerBound(orb.Point{f.lon0, f.lat0}, b)
 	}
-	return sphereBoxLowerBound(orb.Point{f.lon0, f.lat0}, b)
+	w := &f.window
+	if within(*b, *w) {
+		return lowerFromPlanar(f.boxDistance(b))
+	}
+	c := orb.Bound{
+		Min: orb.Point{max(b.Min[0], w.Min[0]), max(b.Min[1], w.Min[1])},
+		Max: orb.Point{min(b.Max[0], w.Max[0]), min(b.Max[1], w.Max[1])},
+	}
+	if c.Min[0] > c.Max[0] || c.Min[1] > c.Max[1] {
+		return sphereBoxLowerBound(orb.Point{f.lon0, f.lat0}, b)
+	}
+	// Part of the box lies in the window, the rest is at least f.outside away.
+	return min(f.outside, lowerFromPlanar(f.boxDistance(&c)))
 }
 
-// lowerFromPlanar turns a frame distance into a bound below the geodesic
-// one: if the geodesic distance g is below d, frameError(g) ≤ frameError(d).
+// boxDistance is the frame distance from the centre to the nearest point of
+// a box the frame covers.
+func (f *frame) boxDistance(b *orb.Bound) float64 {
+	south, north := b.Min[1]-f.lat0, b.Max[1]-f.lat0
+	west, east := b.Min[0]-f.lon0, b.Max[0]-f.lon0
+	if !f.plain {
+		west, east = wrapLon(west), wrapLon(east)
+	}
+	near := 0.0 // latitude offset of the box's nearest parallel
+	if south > 0 {
+		near = south
+	} else if north < 0 {
+		near = north
+	}
+	dlon := 0.0
+	if west > 0 {
+		dlon = west
+	} else if east < 0 {
+		dlon = -east
+	}
+	// The mean-latitude parallel scale is linear in latitude, so it is
+	// smallest at one of the box's latitude limits.
+	edge := north
+	if f.kx1 > 0 {
+		edge = south
+	}
+	x := dlon * (f.kx0 + f.kx1*edge)
+	y := near * min(f.ky0+f.ky1*near, f.ky0)
+	return math.Sqrt(x*x + y*y)
+}
+
+// around returns a box holding every point within meters of the centre, or
+// false when that box would leave the window, where the frame cannot vouch
+// for it.
+func (f *frame) around(meters float64) (orb.Bound, bool) {
+	if !f.usable || !f.plain || meters >= f.outside {
+		return orb.Bound{}, false
+	}
+	// A point g metres away is at most g(1+frameError(g))+slack away in the
+	// frame, and frame offsets are at least the least scales times the
+	// degree offsets.
+	d := meters + meters*frameError(meters) + frameSlackMeters
+	dlat := d / (f.ky0 - math.Abs(f.ky1)*frameLatSpan)
+	dlon := d / (f.kx0 - math.Abs(f.kx1)*dlat)
+	b := orb.Bound{Min: orb.Point{f.lon0 - dlon, f.lat0 - dlat}, Max: orb.Point{f.lon0 + dlon, f.lat0 + dlat}}
+	return b, within(b, f.window)
+}
+
+// lowerFromPlanar turns a frame distance d into a bound below the geodesic
+// one g: if g < d then d ≤ g(1+frameError(g)) + slack ≤ g(1+frameError(d)) +
+// slack, so g ≥ (d−slack)/(1+frameError(d)) ≥ d − slack − d·frameError(d),
+// which avoids a division. It grows with d (over the frame's spans), so the
+// bound for a box's nearest point holds for the whole box.
 func lowerFromPlanar(d float64) float64 {
-	return max(0, (d-frameSlackMeters)/(1+frameError(d)))
+	return max(0, d-frameSlackMeters-d*frameError(d))
 }
 
 // sphereLowerRadius is a sphere radius small enough that central angles
@@ -175,10 +237,10 @@ const sphereLowerRadius = 6.30e6
 
 // sphereBoxLowerBound bounds the distance from p to a box from below on a
 // shrunken sphere; it serves far boxes, which the local frame cannot rank.
-func sphereBoxLowerBound(p orb.Point, b *box32) float64 {
-	minLat, maxLat := float64(b.minLat), float64(b.maxLat)
-	w := wrapLon(float64(b.minLon) - p[0])
-	e := wrapLon(float64(b.maxLon) - p[0])
+func sphereBoxLowerBound(p orb.Point, b *orb.Bound) float64 {
+	minLat, maxLat := b.Min[1], b.Max[1]
+	w := wrapLon(b.Min[0] - p[0])
+	e := wrapLon(b.Max[0] - p[0])
 	if (w <= 0 && e >= 0) || w > e {
 		// The box spans p's meridian: the nearest point is due north or south.
 		return sphereLowerRadius * rad * max(0, minLat-p[1], p[1]-maxLat)

@@ -2,7 +2,10 @@ package geo
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -28,45 +31,136 @@ type Layer struct {
 	name     string
 	source   string
 	features []Feature
-	bounds   []box32 // bounds[i] is the envelope of features[i]
 	byID     []int32 // feature indexes sorted by ID
-	tree     rtree.RTreeGN[float32, int32]
-	bound    orb.Bound
+	// order lists the features by position: first the Points, then the
+	// rest, each along a Hilbert curve through their envelopes, so sites
+	// near each other are near each other in memory. points holds the
+	// Points' positions and geoms the others' geometries (geoms[0] is at
+	// position len(points)): a Point is read in one step.
+	order  []int32
+	points []orb.Point
+	geoms  []orb.Geometry
+	// tree holds each feature's envelope, rounded outward to float32, with
+	// its position.
+	tree  rtree.RTreeGN[float32, int32]
+	bound orb.Bound
+	// density tells proximity searches how far to look first.
+	density density
 }
 
 // NewLayer indexes features under name. The features' ids must be unique;
 // a duplicate is reported as a *ParseError. source names where the features
-// came from, for messages.
+// came from, for messages. The layer keeps its own copy of the features
+// and their geometries, so later changes to them do not reach it.
 func NewLayer(name, source string, features []Feature) (*Layer, error) {
-	l := &Layer{name: name, source: source, features: features}
-	l.bounds = make([]box32, len(features))
-	l.byID = make([]int32, len(features))
+	features = slices.Clone(features)
+	bounds := make([]orb.Bound, len(features))
+	points := 0
 	for i := range features {
-		b := features[i].Geometry.Bound()
-		l.bounds[i] = outward(b)
-		l.byID[i] = int32(i)
+		bounds[i] = features[i].Geometry.Bound()
+		points += relocatedPoints(features[i].Geometry)
+	}
+	return newLayer(name, source, features, bounds, points)
+}
+
+// newLayer is NewLayer for features the layer may own, given their
+// envelopes and how many positions relocating them copies.
+func newLayer(name, source string, features []Feature, bounds []orb.Bound, points int) (*Layer, error) {
+	l := &Layer{name: name, source: source, features: features}
+	for i, b := range bounds {
 		if i == 0 {
 			l.bound = b
 		} else {
 			l.bound = l.bound.Union(b)
 		}
 	}
-	sort.Slice(l.byID, func(a, b int) bool {
-		return features[l.byID[a]].ID < features[l.byID[b]].ID
+	// The id index, the tree and the relocated geometries are built at
+	// once: they read and write different data.
+	var wg sync.WaitGroup
+	var dup error
+	wg.Go(func() { dup = l.indexIDs() })
+	curve := hilbertOrder(bounds, l.bound)
+	at := l.place(curve)
+	wg.Go(func() {
+		// Inserting along the curve keeps each insertion's path through
+		// the tree in cache.
+		for k, i := range curve {
+			lo, hi := box32(bounds[i])
+			l.tree.Insert(lo, hi, at[k])
+		}
 	})
-	for k := 1; k < len(l.byID); k++ {
-		prev, cur := l.byID[k-1], l.byID[k]
-		if features[prev].ID == features[cur].ID {
-			first, second := min(prev, cur), max(prev, cur)
-			return nil, &ParseError{File: source, Feature: int(second), ID: features[second].ID,
-				Err: errDuplicateID(int(first))}
+	// The other geometries are copied along the curve, their coordinates
+	// into one block.
+	r := relocation{points: make([]orb.Point, points)}
+	for k, i := range curve {
+		if g, ok := features[i].Geometry.(orb.Point); ok {
+			l.points[at[k]] = g
+			continue
+		}
+		features[i].Geometry = r.geometry(features[i].Geometry)
+		l.geoms[int(at[k])-len(l.points)] = features[i].Geometry
+	}
+	wg.Wait()
+	if dup != nil {
+		return nil, dup
+	}
+	l.density = newDensity(l.bound, bounds)
+	return l, nil
+}
+
+// place gives each feature a position, Points first, both groups in the
+// order of curve; it returns the positions in that order too and sizes
+// l.order, l.points and l.geoms.
+func (l *Layer) place(curve []int32) []int32 {
+	n := 0
+	for _, f := range l.features {
+		if _, ok := f.Geometry.(orb.Point); ok {
+			n++
 		}
 	}
-	for i := range l.bounds {
-		bb := l.bounds[i]
-		l.tree.Insert([2]float32{bb.minLon, bb.minLat}, [2]float32{bb.maxLon, bb.maxLat}, int32(i))
+	l.order = make([]int32, len(curve))
+	l.points = make([]orb.Point, n)
+	l.geoms = make([]orb.Geometry, len(curve)-n)
+	at := make([]int32, len(curve))
+	next, other := 0, n
+	for k, i := range curve {
+		if _, ok := l.features[i].Geometry.(orb.Point); ok {
+			at[k] = int32(next)
+			next++
+		} else {
+			at[k] = int32(other)
+			other++
+		}
+		l.order[at[k]] = i
 	}
-	return l, nil
+	return at
+}
+
+// geometry returns the geometry of the feature at position at.
+func (l *Layer) geometry(at int32) orb.Geometry {
+	if int(at) < len(l.points) {
+		return l.points[at]
+	}
+	return l.geoms[int(at)-len(l.points)]
+}
+
+// indexIDs sorts the feature indexes by id into l.byID; two features with
+// the same id are an error.
+func (l *Layer) indexIDs() error {
+	fs := l.features
+	l.byID = make([]int32, len(fs))
+	for i := range l.byID {
+		l.byID[i] = int32(i)
+	}
+	slices.SortFunc(l.byID, func(a, b int32) int { return strings.Compare(fs[a].ID, fs[b].ID) })
+	for k := 1; k < len(l.byID); k++ {
+		prev, cur := l.byID[k-1], l.byID[k]
+		if fs[prev].ID == fs[cur].ID {
+			first, second := min(prev, cur), max(prev, cur)
+			return &ParseError{File: l.source, Feature: int(second), ID: fs[second].ID, Err: errDuplicateID(int(first))}
+		}
+	}
+	return nil
 }
 
 // Name is the layer's name, used as its collection id.

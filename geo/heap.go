@@ -42,3 +42,51 @@ func heapDown[T any](h []T, i int, less func(a, b *T) bool) {
 		i = smallest
 	}
 }
+
+// candHeap is a binary heap of candidates, smallest lower bound on top.
+// It runs in the inner loop of every proximity query, so, unlike the
+// generic heap, it compares in line rather than through a function value.
+type candHeap []cand
+
+func (h *candHeap) push(c cand) {
+	s := append(*h, c)
+	i := len(s) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if s[parent].lower <= c.lower {
+			break
+		}
+		s[i] = s[parent]
+		i = parent
+	}
+	s[i] = c
+	*h = s
+}
+
+func (h *candHeap) pop() cand {
+	s := *h
+	top, last := s[0], s[len(s)-1]
+	s = s[:len(s)-1]
+	// Sift the last candidate down from the root, moving smaller
+	// children up into the hole.
+	i := 0
+	for {
+		child := 2*i + 1
+		if child >= len(s) {
+			break
+		}
+		if r := child + 1; r < len(s) && s[r].lower < s[child].lower {
+			child = r
+		}
+		if last.lower <= s[child].lower {
+			break
+		}
+		s[i] = s[child]
+		i = child
+	}
+	if len(s) > 0 {
+		s[i] = last
+	}
+	*h = s
+	return top
+}

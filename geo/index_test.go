@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -32,7 +33,9 @@ func linearScan(layers []*Layer, p orb.Point, meters float64, limit int) []Hit {
 	var all []Hit
 	for _, l := range layers {
 		for i := range l.features {
-			c := m.exact(l.features[i].Geometry, !m.f.covers(&l.bounds[i]))
+			g := l.features[i].Geometry
+			box := g.Bound()
+			c := m.exact(g, &box, !m.f.covers(&box))
 			if c.meters <= meters {
 				all = append(all, Hit{Layer: l, Index: i, Meters: c.meters})
 			}
@@ -124,7 +127,8 @@ func TestFrameAccuracy(t *testing.T) {
 }
 
 // TestPlanarLowerBound checks that the frame's bound on the distance to a
-// geometry, long geodesic edges included, never exceeds the exact distance.
+// geometry's edges, long geodesic edges included, never exceeds the exact
+// distance.
 func TestPlanarLowerBound(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	clampPt := func(p orb.Point) orb.Point { return orb.Point{wrapLon(p[0]), max(-89, min(89, p[1]))} }
@@ -137,16 +141,206 @@ func TestPlanarLowerBound(t *testing.T) {
 		b := clampPt(orb.Point{a[0] + (r.Float64()*2-1)*span, a[1] + (r.Float64()*2-1)*span*0.75})
 		g := orb.LineString{a, b}
 		m := newMeasure(p)
-		gb := outward(g.Bound())
+		gb := g.Bound()
 		if !m.f.covers(&gb) || crossesAntimeridian(g) != nil {
 			continue
 		}
 		checked++
-		if lb, exact := m.planarLowerBound(g), m.exact(g, true).meters; lb > exact {
+		lb, _ := m.edges(g, &gb, false)
+		if exact := m.exact(g, &gb, true).meters; lb > exact {
 			t.Fatalf("point %v edge %v: lower bound %.4f m exceeds exact %.4f m", p, g, lb, exact)
 		}
 	}
 	if checked < 10_000 {
 		t.Fatalf("only %d cases inside the frame", checked)
+	}
+}
+
+// TestBoxLowerBound checks the bound every R-tree entry is keyed by: it
+// never exceeds the geodesic distance to any point of the box, whether the
+// box lies inside the frame's window, straddles its edge or lies beyond it.
+func TestBoxLowerBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 17))
+	sides := 0
+	for range 20_000 {
+		p := orb.Point{-180 + r.Float64()*360, -80 + r.Float64()*160}
+		f := newFrame(p)
+		off := []float64{0.001, 0.05, 1, 4, 8}[r.IntN(5)]
+		size := []float64{0, 0.0001, 0.01, 1, 6}[r.IntN(5)]
+		lo := orb.Point{wrapLon(p[0] + (r.Float64()*2-1)*off*1.5), max(-89, min(89, p[1]+(r.Float64()*2-1)*off))}
+		hi := orb.Point{min(180, lo[0]+r.Float64()*size), min(90, lo[1]+r.Float64()*size)}
+		box := orb.Bound{Min: lo, Max: hi}
+		if f.usable && f.plain && !f.covers(&box) && box.Intersects(f.window) {
+			sides++
+		}
+		lb := f.lowerBound(&box)
+		// The nearest point of the box lies on its edge, or is p itself.
+		near := math.Inf(1)
+		if box.Contains(p) {
+			near = 0
+		}
+		const n = 64
+		for k := range n + 1 {
+			s := float64(k) / n
+			for _, q := range []orb.Point{
+				{lo[0] + s*(hi[0]-lo[0]), lo[1]}, {lo[0] + s*(hi[0]-lo[0]), hi[1]},
+				{lo[0], lo[1] + s*(hi[1]-lo[1])}, {hi[0], lo[1] + s*(hi[1]-lo[1])},
+			} {
+				near = min(near, Distance(p, q))
+			}
+		}
+		if lb > near {
+			t.Fatalf("point %v box %v: lower bound %.4f m exceeds %.4f m", p, box, lb, near)
+		}
+	}
+	if sides < 500 {
+		t.Fatalf("only %d boxes straddle the frame's window", sides)
+	}
+}
+
+// TestFrameOutside checks the bound on the distance to anything outside
+// the frame's window, which keys the boxes that straddle its edge.
+func TestFrameOutside(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 19))
+	for range 20_000 {
+		p := orb.Point{-170 + r.Float64()*340, -75 + r.Float64()*150}
+		f := newFrame(p)
+		if !f.plain {
+			continue
+		}
+		// A point on the window's edge, or a little beyond it.
+		w := f.window
+		q := orb.Point{w.Min[0] + r.Float64()*(w.Max[0]-w.Min[0]), w.Min[1] + r.Float64()*(w.Max[1]-w.Min[1])}
+		beyond := r.Float64() * 0.5
+		switch r.IntN(4) {
+		case 0:
+			q[0] = w.Min[0] - beyond
+		case 1:
+			q[0] = w.Max[0] + beyond
+		case 2:
+			q[1] = w.Min[1] - beyond
+		default:
+			q[1] = w.Max[1] + beyond
+		}
+		q[1] = max(-90, min(90, q[1]))
+		if d := Distance(p, q); d < f.outside {
+			t.Fatalf("point %v: %v beyond the window is %.3f m away, bound %.3f m", p, q, d, f.outside)
+		}
+	}
+}
+
+// TestFrameAround checks the box stage's box: it holds every point within
+// the distance it was made for.
+func TestFrameAround(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 23))
+	checked := 0
+	for range 50_000 {
+		p := orb.Point{-180 + r.Float64()*360, -80 + r.Float64()*160}
+		f := newFrame(p)
+		meters := []float64{0, 1, 100, 5_000, 50_000, 300_000}[r.IntN(6)] * r.Float64()
+		box, ok := f.around(meters)
+		if !ok {
+			continue
+		}
+		checked++
+		q, _ := direct(p, r.Float64()*360-180, meters*math.Sqrt(r.Float64()))
+		if r.IntN(4) == 0 {
+			// The rim, where the box is tightest.
+			q, _ = direct(p, r.Float64()*360-180, meters)
+		}
+		if !box.Contains(q) {
+			t.Fatalf("point %v, %.3f m: %v (%.3f m away) lies outside %v", p, meters, q, Distance(p, q), box)
+		}
+	}
+	if checked < 20_000 {
+		t.Fatalf("only %d boxes fit their window", checked)
+	}
+}
+
+// TestExactPicksEdges checks that ranking a geometry's edges in the frame,
+// and refining only those that may hold the nearest point, gives the
+// distance that refining every edge gives.
+func TestExactPicksEdges(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 29))
+	checked := 0
+	for range 5_000 {
+		p := orb.Point{-170 + r.Float64()*340, -70 + r.Float64()*140}
+		m := newMeasure(p)
+		line := orb.LineString{{p[0] + (r.Float64()*2-1)*0.1, p[1] + (r.Float64()*2-1)*0.07}}
+		step := []float64{0.0005, 0.003, 0.05}[r.IntN(3)]
+		for range 1 + r.IntN(30) {
+			last := line[len(line)-1]
+			line = append(line, orb.Point{last[0] + (r.Float64()*2-1)*step, last[1] + (r.Float64()*2-1)*step})
+		}
+		box := line.Bound()
+		if !m.f.covers(&box) {
+			continue
+		}
+		checked++
+		got := m.exact(line, &box, false)
+		every := math.Inf(1)
+		for i := 1; i < len(line); i++ {
+			ax, ay := m.f.project(line[i-1])
+			bx, by := m.f.project(line[i])
+			_, t := segmentDistance(ax, ay, bx, by)
+			every = min(every, m.onEdge(line[i-1], line[i], t).meters)
+		}
+		if math.Abs(got.meters-every) > 1e-9 {
+			t.Fatalf("point %v line %v: %.9f m, every edge refined gives %.9f m", p, line, got.meters, every)
+		}
+	}
+	if checked < 2_000 {
+		t.Fatalf("only %d lines inside the frame", checked)
+	}
+}
+
+// TestNearbyBoxStageHandsOver covers the hand-over from the box stage to
+// the best-first walk: a few sites close to the query point, too few for
+// the limit, and a dense cluster far off. The walk must skip what the box
+// stage measured, or sites would come out twice.
+func TestNearbyBoxStageHandsOver(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 31))
+	p := orb.Point{30.5, 50.4}
+	var geoms []orb.Geometry
+	for range 6 {
+		geoms = append(geoms, orb.Point{p[0] + r.NormFloat64()*0.01, p[1] + r.NormFloat64()*0.01})
+	}
+	geoms = append(geoms, orb.LineString{{p[0] - 0.02, p[1] + 0.005}, {p[0] + 0.02, p[1] + 0.006}})
+	for range 3000 {
+		geoms = append(geoms, orb.Point{p[0] + 1.5 + r.NormFloat64()*0.001, p[1] + r.NormFloat64()*0.001})
+	}
+	fs := make([]Feature, len(geoms))
+	for i, g := range geoms {
+		fs[i] = Feature{ID: "f" + strconv.Itoa(i), Geometry: g}
+	}
+	l, err := NewLayer("x", "x", fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := indexOf(t, l)
+	for _, limit := range []int{3, 7, 10, 50} {
+		for _, meters := range []float64{2_000, 150_000} {
+			got, err := ix.Nearby(p, meters, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareHits(t, p, got, linearScan([]*Layer{l}, p, meters, limit))
+		}
+	}
+}
+
+// TestNearbyPointLikeGeometries: a geometry whose envelope is a single
+// point is measured as that point, whatever its type.
+func TestNearbyPointLikeGeometries(t *testing.T) {
+	a := orb.Point{30.52, 50.46}
+	p := orb.Point{30.5234, 50.4501}
+	for _, g := range []orb.Geometry{a, orb.MultiPoint{a, a}, orb.LineString{a, a}, orb.Collection{a, orb.MultiPoint{a}}} {
+		hits, err := indexOf(t, layerOf(t, "x", g)).Nearby(p, 5000, 1)
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("%T: %d hits, %v", g, len(hits), err)
+		}
+		if want := Distance(p, a); hits[0].Meters != want || hits[0].Nearest != a {
+			t.Errorf("%T: %.6f m to %v, want %.6f m to %v", g, hits[0].Meters, hits[0].Nearest, want, a)
+		}
 	}
 }

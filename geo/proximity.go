@@ -3,7 +3,6 @@ package geo
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -58,19 +57,17 @@ func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string)
 	q := queries.Get().(*query)
 	defer queries.Put(q)
 	q.m.reset(p)
-	q.radius, q.limit, q.hits = meters, limit, q.hits[:0]
+	q.radius, q.limit, q.bound, q.hits = meters, limit, meters, q.hits[:0]
 	for _, l := range ls {
 		q.layer(l)
 	}
-	hits := slices.Clone(q.hits)
-	slices.SortFunc(hits, func(a, b Hit) int {
-		if a.less(&b) {
-			return -1
-		}
-		return 1
-	})
-	for i := range hits {
-		hits[i].Feature = &hits[i].Layer.features[hits[i].Index]
+	// The heap gives up its worst hit first.
+	hits := make([]Hit, len(q.hits))
+	for k := len(hits) - 1; k >= 0; k-- {
+		hits[k], q.hits = heapPop(q.hits, worseHit)
+		h := &hits[k]
+		h.Index = int(h.Layer.order[h.Index])
+		h.Feature = &h.Layer.features[h.Index]
 	}
 	return hits, nil
 }
@@ -87,100 +84,202 @@ func validPoint(p orb.Point) error {
 
 // less orders hits by distance, then layer and id, so equal distances come
 // out the same way every time.
-func (h *Hit) less(o *Hit) bool {
+func (h *Hit) less(o *Hit) bool { return h.precedes(o, (*Hit).id) }
+
+// precedes is less with the feature's id given by id.
+func (h *Hit) precedes(o *Hit, id func(*Hit) string) bool {
 	if h.Meters != o.Meters {
 		return h.Meters < o.Meters
 	}
 	if h.Layer.name != o.Layer.name {
 		return h.Layer.name < o.Layer.name
 	}
-	return h.Layer.features[h.Index].ID < o.Layer.features[o.Index].ID
+	return id(h) < id(o)
 }
 
-// query is one proximity search: a best-first walk of each layer's R-tree in
-// which every key is a lower bound, in metres, on the geodesic distance of
-// what it stands for. When the smallest key exceeds the current bound (the
-// radius, or the limit-th best exact distance) nothing unseen can qualify.
+func (h *Hit) id() string { return h.Layer.features[h.Index].ID }
+
+// idAt is the id of a hit whose Index is still a position (see Layer.order),
+// as while a query runs: only the hits it returns need their index.
+func (h *Hit) idAt() string { return h.Layer.features[h.Layer.order[h.Index]].ID }
+
+// query is one proximity search over each layer in turn. Every candidate
+// carries a lower bound, in metres, on its geodesic distance; candidates are
+// measured exactly in order of their bounds, and a layer is done when the
+// smallest bound left exceeds the current bound (the radius, or the
+// limit-th best exact distance).
+//
+// A layer is first searched in a box around the query point that holds
+// every point within some distance r of it (the box stage): that costs a
+// plain R-tree box search, without the priority queue of a best-first walk.
+// If the limit-th distance found turns out no greater than r, every site
+// that could beat it lay in the box. Otherwise r grows, and after a few
+// tries the R-tree is walked best-first with its Nearby, keyed by a lower
+// bound on every node box; what the box stage handled is skipped.
 type query struct {
 	m       measure
 	radius  float64
 	limit   int
-	hits    []Hit  // heap, worst on top
-	pending []cand // heap, smallest lower bound on top: popped from the tree, waiting to be measured exactly
+	bound   float64  // the radius, or the limit-th best distance once hits is full
+	hits    []Hit    // heap, worst on top
+	pending candHeap // waiting to be refined or measured
+	// Candidates whose box meets done and whose box bound is at most
+	// doneMeters were dealt with by the box stage.
+	done       orb.Bound
+	doneMeters float64
 }
 
 // queries recycles query state, whose slices would otherwise be allocated
 // anew for every request.
 var queries = sync.Pool{New: func() any { return new(query) }}
 
-func worseHit(a, b *Hit) bool      { return b.less(a) }
-func smallerLower(a, b *cand) bool { return a.lower < b.lower }
+func worseHit(a, b *Hit) bool { return b.precedes(a, (*Hit).idAt) }
 
+// cand is a feature (its position, see Layer.order) waiting in the pending
+// heap. Its first lower bound is its envelope's; lines and polygons near
+// the query point are then refined by their edges (refined), and the edges
+// that may hold their nearest point wait in q.m.cands[from:to], none when
+// the query point lies inside.
 type cand struct {
-	lower float64
-	index int32
+	lower    float64
+	lo, hi   [2]float32 // the envelope, as the R-tree holds it
+	index    int32
+	from, to int32
+	refined  bool
 }
 
-func (q *query) bound() float64 {
-	if len(q.hits) == q.limit {
-		return math.Min(q.radius, q.hits[0].Meters)
-	}
-	return q.radius
-}
+// boxStageTries is how many growing boxes are searched before the
+// best-first walk takes over.
+const boxStageTries = 3
 
 func (q *query) layer(l *Layer) {
-	q.pending = q.pending[:0]
+	q.pending, q.m.cands = q.pending[:0], q.m.cands[:0]
+	q.doneMeters = -1
+	if q.boxStage(l) {
+		return
+	}
 	f := &q.m.f
 	l.tree.Nearby(
-		func(lo, hi [2]float32, _ int32, _ bool) float64 {
-			return f.lowerBound(&box32{lo[0], lo[1], hi[0], hi[1]})
+		func(lo, hi [2]float32, _ int32, item bool) float64 {
+			b := bound64(lo, hi)
+			key := f.lowerBound(&b)
+			// Infinity keeps an entry at the bottom of the queue: it cannot
+			// qualify (the bound only shrinks) or was measured already.
+			if key > q.bound || item && q.handled(key, &b) {
+				return math.Inf(1)
+			}
+			return key
 		},
 		func(lo, hi [2]float32, i int32, key float64) bool {
-			if !q.drain(l, key) || key > q.bound() {
+			if math.IsInf(key, 1) {
 				return false
 			}
-			g := l.features[i].Geometry
-			far := !f.covers(&box32{lo[0], lo[1], hi[0], hi[1]})
-			if _, point := g.(orb.Point); point || far {
-				// A point's box key is already tight; far geometries are
-				// rare enough to measure exactly at once.
-				q.measure(l, i, far)
-				return true
-			}
-			q.pending = heapPush(q.pending, cand{lower: q.m.planarLowerBound(g), index: i}, smallerLower)
-			return true
+			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
+			return q.drain(l, key)
 		},
 	)
 	q.drain(l, math.Inf(1))
 }
 
-// drain measures pending candidates whose lower bound is at most key; it
-// returns false once nothing pending or unseen can beat the bound.
-func (q *query) drain(l *Layer, key float64) bool {
-	for len(q.pending) > 0 && q.pending[0].lower <= key {
-		var c cand
-		c, q.pending = heapPop(q.pending, smallerLower)
-		if c.lower > q.bound() {
+// handled reports whether the box stage dealt with a feature whose
+// envelope b has the lower bound key.
+func (q *query) handled(key float64, b *orb.Bound) bool {
+	return key <= q.doneMeters && b.Intersects(q.done)
+}
+
+// boxStage searches growing boxes around the query point. It reports
+// whether the layer is done.
+func (q *query) boxStage(l *Layer) bool {
+	f := &q.m.f
+	// Start where limit sites are expected at the local density. A wider
+	// first box would spare the quarter of queries that need a second one,
+	// but cost the rest more than it saves.
+	meters := min(q.bound, l.density.reach(f, q.limit))
+	found := 0
+	for range boxStageTries {
+		box, ok := f.around(meters)
+		if !ok {
 			return false
 		}
-		q.measure(l, c.index, false)
+		lo, hi := box32(box)
+		l.tree.Search(lo, hi, func(lo, hi [2]float32, i int32) bool {
+			b := bound64(lo, hi)
+			key := f.lowerBound(&b)
+			if key > meters || key > q.bound || q.handled(key, &b) {
+				return true
+			}
+			found++
+			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
+			return true
+		})
+		q.drain(l, math.Inf(1))
+		// Whatever is left lies outside the box or has a bound above
+		// meters, so it is farther than meters.
+		if q.bound <= meters {
+			return true
+		}
+		q.done, q.doneMeters = box, meters
+		// Grow to where limit sites are expected at the density seen.
+		grow := math.Sqrt(2 * float64(q.limit) / float64(max(found, 1)))
+		meters = min(q.bound, meters*min(max(grow, 2), 8))
+	}
+	return false
+}
+
+// drain takes pending candidates whose lower bound is at most key, in
+// order, refining or measuring each; it returns false once nothing pending
+// or unseen can beat the bound.
+func (q *query) drain(l *Layer, key float64) bool {
+	for len(q.pending) > 0 && q.pending[0].lower <= key {
+		c := q.pending.pop()
+		if c.lower > q.bound {
+			q.pending = q.pending[:0]
+			return false
+		}
+		// A point's envelope bound is already tight.
+		if int(c.index) < len(l.points) {
+			q.record(l, c.index, q.m.toPoint(l.points[c.index]))
+			continue
+		}
+		if c.refined {
+			q.record(l, c.index, q.m.closestOf(q.m.cands[c.from:c.to], c.from == c.to))
+			continue
+		}
+		g := l.geoms[int(c.index)-len(l.points)]
+		box := bound64(c.lo, c.hi)
+		if !q.m.f.covers(&box) {
+			// Geometries the frame does not cover are rare enough to
+			// measure exactly at once.
+			q.record(l, c.index, q.m.exact(g, &box, true))
+			continue
+		}
+		c.from = int32(len(q.m.cands))
+		c.lower, _ = q.m.edges(g, &box, false)
+		c.to, c.refined = int32(len(q.m.cands)), true
+		q.pending.push(c)
 	}
 	return true
 }
 
-func (q *query) measure(l *Layer, i int32, far bool) {
-	c := q.m.exact(l.features[i].Geometry, far)
+// record keeps the feature at position at, measured, if it is among the
+// limit nearest.
+func (q *query) record(l *Layer, at int32, c closest) {
 	if c.meters > q.radius {
 		return
 	}
-	h := Hit{Layer: l, Index: int(i), Meters: c.meters, Nearest: c.point, Bearing: c.azimuth}
+	h := Hit{Layer: l, Index: int(at), Meters: c.meters, Nearest: c.point, Bearing: c.azimuth}
 	if !math.IsNaN(h.Bearing) && h.Bearing < 0 {
 		h.Bearing += 360
 	}
 	if len(q.hits) < q.limit {
 		q.hits = heapPush(q.hits, h, worseHit)
-	} else if h.less(&q.hits[0]) {
+	} else if worseHit(&q.hits[0], &h) {
 		q.hits[0] = h
 		heapDown(q.hits, 0, worseHit)
+	} else {
+		return
+	}
+	if len(q.hits) == q.limit {
+		q.bound = min(q.radius, q.hits[0].Meters)
 	}
 }

@@ -12,19 +12,18 @@ import (
 func (l *Layer) Search(b BBox, fn func(i int) bool) {
 	parts := b.parts()
 	for k, part := range parts {
-		lo := [2]float32{down32(part.Min[0]), down32(part.Min[1])}
-		hi := [2]float32{up32(part.Max[0]), up32(part.Max[1])}
 		more := true
-		l.tree.Search(lo, hi, func(_, _ [2]float32, i int32) bool {
-			g := l.features[i].Geometry
-			if !intersects(g, part) {
+		lo, hi := box32(part)
+		l.tree.Search(lo, hi, func(lo, hi [2]float32, at int32) bool {
+			// An envelope inside the box needs no look at the geometry.
+			if !within(bound64(lo, hi), part) && !meets(l.geometry(at), part) {
 				return true
 			}
 			// A feature touching both halves of a split box is reported once.
-			if k == 1 && intersects(g, parts[0]) {
+			if k == 1 && intersects(l.geometry(at), parts[0]) {
 				return true
 			}
-			more = fn(int(i))
+			more = fn(int(l.order[at]))
 			return more
 		})
 		if !more {
@@ -46,9 +45,11 @@ func intersects(g orb.Geometry, b orb.Bound) bool {
 	if !gb.Intersects(b) {
 		return false
 	}
-	if within(gb, b) {
-		return true
-	}
+	return within(gb, b) || meets(g, b)
+}
+
+// meets reports whether geometry g meets bound b, looking at every part.
+func meets(g orb.Geometry, b orb.Bound) bool {
 	switch g := g.(type) {
 	case orb.Point:
 		return b.Contains(g)
