@@ -1,12 +1,14 @@
 package geo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
@@ -209,5 +211,23 @@ func TestDecodeLargeStream(t *testing.T) {
 				t.Errorf("error %v, want %q", err, want)
 			}
 		})
+	}
+}
+
+// TestAppendFeatureIsValidJSON guards ids and strings that strconv.Quote
+// would write with Go-only escapes: control characters and invalid UTF-8.
+func TestAppendFeatureIsValidJSON(t *testing.T) {
+	for _, id := range []string{"plain", "tab\there", "bell\a\x01", "quote\"back\\slash", "bad\xffutf8", "Київ ГЕС", "line\nbreak\u2028"} {
+		f := Feature{ID: id, Geometry: orb.Point{30, 50}, Properties: json.RawMessage(`{"name":"x"}`)}
+		b := AppendFeature(nil, &f, Member{"note", "ctl\x02" + id})
+		if !json.Valid(b) {
+			t.Fatalf("id %q: invalid JSON %s", id, b)
+		}
+		var back struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &back); err != nil || (utf8.ValidString(id) && back.ID != id) {
+			t.Errorf("id %q read back as %q (%v)", id, back.ID, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
@@ -19,7 +20,7 @@ type Member struct {
 // full float64 precision, and its properties as given followed by extra.
 func AppendFeature(dst []byte, f *Feature, extra ...Member) []byte {
 	dst = append(dst, `{"type":"Feature","id":`...)
-	dst = strconv.AppendQuote(dst, f.ID)
+	dst = AppendJSONString(dst, f.ID)
 	dst = append(dst, `,"geometry":`...)
 	dst = AppendGeometry(dst, f.Geometry)
 	dst = append(dst, `,"properties":`...)
@@ -44,7 +45,7 @@ func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte 
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, m.Key)
+		dst = AppendJSONString(dst, m.Key)
 		dst = append(dst, ':')
 		dst = appendValue(dst, m.Value)
 	}
@@ -59,7 +60,7 @@ func appendValue(dst []byte, v any) []byte {
 		}
 		return strconv.AppendFloat(dst, v, 'f', -1, 64)
 	case string:
-		return strconv.AppendQuote(dst, v)
+		return AppendJSONString(dst, v)
 	case orb.Point:
 		return appendPosition(dst, v)
 	}
@@ -164,4 +165,41 @@ func HitMembers(h *Hit) []Member {
 func roundTo(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
+}
+
+// AppendJSONString appends s as a JSON string (RFC 8259), escaping only what
+// JSON requires, so text keeps its characters as written. Unlike
+// strconv.Quote it never writes Go-only escapes such as \x01, and invalid
+// UTF-8 becomes U+FFFD, so the output is always valid JSON.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return append(dst, '"')
 }

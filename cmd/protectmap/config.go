@@ -160,6 +160,9 @@ func parseJSONSettings(body []byte) ([]entry, error) {
 	slices.Sort(keys)
 	var out []entry
 	for _, k := range keys {
+		if strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("a setting with an empty name")
+		}
 		values, isList := m[k].([]any)
 		if !isList {
 			values = []any{m[k]}

@@ -41,7 +41,7 @@ func GeoJSON(file string, opt GeoJSONOptions) (*Result, error) {
 		nf := newFeature{Feature: *l.Feature(i), origin: "feature " + strconv.Itoa(i)}
 		if opt.Kind != "" && !hasMember(nf.Properties, "kind") {
 			nf.Kind = opt.Kind
-			nf.Properties = withMember(nf.Properties, "kind", appendJSONString(nil, opt.Kind))
+			nf.Properties = withMember(nf.Properties, "kind", geo.AppendJSONString(nil, opt.Kind))
 		}
 		res.add(opt.Layer, nf)
 	}

@@ -102,7 +102,7 @@ func gppdPlant(t *csvTable, cols map[string]int, rec []string) (geo.Feature, err
 	var others []byte
 	for _, c := range []string{"other_fuel1", "other_fuel2", "other_fuel3"} {
 		if v := get(c); v != "" {
-			others = appendJSONString(append(others, ','), strings.ToLower(v))
+			others = geo.AppendJSONString(append(others, ','), strings.ToLower(v))
 		}
 	}
 	if others != nil {

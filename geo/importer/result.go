@@ -391,7 +391,7 @@ func (o *jsonObject) key(k string) {
 	} else {
 		o.b = append(o.b, ',')
 	}
-	o.b = appendJSONString(o.b, k)
+	o.b = geo.AppendJSONString(o.b, k)
 	o.b = append(o.b, ':')
 }
 
@@ -401,7 +401,7 @@ func (o *jsonObject) str(k, v string) {
 		return
 	}
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = geo.AppendJSONString(o.b, v)
 }
 
 func (o *jsonObject) num(k string, v float64) {
@@ -420,34 +420,4 @@ func (o *jsonObject) bytes() []byte {
 		return []byte("{}")
 	}
 	return append(o.b, '}')
-}
-
-// appendJSONString quotes s as JSON (RFC 8259): unlike strconv.Quote, it
-// never writes Go-only escapes, and it keeps non-ASCII text readable.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }

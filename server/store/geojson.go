@@ -21,7 +21,7 @@ import (
 func AppendFeature(dst []byte, s *Strike, members ...geo.Member) []byte {
 	p := make([]byte, 0, 256+len(s.Extra))
 	p = append(p, `{"`+propTime+`":`...)
-	p = appendString(p, s.Time.UTC().Format(time.RFC3339Nano))
+	p = geo.AppendJSONString(p, s.Time.UTC().Format(time.RFC3339Nano))
 	p = append(p, `,"`+propUncertainty+`":`...)
 	p = strconv.AppendFloat(p, s.UncertaintyMeters, 'g', -1, 64)
 	p = appendText(p, propSource, s.Source)
@@ -43,7 +43,7 @@ func appendText(dst []byte, key, value string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':')
-	return appendString(dst, value)
+	return geo.AppendJSONString(dst, value)
 }
 
 // appendExtra appends the members of the extra object but those named in
@@ -55,7 +55,7 @@ func appendExtra(dst []byte, extra json.RawMessage, members []geo.Member) []byte
 	jsonscan.EachMember(extra, func(key, value []byte) bool {
 		if !slices.ContainsFunc(members, func(m geo.Member) bool { return m.Key == string(key) }) {
 			dst = append(dst, ',')
-			dst = appendString(dst, string(key))
+			dst = geo.AppendJSONString(dst, string(key))
 			dst = append(dst, ':')
 			dst = append(dst, value...)
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"io"
-	"unicode/utf8"
 )
 
 // Decoder reads strikes one at a time from an import file, so an import of
@@ -53,39 +52,4 @@ func (c *lineCounter) lineAt(offset int64) int {
 	c.line += k
 	c.newlines = c.newlines[k:]
 	return c.line
-}
-
-// appendString appends s as a JSON string, escaping only what JSON requires,
-// so text keeps its characters as written.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, `\ufffd`...)
-			} else {
-				dst = append(dst, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		i++
-	}
-	return append(dst, '"')
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/protectmap/protectmap/geo"
 	"io"
 	"strconv"
 	"strings"
@@ -202,9 +203,9 @@ func (d *CSVDecoder) extra(rec []string) []byte {
 		if len(out) > n {
 			out = append(out, ',')
 		}
-		out = appendString(out, name)
+		out = geo.AppendJSONString(out, name)
 		out = append(out, ':')
-		out = appendString(out, v)
+		out = geo.AppendJSONString(out, v)
 	}
 	if len(out) == n {
 		return nil

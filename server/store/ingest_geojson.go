@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/protectmap/protectmap/geo"
 	"io"
 	"slices"
 	"strconv"
@@ -338,7 +339,7 @@ func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError 
 		if len(*extra) > 1 {
 			*extra = append(*extra, ',')
 		}
-		*extra = appendString(*extra, key)
+		*extra = geo.AppendJSONString(*extra, key)
 		*extra = append(*extra, ':')
 		*extra = appendCompact(*extra, raw)
 	}
