@@ -2,28 +2,11 @@ package geo
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/testenv"
 )
-
-// sharedData returns the path of a file under ../shared/data, the real
-// public data sets the tests use. A fresh clone has no such folder: then the
-// test skips, unless PROTECTMAP_REQUIRE_SHARED is set (as CI sets it), when a
-// missing folder is a failure.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "shared", "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("PROTECTMAP_REQUIRE_SHARED") != "" {
-			t.Fatalf("shared data %s is required (PROTECTMAP_REQUIRE_SHARED is set): %v", p, err)
-		}
-		t.Skipf("shared data %s not present: %v", p, err)
-	}
-	return p
-}
 
 // TestSharedLayers loads the real OpenStreetMap-derived layers and checks
 // proximity over them, long straight grid lines included, against a linear scan.
@@ -39,7 +22,7 @@ func TestSharedLayers(t *testing.T) {
 	}
 	var layers []*Layer
 	for _, f := range files {
-		l, err := LoadFile(f.name, sharedData(t, f.rel))
+		l, err := LoadFile(f.name, testenv.SharedData(t, f.rel))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,21 +16,8 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/testenv"
 )
-
-// needTool finds a command-line client. Without it the test skips, unless
-// PROTECTMAP_REQUIRE_TOOLS is set (as CI sets it), when it fails.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("PROTECTMAP_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s is required (PROTECTMAP_REQUIRE_TOOLS is set): apt-get install -y %s", name, pkg)
-		}
-		t.Skipf("%s not installed (apt-get install -y %s)", name, pkg)
-	}
-	return path
-}
 
 // serveLoopback serves f on a free loopback port for real clients.
 func serveLoopback(t *testing.T, f *fixture) string {
@@ -71,8 +58,8 @@ func run(t *testing.T, name string, args ...string) string {
 // ogr2ogr copies a collection, whole, within a box, and filtered by a
 // property, exactly as the index holds it.
 func TestGDAL(t *testing.T) {
-	ogrinfo := needTool(t, "ogrinfo", "gdal-bin")
-	ogr2ogr := needTool(t, "ogr2ogr", "gdal-bin")
+	ogrinfo := testenv.Tool(t, "ogrinfo")
+	ogr2ogr := testenv.Tool(t, "ogr2ogr")
 	var logs logBuffer
 	f := newFixture(t, logTo(&logs))
 	base := serveLoopback(t, f)
@@ -233,7 +220,7 @@ func closeValues(x, y any) bool {
 // TestGDALStrikes: GDAL reads the strike log as the OGC collection
 // strikes, every page of it, as QGIS would.
 func TestGDALStrikes(t *testing.T) {
-	ogrinfo := needTool(t, "ogrinfo", "gdal-bin")
+	ogrinfo := testenv.Tool(t, "ogrinfo")
 	f := newStrikeFixture(t, sqliteStore(t))
 	var features []string
 	for i := range 7 {
