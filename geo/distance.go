@@ -23,6 +23,7 @@ const sphereEpsilon = 0.01
 type measure struct {
 	p     orb.Point
 	f     frame
+	line  shortLine
 	pv    vec3 // p on the unit sphere, for far geometries
 	far   bool // the current geometry lies outside the frame
 	cands []edgeCand
@@ -36,14 +37,13 @@ func newMeasure(p orb.Point) *measure {
 }
 
 func (m *measure) reset(p orb.Point) {
-	m.p, m.f, m.pv, m.far = p, newFrame(p), toVec(p), false
+	m.p, m.f, m.line, m.pv, m.far = p, newFrame(p), newShortLine(p), toVec(p), false
 }
 
 // closest is a point of a geometry with its exact distance from the query point.
 type closest struct {
-	meters  float64
-	point   orb.Point
-	azimuth float64 // at the query point, degrees; NaN when meters is 0
+	meters float64
+	point  orb.Point
 }
 
 // edgeBowPerMeter bounds how far, per metre of edge length squared, a
@@ -93,7 +93,7 @@ func (m *measure) edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64
 }
 
 // exact returns the point of g nearest the query point and its geodesic
-// distance (Karney's inverse); box is g's envelope. Edges are geodesics. An
+// distance; box is g's envelope. Edges are geodesics. An
 // estimate (the frame, or the sphere for far geometries) bounds each edge's
 // distance from below and above; the edges whose lower bound is within the
 // least upper bound are refined exactly, in order of their lower bounds,
@@ -113,7 +113,7 @@ func (m *measure) exact(g orb.Geometry, box *orb.Bound, far bool) closest {
 // and returns its point nearest the query point. It reorders cands.
 func (m *measure) closestOf(cands []edgeCand, inside bool) closest {
 	if inside {
-		return closest{meters: 0, point: m.p, azimuth: math.NaN()}
+		return closest{meters: 0, point: m.p}
 	}
 	out := closest{meters: math.Inf(1)}
 	// Usually one or two edges are refined: picking the next each time
@@ -225,11 +225,28 @@ func (m *measure) estimate(a, b orb.Point) (meters, t float64) {
 }
 
 func (m *measure) toPoint(q orb.Point) closest {
-	d, azi := inverseFrom(m.p, q)
-	if d == 0 {
-		azi = math.NaN()
+	d, ok := m.line.distance(q)
+	if !ok {
+		d, _ = karneyFrom(m.p, q)
 	}
-	return closest{meters: d, point: q, azimuth: azi}
+	return closest{meters: d, point: q}
+}
+
+// bearing is the forward azimuth at the query point towards q, in degrees
+// clockwise from north in [0, 360); NaN when q is the query point. Only the
+// hits a query returns need it.
+func (m *measure) bearing(q orb.Point) float64 {
+	if q == m.p {
+		return math.NaN()
+	}
+	azi, ok := m.line.azimuth(q)
+	if !ok {
+		_, azi = karneyFrom(m.p, q)
+	}
+	if azi < 0 {
+		azi += 360
+	}
+	return azi
 }
 
 // onEdge finds the nearest point to the query point on the geodesic a–b,
@@ -257,7 +274,7 @@ func (m *measure) onEdge(a, b orb.Point, t float64) closest {
 	for range 12 {
 		var aziX float64
 		x, aziX = direct(a, aziA, s)
-		d, aziXP, _ := inverse(x, m.p)
+		d, aziXP := inverseFrom(x, m.p)
 		r := 6371008.8
 		step := r * math.Atan(math.Tan(d/r)*math.Cos((aziXP-aziX)*rad))
 		next := min(max(s+step, 0), length)

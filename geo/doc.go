@@ -4,7 +4,7 @@
 // A Layer is a named GeoJSON FeatureCollection (RFC 7946) of protected sites.
 // An Index is an immutable set of layers: it answers bounding-box searches
 // against the real geometry and proximity queries whose distances agree with
-// GeographicLib's geodesic inverse (Karney 2013).
+// GeographicLib's geodesic inverse (Karney 2013) to micrometres.
 //
 // Semantics, stated once so every caller gets the same answer:
 //   - Edges of lines and polygon rings are geodesics on the WGS84 ellipsoid

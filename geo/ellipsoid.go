@@ -23,10 +23,21 @@ func inverse(a, b orb.Point) (meters, aziA, aziB float64) {
 	return meters, aziA, aziB
 }
 
-// inverseFrom is inverse without the azimuth at b, which costs an arc
+// karneyFrom is inverse without the azimuth at b, which costs an arc
 // tangent.
-func inverseFrom(a, b orb.Point) (meters, aziA float64) {
+func karneyFrom(a, b orb.Point) (meters, aziA float64) {
 	geodesic.WGS84.Inverse(a[1], a[0], b[1], b[0], &meters, &aziA, nil)
+	return meters, aziA
+}
+
+// inverseFrom is karneyFrom, solving short lines from their chord.
+func inverseFrom(a, b orb.Point) (meters, aziA float64) {
+	line := newShortLine(a)
+	meters, ok := line.distance(b)
+	if !ok {
+		return karneyFrom(a, b)
+	}
+	aziA, _ = line.azimuth(b)
 	return meters, aziA
 }
 
@@ -38,9 +49,10 @@ func direct(a orb.Point, azimuth, meters float64) (orb.Point, float64) {
 	return orb.Point{lon, lat}, azi2
 }
 
-// Distance is the geodesic distance in metres between two points on WGS84.
+// Distance is the geodesic distance in metres between two points on WGS84,
+// as proximity queries measure it.
 func Distance(a, b orb.Point) float64 {
-	m, _, _ := inverse(a, b)
+	m, _ := inverseFrom(a, b)
 	return m
 }
 

@@ -68,6 +68,7 @@ func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string)
 		h := &hits[k]
 		h.Index = int(h.Layer.order[h.Index])
 		h.Feature = &h.Layer.features[h.Index]
+		h.Bearing = q.m.bearing(h.Nearest)
 	}
 	return hits, nil
 }
@@ -267,10 +268,7 @@ func (q *query) record(l *Layer, at int32, c closest) {
 	if c.meters > q.radius {
 		return
 	}
-	h := Hit{Layer: l, Index: int(at), Meters: c.meters, Nearest: c.point, Bearing: c.azimuth}
-	if !math.IsNaN(h.Bearing) && h.Bearing < 0 {
-		h.Bearing += 360
-	}
+	h := Hit{Layer: l, Index: int(at), Meters: c.meters, Nearest: c.point}
 	if len(q.hits) < q.limit {
 		q.hits = heapPush(q.hits, h, worseHit)
 	} else if worseHit(&q.hits[0], &h) {
