@@ -47,6 +47,9 @@ func (h *handlers) apiDocument(ix *geo.Index, base string) obj {
 			ok("the sites found", mediaGeoJSON, "proximity"))},
 		"/healthz": obj{"get": op("getHealth", "Liveness, with the number of features served.",
 			[]any{ref("f")}, ok("the server is up", mediaJSON, "health"))},
+		"/readyz": obj{"get": readinessOp()},
+		"/metrics": obj{"get": op("getMetrics", "Prometheus metrics: requests by route and status, latencies, features per layer, the data version and reloads.",
+			nil, ok("the metrics, in the Prometheus text format", "text/plain", nil))},
 		"/map-config.json": obj{"get": op("getMapConfig", "Settings of the map app: the raster tile URL template (empty means offline) and its attribution.",
 			[]any{ref("f")}, ok("the map settings", mediaJSON, "mapConfig"))},
 	}
@@ -60,6 +63,12 @@ func (h *handlers) apiDocument(ix *geo.Index, base string) obj {
 	h.agreementPaths(paths, ix)
 	if h.cfg.Store != nil {
 		strikePaths(paths)
+	}
+	if h.cfg.Reloader != nil {
+		reload := op("reloadData", "Load the data again and swap it in at once; on an error the data served stays as it was.",
+			nil, ok("the data now served", mediaJSON, "reload"))
+		reload["security"] = []any{obj{"bearer": []any{}}}
+		paths["/admin/reload"] = obj{"post": reload}
 	}
 	return obj{
 		"openapi": "3.0.3",
@@ -408,10 +417,29 @@ func components() obj {
 					})),
 				})})}}),
 			}),
-			"health":    object([]string{"status", "features"}, obj{"status": obj{"type": "string"}, "features": obj{"type": "integer"}}),
+			"health": object([]string{"status", "features"}, obj{"status": obj{"type": "string"}, "features": obj{"type": "integer"}}),
+			"readiness": object([]string{"status", "features", "layers"}, obj{
+				"status": obj{"type": "string", "enum": []string{"ready", "not ready"}}, "detail": obj{"type": "string"},
+				"data_version": obj{"type": "string"}, "features": obj{"type": "integer"}, "layers": obj{"type": "integer"},
+				"last_reload": object([]string{"at", "ok", "data_version"}, obj{"at": obj{"type": "string", "format": "date-time"},
+					"ok": obj{"type": "boolean"}, "error": obj{"type": "string"}, "data_version": obj{"type": "string"}}),
+			}),
+			"reload": object([]string{"data_version", "features", "layers"}, obj{
+				"data_version": obj{"type": "string"}, "features": obj{"type": "integer"},
+				"layers": arrayOf(object([]string{"id", "features"}, obj{"id": obj{"type": "string"}, "features": obj{"type": "integer"}})),
+			}),
 			"mapConfig": object([]string{"tileURL", "tileAttribution"}, obj{"tileURL": obj{"type": "string"}, "tileAttribution": obj{"type": "string"}}),
 		},
 	}
+}
+
+// readinessOp describes GET /readyz, which answers 503 with the same body
+// while the server cannot serve.
+func readinessOp() obj {
+	o := op("getReadiness", "Readiness: the data is loaded and the strike store (if any) answers; the last reload's outcome.",
+		[]any{ref("f")}, ok("ready to serve", mediaJSON, "readiness"))
+	o["responses"].(obj)["503"] = obj{"description": "not ready", "content": obj{mediaJSON: obj{"schema": schemaRef("readiness")}}}
+	return o
 }
 
 // agreementPaths describes the agreements; GET /agreements/{id} has the

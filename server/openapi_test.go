@@ -3,11 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,4 +183,62 @@ func formatExample(v any) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// pathParam is a path parameter as OpenAPI writes it.
+var pathParam = regexp.MustCompile(`\{[^}]+\}`)
+
+// TestOpenAPICoversEveryRoute: with every optional part configured (strike
+// log, reloads, basemap), each route the server answers is in /api and
+// each path of /api is a route. The map's static assets are files, not API.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	reloader := server.NewReloader(func(context.Context) (*server.Dataset, error) {
+		return nil, errors.New("not reloaded in this test")
+	})
+	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) {
+		c.Reloader = reloader
+		c.Basemap = []byte(`{"type":"FeatureCollection","features":[]}`)
+	})
+	doc, _ := loadAPI(t, f.get(t, "/api").Body.Bytes())
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	// A route's parameters (":name") stand for any one segment.
+	matches := func(route, path string) bool {
+		r, p := strings.Split(route, "/"), strings.Split(path, "/")
+		if len(r) != len(p) {
+			return false
+		}
+		for i := range r {
+			if !strings.HasPrefix(r[i], ":") && r[i] != p[i] {
+				return false
+			}
+		}
+		return true
+	}
+	routed := map[string]bool{}
+	for _, r := range f.e.Routes() {
+		if r.Path == "/assets/*" || strings.HasPrefix(r.Method, "echo_route_not_found") || r.Method == http.MethodHead {
+			continue
+		}
+		found := false
+		for d := range documented {
+			method, path, _ := strings.Cut(d, " ")
+			path = pathParam.ReplaceAllString(path, ":p")
+			if method == r.Method && matches(r.Path, path) {
+				found, routed[d] = true, true
+			}
+		}
+		if !found {
+			t.Errorf("%s %s is served but not in /api", r.Method, r.Path)
+		}
+	}
+	for d := range documented {
+		if !routed[d] {
+			t.Errorf("%s is in /api but no route serves it", d)
+		}
+	}
 }
