@@ -83,7 +83,7 @@ func (m *measure) edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64
 			m.keepPath(r, true)
 		}
 	default:
-		paths(g, m.keepPath)
+		VertexRuns(g, m.keepPath)
 	}
 	lower = math.Inf(1)
 	for _, c := range m.cands[start:] {
@@ -334,9 +334,9 @@ func segmentDistance2(ax, ay, bx, by float64) (float64, float64) {
 	return x*x + y*y, t
 }
 
-// paths calls fn with each run of vertices of g: the vertices of point
-// geometries (linear false), and each line or ring (linear true).
-func paths(g orb.Geometry, fn func(pts []orb.Point, linear bool)) {
+// VertexRuns calls fn with each run of vertices of g: the vertices of a
+// Point or MultiPoint (linear false), and each line or ring (linear true).
+func VertexRuns(g orb.Geometry, fn func(run []orb.Point, linear bool)) {
 	switch g := g.(type) {
 	case orb.Point:
 		fn([]orb.Point{g}, false)
@@ -358,11 +358,11 @@ func paths(g orb.Geometry, fn func(pts []orb.Point, linear bool)) {
 		}
 	case orb.MultiPolygon:
 		for _, p := range g {
-			paths(p, fn)
+			VertexRuns(p, fn)
 		}
 	case orb.Collection:
 		for _, c := range g {
-			paths(c, fn)
+			VertexRuns(c, fn)
 		}
 	}
 }

@@ -58,7 +58,7 @@ func FuzzDecodeLayer(f *testing.F) {
 				t.Fatalf("feature %d: empty or duplicate id %q", i, ft.ID)
 			}
 			seen[ft.ID] = true
-			paths(ft.Geometry, func(pts []orb.Point, _ bool) {
+			VertexRuns(ft.Geometry, func(pts []orb.Point, _ bool) {
 				for _, p := range pts {
 					if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
 						t.Fatalf("feature %d: accepted position %v", i, p)

@@ -122,7 +122,7 @@ func bruteDistance(g orb.Geometry, p orb.Point) float64 {
 		}
 		best = min(best, at(lo), at(0), at(length))
 	}
-	paths(g, func(pts []orb.Point, linear bool) {
+	VertexRuns(g, func(pts []orb.Point, linear bool) {
 		for i, p := range pts {
 			if !linear || len(pts) == 1 {
 				edge(p, p)

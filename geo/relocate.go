@@ -19,7 +19,7 @@ func relocatedPoints(g orb.Geometry) int {
 			n += relocatedPoints(c)
 		}
 	default:
-		paths(g, func(pts []orb.Point, _ bool) { n += len(pts) })
+		VertexRuns(g, func(pts []orb.Point, _ bool) { n += len(pts) })
 	}
 	return n
 }

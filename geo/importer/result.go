@@ -121,44 +121,15 @@ func encodable(f *geo.Feature) error {
 		}
 	}
 	finite := true
-	eachPoint(f.Geometry, func(p orb.Point) {
-		finite = finite && !math.IsNaN(p[0]+p[1]) && !math.IsInf(p[0]+p[1], 0)
+	geo.VertexRuns(f.Geometry, func(run []orb.Point, _ bool) {
+		for _, p := range run {
+			finite = finite && !math.IsNaN(p[0]+p[1]) && !math.IsInf(p[0]+p[1], 0)
+		}
 	})
 	if !finite {
 		return errors.New("a coordinate is not a finite number")
 	}
 	return nil
-}
-
-func eachPoint(g orb.Geometry, fn func(orb.Point)) {
-	switch g := g.(type) {
-	case orb.Point:
-		fn(g)
-	case orb.MultiPoint:
-		for _, p := range g {
-			fn(p)
-		}
-	case orb.LineString:
-		eachPoint(orb.MultiPoint(g), fn)
-	case orb.Ring:
-		eachPoint(orb.MultiPoint(g), fn)
-	case orb.MultiLineString:
-		for _, l := range g {
-			eachPoint(orb.MultiPoint(l), fn)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			eachPoint(orb.MultiPoint(r), fn)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			eachPoint(p, fn)
-		}
-	case orb.Collection:
-		for _, m := range g {
-			eachPoint(m, fn)
-		}
-	}
 }
 
 // Summary reports what WriteDir did: features per layer and kind, and the

@@ -171,9 +171,12 @@ func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry, tolerance float6
 	near := orb.Bound{Min: toLonLat(tl, orb.Point{-3 * bufferUnits, Extent + 3*bufferUnits}), Max: toLonLat(tl, orb.Point{Extent + 3*bufferUnits, -3 * bufferUnits})}
 	var points []orb.Point
 	var segs [][2]orb.Point
-	collect(src, func(pts []orb.Point) {
-		if len(pts) == 1 {
-			points = append(points, toTile(tl, pts[0]))
+	geo.VertexRuns(src, func(pts []orb.Point, linear bool) {
+		if !linear {
+			for _, p := range pts {
+				points = append(points, toTile(tl, p))
+			}
+			return
 		}
 		for i := 1; i < len(pts); i++ {
 			a, b := pts[i-1], pts[i]
@@ -190,11 +193,11 @@ func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry, tolerance float6
 		}
 	})
 	worst := 0.0
-	collect(decoded, func(pts []orb.Point) {
+	geo.VertexRuns(decoded, func(pts []orb.Point, linear bool) {
 		var along []orb.Point
 		for i, v := range pts {
 			along = append(along, v)
-			if i+1 < len(pts) {
+			if linear && i+1 < len(pts) {
 				w := pts[i+1]
 				n := math.Ceil(math.Hypot(w[0]-v[0], w[1]-v[1]) / pixelUnits)
 				for k := 1.0; k < n; k++ {
@@ -227,35 +230,6 @@ func segDist(p, a, b orb.Point) float64 {
 		t = max(0, min(1, ((p[0]-a[0])*dx+(p[1]-a[1])*dy)/l2))
 	}
 	return math.Hypot(p[0]-a[0]-t*dx, p[1]-a[1]-t*dy)
-}
-
-func collect(g orb.Geometry, fn func([]orb.Point)) {
-	switch g := g.(type) {
-	case orb.Point:
-		fn([]orb.Point{g})
-	case orb.MultiPoint:
-		fn(g)
-	case orb.LineString:
-		fn(g)
-	case orb.Ring:
-		fn(g)
-	case orb.MultiLineString:
-		for _, l := range g {
-			fn(l)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			fn(r)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			collect(p, fn)
-		}
-	case orb.Collection:
-		for _, c := range g {
-			collect(c, fn)
-		}
-	}
 }
 
 func TestTilesZ0ToZ18(t *testing.T) {
