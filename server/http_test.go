@@ -123,6 +123,39 @@ func TestCORS(t *testing.T) {
 	if got := g.get(t, "/collections", "Origin: https://other.example").Header().Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("other origin got %q", got)
 	}
+
+	// Writes from another origin send a token: only an origin named one by one may.
+	write := func(f *fixture, origin string) (methods, headers, allowed string) {
+		pre := f.do(t, http.MethodOptions, "/strikes/x", nil, "Origin: "+origin, "Access-Control-Request-Method: DELETE", "Access-Control-Request-Headers: authorization")
+		h := pre.Header()
+		return h.Get("Access-Control-Allow-Methods"), strings.ToLower(h.Get("Access-Control-Allow-Headers")), h.Get("Access-Control-Allow-Origin")
+	}
+	for _, tc := range []struct {
+		name    string
+		origins []string
+		origin  string
+		writes  bool
+	}{
+		{"default", nil, "https://analyst.example", false},
+		{"star", []string{"*"}, "https://analyst.example", false},
+		{"star among named", []string{"https://ok.example", "*"}, "https://ok.example", false},
+		{"named", []string{"https://ok.example"}, "https://ok.example", true},
+	} {
+		f := newFixture(t, func(c *server.Config) { c.CORSOrigins = tc.origins })
+		methods, headers, origin := write(f, tc.origin)
+		if origin == "" {
+			t.Errorf("%s: the preflight from %s was not answered for the origin", tc.name, tc.origin)
+		}
+		if got := strings.Contains(methods, http.MethodDelete); got != tc.writes {
+			t.Errorf("%s: DELETE allowed %v (%q), want %v", tc.name, got, methods, tc.writes)
+		}
+		if got := strings.Contains(headers, "authorization"); got != tc.writes {
+			t.Errorf("%s: Authorization allowed %v (%q), want %v", tc.name, got, headers, tc.writes)
+		}
+	}
+	if methods, headers, origin := write(g, "https://other.example"); origin != "" || strings.Contains(headers, "authorization") {
+		t.Errorf("an unlisted origin's write preflight got origin %q, methods %q, headers %q", origin, methods, headers)
+	}
 }
 
 // TestMapApp: browsers get the app, its assets and settings; JSON clients

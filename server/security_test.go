@@ -311,6 +311,11 @@ func TestCORSCredentials(t *testing.T) {
 	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "https://maps.example.org" || rec.Header().Get("Access-Control-Allow-Credentials") != "" {
 		t.Errorf("a listed origin: %q %v", got, rec.Header())
 	}
+	// A listed origin may send a bearer token, never cookies.
+	rec = closed.do(t, http.MethodOptions, "/strikes", nil, "Origin: https://maps.example.org", "Access-Control-Request-Method: POST", "Access-Control-Request-Headers: authorization,content-type")
+	if !strings.Contains(strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers")), "authorization") || rec.Header().Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("a listed origin's write preflight: %v", rec.Header())
+	}
 }
 
 // TestTokenTransport: a token from another machine over plain HTTP is

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,11 +113,6 @@ func New(cfg Config) *echo.Echo {
 	if cfg.Basemap != nil {
 		h.basemap = newStatic(mediaGeoJSON, cfg.Basemap)
 	}
-	origins := cfg.CORSOrigins
-	if len(origins) == 0 {
-		origins = []string{"*"}
-	}
-
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
@@ -132,13 +128,7 @@ func New(cfg Config) *echo.Echo {
 			return fmt.Errorf("panic: %w\n%s", err, stack)
 		},
 	}))
-	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins:  origins,
-		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		AllowHeaders:  []string{echo.HeaderContentType, headerIfNoneMatch},
-		ExposeHeaders: []string{echo.HeaderContentType, "ETag"},
-		MaxAge:        86400,
-	}))
+	e.Use(middleware.CORSWithConfig(corsConfig(cfg.CORSOrigins)))
 	e.Use(validUTF8)
 	e.Use(tokenTransport(cfg.AllowInsecureTokens))
 	if rl := h.rateLimit(); rl != nil {
@@ -218,4 +208,26 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		h.metrics.observe(c, time.Since(start))
 		return nil
 	}
+}
+
+// corsConfig lets pages of origins (every origin when none is named) read
+// the API and ask POST /proximity. Only origins named one by one may also
+// write: their pages may send Authorization and DELETE, so an analyst's
+// token can record and remove strikes from a map served elsewhere, while
+// any other page never gets to use a token from a reader's browser.
+func corsConfig(origins []string) middleware.CORSConfig {
+	cfg := middleware.CORSConfig{
+		AllowOrigins:  origins,
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowHeaders:  []string{echo.HeaderContentType, headerIfNoneMatch},
+		ExposeHeaders: []string{echo.HeaderContentType, "ETag", echo.HeaderLocation},
+		MaxAge:        86400,
+	}
+	if len(origins) == 0 || slices.Contains(origins, "*") {
+		cfg.AllowOrigins = []string{"*"}
+		return cfg
+	}
+	cfg.AllowMethods = append(cfg.AllowMethods, http.MethodDelete)
+	cfg.AllowHeaders = append(cfg.AllowHeaders, echo.HeaderAuthorization)
+	return cfg
 }
