@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -31,6 +32,7 @@ import (
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/server"
+	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
 )
 
@@ -72,6 +74,9 @@ type (
 		Checked                   bool
 		Markers, Clustered, Paths int
 		Total                     int
+		// TileFeatures counts the features on the loaded vector tiles of a tiled layer.
+		TileFeatures *int
+		Note         string
 	}
 	webMap struct {
 		Width, Height int
@@ -802,6 +807,28 @@ func webDefaultAgreements(t *testing.T) []geo.Agreement {
 	return as
 }
 
+// webMoratoriumSite is the default data and agreements, as `protectmap
+// serve` loads them, with Starokozache solar park, an energy site the 2025
+// moratorium covers, and its point.
+func webMoratoriumSite(t *testing.T) (*geo.Index, []geo.Agreement, *geo.AgreementSet, *geo.Feature, orb.Point) {
+	t.Helper()
+	ix := webDefaultIndex(t)
+	agreements := webDefaultAgreements(t)
+	set, err := geo.NewAgreementSet(ix, agreements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WKS0061380")
+	if !ok {
+		t.Fatal("energy site gppd:WKS0061380 is missing from the default data")
+	}
+	p, ok := site.Geometry.(orb.Point)
+	if !ok {
+		t.Fatalf("energy site %s is a %T, want a point", site.ID, site.Geometry)
+	}
+	return ix, agreements, set, site, p
+}
+
 // webVerdict is a verdict as the check panel shows it.
 type webVerdict struct {
 	Verdict, Words, Detail, Colour string
@@ -848,22 +875,8 @@ func webCheckVerdict(t *testing.T, where string, got webVerdict, want *geo.Verdi
 // the index and the agreements.
 func TestBrowserVerdict(t *testing.T) {
 	tools := needBrowser(t)
-	ix := webDefaultIndex(t)
-	agreements := webDefaultAgreements(t)
+	ix, agreements, set, site, p := webMoratoriumSite(t)
 	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements = agreements })
-	set, err := geo.NewAgreementSet(ix, agreements)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Starokozache solar park, an energy site the moratorium covers.
-	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WKS0061380")
-	if !ok {
-		t.Fatal("energy site gppd:WKS0061380 is missing from the default data")
-	}
-	p, ok := site.Geometry.(orb.Point)
-	if !ok {
-		t.Fatalf("energy site %s is a %T, want a point", site.ID, site.Geometry)
-	}
 	const radius = 1000
 	inside := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
 	outside := time.Date(2025, 5, 25, 12, 0, 0, 0, time.UTC)
@@ -917,4 +930,437 @@ func TestBrowserVerdict(t *testing.T) {
 	if !strings.Contains(got.ScopeWithoutInstant.Error, "scope needs the instant") {
 		t.Errorf("a scope with no instant shows %q", got.ScopeWithoutInstant.Error)
 	}
+}
+
+// webStrikeStore is a new SQLite strike log holding strikes, with their ids set.
+func webStrikeStore(t *testing.T, strikes []store.Strike) store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "strikes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	results, err := st.Put(t.Context(), strikes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		strikes[i].ID = r.ID
+	}
+	return st
+}
+
+// webStrikes reports the strike layer as the browser script reads it.
+type webStrikes struct {
+	State, Label string
+	Total, Shown *int
+	Markers      []webStrikeMarker
+	Legend       map[string]string
+	From, To     string
+	Slider       struct {
+		Min, Max, Value  int64
+		Label, ValueText string
+	}
+	Time, Hash string
+}
+
+// webNoVerdict is the verdict the map gives a strike the server cannot judge.
+const webNoVerdict geo.Outcome = "unknown"
+
+// webStrikeMarker is a strike drawn: its verdict, its fill colour, and the
+// colour painted at its centre on the map (empty when out of view).
+type webStrikeMarker struct{ ID, Verdict, Colour, Painted string }
+
+// webCountStrikes counts the strikes at or after from and before to (zero times are open ends).
+func webCountStrikes(strikes []store.Strike, from, to time.Time) int {
+	n := 0
+	for _, s := range strikes {
+		if (from.IsZero() || !s.Time.Before(from)) && (to.IsZero() || s.Time.Before(to)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBrowserStrikes records strikes with known verdicts into the store and
+// drives the strike layer: each strike drawn in its verdict's colour, the
+// count, a strike's popup, a date range kept in the link across a reload,
+// the replay slider, and recording a strike from a check with a good token
+// and a bad one.
+func TestBrowserStrikes(t *testing.T) {
+	tools := needBrowser(t)
+	ix, agreements, _, site, p := webMoratoriumSite(t)
+	at := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2025, month, day, hour, minute, 0, 0, time.UTC)
+	}
+	// Hospitals protected with a buffer: a strike whose uncertainty plus
+	// that buffer reaches beyond the largest radius cannot be judged.
+	agreements = append(agreements, geo.Agreement{ID: "hospitals-test", Title: "Hospitals, for the test", Source: "test",
+		Start: at(1, 1, 0, 0), Collections: []string{"hospitals"}, BufferMeters: 500})
+	set, err := geo.NewAgreementSet(ix, agreements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict := func(s store.Strike) geo.Outcome {
+		v, err := set.Verdict(geo.VerdictQuery{Strike: s.Geo()})
+		if errors.Is(err, geo.ErrBadQuery) {
+			return webNoVerdict
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return v.Outcome
+	}
+	// nearby is a point north of the site near it but beyond the agreement's buffer.
+	var nearby orb.Point
+	for m := 100.0; m < 1000 && nearby == (orb.Point{}); m += 50 {
+		q := orb.Point{p.Lon(), p.Lat() + m/111_320}
+		if verdict(store.Strike{Point: q, Time: at(3, 25, 12, 0)}) == geo.ProtectedSiteNearby {
+			nearby = q
+		}
+	}
+	if nearby == (orb.Point{}) {
+		t.Fatal("no point within 1 km of the site is near it but not a hit")
+	}
+	strikes := []store.Strike{
+		{Point: p, Time: at(3, 25, 12, 0), UncertaintyMeters: 20, Source: "test-source", SourceEventID: "e1", Notes: "on the solar park"},
+		{Point: orb.Point{p.Lon() + 0.03, p.Lat()}, Time: at(5, 25, 12, 0), Source: "test-source", SourceEventID: "e2"},
+		{Point: nearby, Time: at(4, 2, 8, 30), Source: "test-source", SourceEventID: "e3"},
+		{Point: orb.Point{30.4896, 50.4562}, Time: at(3, 20, 6, 15), UncertaintyMeters: 100, Source: "test-source", SourceEventID: "e4"},
+		{Point: orb.Point{36.23, 49.99}, Time: at(4, 28, 23, 45), UncertaintyMeters: 5000, Source: "ACLED", SourceEventID: "e5"},
+		{Point: orb.Point{34.55, 49.59}, Time: at(6, 10, 3, 0), Source: "ACLED", SourceEventID: "e6"},
+		{Point: orb.Point{33, 48.5}, Time: at(4, 20, 9, 0), UncertaintyMeters: geo.MaxRadiusMeters, Source: "ACLED", SourceEventID: "e7"},
+	}
+	st := webStrikeStore(t, strikes)
+	want := map[string]geo.Outcome{}
+	outcomes := map[geo.Outcome]int{}
+	for _, s := range strikes {
+		want[s.ID] = verdict(s)
+		outcomes[want[s.ID]]++
+	}
+	if len(outcomes) != 4 {
+		t.Fatalf("the strikes should have every outcome, and one too uncertain to judge: %v", outcomes)
+	}
+	const token = "analyst-token"
+	srv := serveWeb(t, ix, "", func(c *server.Config) {
+		c.Agreements, c.Store, c.Tokens = agreements, st, []string{token}
+	})
+
+	view := webView{14, p.Lat(), p.Lon()}
+	from, to := "2025-03-18", "2025-04-30"
+	slider := at(3, 25, 12, 0)
+	var got struct {
+		All, Ranged, Reloaded, Slid, Home, Played webStrikes
+		AfterRecord                               webStrikes
+		Popup                                     *struct {
+			Title, Verdict, Words string
+			Rows                  map[string]string
+			HitSites              []string
+		}
+		NoToken, BadToken, Recorded struct{ Status, Error, Focused string }
+		SessionToken, URL           string
+	}
+	record := struct {
+		Lat, Lon    float64
+		Time        time.Time
+		Uncertainty float64
+		Source      string
+		Notes       string
+	}{50.0123, 36.2345, at(4, 10, 10, 0), 250, "map test", "seen from the map"}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario":      "strikes",
+		"base":          srv.URL,
+		"view":          map[string]any{"hash": view.hash() + "&layers=strikes", "zoom": view.Zoom, "lat": view.Lat, "lon": view.Lon},
+		"popup":         map[string]any{"lat": p.Lat(), "lon": p.Lon()},
+		"range":         map[string]string{"from": from, "to": to},
+		"sliderMinutes": slider.Unix() / 60,
+		"record": map[string]any{
+			"coords": fmt.Sprintf("%v, %v", record.Lat, record.Lon), "datetime": record.Time.Format("2006-01-02T15:04"),
+			"uncertainty": record.Uncertainty, "source": record.Source, "notes": record.Notes,
+			"token": token, "badToken": "not-" + token,
+		},
+	}, &got)
+	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
+	// The browser logs the refusal of the wrong token, and of the strike too
+	// uncertain to judge; nothing else may complain.
+	webNoConsoleErrors(t, slices.DeleteFunc(c.ConsoleErrors, func(e webConsoleError) bool {
+		return strings.HasPrefix(e.Text, "Failed to load resource") &&
+			(strings.Contains(e.Text, "401") && strings.HasSuffix(e.URL, "/strikes") || strings.Contains(e.Text, "400") && strings.HasSuffix(e.URL, "/proximity"))
+	}))
+
+	t.Run("verdict colours", func(t *testing.T) {
+		a := got.All
+		if a.Total == nil || *a.Total != len(strikes) || a.Label != fmt.Sprintf("%d strikes", len(strikes)) {
+			t.Errorf("the strike layer lists %q (total %v), want %d strikes", a.Label, a.Total, len(strikes))
+		}
+		if len(a.Markers) != len(strikes) {
+			t.Fatalf("%d strikes drawn, want %d", len(a.Markers), len(strikes))
+		}
+		colours := map[string]geo.Outcome{}
+		painted := 0
+		for _, m := range a.Markers {
+			w, ok := want[m.ID]
+			if !ok {
+				t.Errorf("strike %s drawn, but it is not in the store", m.ID)
+				continue
+			}
+			if m.Verdict != string(w) {
+				t.Errorf("strike %s drawn as %s, want %s", m.ID, m.Verdict, w)
+			}
+			if legend := a.Legend[string(w)]; m.Colour != legend || legend == "" {
+				t.Errorf("strike %s (%s) coloured %s, the legend shows %q", m.ID, w, m.Colour, legend)
+			}
+			if m.Painted != "" {
+				painted++
+				if m.Painted != m.Colour {
+					t.Errorf("strike %s (%s) is painted %s on the map, want %s", m.ID, w, m.Painted, m.Colour)
+				}
+			}
+			if o, seen := colours[m.Colour]; seen && o != w {
+				t.Errorf("%s and %s strikes are both coloured %s", o, w, m.Colour)
+			}
+			colours[m.Colour] = w
+		}
+		if painted < 2 {
+			t.Errorf("%d strikes in view to check the painted colour of, want the two by the solar park", painted)
+		}
+	})
+
+	t.Run("popup", func(t *testing.T) {
+		pp := got.Popup
+		if pp == nil {
+			t.Fatal("clicking the strike opened no strike popup")
+		}
+		if pp.Title != "Strike, 2025-03-25 12:00 UTC" || pp.Verdict != string(geo.ProtectedSiteHit) || !strings.Contains(pp.Words, "Protected site hit") {
+			t.Errorf("popup %q shows verdict %s (%q), want the hit of 25 March", pp.Title, pp.Verdict, pp.Words)
+		}
+		if pp.Rows["Source"] != "test-source · e1" || pp.Rows["Uncertainty"] != "20 m" || pp.Rows["Notes"] != "on the solar park" {
+			t.Errorf("popup rows %v", pp.Rows)
+		}
+		if len(pp.HitSites) != 1 || !strings.HasPrefix(pp.HitSites[0], site.Name+" (energy)") {
+			t.Errorf("popup lists hit sites %q, want %s", pp.HitSites, site.Name)
+		}
+	})
+
+	t.Run("date range", func(t *testing.T) {
+		start, _ := time.Parse(time.DateOnly, from)
+		end, _ := time.Parse(time.DateOnly, to)
+		n := webCountStrikes(strikes, start, end.AddDate(0, 0, 1))
+		if n == 0 || n == len(strikes) {
+			t.Fatalf("the range should hold some strikes but not all: %d", n)
+		}
+		for name, r := range map[string]webStrikes{"typed": got.Ranged, "reloaded": got.Reloaded} {
+			if r.Total == nil || *r.Total != n || len(r.Markers) != n {
+				t.Errorf("%s range: %q (total %v, %d drawn), want %d", name, r.Label, r.Total, len(r.Markers), n)
+			}
+			if r.From != from || r.To != to || !strings.Contains(r.Hash, "strikes="+from+"/"+to) {
+				t.Errorf("%s range: inputs %s to %s, hash %s", name, r.From, r.To, r.Hash)
+			}
+		}
+	})
+
+	t.Run("slider", func(t *testing.T) {
+		start, _ := time.Parse(time.DateOnly, from)
+		end, _ := time.Parse(time.DateOnly, to)
+		inRange := webCountStrikes(strikes, start, end.AddDate(0, 0, 1))
+		n := webCountStrikes(strikes, start, slider.Add(time.Minute))
+		s := got.Slid
+		if s.Shown == nil || *s.Shown != n || len(s.Markers) != n || s.Label != fmt.Sprintf("%d of %d strikes", n, inRange) {
+			t.Errorf("slider at %v: %q (%v shown, %d drawn), want %d of %d", slider, s.Label, s.Shown, len(s.Markers), n, inRange)
+		}
+		if !strings.Contains(s.Time, "2025-03-25 12:00 UTC") || s.Slider.Label != "Show strikes up to" || s.Slider.ValueText != s.Time {
+			t.Errorf("slider at %v says %q, labelled %q, announced as %q", slider, s.Time, s.Slider.Label, s.Slider.ValueText)
+		}
+		if h := got.Home; h.Shown == nil || *h.Shown != 1 || h.Slider.Value != h.Slider.Min {
+			t.Errorf("Home on the slider: %v shown at %d (min %d), want the first strike alone", h.Shown, h.Slider.Value, h.Slider.Min)
+		}
+		if pl := got.Played; pl.Shown == nil || *pl.Shown != inRange || pl.Slider.Value != pl.Slider.Max {
+			t.Errorf("after playing: %v shown at %d (max %d), want all %d", pl.Shown, pl.Slider.Value, pl.Slider.Max, inRange)
+		}
+	})
+
+	t.Run("record", func(t *testing.T) {
+		if !strings.Contains(got.NoToken.Error, "needs an analyst’s token") || got.NoToken.Focused != "record-token" {
+			t.Errorf("recording without a token shows %+v", got.NoToken)
+		}
+		detail := webRecordRefusal(t, srv.URL, "not-"+token)
+		if !strings.Contains(got.BadToken.Error, "401") || !strings.Contains(got.BadToken.Error, detail) || got.BadToken.Status != "" {
+			t.Errorf("recording with a wrong token: the server says %q; the page shows %+v", detail, got.BadToken)
+		}
+		page, err := st.List(t.Context(), store.Query{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Strikes) != len(strikes)+1 {
+			t.Fatalf("the store holds %d strikes after recording one, want %d", len(page.Strikes), len(strikes)+1)
+		}
+		var added *store.Strike
+		for i, s := range page.Strikes {
+			if s.Notes == record.Notes {
+				added = &page.Strikes[i]
+			}
+		}
+		if added == nil {
+			t.Fatalf("no strike with the notes %q was recorded", record.Notes)
+		}
+		if added.Point != (orb.Point{record.Lon, record.Lat}) || !added.Time.Equal(record.Time) || added.UncertaintyMeters != record.Uncertainty || added.Source != record.Source {
+			t.Errorf("recorded %+v, want %+v", *added, record)
+		}
+		if !strings.Contains(got.Recorded.Status, added.ID) || got.Recorded.Error != "" {
+			t.Errorf("after recording %s the page shows %+v", added.ID, got.Recorded)
+		}
+		start, _ := time.Parse(time.DateOnly, from)
+		end, _ := time.Parse(time.DateOnly, to)
+		n := webCountStrikes(append(strikes, *added), start, end.AddDate(0, 0, 1))
+		a := got.AfterRecord
+		if a.Total == nil || *a.Total != n || !slices.ContainsFunc(a.Markers, func(m webStrikeMarker) bool {
+			return m.ID == added.ID && m.Verdict == string(verdict(*added))
+		}) {
+			t.Errorf("after recording, the layer lists %q and draws %v; want %d strikes with %s as %s", a.Label, a.Markers, n, added.ID, verdict(*added))
+		}
+		// The token stays in the tab: never in the link, nor in any address asked.
+		if got.SessionToken != token {
+			t.Errorf("the tab keeps token %q, want the one entered", got.SessionToken)
+		}
+		for _, u := range append(c.Requests, got.URL, a.Hash) {
+			if strings.Contains(u, token) {
+				t.Errorf("the token appears in %s", u)
+			}
+		}
+	})
+}
+
+// webRecordRefusal is the detail of the problem POST /strikes answers token with.
+func webRecordRefusal(t *testing.T, base, token string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/strikes", strings.NewReader(`{"type":"Feature","geometry":{"type":"Point","coordinates":[30,50]},"properties":{"datetime":"2025-04-10T10:00:00Z"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/geo+json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p struct{ Detail string }
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || res.StatusCode != http.StatusUnauthorized || p.Detail == "" {
+		t.Fatalf("POST /strikes with a wrong token: status %d, detail %q, %v: want 401 with a detail", res.StatusCode, p.Detail, err)
+	}
+	return p.Detail
+}
+
+// TestBrowserVectorTiles serves a layer too large to load as GeoJSON at low
+// zoom beside the default data: the map draws it from .mvt tiles (and the
+// small layers as GeoJSON), a click on one of its sites opens that site's
+// popup, and zoomed in it is GeoJSON again.
+func TestBrowserVectorTiles(t *testing.T) {
+	tools := needBrowser(t)
+	// Comfortably above the map's threshold for tiles (TILED_SITES in web/src/overlay.js).
+	const n = 30_000
+	r := rand.New(rand.NewPCG(7, n))
+	// Site 0 stands alone east of the others, to be clicked.
+	lone := orb.Point{34.6, 49.4}
+	features := make([]geo.Feature, n)
+	for i := range features {
+		p := lone
+		if i > 0 {
+			p = orb.Point{30 + r.Float64()*4, 48 + r.Float64()*3}
+		}
+		name := fmt.Sprintf("Dense site %d", i)
+		features[i] = geo.Feature{
+			ID:         fmt.Sprintf("d%d", i),
+			Geometry:   p,
+			Properties: json.RawMessage(fmt.Sprintf(`{"name":%q,"kind":"substation"}`, name)),
+			Name:       name,
+			Kind:       "substation",
+		}
+	}
+	dense, err := geo.NewLayer("dense", "dense substations", features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := geo.LoadFS(data.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := webIndex(t, append(defaults, dense)...)
+	if hits, _ := ix.Nearest(lone, 2); len(hits) < 2 || hits[1].Meters < 5000 {
+		t.Fatalf("the site to click must stand alone: %+v", hits)
+	}
+	srv := serveWeb(t, ix, "")
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	low := webView{8, 49.45, 31.6}
+	click := webView{12, lone.Lat(), lone.Lon()}
+	high := webView{14, 49.5012, 32.0034}
+	var got struct {
+		Low, High struct {
+			Map    webMap
+			Drawn  map[string]webDrawn
+			Pixels int
+		}
+		Click struct {
+			Popup *webPopup
+			Check string
+		}
+		RequestsBeforeHigh int
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "vectorTiles",
+		"base":     srv.URL,
+		"low":      map[string]string{"hash": low.hash()},
+		"click":    map[string]any{"view": map[string]any{"hash": click.hash(), "zoom": click.Zoom, "lat": click.Lat, "lon": click.Lon}, "lat": lone.Lat(), "lon": lone.Lon()},
+		"high":     map[string]string{"hash": high.hash()},
+	}, &got)
+	webCheckHosts(t, c.Requests, host)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+
+	var tiles, items []string
+	for _, u := range c.Requests[:got.RequestsBeforeHigh] {
+		switch {
+		case strings.Contains(u, "/collections/dense/tiles/") && strings.HasSuffix(u, ".mvt"):
+			tiles = append(tiles, u)
+		case strings.Contains(u, "/collections/dense/items?") && strings.Contains(u, "bbox="):
+			items = append(items, u)
+		}
+	}
+	t.Run("low zoom from tiles", func(t *testing.T) {
+		d := got.Low.Drawn["dense"]
+		if len(tiles) == 0 || len(items) != 0 {
+			t.Errorf("at zoom %d the dense layer asked %d tiles and %d GeoJSON pages (%v), want tiles only", low.Zoom, len(tiles), len(items), items)
+		}
+		if d.State != "tiles" || d.TileFeatures == nil || *d.TileFeatures == 0 || d.Total != 0 || !strings.Contains(d.Note, "Drawn from vector tiles") {
+			t.Errorf("dense layer at zoom %d: state %s, %v tile features, %d GeoJSON sites drawn, note %q", low.Zoom, d.State, d.TileFeatures, d.Total, d.Note)
+		}
+		if got.Low.Pixels == 0 {
+			t.Error("the tiles' canvases are blank")
+		}
+		if d.Label != "30,000 in all" {
+			t.Errorf("dense layer count %q", d.Label)
+		}
+		// The small layers stay GeoJSON, counted as ever.
+		want := webInView(t, webIndex(t, defaults...), low, got.Low.Map.Width, got.Low.Map.Height)
+		webCheckDrawn(t, "low zoom", got.Low.Drawn, want)
+		if d.TileFeatures != nil {
+			t.Logf("zoom %d: %d tiles asked, %d features drawn, %d pixels painted", low.Zoom, len(tiles), *d.TileFeatures, got.Low.Pixels)
+		}
+	})
+
+	t.Run("click a tiled site", func(t *testing.T) {
+		if p := got.Click.Popup; p == nil || p.Title != "Dense site 0" || !strings.Contains(p.Permalink, "site=dense/d0") {
+			t.Errorf("clicking site d0 drawn from tiles opened %+v (check %q), want its popup", p, got.Click.Check)
+		}
+	})
+
+	t.Run("deeper as GeoJSON", func(t *testing.T) {
+		want := webInView(t, ix, high, got.High.Map.Width, got.High.Map.Height)
+		if want["dense"] == 0 {
+			t.Fatalf("the view %v holds no dense site; choose another", high)
+		}
+		webCheckDrawn(t, "zoom 14", got.High.Drawn, want)
+		if d := got.High.Drawn["dense"]; d.State != "ready" || got.High.Pixels != 0 {
+			t.Errorf("at zoom %d the dense layer is %s with %d tile pixels, want GeoJSON alone", high.Zoom, d.State, got.High.Pixels)
+		}
+	})
 }

@@ -60,14 +60,37 @@ export class Api {
   }
 
   get(url, signal) {
-    return this.busy.track(getJSON(url, signal));
+    return this.busy.track(fetchJSON(url, { signal }));
+  }
+
+  /**
+   * post sends body (an object, as JSON of contentType) and returns the
+   * answer; token, when given, is sent as a bearer token and nowhere else.
+   */
+  post(url, body, { contentType = 'application/json', token = null, signal } = {}) {
+    const headers = { 'Content-Type': contentType };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return this.busy.track(fetchJSON(url, { method: 'POST', body: JSON.stringify(body), headers, signal }));
+  }
+
+  /** bytes fetches a binary resource; a 204 (nothing there) resolves to null. */
+  bytes(url, signal) {
+    return this.busy.track(
+      send(url, { signal }).then(async (res) => (res.status === 204 ? null : new Uint8Array(await res.arrayBuffer()))),
+    );
   }
 }
 
-async function getJSON(url, signal) {
+async function fetchJSON(url, init) {
+  const res = await send(url, { ...init, headers: { Accept: 'application/geo+json, application/json;q=0.9', ...init.headers } });
+  return res.json();
+}
+
+// send fetches url; a network failure or an error status rejects with an ApiError.
+async function send(url, init) {
   let res;
   try {
-    res = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json;q=0.9' } });
+    res = await fetch(url, init);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'Network error', `The server could not be reached (${err.message}).`);
@@ -75,7 +98,7 @@ async function getJSON(url, signal) {
   if (!res.ok) {
     throw await problem(res);
   }
-  return res.json();
+  return res;
 }
 
 async function problem(res) {
@@ -83,7 +106,9 @@ async function problem(res) {
   if (type.includes('json')) {
     try {
       const p = await res.json();
-      return new ApiError(res.status, p.title, p.detail);
+      // A refused record names each bad field; the reader needs them all.
+      const reasons = (p['invalid-params'] ?? []).map((ip) => `${ip.name}: ${ip.reason}`);
+      return new ApiError(res.status, p.title, [p.detail, ...reasons].filter(Boolean).join('; '));
     } catch {
       // A broken error body: fall through to the status line.
     }

@@ -197,6 +197,17 @@ export function formatPoint(lat, lon, digits = 6) {
   return `${Math.abs(lat).toFixed(digits)}° ${ns}, ${Math.abs(lon).toFixed(digits)}° ${ew}`;
 }
 
+/** formatInstant writes an RFC 3339 instant as people read it, in UTC to the minute. */
+export function formatInstant(datetime) {
+  const t = new Date(datetime);
+  return Number.isNaN(t.getTime()) ? String(datetime) : `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** formatCount writes a count with thousands separators: "12,345". */
+export function formatCount(n) {
+  return n.toLocaleString('en-US');
+}
+
 /** formatMeters writes a distance to the metre with thousands separators: "12,345 m". */
 export function formatMeters(meters) {
   return `${Math.round(meters).toLocaleString('en-US')} m`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCoordinates, CoordError, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
+import { parseCoordinates, CoordError, formatInstant, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
 
 const near = (got, want) => Math.abs(got - want) < 1e-9;
 
@@ -71,4 +71,10 @@ test('formatting', () => {
   assert.equal(formatBearing(null), 'here');
   assert.equal(formatPoint(50.45, -30.5234, 4), '50.4500° N, 30.5234° W');
   assert.equal(roundDegrees(30.52340049), 30.5234);
+});
+
+test('formatInstant writes an instant in UTC to the minute', () => {
+  assert.equal(formatInstant('2025-03-25T12:00:00Z'), '2025-03-25 12:00 UTC');
+  assert.equal(formatInstant('2025-03-25T14:30:59+02:00'), '2025-03-25 12:30 UTC');
+  assert.equal(formatInstant('not a time'), 'not a time');
 });

@@ -88,6 +88,15 @@ export function parseHash(hash) {
   return state;
 }
 
+/**
+ * strikesInterval is a strikes range ({from, to}, dates or null) as the
+ * API's datetime interval, ".." for an open end, each date whole (the
+ * server reads a date as its whole day); null when both ends are open.
+ */
+export function strikesInterval({ from, to }) {
+  return from || to ? `${from ?? '..'}/${to ?? '..'}` : null;
+}
+
 function parseStrikes(value) {
   const ends = value.split('/');
   if (ends.length !== 2 || !ends.every((d) => d === '..' || validDate(d))) return null;

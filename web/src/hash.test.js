@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHash, formatHash, rfc3339 } from './hash.js';
+import { parseHash, formatHash, rfc3339, strikesInterval } from './hash.js';
 
 test('formatHash and parseHash round-trip a shared view', () => {
   const state = {
@@ -52,4 +52,11 @@ test('parseHash names malformed parts and keeps the rest', async (t) => {
 test('rfc3339 adds the seconds the server needs', () => {
   assert.equal(rfc3339('2025-03-25T12:00Z'), '2025-03-25T12:00:00Z');
   assert.equal(rfc3339('2025-03-25T12:00:30Z'), '2025-03-25T12:00:30Z');
+});
+
+test('strikesInterval writes a strikes range as the API reads it', () => {
+  assert.equal(strikesInterval({ from: '2025-03-18', to: '2025-04-30' }), '2025-03-18/2025-04-30');
+  assert.equal(strikesInterval({ from: '2025-03-18', to: null }), '2025-03-18/..');
+  assert.equal(strikesInterval({ from: null, to: '2025-04-30' }), '../2025-04-30');
+  assert.equal(strikesInterval({ from: null, to: null }), null);
 });

@@ -11,6 +11,8 @@ import { parseHash, formatHash, MAX_ZOOM } from './hash.js';
 import { Overlay } from './overlay.js';
 import { sitePopup, itemPath } from './popup.js';
 import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
+import { Recorder } from './record.js';
+import { Strikes, strikeCanvas } from './strikes.js';
 
 /** UKRAINE is the view when neither the link nor the data give one. */
 const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
@@ -25,6 +27,13 @@ function drawLegend() {
     samples.className = 'samples';
     if (li.hasAttribute('data-line')) samples.append(lineCanvas(kind));
     samples.append(symbolCanvas(kind, colourOf(kind, 0)));
+    li.prepend(samples);
+  }
+  for (const li of document.querySelectorAll('.legend li[data-verdict]')) {
+    const samples = document.createElement('span');
+    samples.className = 'samples';
+    samples.setAttribute('aria-hidden', 'true');
+    samples.append(strikeCanvas(li.dataset.verdict));
     li.prepend(samples);
   }
 }
@@ -67,13 +76,18 @@ class App {
     // The strike log is a collection too, but of strikes, not of protected sites.
     const all = collections.collections ?? [];
     this.addOverlays(all.filter((c) => c.id !== STRIKES));
+    // A server without a strike store lists no strikes collection.
+    if (all.some((c) => c.id === STRIKES)) this.addStrikes();
     if (!state.view) this.fitData();
     this.check = new Check(this.map, document.getElementById('check-form'), document.getElementById('check-result'), {
       api: this.api,
       layers: () => this.overlays.filter((o) => o.visible).map((o) => o.id),
       titleOf: (id) => this.overlayById(id)?.collection.title ?? id,
       openSite: (feature, collectionId, latlng) => this.openSite(feature, collectionId, latlng),
-      onChange: () => this.writeHash(),
+      onChange: () => {
+        this.recorder?.show(this.check.query);
+        this.writeHash();
+      },
     });
     this.check.setScopes(this.overlays.map((o) => o.collection));
     this.apply(state, false);
@@ -84,6 +98,7 @@ class App {
       this.writeHash();
     });
     this.map.on('click', (e) => {
+      if (this.openTiledSite(e.latlng)) return;
       this.check.at(e.latlng);
       this.openPanel();
     });
@@ -107,6 +122,18 @@ class App {
     });
   }
 
+  addStrikes() {
+    const byId = (id) => document.getElementById(id);
+    byId('strikes').hidden = false;
+    this.strikes = new Strikes(
+      this.map,
+      { row: byId('strikes-row'), from: byId('strikes-from'), to: byId('strikes-to'), slider: byId('strikes-slider'), play: byId('strikes-play'), time: byId('strikes-time'), error: byId('strikes-error') },
+      { api: this.api, onChange: () => this.writeHash(), onError: (err) => this.showError(err) },
+    );
+    // Strikes are recorded where a check is, into the log this layer shows.
+    this.recorder = new Recorder(byId('record'), { api: this.api, onRecorded: () => this.strikes.load() });
+  }
+
   // fitData frames the union of the collections' extents, or Ukraine.
   fitData() {
     const bounds = L.latLngBounds([]);
@@ -124,13 +151,19 @@ class App {
   apply(state, moved) {
     if (moved && state.view) this.map.setView([state.view.lat, state.view.lon], state.view.zoom);
     const wanted = state.layers ?? this.overlays.map((o) => o.id);
-    const unknown = wanted.filter((id) => !this.overlayById(id));
+    const unknown = wanted.filter((id) => !this.overlayById(id) && !(id === STRIKES && this.strikes));
     if (unknown.length > 0) {
       this.notices.show(`This link names layers the server does not have: ${unknown.join(', ')}.`, { key: 'layers' });
     }
     for (const o of this.overlays) {
       const on = wanted.includes(o.id);
       if (on !== o.visible) o.setVisible(on);
+    }
+    if (this.strikes) {
+      // The range first, so showing the strikes loads them once.
+      this.strikes.setRange(state.strikes ?? { from: null, to: null });
+      const on = state.layers === null || state.layers.includes(STRIKES);
+      if (on !== this.strikes.visible) this.strikes.setVisible(on);
     }
     if (state.check) {
       this.check.inputs.coords.value = '';
@@ -159,9 +192,10 @@ class App {
     const c = this.map.getCenter();
     return {
       view: { zoom: this.map.getZoom(), lat: c.lat, lon: c.lng },
-      layers: this.overlays.filter((o) => o.visible).map((o) => o.id),
+      layers: [...this.overlays.filter((o) => o.visible).map((o) => o.id), ...(this.strikes?.visible ? [STRIKES] : [])],
       check: this.check?.query ?? null,
       site: null,
+      strikes: this.strikes && (this.strikes.range.from || this.strikes.range.to) ? this.strikes.range : null,
       ...extra,
     };
   }
@@ -201,8 +235,25 @@ class App {
       .openOn(this.map);
   }
 
+  // openTiledSite opens the popup of the site drawn from tiles at latlng, or
+  // zooms into a tile's aggregate of sites; false when there is none there.
+  openTiledSite(latlng) {
+    for (const o of [...this.overlays].reverse()) {
+      const site = o.siteAt(latlng);
+      if (!site) continue;
+      if (site.id === null) {
+        this.map.setView(latlng, this.map.getZoom() + 2);
+      } else {
+        this.openLinkedSite({ collection: o.id, id: site.id }, false, latlng);
+      }
+      return true;
+    }
+    return false;
+  }
+
   // openLinkedSite fetches the site a permalink names and opens its popup.
-  async openLinkedSite(site, frame) {
+  // at, when given, is where the popup opens; else at the site's centre.
+  async openLinkedSite(site, frame, at = null) {
     let feature;
     try {
       feature = await this.api.get(itemPath(site.collection, site.id));
@@ -212,7 +263,7 @@ class App {
     }
     const bounds = L.geoJSON(feature).getBounds();
     if (frame) this.map.fitBounds(bounds, { maxZoom: 15 });
-    this.openSite(feature, site.collection, bounds.getCenter());
+    this.openSite(feature, site.collection, at ?? bounds.getCenter());
   }
 
   showError(err) {

@@ -5,6 +5,9 @@ import L from 'leaflet';
 // A plugin script: it extends the global L that Leaflet's build sets.
 import 'leaflet.markercluster';
 import { kindOf, colourOf, pathStyle, SiteMarker, symbolCanvas } from './symbols.js';
+import { ListedLayer } from './layer.js';
+import { SiteTiles } from './tiles.js';
+import { formatCount as count } from './coords.js';
 
 /** PAGE_SIZE is how many sites one items request asks for. */
 const PAGE_SIZE = 2000;
@@ -18,10 +21,16 @@ const MAX_IN_VIEW = 20000;
 const UNCLUSTER_ZOOM = 14;
 /** DEFLATE_PX: a line or outline smaller than this on screen is drawn as its symbol, so it stays visible. */
 const DEFLATE_PX = 12;
+/**
+ * TILED_SITES: a layer of at least this many sites is drawn from vector
+ * tiles up to TILED_MAX_ZOOM, where its GeoJSON would mostly exceed
+ * MAX_IN_VIEW; deeper, a view holds few enough to load them whole.
+ */
+export const TILED_SITES = MAX_IN_VIEW;
+export const TILED_MAX_ZOOM = 12;
 /** BATCH is how many symbols are clustered per task, so a big page never blocks panning for long. */
 const BATCH = 500;
 
-const count = (n) => n.toLocaleString('en-US');
 
 /**
  * Overlay is a collection's layer on the map and its row in the layer list.
@@ -29,8 +38,9 @@ const count = (n) => n.toLocaleString('en-US');
  * its sites of other kinds; hooks are {api, busy, popup(feature,
  * collection, layer), onToggle(overlay), onError(err)}.
  */
-export class Overlay {
+export class Overlay extends ListedLayer {
   constructor(map, collection, paletteIndex, hooks) {
+    super();
     this.map = map;
     this.collection = collection;
     this.id = collection.id;
@@ -54,9 +64,11 @@ export class Overlay {
     this.shapes = L.featureGroup();
     this.group = L.layerGroup([this.cluster, this.shapes]);
     this.total = Number.isInteger(collection.itemCount) ? collection.itemCount : null;
+    this.tiles = null;
     this.row = this.buildRow();
     this.setState('off');
-    if (this.total === null) this.fetchTotal();
+    // Whether the layer is drawn from tiles hangs on its size: loads wait for it.
+    this.totalKnown = this.total === null ? this.fetchTotal() : Promise.resolve();
   }
 
   // fetchTotal asks for one site, to learn from numberMatched how many there are.
@@ -70,6 +82,35 @@ export class Overlay {
     } catch (err) {
       this.hooks.onError(err);
     }
+  }
+
+  /** tiled says whether the layer is drawn from vector tiles at the map's zoom. */
+  tiled() {
+    return this.total !== null && this.total >= TILED_SITES && this.map.getZoom() <= TILED_MAX_ZOOM;
+  }
+
+  // showTiles draws the layer from tiles in place of its GeoJSON.
+  showTiles() {
+    this.clear();
+    this.tiles ??= new SiteTiles({
+      collection: this.id,
+      paletteIndex: this.paletteIndex,
+      api: this.hooks.api,
+      className: this.layerClass,
+      onChange: () => this.state === 'tiles' && this.setState('tiles'),
+      onError: (err) => this.hooks.onError(err),
+    });
+    if (!this.group.hasLayer(this.tiles)) this.group.addLayer(this.tiles);
+    this.setState('tiles');
+  }
+
+  hideTiles() {
+    if (this.tiles && this.group.hasLayer(this.tiles)) this.group.removeLayer(this.tiles);
+  }
+
+  /** siteAt is the tiled feature under latlng ({id, kind, type}; id null for an aggregate), or null when the layer is not tiled or none is there. */
+  siteAt(latlng) {
+    return this.visible && this.state === 'tiles' ? this.tiles.siteAt(latlng) : null;
   }
 
   buildRow() {
@@ -97,22 +138,10 @@ export class Overlay {
     return li;
   }
 
-  get visible() {
-    return this.checkbox.checked;
-  }
-
-  /** setVisible shows or hides the layer; a shown layer loads the current view. */
-  setVisible(on) {
-    this.checkbox.checked = on;
-    if (on) {
-      this.group.addTo(this.map);
-      this.load();
-    } else {
-      this.controller?.abort();
-      this.group.remove();
-      this.clear();
-      this.setState('off');
-    }
+  // unload drops what the layer drew, from tiles or GeoJSON.
+  unload() {
+    this.hideTiles();
+    this.clear();
   }
 
   setState(state, detail = '') {
@@ -120,6 +149,7 @@ export class Overlay {
     this.detail = detail;
     this.row.dataset.state = state;
     this.row.dataset.inView = state === 'ready' ? String(this.inView) : '';
+    this.row.dataset.tileFeatures = state === 'tiles' ? String(this.tiles.drawn()) : '';
     const total = this.total === null ? '' : `${count(this.total)} in all`;
     const spinner = '<span class="spinner" aria-hidden="true"></span> ';
     this.stateEl.textContent = '';
@@ -132,6 +162,10 @@ export class Overlay {
         break;
       case 'ready':
         this.countEl.textContent = this.total === null ? `${count(this.inView)} in view` : `${count(this.inView)} of ${count(this.total)} in view`;
+        break;
+      case 'tiles':
+        this.countEl.textContent = `${count(this.total)} in all`;
+        this.stateEl.textContent = `Drawn from vector tiles at this zoom; zoom in further to load each site.`;
         break;
       case 'capped':
         this.countEl.textContent = `${count(detail)} in view`;
@@ -151,26 +185,26 @@ export class Overlay {
     const controller = new AbortController();
     this.controller = controller;
     this.setState('loading');
-    let url = `/collections/${encodeURIComponent(this.id)}/items?bbox=${viewBBox(this.map)}&limit=${PAGE_SIZE}`;
-    const seen = new Set();
-    try {
-      while (url) {
-        const page = await this.hooks.api.get(url, controller.signal);
-        const matched = page.numberMatched ?? seen.size + page.features.length;
-        if (matched > MAX_IN_VIEW) {
-          this.clear();
-          this.setState('capped', matched);
-          return;
-        }
-        this.add(page.features, seen);
-        url = page.links?.find((l) => l.rel === 'next')?.href ?? null;
-      }
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      this.setState('error', `Could not load: ${err.message}`);
-      this.hooks.onError(err);
+    await this.totalKnown;
+    if (this.controller !== controller || !this.visible) return;
+    if (this.tiled()) {
+      this.showTiles();
       return;
     }
+    this.hideTiles();
+    const url = `/collections/${encodeURIComponent(this.id)}/items?bbox=${viewBBox(this.map)}&limit=${PAGE_SIZE}`;
+    const seen = new Set();
+    const complete = await this.pages(url, controller.signal, (page) => {
+      const matched = page.numberMatched ?? seen.size + page.features.length;
+      if (matched > MAX_IN_VIEW) {
+        this.clear();
+        this.setState('capped', matched);
+        return false;
+      }
+      this.add(page.features, seen);
+      return true;
+    });
+    if (!complete) return;
     this.keepOnly(seen);
     this.inView = seen.size;
     this.setState('ready');

@@ -54,7 +54,8 @@ function text(value) {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-function el(tag, className, content) {
+/** el makes an element of tag with a class and text content, each optional. */
+export function el(tag, className, content) {
   const e = document.createElement(tag);
   if (className) e.className = className;
   if (content !== undefined) e.textContent = content;

@@ -35,7 +35,7 @@ export function pathStyle(kind, paletteIndex, className) {
 }
 
 /** SYMBOL_RADIUS is a symbol's half width in CSS pixels, and the radius a click or tap finds it in. */
-const SYMBOL_RADIUS = 7;
+export const SYMBOL_RADIUS = 7;
 
 /**
  * drawSymbol draws kind's symbol centred on (x, y): a circle for a plant
@@ -104,6 +104,13 @@ function sprite(kind, colour) {
   return s;
 }
 
+/** stampSymbol draws kind's symbol centred on (x, y) by copying its sprite. */
+export function stampSymbol(ctx, x, y, kind, colour) {
+  const half = SYMBOL_SIZE / 2;
+  ctx.globalAlpha = 1;
+  ctx.drawImage(sprite(kind, colour), x - half, y - half, SYMBOL_SIZE, SYMBOL_SIZE);
+}
+
 /**
  * SiteMarker is a site drawn as its symbol on the map's canvas. Thousands
  * of them pan smoothly where as many DOM markers would not. It is a
@@ -119,9 +126,7 @@ export const SiteMarker = L.CircleMarker.extend({
   _updatePath() {
     const renderer = this._renderer;
     if (!renderer._drawing || this._empty()) return;
-    const half = SYMBOL_SIZE / 2;
-    renderer._ctx.globalAlpha = 1;
-    renderer._ctx.drawImage(sprite(this.options.kind, this.options.colour), this._point.x - half, this._point.y - half, SYMBOL_SIZE, SYMBOL_SIZE);
+    stampSymbol(renderer._ctx, this._point.x, this._point.y, this.options.kind, this.options.colour);
   },
 });
 
@@ -140,7 +145,8 @@ export function lineCanvas(kind) {
   return canvas;
 }
 
-function smallCanvas(width, height) {
+/** smallCanvas is a canvas of width × height CSS pixels, sharp on any screen, for legends. */
+export function smallCanvas(width, height) {
   const ratio = window.devicePixelRatio || 1;
   const canvas = document.createElement('canvas');
   canvas.width = width * ratio;

@@ -59,7 +59,7 @@ async function settle(page) {
     const idle = await page.evaluate(
       () =>
         document.getElementById('map').getAttribute('aria-busy') === 'false' &&
-        ![...document.querySelectorAll('#overlays li')].some((li) => li.dataset.state === 'loading') &&
+        ![...document.querySelectorAll('.overlays li')].some((li) => li.dataset.state === 'loading') &&
         // Zoom and cluster animations end before the map shows what it holds.
         document.querySelector('.leaflet-zoom-anim, .leaflet-cluster-anim') === null,
     );
@@ -96,6 +96,8 @@ function drawn(page) {
         state: li.dataset.state,
         label: li.querySelector('.count').textContent,
         inView: li.dataset.inView === '' ? null : Number(li.dataset.inView),
+        tileFeatures: li.dataset.tileFeatures ? Number(li.dataset.tileFeatures) : null,
+        note: li.querySelector('.state').textContent,
         checked: li.querySelector('input').checked,
         markers: 0,
         clustered: 0,
@@ -108,7 +110,8 @@ function drawn(page) {
       const classes = (cluster ? layer.getAllChildMarkers()[0].options.className : layer.options.className) ?? '';
       const id = /(?:^| )pm-l-(\S+)/.exec(classes)?.[1];
       const d = out[id];
-      if (!d || layer instanceof L.FeatureGroup) return;
+      // A layer drawn from tiles is counted by its row: its canvases hold no Leaflet layers.
+      if (!d || layer instanceof L.FeatureGroup || layer instanceof L.GridLayer) return;
       if (cluster) d.clustered += layer.getChildCount();
       else if (layer instanceof L.CircleMarker) d.markers++;
       else d.paths++;
@@ -200,6 +203,81 @@ function popupInfo(page) {
 
 function notices(page) {
   return page.evaluate(() => [...document.querySelectorAll('#notices .notice p')].map((p) => p.textContent));
+}
+
+// strikesInfo reads the strike layer: its row, the range and slider, the
+// legend's colour per verdict, and each strike drawn with its verdict and
+// colour (as computed styles write colours, to compare with the legend's).
+function strikesInfo(page) {
+  return page.evaluate(() => {
+    const probe = document.createElement('span');
+    document.body.append(probe);
+    const rgb = (colour) => {
+      probe.style.color = colour;
+      return getComputedStyle(probe).color;
+    };
+    const row = document.getElementById('strikes-row');
+    const markers = [];
+    // The colour painted at the middle of a canvas point, or null outside the canvas.
+    const painted = (canvas, x, y) => {
+      const ratio = canvas.width / parseFloat(canvas.style.width);
+      if (!(x >= 0 && y >= 0 && x * ratio < canvas.width && y * ratio < canvas.height)) return null;
+      const [r, g, b] = canvas.getContext('2d').getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
+      return `rgb(${r}, ${g}, ${b})`;
+    };
+    window.maps[0].eachLayer((layer) => {
+      if (layer.options.className !== 'pm-strike') return;
+      const r = layer._renderer;
+      const at = layer._point.subtract(r._bounds.min);
+      markers.push({ id: layer.options.strikeId, verdict: layer.options.verdict, colour: rgb(layer.options.fillColor), painted: painted(r._container, at.x, at.y) });
+    });
+    probe.remove();
+    const legend = {};
+    for (const li of document.querySelectorAll('.legend li[data-verdict]')) {
+      const c = li.querySelector('canvas.pm-swatch-strike');
+      legend[li.dataset.verdict] = painted(c, parseFloat(c.style.width) / 2, parseFloat(c.style.height) / 2);
+    }
+    const slider = document.getElementById('strikes-slider');
+    return {
+      state: row.dataset.state,
+      label: row.querySelector('.count').textContent,
+      total: row.dataset.total === '' ? null : Number(row.dataset.total),
+      shown: row.dataset.shown === '' ? null : Number(row.dataset.shown),
+      markers,
+      legend,
+      from: document.getElementById('strikes-from').value,
+      to: document.getElementById('strikes-to').value,
+      slider: { min: Number(slider.min), max: Number(slider.max), value: Number(slider.value), label: slider.labels[0]?.textContent.trim() ?? '', valueText: slider.getAttribute('aria-valuetext') ?? '' },
+      time: document.getElementById('strikes-time').textContent,
+      hash: location.hash,
+    };
+  });
+}
+
+function strikePopupInfo(page) {
+  return page.evaluate(() => {
+    const p = document.querySelector('.leaflet-popup .strike-popup');
+    if (!p) return null;
+    return {
+      title: p.querySelector('h3').textContent,
+      verdict: p.querySelector('.verdict').dataset.verdict,
+      words: p.querySelector('.verdict').textContent,
+      rows: Object.fromEntries([...p.querySelectorAll('tr')].map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])),
+      hitSites: [...p.querySelectorAll('.hit-sites li')].map((li) => li.textContent),
+    };
+  });
+}
+
+// tilePixels counts the painted pixels on the canvases of vector tiles in the page.
+function tilePixels(page) {
+  return page.evaluate(() => {
+    let n = 0;
+    for (const c of document.querySelectorAll('canvas.pm-tile')) {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+    }
+    return n;
+  });
 }
 
 // Web Mercator as Leaflet computes it, to find where a point is drawn.
@@ -337,6 +415,102 @@ const scenarios = {
     await page.fill('#check-datetime', '');
     await submitCheck(page, 'verdict-no-instant');
     out.scopeWithoutInstant = await verdictResult(page);
+    return out;
+  },
+
+  // The strike log: strikes coloured by verdict, a date range kept in the
+  // link, the replay slider, and recording a strike from a check.
+  async strikes() {
+    const out = {};
+    const page = await newPage();
+    await open(page, spec.view.hash);
+    out.all = await strikesInfo(page);
+    await page.getByText('Legend').click();
+    await shot(page, 'strikes');
+    await page.getByText('Legend').click();
+
+    // A strike's popup, opened by clicking it.
+    await clickAt(page, spec.view, spec.popup.lat, spec.popup.lon);
+    out.popup = await strikePopupInfo(page);
+    await shot(page, 'strike-popup');
+    await page.keyboard.press('Escape');
+
+    // A date range typed in, then the page reloaded from its link.
+    await page.fill('#strikes-from', spec.range.from);
+    await page.fill('#strikes-to', spec.range.to);
+    await page.locator('#strikes-to').press('Tab');
+    await settle(page);
+    out.ranged = await strikesInfo(page);
+    await page.reload();
+    await page.waitForSelector('#overlays li', { state: 'attached' });
+    await settle(page);
+    out.reloaded = await strikesInfo(page);
+
+    // The slider: moved to an instant, then by keyboard to the start, then played to the end.
+    await page.locator('#strikes-slider').evaluate((s, minutes) => {
+      s.value = String(minutes);
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    }, spec.sliderMinutes);
+    await settle(page);
+    out.slid = await strikesInfo(page);
+    await shot(page, 'strikes-slider');
+    await page.locator('#strikes-slider').focus();
+    await page.keyboard.press('Home');
+    await settle(page);
+    out.home = await strikesInfo(page);
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => document.getElementById('strikes-play').getAttribute('aria-pressed') === 'false', null, { timeout: 30000 });
+    out.played = await strikesInfo(page);
+
+    // Recording the checked location: without a token, with a wrong one, with the right one.
+    const r = spec.record;
+    await page.locator('#overlays li[data-collection="energy"] input').check();
+    await settle(page);
+    await page.fill('#check-coords', r.coords);
+    await submitCheck(page, 'record-check');
+    await page.getByText('Record this location as a strike').click();
+    await page.fill('#record-datetime', r.datetime);
+    await page.fill('#record-uncertainty', String(r.uncertainty));
+    await page.fill('#record-source', r.source);
+    await page.fill('#record-notes', r.notes);
+    const attempt = async (token) => {
+      await page.fill('#record-token', token);
+      await page.getByRole('button', { name: 'Record strike' }).click();
+      await settle(page);
+      return page.evaluate(() => {
+        const text = (id) => (document.getElementById(id).hidden ? '' : document.getElementById(id).textContent);
+        return { status: text('record-status'), error: text('record-error'), focused: document.activeElement?.id ?? '' };
+      });
+    };
+    out.noToken = await attempt('');
+    out.badToken = await attempt(r.badToken);
+    await shot(page, 'record-refused');
+    out.recorded = await attempt(r.token);
+    await page.getByText('Legend').click();
+    await shot(page, 'record-done');
+    out.afterRecord = await strikesInfo(page);
+    out.sessionToken = await page.evaluate(() => sessionStorage.getItem('protectmap.token'));
+    out.url = page.url();
+    await page.context().close();
+    return out;
+  },
+
+  // A large layer drawn from vector tiles at low zoom, a click on one of
+  // its sites, and the same layer as GeoJSON deeper in.
+  async vectorTiles() {
+    const out = {};
+    const page = await newPage();
+    await open(page, spec.low.hash);
+    out.low = { map: await mapInfo(page), drawn: await drawn(page), pixels: await tilePixels(page) };
+    await shot(page, 'vector-tiles');
+    await navigate(page, spec.click.view.hash);
+    await clickAt(page, spec.click.view, spec.click.lat, spec.click.lon);
+    out.click = { popup: await popupInfo(page), check: (await checkResult(page)).summary };
+    await shot(page, 'vector-tiles-popup');
+    out.requestsBeforeHigh = requests.length;
+    await navigate(page, spec.high.hash);
+    out.high = { map: await mapInfo(page), drawn: await drawn(page), pixels: await tilePixels(page) };
+    await shot(page, 'vector-tiles-high');
     return out;
   },
 

@@ -1,0 +1,374 @@
+// The strike log on the map: the recorded strikes between two dates, each
+// coloured by its verdict against the agreements in force at its instant,
+// and a slider that replays them in time order.
+import L from 'leaflet';
+import { VERDICTS } from './check.js';
+import { formatCount as count, formatInstant, formatMeters } from './coords.js';
+import { strikesInterval } from './hash.js';
+import { ListedLayer } from './layer.js';
+import { el } from './popup.js';
+import { smallCanvas } from './symbols.js';
+
+/** VERDICT_COLOURS colour a strike by its verdict, as the check's verdict box does. */
+export const VERDICT_COLOURS = {
+  protected_site_hit: '#b91c1c',
+  protected_site_nearby: '#d97706',
+  no_protected_site: '#15803d',
+  unknown: '#6b7280',
+};
+/** STRIKE_STYLE is how a strike's burst is outlined, and its size. */
+const STRIKE_STYLE = { radius: 11, color: '#111827', weight: 1 };
+/** PAGE_SIZE is how many strikes one request lists, and one POST /proximity judges. */
+const PAGE_SIZE = 1000;
+/** MAX_STRIKES caps the strikes drawn; a wider range asks the reader to narrow it. */
+const MAX_STRIKES = 20000;
+/** PLAY_MS is how long a replay of the whole range takes. */
+const PLAY_MS = 10000;
+/** PLAY_STEPS is how many steps a replay moves the slider in. */
+const PLAY_STEPS = 100;
+
+const MINUTE = 60000;
+
+/** verdictWords words a strike's verdict; "unknown" when the server could not judge it. */
+function verdictWords(verdict) {
+  return VERDICTS[verdict] ?? 'No verdict: the location is too uncertain to judge';
+}
+
+/** hitSites are the sites a judged strike hit: those with an agreement whose reach it came within. */
+export function hitSites(judged) {
+  return (judged?.properties?.hits ?? []).filter((h) => (h.properties.protected_by ?? []).some((p) => p.hit));
+}
+
+/**
+ * StrikeMarker is a strike drawn as a burst, a shape no kind of site takes,
+ * filled with its verdict's colour: a CircleMarker (so popups and hit
+ * testing work as for one) whose canvas drawing is the burst.
+ */
+const StrikeMarker = L.CircleMarker.extend({
+  // As SiteMarker does, this mirrors CircleMarker's guard (Leaflet 1.9) and draws the burst instead.
+  _updatePath() {
+    const renderer = this._renderer;
+    if (!renderer._drawing || this._empty()) return;
+    drawBurst(renderer._ctx, this._point.x, this._point.y, this.options);
+  },
+});
+
+/** drawBurst draws an eight-pointed burst of outer radius options.radius centred on (x, y), in options' fill and stroke. */
+export function drawBurst(ctx, x, y, { radius, color, weight, fillColor }) {
+  ctx.beginPath();
+  for (let i = 0; i < 16; i++) {
+    const r = i % 2 === 0 ? radius : radius * 0.6;
+    const a = (i * Math.PI) / 8 - Math.PI / 2;
+    ctx[i === 0 ? 'moveTo' : 'lineTo'](x + r * Math.cos(a), y + r * Math.sin(a));
+  }
+  ctx.closePath();
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = fillColor;
+  ctx.fill();
+  ctx.lineJoin = 'round';
+  ctx.lineWidth = weight;
+  ctx.strokeStyle = color;
+  ctx.stroke();
+}
+
+/** strikeCanvas is a strike of verdict as the map draws it, for the legend. */
+export function strikeCanvas(verdict) {
+  const size = 2 * STRIKE_STYLE.radius + 2;
+  const { canvas, ctx } = smallCanvas(size, size);
+  canvas.classList.add('pm-swatch-strike');
+  drawBurst(ctx, size / 2, size / 2, { ...STRIKE_STYLE, fillColor: VERDICT_COLOURS[verdict] });
+  return canvas;
+}
+
+/**
+ * Strikes owns the strike layer, its row in the layer list, the date range
+ * and the replay slider. els are {row, from, to, slider, play, time,
+ * error}; hooks are {api, onChange(), onError(err)}.
+ */
+export class Strikes extends ListedLayer {
+  constructor(map, els, hooks) {
+    super();
+    this.map = map;
+    this.els = els;
+    this.hooks = hooks;
+    this.range = { from: null, to: null };
+    // Entries sorted by time: {id, time (ms), feature, judged, marker}.
+    this.entries = [];
+    this.shown = 0;
+    this.controller = null;
+    this.timer = 0;
+    this.group = L.layerGroup();
+    this.checkbox = els.row.querySelector('input');
+    this.countEl = els.row.querySelector('.count');
+    this.stateEl = els.row.querySelector('.state');
+    this.checkbox.addEventListener('change', () => {
+      this.setVisible(this.checkbox.checked);
+      hooks.onChange();
+    });
+    for (const input of [els.from, els.to]) input.addEventListener('change', () => this.readRange());
+    els.slider.addEventListener('input', () => {
+      this.stop();
+      this.showUpTo(Number(els.slider.value) * MINUTE);
+    });
+    els.play.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
+    this.setState('off');
+  }
+
+  unload() {
+    this.stop();
+  }
+
+  /** setRange shows the strikes between two dates ({from, to}, each YYYY-MM-DD or null), reloading when it changed. */
+  setRange(range) {
+    const same = range.from === this.range.from && range.to === this.range.to;
+    this.range = { from: range.from, to: range.to };
+    this.els.from.value = range.from ?? '';
+    this.els.to.value = range.to ?? '';
+    this.showError(null);
+    if (!same) this.load();
+  }
+
+  // readRange takes the range the reader typed, unless it ends before it starts.
+  readRange() {
+    const from = this.els.from.value || null;
+    const to = this.els.to.value || null;
+    if (from && to && from > to) {
+      this.showError('The range ends before it starts.', this.els.to);
+      return;
+    }
+    this.setRange({ from, to });
+    this.hooks.onChange();
+  }
+
+  showError(message, field) {
+    this.els.error.hidden = message === null;
+    this.els.error.textContent = message ?? '';
+    for (const input of [this.els.from, this.els.to]) input.removeAttribute('aria-invalid');
+    if (field) {
+      field.setAttribute('aria-invalid', 'true');
+      field.focus();
+    }
+  }
+
+  /** load fetches the strikes in the range page by page, judging each page in one POST /proximity. */
+  async load() {
+    if (!this.visible) return;
+    this.controller?.abort();
+    this.stop();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.setState('loading');
+    const params = new URLSearchParams({ limit: PAGE_SIZE });
+    const datetime = strikesInterval(this.range);
+    if (datetime) params.set('datetime', datetime);
+    const entries = [];
+    const complete = await this.pages(`/strikes?${params}`, controller.signal, async (page) => {
+      if (entries.length + page.features.length > MAX_STRIKES) {
+        this.setState('capped');
+        return false;
+      }
+      const judged = await this.judge(page.features, controller.signal);
+      page.features.forEach((f, i) => entries.push(this.entry(f, judged[i])));
+      return true;
+    });
+    if (!complete) return;
+    entries.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+    this.group.clearLayers();
+    this.entries = entries;
+    this.shown = 0;
+    this.setSlider();
+    this.showUpTo(Infinity);
+  }
+
+  // judge asks for the verdicts of a page of strikes in one request: each
+  // strike is judged at its own datetime, within its uncertainty. A strike
+  // the server cannot judge (its uncertainty plus an agreement's buffer
+  // reaching beyond the largest radius) refuses the whole page; then the
+  // page is judged strike by strike, and that strike alone goes without a
+  // verdict (null).
+  async judge(features, signal) {
+    if (features.length === 0) return [];
+    try {
+      return await this.judgeAll(features, signal);
+    } catch (err) {
+      if (err.status !== 400) throw err;
+    }
+    return Promise.all(
+      features.map((f) =>
+        this.judgeAll([f], signal).then(
+          ([judged]) => judged,
+          (err) => {
+            if (err.status !== 400) throw err;
+            return null;
+          },
+        ),
+      ),
+    );
+  }
+
+  async judgeAll(features, signal) {
+    const answer = await this.hooks.api.post('/proximity', { type: 'FeatureCollection', features }, { contentType: 'application/geo+json', signal });
+    return answer.features;
+  }
+
+  entry(feature, judged) {
+    const verdict = judged?.properties?.summary?.verdict ?? 'unknown';
+    const [lon, lat] = feature.geometry.coordinates;
+    const marker = new StrikeMarker(L.latLng(lat, lon), {
+      ...STRIKE_STYLE,
+      fillColor: VERDICT_COLOURS[verdict] ?? VERDICT_COLOURS.unknown,
+      fillOpacity: 1,
+      className: 'pm-strike',
+      bubblingMouseEvents: false,
+      // What the marker stands for, for whoever reads the map's layers.
+      strikeId: String(feature.id),
+      verdict,
+    });
+    const entry = { id: String(feature.id), time: Date.parse(feature.properties.datetime), feature, judged, marker };
+    marker.bindTooltip(`Strike, ${formatInstant(feature.properties.datetime)}: ${verdictWords(verdict)}`, { direction: 'top', offset: [0, -6] });
+    marker.bindPopup(() => strikePopup(entry, verdict), { maxWidth: 360, minWidth: 240 });
+    return entry;
+  }
+
+  // setSlider spans the slider over the loaded strikes' times, in minutes, at the end.
+  setSlider() {
+    const { slider, play } = this.els;
+    const n = this.entries.length;
+    slider.disabled = play.disabled = n < 2;
+    if (n === 0) {
+      slider.min = slider.max = slider.value = '0';
+      this.els.time.textContent = 'No strikes in this range';
+      return;
+    }
+    slider.min = String(Math.floor(this.entries[0].time / MINUTE));
+    slider.max = String(Math.ceil(this.entries[n - 1].time / MINUTE));
+    slider.value = slider.max;
+  }
+
+  /** showUpTo shows the strikes at or before time (ms), hiding later ones. */
+  showUpTo(time) {
+    let n = 0;
+    while (n < this.entries.length && this.entries[n].time <= time) n++;
+    // Strikes share the sites' canvas (a canvas of their own above it would
+    // take every click), drawn after them so a strike on a site shows.
+    for (let i = this.shown; i < n; i++) {
+      this.group.addLayer(this.entries[i].marker);
+      this.entries[i].marker.bringToFront();
+    }
+    for (let i = n; i < this.shown; i++) this.group.removeLayer(this.entries[i].marker);
+    this.shown = n;
+    if (this.entries.length > 0) {
+      const upTo = n === this.entries.length ? this.entries[n - 1].time : time;
+      this.els.time.textContent = `Up to ${formatInstant(new Date(upTo).toISOString())}`;
+      // Screen readers announce the instant, not the minutes since 1970 the slider counts.
+      this.els.slider.setAttribute('aria-valuetext', this.els.time.textContent);
+    }
+    this.setState('ready');
+  }
+
+  /** play replays the strikes from the first, or from the slider when it is not at the end. */
+  play() {
+    const { slider, play } = this.els;
+    const min = Number(slider.min);
+    const max = Number(slider.max);
+    if (max <= min) return;
+    let value = Number(slider.value) >= max ? min : Number(slider.value);
+    const step = Math.max(1, Math.ceil((max - min) / PLAY_STEPS));
+    play.textContent = 'Pause';
+    play.setAttribute('aria-pressed', 'true');
+    const tick = () => {
+      slider.value = String(value);
+      this.showUpTo(value * MINUTE);
+      if (value >= max) {
+        this.stop();
+        return;
+      }
+      value = Math.min(max, value + step);
+    };
+    tick();
+    this.timer = setInterval(tick, PLAY_MS / PLAY_STEPS);
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.timer = 0;
+    this.els.play.textContent = 'Play';
+    this.els.play.setAttribute('aria-pressed', 'false');
+  }
+
+  setState(state, detail = '') {
+    const row = this.els.row;
+    row.dataset.state = state;
+    row.dataset.total = state === 'ready' ? String(this.entries.length) : '';
+    row.dataset.shown = state === 'ready' ? String(this.shown) : '';
+    this.stateEl.textContent = '';
+    const total = this.entries.length;
+    switch (state) {
+      case 'off':
+        this.countEl.textContent = '';
+        break;
+      case 'loading':
+        this.countEl.innerHTML = '<span class="spinner" aria-hidden="true"></span> loading';
+        break;
+      case 'ready':
+        this.countEl.textContent = this.shown === total ? `${count(total)} ${total === 1 ? 'strike' : 'strikes'}` : `${count(this.shown)} of ${count(total)} strikes`;
+        break;
+      case 'capped':
+        this.group.clearLayers();
+        this.entries = [];
+        this.shown = 0;
+        this.countEl.textContent = '';
+        this.stateEl.textContent = `More than ${count(MAX_STRIKES)} strikes: narrow the dates.`;
+        break;
+      case 'error':
+        this.countEl.textContent = '';
+        this.stateEl.textContent = detail;
+        break;
+    }
+  }
+}
+
+// strikePopup shows a strike: when, who reported it, how precisely, its
+// verdict and the protected sites it hit. DOM nodes only: the data is not ours.
+function strikePopup(entry, verdict) {
+  const p = entry.feature.properties;
+  const root = el('div', 'site-popup strike-popup');
+  root.append(el('h3', null, `Strike, ${formatInstant(p.datetime)}`));
+  const box = el('p', `verdict verdict-${verdict}`);
+  box.dataset.verdict = verdict;
+  box.append(el('span', 'words', verdictWords(verdict)));
+  root.append(box);
+  const rows = [
+    ['Source', [p.source, p.event_id].filter(Boolean).join(' · ')],
+    ['Uncertainty', formatMeters(p.uncertainty_m ?? 0)],
+    ['Weapon', p.weapon],
+    ['Notes', p.notes],
+  ];
+  const body = el('tbody');
+  for (const [key, value] of rows) {
+    if (!value) continue;
+    const row = el('tr');
+    row.append(el('th', null, key), el('td', null, String(value)));
+    body.append(row);
+  }
+  const table = el('table');
+  table.append(body);
+  root.append(table);
+  const hits = hitSites(entry.judged);
+  if (hits.length > 0) {
+    root.append(el('p', 'meta', 'Protected sites hit:'));
+    const ul = el('ul', 'hit-sites');
+    for (const h of hits) {
+      const name = typeof h.properties.name === 'string' ? h.properties.name : `Site ${h.id}`;
+      ul.append(el('li', null, `${name} (${h.properties.collection}), ${formatMeters(h.properties.distance_m)}`));
+    }
+    root.append(ul);
+  }
+  const actions = el('p', 'actions');
+  const api = el('a', null, 'Strike with verdict (GeoJSON)');
+  api.href = `/strikes/${encodeURIComponent(entry.id)}`;
+  api.type = 'application/geo+json';
+  actions.append(api);
+  root.append(actions);
+  return root;
+}
