@@ -12,7 +12,7 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
-	"golang.org/x/sys/unix"
+	"github.com/protectmap/protectmap/geo/testenv"
 )
 
 // millionLayer is the 1,000,000-feature generated set, built once per
@@ -37,17 +37,6 @@ func benchTiles(l *geo.Layer, z maptile.Zoom, n int) []maptile.Tile {
 		out[i] = maptile.At(c, z)
 	}
 	return out
-}
-
-// threadCPU is the CPU time the calling OS thread has used, to the
-// nanosecond: on a shared machine it measures the work, where wall time
-// also measures the neighbours.
-func threadCPU(b *testing.B) time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ts.Nano())
 }
 
 // quantiles reports the median and 99th percentile of ds under name.
@@ -76,10 +65,10 @@ func BenchmarkRender(b *testing.B) {
 			bodies := make([][]byte, 0, b.N)
 			aggregated := 0
 			for _, t := range tiles {
-				start, startCPU := time.Now(), threadCPU(b)
+				start, startCPU := time.Now(), testenv.ThreadCPU(b)
 				body, d, err := render(l, uint32(t.Z), t.X, t.Y)
 				wall = append(wall, time.Since(start))
-				cpu = append(cpu, threadCPU(b)-startCPU)
+				cpu = append(cpu, testenv.ThreadCPU(b)-startCPU)
 				if err != nil {
 					b.Fatal(err)
 				}
