@@ -244,7 +244,8 @@ func (m *measure) bearing(q orb.Point) float64 {
 		_, azi = karneyFrom(m.p, q)
 	}
 	if azi < 0 {
-		azi += 360
+		// A tiny negative azimuth would become 360 itself.
+		azi = math.Mod(azi+360, 360)
 	}
 	return azi
 }

@@ -154,7 +154,7 @@ func appendPosition(dst []byte, p orb.Point) []byte {
 func HitMembers(h *Hit) []Member {
 	return []Member{
 		{"distance_m", roundTo(h.Meters, 3)},
-		{"bearing_deg", roundTo(h.Bearing, 2)},
+		{"bearing_deg", math.Mod(roundTo(h.Bearing, 2), 360)}, // 359.996 is 0.00
 		{"nearest_point", h.Nearest},
 		{"collection", h.Layer.Name()},
 	}

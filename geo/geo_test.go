@@ -161,3 +161,17 @@ func TestNearbyRejectsBadQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestHitMembersBearing: a bearing that rounds up to 360° is written as 0°,
+// inside the documented [0, 360).
+func TestHitMembersBearing(t *testing.T) {
+	l := layerOf(t, "x", orb.Point{30, 50})
+	for bearing, want := range map[float64]float64{359.996: 0, 359.994: 359.99, 0.004: 0, 90: 90} {
+		h := Hit{Layer: l, Bearing: bearing}
+		for _, m := range HitMembers(&h) {
+			if m.Key == "bearing_deg" && m.Value != want {
+				t.Errorf("bearing %v written as %v, want %v", bearing, m.Value, want)
+			}
+		}
+	}
+}
