@@ -1,8 +1,11 @@
 package geo
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -27,6 +30,43 @@ func AppendFeature(dst []byte, f *Feature, extra ...Member) []byte {
 	dst = appendProperties(dst, f.Properties, extra)
 	return append(dst, '}')
 }
+
+// AppendFeatures appends the features of l at the given indexes as
+// AppendFeature does, separated by commas.
+func AppendFeatures(dst []byte, l *Layer, at []int32) []byte {
+	touch(l, at)
+	for k, i := range at {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendFeature(dst, &l.features[i])
+	}
+	return dst
+}
+
+// touch reads the first byte of each feature's id and properties. A page
+// of features is scattered over a large layer, so those reads mostly miss
+// the CPU caches; here, with nothing between them, the CPU waits for many
+// at once, where encoding would wait for each in turn.
+func touch(l *Layer, at []int32) {
+	var x byte
+	for _, i := range at {
+		f := &l.features[i]
+		if len(f.ID) > 0 {
+			x += f.ID[0]
+		}
+		if len(f.Properties) > 0 {
+			x += f.Properties[0]
+		}
+	}
+	keep(x)
+}
+
+// keep makes its argument needed, so the compiler keeps the reads that
+// produce it.
+//
+//go:noinline
+func keep(byte) {}
 
 func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte {
 	if len(extra) == 0 {
@@ -58,7 +98,7 @@ func appendValue(dst []byte, v any) []byte {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return append(dst, "null"...)
 		}
-		return strconv.AppendFloat(dst, v, 'f', -1, 64)
+		return appendFloat(dst, v)
 	case string:
 		return AppendJSONString(dst, v)
 	case orb.Point:
@@ -143,11 +183,146 @@ func appendPositions(dst []byte, pts []orb.Point) []byte {
 
 func appendPosition(dst []byte, p orb.Point) []byte {
 	dst = append(dst, '[')
-	dst = strconv.AppendFloat(dst, p[0], 'f', -1, 64)
+	dst = appendFloat(dst, p[0])
 	dst = append(dst, ',')
-	dst = strconv.AppendFloat(dst, p[1], 'f', -1, 64)
+	dst = appendFloat(dst, p[1])
 	return append(dst, ']')
 }
+
+// appendFloat appends x as strconv.AppendFloat(dst, x, 'f', -1, 64) does:
+// the fewest digits that parse back to x, the nearest to x of those, which
+// keeps the full float64. Formatting coordinates is most of the work of a
+// GeoJSON answer, and for the magnitudes coordinates have it takes a
+// shortcut with exact integer arithmetic; the rest goes to strconv.
+//
+// x is m·2⁻ˢ with a 53-bit m. Decimals with k fraction digits are 10⁻ᵏ
+// apart; for the largest k with 10⁻ᵏ more than x's spacing 2⁻ˢ, at most
+// one of them parses back to x, and no decimal with fewer digits can
+// unless it is that one, so if it does, it is the answer. Otherwise the
+// answer has k+1 fraction digits: several may parse back to x, and the
+// one nearest x is the answer.
+func appendFloat(dst []byte, x float64) []byte {
+	u := math.Float64bits(x)
+	m := u&(1<<52-1) | 1<<52
+	s := 1075 - int(u>>52&0x7ff)
+	// Beyond 1 ≤ s ≤ 63 (|x| below 2⁻¹¹ or from 2⁵² up, zeros, NaN and
+	// infinities), or at a power of two, where the spacing below x is half
+	// that above: strconv.
+	if s < 1 || s > 63 || m == 1<<52 {
+		return strconv.AppendFloat(dst, x, 'f', -1, 64)
+	}
+	k := fracDigits[s]
+	n, d, _ := nearestScaled(m, s, pow10[k])
+	if d >= pow10[k] {
+		if d == pow10[k] { // exactly halfway: evenness decides
+			return strconv.AppendFloat(dst, x, 'f', -1, 64)
+		}
+		k++
+		var tie bool
+		if n, d, tie = nearestScaled(m, s, pow10[k]); tie || d >= pow10[k] {
+			return strconv.AppendFloat(dst, x, 'f', -1, 64)
+		}
+	}
+	if u>>63 != 0 {
+		dst = append(dst, '-')
+	}
+	return appendDecimal(dst, n, k)
+}
+
+// nearestScaled returns n, the integer nearest m·2⁻ˢ·p, and twice its
+// distance from it in units of 2⁻ˢ: the decimal n/p parses back to m·2⁻ˢ
+// when that is below p (within half a spacing). A tie is a value halfway
+// between two integers.
+func nearestScaled(m uint64, s int, p uint64) (n, twice uint64, tie bool) {
+	hi, lo := bits.Mul64(m, p)
+	n = hi<<(64-s) | lo>>s // m·p < 2⁶⁴⁺ˢ here, so n fits
+	r := lo & (1<<s - 1)
+	half := uint64(1) << (s - 1)
+	if r > half {
+		n++
+		r = 1<<s - r
+	}
+	return n, 2 * r, r == half
+}
+
+// appendDecimal appends n/10ᵏ in plain notation without trailing zeros;
+// n < 10¹⁷ and k ≤ 19.
+func appendDecimal(dst []byte, n uint64, k int) []byte {
+	// All 24 digits, in three 8-digit groups that the CPU converts side by
+	// side; then the leading zeros are cut but for the one before a point.
+	// b's second half lets the parts move as whole 24-byte blocks, without
+	// a call to copy, into dst's spare capacity, which is grown to hold
+	// what they carry beyond the number.
+	var b [48]byte
+	q := n / 1e8
+	put8(b[16:], uint32(n-q*1e8))
+	put8(b[8:], uint32(q%1e8))
+	put8(b[:], uint32(q/1e8))
+	start := 24 - max(digits10(n), k+1)
+	point := 24 - k
+	end := 24
+	for end > point && b[end-1] == '0' {
+		end--
+	}
+	whole := point - start
+	size := whole
+	if end > point {
+		size += 1 + end - point
+	}
+	if cap(dst)-len(dst) < 64 {
+		dst = slices.Grow(dst, 64)
+	}
+	l := len(dst)
+	out := dst[l : l+64]
+	*(*[24]byte)(out) = *(*[24]byte)(b[start:])
+	out[whole] = '.'
+	*(*[24]byte)(out[whole+1:]) = *(*[24]byte)(b[point:])
+	return dst[:l+size]
+}
+
+// put8 writes v < 10⁸ as 8 digits, with leading zeros. It divides in
+// lanes of one uint64 (SWAR): two 4-digit halves in 32-bit lanes are split
+// into four 2-digit ones in 16-bit lanes, then into eight digits in
+// bytes, each multiply-and-shift standing for a division exact on the
+// lane's range (×10486>>20 is /100 below 43,699; ×103>>10 is /10 below
+// 179), and the first digit lands in the lowest byte.
+func put8(b []byte, v uint32) {
+	x := uint64(v/1e4) | uint64(v%1e4)<<32
+	q := (x * 10486 >> 20) & 0x0000007f_0000007f
+	x = q | (x-q*100)<<16
+	q = (x * 103 >> 10) & 0x000f000f_000f000f
+	x = q | (x-q*10)<<8
+	binary.LittleEndian.PutUint64(b, x+0x30303030_30303030)
+}
+
+// digits10 is the number of decimal digits of n, 1 for 0.
+func digits10(n uint64) int {
+	d := (bits.Len64(n) * 1233) >> 12 // ⌊log₁₀ 2ᵇ⌋: exact or one short
+	if d < len(pow10) && n >= pow10[d] {
+		d++
+	}
+	return max(d, 1)
+}
+
+// pow10[k] is 10ᵏ, for k up to 19, the most a uint64 holds.
+var pow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for k := 1; k < len(p); k++ {
+		p[k] = p[k-1] * 10
+	}
+	return p
+}()
+
+// fracDigits[s] is the largest k with 10ᵏ < 2ˢ (never equal), the
+// fraction digits that may name a float64 spaced 2⁻ˢ apart in one way only.
+var fracDigits = func() (f [64]int) {
+	for s := 1; s < len(f); s++ {
+		for pow10[f[s]+1] < 1<<s {
+			f[s]++
+		}
+	}
+	return f
+}()
 
 // HitMembers are the properties a proximity answer adds to each site:
 // distance_m, bearing_deg (null at distance 0), nearest_point and collection.
@@ -174,7 +349,13 @@ func roundTo(x float64, digits int) float64 {
 func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for i := 0; i < len(s); {
+	// Most strings (ids, names in ASCII) need no escape: one copy.
+	plain := 0
+	for plain < len(s) && s[plain] >= 0x20 && s[plain] < utf8.RuneSelf && s[plain] != '"' && s[plain] != '\\' {
+		plain++
+	}
+	dst = append(dst, s[:plain]...)
+	for i := plain; i < len(s); {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':

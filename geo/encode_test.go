@@ -1,0 +1,163 @@
+package geo
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// checkFloat fails unless appendFloat writes x exactly as strconv does, in
+// the fewest digits that parse back to the same float64.
+func checkFloat(t *testing.T, x float64) {
+	t.Helper()
+	got := string(appendFloat([]byte("["), x))[1:]
+	want := strconv.FormatFloat(x, 'f', -1, 64)
+	if got != want {
+		t.Fatalf("appendFloat(%b) = %s, strconv writes %s", x, got, want)
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return
+	}
+	back, err := strconv.ParseFloat(got, 64)
+	if err != nil || math.Float64bits(back) != math.Float64bits(x) {
+		t.Fatalf("appendFloat(%b) = %s parses back to %b (%v)", x, got, back, err)
+	}
+}
+
+func TestAppendFloat(t *testing.T) {
+	tests := []struct {
+		name string
+		x    float64
+	}{
+		{"zero", 0},
+		{"negative zero", math.Copysign(0, -1)},
+		{"antimeridian", 180},
+		{"antimeridian west", -180},
+		{"pole", 90},
+		{"south pole", -90},
+		{"one", 1},
+		{"half", 0.5},
+		{"seven decimals", 30.5234567},
+		{"negative seven decimals", -0.1234567},
+		{"fifteen digits", 30.5234567890123},
+		{"sixteen digits", 48.45678901234567},
+		{"seventeen digits", 0.30000000000000004},
+		{"next after 180 down", math.Nextafter(180, 0)},
+		{"next after 180 up", math.Nextafter(180, 200)},
+		{"next after 0.1", math.Nextafter(0.1, 1)},
+		{"below 10", math.Nextafter(10, 0)},
+		{"smallest handled", 0x1p-11},
+		{"just below the smallest handled", math.Nextafter(0x1p-11, 0)},
+		{"tiny", 1e-300},
+		{"smallest subnormal", math.SmallestNonzeroFloat64},
+		{"largest", math.MaxFloat64},
+		{"2^52 - 0.5", 0x1p52 - 0.5},
+		{"2^52", 0x1p52},
+		{"2^53 + 2", 0x1p53 + 2},
+		{"power of two", 32},
+		{"above a power of two", math.Nextafter(32, 64)},
+		{"below a power of two", math.Nextafter(32, 0)},
+		{"infinity", math.Inf(1)},
+		{"NaN", math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkFloat(t, tt.x) })
+	}
+}
+
+// TestAppendFloatRandom compares with strconv over random float64s of every
+// magnitude that takes the shortcut, over coordinates with a few to 17
+// significant digits, and over the neighbours of short decimals, where
+// halfway cases live.
+func TestAppendFloatRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 300_000
+	if testing.Short() {
+		n = 30_000
+	}
+	for range n {
+		// Any exponent from 2⁻¹⁴ to 2⁵⁴, any mantissa.
+		x := math.Ldexp(1+r.Float64(), r.IntN(69)-14)
+		checkFloat(t, x)
+		checkFloat(t, -x)
+		// A coordinate in degrees, rounded to 0–17 decimals.
+		c := r.Float64()*360 - 180
+		p := math.Pow(10, float64(r.IntN(18)))
+		checkFloat(t, math.Round(c*p)/p)
+		checkFloat(t, c)
+		// The floats next to a short decimal.
+		d := math.Round(c*1e7) / 1e7
+		checkFloat(t, math.Nextafter(d, math.Inf(1)))
+		checkFloat(t, math.Nextafter(d, math.Inf(-1)))
+		// Random bits: every class of float64.
+		checkFloat(t, math.Float64frombits(r.Uint64()))
+	}
+}
+
+// FuzzAppendFloat: any float64 is written as strconv writes it.
+func FuzzAppendFloat(f *testing.F) {
+	for _, x := range []float64{0, -180, 180, 30.5234567, 0.30000000000000004, 1e-300, 0x1p52 - 0.5} {
+		f.Add(math.Float64bits(x))
+	}
+	f.Fuzz(func(t *testing.T, u uint64) { checkFloat(t, math.Float64frombits(u)) })
+}
+
+func BenchmarkAppendFloat(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	xs := make([]float64, 1024)
+	for i := range xs {
+		xs[i] = 22 + r.Float64()*18 // longitudes across Ukraine, full precision
+	}
+	buf := make([]byte, 0, 32)
+	b.Run("appendFloat", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			buf = appendFloat(buf[:0], xs[i%len(xs)])
+		}
+	})
+	b.Run("strconv", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			buf = strconv.AppendFloat(buf[:0], xs[i%len(xs)], 'f', -1, 64)
+		}
+	})
+}
+
+func TestAppendJSONString(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "s123", `"s123"`},
+		{"empty", "", `""`},
+		{"quote after plain text", `a"b`, `"a\"b"`},
+		{"backslash first", `\x`, `"\\x"`},
+		{"controls", "a\nb\tc\rd\x01", `"a\nb\tc\rd\u0001"`},
+		{"non-ASCII kept as written", "Київ", `"Київ"`},
+		{"invalid UTF-8 after plain text", "ab\xffc", `"ab\ufffdc"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(AppendJSONString([]byte("x"), tt.in)); got != "x"+tt.want {
+				t.Errorf("AppendJSONString(%q) = %s, want %s", tt.in, got[1:], tt.want)
+			}
+		})
+	}
+}
+
+// FuzzAppendJSONString: the output is one JSON string that decodes to what
+// encoding/json makes of the input.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"s1", `a"b\c`, "\x00\x1f", "Київ", "\xff\xfe", "a\u2028b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want string
+		if err := json.Unmarshal(AppendJSONString(nil, s), &got); err != nil {
+			t.Fatalf("AppendJSONString(%q) is not a JSON string: %v", s, err)
+		}
+		b, _ := json.Marshal(s)
+		if err := json.Unmarshal(b, &want); err != nil || got != want {
+			t.Fatalf("AppendJSONString(%q) decodes to %q, encoding/json's to %q", s, got, want)
+		}
+	})
+}
