@@ -105,9 +105,11 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 		}
 		return true, err
 	})
-	var pe *ParamError
-	if errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "unknown parameter") {
-		pe.Reason += "; or a property the collection's queryables list"
+	if err != nil {
+		var pe *ParamError
+		if errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "unknown parameter") {
+			pe.Reason += "; or a property the collection's queryables list"
+		}
 	}
 	return q, err
 }
@@ -326,26 +328,37 @@ func (h *handlers) items(c echo.Context) error {
 	b = append(b, `,"numberReturned":`...)
 	b = appendInt(b, len(p.idx))
 	b = append(b, `,"links":[`...)
-	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, "this page")
+	b = h.appendSelfLink(b, c, "this page")
 	limit := strconv.Itoa(q.limit)
 	if p.next {
-		next := h.withQuery(c, map[string]string{"cursor": cursor{at: p.last}.String(), "limit": limit})
-		b = appendLink(append(b, ','), next, "next", mediaGeoJSON, "next page")
+		b = h.appendPageLink(append(b, ','), c, cursor{at: p.last}, limit, "next", "next page")
 	}
 	if p.prev {
-		prev := h.withQuery(c, map[string]string{"cursor": cursor{backward: true, at: p.first}.String(), "limit": limit})
-		b = appendLink(append(b, ','), prev, "prev", mediaGeoJSON, "previous page")
+		b = h.appendPageLink(append(b, ','), c, cursor{backward: true, at: p.first}, limit, "prev", "previous page")
 	}
-	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(l.Name()), "collection", mediaJSON, l.Name())
+	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	b = append(b, `],"features":[`...)
-	for k, i := range p.idx {
-		if k > 0 {
-			b = append(b, ',')
-		}
-		b = geo.AppendFeature(b, l.Feature(int(i)))
-	}
+	b = geo.AppendFeatures(b, l, p.idx)
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)
+}
+
+// appendPageLink appends the link to the page at cur of the request's
+// results, limit features long.
+func (h *handlers) appendPageLink(b []byte, c echo.Context, cur cursor, limit, rel, title string) []byte {
+	at := cur.String()
+	b = appendHref(b, func(b []byte) []byte {
+		return h.appendWithQuery(b, c, func(name string) (string, bool) {
+			switch name {
+			case "cursor":
+				return at, true
+			case "limit":
+				return limit, true
+			}
+			return "", false
+		}, "cursor", "limit")
+	})
+	return appendLinkEnd(b, rel, mediaGeoJSON, title)
 }
 
 func (h *handlers) item(c echo.Context) error {
@@ -365,8 +378,8 @@ func (h *handlers) item(c echo.Context) error {
 	defer putBuffer(buf)
 	b := geo.AppendFeature(*buf, f)
 	b = append(b[:len(b)-1], `,"links":[`...)
-	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, f.ID)
-	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(l.Name()), "collection", mediaJSON, l.Name())
+	b = h.appendSelfLink(b, c, f.ID)
+	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)
 }
@@ -389,13 +402,7 @@ func pathParam(c echo.Context, name string) string {
 func appendLink(b []byte, href, rel, typ, title string) []byte {
 	b = append(b, `{"href":`...)
 	b = appendString(b, href)
-	b = append(b, `,"rel":`...)
-	b = appendString(b, rel)
-	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"title":`...)
-	b = appendString(b, title)
-	return append(b, '}')
+	return appendLinkEnd(b, rel, typ, title)
 }
 
 // appendString appends s as a JSON string.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +24,14 @@ func (h *handlers) baseURL(c echo.Context) string {
 	if h.base != "" {
 		return h.base
 	}
+	return string(h.appendBaseURL(nil, c))
+}
+
+// appendBaseURL appends baseURL.
+func (h *handlers) appendBaseURL(b []byte, c echo.Context) []byte {
+	if h.base != "" {
+		return append(b, h.base...)
+	}
 	r := c.Request()
 	scheme := "http"
 	if r.TLS != nil {
@@ -34,7 +44,7 @@ func (h *handlers) baseURL(c echo.Context) string {
 	if fh := firstValue(r.Header.Get("X-Forwarded-Host")); fh != "" && validHost(fh) {
 		host = fh
 	}
-	return scheme + "://" + host
+	return append(append(append(b, scheme...), "://"...), host...)
 }
 
 // firstValue is the first of a comma-separated header list: the value the
@@ -56,33 +66,115 @@ func validHost(h string) bool {
 }
 
 // selfURL is the absolute URL of the current request as the client sent it.
-func (h *handlers) selfURL(c echo.Context) string {
-	u := h.baseURL(c) + c.Request().URL.EscapedPath()
+func (h *handlers) selfURL(c echo.Context) string { return string(h.appendSelfURL(nil, c)) }
+
+// appendSelfURL appends selfURL.
+func (h *handlers) appendSelfURL(b []byte, c echo.Context) []byte {
+	b = append(h.appendBaseURL(b, c), c.Request().URL.EscapedPath()...)
 	if q := c.Request().URL.RawQuery; q != "" {
-		u += "?" + q
+		b = append(append(b, '?'), q...)
 	}
-	return u
+	return b
 }
 
 // withQuery is the current request's URL with some parameters replaced
 // (an empty value removes one); parameters come out sorted by name.
 func (h *handlers) withQuery(c echo.Context, set map[string]string) string {
-	q := url.Values{}
-	for k, v := range c.QueryParams() {
-		q[k] = v
-	}
-	for k, v := range set {
-		if v == "" {
-			q.Del(k)
-		} else {
-			q.Set(k, v)
+	return string(h.appendWithQuery(nil, c, func(name string) (string, bool) {
+		v, ok := set[name]
+		return v, ok
+	}, slices.Collect(maps.Keys(set))...))
+}
+
+// appendWithQuery appends the current request's URL with the parameters
+// named replaced by the values set gives (an empty value removes one),
+// encoded as url.Values.Encode does: sorted by name, query-escaped.
+func (h *handlers) appendWithQuery(b []byte, c echo.Context, set func(name string) (string, bool), names ...string) []byte {
+	b = append(h.appendBaseURL(b, c), c.Request().URL.EscapedPath()...)
+	query := c.QueryParams()
+	var buf [16]string // a request has few parameters: no allocation
+	all := append(buf[:0], names...)
+	for name := range query {
+		if !slices.Contains(names, name) {
+			all = append(all, name)
 		}
 	}
-	u := h.baseURL(c) + c.Request().URL.EscapedPath()
-	if enc := q.Encode(); enc != "" {
-		u += "?" + enc
+	slices.Sort(all)
+	sep := byte('?')
+	put := func(name, v string) {
+		b = appendQueryEscape(append(appendQueryEscape(append(b, sep), name), '='), v)
+		sep = '&'
 	}
-	return u
+	for _, name := range all {
+		if v, ok := set(name); ok {
+			if v != "" {
+				put(name, v)
+			}
+			continue
+		}
+		for _, v := range query[name] {
+			put(name, v)
+		}
+	}
+	return b
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does.
+func appendQueryEscape(b []byte, s string) []byte {
+	const upperhex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
+		}
+	}
+	return b
+}
+
+// appendHref appends `{"href":` and then, as a JSON string, what url
+// appends; appendLinkEnd completes the link object.
+func appendHref(b []byte, url func([]byte) []byte) []byte {
+	b = append(b, `{"href":"`...)
+	start := len(b)
+	b = url(b)
+	for _, ch := range b[start:] {
+		if ch == '"' || ch == '\\' || ch < 0x20 {
+			// Only a raw query sent as is can hold these: escape it all.
+			raw := string(b[start:])
+			return appendString(b[:start-1], raw)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendLinkEnd appends the rest of a link object after its href.
+func appendLinkEnd(b []byte, rel, typ, title string) []byte {
+	b = append(b, `,"rel":`...)
+	b = appendString(b, rel)
+	b = append(b, `,"type":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"title":`...)
+	b = appendString(b, title)
+	return append(b, '}')
 }
 
 func collectionPath(id string) string { return "/collections/" + url.PathEscape(id) }
+
+// appendSelfLink appends the link to the current request's URL, a GeoJSON
+// document.
+func (h *handlers) appendSelfLink(b []byte, c echo.Context, title string) []byte {
+	b = appendHref(b, func(b []byte) []byte { return h.appendSelfURL(b, c) })
+	return appendLinkEnd(b, "self", mediaGeoJSON, title)
+}
+
+// appendCollectionLink appends the link to collection id.
+func (h *handlers) appendCollectionLink(b []byte, c echo.Context, id string) []byte {
+	b = appendHref(b, func(b []byte) []byte {
+		return append(append(h.appendBaseURL(b, c), "/collections/"...), url.PathEscape(id)...)
+	})
+	return appendLinkEnd(b, "collection", mediaJSON, id)
+}

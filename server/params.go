@@ -37,7 +37,8 @@ type params[Q any] map[string]setter[Q]
 // to other, when given, which reports whether it took it; anything left is
 // an unknown parameter, which OGC API - Features recommends refusing.
 func (p params[Q]) parse(values url.Values, q *Q, other func(q *Q, name, v string) (bool, error)) error {
-	names := make([]string, 0, len(values))
+	var buf [16]string // requests have few parameters: no allocation
+	names := buf[:0]
 	for name := range values {
 		names = append(names, name)
 	}

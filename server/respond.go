@@ -24,6 +24,29 @@ const (
 
 const headerIfNoneMatch = "If-None-Match"
 
+// Header values every response of a kind shares, so setting one allocates
+// nothing. net/http and echo only ever replace or append to a header's
+// values, and an append to these (capacity 1) copies them.
+var (
+	jsonValue          = []string{mediaJSON}
+	geoJSONValue       = []string{mediaGeoJSON}
+	varyAcceptEncoding = []string{echo.HeaderAcceptEncoding}
+	cacheControlValue  = []string{cacheControl}
+	gzipValue          = []string{"gzip"}
+)
+
+// headerValue is the values of a Content-Type header, shared for the
+// common media types.
+func headerValue(ctype string) []string {
+	switch ctype {
+	case mediaGeoJSON:
+		return geoJSONValue
+	case mediaJSON:
+		return jsonValue
+	}
+	return []string{ctype}
+}
+
 // gzipMin is the smallest body worth compressing: below about one packet
 // gzip saves no round trip and costs CPU on both ends.
 const gzipMin = 1400
@@ -82,10 +105,14 @@ func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
 // do not accept gzip.
 func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string, cacheable bool) error {
 	hdr := c.Response().Header()
-	hdr.Set(echo.HeaderContentType, ctype)
+	hdr[echo.HeaderContentType] = headerValue(ctype)
 	compress := len(body) >= gzipMin || gzipped != nil
 	if compress {
-		hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		if _, ok := hdr[echo.HeaderVary]; ok {
+			hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		} else {
+			hdr[echo.HeaderVary] = varyAcceptEncoding
+		}
 		compress = acceptsGzip(c.Request())
 	}
 	if cacheable {
@@ -94,7 +121,7 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 			etag = etag[:len(etag)-1] + `-gzip"`
 		}
 		hdr.Set("ETag", etag)
-		hdr.Set(echo.HeaderCacheControl, cacheControl)
+		hdr[echo.HeaderCacheControl] = cacheControlValue
 		if matchesETag(c.Request().Header.Get(headerIfNoneMatch), etag) {
 			c.Response().WriteHeader(http.StatusNotModified)
 			return nil
@@ -106,7 +133,7 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 		_, err := c.Response().Write(body)
 		return err
 	}
-	hdr.Set(echo.HeaderContentEncoding, "gzip")
+	hdr[echo.HeaderContentEncoding] = gzipValue
 	if gzipped != nil {
 		hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(gzipped)))
 		c.Response().WriteHeader(http.StatusOK)
@@ -130,8 +157,8 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 // computed from, if any, then its length and CRC-32C, which the CPU
 // computes at memory speed.
 func entityTag(version string, body []byte) string {
-	b := make([]byte, 0, 26+len(version))
-	b = append(b, '"')
+	var buf [64]byte
+	b := append(buf[:0], '"')
 	if version != "" {
 		b = append(append(b, version...), '.')
 	}
@@ -151,7 +178,7 @@ func matchesETag(header, etag string) bool {
 	if strings.TrimSpace(header) == "*" {
 		return true
 	}
-	for _, t := range strings.Split(header, ",") {
+	for t := range strings.SplitSeq(header, ",") {
 		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
 			return true
 		}
@@ -162,7 +189,7 @@ func matchesETag(header, etag string) bool {
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip
 // (a "gzip;q=0" refuses it).
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get(echo.HeaderAcceptEncoding), ",") {
+	for part := range strings.SplitSeq(r.Header.Get(echo.HeaderAcceptEncoding), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 			continue
