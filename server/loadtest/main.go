@@ -12,6 +12,9 @@
 // has grown more than -rss-growth over the first (the server runs in this
 // process, so /proc/self/status is the server's). Run it with
 // `make loadtest-mixed`.
+//
+// -cpuprofile and -memprofile write the server's CPU and allocation
+// profiles of the runs, for go tool pprof.
 package main
 
 import (
@@ -29,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -99,6 +103,7 @@ type options struct {
 	duration                                      time.Duration
 	mixed                                         bool
 	rssGrowth                                     float64
+	cpuProfile, memProfile                        string
 }
 
 func main() {
@@ -111,6 +116,8 @@ func main() {
 	flag.BoolVar(&o.mixed, "mixed", false, "drive one mix of items, proximity, tiles and strike writes instead")
 	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
 	flag.Parse()
 	o.defaults()
 	if err := run(o); err != nil {
@@ -200,6 +207,16 @@ func run(o options) error {
 	defer srv.Shutdown(context.Background())
 	base := "http://" + ln.Addr().String()
 
+	stop, err := profile(o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: profile:", err)
+		}
+	}()
+
 	fmt.Printf("wrk -t%d -c%d -d%v, %d random requests each, server and wrk on this machine (%s)\n\n", o.threads, o.connections, o.duration, o.queries, base)
 	fmt.Printf("%-28s %10s %9s %9s %9s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "errors", "strikes", "VmRSS", "VmHWM")
 	var failed []string
@@ -240,6 +257,42 @@ func run(o options) error {
 		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// profile starts the CPU profile o asks for; stop ends it and writes the
+// allocation profile, where the runs' allocations are those under
+// net/http and the data set's those under benchset.Index.
+func profile(o options) (stop func() error, err error) {
+	var cpu *os.File
+	if o.cpuProfile != "" {
+		if cpu, err = os.Create(o.cpuProfile); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, err
+		}
+	}
+	return func() error {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				return err
+			}
+		}
+		if o.memProfile == "" {
+			return nil
+		}
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}, nil
 }
 
 // gets are request lines for GET targets.
