@@ -66,7 +66,7 @@ func touch(l *Layer, at []int32) {
 // produce it.
 //
 //go:noinline
-func keep(byte) {}
+func keep[T any](T) {}
 
 func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte {
 	if len(extra) == 0 {

@@ -213,6 +213,7 @@ func (q *query) boxStage(l *Layer) bool {
 			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
 			return true
 		})
+		touchGeometries(l, q.pending)
 		q.drain(l, math.Inf(1))
 		// Whatever is left lies outside the box or has a bound above
 		// meters, so it is farther than meters.
@@ -280,4 +281,42 @@ func (q *query) record(l *Layer, at int32, c closest) {
 	if len(q.hits) == q.limit {
 		q.bound = min(q.radius, q.hits[0].Meters)
 	}
+}
+
+// touchGeometries reads the first vertex of each pending site.
+// Candidates lie scattered over a large layer, so those reads mostly miss
+// the CPU caches; with nothing between them the CPU waits for many at
+// once, where measuring would wait for each in turn.
+func touchGeometries(l *Layer, pending candHeap) {
+	var x float64
+	for _, c := range pending {
+		if at := int(c.index) - len(l.points); at >= 0 {
+			x += firstVertex(l.geoms[at])[0]
+		} else {
+			x += l.points[c.index][0]
+		}
+	}
+	keep(x)
+}
+
+func firstVertex(g orb.Geometry) orb.Point {
+	switch g := g.(type) {
+	case orb.LineString:
+		if len(g) > 0 {
+			return g[0]
+		}
+	case orb.Polygon:
+		if len(g) > 0 && len(g[0]) > 0 {
+			return g[0][0]
+		}
+	case orb.MultiPolygon:
+		if len(g) > 0 && len(g[0]) > 0 && len(g[0][0]) > 0 {
+			return g[0][0][0]
+		}
+	case orb.MultiLineString:
+		if len(g) > 0 && len(g[0]) > 0 {
+			return g[0][0]
+		}
+	}
+	return orb.Point{}
 }
