@@ -1,7 +1,6 @@
 package server
 
 import (
-	"compress/gzip"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 )
 

@@ -2,13 +2,13 @@ package tile
 
 import (
 	"bytes"
-	"compress/gzip"
 	"container/list"
 	"hash/crc64"
 	"io"
 	"strconv"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/protectmap/protectmap/geo"
 )
 
