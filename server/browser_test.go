@@ -779,20 +779,20 @@ func TestBrowserPan(t *testing.T) {
 		if b.Total != n || (v.Name == "single" && b.Markers != n) {
 			t.Errorf("%s view: %d points drawn (%d symbols, %d in clusters) before panning, want %d", v.Name, b.Total, b.Markers, b.Clustered, n)
 		}
-		// The machine is shared, so a single figure is noisy: the test
-		// holds the median drag to the budget and prints the worst.
+		// The machine is shared, so one drag may stall for reasons of its
+		// own: every drag but the worst must keep within the budget.
 		longest := make([]float64, len(v.PerDrag))
 		for i, tasks := range v.PerDrag {
 			longest[i] = slices.Max(append(tasks, 0))
 		}
 		slices.Sort(longest)
-		if len(longest) == 0 {
-			t.Fatalf("%s view: no drags measured", v.Name)
+		if len(longest) < 2 {
+			t.Fatalf("%s view: %d drags measured, want several", v.Name, len(longest))
 		}
 		median, worst := longest[len(longest)/2], longest[len(longest)-1]
 		t.Logf("%s view, %d points, %d drags: longest task per drag median %.0f ms, worst %.0f ms (tasks under 50 ms count as 0)", v.Name, b.Total, len(longest), median, worst)
-		if time.Duration(median*float64(time.Millisecond)) > webPanBudget {
-			t.Errorf("%s view: panning blocked the page for %.0f ms in the median drag, over %v", v.Name, median, webPanBudget)
+		if second := longest[len(longest)-2]; time.Duration(second*float64(time.Millisecond)) > webPanBudget {
+			t.Errorf("%s view: panning blocked the page for %.0f ms in the second-worst drag, over %v", v.Name, second, webPanBudget)
 		}
 	}
 }
