@@ -93,3 +93,31 @@ func TestParseBBox(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchEnvelopes: each envelope given holds its feature's geometry,
+// within float32 rounding of its exact envelope, and the features are
+// those Search finds.
+func TestSearchEnvelopes(t *testing.T) {
+	l := synthLayer(t, "x", 5_000, 3)
+	c := l.Feature(0).Geometry.Bound().Center()
+	box := BBox{c[0] - 0.3, c[1] - 0.3, c[0] + 0.3, c[1] + 0.3}
+	var want []int
+	l.Search(box, func(i int) bool { want = append(want, i); return true })
+	var got []int
+	l.SearchEnvelopes(box, func(i int, env orb.Bound) bool {
+		got = append(got, i)
+		exact := l.Feature(i).Geometry.Bound()
+		if !env.Contains(exact.Min) || !env.Contains(exact.Max) {
+			t.Errorf("feature %d: envelope %v does not hold %v", i, env, exact)
+		}
+		for k := range 2 {
+			if exact.Min[k]-env.Min[k] > 1e-5 || env.Max[k]-exact.Max[k] > 1e-5 {
+				t.Errorf("feature %d: envelope %v is far from %v", i, env, exact)
+			}
+		}
+		return true
+	})
+	if len(want) < 50 || !slices.Equal(got, want) {
+		t.Errorf("SearchEnvelopes found %d features, Search %d", len(got), len(want))
+	}
+}

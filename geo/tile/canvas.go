@@ -77,14 +77,14 @@ func (c *canvas) project(p orb.Point) orb.Point {
 	}
 }
 
-// envelope is the projected bounding box of g: projection is monotonic in
-// each axis, so two corners suffice.
-func (c *canvas) envelope(g orb.Geometry) orb.Bound {
+// envelope is the projected bounding box of g, given its longitude/latitude
+// box b (a Point is projected exactly): projection is monotonic in each
+// axis, so two corners suffice.
+func (c *canvas) envelope(g orb.Geometry, b orb.Bound) orb.Bound {
 	if p, ok := g.(orb.Point); ok {
 		q := c.project(p)
 		return orb.Bound{Min: q, Max: q}
 	}
-	b := g.Bound()
 	return orb.Bound{Min: c.project(orb.Point{b.Min[0], b.Max[1]}), Max: c.project(orb.Point{b.Max[0], b.Min[1]})}
 }
 

@@ -152,9 +152,9 @@ func (r *renderer) touching(l *geo.Layer, t maptile.Tile) {
 	clear(r.kinds)
 	r.kindNames = r.kindNames[:0]
 	inner := math.Nextafter(Extent, 0)
-	l.Search(tileBox(t), func(i int) bool {
+	l.SearchEnvelopes(tileBox(t), func(i int, lonLat orb.Bound) bool {
 		f := l.Feature(i)
-		env := r.envelope(f.Geometry)
+		env := r.envelope(f.Geometry, lonLat)
 		c := env.Center()
 		r.cands = append(r.cands, candidate{
 			index: int32(i),
