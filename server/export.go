@@ -44,14 +44,52 @@ func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *it
 	if q.format == export.CSV {
 		opts.Columns = export.Columns(features)
 	}
+	return h.writeExport(c, q.format, opts, features)
+}
+
+// exportStrikes streams every strike matching q (its bbox and datetime; a
+// cursor starts it further on), by time then id, as newline-delimited
+// GeoJSON or KML. The log is read a page at a time, so memory stays bounded
+// however long it is; the first page is read before answering, so a store
+// that fails gets its problem response.
+func (h *handlers) exportStrikes(c echo.Context, q *strikesQuery) error {
+	sq := q.storeQuery()
+	sq.Limit = maxItemsLimit
+	page, err := h.strikesPage(c, sq)
+	if err != nil {
+		return err
+	}
+	strikes := func(yield func(*geo.Feature) bool) {
+		for {
+			for i := range page.Strikes {
+				f := page.Strikes[i].Feature()
+				if !yield(&f) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			sq.Cursor = page.Next
+			if page, err = h.cfg.Store.List(c.Request().Context(), sq); err != nil {
+				h.log.Warn("export cut short", "collection", strikesCollection, "err", err)
+				return
+			}
+		}
+	}
+	return h.writeExport(c, q.format, export.Options{Name: strikesCollection}, strikes)
+}
+
+// writeExport answers with features as an attachment in format.
+func (h *handlers) writeExport(c echo.Context, format export.Format, opts export.Options, features func(yield func(*geo.Feature) bool)) error {
 	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, q.format.ContentType())
-	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+l.Name()+q.format.Ext()+`"`)
+	res.Header().Set(echo.HeaderContentType, format.ContentType())
+	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+opts.Name+format.Ext()+`"`)
 	res.WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
-	w, err := export.NewWriter(res, q.format, opts)
+	w, err := export.NewWriter(res, format, opts)
 	if err != nil {
 		return err
 	}
@@ -59,7 +97,7 @@ func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *it
 		if err := w.Write(f); err != nil {
 			// The client went away, or the body already started: nothing
 			// useful can be sent now.
-			h.log.Warn("export cut short", "collection", l.Name(), "err", err)
+			h.log.Warn("export cut short", "collection", opts.Name, "err", err)
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -236,5 +237,65 @@ func TestGDALStrikes(t *testing.T) {
 	}
 	if log := f.logs.String(); !strings.Contains(log, "/collections/strikes/items?cursor=") {
 		t.Errorf("GDAL did not follow the next links:\n%s", log)
+	}
+}
+
+// TestStrikesExport: f=ndjson and f=kml (or Accept) stream every strike
+// matching, across the store's pages, once each and in time order; GDAL
+// reads both with the same count and coordinates.
+func TestStrikesExport(t *testing.T) {
+	ogrinfo := testenv.Tool(t, "ogrinfo")
+	f := newStrikeFixture(t, sqliteStore(t))
+	const n = 10_050 // more than a store page
+	features := make([]string, n)
+	for i := range features {
+		features[i] = strikeAt(30+float64(i%100)/100, 48+float64(i/100)/100, moratoriumStart.Add(time.Duration(i)*time.Second), "")
+	}
+	f.post(t, "application/geo+json", collectionOf(features...), http.StatusCreated)
+
+	rec := f.get(t, "/collections/strikes/items?f=ndjson")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("f=ndjson: %d %q\n%.300s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
+	seen := map[string]bool{}
+	last := ""
+	for i, line := range lines {
+		feature := decode(t, []byte(line))
+		id, _ := feature["id"].(string)
+		when, _ := props(t, feature)["datetime"].(string)
+		if seen[id] || when < last {
+			t.Fatalf("line %d: strike %s at %s repeated or out of order", i+1, id, when)
+		}
+		seen[id], last = true, when
+	}
+	if len(lines) != n {
+		t.Errorf("f=ndjson: %d strikes, want %d", len(lines), n)
+	}
+	// Filters apply; limit does not: an export is the whole selection.
+	if rec := f.get(t, "/strikes?f=ndjson&limit=5&bbox=29.9,47.9,30.095,48.015"); strings.Count(rec.Body.String(), "\n") != 10*2 {
+		t.Errorf("bbox export: %d strikes, want 20", strings.Count(rec.Body.String(), "\n"))
+	}
+
+	dir := t.TempDir()
+	for _, format := range []struct{ query, accept, file, want string }{
+		{"?f=kml", "", "strikes.kml", "application/vnd.google-earth.kml+xml"},
+		{"", "application/x-ndjson", "strikes.geojsonl", "application/x-ndjson"},
+	} {
+		rec := f.get(t, "/collections/strikes/items"+format.query, "Accept: "+format.accept)
+		if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || !strings.HasPrefix(ct, format.want) {
+			t.Fatalf("%s %s: %d %q", format.query, format.accept, rec.Code, ct)
+		}
+		path := filepath.Join(dir, format.file)
+		if err := os.WriteFile(path, rec.Body.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, ogrinfo, "-ro", "-al", "-so", path)
+		if !regexp.MustCompile(fmt.Sprintf(`(?m)^Feature Count: %d\s*$`, n)).MatchString(out) {
+			t.Errorf("%s: ogrinfo does not count %d strikes:\n%s", format.file, n, out)
+		}
+		if !strings.Contains(out, "Extent: (30.000000, 48.000000) - (30.990000, 49.000000)") {
+			t.Errorf("%s: ogrinfo gives another extent:\n%s", format.file, out)
+		}
 	}
 }

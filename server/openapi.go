@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/tile"
 )
 
@@ -270,8 +271,8 @@ func components() obj {
 				obj{"type": "string", "format": "date-time"}, "example", "2025-03-20T04:10:00+02:00"),
 			"scope": queryParam("scope", "Comma-separated collections a hypothetical agreement covers (all their sites, at all times, no buffer), judged beside the real ones and listed as agreement \"scope\"; verdict_without_scope keeps the real agreements' verdict. Needs datetime on GET /proximity.", false,
 				arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
-			"fStrikes": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV.", false,
-				obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}),
+			"fStrikes": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV pages; or ndjson (newline-delimited GeoJSON) or kml, an export of every strike matching, not paged. Without f, the Accept header chooses.", false,
+				obj{"type": "string", "enum": []string{"json", "geojson", "csv", "ndjson", "kml"}}),
 			"strikesDatetime": queryParam("datetime", "Only strikes at this instant, on this date, or in this interval (start/end, '..' for an open end), ends included.", false,
 				obj{"type": "string"}),
 			"strikeCursor": queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
@@ -466,7 +467,8 @@ func strikePaths(paths obj) {
 	list := func(id string) obj {
 		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
 			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("strikesDatetime")},
-			ok("a page of strikes", mediaGeoJSON, "strikeLog", "text/csv", nil))
+			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
+				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
 	get := func(id string) obj {
 		return op(id, "One strike, with its verdict against the layers and agreements served now.",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/server/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
@@ -291,30 +292,19 @@ func (h *handlers) deleteStrike(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// strikesQuery is a parsed GET /strikes request: items' bbox, datetime and
-// limit, the store's cursor, and the format.
+// strikesQuery is a parsed GET /strikes request: items' bbox, datetime,
+// limit and format, and the store's cursor.
 type strikesQuery struct {
 	itemsQuery
 	cursor string
-	csv    bool
 }
 
 var strikesParams = params[strikesQuery]{
 	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
-	"f": func(q *strikesQuery, v string) error {
-		q.csv = v == "csv"
-		if q.csv {
-			return nil
-		}
-		if err := featureFormat(v); err != nil {
-			return fmt.Errorf("format %q is not offered here; use f=json or f=csv", v)
-		}
-		return nil
-	},
 }
 
 func init() {
-	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "datetime"} {
+	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "datetime", "f"} {
 		set := itemsParams[name]
 		strikesParams[name] = func(q *strikesQuery, v string) error { return set(&q.itemsQuery, v) }
 	}
@@ -339,23 +329,29 @@ func (q *strikesQuery) storeQuery() store.Query {
 
 // listStrikes answers GET /strikes and GET /collections/strikes/items: a
 // page of strikes by time, then id, as GeoJSON with a next link, or as CSV
-// with the next page in a Link header.
+// with the next page in a Link header; or every strike matching, streamed
+// as newline-delimited GeoJSON or KML (see exportStrikes). The format is
+// f's, else the Accept header's.
 func (h *handlers) listStrikes(c echo.Context) error {
 	q := strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}}
 	if err := strikesParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
-	page, err := h.cfg.Store.List(c.Request().Context(), q.storeQuery())
-	if errors.Is(err, store.ErrInvalid) {
-		return paramError("cursor", "%s", strings.TrimPrefix(err.Error(), "store: invalid input: "))
-	} else if err != nil {
+	if q.format == "" {
+		q.format, _ = export.Negotiate(c.Request().Header.Get(echo.HeaderAccept))
+	}
+	if q.format == export.NDJSON || q.format == export.KML {
+		return h.exportStrikes(c, &q)
+	}
+	page, err := h.strikesPage(c, q.storeQuery())
+	if err != nil {
 		return err
 	}
 	next := ""
 	if page.Next != "" {
 		next = h.withQuery(c, map[string]string{"cursor": page.Next, "limit": strconv.Itoa(q.limit)})
 	}
-	if q.csv {
+	if q.format == export.CSV {
 		if next != "" {
 			c.Response().Header().Set("Link", "<"+next+`>; rel="next"`)
 		}
@@ -387,6 +383,16 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// strikesPage reads a page of the log; a cursor the store refuses is the
+// client's error.
+func (h *handlers) strikesPage(c echo.Context, sq store.Query) (store.Page, error) {
+	page, err := h.cfg.Store.List(c.Request().Context(), sq)
+	if errors.Is(err, store.ErrInvalid) {
+		return page, paramError("cursor", "%s", strings.TrimPrefix(err.Error(), "store: invalid input: "))
+	}
+	return page, err
 }
 
 // strikeHeader names the columns of strikeRecord.

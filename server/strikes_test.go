@@ -458,7 +458,7 @@ func TestStrikeList(t *testing.T) {
 	if !slices.Contains(names, "strikes") {
 		t.Errorf("/collections lists %v, without strikes", names)
 	}
-	for _, target := range []string{"/strikes?cursor=bogus", "/strikes?f=kml", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
+	for _, target := range []string{"/strikes?cursor=bogus", "/strikes?f=kml&cursor=bogus", "/strikes?f=shp", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
 		if rec := f.get(t, target); rec.Code != 400 {
 			t.Errorf("GET %s: %d, want 400", target, rec.Code)
 		}

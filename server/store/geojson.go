@@ -19,6 +19,14 @@ import (
 // now wins over what was recorded. Decoding the output gives the strike
 // back.
 func AppendFeature(dst []byte, s *Strike, members ...geo.Member) []byte {
+	f := s.Feature(members...)
+	return geo.AppendFeature(dst, &f, members...)
+}
+
+// Feature is s as a geo.Feature, with the properties AppendFeature writes
+// (but the members). Its Name, which is not among them, is the strike's
+// time, source and event id: what a KML placemark is labelled with.
+func (s *Strike) Feature(members ...geo.Member) geo.Feature {
 	p := make([]byte, 0, 256+len(s.Extra))
 	p = append(p, `{"`+propTime+`":`...)
 	p = geo.AppendJSONString(p, s.Time.UTC().Format(time.RFC3339Nano))
@@ -36,7 +44,11 @@ func AppendFeature(dst []byte, s *Strike, members ...geo.Member) []byte {
 	p = appendText(p, propCreated, s.CreatedAt.UTC().Format(time.RFC3339Nano))
 	p = appendText(p, propUpdated, s.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	p = append(p, '}')
-	return geo.AppendFeature(dst, &geo.Feature{ID: s.ID, Geometry: s.Point, Properties: p}, members...)
+	name := s.Time.UTC().Format(time.RFC3339) + " " + s.Source
+	if s.SourceEventID != "" {
+		name += " " + s.SourceEventID
+	}
+	return geo.Feature{ID: s.ID, Geometry: s.Point, Properties: p, Name: name}
 }
 
 func appendText(dst []byte, key, value string) []byte {
