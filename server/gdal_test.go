@@ -242,7 +242,7 @@ func TestGDALStrikes(t *testing.T) {
 
 // TestStrikesExport: f=ndjson and f=kml (or Accept) stream every strike
 // matching, across the store's pages, once each and in time order; GDAL
-// reads both with the same count and coordinates.
+// reads both, and a CSV page, with the right count and coordinates.
 func TestStrikesExport(t *testing.T) {
 	ogrinfo := testenv.Tool(t, "ogrinfo")
 	f := newStrikeFixture(t, sqliteStore(t))
@@ -278,9 +278,16 @@ func TestStrikesExport(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	for _, format := range []struct{ query, accept, file, want string }{
-		{"?f=kml", "", "strikes.kml", "application/vnd.google-earth.kml+xml"},
-		{"", "application/x-ndjson", "strikes.geojsonl", "application/x-ndjson"},
+	all, firstPage := "Extent: (30.000000, 48.000000) - (30.990000, 49.000000)", "Extent: (30.000000, 48.000000) - (30.990000, 48.990000)"
+	for _, format := range []struct {
+		query, accept, file, want string
+		count                     int
+		extent                    string
+	}{
+		{"?f=kml", "", "strikes.kml", "application/vnd.google-earth.kml+xml", n, all},
+		{"", "application/x-ndjson", "strikes.geojsonl", "application/x-ndjson", n, all},
+		// CSV stays a page of the log, its geometry in the wkt column.
+		{"?limit=10000", "text/csv", "strikes.csv", "text/csv", 10_000, firstPage},
 	} {
 		rec := f.get(t, "/collections/strikes/items"+format.query, "Accept: "+format.accept)
 		if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || !strings.HasPrefix(ct, format.want) {
@@ -291,11 +298,11 @@ func TestStrikesExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := run(t, ogrinfo, "-ro", "-al", "-so", path)
-		if !regexp.MustCompile(fmt.Sprintf(`(?m)^Feature Count: %d\s*$`, n)).MatchString(out) {
-			t.Errorf("%s: ogrinfo does not count %d strikes:\n%s", format.file, n, out)
+		if !regexp.MustCompile(fmt.Sprintf(`(?m)^Feature Count: %d\s*$`, format.count)).MatchString(out) {
+			t.Errorf("%s: ogrinfo does not count %d strikes:\n%s", format.file, format.count, out)
 		}
-		if !strings.Contains(out, "Extent: (30.000000, 48.000000) - (30.990000, 49.000000)") {
-			t.Errorf("%s: ogrinfo gives another extent:\n%s", format.file, out)
+		if !strings.Contains(out, format.extent) {
+			t.Errorf("%s: ogrinfo gives another extent than %s:\n%s", format.file, format.extent, out)
 		}
 	}
 }

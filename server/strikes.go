@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/server/internal/jsonscan"
@@ -395,14 +396,16 @@ func (h *handlers) strikesPage(c echo.Context, sq store.Query) (store.Page, erro
 	return page, err
 }
 
-// strikeHeader names the columns of strikeRecord.
-var strikeHeader = []string{"id", "datetime", "longitude", "latitude", "uncertainty_m", "source", "event_id", "weapon", "notes"}
+// strikeHeader names the columns of strikeRecord. The geometry is also
+// WKT, as in the layers' CSV exports, which GDAL reads by its name.
+var strikeHeader = []string{"id", "datetime", "longitude", "latitude", "uncertainty_m", "source", "event_id", "weapon", "notes", "wkt"}
 
 // strikeRecord appends a strike's CSV fields to rec.
 func strikeRecord(rec []string, s *store.Strike) []string {
 	return append(rec, s.ID, s.Time.UTC().Format(time.RFC3339Nano),
 		strconv.FormatFloat(s.Point[0], 'f', -1, 64), strconv.FormatFloat(s.Point[1], 'f', -1, 64),
-		strconv.FormatFloat(s.UncertaintyMeters, 'f', -1, 64), s.Source, s.SourceEventID, s.Weapon, s.Notes)
+		strconv.FormatFloat(s.UncertaintyMeters, 'f', -1, 64), s.Source, s.SourceEventID, s.Weapon, s.Notes,
+		wkt.MarshalString(s.Point))
 }
 
 // sendCSV sends a header row and the rows write adds.
