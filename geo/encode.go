@@ -22,12 +22,25 @@ type Member struct {
 // AppendFeature appends f as a GeoJSON Feature: its id, its geometry with
 // full float64 precision, and its properties as given followed by extra.
 func AppendFeature(dst []byte, f *Feature, extra ...Member) []byte {
+	return appendFeature(dst, f, nil, extra)
+}
+
+// AppendHit appends f as AppendFeature does, with the properties a
+// proximity answer adds to the site h found after its own: distance_m (to
+// the millimetre), bearing_deg (to a hundredth of a degree, null at
+// distance 0), nearest_point and collection; then extra. f is h's feature,
+// or one standing for it, such as its nearest point with its properties.
+func AppendHit(dst []byte, f *Feature, h *Hit, extra ...Member) []byte {
+	return appendFeature(dst, f, h, extra)
+}
+
+func appendFeature(dst []byte, f *Feature, h *Hit, extra []Member) []byte {
 	dst = append(dst, `{"type":"Feature","id":`...)
 	dst = AppendJSONString(dst, f.ID)
 	dst = append(dst, `,"geometry":`...)
 	dst = AppendGeometry(dst, f.Geometry)
 	dst = append(dst, `,"properties":`...)
-	dst = appendProperties(dst, f.Properties, extra)
+	dst = appendProperties(dst, f.Properties, h, extra)
 	return append(dst, '}')
 }
 
@@ -68,8 +81,10 @@ func touch(l *Layer, at []int32) {
 //go:noinline
 func keep[T any](T) {}
 
-func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte {
-	if len(extra) == 0 {
+// appendProperties appends props with the members of h (if any) and extra
+// after its own.
+func appendProperties(dst []byte, props json.RawMessage, h *Hit, extra []Member) []byte {
+	if h == nil && len(extra) == 0 {
 		if len(props) == 0 {
 			return append(dst, "{}"...)
 		}
@@ -80,6 +95,12 @@ func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte 
 		dst = append(dst, ',')
 	} else {
 		dst = append(dst, '{')
+	}
+	if h != nil {
+		dst = appendHitMembers(dst, h)
+		if len(extra) > 0 {
+			dst = append(dst, ',')
+		}
 	}
 	for i, m := range extra {
 		if i > 0 {
@@ -92,13 +113,24 @@ func appendProperties(dst []byte, props json.RawMessage, extra []Member) []byte 
 	return append(dst, '}')
 }
 
+// appendHitMembers writes AppendHit's members, without boxing each value
+// into a Member: a proximity answer has tens of sites.
+func appendHitMembers(dst []byte, h *Hit) []byte {
+	dst = append(dst, `"distance_m":`...)
+	dst = appendNumber(dst, roundTo(h.Meters, 3))
+	dst = append(dst, `,"bearing_deg":`...)
+	// 359.996 rounds to 360, which is 0.
+	dst = appendNumber(dst, math.Mod(roundTo(h.Bearing, 2), 360))
+	dst = append(dst, `,"nearest_point":`...)
+	dst = appendPosition(dst, h.Nearest)
+	dst = append(dst, `,"collection":`...)
+	return AppendJSONString(dst, h.Layer.Name())
+}
+
 func appendValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return append(dst, "null"...)
-		}
-		return appendFloat(dst, v)
+		return appendNumber(dst, v)
 	case string:
 		return AppendJSONString(dst, v)
 	case orb.Point:
@@ -109,6 +141,14 @@ func appendValue(dst []byte, v any) []byte {
 		return append(dst, "null"...)
 	}
 	return append(dst, b...)
+}
+
+// appendNumber appends x as a JSON number, or null when JSON has none for it.
+func appendNumber(dst []byte, x float64) []byte {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return append(dst, "null"...)
+	}
+	return appendFloat(dst, x)
 }
 
 // AppendGeometry appends g as a GeoJSON geometry object.
@@ -323,17 +363,6 @@ var fracDigits = func() (f [64]int) {
 	}
 	return f
 }()
-
-// HitMembers are the properties a proximity answer adds to each site:
-// distance_m, bearing_deg (null at distance 0), nearest_point and collection.
-func HitMembers(h *Hit) []Member {
-	return []Member{
-		{"distance_m", roundTo(h.Meters, 3)},
-		{"bearing_deg", math.Mod(roundTo(h.Bearing, 2), 360)}, // 359.996 is 0.00
-		{"nearest_point", h.Nearest},
-		{"collection", h.Layer.Name()},
-	}
-}
 
 // roundTo keeps digits decimals: millimetres are the precision that means
 // anything for a strike's distance.

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -162,16 +163,21 @@ func TestNearbyRejectsBadQueries(t *testing.T) {
 	}
 }
 
-// TestHitMembersBearing: a bearing that rounds up to 360° is written as 0°,
-// inside the documented [0, 360).
-func TestHitMembersBearing(t *testing.T) {
+// TestAppendHitBearing: a bearing that rounds up to 360° is written as 0°,
+// inside the documented [0, 360); at distance 0 it is null.
+func TestAppendHitBearing(t *testing.T) {
 	l := layerOf(t, "x", orb.Point{30, 50})
-	for bearing, want := range map[float64]float64{359.996: 0, 359.994: 359.99, 0.004: 0, 90: 90} {
-		h := Hit{Layer: l, Bearing: bearing}
-		for _, m := range HitMembers(&h) {
-			if m.Key == "bearing_deg" && m.Value != want {
-				t.Errorf("bearing %v written as %v, want %v", bearing, m.Value, want)
-			}
+	f := l.Feature(0)
+	for bearing, want := range map[float64]string{359.996: "0", 359.994: "359.99", 0.004: "0", 90: "90", math.NaN(): "null"} {
+		h := Hit{Layer: l, Feature: f, Bearing: bearing}
+		var got struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(AppendHit(nil, f, &h), &got); err != nil {
+			t.Fatal(err)
+		}
+		if b := string(got.Properties["bearing_deg"]); b != want {
+			t.Errorf("bearing %v written as %s, want %s", bearing, b, want)
 		}
 	}
 }

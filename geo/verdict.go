@@ -107,12 +107,6 @@ type Protection struct {
 	Hit         bool    `json:"hit"`
 }
 
-// Members are the properties a GeoJSON answer adds to the site: those of
-// HitMembers and protected_by.
-func (sv *SiteVerdict) Members() []Member {
-	return append(HitMembers(&sv.Hit), Member{"protected_by", sv.ProtectedBy})
-}
-
 // Verdict decides whether q's strike hit a protected site.
 //
 // The agreements considered are those in force at the strike's time (see

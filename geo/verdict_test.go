@@ -234,7 +234,7 @@ func TestVerdictJSON(t *testing.T) {
 		t.Errorf("no sites encodes as %s, want an empty array", got)
 	}
 	// A site's GeoJSON members: the proximity ones and protected_by.
-	f := AppendFeature(nil, v.Sites[0].Hit.Feature, v.Sites[0].Members()...)
+	f := AppendHit(nil, v.Sites[0].Hit.Feature, &v.Sites[0].Hit, Member{"protected_by", v.Sites[0].ProtectedBy})
 	var decoded struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 	}

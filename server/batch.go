@@ -282,7 +282,7 @@ func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, u
 			o = append(o, ',')
 		}
 		site := geo.Feature{ID: hits[i].Feature.ID, Geometry: hits[i].Nearest, Properties: hits[i].Feature.Properties}
-		o = geo.AppendFeature(o, &site, hitMembers(&hits[i], uncertainty, v, i)...)
+		o = geo.AppendHit(o, &site, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	o = append(o, `],"summary":`...)
 	o = appendSummary(o, hits, uncertainty, v)

@@ -338,17 +338,17 @@ func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncerta
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = geo.AppendFeature(b, hits[i].Feature, hitMembers(&hits[i], uncertainty, v, i)...)
+		b = geo.AppendHit(b, hits[i].Feature, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
-// hitMembers are the properties added to site i found: geo's, plus
+// hitMembers are the properties added to site i found after geo.AppendHit's:
 // possibly_hit when the strike's uncertainty is known, and protected_by
 // with a verdict.
 func hitMembers(h *geo.Hit, uncertainty float64, v *geo.Verdict, i int) []geo.Member {
-	m := geo.HitMembers(h)
+	var m []geo.Member
 	if !math.IsNaN(uncertainty) {
 		m = append(m, geo.Member{Key: "possibly_hit", Value: h.Meters <= uncertainty})
 	}
@@ -402,7 +402,7 @@ func possiblyHit(hits []geo.Hit, uncertainty float64) int {
 	return n
 }
 
-// roundMillimetre rounds a distance as geo.HitMembers does for distance_m,
+// roundMillimetre rounds a distance as geo.AppendHit does for distance_m,
 // so the summary and the nearest site agree.
 func roundMillimetre(m float64) float64 { return math.Round(m*1000) / 1000 }
 

@@ -49,7 +49,7 @@ func near(args []string, stdout io.Writer) error {
 			if i > 0 {
 				buf = append(buf, ",\n"...)
 			}
-			buf = geo.AppendFeature(buf, hits[i].Feature, geo.HitMembers(&hits[i])...)
+			buf = geo.AppendHit(buf, hits[i].Feature, &hits[i])
 		}
 		buf = append(buf, "]}\n"...)
 		_, err := stdout.Write(buf)
