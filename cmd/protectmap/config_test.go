@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -171,89 +172,150 @@ func FuzzParseSettingsFile(f *testing.F) {
 	})
 }
 
+// sitesLayer is a layer of n points.
+func sitesLayer(n int) string {
+	var fs []string
+	for i := range n {
+		fs = append(fs, fmt.Sprintf(`{"type":"Feature","id":"p%d","geometry":{"type":"Point","coordinates":[30.%d,50]},"properties":{}}`, i, i))
+	}
+	return `{"type":"FeatureCollection","features":[` + strings.Join(fs, ",") + `]}`
+}
+
+// served is `protectmap serve` running in this process for a test.
+type served struct {
+	t    *testing.T
+	addr string
+	done chan int
+	logs *lockedWriter
+}
+
+// readiness is what a test reads of /readyz.
+type readiness struct {
+	Version  string `json:"data_version"`
+	Features int    `json:"features"`
+}
+
+// startServe runs serve with args on a free loopback port.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &served{t: t, addr: ln.Addr().String(), done: make(chan int, 1), logs: &lockedWriter{}}
+	ln.Close()
+	go func() {
+		s.done <- run(append([]string{"serve", "--addr", s.addr, "--tile-url", "off", "--store", "off"}, args...), io.Discard, s.logs)
+	}()
+	return s
+}
+
+func (s *served) ready() (readiness, bool) {
+	var r readiness
+	res, err := http.Get("http://" + s.addr + "/readyz")
+	if err != nil {
+		return r, false
+	}
+	defer res.Body.Close()
+	return r, json.NewDecoder(res.Body).Decode(&r) == nil && res.StatusCode == 200
+}
+
+// waitFor polls /readyz until ok holds, for up to 20 s.
+func (s *served) waitFor(what string, ok func(readiness) bool) readiness {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		if r, up := s.ready(); up && ok(r) {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			s.t.Fatalf("waiting for %s\n%s", what, s.logs.String())
+		case code := <-s.done:
+			s.t.Fatalf("serve exited with %d", code)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGINT and waits for a clean exit.
+func (s *served) stop() {
+	s.t.Helper()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-s.done:
+		if code != 0 {
+			s.t.Errorf("serve exited with %d after SIGINT", code)
+		}
+	case <-time.After(20 * time.Second):
+		s.t.Fatal("serve did not stop on SIGINT")
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestServeReloadsOnHangup runs serve on a data directory, changes a layer
 // and sends SIGHUP: the new data is served under a new data_version; a
 // broken file then leaves it serving. SIGINT stops the server cleanly.
 func TestServeReloadsOnHangup(t *testing.T) {
 	dir := t.TempDir()
-	point := func(n int) string {
-		var fs []string
-		for i := range n {
-			fs = append(fs, fmt.Sprintf(`{"type":"Feature","id":"p%d","geometry":{"type":"Point","coordinates":[30.%d,50]},"properties":{}}`, i, i))
-		}
-		return `{"type":"FeatureCollection","features":[` + strings.Join(fs, ",") + `]}`
-	}
 	layer := filepath.Join(dir, "sites.geojson")
-	if err := os.WriteFile(layer, []byte(point(1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	done := make(chan int, 1)
-	logs := &lockedWriter{}
-	go func() {
-		done <- run([]string{"serve", "--addr", addr, "--data", dir, "--tile-url", "off", "--store", "off"}, io.Discard, logs)
-	}()
-
-	type state struct {
-		Version  string `json:"data_version"`
-		Features int    `json:"features"`
-	}
-	ready := func() (state, bool) {
-		var s state
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return s, false
-		}
-		defer res.Body.Close()
-		return s, json.NewDecoder(res.Body).Decode(&s) == nil && res.StatusCode == 200
-	}
-	waitFor := func(what string, ok func(state) bool) state {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		for {
-			if s, up := ready(); up && ok(s) {
-				return s
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("waiting for %s", what)
-			case code := <-done:
-				t.Fatalf("serve exited with %d", code)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-	first := waitFor("the server", func(s state) bool { return s.Features == 1 })
-	if err := os.WriteFile(layer, []byte(point(3)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, layer, sitesLayer(1))
+	s := startServe(t, "--data", dir)
+	first := s.waitFor("the server", func(r readiness) bool { return r.Features == 1 })
+	writeFile(t, layer, sitesLayer(3))
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	second := waitFor("the reload", func(s state) bool { return s.Features == 3 })
+	second := s.waitFor("the reload", func(r readiness) bool { return r.Features == 3 })
 	if second.Version == first.Version || len(second.Version) != 16 {
 		t.Errorf("data versions %q then %q", first.Version, second.Version)
 	}
-	if err := os.WriteFile(layer, []byte(`{"type":"FeatureCollection","features":[{]}`), 0o644); err != nil {
+	writeFile(t, layer, `{"type":"FeatureCollection","features":[{]}`)
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	s.waitFor("the failed reload", func(r readiness) bool { return r.Features == 3 && strings.Contains(s.logs.String(), "reload failed") })
+	s.stop()
+	if !strings.Contains(s.logs.String(), "shutting down") || !strings.Contains(s.logs.String(), "msg=settings") {
+		t.Errorf("log:\n%s", s.logs.String())
+	}
+}
+
+// TestServeWatchesTheData: with --watch, changing a layer, adding one and
+// removing it reload the data with no signal; a broken file keeps the data
+// served until it is fixed.
+func TestServeWatchesTheData(t *testing.T) {
+	dir := t.TempDir()
+	layer := filepath.Join(dir, "sites.geojson")
+	writeFile(t, layer, sitesLayer(1))
+	s := startServe(t, "--data", dir, "--watch", "50ms")
+	s.waitFor("the server", func(r readiness) bool { return r.Features == 1 })
+	writeFile(t, layer, sitesLayer(2))
+	s.waitFor("the changed layer", func(r readiness) bool { return r.Features == 2 })
+	added := filepath.Join(dir, "more.geojson")
+	writeFile(t, added, sitesLayer(5))
+	s.waitFor("the added layer", func(r readiness) bool { return r.Features == 7 })
+	writeFile(t, layer, `{"type":"FeatureCollection","features":[{]}`)
+	s.waitFor("the failed reload", func(r readiness) bool { return strings.Contains(s.logs.String(), "reload failed") })
+	if r, _ := s.ready(); r.Features != 7 {
+		t.Errorf("after a broken file, %d features served, want the 7 before it", r.Features)
+	}
+	writeFile(t, layer, sitesLayer(3))
+	s.waitFor("the fixed layer", func(r readiness) bool { return r.Features == 8 })
+	if err := os.Remove(added); err != nil {
 		t.Fatal(err)
 	}
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor("the failed reload", func(s state) bool { return s.Features == 3 && strings.Contains(logs.String(), "reload failed") })
+	s.waitFor("the removed layer", func(r readiness) bool { return r.Features == 3 })
+	s.stop()
+}
 
-	syscall.Kill(os.Getpid(), syscall.SIGINT)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited with %d after SIGINT", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop on SIGINT")
-	}
-	if !strings.Contains(logs.String(), "shutting down") || !strings.Contains(logs.String(), "msg=settings") {
-		t.Errorf("log:\n%s", logs.String())
+// TestServeWatchNeedsFiles: the embedded data cannot be watched.
+func TestServeWatchNeedsFiles(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run([]string{"serve", "--watch", "1s", "--store", "off"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "--watch needs") {
+		t.Errorf("serve --watch on the embedded data: exit %d\n%s", code, stderr.String())
 	}
 }

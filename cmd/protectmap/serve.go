@@ -47,9 +47,10 @@ such as addr=:8080). A flag on the command line wins over the environment,
 which wins over the file, which wins over the default. The settings in force
 are logged at start, tokens and passwords redacted.
 
-SIGHUP (or POST /admin/reload with a token) loads the layers and agreements
-again; if they load, they are served from the next request on, else the
-previous data keeps serving and /readyz says why. SIGINT or SIGTERM stop
+SIGHUP (or POST /admin/reload with a token, or with --watch a change to
+the data files) loads the layers and agreements again; if they load, they
+are served from the next request on, else the previous data keeps serving
+and /readyz says why. SIGINT or SIGTERM stop
 the server: it stops accepting, lets requests finish within
 --shutdown-grace, then closes the strike store.`
 
@@ -69,6 +70,7 @@ func serve(args []string, stderr io.Writer) error {
 	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line, added to --tokens")
 	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
+	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
 	limitFlags(fs, &limits)
 	set := newSettings(fs, "tokens")
@@ -79,6 +81,9 @@ func serve(args []string, stderr io.Writer) error {
 		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usagef("--base-url must be an absolute http(s) URL, not %q", *baseURL)
 		}
+	}
+	if *watch < 0 || *watch > 0 && *dir == "" && len(extra) == 0 && *agreementsFile == "" {
+		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
 	}
 	if *tileURL == "off" {
 		*tileURL = ""
@@ -141,6 +146,9 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go reloadOnHangup(ctx, reloader)
+	if *watch > 0 {
+		go reloadOnChange(ctx, reloader, *watch, func() []string { return dataFiles(*dir, extra, *agreementsFile) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String())
