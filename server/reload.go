@@ -148,6 +148,7 @@ func (h *handlers) current() *Dataset {
 		}
 		d = &Dataset{Index: ix, Agreements: agreements, Version: h.newVersion()}
 		h.data.Store(d)
+		h.warmTiles(d)
 	}
 	return d
 }
@@ -173,7 +174,37 @@ func (h *handlers) swap(d *Dataset) *Dataset {
 	defer h.swapMu.Unlock()
 	h.data.Store(d)
 	h.cfg.Index.Store(d.Index)
+	h.warmTiles(d)
 	return d
+}
+
+// warmTiles renders the low zooms of d's layers into the tile cache in the
+// background (see Config.WarmTileZoom), ending the warm-up of earlier data,
+// whose tiles no request will ask for. h.swapMu must be held.
+func (h *handlers) warmTiles(d *Dataset) {
+	if h.cfg.WarmTileZoom <= 0 || d.Index == nil {
+		return
+	}
+	if h.stopWarm != nil {
+		h.stopWarm()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stopWarm = cancel
+	go func() {
+		defer cancel()
+		for _, l := range d.Index.Layers() {
+			start := time.Now()
+			n, err := h.tiles.Warm(ctx, l, d.Version, uint32(h.cfg.WarmTileZoom))
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				h.log.Warn("warming tiles", "layer", l.Name(), "err", err)
+				continue
+			}
+			h.log.Info("tiles warmed", "layer", l.Name(), "tiles", n, "took", time.Since(start))
+		}
+	}()
 }
 
 // newVersion makes up a version for data that came without one: unique to

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -49,6 +50,11 @@ type Config struct {
 	// TileCacheBytes bounds the cache of rendered vector tiles; 0 means
 	// DefaultTileCacheBytes, negative disables caching.
 	TileCacheBytes int
+	// WarmTileZoom, when positive, renders every layer's vector tiles of
+	// zooms 0 to WarmTileZoom (at most tile.MaxWarmZoom) into the cache in
+	// the background, at start and after every reload, so the first views
+	// of a large layer need no rendering.
+	WarmTileZoom int
 	// DataVersion names the data in Index at start (see Dataset.Version).
 	DataVersion string
 	// Reloader, when set, reloads the data on POST /admin/reload (with a
@@ -91,6 +97,7 @@ type handlers struct {
 	heavy    chan struct{} // a slot per heavy request running
 	metrics  *metrics
 	tiles    *tile.Cache
+	stopWarm context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
 }
 
 // New builds the HTTP handler.

@@ -6,15 +6,18 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/tile"
+	"github.com/protectmap/protectmap/server"
 )
 
 func tileOf(ix *geo.Index, layer string, z maptile.Zoom) (maptile.Tile, []string) {
@@ -158,3 +161,44 @@ func TestItemsExports(t *testing.T) {
 }
 
 func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+
+// TestTilesWarm: with WarmTileZoom set, every layer's low zooms are
+// rendered in the background at start, and again for new data after a
+// swap of the index.
+func TestTilesWarm(t *testing.T) {
+	logs := &logBuffer{}
+	f := newFixture(t, logTo(logs), func(c *server.Config) { c.WarmTileZoom = 3 })
+	warmed := func(times int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			done := true
+			for _, l := range f.ix.Layers() {
+				// The empty layer has no tiles to warm.
+				re := regexp.MustCompile(`msg="tiles warmed" layer=` + l.Name() + ` tiles=[1-9]`)
+				if l.Len() == 0 {
+					re = regexp.MustCompile(`msg="tiles warmed" layer=` + l.Name() + ` tiles=0`)
+				}
+				done = done && len(re.FindAllString(logs.String(), -1)) >= times
+			}
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not every layer warmed %d times:\n%s", times, logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	warmed(1)
+	// An index stored anew is served, and warmed, under a new version.
+	ix, err := geo.NewIndex(f.ix.Layers()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.current.Store(ix)
+	if rec := f.get(t, "/collections/energy/tiles/3/4/2.mvt"); rec.Code != 200 && rec.Code != 204 {
+		t.Fatalf("tile after the swap: %d", rec.Code)
+	}
+	warmed(2)
+}

@@ -312,10 +312,20 @@ func TestServeWatchesTheData(t *testing.T) {
 	s.stop()
 }
 
-// TestServeWatchNeedsFiles: the embedded data cannot be watched.
-func TestServeWatchNeedsFiles(t *testing.T) {
-	var stderr bytes.Buffer
-	if code := run([]string{"serve", "--watch", "1s", "--store", "off"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "--watch needs") {
-		t.Errorf("serve --watch on the embedded data: exit %d\n%s", code, stderr.String())
+// TestServeRefusesBadSettings: settings serve cannot honour stop it at
+// once, saying which.
+func TestServeRefusesBadSettings(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--watch", "1s"}, "--watch needs"}, // the embedded data cannot change
+		{[]string{"--warm-tiles", "9"}, "--warm-tiles must be a zoom from 0 to 8"},
+		{[]string{"--warm-tiles", "-1"}, "--warm-tiles must be"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(append([]string{"serve", "--store", "off"}, tt.args...), io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("serve %v: exit %d\n%s", tt.args, code, stderr.String())
+		}
 	}
 }

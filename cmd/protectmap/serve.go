@@ -24,6 +24,7 @@ import (
 
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
@@ -70,6 +71,7 @@ func serve(args []string, stderr io.Writer) error {
 	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line, added to --tokens")
 	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
+	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
 	limitFlags(fs, &limits)
@@ -84,6 +86,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *watch < 0 || *watch > 0 && *dir == "" && len(extra) == 0 && *agreementsFile == "" {
 		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
+	}
+	if *warmTiles < 0 || *warmTiles > tile.MaxWarmZoom {
+		return usagef("--warm-tiles must be a zoom from 0 to %d, not %d", tile.MaxWarmZoom, *warmTiles)
 	}
 	if *tileURL == "off" {
 		*tileURL = ""
@@ -136,6 +141,7 @@ func serve(args []string, stderr io.Writer) error {
 		Tokens:              accepted,
 		AllowInsecureTokens: *allowInsecure,
 		Limits:              limits,
+		WarmTileZoom:        *warmTiles,
 	})
 
 	ln, err := net.Listen("tcp", *addr)
