@@ -62,7 +62,8 @@ func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 }
 
-// dataCollector reports the data being served and its reloads at scrape time.
+// dataCollector reports the data being served, its reloads and the tile
+// cache at scrape time.
 type dataCollector struct{ h *handlers }
 
 var (
@@ -74,6 +75,12 @@ var (
 		"Reloads of the data since start, by result: ok, or error (the previous data kept serving).", []string{"result"}, nil)
 	descLastReload = prometheus.NewDesc("protectmap_last_reload_timestamp_seconds",
 		"When the last reload finished, by its result.", []string{"result"}, nil)
+	descTileRequests = prometheus.NewDesc("protectmap_tile_cache_requests_total",
+		"Vector tiles asked of the cache (by requests or warming), by result: hit, or miss (rendered).", []string{"result"}, nil)
+	descTileBytes = prometheus.NewDesc("protectmap_tile_cache_bytes",
+		"Bytes of the rendered tiles the cache holds.", nil, nil)
+	descTiles = prometheus.NewDesc("protectmap_tile_cache_tiles",
+		"Rendered tiles the cache holds.", nil, nil)
 )
 
 func (dataCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -81,6 +88,9 @@ func (dataCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descDataInfo
 	ch <- descReloads
 	ch <- descLastReload
+	ch <- descTileRequests
+	ch <- descTileBytes
+	ch <- descTiles
 }
 
 func (d dataCollector) Collect(ch chan<- prometheus.Metric) {
@@ -91,6 +101,11 @@ func (d dataCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descDataInfo, prometheus.GaugeValue, 1, ds.Version)
+	ts := d.h.tiles.Stats()
+	ch <- prometheus.MustNewConstMetric(descTileRequests, prometheus.CounterValue, float64(ts.Hits), "hit")
+	ch <- prometheus.MustNewConstMetric(descTileRequests, prometheus.CounterValue, float64(ts.Misses), "miss")
+	ch <- prometheus.MustNewConstMetric(descTileBytes, prometheus.GaugeValue, float64(ts.Bytes))
+	ch <- prometheus.MustNewConstMetric(descTiles, prometheus.GaugeValue, float64(ts.Tiles))
 	r := d.h.cfg.Reloader
 	if r == nil {
 		return

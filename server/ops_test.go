@@ -58,6 +58,8 @@ func TestMetrics(t *testing.T) {
 	f.get(t, "/collections/energy/items?limit=abc")
 	f.get(t, "/no/such/path/1")
 	f.get(t, "/no/such/path/2")
+	f.get(t, "/collections/energy/tiles/6/37/21.mvt")
+	f.get(t, "/collections/energy/tiles/6/37/21.mvt")
 	rec := f.get(t, "/metrics")
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("metrics: %d %s", rec.Code, rec.Header().Get("Content-Type"))
@@ -70,6 +72,9 @@ func TestMetrics(t *testing.T) {
 		`protectmap_http_request_duration_seconds_bucket{method="GET",route="/collections/:collectionId/items",status="200",le="+Inf"} 1`,
 		`protectmap_layer_features{layer="energy"} 25`,
 		`protectmap_data_info{version="fixture"} 1`,
+		`protectmap_tile_cache_requests_total{result="hit"} 1`,
+		`protectmap_tile_cache_requests_total{result="miss"} 1`,
+		`protectmap_tile_cache_tiles 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -71,6 +71,7 @@ func serve(args []string, stderr io.Writer) error {
 	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line, added to --tokens")
 	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
+	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
@@ -86,6 +87,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *watch < 0 || *watch > 0 && *dir == "" && len(extra) == 0 && *agreementsFile == "" {
 		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
+	}
+	if *tileCacheMiB < 0 {
+		return usagef("--tile-cache-mib must be 0 or more, not %d", *tileCacheMiB)
 	}
 	if *warmTiles < 0 || *warmTiles > tile.MaxWarmZoom {
 		return usagef("--warm-tiles must be a zoom from 0 to %d, not %d", tile.MaxWarmZoom, *warmTiles)
@@ -142,6 +146,7 @@ func serve(args []string, stderr io.Writer) error {
 		AllowInsecureTokens: *allowInsecure,
 		Limits:              limits,
 		WarmTileZoom:        *warmTiles,
+		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
 	})
 
 	ln, err := net.Listen("tcp", *addr)
@@ -172,6 +177,15 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// tileCacheBytes is server.Config.TileCacheBytes for a cache of mib MiB,
+// where 0 means none.
+func tileCacheBytes(mib int) int {
+	if mib == 0 {
+		return -1
+	}
+	return mib << 20
 }
 
 // reloadOnHangup reloads the data on every SIGHUP until ctx ends. The

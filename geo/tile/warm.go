@@ -18,7 +18,7 @@ const MaxWarmZoom = 8
 // warmed fill half the cache, leaving the rest to requests, and returns how
 // many tiles it rendered. Tiles already cached are left as they are.
 func (c *Cache) Warm(ctx context.Context, l *geo.Layer, version string, maxZoom uint32) (int, error) {
-	if l.Len() == 0 {
+	if l.Len() == 0 || c.maxBytes == 0 {
 		return 0, nil
 	}
 	b := l.Bound()

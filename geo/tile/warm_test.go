@@ -55,4 +55,7 @@ func TestWarm(t *testing.T) {
 	if empty, _ := NewCache(64<<20).Warm(context.Background(), synthLayer(t, 0), "v1", 4); empty != 0 {
 		t.Errorf("an empty layer warmed %d tiles", empty)
 	}
+	if none, _ := NewCache(0).Warm(context.Background(), l, "v1", 4); none != 0 {
+		t.Errorf("no cache, yet %d tiles warmed", none)
+	}
 }
