@@ -1259,21 +1259,26 @@ func TestBrowserVectorTiles(t *testing.T) {
 	// Comfortably above the map's threshold for tiles (TILED_SITES in web/src/overlay.js).
 	const n = 30_000
 	r := rand.New(rand.NewPCG(7, n))
-	// Site 0 stands alone east of the others, to be clicked.
+	// Site 0 stands alone east of the others, and line 1 further east, to
+	// be clicked.
 	lone := orb.Point{34.6, 49.4}
+	line := orb.LineString{{34.9, 49.0}, {35.3, 49.2}}
 	features := make([]geo.Feature, n)
 	for i := range features {
-		p := lone
-		if i > 0 {
-			p = orb.Point{30 + r.Float64()*4, 48 + r.Float64()*3}
+		var g orb.Geometry = orb.Point{30 + r.Float64()*4, 48 + r.Float64()*3}
+		name, kind := fmt.Sprintf("Dense site %d", i), "substation"
+		switch i {
+		case 0:
+			g = lone
+		case 1:
+			g, name, kind = line, "Dense line 1", "line"
 		}
-		name := fmt.Sprintf("Dense site %d", i)
 		features[i] = geo.Feature{
 			ID:         fmt.Sprintf("d%d", i),
-			Geometry:   p,
-			Properties: json.RawMessage(fmt.Sprintf(`{"name":%q,"kind":"substation"}`, name)),
+			Geometry:   g,
+			Properties: json.RawMessage(fmt.Sprintf(`{"name":%q,"kind":%q}`, name, kind)),
 			Name:       name,
-			Kind:       "substation",
+			Kind:       kind,
 		}
 	}
 	dense, err := geo.NewLayer("dense", "dense substations", features)
@@ -1293,6 +1298,10 @@ func TestBrowserVectorTiles(t *testing.T) {
 
 	low := webView{8, 49.45, 31.6}
 	click := webView{12, lone.Lat(), lone.Lon()}
+	// The line's middle: over this short a line, straight in longitude and
+	// latitude is straight on the map to well under a pixel.
+	onLine := orb.Point{(line[0][0] + line[1][0]) / 2, (line[0][1] + line[1][1]) / 2}
+	clickLine := webView{12, onLine.Lat(), onLine.Lon()}
 	high := webView{14, 49.5012, 32.0034}
 	var got struct {
 		Low, High struct {
@@ -1300,7 +1309,7 @@ func TestBrowserVectorTiles(t *testing.T) {
 			Drawn  map[string]webDrawn
 			Pixels int
 		}
-		Click struct {
+		Click, ClickLine struct {
 			Popup *webPopup
 			Check string
 		}
@@ -1311,7 +1320,9 @@ func TestBrowserVectorTiles(t *testing.T) {
 		"base":     srv.URL,
 		"low":      map[string]string{"hash": low.hash()},
 		"click":    map[string]any{"view": map[string]any{"hash": click.hash(), "zoom": click.Zoom, "lat": click.Lat, "lon": click.Lon}, "lat": lone.Lat(), "lon": lone.Lon()},
-		"high":     map[string]string{"hash": high.hash()},
+		"clickLine": map[string]any{"view": map[string]any{"hash": clickLine.hash(), "zoom": clickLine.Zoom, "lat": clickLine.Lat, "lon": clickLine.Lon},
+			"lat": onLine.Lat(), "lon": onLine.Lon()},
+		"high": map[string]string{"hash": high.hash()},
 	}, &got)
 	webCheckHosts(t, c.Requests, host)
 	webNoConsoleErrors(t, c.ConsoleErrors)
@@ -1350,6 +1361,9 @@ func TestBrowserVectorTiles(t *testing.T) {
 	t.Run("click a tiled site", func(t *testing.T) {
 		if p := got.Click.Popup; p == nil || p.Title != "Dense site 0" || !strings.Contains(p.Permalink, "site=dense/d0") {
 			t.Errorf("clicking site d0 drawn from tiles opened %+v (check %q), want its popup", p, got.Click.Check)
+		}
+		if p := got.ClickLine.Popup; p == nil || p.Title != "Dense line 1" || !strings.Contains(p.Permalink, "site=dense/d1") {
+			t.Errorf("clicking line d1 drawn from tiles opened %+v (check %q), want its popup", p, got.ClickLine.Check)
 		}
 	})
 

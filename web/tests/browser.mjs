@@ -507,6 +507,10 @@ const scenarios = {
     await clickAt(page, spec.click.view, spec.click.lat, spec.click.lon);
     out.click = { popup: await popupInfo(page), check: (await checkResult(page)).summary };
     await shot(page, 'vector-tiles-popup');
+    await navigate(page, spec.clickLine.view.hash);
+    await clickAt(page, spec.clickLine.view, spec.clickLine.lat, spec.clickLine.lon);
+    out.clickLine = { popup: await popupInfo(page), check: (await checkResult(page)).summary };
+    await shot(page, 'vector-tiles-line-popup');
     out.requestsBeforeHigh = requests.length;
     await navigate(page, spec.high.hash);
     out.high = { map: await mapInfo(page), drawn: await drawn(page), pixels: await tilePixels(page) };
