@@ -402,7 +402,9 @@ func AppendJSONString(dst []byte, s string) []byte {
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, `\ufffd`...)
+				// The character itself, not its escape: text read back
+				// and written again then stays the same, byte for byte.
+				dst = utf8.AppendRune(dst, utf8.RuneError)
 			} else {
 				dst = append(dst, s[i:i+size]...)
 			}

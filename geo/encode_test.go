@@ -133,7 +133,7 @@ func TestAppendJSONString(t *testing.T) {
 		{"backslash first", `\x`, `"\\x"`},
 		{"controls", "a\nb\tc\rd\x01", `"a\nb\tc\rd\u0001"`},
 		{"non-ASCII kept as written", "Київ", `"Київ"`},
-		{"invalid UTF-8 after plain text", "ab\xffc", `"ab\ufffdc"`},
+		{"invalid UTF-8 after plain text", "ab\xffc", "\"ab\uFFFDc\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
