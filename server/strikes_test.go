@@ -389,6 +389,8 @@ func TestStrikeImport(t *testing.T) {
 		{"unsupported type", "text/plain", "x", http.StatusUnsupportedMediaType},
 		{"no strikes", "application/geo+json", `{"type":"FeatureCollection","features":[]}`, 400},
 		{"not JSON", "application/geo+json", `{"type":`, 400},
+		{"a number no float64 holds", "application/geo+json", "2" + strings.Repeat("0", 400), 400},
+		{"such a number for a feature", "application/geo+json", `{"type":"FeatureCollection","features":[1e999]}`, 400},
 		{"CSV without header", "text/csv", "", 400},
 	} {
 		if rec := f.send(t, http.MethodPost, "/strikes", tc.ctype, tc.body, true); rec.Code != tc.status ||

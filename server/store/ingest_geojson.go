@@ -165,12 +165,17 @@ func (d *GeoJSONDecoder) delim(want json.Delim, what string) error {
 	return nil
 }
 
-// broken reports input that is not JSON; reading errors pass through.
+// broken reports input that is not JSON, or a number no float64 holds
+// where a token was wanted; reading errors pass through.
 func (d *GeoJSONDecoder) broken(err error) error {
 	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		return d.fatal(d.lc.lineAt(se.Offset), "", fmt.Errorf("invalid JSON: %v", se))
+	case errors.As(err, &te):
+		// Tokens are read only where an object or array must start.
+		return d.fatal(d.lc.lineAt(te.Offset), "", errors.New("want a JSON object or array, found a number out of range"))
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return d.fatal(d.lc.lineAt(d.lc.read), "", errors.New("invalid JSON: unexpected end of input"))
 	}
