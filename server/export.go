@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // exportItems streams every feature of l matching q, in layer order, as
@@ -54,7 +55,7 @@ func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *it
 // that fails gets its problem response.
 func (h *handlers) exportStrikes(c echo.Context, q *strikesQuery) error {
 	sq := q.storeQuery()
-	sq.Limit = maxItemsLimit
+	sq.Limit = store.MaxLimit
 	page, err := h.strikesPage(c, sq)
 	if err != nil {
 		return err
