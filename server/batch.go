@@ -94,7 +94,7 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 				if i > 0 {
 					o = append(o, ',')
 				}
-				o = appendString(o, string(outcome))
+				o = geo.AppendJSONString(o, string(outcome))
 				o = appendInt(append(o, ':'), b.verdicts[outcome])
 			}
 			o = append(o, '}')

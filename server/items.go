@@ -401,23 +401,6 @@ func pathParam(c echo.Context, name string) string {
 // appendLink appends a link object.
 func appendLink(b []byte, href, rel, typ, title string) []byte {
 	b = append(b, `{"href":`...)
-	b = appendString(b, href)
+	b = geo.AppendJSONString(b, href)
 	return appendLinkEnd(b, rel, typ, title)
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; {
-		case ch == '"' || ch == '\\':
-			b = append(b, '\\', ch)
-		case ch < 0x20:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
-		default:
-			b = append(b, ch)
-		}
-	}
-	return append(b, '"')
 }

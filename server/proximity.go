@@ -300,7 +300,7 @@ func (q *proximityQuery) appendRest(b []byte) []byte {
 	b = appendFloat(b, q.uncertainty)
 	if !q.when.IsZero() {
 		b = append(b, `,"datetime":`...)
-		b = appendString(b, q.when.Format(time.RFC3339Nano))
+		b = geo.AppendJSONString(b, q.when.Format(time.RFC3339Nano))
 	}
 	if q.scope != nil {
 		b = append(b, `,"scope":`...)
@@ -316,7 +316,7 @@ func appendStrings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = geo.AppendJSONString(b, s)
 	}
 	return append(b, ']')
 }
@@ -379,10 +379,10 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict
 	b = appendFloat(b, nearest)
 	if v != nil {
 		b = append(b, `,"verdict":`...)
-		b = appendString(b, string(v.Outcome))
+		b = geo.AppendJSONString(b, string(v.Outcome))
 		if v.WithoutScope != "" {
 			b = append(b, `,"verdict_without_scope":`...)
-			b = appendString(b, string(v.WithoutScope))
+			b = geo.AppendJSONString(b, string(v.WithoutScope))
 		}
 		b = append(b, `,"agreements_in_force":`...)
 		b = appendStrings(b, v.InForce)

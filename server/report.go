@@ -173,13 +173,13 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error
 	if q.agreement == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, q.agreement)
+		b = geo.AppendJSONString(b, q.agreement)
 	}
 	b = append(b, `},"summary":{"strikes":`...)
 	b = appendInt(b, len(lines))
 	for _, o := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
 		b = append(b, ',')
-		b = appendString(b, string(o))
+		b = geo.AppendJSONString(b, string(o))
 		b = appendInt(append(b, ':'), counts[o])
 	}
 	b = append(b, `},"features":[`...)
@@ -203,7 +203,7 @@ func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, "null"...)
 	}
-	return appendString(b, t.UTC().Format(time.RFC3339Nano))
+	return geo.AppendJSONString(b, t.UTC().Format(time.RFC3339Nano))
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its

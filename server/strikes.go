@@ -189,7 +189,7 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendString(b, r.ID)
+		b = geo.AppendJSONString(b, r.ID)
 		b = append(b, `,"status":`...)
 		if r.Created {
 			created++
@@ -198,7 +198,7 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 			b = append(b, `"updated"`...)
 		}
 		b = append(b, `,"href":`...)
-		b = append(appendString(b, h.strikeURL(c, r.ID)), '}')
+		b = append(geo.AppendJSONString(b, h.strikeURL(c, r.ID)), '}')
 	}
 	b = append(b, `],"created":`...)
 	b = appendInt(b, created)
@@ -367,7 +367,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	b := append(*buf, `{"type":"FeatureCollection","numberReturned":`...)
 	b = appendInt(b, len(page.Strikes))
 	b = append(b, `,"timeStamp":`...)
-	b = appendString(b, time.Now().UTC().Format(time.RFC3339))
+	b = geo.AppendJSONString(b, time.Now().UTC().Format(time.RFC3339))
 	b = append(b, `,"links":[`...)
 	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, "this page")
 	if next != "" {
