@@ -8,23 +8,25 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/server/internal/jsonscan"
 )
 
-// Bounds of one POST /proximity. Strikes are read, answered and written one
-// at a time, so memory does not grow with their number.
+// Bounds of one POST /proximity. The whole body is read and every strike
+// answered before the first byte of the answer is sent, so a bad strike
+// anywhere gets a clean 400 and a client still sending is never cut off.
+// The answer is gathered in memory up to spoolMemory and in a temporary
+// file beyond, so memory does not grow with the number of strikes.
 const (
 	maxStrikes   = 250_000
 	maxBatchBody = 128 << 20
-	// streamChunk is how much output is gathered before it is sent: until
-	// the first chunk goes out, a bad strike still gets a clean 400.
-	streamChunk = 64 << 10
+	spoolMemory  = 8 << 20
 )
 
 // batchParams are GET /proximity's parameters but the point, which each
@@ -55,7 +57,7 @@ type batch struct {
 	h     *handlers
 	ix    *geo.Index
 	q     proximityQuery
-	out   *stream
+	out   *spool
 	props bytes.Buffer // the current strike's compact properties
 	// The summary of all strikes.
 	strikes, withHits, possiblyHit int
@@ -74,45 +76,36 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	if err := q.resolveCollections(ix); err != nil {
 		return err
 	}
-	b := &batch{h: h, ix: ix, q: q, out: newStream(c), verdicts: map[geo.Outcome]int{}}
+	b := &batch{h: h, ix: ix, q: q, out: newSpool(), verdicts: map[geo.Outcome]int{}}
 	defer b.out.release()
 	o := append(b.out.buf, `{"type":"FeatureCollection","query":{`...)
 	b.out.buf = append(q.appendSearch(o), `,"features":[`...)
 
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBatchBody)
-	err := b.read(json.NewDecoder(body))
-	if err == nil {
-		o := append(b.out.buf, `],"summary":{"strikes":`...)
-		o = appendInt(o, b.strikes)
-		o = append(o, `,"with_hits":`...)
-		o = appendInt(o, b.withHits)
-		o = append(o, `,"possibly_hit":`...)
-		o = appendInt(o, b.possiblyHit)
-		if len(b.verdicts) > 0 {
-			o = append(o, `,"verdicts":{`...)
-			for i, outcome := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
-				if i > 0 {
-					o = append(o, ',')
-				}
-				o = geo.AppendJSONString(o, string(outcome))
-				o = appendInt(append(o, ':'), b.verdicts[outcome])
-			}
-			o = append(o, '}')
-		}
-		b.out.buf = append(o, "}}\n"...)
-		return b.out.finish()
-	}
-	if !b.out.committed {
+	if err := b.read(json.NewDecoder(body)); err != nil {
 		return err
 	}
-	// The 200 is sent: the only way left to say so is in the body.
-	h.log.Warn("proximity batch failed mid-stream", "strikes", b.strikes, "err", err)
-	p, _ := problemFor(err)
-	p.Instance = c.Request().URL.RequestURI()
-	pj, _ := json.Marshal(p)
-	o = append(b.out.buf, `],"problem":`...)
-	b.out.buf = append(append(o, pj...), "}\n"...)
-	return b.out.finish()
+	// The summary comes last and counts the strikes answered, so a client
+	// that counts fewer features knows its answer was cut short.
+	o = append(b.out.buf, `],"summary":{"strikes":`...)
+	o = appendInt(o, b.strikes)
+	o = append(o, `,"with_hits":`...)
+	o = appendInt(o, b.withHits)
+	o = append(o, `,"possibly_hit":`...)
+	o = appendInt(o, b.possiblyHit)
+	if len(b.verdicts) > 0 {
+		o = append(o, `,"verdicts":{`...)
+		for i, outcome := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
+			if i > 0 {
+				o = append(o, ',')
+			}
+			o = geo.AppendJSONString(o, string(outcome))
+			o = appendInt(append(o, ':'), b.verdicts[outcome])
+		}
+		o = append(o, '}')
+	}
+	b.out.buf = append(o, "}}\n"...)
+	return b.out.send(c, mediaGeoJSON)
 }
 
 // read walks the FeatureCollection, answering each strike as it comes.
@@ -147,6 +140,13 @@ func (b *batch) read(dec *json.Decoder) error {
 	if _, err := dec.Token(); err != nil {
 		return syntaxError(dec, err)
 	}
+	// Reading on to the end also proves the body is whole.
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			return paramError("body", "data after the FeatureCollection, at byte %d", dec.InputOffset())
+		}
+		return syntaxError(dec, err)
+	}
 	if !sawFeatures {
 		return paramError("features", "missing: the body must be a GeoJSON FeatureCollection of strike points")
 	}
@@ -172,7 +172,7 @@ func (b *batch) features(dec *json.Decoder) error {
 		if err := b.strike(i, &s); err != nil {
 			return err
 		}
-		if err := b.out.maybeFlush(); err != nil {
+		if err := b.out.maybeSpill(); err != nil {
 			return err
 		}
 	}
@@ -325,75 +325,83 @@ func reasonOf(err error) string {
 	return userMessage(err)
 }
 
-// stream sends a response in chunks, gzipped when the client accepts it.
-type stream struct {
-	c         echo.Context
-	bufp      *[]byte
-	buf       []byte
-	committed bool
-	w         io.Writer
-	zw        *gzip.Writer
+// spool gathers an answer whole before it is sent: in memory up to
+// spoolMemory, then in an unnamed temporary file.
+type spool struct {
+	bufp *[]byte
+	buf  []byte
+	file *os.File
 }
 
-func newStream(c echo.Context) *stream {
+func newSpool() *spool {
 	p := getBuffer()
-	return &stream{c: c, bufp: p, buf: *p}
+	return &spool{bufp: p, buf: *p}
 }
 
-// maybeFlush sends the output gathered once there is a chunk of it.
-func (s *stream) maybeFlush() error {
-	if len(s.buf) < streamChunk {
+// maybeSpill moves the answer gathered so far to the file once it is
+// larger than spoolMemory.
+func (s *spool) maybeSpill() error {
+	if len(s.buf) < spoolMemory {
 		return nil
 	}
-	return s.flush()
+	return s.spill()
 }
 
-func (s *stream) flush() error {
-	if !s.committed {
-		s.committed = true
-		hdr := s.c.Response().Header()
-		hdr.Set(echo.HeaderContentType, mediaGeoJSON)
-		hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
-		s.w = s.c.Response()
-		if acceptsGzip(s.c.Request()) {
-			hdr.Set(echo.HeaderContentEncoding, "gzip")
-			s.zw = gzipWriters.get()
-			s.zw.Reset(s.c.Response())
-			s.w = s.zw
+func (s *spool) spill() error {
+	if s.file == nil {
+		f, err := os.CreateTemp("", "protectmap-answer-*")
+		if err != nil {
+			return fmt.Errorf("spooling an answer: %w", err)
 		}
-		s.c.Response().WriteHeader(http.StatusOK)
+		// Unlinked at once, so nothing is left behind even by a crash.
+		os.Remove(f.Name()) //nolint:errcheck
+		s.file = f
 	}
-	if _, err := s.w.Write(s.buf); err != nil {
-		return err
+	if _, err := s.file.Write(s.buf); err != nil {
+		return fmt.Errorf("spooling an answer: %w", err)
 	}
 	s.buf = s.buf[:0]
-	if s.zw != nil {
-		if err := s.zw.Flush(); err != nil {
-			return err
-		}
-	}
-	s.c.Response().Flush()
 	return nil
 }
 
-// finish sends what is left: a response that never filled a chunk goes
-// out whole, like any other.
-func (s *stream) finish() error {
-	if !s.committed {
-		return send(s.c, mediaGeoJSON, s.buf, false)
+// send answers 200 with the whole answer, gzipped when the client takes it.
+func (s *spool) send(c echo.Context, ctype string) error {
+	if s.file == nil {
+		return send(c, ctype, s.buf, false)
 	}
-	if err := s.flush(); err != nil {
+	if err := s.spill(); err != nil {
 		return err
 	}
-	if s.zw != nil {
-		return s.zw.Close()
+	size, err := s.file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
 	}
-	return nil
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, ctype)
+	hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if !acceptsGzip(c.Request()) {
+		hdr.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
+		c.Response().WriteHeader(http.StatusOK)
+		_, err := io.Copy(c.Response(), s.file)
+		return err
+	}
+	hdr.Set(echo.HeaderContentEncoding, "gzip")
+	c.Response().WriteHeader(http.StatusOK)
+	zw := gzipWriters.get()
+	defer gzipWriters.put(zw)
+	zw.Reset(c.Response())
+	if _, err := io.Copy(zw, s.file); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
-func (s *stream) release() {
-	if s.zw != nil {
-		gzipWriters.put(s.zw)
+func (s *spool) release() {
+	if s.file != nil {
+		s.file.Close() //nolint:errcheck
 	}
 	*s.bufp = s.buf[:0]
 	putBuffer(s.bufp)

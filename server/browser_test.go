@@ -1230,6 +1230,77 @@ func TestBrowserStrikes(t *testing.T) {
 	})
 }
 
+// TestBrowserStrikesMany has the map judge 5,000 strikes around energy
+// sites, five POST /proximity of a thousand each over a real connection:
+// every strike must be drawn once with the verdict the agreements give it,
+// none grey for an answer cut short.
+func TestBrowserStrikesMany(t *testing.T) {
+	tools := needBrowser(t)
+	ix, agreements, set, _, _ := webMoratoriumSite(t)
+	energy := webLayer(t, ix, "energy")
+	r := rand.New(rand.NewPCG(14, 5))
+	strikes := make([]store.Strike, 5000)
+	for i := range strikes {
+		site := energy.Feature(r.IntN(energy.Len()))
+		c := site.Geometry.Bound().Center()
+		strikes[i] = store.Strike{
+			Point:             orb.Point{c.Lon() + (r.Float64()-0.5)*0.04, c.Lat() + (r.Float64()-0.5)*0.03},
+			Time:              time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(120*24)) * time.Hour),
+			UncertaintyMeters: float64(r.IntN(300)),
+			Source:            "test-many",
+			SourceEventID:     strconv.Itoa(i),
+		}
+	}
+	st := webStrikeStore(t, strikes)
+	want := map[string]geo.Outcome{}
+	outcomes := map[geo.Outcome]int{}
+	for _, s := range strikes {
+		v, err := set.Verdict(geo.VerdictQuery{Strike: s.Geo()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[s.ID] = v.Outcome
+		outcomes[v.Outcome]++
+	}
+	if len(outcomes) != 3 {
+		t.Fatalf("the strikes should have every outcome: %v", outcomes)
+	}
+	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements, c.Store = agreements, st })
+	var got struct {
+		All     webStrikes
+		Notices []string
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "strikesMany",
+		"base":     srv.URL,
+		"view":     map[string]any{"hash": webCountry.hash() + "&layers=strikes"},
+	}, &got)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	if len(got.Notices) > 0 {
+		t.Errorf("the map shows notices %q", got.Notices)
+	}
+	a := got.All
+	if a.State != "ready" || a.Total == nil || *a.Total != len(strikes) || len(a.Markers) != len(strikes) {
+		t.Fatalf("the strike layer is %s, lists %q (total %v) and draws %d; want %d strikes", a.State, a.Label, a.Total, len(a.Markers), len(strikes))
+	}
+	seen := map[string]bool{}
+	wrong := 0
+	for _, m := range a.Markers {
+		if seen[m.ID] {
+			t.Errorf("strike %s drawn twice", m.ID)
+		}
+		seen[m.ID] = true
+		if w, ok := want[m.ID]; !ok || m.Verdict != string(w) || m.Colour != a.Legend[string(w)] {
+			if wrong++; wrong <= 10 {
+				t.Errorf("strike %s drawn as %s in %s, want %s in %s", m.ID, m.Verdict, m.Colour, w, a.Legend[string(w)])
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d strikes drawn with the wrong verdict (outcomes %v)", wrong, len(strikes), outcomes)
+	}
+}
+
 // webRecordRefusal is the detail of the problem POST /strikes answers token with.
 func webRecordRefusal(t *testing.T, base, token string) string {
 	t.Helper()

@@ -39,7 +39,7 @@ func (h *handlers) apiDocument(ix *geo.Index, base string) obj {
 			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
 				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
 				ok("the sites found", mediaGeoJSON, "proximity")),
-			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it, streamed: up to %d strikes and %d MiB per request. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none. A failure after the answer has started ends it with a problem member instead of the summary.", maxStrikes, maxBatchBody>>20),
+			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
 				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
 				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes"),
 		},
@@ -339,7 +339,7 @@ func components() obj {
 					}),
 				})),
 			}),
-			"proximityBatch": object([]string{"type", "query", "features"}, obj{
+			"proximityBatch": object([]string{"type", "query", "features", "summary"}, obj{
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object([]string{"radius", "limit", "collections"}, search),
 				"features": arrayOf(obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": object([]string{"hits", "summary"}, obj{
@@ -347,9 +347,8 @@ func components() obj {
 					"summary": summary,
 				})})}}),
 				"summary": object([]string{"strikes", "with_hits", "possibly_hit"}, obj{
-					"strikes": obj{"type": "integer"}, "with_hits": obj{"type": "integer"}, "possibly_hit": obj{"type": "integer"},
+					"strikes": obj{"type": "integer", "description": "the strikes answered: as many as features, else the answer was cut short"}, "with_hits": obj{"type": "integer"}, "possibly_hit": obj{"type": "integer"},
 				}),
-				"problem": schemaRef("problem"),
 			}),
 			"problem": object([]string{"type", "title", "status"}, obj{
 				"type": obj{"type": "string"}, "title": obj{"type": "string"}, "status": obj{"type": "integer"},

@@ -9,11 +9,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server"
 )
 
 // compareHits compares the features of a proximity answer with the hits the
@@ -286,28 +288,97 @@ func TestProximityBatchErrors(t *testing.T) {
 	}
 }
 
-// TestProximityBatchFailsMidStream: once the answer has started, a bad
-// strike ends it with a problem member instead of a status.
-func TestProximityBatchFailsMidStream(t *testing.T) {
+// TestProximityBatchRefusedWhole: a bad strike after thousands of good
+// ones is a 400 naming it, never a 200 cut short.
+func TestProximityBatchRefusedWhole(t *testing.T) {
 	f := newFixture(t)
 	body, _, _ := strikes(3000, 3)
-	bad := append(body[:len(body)-2], []byte(`,{"type":"Feature","geometry":{"type":"Point","coordinates":[30,95]}}]}`)...)
-	rec := f.do(t, http.MethodPost, "/proximity?radius=20000", bytes.NewReader(bad))
-	if rec.Code != 200 {
-		t.Fatalf("status %d: the first chunk should have been sent", rec.Code)
+	tests := []struct{ name, tail, param, detail string }{
+		{"bad last strike", `,{"type":"Feature","geometry":{"type":"Point","coordinates":[30,95]}}]}`, "features[3000].geometry", "latitude 95"},
+		{"data after the collection", `]} {}`, "body", "data after"},
+		{"cut short", `,{"type":"Feature"`, "features[3000]", "ends early"},
 	}
-	doc := decode(t, rec.Body.Bytes())
-	p, ok := doc["problem"].(map[string]any)
-	if !ok || p["status"] != 400.0 || !strings.Contains(p["detail"].(string), "features[3000].geometry") {
-		t.Errorf("problem member %v, want a 400 naming features[3000].geometry", doc["problem"])
-	}
-	if _, ok := doc["summary"]; ok {
-		t.Error("a failed batch has no summary")
-	}
-	if n := len(doc["features"].([]any)); n == 0 || n > 3000 {
-		t.Errorf("%d strikes before the failure", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := append(slices.Clip(body[:len(body)-2]), tc.tail...)
+			rec := f.do(t, http.MethodPost, "/proximity?radius=20000", bytes.NewReader(bad))
+			checkProblem(t, rec, 400, tc.param, tc.detail)
+		})
 	}
 }
+
+// TestProximityBatchStreamedBody posts batches as clients send them, the
+// body streaming in chunks of unknown length over a real connection, and
+// reads the whole answer back: every strike once and in order, the summary
+// counting them all; or, for a bad strike at the end, a 400 with nothing
+// of an answer before it.
+func TestProximityBatchStreamedBody(t *testing.T) {
+	n := 250_000
+	if testing.Short() {
+		n = 20_000
+	}
+	addr := liveServer(t, server.Limits{})
+	body, _, _ := strikes(n, 5)
+	post := func(t *testing.T, body []byte) *http.Response {
+		pr, pw := io.Pipe()
+		go func() {
+			for rest := body; len(rest) > 0; {
+				k := min(len(rest), 32<<10)
+				if _, err := pw.Write(rest[:k]); err != nil {
+					return
+				}
+				rest = rest[k:]
+			}
+			pw.Close()
+		}()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+"/proximity?radius=2000&limit=2&collections=energy", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/geo+json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+
+	t.Run("whole", func(t *testing.T) {
+		res := post(t, body)
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d\n%s", res.StatusCode, readAll(t, res))
+		}
+		var doc struct {
+			Features []struct {
+				ID int `json:"id"`
+			} `json:"features"`
+			Problem *json.RawMessage `json:"problem"`
+			Summary struct{ Strikes int }
+		}
+		if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+			t.Fatalf("the answer is not whole JSON: %v", err)
+		}
+		if doc.Problem != nil || len(doc.Features) != n || doc.Summary.Strikes != n {
+			t.Fatalf("%d strikes answered, summary %d, problem %s; want %d", len(doc.Features), doc.Summary.Strikes, doc.Problem, n)
+		}
+		for i, s := range doc.Features {
+			if s.ID != i {
+				t.Fatalf("answer %d is strike %d", i, s.ID)
+			}
+		}
+	})
+	t.Run("bad last strike", func(t *testing.T) {
+		last := bytes.LastIndex(body, []byte(`{"type": "Feature"`))
+		bad := append(slices.Clip(body[:last]), `{"type":"Feature","geometry":{"type":"Point","coordinates":[30,95]}}]}`...)
+		checkProblem(t, responseOf{res: post(t, bad)}, 400, fmt.Sprintf("features[%d].geometry", n-1), "latitude 95")
+	})
+}
+
+// responseOf gives a live response to checks written for recorders.
+type responseOf struct{ res *http.Response }
+
+func (r responseOf) Result() *http.Response { return r.res }
 
 // TestProximityBatchBodyLimit refuses a body beyond the limit with 413.
 func TestProximityBatchBodyLimit(t *testing.T) {

@@ -83,7 +83,12 @@ export class Api {
 
 async function fetchJSON(url, init) {
   const res = await send(url, { ...init, headers: { Accept: 'application/geo+json, application/json;q=0.9', ...init.headers } });
-  return res.json();
+  try {
+    return await res.json();
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(res.status, 'Broken answer', `The server's answer was cut short or is not JSON (${err.message}).`);
+  }
 }
 
 // send fetches url; a network failure or an error status rejects with an ApiError.

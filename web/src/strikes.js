@@ -2,6 +2,7 @@
 // coloured by its verdict against the agreements in force at its instant,
 // and a slider that replays them in time order.
 import L from 'leaflet';
+import { ApiError } from './api.js';
 import { VERDICTS } from './check.js';
 import { formatCount as count, formatInstant, formatMeters } from './coords.js';
 import { strikesInterval } from './hash.js';
@@ -206,8 +207,15 @@ export class Strikes extends ListedLayer {
     );
   }
 
+  // judgeAll refuses an answer that does not judge every strike it was
+  // sent, as its closing summary counts them: a strike left out would be
+  // drawn as if it had no verdict.
   async judgeAll(features, signal) {
     const answer = await this.hooks.api.post('/proximity', { type: 'FeatureCollection', features }, { contentType: 'application/geo+json', signal });
+    const judged = answer.features?.length ?? 0;
+    if (answer.summary?.strikes !== features.length || judged !== features.length) {
+      throw new ApiError(0, 'Partial answer', `The server judged ${judged} of ${features.length} strikes; none are shown.`);
+    }
     return answer.features;
   }
 

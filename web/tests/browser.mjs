@@ -418,6 +418,13 @@ const scenarios = {
     return out;
   },
 
+  // Thousands of strikes, judged a page at a time: every one drawn with its verdict.
+  async strikesMany() {
+    const page = await newPage();
+    await open(page, spec.view.hash);
+    return { all: await strikesInfo(page), notices: await notices(page) };
+  },
+
   // The strike log: strikes coloured by verdict, a date range kept in the
   // link, the replay slider, and recording a strike from a check.
   async strikes() {
