@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/server/store"
 )
 
@@ -212,7 +212,7 @@ var reportHeader = append(append([]string{}, strikeHeader...), "verdict", "agree
 	"nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
 
 func sendReportCSV(c echo.Context, lines []reportLine) error {
-	return sendCSV(c, reportHeader, func(w *csv.Writer) {
+	return sendCSV(c, reportHeader, func(w *export.CSVWriter) {
 		rec := make([]string, 0, len(reportHeader))
 		for i := range lines {
 			l := &lines[i]

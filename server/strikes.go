@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -356,7 +355,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		if next != "" {
 			c.Response().Header().Set("Link", "<"+next+`>; rel="next"`)
 		}
-		return sendCSV(c, strikeHeader, func(w *csv.Writer) {
+		return sendCSV(c, strikeHeader, func(w *export.CSVWriter) {
 			for i := range page.Strikes {
 				w.Write(strikeRecord(nil, &page.Strikes[i])) //nolint:errcheck // the buffer never fails
 			}
@@ -409,11 +408,11 @@ func strikeRecord(rec []string, s *store.Strike) []string {
 }
 
 // sendCSV sends a header row and the rows write adds.
-func sendCSV(c echo.Context, header []string, write func(*csv.Writer)) error {
+func sendCSV(c echo.Context, header []string, write func(*export.CSVWriter)) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	out := bytes.NewBuffer(*buf)
-	w := csv.NewWriter(out)
+	w := export.NewCSVWriter(out)
 	w.Write(header) //nolint:errcheck // the buffer never fails
 	write(w)
 	w.Flush()

@@ -497,14 +497,7 @@ func TestReport(t *testing.T) {
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") {
 		t.Fatalf("CSV report: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	rows, err := csv.NewReader(rec.Body).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
+	rows, col := readCSV(t, rec.Body)
 	var got []string
 	for _, r := range rows[1:] {
 		got = append(got, r[col["event_id"]]+":"+r[col["verdict"]]+":"+r[col["agreements_breached"]]+":"+r[col["nearest_protected_id"]])

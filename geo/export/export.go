@@ -7,7 +7,6 @@ package export
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -106,7 +105,7 @@ func NewWriter(w io.Writer, f Format, opts Options) (Writer, error) {
 		return &ndjsonWriter{w: bw}, nil
 	case CSV:
 		// The header is written with the first row, once extra members are known.
-		return &csvWriter{w: bw, csv: csv.NewWriter(bw), columns: opts.Columns}, nil
+		return &csvWriter{w: bw, csv: NewCSVWriter(bw), columns: opts.Columns}, nil
 	case KML:
 		kw := &kmlWriter{w: bw, enc: xml.NewEncoder(bw)}
 		return kw, kw.header(opts.Name)
@@ -198,7 +197,7 @@ func propertyKeys(raw json.RawMessage) []string {
 // object and array values are written as JSON.
 type csvWriter struct {
 	w       *bufio.Writer
-	csv     *csv.Writer
+	csv     *CSVWriter
 	columns []string
 	extra   []string
 	row     []string
