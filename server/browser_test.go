@@ -1301,6 +1301,72 @@ func TestBrowserStrikesMany(t *testing.T) {
 	}
 }
 
+// TestBrowserHostile opens the map from a link with malformed escapes in
+// its layers and scope, over sites whose names are HTML: the map must
+// start, say what it left out of the link, and show each name as text in
+// its tooltip, with nothing of it run or followed.
+func TestBrowserHostile(t *testing.T) {
+	tools := needBrowser(t)
+	names := []string{
+		`<meta http-equiv="refresh" content="0;url=/navigated">`,
+		`<img src=x onerror="document.title='pwned'">`,
+	}
+	sites := []map[string]float64{{"lat": 50.45, "lon": 30.5}, {"lat": 50.45, "lon": 30.51}}
+	var features strings.Builder
+	for i, name := range names {
+		if i > 0 {
+			features.WriteString(",")
+		}
+		n, _ := json.Marshal(name)
+		fmt.Fprintf(&features, `{"type":"Feature","id":"s%d","geometry":{"type":"Point","coordinates":[%v,%v]},"properties":{"name":%s,"kind":"substation"}}`,
+			i, sites[i]["lon"], sites[i]["lat"], n)
+	}
+	layer, err := geo.DecodeLayer("named", "named.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[`+features.String()+`]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := geo.NewIndex(layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveWeb(t, ix, "")
+	view := webView{15, 50.45, 30.505}
+	var got struct {
+		Drawn    map[string]webDrawn
+		Tooltips [][]struct {
+			Text     string
+			Elements int
+		}
+		URL, Title string
+		Notices    []string
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "hostile",
+		"base":     srv.URL,
+		"hash":     view.hash() + "&layers=named,%E0%A4%A&check=50.45,30.505,1000&scope=%",
+		"view":     map[string]any{"zoom": view.Zoom, "lat": view.Lat, "lon": view.Lon},
+		"sites":    sites,
+	}, &got)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	if d := got.Drawn["named"]; d.Total != len(names) {
+		t.Errorf("the map draws %+v of the named layer, want its %d sites", d, len(names))
+	}
+	if len(got.Notices) != 1 || !strings.Contains(got.Notices[0], "layers=named,%E0%A4%A") || !strings.Contains(got.Notices[0], "scope=%") {
+		t.Errorf("notices %q, want one naming the malformed layers and scope", got.Notices)
+	}
+	if len(got.Tooltips) != len(names) {
+		t.Fatalf("tooltips %+v", got.Tooltips)
+	}
+	for i, tips := range got.Tooltips {
+		if len(tips) != 1 || tips[0].Text != names[i] || tips[0].Elements != 0 {
+			t.Errorf("hovering site %d shows tooltips %+v, want %q as text", i, tips, names[i])
+		}
+	}
+	if u, _ := url.Parse(got.URL); u == nil || u.Path != "/" || got.Title == "pwned" {
+		t.Errorf("the page went to %s titled %q: a name ran as HTML", got.URL, got.Title)
+	}
+}
+
 // webRecordRefusal is the detail of the problem POST /strikes answers token with.
 func webRecordRefusal(t *testing.T, base, token string) string {
 	t.Helper()

@@ -54,7 +54,7 @@ export function parseHash(hash) {
         if (!state.view) state.problems.push(`map=${value}`);
         break;
       case 'layers':
-        state.layers = value === '' ? [] : value.split(',').map(decodeURIComponent);
+        state.layers = decodeList(value, part, state.problems);
         break;
       case 'check':
         state.check = parseCheck(value);
@@ -65,7 +65,7 @@ export function parseHash(hash) {
         else state.problems.push(`at=${value}`);
         break;
       case 'scope':
-        scope = value === '' ? [] : value.split(',').map(decodeURIComponent);
+        scope = decodeList(value, part, state.problems);
         break;
       case 'strikes':
         state.strikes = parseStrikes(value);
@@ -73,8 +73,10 @@ export function parseHash(hash) {
         break;
       case 'site': {
         const slash = value.indexOf('/');
-        if (slash > 0 && slash < value.length - 1) {
-          state.site = { collection: decodeURIComponent(value.slice(0, slash)), id: decodeURIComponent(value.slice(slash + 1)) };
+        const collection = decode(value.slice(0, slash));
+        const id = decode(value.slice(slash + 1));
+        if (slash > 0 && slash < value.length - 1 && collection !== null && id !== null) {
+          state.site = { collection, id };
         } else {
           state.problems.push(`site=${value}`);
         }
@@ -86,6 +88,25 @@ export function parseHash(hash) {
   }
   if (state.check) Object.assign(state.check, { datetime, scope });
   return state;
+}
+
+// decode is decodeURIComponent, or null for a malformed escape such as
+// "%E0%A4%A", which would otherwise throw and stop the map starting.
+function decode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+// decodeList reads a comma-separated list of escaped names, leaving out
+// any that are malformed and naming part in problems when it does.
+function decodeList(value, part, problems) {
+  if (value === '') return [];
+  const names = value.split(',').map(decode);
+  if (names.includes(null)) problems.push(part);
+  return names.filter((n) => n !== null);
 }
 
 /**

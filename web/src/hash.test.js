@@ -39,6 +39,10 @@ test('parseHash names malformed parts and keeps the rest', async (t) => {
     { name: 'instant on no real day', hash: '#check=50,30,1000&at=2025-02-30T12:00Z&layers=energy', problem: 'at=2025-02-30T12:00Z' },
     { name: 'strikes ending before they start', hash: '#strikes=2025-04-01/2025-03-01&layers=energy', problem: 'strikes=2025-04-01/2025-03-01' },
     { name: 'strikes with one end', hash: '#strikes=2025-04-01&layers=energy', problem: 'strikes=2025-04-01' },
+    { name: 'malformed escape in a layer', hash: '#layers=energy,%E0%A4%A', problem: 'layers=energy,%E0%A4%A' },
+    { name: 'lone percent in a scope', hash: '#check=50,30,1000&scope=%&layers=energy', problem: 'scope=%' },
+    { name: 'malformed escape in a site', hash: '#site=energy/%ZZ&layers=energy', problem: 'site=energy/%ZZ' },
+    { name: 'malformed escape in a site collection', hash: '#site=%/x&layers=energy', problem: 'site=%/x' },
   ];
   for (const c of cases) {
     await t.test(c.name, () => {

@@ -8,6 +8,7 @@ import { kindOf, colourOf, pathStyle, SiteMarker, symbolCanvas } from './symbols
 import { ListedLayer } from './layer.js';
 import { SiteTiles } from './tiles.js';
 import { formatCount as count } from './coords.js';
+import { asText } from './popup.js';
 
 /** PAGE_SIZE is how many sites one items request asks for. */
 const PAGE_SIZE = 2000;
@@ -257,7 +258,7 @@ export class Overlay extends ListedLayer {
     });
     m.entry = entry;
     const name = entry.feature.properties?.name;
-    if (typeof name === 'string') m.bindTooltip(name, { direction: 'top', offset: [0, -8] });
+    if (typeof name === 'string') m.bindTooltip(asText(name), { direction: 'top', offset: [0, -8] });
     this.bindPopup(m, entry);
     return m;
   }

@@ -1,6 +1,14 @@
 // A site's popup: name, kind, layer, source, every property, and links.
 // Built from DOM nodes, never HTML strings, since the data is not ours.
 
+/**
+ * asText is Leaflet tooltip or popup content showing s as text: Leaflet
+ * reads a string as HTML, and a site's name is not ours.
+ */
+export function asText(s) {
+  return () => document.createTextNode(s);
+}
+
 /** itemPath is the API path of one site. */
 export function itemPath(collection, id) {
   return `/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`;

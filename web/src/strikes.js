@@ -7,7 +7,7 @@ import { VERDICTS } from './check.js';
 import { formatCount as count, formatInstant, formatMeters } from './coords.js';
 import { strikesInterval } from './hash.js';
 import { ListedLayer } from './layer.js';
-import { el } from './popup.js';
+import { asText, el } from './popup.js';
 import { smallCanvas } from './symbols.js';
 
 /** VERDICT_COLOURS colour a strike by its verdict, as the check's verdict box does. */
@@ -233,7 +233,7 @@ export class Strikes extends ListedLayer {
       verdict,
     });
     const entry = { id: String(feature.id), time: Date.parse(feature.properties.datetime), feature, judged, marker };
-    marker.bindTooltip(`Strike, ${formatInstant(feature.properties.datetime)}: ${verdictWords(verdict)}`, { direction: 'top', offset: [0, -6] });
+    marker.bindTooltip(asText(`Strike, ${formatInstant(feature.properties.datetime)}: ${verdictWords(verdict)}`), { direction: 'top', offset: [0, -6] });
     marker.bindPopup(() => strikePopup(entry, verdict), { maxWidth: 360, minWidth: 240 });
     return entry;
   }

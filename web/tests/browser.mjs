@@ -287,16 +287,20 @@ function project(lat, lon, zoom) {
   return { x: ((lon + 180) / 360) * scale, y: (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * scale };
 }
 
-// clickAt clicks the map where (lat, lon) is drawn, in a view just set to
+// pageAt is where on the page (lat, lon) is drawn, in a view just set to
 // view ({zoom, lat, lon}).
-async function clickAt(page, view, lat, lon) {
+async function pageAt(page, view, lat, lon) {
   const box = await page.locator('#map').boundingBox();
   const { width, height } = await mapInfo(page);
   const c = project(view.lat, view.lon, view.zoom);
   const p = project(lat, lon, view.zoom);
-  const x = p.x - Math.round(c.x - width / 2);
-  const y = p.y - Math.round(c.y - height / 2);
-  await page.mouse.click(box.x + x, box.y + y);
+  return { x: box.x + p.x - Math.round(c.x - width / 2), y: box.y + p.y - Math.round(c.y - height / 2) };
+}
+
+// clickAt clicks the map where (lat, lon) is drawn, in a view just set to view.
+async function clickAt(page, view, lat, lon) {
+  const { x, y } = await pageAt(page, view, lat, lon);
+  await page.mouse.click(x, y);
   await settle(page);
 }
 
@@ -415,6 +419,30 @@ const scenarios = {
     await page.fill('#check-datetime', '');
     await submitCheck(page, 'verdict-no-instant');
     out.scopeWithoutInstant = await verdictResult(page);
+    return out;
+  },
+
+  // Hostile data and links: a malformed hash must not stop the map, and
+  // site names that are HTML must show as text in their tooltips.
+  async hostile() {
+    const out = { tooltips: [] };
+    const page = await newPage();
+    await open(page, spec.hash);
+    out.drawn = await drawn(page);
+    for (const site of spec.sites) {
+      const { x, y } = await pageAt(page, spec.view, site.lat, site.lon);
+      await page.mouse.move(x, y);
+      const tip = page.locator('.leaflet-tooltip');
+      await tip.waitFor({ timeout: 5000 }).catch(() => {});
+      out.tooltips.push(await tip.evaluateAll((ts) => ts.map((t) => ({ text: t.textContent, elements: t.querySelectorAll('*').length }))));
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(300);
+    }
+    // Time for an injected refresh or handler to act.
+    await page.waitForTimeout(1500);
+    out.url = page.url();
+    out.title = await page.title();
+    out.notices = await notices(page);
     return out;
   },
 
