@@ -253,6 +253,10 @@ func (s *served) stop() {
 	}
 }
 
+// noAgreements is an agreements file with none: the embedded agreements
+// protect layers these tests' data directories lack.
+const noAgreements = `{"agreements": []}`
+
 func writeFile(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
@@ -267,6 +271,7 @@ func TestServeReloadsOnHangup(t *testing.T) {
 	dir := t.TempDir()
 	layer := filepath.Join(dir, "sites.geojson")
 	writeFile(t, layer, sitesLayer(1))
+	writeFile(t, filepath.Join(dir, "agreements.json"), noAgreements)
 	s := startServe(t, "--data", dir)
 	first := s.waitFor("the server", func(r readiness) bool { return r.Features == 1 })
 	writeFile(t, layer, sitesLayer(3))
@@ -291,6 +296,7 @@ func TestServeWatchesTheData(t *testing.T) {
 	dir := t.TempDir()
 	layer := filepath.Join(dir, "sites.geojson")
 	writeFile(t, layer, sitesLayer(1))
+	writeFile(t, filepath.Join(dir, "agreements.json"), noAgreements)
 	s := startServe(t, "--data", dir, "--watch", "50ms")
 	s.waitFor("the server", func(r readiness) bool { return r.Features == 1 })
 	writeFile(t, layer, sitesLayer(2))

@@ -134,3 +134,53 @@ func TestNearWithDataDir(t *testing.T) {
 		t.Fatalf("broken data dir: exit %d %q", code, errOut)
 	}
 }
+
+// TestLoadDatasetAgreements: a data directory without agreements.json is
+// judged by the embedded agreements, as --help says, or refused with a
+// message saying so when they do not fit its layers; never by none.
+func TestLoadDatasetAgreements(t *testing.T) {
+	energy, err := data.Layers.ReadFile("energy.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"x","properties":{},"geometry":{"type":"Point","coordinates":[30.6,50.4]}}]}`
+	empty := filepath.Join(t.TempDir(), "none.json")
+	if err := os.WriteFile(empty, []byte(noAgreements), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		files      map[string]string
+		flag       string
+		agreements int
+		from, fail string
+	}{
+		{"embedded, fitting the layers", map[string]string{"energy.geojson": string(energy)}, "", 1, embeddedAgreements, ""},
+		{"embedded, not fitting", map[string]string{"sites.geojson": other}, "", 0, "", "has no agreements.json, so the embedded agreements apply"},
+		{"the directory's own", map[string]string{"sites.geojson": other, "agreements.json": noAgreements}, "", 0, "agreements.json", ""},
+		{"the flag first", map[string]string{"energy.geojson": string(energy)}, empty, 0, empty, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, from, err := loadDataset(dir, nil, tc.flag)
+			if tc.fail != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.fail) {
+					t.Fatalf("err %v, want one saying %q", err, tc.fail)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Agreements) != tc.agreements || !strings.HasSuffix(from, tc.from) {
+				t.Errorf("%d agreements from %s, want %d from %s", len(d.Agreements), from, tc.agreements, tc.from)
+			}
+		})
+	}
+}

@@ -104,7 +104,13 @@ func serve(args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	log.Info("settings", set.describe()...)
 
-	load := func(context.Context) (*server.Dataset, error) { return loadDataset(*dir, extra, *agreementsFile) }
+	load := func(context.Context) (*server.Dataset, error) {
+		d, from, err := loadDataset(*dir, extra, *agreementsFile)
+		if err == nil {
+			log.Info("agreements loaded", "from", from, "agreements", len(d.Agreements))
+		}
+		return d, err
+	}
 	d, err := load(context.Background())
 	if err != nil {
 		return fmt.Errorf("not starting, the data is broken:\n%w", err)
@@ -205,37 +211,46 @@ func reloadOnHangup(ctx context.Context, r *server.Reloader) {
 }
 
 // loadDataset loads the layers and the agreements, checks that they fit
-// each other, and names the result by a hash of every file read.
-func loadDataset(dir string, extra layerFlags, agreementsFile string) (*server.Dataset, error) {
+// each other, and names the result by a hash of every file read. from
+// names where the agreements came from: --agreements, else the data
+// directory's agreements.json, else the embedded agreements.
+func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server.Dataset, from string, err error) {
 	sum := sha256.New()
 	ix, err := loadIndexSum(dir, extra, sum)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	body, name := data.Agreements, "agreements.json (embedded)"
+	body, from := data.Agreements, embeddedAgreements
 	if agreementsFile == "" && dir != "" {
-		inData := filepath.Join(dir, "agreements.json")
-		if _, err := os.Stat(inData); err != nil {
-			// The embedded agreements name the embedded layers: other
-			// data has none unless it brings its own.
-			return &server.Dataset{Index: ix, Version: hex.EncodeToString(sum.Sum(nil)[:8])}, nil
+		if inData := filepath.Join(dir, "agreements.json"); fileExists(inData) {
+			agreementsFile = inData
 		}
-		agreementsFile = inData
 	}
 	if agreementsFile != "" {
 		if body, err = os.ReadFile(agreementsFile); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		name = agreementsFile
+		from = agreementsFile
 	}
-	fmt.Fprintf(sum, "%s\x00", name)
+	fmt.Fprintf(sum, "%s\x00", from)
 	sum.Write(body)
 	// Checked against the layers here, so every problem names the file.
-	set, err := geo.LoadAgreements(ix, name, bytes.NewReader(body))
+	set, err := geo.LoadAgreements(ix, from, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		if from == embeddedAgreements && dir != "" {
+			err = fmt.Errorf("%w\n(%s has no agreements.json, so the embedded agreements apply; give it one, even {\"agreements\": []}, or pass --agreements FILE)", err, dir)
+		}
+		return nil, "", err
 	}
-	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: hex.EncodeToString(sum.Sum(nil)[:8])}, nil
+	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: hex.EncodeToString(sum.Sum(nil)[:8])}, from, nil
+}
+
+// embeddedAgreements names the agreements built into the binary.
+const embeddedAgreements = "agreements.json (embedded)"
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // readTokens gathers the bearer tokens of --tokens and --tokens-file (one a
