@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,29 +15,66 @@ import (
 const authRealm = "protectmap"
 
 // tokenSet holds the SHA-256 digests of the accepted bearer tokens, never
-// the tokens: comparing fixed-size digests in constant time leaks neither
-// a token's content nor its length through timing.
-type tokenSet [][sha256.Size]byte
+// the tokens, each with the name writes are logged under: comparing
+// fixed-size digests in constant time leaks neither a token's content nor
+// its length through timing.
+type tokenSet []namedToken
 
+type namedToken struct {
+	name   string
+	digest [sha256.Size]byte
+}
+
+// tokenName is the form of a token's name in NAME:TOKEN.
+var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// newTokenSet reads tokens as NAME:TOKEN, or as a bare TOKEN named
+// "token-" and the first 8 hex digits of its SHA-256: a name that tells
+// tokens apart in the audit log without saying anything usable about them.
 func newTokenSet(tokens []string) tokenSet {
 	var s tokenSet
 	for _, t := range tokens {
-		if t = strings.TrimSpace(t); t != "" {
-			s = append(s, sha256.Sum256([]byte(t)))
+		t = strings.TrimSpace(t)
+		name, secret, ok := strings.Cut(t, ":")
+		if !ok || !tokenName.MatchString(name) || strings.TrimSpace(secret) == "" {
+			name, secret = "", t
 		}
+		if secret = strings.TrimSpace(secret); secret == "" {
+			continue
+		}
+		d := sha256.Sum256([]byte(secret))
+		if name == "" {
+			name = "token-" + hex.EncodeToString(d[:4])
+		}
+		s = append(s, namedToken{name, d})
 	}
 	return s
 }
 
-// accepts reports whether token is one of the set. Every digest is
-// compared, so the time taken does not say which one matched.
-func (s tokenSet) accepts(token string) bool {
+// accepts returns the name of token, or false when it is not one of the
+// set. Every digest is compared, so the time taken does not say which one
+// matched.
+func (s tokenSet) accepts(token string) (string, bool) {
 	d := sha256.Sum256([]byte(token))
-	match := 0
+	name, match := "", 0
 	for i := range s {
-		match |= subtle.ConstantTimeCompare(d[:], s[i][:])
+		eq := subtle.ConstantTimeCompare(d[:], s[i].digest[:])
+		if eq == 1 {
+			name = s[i].name
+		}
+		match |= eq
 	}
-	return match == 1
+	return name, match == 1
+}
+
+// actorKey is where BearerAuth leaves the name of the token a request
+// carried.
+const actorKey = "protectmap.actor"
+
+// actorOf names who is writing: the name of the request's token.
+func actorOf(c echo.Context) string {
+	name, _ := c.Get(actorKey).(string)
+	return name
 }
 
 // authError refuses a write. The status follows RFC 6750: 401 with a
@@ -63,7 +102,9 @@ func (e *authError) challenge() string {
 }
 
 // BearerAuth returns middleware that lets a request through only with an
-// "Authorization: Bearer T" header whose T is one of tokens. Requests
+// "Authorization: Bearer T" header whose T is one of tokens, each given as
+// NAME:TOKEN or a bare TOKEN (see newTokenSet); the token's name is the
+// actor the audit log records. Requests
 // without an acceptable token get 401 and a WWW-Authenticate challenge
 // (RFC 6750): no credentials, a header that is not a bearer token
 // (error="invalid_request"), or an unknown token (error="invalid_token").
@@ -74,34 +115,38 @@ func BearerAuth(tokens []string) echo.MiddlewareFunc {
 	set := newTokenSet(tokens)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if err := set.check(c.Request().Header.Get(echo.HeaderAuthorization)); err != nil {
+			name, err := set.check(c.Request().Header.Get(echo.HeaderAuthorization))
+			if err != nil {
 				if err.status == http.StatusUnauthorized {
 					c.Response().Header().Set(echo.HeaderWWWAuthenticate, err.challenge())
 				}
 				return err
 			}
+			c.Set(actorKey, name)
 			return next(c)
 		}
 	}
 }
 
-// check decides on an Authorization header; nil lets the request through.
-func (s tokenSet) check(header string) *authError {
+// check decides on an Authorization header: the token's name lets the
+// request through.
+func (s tokenSet) check(header string) (string, *authError) {
 	if len(s) == 0 {
-		return &authError{status: http.StatusForbidden,
+		return "", &authError{status: http.StatusForbidden,
 			detail: "writes are disabled: the server has no tokens configured (protectmap serve --tokens-file FILE or PROTECTMAP_TOKENS)"}
 	}
 	if header == "" {
-		return &authError{status: http.StatusUnauthorized, detail: "this write needs an Authorization: Bearer token"}
+		return "", &authError{status: http.StatusUnauthorized, detail: "this write needs an Authorization: Bearer token"}
 	}
 	scheme, token, ok := strings.Cut(header, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return &authError{status: http.StatusUnauthorized, code: "invalid_request",
+		return "", &authError{status: http.StatusUnauthorized, code: "invalid_request",
 			detail: "the Authorization header must be: Bearer TOKEN"}
 	}
-	if !s.accepts(token) {
-		return &authError{status: http.StatusUnauthorized, code: "invalid_token", detail: "the bearer token is not accepted"}
+	name, ok := s.accepts(token)
+	if !ok {
+		return "", &authError{status: http.StatusUnauthorized, code: "invalid_token", detail: "the bearer token is not accepted"}
 	}
-	return nil
+	return name, nil
 }

@@ -941,7 +941,7 @@ func webStrikeStore(t *testing.T, strikes []store.Strike) store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	results, err := st.Put(t.Context(), strikes)
+	results, err := st.Put(t.Context(), "tester", strikes)
 	if err != nil {
 		t.Fatal(err)
 	}

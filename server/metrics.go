@@ -150,12 +150,12 @@ func timed[T any](s *timedStore, op string, call func() (T, error)) (T, error) {
 	return v, err
 }
 
-func (s *timedStore) Put(ctx context.Context, strikes []store.Strike) ([]store.PutResult, error) {
-	return timed(s, "put", func() ([]store.PutResult, error) { return s.Store.Put(ctx, strikes) })
+func (s *timedStore) Put(ctx context.Context, actor string, strikes []store.Strike) ([]store.PutResult, error) {
+	return timed(s, "put", func() ([]store.PutResult, error) { return s.Store.Put(ctx, actor, strikes) })
 }
 
-func (s *timedStore) Import(ctx context.Context, dec store.Decoder) (store.ImportResult, error) {
-	return timed(s, "import", func() (store.ImportResult, error) { return s.Store.Import(ctx, dec) })
+func (s *timedStore) Import(ctx context.Context, actor string, dec store.Decoder) (store.ImportResult, error) {
+	return timed(s, "import", func() (store.ImportResult, error) { return s.Store.Import(ctx, actor, dec) })
 }
 
 func (s *timedStore) Get(ctx context.Context, id string) (store.Strike, error) {
@@ -166,9 +166,17 @@ func (s *timedStore) List(ctx context.Context, q store.Query) (store.Page, error
 	return timed(s, "list", func() (store.Page, error) { return s.Store.List(ctx, q) })
 }
 
-func (s *timedStore) Delete(ctx context.Context, id string) error {
-	_, err := timed(s, "delete", func() (struct{}, error) { return struct{}{}, s.Store.Delete(ctx, id) })
+func (s *timedStore) Delete(ctx context.Context, actor, id string) error {
+	_, err := timed(s, "delete", func() (struct{}, error) { return struct{}{}, s.Store.Delete(ctx, actor, id) })
 	return err
+}
+
+func (s *timedStore) History(ctx context.Context, id string) ([]store.Event, error) {
+	return timed(s, "history", func() ([]store.Event, error) { return s.Store.History(ctx, id) })
+}
+
+func (s *timedStore) Events(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
+	return timed(s, "events", func() (store.EventPage, error) { return s.Store.Events(ctx, q) })
 }
 
 func (s *timedStore) Ping(ctx context.Context) error {

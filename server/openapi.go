@@ -9,6 +9,7 @@ import (
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/tile"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -280,6 +281,9 @@ func components() obj {
 			"from":         queryParam("from", "The report's first instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"to":           queryParam("to", "The report's last instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"agreement":    queryParam("agreement", "Judge by this agreement alone; the window then defaults to the agreement's.", false, obj{"type": "string"}),
+			"auditFrom":    queryParam("from", "Only events at or after this instant (RFC 3339) or day.", false, obj{"type": "string"}),
+			"auditTo":      queryParam("to", "Only events at or before this instant (RFC 3339) or day.", false, obj{"type": "string"}),
+			"auditCursor":  queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
 			"fReport": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV; without f, Accept: text/csv gets CSV.", false,
 				obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}),
 		},
@@ -389,9 +393,35 @@ func components() obj {
 				"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
 			})})}},
 			"strikeVerdict": obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object(nil, obj{
-				"verdict":       schemaRef("verdict"),
-				"verdict_error": str("why no verdict could be computed: the uncertainty plus a buffer reaches too far"),
+				"verdict":          schemaRef("verdict"),
+				"verdict_error":    str("why no verdict could be computed: the uncertainty plus a buffer reaches too far"),
+				"verdict_recorded": obj{"allOf": []any{schemaRef("judgedVerdict")}, "nullable": true, "description": "the verdict stored with the strike when it was recorded (or back-filled when an older store was upgraded); null for a strike recorded without one"},
+				"verdict_now":      obj{"allOf": []any{schemaRef("judgedVerdict")}, "description": "the verdict against the data served now, or the data_version asked for"},
+				"verdict_changed":  obj{"type": "boolean", "description": "true when verdict_now differs from verdict_recorded in outcome, agreements in force or protected sites"},
 			})})}},
+			"judgedVerdict": object([]string{"data_version"}, obj{
+				"data_version":        str("the data (layers and agreements) judged against; GET /versions lists those kept"),
+				"judged_at":           obj{"type": "string", "format": "date-time", "description": "when the verdict was recorded"},
+				"backfilled":          obj{"type": "boolean", "description": "recorded when an older store was upgraded, against the data served then"},
+				"verdict":             schemaRef("outcome"),
+				"agreements_in_force": arrayOf(obj{"type": "string"}),
+				"protected_sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
+					"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
+					"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
+				})),
+				"verdict_error": str("why no verdict could be computed"),
+			}),
+			"strikeEvent": object([]string{"seq", "time", "actor", "action", "strike", "record", "hash"}, obj{
+				"seq":    obj{"type": "integer", "minimum": 1, "description": "the event's place in the audit log, from 1, without gaps"},
+				"time":   obj{"type": "string", "format": "date-time"},
+				"actor":  str("the name of the token that made the change"),
+				"action": obj{"type": "string", "enum": []string{store.ActionCreate, store.ActionUpdate, store.ActionDelete}},
+				"strike": str("the strike's id"),
+				"record": obj{"type": "object", "description": "the strike after the change (before it for a delete, with deleted_at), as the canonical JSON hashed: keys sorted, no spaces; backfilled: true marks an event written when an older store was upgraded"},
+				"hash":   str(`hex SHA-256 over the previous event's hash (32 bytes; nothing before event 1) and the canonical bytes {"action":A,"actor":B,"record":R,"seq":N,"strike":S,"time":T}`),
+			}),
+			"strikeHistory": object([]string{"strike", "events", "links"}, obj{"strike": obj{"type": "string"}, "events": arrayOf(schemaRef("strikeEvent")), "links": links}),
+			"auditPage":     object([]string{"events", "links"}, obj{"events": arrayOf(schemaRef("strikeEvent")), "links": links}),
 			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
 				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
 			"strikePut": object([]string{"strikes", "created", "updated", "links"}, obj{
@@ -470,10 +500,10 @@ func strikePaths(paths obj) {
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
 	get := func(id string) obj {
-		return op(id, "One strike, with its verdict against the layers and agreements served now.",
+		return op(id, "One strike, with its verdict against the layers and agreements served now (verdict, verdict_now), the verdict it was recorded with (verdict_recorded) and whether they differ (verdict_changed). A deleted strike: 410, its history kept.",
 			[]any{ref("strikeId"), ref("fFeatures"), ref("scope")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
 	}
-	del := op("deleteStrike", "Remove a strike from the log.", []any{ref("strikeId")}, nil)
+	del := op("deleteStrike", "Remove a strike from the log, the map and exports, leaving a tombstone: GET then answers 410, and its history stays. A strike already deleted: 410.", []any{ref("strikeId")}, nil)
 	responses := del["responses"].(obj)
 	delete(responses, "200")
 	delete(responses, "304")
@@ -481,6 +511,10 @@ func strikePaths(paths obj) {
 	del["security"] = bearer
 	paths["/strikes"] = obj{"get": list("getStrikes"), "post": post}
 	paths["/strikes/{featureId}"] = obj{"get": get("getStrike"), "delete": del}
+	paths["/strikes/{featureId}/history"] = obj{"get": op("getStrikeHistory", "Every event of one strike, oldest first: created, updated, deleted, by whom and when, each with its record and hash. Kept after the strike is deleted.",
+		[]any{ref("strikeId")}, ok("the strike's events", mediaJSON, "strikeHistory"))}
+	paths["/audit"] = obj{"get": op("getAudit", "The audit log: every strike's events in the order they were committed (seq), a page at a time; follow the next link until there is none. protectmap audit verify recomputes its hash chain.",
+		[]any{ref("auditFrom"), ref("auditTo"), ref("limit"), ref("auditCursor")}, ok("a page of events", mediaJSON, "auditPage"))}
 	p := collectionPath(strikesCollection)
 	paths[p] = obj{"get": op("describeCollection_"+strikesCollection, "The strike log as an OGC collection.",
 		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}

@@ -28,16 +28,8 @@ type reportQuery struct {
 }
 
 var reportParams = params[reportQuery]{
-	"from": func(q *reportQuery, v string) error {
-		s, err := parseInstant(v)
-		q.from = time.Unix(0, s.start)
-		return err
-	},
-	"to": func(q *reportQuery, v string) error {
-		s, err := parseInstant(v)
-		q.to = time.Unix(0, s.end)
-		return err
-	},
+	"from":      func(q *reportQuery, v string) (err error) { q.from, err = windowStart(v); return err },
+	"to":        func(q *reportQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
 	"agreement": func(q *reportQuery, v string) error { q.agreement = v; return nil },
 	"f": func(q *reportQuery, v string) error {
 		q.csv = v == "csv"
@@ -47,6 +39,18 @@ var reportParams = params[reportQuery]{
 		}
 		return nil
 	},
+}
+
+// windowStart and windowEnd read the ends of a window, both included: an
+// instant, or a day (from its first instant, to its last).
+func windowStart(v string) (time.Time, error) {
+	s, err := parseInstant(v)
+	return time.Unix(0, s.start), err
+}
+
+func windowEnd(v string) (time.Time, error) {
+	s, err := parseInstant(v)
+	return time.Unix(0, s.end), err
 }
 
 // reportSite is a protected site near a strike, in a report.
@@ -129,7 +133,7 @@ func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQu
 			if err != nil {
 				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
 			}
-			lines = append(lines, judge(st, v))
+			lines = append(lines, judge(st, v, reportSites))
 		}
 		if page.Next == "" {
 			return lines, nil
@@ -138,14 +142,15 @@ func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQu
 	}
 }
 
-// judge sums up a verdict for a report.
-func judge(st store.Strike, v *geo.Verdict) reportLine {
+// judge sums up a verdict for a report, listing up to maxSites protected
+// sites (0: all).
+func judge(st store.Strike, v *geo.Verdict, maxSites int) reportLine {
 	l := reportLine{strike: st, verdict: v, sites: []reportSite{}, breached: []string{}}
 	for _, s := range v.Sites {
 		if len(s.ProtectedBy) == 0 {
 			continue
 		}
-		if len(l.sites) < reportSites {
+		if maxSites == 0 || len(l.sites) < maxSites {
 			l.sites = append(l.sites, reportSite{Collection: s.Collection, ID: s.ID, Name: s.Name,
 				DistanceMeters: s.DistanceMeters, ProtectedBy: s.ProtectedBy})
 		}

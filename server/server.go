@@ -173,6 +173,8 @@ func New(cfg Config) *echo.Echo {
 		get("/strikes", h.listStrikes)
 		e.POST("/strikes", h.postStrikes, write)
 		get("/strikes/:featureId", h.getStrike)
+		get("/strikes/:featureId/history", h.strikeHistory)
+		get("/audit", h.audit)
 		e.DELETE("/strikes/:featureId", h.deleteStrike, write)
 		get(collectionPath(strikesCollection), h.strikesCollection)
 		get(collectionPath(strikesCollection)+"/items", h.listStrikes)

@@ -112,7 +112,10 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	if len(strikes) == 0 {
 		return paramError("body", "no strikes in it")
 	}
-	results, err := h.cfg.Store.Put(c.Request().Context(), strikes)
+	if err := h.recordVerdicts(c, strikes); err != nil {
+		return err
+	}
+	results, err := h.cfg.Store.Put(c.Request().Context(), actorOf(c), strikes)
 	if err != nil {
 		return asRecordsError(err)
 	}
@@ -244,12 +247,16 @@ func (h *handlers) getStrike(c echo.Context) error {
 // sendStrike sends a recorded strike with its verdict and links.
 func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status int) error {
 	st, err := h.cfg.Store.Get(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return notFound("no strike %q; GET /strikes lists them", id)
-	} else if err != nil {
+	case errors.Is(err, store.ErrGone):
+		return &goneError{id: id, at: st.DeletedAt}
+	case err != nil:
 		return err
 	}
-	set, err := h.agreementsFor(h.index(c))
+	d := h.dataset(c)
+	set, err := h.agreementsFor(d.Index)
 	if err != nil {
 		return err
 	}
@@ -263,7 +270,7 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := store.AppendFeature(*buf, &st, verdict)
+	b := store.AppendFeature(*buf, &st, append([]geo.Member{verdict}, verdictMembers(&st, set, d.Version)...)...)
 	b = append(b[:len(b)-1], `,"links":[`...)
 	b = appendLink(b, h.strikeURL(c, st.ID), "self", mediaGeoJSON, "this strike")
 	b = appendLink(append(b, ','), h.baseURL(c)+"/strikes", "collection", mediaGeoJSON, "the strike log")
@@ -283,10 +290,14 @@ func (h *handlers) deleteStrike(c echo.Context) error {
 		return err
 	}
 	id := pathParam(c, "featureId")
-	err := h.cfg.Store.Delete(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	err := h.cfg.Store.Delete(c.Request().Context(), actorOf(c), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return notFound("no strike %q", id)
-	} else if err != nil {
+	case errors.Is(err, store.ErrGone):
+		return &goneError{id: id}
+	}
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

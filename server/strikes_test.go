@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 // testToken is the one write token of strike fixtures.
 const testToken = "t0ken-for-the-strike-log-tests"
 
+// testActor is the name testToken is configured under.
+const testActor = "analyst-1"
+
 // agreementsFile holds the fixture agreements: the energy moratorium's
 // window over energy, and Okhmatdyt hospital by name with a 500 m buffer
 // from 2025-03-01, open-ended.
@@ -63,7 +66,7 @@ func newStrikeFixture(t testing.TB, dsn string, configure ...func(*server.Config
 	agreements := loadAgreements(t)
 	sf := &strikeFixture{store: st, logs: &logBuffer{}}
 	sf.fixture = newFixture(t, append([]func(*server.Config){logTo(sf.logs), func(c *server.Config) {
-		c.Store, c.Tokens, c.Agreements = st, []string{"another-token", testToken}, agreements
+		c.Store, c.Tokens, c.Agreements = st, []string{"another-token", testActor + ":" + testToken}, agreements
 	}}, configure...)...)
 	return sf
 }
@@ -202,11 +205,34 @@ func TestStrikeLifecycle(t *testing.T) {
 	if del := f.send(t, http.MethodDelete, "/strikes/"+id, "", "", true); del.Code != http.StatusNoContent {
 		t.Fatalf("DELETE: %d\n%s", del.Code, del.Body)
 	}
+	// A tombstone: gone from the log, its history kept.
 	for _, method := range []string{http.MethodGet, http.MethodDelete} {
 		rec := f.send(t, method, "/strikes/"+id, "", "", true)
-		if rec.Code != 404 || rec.Header().Get("Content-Type") != "application/problem+json" {
+		if rec.Code != http.StatusGone || rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s after DELETE: %d %s", method, rec.Code, rec.Header().Get("Content-Type"))
 		}
+	}
+	if ids := featureIDs(t, decode(t, f.get(t, "/strikes").Body.Bytes())); len(ids) != 0 {
+		t.Errorf("GET /strikes after DELETE: %v", ids)
+	}
+	if rec := f.send(t, http.MethodGet, "/strikes/no-such-strike", "", "", false); rec.Code != http.StatusNotFound {
+		t.Errorf("GET of a strike never recorded: %d", rec.Code)
+	}
+	history := f.getJSON(t, "/strikes/"+id+"/history")
+	var steps []string
+	for _, e := range history["events"].([]any) {
+		e := e.(map[string]any)
+		steps = append(steps, e["action"].(string)+" by "+e["actor"].(string))
+	}
+	if want := []string{"create by " + testActor, "update by " + testActor, "delete by " + testActor}; !slices.Equal(steps, want) {
+		t.Errorf("history %v, want %v", steps, want)
+	}
+	audit := f.getJSON(t, "/audit?limit=2")
+	if events := audit["events"].([]any); len(events) != 2 || links(t, audit)["next"] == nil {
+		t.Errorf("GET /audit?limit=2: %v", audit)
+	}
+	if !strings.Contains(f.logs.String(), "DELETE") || strings.Contains(f.logs.String(), testToken) {
+		t.Errorf("the log has no DELETE, or has the token:\n%s", f.logs)
 	}
 }
 
@@ -557,7 +583,7 @@ func TestTwoReplicas(t *testing.T) {
 	if rec := b.send(t, http.MethodDelete, "/strikes/"+id, "", "", true); rec.Code != 204 {
 		t.Fatalf("DELETE through b: %d", rec.Code)
 	}
-	if rec := a.get(t, "/strikes/"+id); rec.Code != 404 {
+	if rec := a.get(t, "/strikes/"+id); rec.Code != http.StatusGone {
 		t.Errorf("replica a still serves the deleted strike: %d", rec.Code)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/protectmap/protectmap/server/store/pgtest"
 )
 
 // mainArgsEnv makes the test binary run the protectmap command line it
@@ -26,7 +28,9 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv(mainArgsEnv); args != "" {
 		os.Exit(run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 const crashToken = "crash-test-token"

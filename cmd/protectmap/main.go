@@ -9,6 +9,7 @@
 //	protectmap near     --lon X --lat Y [--radius M] [--limit N] [--layers a,b] [--format table|geojson] [--data DIR]
 //	protectmap import   osm|gppd|csv|geojson FILE --out DIR [flags]
 //	protectmap export   --layer NAME [--data DIR] [--format geojson|ndjson|csv|kml] [--bbox W,S,E,N] [--out FILE]
+//	protectmap audit    verify --store DSN
 package main
 
 import (
@@ -27,6 +28,7 @@ Usage:
   protectmap near      list protected sites near a point
   protectmap import    build layers from OpenStreetMap, the power-plant database, CSV or GeoJSON
   protectmap export    write a layer as GeoJSON, newline-delimited GeoJSON, CSV or KML
+  protectmap audit     verify the strike store's hash-chained audit log
 
 Run "protectmap COMMAND --help" for a command's flags.
 `
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runImport(args[1:], stdout, stderr)
 	case "export":
 		err = runExport(args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

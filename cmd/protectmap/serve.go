@@ -67,8 +67,8 @@ func serve(args []string, stderr io.Writer) error {
 	tileAttribution := fs.String("tile-attribution", defaultTileAttribution, "credit shown for the tiles of --tile-url")
 	corsOrigins := fs.String("cors-origins", "*", "comma-separated origins allowed to call the API from browsers (never with credentials)")
 	storeDSN := fs.String("store", "protectmap.db", `strike log: a SQLite file (created if missing) or a postgres://user@host/db URL shared by several replicas; "off" serves no /strikes`)
-	tokens := fs.String("tokens", "", "comma-separated bearer tokens accepted for writes and POST /admin/reload (secret: prefer the environment or --tokens-file)")
-	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line, added to --tokens")
+	tokens := fs.String("tokens", "", "comma-separated bearer tokens (NAME:TOKEN or TOKEN) accepted for writes and POST /admin/reload (secret: prefer the environment or --tokens-file)")
+	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line as NAME:TOKEN (the name is the actor in the audit log; a bare TOKEN is named token- and 8 hex digits of its SHA-256), added to --tokens")
 	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
@@ -130,6 +130,15 @@ func serve(args []string, stderr io.Writer) error {
 				log.Error("closing the strike store", "err", err)
 			}
 		}()
+		// Strikes recorded before verdicts and the audit log were kept get
+		// them now, against the data served at the upgrade.
+		n, err := server.Backfill(context.Background(), st, d)
+		if err != nil {
+			return fmt.Errorf("the strike store: %w", err)
+		}
+		if n > 0 {
+			log.Info("strikes back-filled with a verdict and a create event", "strikes", n, "version", d.Version)
+		}
 	}
 
 	var current atomic.Pointer[geo.Index]
@@ -254,7 +263,7 @@ func fileExists(name string) bool {
 }
 
 // readTokens gathers the bearer tokens of --tokens and --tokens-file (one a
-// line; blank lines and '#' comments skipped).
+// line, NAME:TOKEN or TOKEN; blank lines and '#' comments skipped).
 func readTokens(list, file string) ([]string, error) {
 	tokens := splitList(list)
 	if file == "" {

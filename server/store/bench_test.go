@@ -22,7 +22,7 @@ func BenchmarkPut(b *testing.B) {
 					for k := range batch {
 						batch[k].SourceEventID = fmt.Sprintf("b%d-%d", i, k)
 					}
-					if _, err := st.Put(ctx, batch); err != nil {
+					if _, err := st.Put(ctx, "tester", batch); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -69,7 +69,7 @@ func crashWriter(file string) int {
 			keys[k] = crashKey(round, b, n, k)
 			batch[k] = crashStrike(keys[k])
 		}
-		res, err := st.Put(ctx, batch)
+		res, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -254,12 +254,12 @@ func TestImport(t *testing.T) {
 			{"strikes.geojson", func(r io.Reader) Decoder { return NewGeoJSONDecoder(r) }, 3},
 			{"acled.csv", func(r io.Reader) Decoder { return NewCSVDecoder(r) }, 4},
 		} {
-			res, err := st.Import(ctx, c.dec(testdata(t, c.file)))
+			res, err := st.Import(ctx, "tester", c.dec(testdata(t, c.file)))
 			if err != nil || res != (ImportResult{Created: c.n}) {
 				t.Fatalf("%s: %+v, %v", c.file, res, err)
 			}
 			// Only strikes with an event id are recognised again.
-			res, err = st.Import(ctx, c.dec(testdata(t, c.file)))
+			res, err = st.Import(ctx, "tester", c.dec(testdata(t, c.file)))
 			want := ImportResult{Updated: 2, Created: 1}
 			if c.file == "acled.csv" {
 				want = ImportResult{Updated: 4}
@@ -274,7 +274,7 @@ func TestImport(t *testing.T) {
 			if strings.HasSuffix(file, ".geojson") {
 				dec = NewGeoJSONDecoder(testdata(t, file))
 			}
-			_, err := st.Import(ctx, dec)
+			_, err := st.Import(ctx, "tester", dec)
 			if err == nil || !errors.Is(err, ErrInvalid) || strings.Count(err.Error(), "\n") < 6 {
 				t.Errorf("%s: %v, want every bad record listed", file, err)
 			}
@@ -294,7 +294,7 @@ func TestImportStopsAfterManyProblems(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&b, "E%d,2025-03-20,50,30,9\n", i)
 	}
-	_, err := st.Import(ctx, NewCSVDecoder(strings.NewReader(b.String())))
+	_, err := st.Import(ctx, "tester", NewCSVDecoder(strings.NewReader(b.String())))
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -358,7 +358,7 @@ func TestImportRealEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := st.Import(ctx, NewCSVDecoder(fh))
+			res, err := st.Import(ctx, "tester", NewCSVDecoder(fh))
 			fh.Close()
 			if err != nil || res != want {
 				t.Fatalf("import: %+v, %v, want %+v", res, err, want)

@@ -43,11 +43,15 @@ func (s *sqlStore) param(n int) string {
 	return "?"
 }
 
-const strikeColumns = "id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us"
+// strikeColumns are written by insertSQL; selectColumns are read back.
+const (
+	strikeColumns = "id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict, verdict_version"
+	selectColumns = strikeColumns + ", deleted_us"
+)
 
-const columnCount = 12
+const columnCount = 14
 
-// rowsPerInsert is how many strikes one INSERT carries: 3,072 parameters,
+// rowsPerInsert is how many strikes one INSERT carries: 3,584 parameters,
 // well within both databases' limits, and a round trip per 256 strikes.
 const rowsPerInsert = 256
 
@@ -55,8 +59,9 @@ const rowsPerInsert = 256
 const maxReported = 100
 
 // insertSQL inserts rows strikes, updating those whose source and event id
-// are already recorded; it returns each row's id with its key so the caller
-// can tell new from updated.
+// are already recorded (and bringing back a deleted one); it returns each
+// row's id and creation time with its key so the caller can tell new from
+// updated.
 func (s *sqlStore) insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO strikes (" + strikeColumns + ") VALUES ")
@@ -75,7 +80,8 @@ func (s *sqlStore) insertSQL(rows int) string {
 	}
 	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
  time_us = excluded.time_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
- extra = excluded.extra, updated_us = excluded.updated_us RETURNING id, source, source_event_id`)
+ extra = excluded.extra, updated_us = excluded.updated_us, verdict = excluded.verdict,
+ verdict_version = excluded.verdict_version, deleted_us = NULL RETURNING id, source, source_event_id, created_us`)
 	return b.String()
 }
 
@@ -96,7 +102,8 @@ func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return unavailable(tx.Commit())
 }
 
-// write inserts or updates prepared strikes.
+// write inserts or updates prepared strikes, then sets each one's ID and
+// CreatedAt to the stored strike's.
 func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]PutResult, error) {
 	query := s.insertFull
 	if len(batch) != rowsPerInsert {
@@ -105,33 +112,42 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	args := make([]any, 0, len(batch)*columnCount)
 	for i := range batch {
 		st := &batch[i]
-		var eventID, extra any
+		var eventID, extra, verdict, version any
 		if st.SourceEventID != "" {
 			eventID = st.SourceEventID
 		}
 		if st.Extra != nil {
 			extra = string(st.Extra)
 		}
+		if st.Verdict != nil {
+			verdict, version = string(st.Verdict.encode()), st.Verdict.DataVersion
+		}
 		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), st.UncertaintyMeters,
-			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro())
+			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(),
+			verdict, version)
 	}
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	byKey := make(map[[2]string]string, len(batch))
-	fresh := make(map[string]bool) // ids of rows without an event id, all new
+	type stored struct {
+		id      string
+		created int64
+	}
+	byKey := make(map[[2]string]stored, len(batch))
+	fresh := make(map[string]int64) // rows without an event id, all new
 	for rows.Next() {
-		var id, source string
+		var row stored
+		var source string
 		var eventID sql.NullString
-		if err := rows.Scan(&id, &source, &eventID); err != nil {
+		if err := rows.Scan(&row.id, &source, &eventID, &row.created); err != nil {
 			return nil, err
 		}
 		if eventID.Valid {
-			byKey[[2]string{source, eventID.String}] = id
+			byKey[[2]string{source, eventID.String}] = row
 		} else {
-			fresh[id] = true
+			fresh[row.id] = row.created
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -139,21 +155,38 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	}
 	out := make([]PutResult, len(batch))
 	for i := range batch {
-		id, found := batch[i].ID, false
+		row, found := stored{id: batch[i].ID}, false
 		if key, ok := eventKey(&batch[i]); ok {
-			id, found = byKey[key]
+			row, found = byKey[key]
 		} else {
-			found = fresh[id]
+			row.created, found = fresh[row.id]
 		}
 		if !found {
 			return nil, fmt.Errorf("store: the database returned no row for strike %d", i)
 		}
-		out[i] = PutResult{ID: id, Created: id == batch[i].ID}
+		out[i] = PutResult{ID: row.id, Created: row.id == batch[i].ID}
+		batch[i].ID, batch[i].CreatedAt = row.id, time.UnixMicro(row.created).UTC()
 	}
 	return out, nil
 }
 
-func (s *sqlStore) Put(ctx context.Context, strikes []Strike) ([]PutResult, error) {
+// logWrites appends an event to c for each strike write recorded.
+func logWrites(ctx context.Context, c *chain, t time.Time, actor string, batch []Strike, res []PutResult) error {
+	var created, updated []Strike
+	for i := range res {
+		if res[i].Created {
+			created = append(created, batch[i])
+		} else {
+			updated = append(updated, batch[i])
+		}
+	}
+	if err := c.append(ctx, t, actor, ActionCreate, created, false); err != nil {
+		return err
+	}
+	return c.append(ctx, t, actor, ActionUpdate, updated, false)
+}
+
+func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]PutResult, error) {
 	if len(strikes) == 0 {
 		return []PutResult{}, nil
 	}
@@ -169,6 +202,9 @@ func (s *sqlStore) Put(ctx context.Context, strikes []Strike) ([]PutResult, erro
 			errs = append(errs, failf(propEventID, "the same source and event id as strikes[%d]", first).at(0, prefix))
 		}
 		batch[i] = prepare(strikes[i], t)
+		if err := batch[i].canonicalVerdict(); err != nil {
+			errs = append(errs, (&fieldError{"verdict", err}).at(0, prefix))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -182,7 +218,9 @@ func (s *sqlStore) Put(ctx context.Context, strikes []Strike) ([]PutResult, erro
 			}
 			out = append(out, res...)
 		}
-		return nil
+		// The log's lock is taken last, so writers wait on it only for
+		// their events and the commit.
+		return logWrites(ctx, s.chain(tx), t, actor, batch, out)
 	})
 	if err != nil {
 		return nil, err
@@ -190,13 +228,18 @@ func (s *sqlStore) Put(ctx context.Context, strikes []Strike) ([]PutResult, erro
 	return out, nil
 }
 
-func (s *sqlStore) Import(ctx context.Context, dec Decoder) (ImportResult, error) {
+func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder) (ImportResult, error) {
 	var res ImportResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var errs []error
 		chunk := make([]Strike, 0, rowsPerInsert)
+		log := s.chain(tx)
+		t := now()
 		flush := func() error {
 			written, err := s.write(ctx, tx, chunk)
+			if err == nil {
+				err = logWrites(ctx, log, t, actor, chunk, written)
+			}
 			for _, w := range written {
 				if w.Created {
 					res.Created++
@@ -207,7 +250,6 @@ func (s *sqlStore) Import(ctx context.Context, dec Decoder) (ImportResult, error
 			chunk = chunk[:0]
 			return err
 		}
-		t := now()
 		for n := 0; len(errs) < maxReported; n++ {
 			st, err := dec.Next()
 			if err == io.EOF {
@@ -255,53 +297,94 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanStrike(row scanner) (Strike, error) {
 	var st Strike
-	var eventID sql.NullString
-	var extra []byte
+	var eventID, version sql.NullString
+	var extra, verdict []byte
 	var t, created, updated int64
+	var deleted sql.NullInt64
 	err := row.Scan(&st.ID, &st.Point[0], &st.Point[1], &t, &st.UncertaintyMeters, &st.Source, &eventID,
-		&st.Weapon, &st.Notes, &extra, &created, &updated)
+		&st.Weapon, &st.Notes, &extra, &created, &updated, &verdict, &version, &deleted)
+	if err != nil {
+		return st, err
+	}
 	st.SourceEventID = eventID.String
 	if len(extra) > 0 {
 		st.Extra = extra
 	}
 	st.Time, st.CreatedAt, st.UpdatedAt = time.UnixMicro(t).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	if deleted.Valid {
+		st.DeletedAt = time.UnixMicro(deleted.Int64).UTC()
+	}
+	if len(verdict) > 0 {
+		st.Verdict, err = decodeVerdict(verdict)
+	}
 	return st, err
 }
 
 func (s *sqlStore) Get(ctx context.Context, id string) (Strike, error) {
-	st, err := scanStrike(s.db.QueryRowContext(ctx, "SELECT "+strikeColumns+" FROM strikes WHERE id = "+s.param(1), id))
-	if errors.Is(err, sql.ErrNoRows) {
+	st, err := scanStrike(s.db.QueryRowContext(ctx, "SELECT "+selectColumns+" FROM strikes WHERE id = "+s.param(1), id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return Strike{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	case err == nil && !st.DeletedAt.IsZero():
+		return st, fmt.Errorf("%w: %q", ErrGone, id)
 	}
 	return st, unavailable(err)
 }
 
-func (s *sqlStore) Delete(ctx context.Context, id string) error {
-	var n int64
+func (s *sqlStore) Delete(ctx context.Context, actor, id string) error {
+	t := now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, "DELETE FROM strikes WHERE id = "+s.param(1), id)
+		st, err := scanStrike(tx.QueryRowContext(ctx, "UPDATE strikes SET deleted_us = "+s.param(1)+" WHERE id = "+s.param(2)+
+			" AND deleted_us IS NULL RETURNING "+selectColumns, t.UnixMicro(), id))
 		if err != nil {
 			return err
 		}
-		n, err = r.RowsAffected()
-		return err
+		return s.chain(tx).append(ctx, t, actor, ActionDelete, []Strike{st}, false)
 	})
-	if err == nil && n == 0 {
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.Get(ctx, id); err != nil {
+			return err // ErrGone or ErrNotFound
+		}
 		return fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
 	return err
 }
 
-func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
-	defer func() { err = unavailable(err) }()
-	limit := q.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return Page{}, fmt.Errorf("%w: limit %d is outside 1 to %d", ErrInvalid, limit, MaxLimit)
+// timeBounds are the conditions keeping time_us within [from, to], a zero
+// time leaving its end open; arg binds a value and returns its placeholder.
+func timeBounds(from, to time.Time, arg func(any) string) ([]string, error) {
+	if !from.IsZero() && !to.IsZero() && from.After(to) {
+		return nil, fmt.Errorf("%w: the interval starts after it ends", ErrInvalid)
 	}
 	var where []string
+	if !from.IsZero() {
+		// The store keeps microseconds: a bound between two rounds inwards.
+		where = append(where, "time_us >= "+arg(from.Add(time.Microsecond-1).Truncate(time.Microsecond).UnixMicro()))
+	}
+	if !to.IsZero() {
+		where = append(where, "time_us <= "+arg(to.Truncate(time.Microsecond).UnixMicro()))
+	}
+	return where, nil
+}
+
+// pageLimit is a page size asked for, checked, with 0 meaning DefaultLimit.
+func pageLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return DefaultLimit, nil
+	case limit < 0 || limit > MaxLimit:
+		return 0, fmt.Errorf("%w: limit %d is outside 1 to %d", ErrInvalid, limit, MaxLimit)
+	}
+	return limit, nil
+}
+
+func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
+	defer func() { err = unavailable(err) }()
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	where := []string{"deleted_us IS NULL"}
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -318,16 +401,11 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 			where = append(where, "lon BETWEEN "+arg(b.MinLon)+" AND "+arg(b.MaxLon))
 		}
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
-		return Page{}, fmt.Errorf("%w: the interval starts after it ends", ErrInvalid)
+	bounds, err := timeBounds(q.From, q.To, arg)
+	if err != nil {
+		return Page{}, err
 	}
-	if !q.From.IsZero() {
-		// The store keeps microseconds: a bound between two rounds inwards.
-		where = append(where, "time_us >= "+arg(q.From.Add(time.Microsecond-1).Truncate(time.Microsecond).UnixMicro()))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "time_us <= "+arg(q.To.Truncate(time.Microsecond).UnixMicro()))
-	}
+	where = append(where, bounds...)
 	if q.Cursor != "" {
 		t, id, err := decodeCursor(q.Cursor)
 		if err != nil {
@@ -335,10 +413,7 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		}
 		where = append(where, "(time_us, id) > ("+arg(t)+", "+arg(id)+")")
 	}
-	query := "SELECT " + strikeColumns + " FROM strikes"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
+	query := "SELECT " + selectColumns + " FROM strikes WHERE " + strings.Join(where, " AND ")
 	query += " ORDER BY time_us, id LIMIT " + arg(limit+1)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {

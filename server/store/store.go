@@ -49,6 +49,12 @@ type Strike struct {
 	Extra json.RawMessage
 	// CreatedAt and UpdatedAt are set by the store.
 	CreatedAt, UpdatedAt time.Time
+	// Verdict is the verdict the strike was recorded with, given by the
+	// caller of Put; nil when none was (an Import, or a strike recorded
+	// before verdicts were kept and not yet back-filled).
+	Verdict *Verdict
+	// DeletedAt is when the strike was deleted; zero while it is not.
+	DeletedAt time.Time
 }
 
 // Geo is the strike as geo's verdicts take it.
@@ -99,25 +105,45 @@ type Page struct {
 	Next string
 }
 
-// Store is a durable strike log. Implementations are safe for concurrent use.
+// Store is a durable strike log with its audit log. Implementations are
+// safe for concurrent use. Every write appends one event per strike
+// changed to the audit log, in the same transaction, naming actor.
 type Store interface {
 	// Put records strikes in one transaction: all or, on any error, none. A
 	// strike whose source and source event id match a recorded one updates
-	// it, keeping its id, so putting the same strikes again changes nothing;
-	// without a source event id every strike is new. Results are in the
-	// order of strikes. When Put returns, the strikes are on stable storage.
-	Put(ctx context.Context, strikes []Strike) ([]PutResult, error)
+	// it, keeping its id (and brings it back if it was deleted), so putting
+	// the same strikes again changes nothing; without a source event id
+	// every strike is new. Each strike's Verdict is stored with it. Results
+	// are in the order of strikes. When Put returns, the strikes are on
+	// stable storage.
+	Put(ctx context.Context, actor string, strikes []Strike) ([]PutResult, error)
 	// Import reads every strike from dec and records them like Put, in one
 	// transaction, without holding them all in memory. If any record is
 	// bad, nothing is recorded and the error lists every bad record (up to
 	// 100, then reading stops), each a *RecordError.
-	Import(ctx context.Context, dec Decoder) (ImportResult, error)
-	// Get returns the strike with the given id, or ErrNotFound.
+	Import(ctx context.Context, actor string, dec Decoder) (ImportResult, error)
+	// Get returns the strike with the given id, or ErrNotFound; a deleted
+	// one is returned with ErrGone.
 	Get(ctx context.Context, id string) (Strike, error)
-	// Delete removes the strike with the given id, or returns ErrNotFound.
-	Delete(ctx context.Context, id string) error
-	// List returns one page of the strikes q selects.
+	// Delete marks the strike with the given id deleted: it leaves List,
+	// its history stays. It returns ErrNotFound for an id never recorded,
+	// ErrGone for one already deleted.
+	Delete(ctx context.Context, actor, id string) error
+	// List returns one page of the strikes q selects, deleted ones left out.
 	List(ctx context.Context, q Query) (Page, error)
+	// History returns the events of one strike, oldest first, or
+	// ErrNotFound when it has none.
+	History(ctx context.Context, id string) ([]Event, error)
+	// Events returns one page of the audit log, by Seq.
+	Events(ctx context.Context, q EventQuery) (EventPage, error)
+	// VerifyChain recomputes the audit log's hash chain from its first
+	// event and returns how many events verified; the first event that
+	// does not is returned as a *ChainError.
+	VerifyChain(ctx context.Context) (int64, error)
+	// Backfill records, for every strike without an event (one recorded
+	// before the audit log existed), the verdict judge gives and a create
+	// event marked backfilled, by actor. It returns how many it filled.
+	Backfill(ctx context.Context, actor string, judge func(*Strike) (*Verdict, error)) (int, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -126,6 +152,8 @@ type Store interface {
 var (
 	// ErrNotFound is returned for an id the store does not hold.
 	ErrNotFound = errors.New("store: no such strike")
+	// ErrGone is returned for a strike that was deleted.
+	ErrGone = errors.New("store: the strike was deleted")
 	// ErrInvalid is matched (errors.Is) by every error about bad input: a
 	// *RecordError, a bad query or cursor.
 	ErrInvalid = errors.New("store: invalid input")

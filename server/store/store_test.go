@@ -88,7 +88,7 @@ func TestPutGet(t *testing.T) {
 			Notes: "no source, no event id, no extra: \"quoted\"\n\ttabbed",
 		}}
 		before := time.Now().Add(-time.Second)
-		res, err := st.Put(ctx, in)
+		res, err := st.Put(ctx, "tester", in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestPutGet(t *testing.T) {
 		if _, err := st.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(nope): %v, want ErrNotFound", err)
 		}
-		if res, err := st.Put(ctx, nil); err != nil || len(res) != 0 {
+		if res, err := st.Put(ctx, "tester", nil); err != nil || len(res) != 0 {
 			t.Errorf("Put(nil) = %v, %v", res, err)
 		}
 		if err := st.Ping(ctx); err != nil {
@@ -126,14 +126,14 @@ func TestPutGet(t *testing.T) {
 func TestPutIsIdempotent(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
 		batch := samples(0, 300) // more than one INSERT's worth
-		first, err := st.Put(ctx, batch)
+		first, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		created, _ := st.Get(ctx, first[7].ID)
 		time.Sleep(2 * time.Millisecond)
 		batch[7].Notes = "corrected"
-		again, err := st.Put(ctx, batch)
+		again, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,11 +154,11 @@ func TestPutIsIdempotent(t *testing.T) {
 		// id every strike is new.
 		other, plain := sampleStrike(7), sampleStrike(7)
 		other.Source, plain.SourceEventID = "another source", ""
-		res, err := st.Put(ctx, []Strike{other, plain})
+		res, err := st.Put(ctx, "tester", []Strike{other, plain})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res2, err := st.Put(ctx, []Strike{plain})
+		res2, err := st.Put(ctx, "tester", []Strike{plain})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestPutRejectsBadStrikes(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				batch := samples(0, 5)
 				tt.modify(&batch[2])
-				_, err := st.Put(ctx, batch)
+				_, err := st.Put(ctx, "tester", batch)
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("error %v, want one containing %q", err, tt.want)
 				}
@@ -228,17 +228,17 @@ func TestBatchIsAtomic(t *testing.T) {
 		}
 		batch := samples(0, 700)
 		batch[600].Notes = "poison"
-		if _, err := st.Put(ctx, batch); err == nil || !strings.Contains(err.Error(), "poisoned") {
+		if _, err := st.Put(ctx, "tester", batch); err == nil || !strings.Contains(err.Error(), "poisoned") {
 			t.Fatalf("error %v, want the trigger's", err)
 		}
-		if _, err := st.Import(ctx, &sliceDecoder{strikes: batch}); err == nil {
+		if _, err := st.Import(ctx, "tester", &sliceDecoder{strikes: batch}); err == nil {
 			t.Fatal("import of a poisoned batch succeeded")
 		}
 		if n := len(listAll(t, st, Query{})); n != 0 {
 			t.Fatalf("%d strikes stored from failed batches", n)
 		}
 		batch[600].Notes = "fine"
-		if _, err := st.Put(ctx, batch); err != nil {
+		if _, err := st.Put(ctx, "tester", batch); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(listAll(t, st, Query{})); n != 700 {
@@ -263,26 +263,44 @@ func (d *sliceDecoder) Next() (Strike, error) {
 
 func TestDelete(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		res, err := st.Put(ctx, samples(0, 3))
+		res, err := st.Put(ctx, "tester", samples(0, 3))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Delete(ctx, res[1].ID); err != nil {
+		if err := st.Delete(ctx, "tester", res[1].ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.Get(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Get after Delete: %v", err)
+		if gone, err := st.Get(ctx, res[1].ID); !errors.Is(err, ErrGone) || gone.DeletedAt.IsZero() {
+			t.Errorf("Get after Delete: %+v, %v", gone, err)
 		}
-		if err := st.Delete(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
+		if err := st.Delete(ctx, "tester", res[1].ID); !errors.Is(err, ErrGone) {
 			t.Errorf("second Delete: %v", err)
+		}
+		if err := st.Delete(ctx, "tester", "never-recorded"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Delete of an unknown id: %v", err)
 		}
 		if got := ids(listAll(t, st, Query{})); !slices.Equal(got, []string{res[0].ID, res[2].ID}) {
 			t.Errorf("left %v", got)
 		}
-		// The event may be recorded again, as a new strike.
-		again, err := st.Put(ctx, samples(1, 2))
-		if err != nil || !again[0].Created || again[0].ID == res[1].ID {
+		// The event may be recorded again: the same strike comes back,
+		// its history continued.
+		again, err := st.Put(ctx, "tester", samples(1, 2))
+		if err != nil || again[0].Created || again[0].ID != res[1].ID {
 			t.Errorf("re-put after delete: %+v, %v", again, err)
+		}
+		if _, err := st.Get(ctx, res[1].ID); err != nil {
+			t.Errorf("Get after re-put: %v", err)
+		}
+		h, err := st.History(ctx, res[1].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range h {
+			actions = append(actions, e.Action)
+		}
+		if want := []string{ActionCreate, ActionDelete, ActionUpdate}; !slices.Equal(actions, want) {
+			t.Errorf("history %v, want %v", actions, want)
 		}
 	})
 }
@@ -328,7 +346,7 @@ func TestList(t *testing.T) {
 		{"everything filtered", Query{BBox: box("0,0,0,0"), From: at(1), To: at(4)}, ""},
 	}
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		if _, err := st.Put(ctx, strikes); err != nil {
+		if _, err := st.Put(ctx, "tester", strikes); err != nil {
 			t.Fatal(err)
 		}
 		for _, tt := range tests {
@@ -356,7 +374,7 @@ func TestList(t *testing.T) {
 // repeat or skip a strike that was there all along.
 func TestPagingIsStable(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		if _, err := st.Put(ctx, samples(0, 250)); err != nil {
+		if _, err := st.Put(ctx, "tester", samples(0, 250)); err != nil {
 			t.Fatal(err)
 		}
 		all := listAll(t, st, Query{Limit: MaxLimit})
@@ -384,12 +402,12 @@ func TestPagingIsStable(t *testing.T) {
 		// later page is deleted.
 		early, late := sampleStrike(1000), sampleStrike(1001)
 		early.Time, late.Time = all[0].Time.Add(-time.Hour), all[249].Time.Add(time.Hour)
-		added, err := st.Put(ctx, []Strike{early, late})
+		added, err := st.Put(ctx, "tester", []Strike{early, late})
 		if err != nil {
 			t.Fatal(err)
 		}
 		deleted := all[100].ID
-		if err := st.Delete(ctx, deleted); err != nil {
+		if err := st.Delete(ctx, "tester", deleted); err != nil {
 			t.Fatal(err)
 		}
 		seen = append(seen, ids(listAll(t, st, Query{Limit: 40, Cursor: p.Next}))...)
@@ -493,7 +511,7 @@ func TestTwoHandlesOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := handles[0], handles[1]
-	res, err := a.Put(ctx, samples(0, 3))
+	res, err := a.Put(ctx, "tester", samples(0, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,17 +526,17 @@ func TestTwoHandlesOnePostgres(t *testing.T) {
 		t.Errorf("the other replica lists %v, want %v", listed, want)
 	}
 	// An import through one updates what the other wrote.
-	again, err := b.Put(ctx, samples(2, 4))
+	again, err := b.Put(ctx, "tester", samples(2, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again[0].ID != res[2].ID || again[0].Created || !again[1].Created {
 		t.Errorf("put through the other replica: %+v", again)
 	}
-	if err := b.Delete(ctx, res[0].ID); err != nil {
+	if err := b.Delete(ctx, "tester", res[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Get(ctx, res[0].ID); !errors.Is(err, ErrNotFound) {
+	if _, err := a.Get(ctx, res[0].ID); !errors.Is(err, ErrGone) {
 		t.Errorf("deleted through one replica, the other gets %v", err)
 	}
 }

@@ -153,6 +153,23 @@ func prepare(s Strike, now time.Time) Strike {
 	return s
 }
 
+// canonicalVerdict copies s's verdict with its body in canonical JSON and
+// its time to the microsecond, so that the bytes stored are the bytes the
+// audit log hashes.
+func (s *Strike) canonicalVerdict() error {
+	if s.Verdict == nil {
+		return nil
+	}
+	body, err := canonicalJSON(s.Verdict.Body)
+	if err != nil {
+		return err
+	}
+	v := *s.Verdict
+	v.Body, v.JudgedAt = body, v.JudgedAt.Truncate(time.Microsecond).UTC()
+	s.Verdict = &v
+	return nil
+}
+
 // now is the store's clock, to the microsecond it keeps.
 func now() time.Time { return time.Now().Truncate(time.Microsecond).UTC() }
 

@@ -1,0 +1,255 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// verdictBody is a verdict as recorded with a strike and compared later:
+// the outcome and the protected sites behind it, which change only when the
+// data that decides them does (unprotected sites nearby are left out).
+type verdictBody struct {
+	Outcome   geo.Outcome  `json:"verdict"`
+	InForce   []string     `json:"agreements_in_force"`
+	Protected []reportSite `json:"protected_sites"`
+}
+
+// judgeStrike is st's verdict body against set: every protected site
+// within reach, nearest first. A strike whose reach exceeds what a verdict
+// can search gets a verdict_error instead.
+func judgeStrike(set *geo.AgreementSet, st *store.Strike) json.RawMessage {
+	v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo()})
+	if err != nil {
+		return mustJSON(map[string]string{"verdict_error": userMessage(err)})
+	}
+	l := judge(*st, v, 0)
+	return mustJSON(verdictBody{v.Outcome, v.InForce, l.sites})
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only strings, numbers and slices of them
+	}
+	return b
+}
+
+// recordVerdicts judges each strike against the request's data and keeps
+// the verdict on it, to be stored in the same transaction as the strike.
+func (h *handlers) recordVerdicts(c echo.Context, strikes []store.Strike) error {
+	d := h.dataset(c)
+	set, err := h.agreementsFor(d.Index)
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	for i := range strikes {
+		strikes[i].Verdict = &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: judgeStrike(set, &strikes[i])}
+	}
+	return nil
+}
+
+// appendVerdict writes a verdict as the object strike responses carry: its
+// data version, when it was judged (and whether by a back-fill), then the
+// body's members.
+func appendVerdict(b []byte, v *store.Verdict) []byte {
+	b = append(b, `{"data_version":`...)
+	b = geo.AppendJSONString(b, v.DataVersion)
+	if !v.JudgedAt.IsZero() {
+		b = append(b, `,"judged_at":`...)
+		b = geo.AppendJSONString(b, v.JudgedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if v.Backfilled {
+		b = append(b, `,"backfilled":true`...)
+	}
+	jsonscan.EachMember(v.Body, func(key, value []byte) bool {
+		b = append(b, ',')
+		b = geo.AppendJSONString(b, string(key))
+		b = append(append(b, ':'), value...)
+		return true
+	})
+	return append(b, '}')
+}
+
+// verdictMembers are the evidence a strike response carries: the verdict
+// it was recorded with, the verdict against data (now, or the version
+// asked for), and whether they differ.
+func verdictMembers(st *store.Strike, set *geo.AgreementSet, version string) []geo.Member {
+	now := &store.Verdict{DataVersion: version, Body: judgeStrike(set, st)}
+	members := []geo.Member{{Key: "verdict_now", Value: json.RawMessage(appendVerdict(nil, now))}}
+	if st.Verdict == nil {
+		return append(members, geo.Member{Key: "verdict_recorded", Value: nil})
+	}
+	changed, err := differ(st.Verdict.Body, now.Body)
+	if err != nil {
+		changed = true // a stored body that does not read is not the same verdict
+	}
+	return append(members,
+		geo.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))},
+		geo.Member{Key: "verdict_changed", Value: changed})
+}
+
+// differ reports whether two verdict bodies say different things: compared
+// as values, not as bytes, since the stored one is canonical JSON.
+func differ(a, b json.RawMessage) (bool, error) {
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		return true, err
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		return true, err
+	}
+	ca, _ := json.Marshal(va)
+	cb, _ := json.Marshal(vb)
+	return !bytes.Equal(ca, cb), nil
+}
+
+// goneError is a strike that was deleted: 410, pointing at its history.
+type goneError struct {
+	id string
+	at time.Time
+}
+
+func (e *goneError) Error() string { return "strike " + strconv.Quote(e.id) + " was deleted" }
+
+func (e *goneError) problem() problem {
+	when := ""
+	if !e.at.IsZero() {
+		when = " at " + e.at.UTC().Format(time.RFC3339)
+	}
+	return problem{Status: http.StatusGone, Detail: "strike " + strconv.Quote(e.id) + " was deleted" + when +
+		"; GET /strikes/" + url.PathEscape(e.id) + "/history keeps its history"}
+}
+
+// strikeHistory answers GET /strikes/{id}/history: the strike's events,
+// oldest first, deleted strikes' included.
+func (h *handlers) strikeHistory(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	id := pathParam(c, "featureId")
+	events, err := h.cfg.Store.History(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no strike %q; GET /strikes lists them", id)
+	} else if err != nil {
+		return err
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(*buf, `{"strike":`...)
+	b = geo.AppendJSONString(b, id)
+	b = appendEvents(append(b, `,"events":`...), events)
+	b = append(b, `,"links":[`...)
+	b = appendLink(b, h.strikeURL(c, id)+"/history", "self", mediaJSON, "this history")
+	b = appendLink(append(b, ','), h.strikeURL(c, id), "about", mediaGeoJSON, "the strike")
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaJSON, *buf, false)
+}
+
+// appendEvents writes events as a JSON array, each with everything its
+// hash covers, so that anyone can check the chain.
+func appendEvents(b []byte, events []store.Event) []byte {
+	b = append(b, '[')
+	for i := range events {
+		e := &events[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"seq":`...)
+		b = strconv.AppendInt(b, e.Seq, 10)
+		b = append(b, `,"time":`...)
+		b = geo.AppendJSONString(b, e.Time.UTC().Format(time.RFC3339Nano))
+		b = append(b, `,"actor":`...)
+		b = geo.AppendJSONString(b, e.Actor)
+		b = append(b, `,"action":`...)
+		b = geo.AppendJSONString(b, e.Action)
+		b = append(b, `,"strike":`...)
+		b = geo.AppendJSONString(b, e.Strike)
+		b = append(b, `,"record":`...)
+		b = append(b, e.Record...)
+		b = append(b, `,"hash":`...)
+		b = geo.AppendJSONString(b, e.Hash)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// auditQuery is a parsed GET /audit request.
+type auditQuery struct {
+	from, to time.Time
+	limit    int
+	cursor   string
+}
+
+var auditParams = params[auditQuery]{
+	"from": func(q *auditQuery, v string) (err error) { q.from, err = windowStart(v); return err },
+	"to":   func(q *auditQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
+	"limit": func(q *auditQuery, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a whole number from 1")
+		}
+		q.limit = min(n, store.MaxLimit)
+		return nil
+	},
+	"cursor": func(q *auditQuery, v string) error { q.cursor = v; return nil },
+}
+
+// audit answers GET /audit: a page of the audit log, every strike's
+// events in the order they were committed, with a next link.
+func (h *handlers) audit(c echo.Context) error {
+	q := auditQuery{limit: store.DefaultLimit}
+	if err := auditParams.parse(c.QueryParams(), &q, nil); err != nil {
+		return err
+	}
+	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
+		return paramError("to", "the window ends before it starts")
+	}
+	page, err := h.cfg.Store.Events(c.Request().Context(), store.EventQuery{From: q.from, To: q.to, Limit: q.limit, Cursor: q.cursor})
+	if errors.Is(err, store.ErrInvalid) {
+		return paramError("cursor", "not one this server gave")
+	} else if err != nil {
+		return err
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := appendEvents(append(*buf, `{"events":`...), page.Events)
+	b = append(b, `,"links":[`...)
+	b = appendLink(b, h.selfURL(c), "self", mediaJSON, "this page")
+	if page.Next != "" {
+		next := h.withQuery(c, map[string]string{"cursor": page.Next, "limit": strconv.Itoa(q.limit)})
+		b = appendLink(append(b, ','), next, "next", mediaJSON, "next page")
+	}
+	*buf = append(b, "]}\n"...)
+	return send(c, mediaJSON, *buf, false)
+}
+
+// BackfillActor names the audit log's actor for events written when an
+// older store is upgraded.
+const BackfillActor = "protectmap-upgrade"
+
+// Backfill gives every strike of st recorded before verdicts and the audit
+// log were kept a verdict against d and a create event, both marked
+// back-filled; it returns how many strikes it filled. Run it once the data
+// served at the upgrade is loaded, before serving.
+func Backfill(ctx context.Context, st store.Store, d *Dataset) (int, error) {
+	set, err := geo.NewAgreementSet(d.Index, d.Agreements)
+	if err != nil {
+		return 0, err
+	}
+	t := time.Now()
+	return st.Backfill(ctx, BackfillActor, func(s *store.Strike) (*store.Verdict, error) {
+		return &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: judgeStrike(set, s)}, nil
+	})
+}

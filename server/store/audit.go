@@ -1,0 +1,459 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Actions of the audit log.
+const (
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionDelete = "delete"
+)
+
+// Event is one entry of the audit log, strike_events: a strike created,
+// updated or deleted.
+//
+// Its canonical bytes are the JSON object
+//
+//	{"action":A,"actor":B,"record":R,"seq":N,"strike":S,"time":T}
+//
+// with R the stored record verbatim, T in RFC 3339 with microseconds in
+// UTC, strings escaped as Go's encoding/json does without HTML escaping,
+// and no spaces. Hash is hex SHA-256 over the previous event's hash (its 32
+// bytes; nothing before the first event) followed by those bytes, so
+// editing, removing or reordering any event breaks every hash after it.
+type Event struct {
+	// Seq numbers the events of a database from 1, without gaps, in the
+	// order they were committed.
+	Seq  int64
+	Time time.Time
+	// Actor names who made the change: the name of the token used.
+	Actor  string
+	Action string
+	Strike string
+	// Record is the strike after the change (before it, for a delete, with
+	// deleted_at) as canonical JSON: keys sorted, no spaces.
+	Record json.RawMessage
+	Hash   string
+}
+
+// CanonicalBytes are what Hash covers, after the previous hash.
+func (e *Event) CanonicalBytes() []byte {
+	b := make([]byte, 0, 128+len(e.Record))
+	b = append(b, `{"action":`...)
+	b = appendJSON(b, e.Action)
+	b = append(b, `,"actor":`...)
+	b = appendJSON(b, e.Actor)
+	b = append(b, `,"record":`...)
+	b = append(b, e.Record...)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"strike":`...)
+	b = appendJSON(b, e.Strike)
+	b = append(b, `,"time":`...)
+	b = appendJSON(b, formatTime(e.Time))
+	return append(b, '}')
+}
+
+// chainHash is the hash of an event whose canonical bytes are canonical,
+// after the event whose hash is prev (empty before the first).
+func chainHash(prev []byte, canonical []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(canonical)
+	return h.Sum(nil)
+}
+
+// formatTime is how records and events write times: RFC 3339 in UTC, to
+// the microsecond the store keeps.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// appendJSON appends v as encoding/json writes it, without HTML escaping.
+func appendJSON(dst []byte, v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) //nolint:errcheck // strings, numbers and the record types always encode
+	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}
+
+// canonicalJSON rewrites a JSON value with object keys sorted and no
+// spaces, numbers kept as written.
+func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return appendJSON(nil, v), nil
+}
+
+// record is a strike as the audit log keeps it. Its fields are in the
+// order of their JSON names, so encoding/json writes the keys sorted.
+type record struct {
+	Backfilled  bool            `json:"backfilled,omitempty"`
+	CreatedAt   string          `json:"created_at"`
+	Time        string          `json:"datetime"`
+	DeletedAt   string          `json:"deleted_at,omitempty"`
+	EventID     string          `json:"event_id"`
+	Extra       json.RawMessage `json:"extra,omitempty"`
+	ID          string          `json:"id"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	Notes       string          `json:"notes"`
+	Source      string          `json:"source"`
+	Uncertainty float64         `json:"uncertainty_m"`
+	UpdatedAt   string          `json:"updated_at"`
+	Verdict     json.RawMessage `json:"verdict,omitempty"`
+	Weapon      string          `json:"weapon"`
+}
+
+// recordOf is s as canonical JSON for the audit log.
+func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
+	r := record{Backfilled: backfilled, CreatedAt: formatTime(s.CreatedAt), Time: formatTime(s.Time),
+		EventID: s.SourceEventID, ID: s.ID, Lat: s.Point[1], Lon: s.Point[0], Notes: s.Notes,
+		Source: s.Source, Uncertainty: s.UncertaintyMeters, UpdatedAt: formatTime(s.UpdatedAt), Weapon: s.Weapon}
+	if !s.DeletedAt.IsZero() {
+		r.DeletedAt = formatTime(s.DeletedAt)
+	}
+	var err error
+	if len(s.Extra) > 0 {
+		if r.Extra, err = canonicalJSON(s.Extra); err != nil {
+			return nil, fmt.Errorf("store: strike %s: extra: %w", s.ID, err)
+		}
+	}
+	if s.Verdict != nil {
+		r.Verdict = s.Verdict.encode()
+	}
+	return appendJSON(nil, &r), nil
+}
+
+// chainLockKey is the PostgreSQL advisory lock that serialises appends to
+// the audit log across processes: an arbitrary constant, the same in every
+// protectmap.
+const chainLockKey = 0x636861696e // "chain"
+
+// chain appends events within one write transaction. The first append
+// takes the log's lock and reads its head; the lock is held until the
+// transaction ends, so no other writer can take the same seq, and seq n+1
+// never commits before seq n: readers always see a gap-free prefix.
+type chain struct {
+	tx     *sql.Tx
+	s      *sqlStore
+	locked bool
+	seq    int64
+	hash   []byte
+}
+
+func (s *sqlStore) chain(tx *sql.Tx) *chain { return &chain{tx: tx, s: s} }
+
+// eventRows is how many events one INSERT carries.
+const eventRows = 256
+
+const eventColumns = "seq, time_us, actor, action, strike_id, record, hash"
+
+// append adds one event per strike, all at time t by actor.
+func (c *chain) append(ctx context.Context, t time.Time, actor, action string, strikes []Strike, backfilled bool) error {
+	if !c.locked {
+		if c.s.backend == "postgres" {
+			if _, err := c.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(chainLockKey)+")"); err != nil {
+				return err
+			}
+		}
+		var hash string
+		err := c.tx.QueryRowContext(ctx, "SELECT seq, hash FROM strike_events ORDER BY seq DESC LIMIT 1").Scan(&c.seq, &hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if c.hash, err = hex.DecodeString(hash); err != nil {
+			return fmt.Errorf("store: the last event's hash %q is not hex", hash)
+		}
+		c.locked = true
+	}
+	for start := 0; start < len(strikes); start += eventRows {
+		part := strikes[start:min(start+eventRows, len(strikes))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO strike_events (" + eventColumns + ") VALUES ")
+		args := make([]any, 0, len(part)*7)
+		for i := range part {
+			rec, err := recordOf(&part[i], backfilled)
+			if err != nil {
+				return err
+			}
+			c.seq++
+			e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: part[i].ID, Record: rec}
+			c.hash = chainHash(c.hash, e.CanonicalBytes())
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for k := range 7 {
+				if k > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(c.s.param(len(args) + k + 1))
+			}
+			q.WriteByte(')')
+			args = append(args, e.Seq, t.UnixMicro(), actor, action, e.Strike, string(rec), hex.EncodeToString(c.hash))
+		}
+		if _, err := c.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EventQuery selects events for Events.
+type EventQuery struct {
+	// From and To bound the events' Time, both inclusive; zero leaves that
+	// end open.
+	From, To time.Time
+	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
+	Limit int
+	// Cursor continues from a previous page's Next.
+	Cursor string
+}
+
+// EventPage is one page of Events, by Seq.
+type EventPage struct {
+	Events []Event
+	// Next is the cursor of the following page; empty on the last.
+	Next string
+}
+
+func scanEvent(row scanner) (Event, error) {
+	var e Event
+	var t int64
+	var rec string
+	err := row.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Strike, &rec, &e.Hash)
+	e.Time, e.Record = time.UnixMicro(t).UTC(), json.RawMessage(rec)
+	return e, err
+}
+
+func (s *sqlStore) Events(ctx context.Context, q EventQuery) (_ EventPage, err error) {
+	defer func() { err = unavailable(err) }()
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return EventPage{}, err
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return s.param(len(args))
+	}
+	where, err := timeBounds(q.From, q.To, arg)
+	if err != nil {
+		return EventPage{}, err
+	}
+	if q.Cursor != "" {
+		after, err := decodeEventCursor(q.Cursor)
+		if err != nil {
+			return EventPage{}, err
+		}
+		where = append(where, "seq > "+arg(after))
+	}
+	query := "SELECT " + eventColumns + " FROM strike_events"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY seq LIMIT " + arg(limit+1)
+	events, err := s.queryEvents(ctx, query, args...)
+	if err != nil {
+		return EventPage{}, err
+	}
+	p := EventPage{Events: events}
+	if len(events) > limit {
+		p.Events = events[:limit]
+		p.Next = base64.RawURLEncoding.EncodeToString([]byte("e" + strconv.FormatInt(events[limit-1].Seq, 10)))
+	}
+	return p, nil
+}
+
+func decodeEventCursor(c string) (int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && len(raw) > 1 && raw[0] == 'e' {
+		if seq, err := strconv.ParseInt(string(raw[1:]), 10, 64); err == nil && seq > 0 {
+			return seq, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: cursor %q is not one this server gave", ErrInvalid, c)
+}
+
+// maxHistory bounds the events History returns for one strike.
+const maxHistory = MaxLimit
+
+func (s *sqlStore) History(ctx context.Context, id string) ([]Event, error) {
+	events, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM strike_events WHERE strike_id = "+s.param(1)+
+		" ORDER BY seq LIMIT "+strconv.Itoa(maxHistory), id)
+	if err == nil && len(events) == 0 {
+		err = fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return events, unavailable(err)
+}
+
+func (s *sqlStore) queryEvents(ctx context.Context, query string, args ...any) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ChainError is the first event of the audit log that does not verify.
+type ChainError struct {
+	Seq    int64
+	Reason string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("store: audit log event %d: %s", e.Seq, e.Reason)
+}
+
+// verifyPage is how many events VerifyChain reads at a time.
+const verifyPage = 10_000
+
+func (s *sqlStore) VerifyChain(ctx context.Context) (int64, error) {
+	var prev []byte
+	var last int64
+	for {
+		events, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM strike_events WHERE seq > "+s.param(1)+
+			" ORDER BY seq LIMIT "+strconv.Itoa(verifyPage), last)
+		if err != nil {
+			return last, unavailable(err)
+		}
+		for i := range events {
+			e := &events[i]
+			if e.Seq != last+1 {
+				return last, &ChainError{Seq: last + 1, Reason: fmt.Sprintf("missing: the next event stored is %d", e.Seq)}
+			}
+			want := chainHash(prev, e.CanonicalBytes())
+			if got, err := hex.DecodeString(e.Hash); err != nil || !bytes.Equal(got, want) {
+				return last, &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("stored hash %s, recomputed %x: the event or one before it was altered", e.Hash, want)}
+			}
+			prev, last = want, e.Seq
+		}
+		if len(events) < verifyPage {
+			return last, nil
+		}
+	}
+}
+
+// Verdict is the verdict a strike was recorded with.
+type Verdict struct {
+	// DataVersion names the data (layers and agreements) it was judged on.
+	DataVersion string
+	// JudgedAt is when it was judged, to the microsecond.
+	JudgedAt time.Time
+	// Backfilled marks a verdict given when an older store was upgraded,
+	// against the data served then rather than when the strike was recorded.
+	Backfilled bool
+	// Body is the verdict itself, a JSON object: the outcome and the
+	// protected sites behind it.
+	Body json.RawMessage
+}
+
+// verdictJSON is Verdict as stored, keys sorted.
+type verdictJSON struct {
+	Backfilled  bool            `json:"backfilled,omitempty"`
+	DataVersion string          `json:"data_version"`
+	JudgedAt    string          `json:"judged_at"`
+	Body        json.RawMessage `json:"verdict"`
+}
+
+// encode is v as canonical JSON; its Body must be canonical already.
+func (v *Verdict) encode() json.RawMessage {
+	return appendJSON(nil, verdictJSON{Backfilled: v.Backfilled, DataVersion: v.DataVersion,
+		JudgedAt: formatTime(v.JudgedAt), Body: v.Body})
+}
+
+func decodeVerdict(raw []byte) (*Verdict, error) {
+	var j verdictJSON
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, fmt.Errorf("store: a stored verdict: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, j.JudgedAt)
+	if err != nil {
+		return nil, fmt.Errorf("store: a stored verdict: %w", err)
+	}
+	return &Verdict{DataVersion: j.DataVersion, JudgedAt: t.UTC(), Backfilled: j.Backfilled, Body: j.Body}, nil
+}
+
+// backfillPage is how many strikes one Backfill transaction fills.
+const backfillPage = 1000
+
+func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strike) (*Verdict, error)) (int, error) {
+	filled := 0
+	for {
+		n := 0
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, "SELECT "+selectColumns+" FROM strikes s WHERE NOT EXISTS"+
+				" (SELECT 1 FROM strike_events e WHERE e.strike_id = s.id) ORDER BY id LIMIT "+strconv.Itoa(backfillPage))
+			if err != nil {
+				return err
+			}
+			var batch []Strike
+			for rows.Next() {
+				st, err := scanStrike(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				batch = append(batch, st)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			t := now()
+			for i := range batch {
+				st := &batch[i]
+				if st.Verdict == nil && judge != nil {
+					v, err := judge(st)
+					if err != nil {
+						return fmt.Errorf("store: back-filling the verdict of strike %s: %w", st.ID, err)
+					}
+					if v != nil {
+						v.Backfilled = true
+						st.Verdict = v
+						if err := st.canonicalVerdict(); err != nil {
+							return err
+						}
+						if _, err := tx.ExecContext(ctx, "UPDATE strikes SET verdict = "+s.param(1)+", verdict_version = "+s.param(2)+
+							" WHERE id = "+s.param(3), string(st.Verdict.encode()), st.Verdict.DataVersion, st.ID); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			n = len(batch)
+			return s.chain(tx).append(ctx, t, actor, ActionCreate, batch, true)
+		})
+		filled += n
+		if err != nil || n < backfillPage {
+			return filled, err
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// actions lists events' actions in order.
+func actions(events []Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.Action + " by " + e.Actor
+	}
+	return out
+}
+
+// allEvents pages through the whole audit log.
+func allEvents(t testing.TB, st Store, q EventQuery) []Event {
+	t.Helper()
+	var all []Event
+	for {
+		p, err := st.Events(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Events...)
+		if p.Next == "" {
+			return all
+		}
+		q.Cursor = p.Next
+	}
+}
+
+// tamper runs SQL on the store's database as someone editing it by hand
+// would: the append-only triggers dropped first.
+func tamper(t testing.TB, st *sqlStore, query string, args ...any) {
+	t.Helper()
+	drop := []string{"DROP TRIGGER strike_events_no_update", "DROP TRIGGER strike_events_no_delete"}
+	if st.backend == "postgres" {
+		drop = []string{"DROP TRIGGER strike_events_append_only ON strike_events"}
+	}
+	for _, q := range drop {
+		if _, err := st.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := st.db.ExecContext(ctx, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+func TestAuditLog(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		res, err := st.Put(ctx, "alice", samples(0, 300))
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := sampleStrike(1)
+		changed.Notes = "seen again"
+		changed.Verdict = &Verdict{DataVersion: "v1", JudgedAt: time.Date(2025, 3, 18, 1, 2, 3, 4567, time.UTC),
+			Body: json.RawMessage(`{"verdict": "protected_site_hit", "sites": [{"id": "a", "distance_m": 1.5}]}`)}
+		if _, err := st.Put(ctx, "bob", []Strike{changed}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, "carol", res[1].ID); err != nil {
+			t.Fatal(err)
+		}
+
+		h, err := st.History(ctx, res[1].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := actions(h), []string{"create by alice", "update by bob", "delete by carol"}; !slices.Equal(got, want) {
+			t.Errorf("history %v, want %v", got, want)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(h[1].Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["notes"] != "seen again" || rec["id"] != res[1].ID {
+			t.Errorf("update record %s", h[1].Record)
+		}
+		// Canonical: keys sorted, no spaces, the verdict as stored.
+		if want := `"verdict":{"data_version":"v1","judged_at":"2025-03-18T01:02:03.000004Z","verdict":{"sites":[{"distance_m":1.5,"id":"a"}],"verdict":"protected_site_hit"}}`; !strings.Contains(string(h[1].Record), want) {
+			t.Errorf("update record %s\nlacks %s", h[1].Record, want)
+		}
+		if !strings.Contains(string(h[2].Record), `"deleted_at":"`) {
+			t.Errorf("delete record %s has no deleted_at", h[2].Record)
+		}
+		if got, err := st.Get(ctx, res[1].ID); err == nil || got.Verdict == nil || string(got.Verdict.Body) != `{"sites":[{"distance_m":1.5,"id":"a"}],"verdict":"protected_site_hit"}` {
+			t.Errorf("the stored verdict: %+v, %v", got.Verdict, err)
+		}
+		if _, err := st.History(ctx, "never-recorded"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("history of an unknown strike: %v", err)
+		}
+
+		all := allEvents(t, st, EventQuery{Limit: 7})
+		if len(all) != 302 {
+			t.Fatalf("%d events, want 302", len(all))
+		}
+		for i, e := range all {
+			if e.Seq != int64(i+1) {
+				t.Fatalf("event %d has seq %d", i, e.Seq)
+			}
+		}
+		if n, err := st.VerifyChain(ctx); err != nil || n != 302 {
+			t.Fatalf("VerifyChain: %d, %v", n, err)
+		}
+		if _, err := st.Events(ctx, EventQuery{Cursor: "nonsense"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a bad cursor: %v", err)
+		}
+		if _, err := st.db.ExecContext(ctx, "UPDATE strike_events SET actor = 'mallory' WHERE seq = 5"); err == nil {
+			t.Error("an event was updated: the log is not append-only")
+		}
+		if _, err := st.db.ExecContext(ctx, "DELETE FROM strike_events WHERE seq = 5"); err == nil {
+			t.Error("an event was deleted: the log is not append-only")
+		}
+
+		tamper(t, st, "UPDATE strike_events SET record = replace(record, 'strike 7', 'strike 8') WHERE seq = 8")
+		var ce *ChainError
+		if n, err := st.VerifyChain(ctx); !errors.As(err, &ce) || ce.Seq != 8 || n != 7 {
+			t.Errorf("after editing event 8: %d verified, %v", n, err)
+		}
+	})
+}
+
+func TestAuditLogMissingEvent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if _, err := st.Put(ctx, "alice", samples(0, 10)); err != nil {
+			t.Fatal(err)
+		}
+		tamper(t, st, "DELETE FROM strike_events WHERE seq = 4")
+		var ce *ChainError
+		if _, err := st.VerifyChain(ctx); !errors.As(err, &ce) || ce.Seq != 4 || !strings.Contains(err.Error(), "missing") {
+			t.Errorf("after removing event 4: %v", err)
+		}
+	})
+}
+
+// TestAuditLogConcurrentWriters has two stores (two connection pools, as
+// two replicas have) write at once: one chain, no seq taken twice, none
+// skipped.
+func TestAuditLogConcurrentWriters(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			dsn := freshDSN(t, b)
+			stores := []*sqlStore{openStore(t, dsn), openStore(t, dsn)}
+			const writers, puts = 4, 25
+			var wg sync.WaitGroup
+			errs := make(chan error, writers*puts)
+			for w := range writers {
+				wg.Go(func() {
+					for p := range puts {
+						s := sampleStrike(w*1000 + p)
+						if _, err := stores[w%2].Put(ctx, fmt.Sprint("writer", w), []Strike{s}); err != nil {
+							errs <- err
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if n, err := stores[0].VerifyChain(ctx); err != nil || n != writers*puts {
+				t.Fatalf("VerifyChain: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestUpgradeBackfills upgrades a store of the first schema holding
+// strikes: none is lost, and each gets a create event and a verdict,
+// both marked back-filled.
+func TestUpgradeBackfills(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			dsn := freshDSN(t, b)
+			old := openFirstSchema(t, dsn, b)
+			for i := range 3 {
+				if _, err := old.Exec(fmt.Sprintf(`INSERT INTO strikes (id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us)
+					VALUES ('old-%d', 30.5, 50.4, %d, 100, 'test', 'ev-%d', '', 'recorded before the audit log', NULL, 1, 1)`, i, 1742256000000000+i, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old.Close()
+
+			st := openStore(t, dsn)
+			if got := ids(listAll(t, st, Query{})); !slices.Equal(got, []string{"old-0", "old-1", "old-2"}) {
+				t.Fatalf("after the upgrade: %v", got)
+			}
+			judged := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+			n, err := st.Backfill(ctx, "upgrade", func(s *Strike) (*Verdict, error) {
+				return &Verdict{DataVersion: "served-at-upgrade", JudgedAt: judged, Body: json.RawMessage(`{"verdict":"no_protected_site"}`)}, nil
+			})
+			if err != nil || n != 3 {
+				t.Fatalf("Backfill: %d, %v", n, err)
+			}
+			if n, err := st.Backfill(ctx, "upgrade", nil); err != nil || n != 0 {
+				t.Errorf("a second Backfill: %d, %v", n, err)
+			}
+			s, err := st.Get(ctx, "old-1")
+			if err != nil || s.Verdict == nil || !s.Verdict.Backfilled || s.Verdict.DataVersion != "served-at-upgrade" {
+				t.Errorf("old-1 after the back-fill: %+v, %v", s.Verdict, err)
+			}
+			h, err := st.History(ctx, "old-1")
+			if err != nil || len(h) != 1 || h[0].Action != ActionCreate || !strings.HasPrefix(string(h[0].Record), `{"backfilled":true,`) {
+				t.Errorf("old-1's history: %+v, %v", h, err)
+			}
+			if n, err := st.VerifyChain(ctx); err != nil || n != 3 {
+				t.Errorf("VerifyChain: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// openFirstSchema creates the first schema at dsn, as a store of that
+// version had it, and returns the database.
+func openFirstSchema(t testing.TB, dsn, backend string) *sql.DB {
+	t.Helper()
+	ms, err := loadMigrations(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	driver, source := "sqlite", dsn
+	if backend == "postgres" {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{ms[0].sql,
+		"CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)",
+		"INSERT INTO schema_migrations VALUES (1, '" + ms[0].name + "', 1)"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
