@@ -171,7 +171,7 @@ func (d *decoder) run(b *batch) {
 			continue
 		}
 		b.out = append(b.out, f)
-		b.bounds = append(b.bounds, f.Geometry.Bound())
+		b.bounds = append(b.bounds, Envelope(f.Geometry))
 		b.points += relocatedPoints(f.Geometry)
 	}
 	strs := string(d.strs)

@@ -48,7 +48,11 @@ type closest struct {
 
 // edgeBowPerMeter bounds how far, per metre of edge length squared, a
 // geodesic edge strays from the straight chord between its ends' frame
-// positions (measured below 3e-8 /m; see TestPlanarLowerBound).
+// positions up to 56° of latitude (measured below 3e-8 /m; see
+// TestPlanarLowerBound). The frame draws parallels straight, so the bow
+// is chiefly a parallel's geodesic curvature tan φ / R over the edge,
+// L²·tan φ / 8R, which grows towards the poles: frames farther north or
+// south use twice that (frame.bow).
 const edgeBowPerMeter = 6e-8
 
 // edgeCand is an edge (a == b for a lone vertex) that may hold the nearest
@@ -155,8 +159,14 @@ func (m *measure) keepPath(pts []orb.Point, linear bool) {
 	}
 	if m.far {
 		for i := 1; i < len(pts); i++ {
-			est, t := m.estimate(pts[i-1], pts[i])
-			m.keep(pts[i-1], pts[i], est, t, 0)
+			a, b := pts[i-1], pts[i]
+			est, t := m.estimate(a, b)
+			// The great circle the estimate follows may run kilometres
+			// from a long geodesic edge, so the bound comes from the box
+			// that holds the geodesic.
+			// Far edges have no upper bound, so every one is kept.
+			box := edgeEnvelope(a, b)
+			m.cands = append(m.cands, edgeCand{a, b, est, t, sphereBoxLowerBound(m.p, &box)})
 		}
 		return
 	}
@@ -165,7 +175,7 @@ func (m *measure) keepPath(pts []orb.Point, linear bool) {
 	for i := 1; i < len(pts); i++ {
 		bx, by := m.f.project(pts[i])
 		d2, t := segmentDistance2(ax, ay, bx, by)
-		bow := edgeBowPerMeter * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
+		bow := m.f.bow * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
 		// Within the window frameError stays under 1 %, so an edge this far
 		// cannot be kept: skip the square root.
 		if far := (m.reach+frameSlackMeters)*1.01 + bow; d2 <= far*far {

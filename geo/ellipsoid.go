@@ -74,6 +74,9 @@ type frame struct {
 	// outside bounds from below, in metres, the distance to any point
 	// outside a plain window.
 	outside float64
+	// bow bounds how far an edge in the window strays from its chord, per
+	// metre of its length squared (see edgeBowPerMeter).
+	bow float64
 }
 
 // Beyond these spans from the centre, candidates are ranked on the sphere.
@@ -114,6 +117,10 @@ func newFrame(p orb.Point) frame {
 			Max: orb.Point{p[0] + frameLonSpan, p[1] + frameLatSpan},
 		},
 		plain: p[0]-frameLonSpan > -180 && p[0]+frameLonSpan < 180,
+		bow:   edgeBowPerMeter,
+	}
+	if edge := math.Abs(p[1]) + frameLatSpan; edge > 56 {
+		f.bow = max(f.bow, 2*math.Tan(min(edge, 89)*rad)/(8*sphereLowerRadius))
 	}
 	if f.usable && f.plain {
 		// A path leaving the window crosses one of its parallels or, between
@@ -151,7 +158,9 @@ func (f *frame) covers(b *orb.Bound) bool {
 	if f.plain {
 		return within(*b, f.window)
 	}
-	if b.Min[1] < f.lat0-frameLatSpan || b.Max[1] > f.lat0+frameLatSpan {
+	// A box as wide as the window or wider (a feature cut at ±180° spans
+	// every longitude) would fold onto itself once its sides are wrapped.
+	if b.Min[1] < f.lat0-frameLatSpan || b.Max[1] > f.lat0+frameLatSpan || b.Max[0]-b.Min[0] > 2*frameLonSpan {
 		return false
 	}
 	w := wrapLon(b.Min[0] - f.lon0)
@@ -251,17 +260,15 @@ const sphereLowerRadius = 6.30e6
 // shrunken sphere; it serves far boxes, which the local frame cannot rank.
 func sphereBoxLowerBound(p orb.Point, b *orb.Bound) float64 {
 	minLat, maxLat := b.Min[1], b.Max[1]
-	w := wrapLon(b.Min[0] - p[0])
-	e := wrapLon(b.Max[0] - p[0])
-	if (w <= 0 && e >= 0) || w > e {
+	if p[0] >= b.Min[0] && p[0] <= b.Max[0] {
 		// The box spans p's meridian: the nearest point is due north or south.
 		return sphereLowerRadius * rad * max(0, minLat-p[1], p[1]-maxLat)
 	}
-	dlon := w
-	if math.Abs(e) < math.Abs(w) {
-		dlon = e
-	}
-	return sphereLowerRadius * centralToMeridianSegment(p[1], dlon, minLat, maxLat)
+	// Otherwise the nearest point lies on the nearer of the box's sides,
+	// east or west of p, whichever way round the globe.
+	east := math.Mod(b.Min[0]-p[0]+720, 360)
+	west := math.Mod(p[0]-b.Max[0]+720, 360)
+	return sphereLowerRadius * centralToMeridianSegment(p[1], min(east, west), minLat, maxLat)
 }
 
 // centralToMeridianSegment is the central angle from a point at latitude lat

@@ -57,7 +57,7 @@ func NewLayer(name, source string, features []Feature) (*Layer, error) {
 	bounds := make([]orb.Bound, len(features))
 	points := 0
 	for i := range features {
-		bounds[i] = features[i].Geometry.Bound()
+		bounds[i] = Envelope(features[i].Geometry)
 		points += relocatedPoints(features[i].Geometry)
 	}
 	return newLayer(name, source, features, bounds, points)

@@ -1,0 +1,122 @@
+package geo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// geodesicOutside samples the geodesic a–b every few kilometres (and at
+// 65 points at least) and returns the first point outside box, if any, and
+// how far north of the highest sample box reaches, in degrees.
+func geodesicOutside(a, b orb.Point, box orb.Bound) (out orb.Point, bad bool, slack float64) {
+	length, azi, _ := inverse(a, b)
+	n := max(64, int(length/2000))
+	top := math.Max(a[1], b[1])
+	for k := 0; k <= n; k++ {
+		x, _ := direct(a, azi, length*float64(k)/float64(n))
+		top = math.Max(top, x[1])
+		// Longitudes compare modulo 360: the library may give -180 for 180.
+		lonIn := false
+		for _, lon := range []float64{x[0], x[0] - 360, x[0] + 360} {
+			lonIn = lonIn || lon >= box.Min[0]-1e-9 && lon <= box.Max[0]+1e-9
+		}
+		// Direct rounds the far end's latitude by an ulp or so.
+		if !lonIn || x[1] < box.Min[1]-1e-12 || x[1] > box.Max[1]+1e-12 {
+			return x, true, 0
+		}
+	}
+	return orb.Point{}, false, box.Max[1] - top
+}
+
+// TestEnvelopeHoldsGeodesics checks the bound over edges up to 500 km all
+// over the globe, near the poles and across every longitude: every point
+// sampled along each geodesic lies in its envelope, and the envelope
+// reaches no more than a few centimetres past the highest sample.
+func TestEnvelopeHoldsGeodesics(t *testing.T) {
+	r := rand.New(rand.NewPCG(22, 1))
+	worstSlack := 0.0
+	for i := range 6_000 {
+		var a orb.Point
+		switch i % 4 {
+		case 0: // anywhere
+			a = orb.Point{-180 + 360*r.Float64(), math.Asin(2*r.Float64()-1) / rad}
+		case 1: // near a pole
+			a = orb.Point{-180 + 360*r.Float64(), math.Copysign(85+5*r.Float64(), r.Float64()-0.5)}
+		case 2: // east-west at high latitude, where edges bow most
+			a = orb.Point{-180 + 360*r.Float64(), math.Copysign(60+29*r.Float64(), r.Float64()-0.5)}
+		default: // near the antimeridian
+			a = orb.Point{math.Copysign(175+5*r.Float64(), r.Float64()-0.5), -89 + 178*r.Float64()}
+		}
+		azi := 360 * r.Float64()
+		if i%4 == 2 {
+			azi = 90 + 10*(r.Float64()-0.5)
+		}
+		b, _ := direct(a, azi, 500_000*r.Float64())
+		if math.Abs(b[0]-a[0]) > 180 {
+			continue // an edge across the antimeridian is cut before it gets here
+		}
+		box := Envelope(orb.LineString{a, b})
+		x, bad, slack := geodesicOutside(a, b, box)
+		if bad {
+			t.Fatalf("edge %v–%v: geodesic point %v outside its envelope %v", a, b, x, box)
+		}
+		// Near a pole latitude turns too fast between samples to tell.
+		if box.Max[1] < 89 {
+			worstSlack = max(worstSlack, slack)
+		}
+	}
+	// The samples lie up to 1 km from the peak, a bow of ~1e-5° at most.
+	if worstSlack > 1e-4 {
+		t.Errorf("envelopes reach %.2e° past the highest sample: the bound is loose", worstSlack)
+	}
+	t.Logf("worst slack %.2e°", worstSlack)
+}
+
+// TestEnvelopeWorkedExamples are the bows a box of vertices missed.
+func TestEnvelopeWorkedExamples(t *testing.T) {
+	tests := []struct {
+		name     string
+		line     orb.LineString
+		peak     float64 // GeographicLib's highest (lowest) latitude along the line
+		tolerant float64 // how much farther from the equator the envelope may reach
+	}{
+		{"along 80°N from 20°E to 30°E", orb.LineString{{20, 80}, {30, 80}}, 80.0372967, 1e-5},
+		{"100 km along 50°N", orb.LineString{{30, 50}, {31.398, 50}}, 50.0021054, 1e-5},
+		{"along 50°S bows south", orb.LineString{{30, -50}, {31.398, -50}}, -50.0021054, 1e-5},
+		{"over the pole", orb.LineString{{10, 80}, {-170, 80}}, 90, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			box := Envelope(tt.line)
+			edge := box.Max[1]
+			if tt.peak < 0 {
+				edge = box.Min[1]
+			}
+			if beyond := math.Abs(edge) - math.Abs(tt.peak); beyond < 0 || beyond > tt.tolerant {
+				t.Errorf("envelope %v reaches %.7f°, the geodesic %.7f°", box, edge, tt.peak)
+			}
+		})
+	}
+}
+
+// FuzzEnvelope: every point sampled along any edge lies in its envelope.
+func FuzzEnvelope(f *testing.F) {
+	f.Add(20.0, 80.0, 30.0, 80.0)
+	f.Add(30.0, 50.0, 31.398, 50.0)
+	f.Add(179.0, -60.0, 180.0, -61.0)
+	f.Add(10.0, 89.9, -169.0, 89.9)
+	f.Add(0.0, 0.0, 90.0, 0.0)
+	f.Fuzz(func(t *testing.T, lon1, lat1, lon2, lat2 float64) {
+		a, b := orb.Point{lon1, lat1}, orb.Point{lon2, lat2}
+		if validPoint(a) != nil || validPoint(b) != nil || math.Abs(lon2-lon1) > 180 {
+			return
+		}
+		box := Envelope(orb.LineString{a, b})
+		if x, bad, _ := geodesicOutside(a, b, box); bad {
+			t.Fatalf("edge %v–%v: geodesic point %v outside its envelope %v", a, b, x, box)
+		}
+	})
+}

@@ -1,0 +1,58 @@
+package geo
+
+import (
+	"math"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// TestNearbyWorkedExamples are sites a box of vertices used to miss: edges
+// that bow poleward past their ends, and features cut at the antimeridian.
+// Distances are GeographicLib's.
+func TestNearbyWorkedExamples(t *testing.T) {
+	antimeridianSquares := orb.MultiPolygon{{square(179, 10, 1)}, {square(-180, 10, 1)}}
+	antimeridianLine := orb.MultiLineString{{{179, 10}, {180, 10}}, {{-180, 10}, {-179, 10}}}
+	tests := []struct {
+		name   string
+		geom   orb.Geometry
+		query  orb.Point
+		radius float64
+		meters float64
+	}{
+		// The line peaks at 50.0021054°N, 234 m north of its ends.
+		{"100 km line along 50°N, 200 m north of its middle", orb.LineString{{30, 50}, {31.398, 50}},
+			orb.Point{30.699, 50.0039}, 300, 199.6095},
+		// The line peaks at 80.0372967°N, 4 km north of its ends.
+		{"line along 80°N, 1.4 km north of its middle", orb.LineString{{20, 80}, {30, 80}},
+			orb.Point{25, 80.05}, 1500, 1418.448},
+		{"line along 80°S, south of its middle", orb.LineString{{20, -80}, {30, -80}},
+			orb.Point{25, -80.05}, 1500, 1418.448},
+		{"inside the eastern part of polygons cut at ±180°", antimeridianSquares, orb.Point{179.5, 10.5}, 1, 0},
+		{"inside the western part of polygons cut at ±180°", antimeridianSquares, orb.Point{-179.5, 10.5}, 1, 0},
+		{"beside polygons cut at ±180°, west of 180°", antimeridianSquares, orb.Point{179.99, 11.01}, 1200, 1104.3444},
+		{"beside polygons cut at ±180°, east of -180°", antimeridianSquares, orb.Point{-179.99, 11.01}, 1200, 1104.3444},
+		{"north of a line cut at ±180°", antimeridianLine, orb.Point{-179.5, 10.01}, 1100, 1064.541},
+		{"across the antimeridian from a point", orb.Point{179.99, 0}, orb.Point{-179.99, 0}, 2300, 2226.390},
+		{"across the north pole from a point", orb.Point{100, 89.99}, orb.Point{-80, 89.99}, 2300, 2233.880},
+		{"across the north pole from a line", orb.LineString{{90, 89.99}, {110, 89.99}}, orb.Point{-80, 89.99}, 2300, 2216.9108},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix := indexOf(t, layerOf(t, "x", tt.geom))
+			hits, err := ix.Nearby(tt.query, tt.radius, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != 1 {
+				t.Fatalf("%d hits within %g m, want 1", len(hits), tt.radius)
+			}
+			if d := math.Abs(hits[0].Meters - tt.meters); d > 0.01 {
+				t.Errorf("distance %.4f m, want %.4f m", hits[0].Meters, tt.meters)
+			}
+			if brute := bruteDistance(tt.geom, tt.query); math.Abs(hits[0].Meters-brute) > 0.01 {
+				t.Errorf("distance %.4f m, densified geodesic edges give %.4f m", hits[0].Meters, brute)
+			}
+		})
+	}
+}
