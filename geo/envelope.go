@@ -57,8 +57,9 @@ func edgeLatitudes(a, b orb.Point) (lo, hi float64, wraps bool) {
 	if dlon > 180 {
 		wraps, dlon = true, 360-dlon
 	}
-	if dlon == 0 {
-		// A meridian: latitude runs straight from end to end.
+	if dlon == 0 || math.Abs(a[1]) == 90 || math.Abs(b[1]) == 90 {
+		// A meridian (from a pole, that of the other end): latitude runs
+		// straight from end to end.
 		return lo, hi, wraps
 	}
 	s1, c1 := reducedLatitude(a[1])
