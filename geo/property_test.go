@@ -410,3 +410,18 @@ func TestNearbyUkraineProperty(t *testing.T) {
 	missed, extra, hits, worst := checkWorld(t, w, len(queries), func() orb.Point { k++; return queries[k-1] })
 	t.Logf("%d queries: %d hits, %d missed, %d extra, worst distance %.2e of the tolerance", len(queries), hits, missed, extra, worst)
 }
+
+// TestReferenceAgreesWithOracle holds the property tests' reference to
+// GeographicLib's own figures.
+func TestReferenceAgreesWithOracle(t *testing.T) {
+	worst := 0.0
+	for _, c := range readOracle(t) {
+		ref := newRefFeature(c.geometry(t))
+		d := ref.distance(c.Point, math.Inf(1))
+		worst = max(worst, math.Abs(d-c.DistanceM))
+		if math.Abs(d-c.DistanceM) > 1e-3 {
+			t.Errorf("%s: reference %.6f m, GeographicLib %.6f m", c.Name, d, c.DistanceM)
+		}
+	}
+	t.Logf("worst |Δ| %.2e m", worst)
+}

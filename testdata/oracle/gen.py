@@ -696,6 +696,85 @@ def gen_antimeridian(rng, kind, idx):
     raise RuntimeError('antimeridian: too many rejections')
 
 
+def global_place(rng, kind):
+    """(lat, lon) anywhere on the globe; 'polar': within 3 deg of a pole;
+    'high': 60-85 deg north or south."""
+    lon = rng.uniform(-180.0, 180.0)
+    sign = rng.choice([1.0, -1.0])
+    if kind == 'polar':
+        return sign * rng.uniform(87.0, 89.9), lon
+    if kind == 'high':
+        return sign * rng.uniform(60.0, 85.0), lon
+    return math.degrees(math.asin(rng.uniform(-0.97, 0.97))), lon
+
+
+def cut_at_antimeridian(coords):
+    """Cut a path of (lat, lon) whose edges may cross +-180 into RFC 7946
+    parts, each edge's crossing found by bisection along its geodesic."""
+    parts = [[coords[0]]]
+    for (la0, lo0), (la1, lo1) in zip(coords, coords[1:]):
+        if abs(lo1 - lo0) > 180.0:
+            line = G.InverseLine(la0, lo0, la1, lo1)
+            a, b = 0.0, line.s13
+            for _ in range(80):
+                m = 0.5 * (a + b)
+                x = line.Position(m, POS_MASK)
+                if (x['lon2'] >= 0) == (lo0 >= 0) and abs(x['lon2'] - lo0) <= 180.0:
+                    a = m
+                else:
+                    b = m
+            lat = line.Position(a, POS_MASK)['lat2']
+            side = 180.0 if lo0 >= 0 else -180.0
+            parts[-1].append((lat, side))
+            parts.append([(lat, -side)])
+        parts[-1].append((la1, lo1))
+    return [[pt(a, b) for a, b in part] for part in parts if len(part) >= 2]
+
+
+def gen_global(rng, typ, variant):
+    """Lines of edges up to 500 km anywhere ('global'), east-west at high
+    latitude where edges bow most ('bow'), near a pole ('polar'), lines and
+    squares cut at the antimeridian ('cut'); the point up to 200 km off."""
+    for _ in range(1000):
+        if typ == 'multipolygon':
+            lat, side = rng.uniform(-80.0, 79.0), log_uniform(rng, 0.001, 1.0)
+            east = [[180.0 - side, lat], [180.0, lat], [180.0, lat + side], [180.0 - side, lat + side], [180.0 - side, lat]]
+            west = [[-180.0, lat], [-180.0 + side, lat], [-180.0 + side, lat + side], [-180.0, lat + side], [-180.0, lat]]
+            geom = {'type': 'MultiPolygon', 'coordinates': [[[pt(b, a) for a, b in east]], [[pt(b, a) for a, b in west]]]}
+            s = rng.choice([1.0, -1.0])
+            P = pt(lat + rng.uniform(-0.5, 1.5) * side, s * (180.0 - rng.uniform(0.0, 2.0) * side))
+            if not near_boundary(P, [r for poly in geom['coordinates'] for r in poly]):
+                return P, geom
+            continue
+        kind = {'global': 'any', 'bow': 'high', 'polar': 'polar', 'cut': 'any'}[variant]
+        lat, lon = global_place(rng, kind)
+        if variant == 'cut':
+            lon = rng.choice([1.0, -1.0]) * rng.uniform(178.0, 180.0)
+        heading = rng.uniform(0.0, 360.0)
+        if variant in ('bow', 'cut'):
+            heading = rng.choice([90.0, 270.0]) + rng.uniform(-10.0, 10.0)
+        coords = [(lat, lon)] + walk(rng, lat, lon, heading, rng.randint(1, 3),
+                                     lambda: log_uniform(rng, 50000.0, 500000.0), lambda: rng.uniform(-20.0, 20.0))
+        parts = cut_at_antimeridian(coords)
+        crosses = len(parts) > 1
+        if crosses != (variant == 'cut') or any(abs(v[1]) > 89.95 for part in parts for v in part):
+            continue
+        # The point: off a random spot along a random edge.
+        part = rng.choice(parts)
+        k = rng.randrange(len(part) - 1)
+        line = G.InverseLine(part[k][1], part[k][0], part[k + 1][1], part[k + 1][0])
+        x = line.Position(rng.uniform(0.0, 1.0) * line.s13, POS_MASK)
+        if variant == 'polar':
+            P = pt(math.copysign(90.0 - log_uniform(rng, 1e-5, 0.5), lat), rng.uniform(-180.0, 180.0))
+        else:
+            la, lo, _ = direct(x['lat2'], x['lon2'], rng.uniform(0.0, 360.0), log_uniform(rng, 1.0, 200000.0))
+            P = pt(la, lo)
+        if len(parts) == 1:
+            return P, {'type': 'LineString', 'coordinates': parts[0]}
+        return P, {'type': 'MultiLineString', 'coordinates': parts}
+    raise RuntimeError('global: too many rejections')
+
+
 # ----------------------------------------------------------------------------
 
 PLAN = [
@@ -722,6 +801,11 @@ PLAN = [
     ('point', 'antimeridian', 5),
     ('line', 'antimeridian', 10),
     ('polygon', 'antimeridian', 5),
+    ('line', 'global', 60),
+    ('line', 'bow', 60),
+    ('line', 'polar', 40),
+    ('multilinestring', 'cut', 30),
+    ('multipolygon', 'cut', 20),
 ]
 
 
@@ -731,6 +815,8 @@ def make_case(spec):
     rng = random.Random('%d:%s' % (SEED, name))
     if variant == 'antimeridian':
         P, geom = gen_antimeridian(rng, typ, n)
+    elif variant in ('global', 'bow', 'polar', 'cut'):
+        P, geom = gen_global(rng, typ, variant)
     elif typ == 'point':
         P, geom = gen_point(rng, variant)
     elif typ == 'multipoint':
