@@ -424,11 +424,11 @@ func components() obj {
 			"auditPage":     object([]string{"events", "links"}, obj{"events": arrayOf(schemaRef("strikeEvent")), "links": links}),
 			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
 				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
-			"strikePut": object([]string{"strikes", "created", "updated", "links"}, obj{
+			"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "links"}, obj{
 				"strikes": arrayOf(object([]string{"id", "status", "href"}, obj{
-					"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"created", "updated"}}, "href": obj{"type": "string"},
+					"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"created", "updated", "unchanged"}}, "href": obj{"type": "string"},
 				})),
-				"created": obj{"type": "integer", "minimum": 0}, "updated": obj{"type": "integer", "minimum": 0}, "links": links,
+				"created": obj{"type": "integer", "minimum": 0}, "updated": obj{"type": "integer", "minimum": 0}, "unchanged": obj{"type": "integer", "minimum": 0}, "links": links,
 			}),
 			"strikeLog": object([]string{"type", "features", "links"}, obj{
 				"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),
@@ -488,8 +488,8 @@ func (h *handlers) agreementPaths(paths obj, ix *geo.Index) {
 // strikePaths describes the strike log, its collection and the report.
 func strikePaths(paths obj) {
 	bearer := []any{obj{"bearer": []any{}}}
-	post := withBody(op("postStrikes", fmt.Sprintf("Record strikes, all or none: a GeoJSON Feature (answered with the strike as stored and its verdict, Location naming it) or FeatureCollection, or ACLED-style CSV (Content-Type text/csv; columns event_id_cnty, event_date, latitude, longitude, geo_precision, and optionally event_type, sub_event_type, notes), answered with each strike's id and status, Location naming the log. A strike whose source and event id are recorded updates it: 201 when any strike is new, else 200. Bad records: 400 listing each by line and field. Up to %d strikes and %d MiB per request.", maxStrikesPerPut, maxStrikeBody>>20),
-		[]any{ref("f")}, ok("every strike was already recorded, and is updated", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")), "strikeInput")
+	post := withBody(op("postStrikes", fmt.Sprintf("Record strikes, all or none: a GeoJSON Feature (answered with the strike as stored and its verdict, Location naming it) or FeatureCollection, or ACLED-style CSV (Content-Type text/csv; columns event_id_cnty, event_date, latitude, longitude, geo_precision, and optionally event_type, sub_event_type, notes), answered with each strike's id and status, Location naming the log. A strike whose source and event id are recorded updates it, unless it is the same in every field (unchanged: updated_at kept): 201 when any strike is new, else 200. Bad records: 400 listing each by line and field. Up to %d strikes and %d MiB per request.", maxStrikesPerPut, maxStrikeBody>>20),
+		[]any{ref("f")}, ok("every strike was already recorded, and is updated or unchanged", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")), "strikeInput")
 	post["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string"}}
 	post["responses"].(obj)["201"] = ok("recorded", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")
 	post["security"] = bearer

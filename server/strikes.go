@@ -77,7 +77,8 @@ func asRecordsError(err error) error {
 // postStrikes answers POST /strikes: a GeoJSON Feature, a FeatureCollection
 // or ACLED-style CSV (Content-Type text/csv) of strikes, recorded in one
 // transaction. A strike whose source and event id are already recorded
-// updates that strike, so posting the same file again changes nothing. A
+// updates that strike, unless it is the same in every field: so posting
+// the same file again changes nothing, updated_at included. A
 // lone Feature is answered with the strike as stored and its verdict; a
 // collection or CSV with the id and status of each strike.
 func (h *handlers) postStrikes(c echo.Context) error {
@@ -179,10 +180,11 @@ func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
 	return strikes, nil
 }
 
-// sendPutResults answers a batch: how many strikes were created and
-// updated, and where each is. Location names the strike log.
+// sendPutResults answers a batch: how many strikes were created, updated
+// and found recorded exactly as given, and where each is. Location names
+// the strike log.
 func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, status int) error {
-	created := 0
+	var created, updated, unchanged int
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"strikes":[`...)
@@ -193,10 +195,15 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 		b = append(b, `{"id":`...)
 		b = geo.AppendJSONString(b, r.ID)
 		b = append(b, `,"status":`...)
-		if r.Created {
+		switch {
+		case r.Created:
 			created++
 			b = append(b, `"created"`...)
-		} else {
+		case r.Unchanged:
+			unchanged++
+			b = append(b, `"unchanged"`...)
+		default:
+			updated++
 			b = append(b, `"updated"`...)
 		}
 		b = append(b, `,"href":`...)
@@ -205,7 +212,9 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 	b = append(b, `],"created":`...)
 	b = appendInt(b, created)
 	b = append(b, `,"updated":`...)
-	b = appendInt(b, len(results)-created)
+	b = appendInt(b, updated)
+	b = append(b, `,"unchanged":`...)
+	b = appendInt(b, unchanged)
 	b = append(b, `,"links":[`...)
 	list := h.baseURL(c) + "/strikes"
 	b = appendLink(b, list, "collection", mediaGeoJSON, "the strike log")

@@ -186,12 +186,17 @@ func TestStrikeLifecycle(t *testing.T) {
 		t.Errorf("self link %v", self)
 	}
 
-	// The same source and event id again: an update, not a second strike.
+	// The same strike again changes nothing, updated_at included.
+	same := f.send(t, http.MethodPost, "/strikes", "application/geo+json", body, true)
+	if same.Code != http.StatusOK || props(t, decode(t, same.Body.Bytes()))["updated_at"] != p["updated_at"] {
+		t.Fatalf("POST the same: %d, updated_at %v then %v\n%s", same.Code, p["updated_at"], props(t, decode(t, same.Body.Bytes()))["updated_at"], same.Body)
+	}
+	// The same source and event id, changed: an update, not a second strike.
 	again := f.send(t, http.MethodPost, "/strikes", "application/geo+json", strings.Replace(body, `"drone"`, `"missile"`, 1), true)
 	if again.Code != http.StatusOK {
 		t.Fatalf("POST again: %d\n%s", again.Code, again.Body)
 	}
-	if doc := decode(t, again.Body.Bytes()); doc["id"] != id || props(t, doc)["weapon"] != "missile" {
+	if doc := decode(t, again.Body.Bytes()); doc["id"] != id || props(t, doc)["weapon"] != "missile" || props(t, doc)["updated_at"] == p["updated_at"] {
 		t.Errorf("POST again: %v", doc)
 	}
 	list := decode(t, f.get(t, "/strikes").Body.Bytes())
@@ -400,7 +405,7 @@ func TestStrikeImport(t *testing.T) {
 		t.Errorf("acled.csv: %v", first)
 	}
 	again := f.post(t, "text/csv", read("acled.csv"), http.StatusOK)
-	if again["created"] != 0.0 || again["updated"] != 4.0 || fmt.Sprint(again["strikes"]) != strings.ReplaceAll(fmt.Sprint(first["strikes"]), "created", "updated") {
+	if again["created"] != 0.0 || again["updated"] != 0.0 || again["unchanged"] != 4.0 || fmt.Sprint(again["strikes"]) != strings.ReplaceAll(fmt.Sprint(first["strikes"]), "created", "unchanged") {
 		t.Errorf("acled.csv again: %v\nfirst: %v", again, first)
 	}
 	f.post(t, "application/geo+json", read("strikes.geojson"), http.StatusCreated)

@@ -260,9 +260,9 @@ func TestImport(t *testing.T) {
 			}
 			// Only strikes with an event id are recognised again.
 			res, err = st.Import(ctx, "tester", c.dec(testdata(t, c.file)))
-			want := ImportResult{Updated: 2, Created: 1}
+			want := ImportResult{Unchanged: 2, Created: 1}
 			if c.file == "acled.csv" {
-				want = ImportResult{Updated: 4}
+				want = ImportResult{Unchanged: 4}
 			}
 			if err != nil || res != want {
 				t.Errorf("%s again: %+v, %v, want %+v", c.file, res, err, want)
@@ -353,7 +353,7 @@ func TestImportRealEvents(t *testing.T) {
 		}
 	}
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		for _, want := range []ImportResult{{Created: events}, {Updated: events}} {
+		for _, want := range []ImportResult{{Created: events}, {Unchanged: events}} {
 			fh, err := os.Open(file)
 			if err != nil {
 				t.Fatal(err)

@@ -80,10 +80,19 @@ func (s *sqlStore) insertSQL(rows int) string {
 	}
 	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
  time_us = excluded.time_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
- extra = excluded.extra, updated_us = excluded.updated_us, verdict = excluded.verdict,
- verdict_version = excluded.verdict_version, deleted_us = NULL RETURNING id, source, source_event_id, created_us`)
+ extra = excluded.extra, updated_us = CASE WHEN ` + changedSQL + ` THEN excluded.updated_us ELSE strikes.updated_us END,
+ verdict = excluded.verdict, verdict_version = excluded.verdict_version, deleted_us = NULL
+ RETURNING id, source, source_event_id, created_us, updated_us`)
 	return b.String()
 }
+
+// changedSQL is true when a strike posted again differs from the one
+// recorded, or brings back a deleted one; only then is its updated_us
+// moved. extra is compared as text: PostgreSQL's json has no equality.
+const changedSQL = `(strikes.deleted_us IS NOT NULL OR strikes.lon IS DISTINCT FROM excluded.lon OR strikes.lat IS DISTINCT FROM excluded.lat
+ OR strikes.time_us IS DISTINCT FROM excluded.time_us OR strikes.uncertainty_m IS DISTINCT FROM excluded.uncertainty_m
+ OR strikes.weapon IS DISTINCT FROM excluded.weapon OR strikes.notes IS DISTINCT FROM excluded.notes
+ OR CAST(strikes.extra AS TEXT) IS DISTINCT FROM CAST(excluded.extra AS TEXT))`
 
 // inTx runs fn in a transaction and commits it, or rolls it back if fn fails.
 func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -132,22 +141,22 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	}
 	defer rows.Close()
 	type stored struct {
-		id      string
-		created int64
+		id               string
+		created, updated int64
 	}
 	byKey := make(map[[2]string]stored, len(batch))
-	fresh := make(map[string]int64) // rows without an event id, all new
+	fresh := make(map[string]stored) // rows without an event id, all new
 	for rows.Next() {
 		var row stored
 		var source string
 		var eventID sql.NullString
-		if err := rows.Scan(&row.id, &source, &eventID, &row.created); err != nil {
+		if err := rows.Scan(&row.id, &source, &eventID, &row.created, &row.updated); err != nil {
 			return nil, err
 		}
 		if eventID.Valid {
 			byKey[[2]string{source, eventID.String}] = row
 		} else {
-			fresh[row.id] = row.created
+			fresh[row.id] = row
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -155,16 +164,18 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	}
 	out := make([]PutResult, len(batch))
 	for i := range batch {
-		row, found := stored{id: batch[i].ID}, false
+		var row stored
+		found := false
 		if key, ok := eventKey(&batch[i]); ok {
 			row, found = byKey[key]
 		} else {
-			row.created, found = fresh[row.id]
+			row, found = fresh[batch[i].ID]
 		}
 		if !found {
 			return nil, fmt.Errorf("store: the database returned no row for strike %d", i)
 		}
-		out[i] = PutResult{ID: row.id, Created: row.id == batch[i].ID}
+		created := row.id == batch[i].ID
+		out[i] = PutResult{ID: row.id, Created: created, Unchanged: !created && row.updated != batch[i].UpdatedAt.UnixMicro()}
 		batch[i].ID, batch[i].CreatedAt = row.id, time.UnixMicro(row.created).UTC()
 	}
 	return out, nil
@@ -174,9 +185,10 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 func logWrites(ctx context.Context, c *chain, t time.Time, actor string, batch []Strike, res []PutResult) error {
 	var created, updated []Strike
 	for i := range res {
-		if res[i].Created {
+		switch {
+		case res[i].Created:
 			created = append(created, batch[i])
-		} else {
+		case !res[i].Unchanged:
 			updated = append(updated, batch[i])
 		}
 	}
@@ -241,9 +253,12 @@ func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder) (Impor
 				err = logWrites(ctx, log, t, actor, chunk, written)
 			}
 			for _, w := range written {
-				if w.Created {
+				switch {
+				case w.Created:
 					res.Created++
-				} else {
+				case w.Unchanged:
+					res.Unchanged++
+				default:
 					res.Updated++
 				}
 			}

@@ -68,11 +68,14 @@ type PutResult struct {
 	// Created is false when the strike updated one with the same source and
 	// source event id.
 	Created bool
+	// Unchanged is true when that strike was recorded exactly as given:
+	// nothing changed, its UpdatedAt included.
+	Unchanged bool
 }
 
 // ImportResult counts what Import did.
 type ImportResult struct {
-	Created, Updated int
+	Created, Updated, Unchanged int
 }
 
 // Query selects strikes for List.

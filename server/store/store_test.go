@@ -132,14 +132,27 @@ func TestPutIsIdempotent(t *testing.T) {
 		}
 		created, _ := st.Get(ctx, first[7].ID)
 		time.Sleep(2 * time.Millisecond)
+		// The same strikes again change nothing, not even updated_at.
+		same, err := st.Put(ctx, "tester", batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range same {
+			if same[i] != (PutResult{ID: first[i].ID, Unchanged: true}) {
+				t.Fatalf("strike %d put again as it was: %+v, first %+v", i, same[i], first[i])
+			}
+		}
+		if kept, _ := st.Get(ctx, first[7].ID); !kept.UpdatedAt.Equal(created.UpdatedAt) {
+			t.Errorf("putting a strike again as it was moved updated_at from %v to %v", created.UpdatedAt, kept.UpdatedAt)
+		}
 		batch[7].Notes = "corrected"
 		again, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range again {
-			if again[i].ID != first[i].ID || again[i].Created {
-				t.Fatalf("strike %d put again: %+v, first %+v", i, again[i], first[i])
+			if again[i].ID != first[i].ID || again[i].Created || again[i].Unchanged != (i != 7) {
+				t.Fatalf("strike %d put again, strike 7 corrected: %+v, first %+v", i, again[i], first[i])
 			}
 		}
 		if n := len(listAll(t, st, Query{})); n != 300 {
