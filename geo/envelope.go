@@ -19,7 +19,11 @@ func Envelope(g orb.Geometry) orb.Bound {
 			return
 		}
 		for i := 1; i < len(run); i++ {
-			b = b.Union(edgeEnvelope(run[i-1], run[i]))
+			lo, hi, wraps := edgeLatitudes(run[i-1], run[i])
+			b.Min[1], b.Max[1] = min(b.Min[1], lo), max(b.Max[1], hi)
+			if wraps {
+				b.Min[0], b.Max[0] = -180, 180
+			}
 		}
 	})
 	return b
@@ -35,22 +39,32 @@ func edgeEnvelope(a, b orb.Point) orb.Bound {
 	return box
 }
 
+// reduced is the sine and cosine of a reduced latitude β, tan β = (1−f) tan φ.
+type reduced struct{ sin, cos float64 }
+
+func reducedLatitude(degrees float64) reduced {
+	s, c := math.Sincos(degrees * rad)
+	s *= 1 - wgs84F
+	h := math.Hypot(s, c)
+	return reduced{s / h, c / h}
+}
+
 // edgeLatitudes bounds the latitudes of the geodesic a–b: lo and hi hold
-// every latitude along it. wraps reports an edge spanning more than 180°
-// of longitude, which crosses the antimeridian.
+// every latitude along it.
+// wraps reports an edge spanning more than 180° of longitude, which
+// crosses the antimeridian.
 //
 // On Bessel's auxiliary sphere a geodesic is a great circle in reduced
-// latitude β (tan β = (1−f) tan φ) and a longitude ω, so its latitude peaks
-// where the great circle through the ends does. Only the ends' ω offset
-// is unknown without solving the inverse problem: it exceeds the
-// longitude offset λ by f·sin α₀ times an integral whose integrand is at
-// most 1 (Karney 2013, eq. 8), so by at most f·σ·cos β for either end's β
-// (Clairaut: sin α₀ = cos β sin α all along), and the arc σ is at most
-// |Δβ| + ω·cos β for the end nearer the equator. Taking the largest ω the
-// ends can have is safe: a peak
-// that lies between the ends stays between them, and only rises, as ω
-// grows while the arc is under a quarter circle (cos σ > 0); longer arcs
-// get the whole range of latitudes.
+// latitude β and a longitude ω, so its latitude peaks where the great
+// circle through the ends does. Only the ends' ω offset is unknown without
+// solving the inverse problem: it exceeds the longitude offset λ by
+// f·sin α₀ times an integral whose integrand is at most 1 (Karney 2013,
+// eq. 8), so by at most f·σ·cos β for either end's β (Clairaut: sin α₀ =
+// cos β sin α all along), and the arc σ is at most |Δβ| + ω·cos β for the
+// end farther from the equator. Taking the largest ω the ends can have is
+// safe: a peak that lies between the ends stays between them, and only
+// rises, as ω grows while the arc is under a quarter circle (cos σ > 0);
+// longer arcs get the whole range of latitudes.
 func edgeLatitudes(a, b orb.Point) (lo, hi float64, wraps bool) {
 	lo, hi = min(a[1], b[1]), max(a[1], b[1])
 	dlon := math.Abs(b[0] - a[0])
@@ -62,15 +76,34 @@ func edgeLatitudes(a, b orb.Point) (lo, hi float64, wraps bool) {
 		// straight from end to end.
 		return lo, hi, wraps
 	}
-	s1, c1 := reducedLatitude(a[1])
-	s2, c2 := reducedLatitude(b[1])
-	dbeta := math.Abs(math.Atan2(s2, c2) - math.Atan2(s1, c1))
+	// dβ/dφ lies between 1−f and 1/(1−f).
+	dbeta := math.Abs(b[1]-a[1]) * rad / (1 - wgs84F)
 	lambda := dlon * rad
-	near, far := max(c1, c2), min(c1, c2)
-	arc := (dbeta + lambda*near) / (1 - wgs84F*far*near)
+	if math.Abs(a[1]) <= 84 && math.Abs(b[1]) <= 84 {
+		// The test below without a sine, for the many short edges that are
+		// not nearly east-west: here cos β ≥ cos 84°, so |sin β₁ − sin β₂|
+		// ≥ 0.1045·(1−f)·|Δφ|, and σ ≤ |Δβ| + ω with cos β ≤ 1.
+		omega := lambda + wgs84F*(dbeta+lambda)/(1-wgs84F)
+		sigma := dbeta + omega
+		if 0.1045*(1-wgs84F)*math.Abs(b[1]-a[1])*rad > sigma*sigma/2+1e-15 {
+			return lo, hi, wraps
+		}
+	}
+	ra, rb := reducedLatitude(a[1]), reducedLatitude(b[1])
+	s1, c1, s2, c2 := ra.sin, ra.cos, rb.sin, rb.cos
+	far := min(c1, c2)
+	arc := (dbeta + lambda*far) / (1 - wgs84F*far*far)
 	omega := lambda + wgs84F*far*arc
 	if omega >= math.Pi {
 		return -90, 90, wraps
+	}
+	// A peak between the ends needs the latitude to rise out of one end
+	// and fall into the other (the tests below), which asks for
+	// |sin β₁ − sin β₂| < (1 − cos σ)·max |sin β| ≤ σ²/2·max |sin β|: most
+	// edges that are not nearly east-west fail that without a sine.
+	sigma := dbeta + omega*far
+	if math.Abs(s1-s2) > sigma*sigma/2*max(math.Abs(s1), math.Abs(s2))+1e-15 {
+		return lo, hi, wraps
 	}
 	sw, cw := math.Sincos(omega)
 	// The ends as unit vectors on the auxiliary sphere, the first at ω = 0.
@@ -102,12 +135,3 @@ func edgeLatitudes(a, b orb.Point) (lo, hi float64, wraps bool) {
 // envelopeSlackDegrees covers rounding in the peak's latitude (a tenth of
 // a millimetre).
 const envelopeSlackDegrees = 1e-9
-
-// reducedLatitude returns sin β and cos β for the geodetic latitude
-// degrees: tan β = (1−f) tan φ.
-func reducedLatitude(degrees float64) (sin, cos float64) {
-	s, c := math.Sincos(degrees * rad)
-	s *= 1 - wgs84F
-	h := math.Hypot(s, c)
-	return s / h, c / h
-}
