@@ -311,7 +311,9 @@ func (h *handlers) items(c echo.Context) error {
 		return err
 	}
 	if q.format == "" {
-		q.format, _ = export.Negotiate(c.Request().Header.Get(echo.HeaderAccept))
+		if q.format, err = negotiate(c, itemsOffer); err != nil {
+			return err
+		}
 	}
 	if q.format != export.GeoJSON {
 		return h.exportItems(c, l, m, &q)

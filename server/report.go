@@ -105,11 +105,18 @@ func (h *handlers) report(c echo.Context) error {
 	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
 		return paramError("to", "the window ends before it starts")
 	}
+	if !q.csv && !q.json {
+		f, err := negotiate(c, reportOffer)
+		if err != nil {
+			return err
+		}
+		q.csv = f == export.CSV
+	}
 	lines, err := h.reportLines(c, set, q)
 	if err != nil {
 		return err
 	}
-	if q.csv || (!q.json && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv")) {
+	if q.csv {
 		return sendReportCSV(c, lines)
 	}
 	return sendReportGeoJSON(c, &q, lines)

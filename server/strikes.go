@@ -358,7 +358,10 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		return err
 	}
 	if q.format == "" {
-		q.format, _ = export.Negotiate(c.Request().Header.Get(echo.HeaderAccept))
+		var err error
+		if q.format, err = negotiate(c, strikesOffer); err != nil {
+			return err
+		}
 	}
 	if q.format == export.NDJSON || q.format == export.KML {
 		return h.exportStrikes(c, &q)

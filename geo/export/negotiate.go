@@ -20,20 +20,24 @@ type acceptRange struct {
 	q        float64
 }
 
-// Negotiate picks the format an HTTP Accept header asks for (RFC 9110
-// §12.5.1). Each format gets the quality of the most specific media range
-// matching one of its media types; the format of highest quality wins,
-// ties going to the one matched more specifically, then to the earlier in
-// Formats. An empty header, or one without a single well-formed media
-// range, asks for GeoJSON. ok is false when the header rules out every
-// format (HTTP 406).
-func Negotiate(accept string) (f Format, ok bool) {
+// Negotiate picks the format of Formats an HTTP Accept header asks for;
+// see NegotiateAmong.
+func Negotiate(accept string) (f Format, ok bool) { return NegotiateAmong(accept, Formats) }
+
+// NegotiateAmong picks the format of offered (not empty) an HTTP Accept
+// header asks for (RFC 9110 §12.5.1). Each format gets the quality of the
+// most specific media range matching one of its media types; the format of
+// highest quality wins, ties going to the one matched more specifically,
+// then to the earlier in offered. An empty header, or one without a single
+// well-formed media range, asks for offered[0]. ok is false when the header
+// rules out every format offered (HTTP 406).
+func NegotiateAmong(accept string, offered []Format) (f Format, ok bool) {
 	ranges := parseAccept(accept)
 	if len(ranges) == 0 {
-		return GeoJSON, true
+		return offered[0], true
 	}
 	bestQ, bestSpec := 0.0, -1
-	for _, format := range Formats {
+	for _, format := range offered {
 		q, spec := quality(ranges, mediaTypes[format])
 		if q > bestQ || q == bestQ && q > 0 && spec > bestSpec {
 			f, bestQ, bestSpec = format, q, spec

@@ -41,6 +41,31 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+// TestNegotiateAmong: a resource offering fewer formats refuses the rest
+// and defaults to its first.
+func TestNegotiateAmong(t *testing.T) {
+	offered := []Format{GeoJSON, CSV}
+	for _, c := range []struct {
+		accept string
+		want   Format
+		ok     bool
+	}{
+		{"", GeoJSON, true},
+		{"text/csv", CSV, true},
+		{"application/vnd.google-earth.kml+xml", "", false},
+		{"application/x-ndjson, text/*;q=0.1", CSV, true},
+		{"text/html", "", false},
+		{"application/xml", "", false},
+	} {
+		if got, ok := NegotiateAmong(c.accept, offered); ok != c.ok || ok && got != c.want {
+			t.Errorf("NegotiateAmong(%q) = %q, %v; want %q, %v", c.accept, got, ok, c.want, c.ok)
+		}
+	}
+	if got, ok := NegotiateAmong("", []Format{CSV, GeoJSON}); !ok || got != CSV {
+		t.Errorf("no Accept header gets %q, %v; want the first offered", got, ok)
+	}
+}
+
 // FuzzNegotiate: any header yields one of the formats or a refusal, never
 // a panic; and a format's own content type put first wins, unless the
 // header names another format's type as exactly at full quality.
