@@ -6,9 +6,11 @@ package data
 
 import "embed"
 
-// Layers holds the default layer files energy.geojson, hospitals.geojson and bridges.geojson.
+// Layers holds the default layer files energy.geojson, hospitals.geojson,
+// bridges.geojson and zones.geojson (the Black Sea corridor, the Danube
+// route and the ports the Black Sea arrangement protects).
 //
-//go:embed energy.geojson hospitals.geojson bridges.geojson
+//go:embed energy.geojson hospitals.geojson bridges.geojson zones.geojson
 var Layers embed.FS
 
 // Basemap is the offline fallback basemap: simplified Ukrainian oblast outlines as a GeoJSON FeatureCollection.
@@ -17,7 +19,8 @@ var Layers embed.FS
 var Basemap []byte
 
 // Agreements is the default agreements document (see geo.DecodeAgreements): the
-// March 2025 moratorium on strikes against energy infrastructure, with its sources.
+// March 2025 moratorium on strikes against energy infrastructure and the Black
+// Sea arrangement of 25 March 2025, each with every party's reading and its sources.
 //
 //go:embed agreements.json
 var Agreements []byte

@@ -1,7 +1,9 @@
 package data_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/protectmap/protectmap/data"
@@ -19,6 +21,7 @@ func TestDefaultLayers(t *testing.T) {
 		"energy":    {"plant", "substation", "line"},
 		"hospitals": {"hospital"},
 		"bridges":   {"bridge"},
+		"zones":     {"corridor", "port"},
 	}
 	if len(layers) != len(want) {
 		t.Fatalf("%d layers, want %d", len(layers), len(want))
@@ -78,5 +81,44 @@ func TestBasemap(t *testing.T) {
 	}
 	if err := json.Unmarshal(data.Basemap, &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 27 {
 		t.Fatalf("basemap: type %q, %d features, %v", fc.Type, len(fc.Features), err)
+	}
+}
+
+// TestDefaultZones: the corridors of the default zones layer are served as
+// the areas they cover, and the default agreements name only zones.
+func TestDefaultZones(t *testing.T) {
+	layers, err := geo.LoadFS(data.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := geo.NewIndex(layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, ok := ix.Layer(geo.ZonesLayer)
+	if !ok {
+		t.Fatal("no zones layer")
+	}
+	for i := range zones.Len() {
+		f := zones.Feature(i)
+		if typ := f.Geometry.GeoJSONType(); typ != "Polygon" {
+			t.Errorf("zone %s is a %s, want a Polygon", f.ID, typ)
+		}
+	}
+	set, err := geo.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range set.Agreements() {
+		for _, r := range a.Readings {
+			if len(r.Sources) == 0 || r.Notes == "" {
+				t.Errorf("%s/%s: a reading needs its sources and notes", a.ID, r.ID)
+			}
+			for _, s := range r.Sources {
+				if !strings.HasPrefix(s.URL, "https://") || s.Date == "" {
+					t.Errorf("%s/%s: source %q lacks a URL or a date", a.ID, r.ID, s.Title)
+				}
+			}
+		}
 	}
 }

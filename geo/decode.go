@@ -33,13 +33,22 @@ const maxReportedErrors = 100
 // Every feature is validated. Its id is the feature's "id" member (string or
 // number), else its IDProperty property, else "h-" and 16 hex digits of a
 // SHA-256 over its geometry and properties, so ids never depend on the
-// feature's position in the file. Any problem, whether with the file or a
+// feature's position in the file. In the ZonesLayer, a line with a width_m
+// property is a corridor and becomes the area it covers (a Polygon, or a
+// MultiPolygon for a MultiLineString). Any problem, whether with the file or a
 // feature, fails the whole layer; the error lists each problem as a
 // *ParseError naming file, feature index and reason.
 func DecodeLayer(name, file string, r io.Reader) (*Layer, error) {
 	features, bounds, points, err := decodeFeatures(file, r)
 	if err != nil {
 		return nil, err
+	}
+	if name == ZonesLayer {
+		grown, err := widenCorridors(file, features, bounds)
+		if err != nil {
+			return nil, err
+		}
+		points += grown
 	}
 	return newLayer(name, file, features, bounds, points)
 }

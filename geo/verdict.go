@@ -2,7 +2,10 @@ package geo
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -30,6 +33,20 @@ const (
 	ProtectedSiteNearby Outcome = "protected_site_nearby"
 	// NoProtectedSite: no site within the searched radius was protected.
 	NoProtectedSite Outcome = "no_protected_site"
+	// NotInForce: the reading judged by was not in force at that instant
+	// (outside its window, or suspended). Only readings are judged so.
+	NotInForce Outcome = "not_in_force"
+)
+
+// AgreementStatus says whether an agreement's readings agree on a verdict.
+type AgreementStatus string
+
+const (
+	// Agreed: every reading of every agreement gives the same verdict.
+	Agreed AgreementStatus = "agreed"
+	// Disputed: some agreement's readings give different verdicts, or one
+	// finds a site hit or nearby only conditionally where another does not.
+	Disputed AgreementStatus = "disputed"
 )
 
 // DefaultVerdictRadiusMeters is the radius a verdict searches at least
@@ -74,9 +91,39 @@ type Verdict struct {
 	Scope []string `json:"scope,omitempty"`
 	// InForce are the ids of the real agreements in force at Time.
 	InForce []string `json:"agreements_in_force"`
+	// Readings give the verdict under each reading of each agreement, in
+	// force or not: agreements by start then id, readings as written.
+	Readings []ReadingVerdict `json:"readings"`
+	// AgreementStatus is Disputed when any agreement's readings differ,
+	// each such agreement listed in Disputes with how they differ.
+	AgreementStatus AgreementStatus `json:"agreement_status"`
+	Disputes        []Dispute       `json:"disputes,omitempty"`
 	// SitesWithinRadius counts every site found; Sites may list fewer.
 	SitesWithinRadius int           `json:"sites_within_radius"`
 	Sites             []SiteVerdict `json:"sites"`
+}
+
+// ReadingVerdict is the verdict under one reading of one agreement.
+type ReadingVerdict struct {
+	Agreement string `json:"agreement"`
+	Reading   string `json:"reading"`
+	Party     string `json:"party"`
+	// Verdict is NotInForce outside the reading's window or when it is
+	// suspended, else the outcome over the sites it covers.
+	Verdict Outcome `json:"verdict"`
+	// Status is the reading's state at the instant: its declared status
+	// within its window, OutsideWindow outside it.
+	Status ReadingStatus `json:"status"`
+	// Why names the clause that decided: the window, the site or zone hit
+	// or nearest and its class, the class that left a site out, the condition.
+	Why string `json:"why"`
+}
+
+// Dispute is an agreement whose readings differ at the instant.
+type Dispute struct {
+	Agreement string `json:"agreement"`
+	// How lists each reading's verdict, as "ru: protected_site_hit; ua: not_in_force".
+	How string `json:"how"`
 }
 
 // SiteVerdict is one site within the radius, nearest first (ties by
@@ -98,6 +145,9 @@ type SiteVerdict struct {
 // Protection is one agreement protecting one site at the strike's instant.
 type Protection struct {
 	Agreement string `json:"agreement"`
+	// Reading and Party name the reading under which the site is protected.
+	Reading string `json:"reading"`
+	Party   string `json:"party,omitempty"`
 	// Hypothetical marks the agreement a scope describes.
 	Hypothetical bool    `json:"hypothetical,omitempty"`
 	BufferMeters float64 `json:"buffer_m"`
@@ -107,16 +157,20 @@ type Protection struct {
 	Hit         bool    `json:"hit"`
 }
 
-// Verdict decides whether q's strike hit a protected site.
+// Verdict decides whether q's strike hit a protected site, under each
+// reading of each agreement and overall.
 //
-// The agreements considered are those in force at the strike's time (see
-// Agreement.InForce), plus the scope's hypothetical one. The radius searched
-// is the larger of q.RadiusMeters (default DefaultVerdictRadiusMeters) and
-// the uncertainty plus the largest buffer among them. Each site within it is
-// listed with the agreements covering it; one of them is hit when the site's
-// exact distance is at most the uncertainty plus that agreement's buffer.
-// The outcome is ProtectedSiteHit when any is hit, else ProtectedSiteNearby
-// when any site is protected, else NoProtectedSite.
+// The readings considered are those in force at the strike's time (see
+// Terms.InForce) and not suspended, plus the scope's hypothetical one. The
+// radius searched is the larger of q.RadiusMeters (default
+// DefaultVerdictRadiusMeters) and the uncertainty plus the largest buffer
+// among them. Each site within it is listed with the readings covering it;
+// one of them is hit when the site's exact distance is at most the
+// uncertainty plus that reading's buffer. A reading's verdict is
+// ProtectedSiteHit when a site it covers is hit, else ProtectedSiteNearby
+// when it covers a site within the radius, else NoProtectedSite; NotInForce
+// when it was not considered. The outcome is the gravest verdict of any
+// reading considered, conditional ones included.
 //
 // A negative or non-finite uncertainty, an unknown layer or scope collection,
 // or a reach beyond MaxRadiusMeters is an error wrapping ErrBadQuery or
@@ -139,17 +193,24 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	if err != nil {
 		return nil, err
 	}
-	var inForce []int
-	for i := range s.list {
-		if s.list[i].InForce(q.Time) {
-			inForce = append(inForce, i)
-		}
-	}
 	radius := q.RadiusMeters
 	if radius == 0 {
 		radius = DefaultVerdictRadiusMeters
 	}
-	if reach := u + s.maxBuffer(inForce); reach > MaxRadiusMeters {
+	judged := make([]readingJudgement, len(s.readings))
+	var active []int
+	maxBuffer := 0.0
+	for i := range s.readings {
+		r := &s.readings[i]
+		if r.Status != Suspended && r.InForce(q.Time) {
+			active = append(active, i)
+			judged[i] = readingJudgement{outcome: NoProtectedSite, decisive: -1}
+			maxBuffer = max(maxBuffer, r.BufferMeters)
+		} else {
+			judged[i].outcome = NotInForce
+		}
+	}
+	if reach := u + maxBuffer; reach > MaxRadiusMeters {
 		return nil, fmt.Errorf("%w: uncertainty %v m plus buffer reach %v m, beyond %d", ErrBadQuery, u, reach, MaxRadiusMeters)
 	} else if reach > radius {
 		radius = reach
@@ -162,28 +223,28 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	}
 	v := &Verdict{
 		Outcome: NoProtectedSite, Time: q.Time, UncertaintyMeters: u, RadiusMeters: radius,
-		InForce: make([]string, len(inForce)), SitesWithinRadius: len(hits),
-	}
-	for k, i := range inForce {
-		v.InForce[k] = s.list[i].ID
+		InForce: []string{}, SitesWithinRadius: len(hits),
 	}
 	withoutScope := NoProtectedSite
-	for _, h := range hits {
+	for hi, h := range hits {
 		site := SiteVerdict{
 			Hit: h, Collection: h.Layer.name, ID: h.Feature.ID, Name: h.Feature.Name,
 			DistanceMeters: roundTo(h.Meters, 3), ProtectedBy: []Protection{},
 		}
 		pos := s.layer[h.Layer]
-		for _, i := range inForce {
-			if s.cover[i][pos].has(h.Index) {
-				p := protection(s.list[i].ID, s.list[i].BufferMeters, u, h.Meters)
+		for _, i := range active {
+			r := &s.readings[i]
+			if r.cover[pos].has(h.Index) {
+				p := protection(s.list[r.agreement].ID, r.BufferMeters, u, h.Meters)
+				p.Reading, p.Party = r.ID, r.Party
 				site.ProtectedBy = append(site.ProtectedBy, p)
+				judged[i].see(p.outcome(), hi)
 				withoutScope = worse(withoutScope, p.outcome())
 			}
 		}
 		if _, ok := slices.BinarySearch(scope, h.Layer.name); ok {
 			p := protection(ScopeAgreementID, 0, u, h.Meters)
-			p.Hypothetical = true
+			p.Reading, p.Hypothetical = ScopeAgreementID, true
 			site.ProtectedBy = append(site.ProtectedBy, p)
 			v.Outcome = worse(v.Outcome, p.outcome())
 		}
@@ -198,8 +259,140 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	if v.Sites == nil {
 		v.Sites = []SiteVerdict{}
 	}
+	s.judgeReadings(v, q.Time, hits, judged)
 	return v, nil
 }
+
+// readingJudgement is what a verdict saw under one reading: its outcome so
+// far and the hit that decided it (-1 for none).
+type readingJudgement struct {
+	outcome  Outcome
+	decisive int
+}
+
+// see records that the reading covers hit hi with outcome o; hits come
+// nearest first, so the first of the gravest outcome decides.
+func (j *readingJudgement) see(o Outcome, hi int) {
+	if w := worse(j.outcome, o); w != j.outcome || j.decisive < 0 {
+		j.outcome, j.decisive = w, hi
+	}
+}
+
+// judgeReadings fills v's readings, agreements in force and agreement status
+// from what each reading saw among hits.
+func (s *AgreementSet) judgeReadings(v *Verdict, t time.Time, hits []Hit, judged []readingJudgement) {
+	v.Readings = make([]ReadingVerdict, len(s.readings))
+	v.AgreementStatus = Agreed
+	first := 0 // the first reading of the agreement at hand
+	for i := range s.readings {
+		r := &s.readings[i]
+		a := &s.list[r.agreement]
+		j := judged[i]
+		status := r.Status
+		if !r.InForce(t) {
+			status = OutsideWindow
+		}
+		v.Readings[i] = ReadingVerdict{Agreement: a.ID, Reading: r.ID, Party: r.Party,
+			Verdict: j.outcome, Status: status, Why: s.why(r, t, status, j, hits, v)}
+		if j.outcome != NotInForce && (len(v.InForce) == 0 || v.InForce[len(v.InForce)-1] != a.ID) {
+			v.InForce = append(v.InForce, a.ID)
+		}
+		if i == len(s.readings)-1 || s.readings[i+1].agreement != r.agreement {
+			if d, ok := dispute(v.Readings[first : i+1]); ok {
+				v.AgreementStatus = Disputed
+				v.Disputes = append(v.Disputes, d)
+			}
+			first = i + 1
+		}
+	}
+}
+
+// dispute reports how the verdicts of one agreement's readings differ, if
+// they do: in outcome, or in a site hit or nearby under one only
+// conditionally and under another outright.
+func dispute(group []ReadingVerdict) (Dispute, bool) {
+	differ := false
+	for _, rv := range group[1:] {
+		conditionally := (rv.Status == Conditional) != (group[0].Status == Conditional)
+		if rv.Verdict != group[0].Verdict || conditionally && rv.Verdict != NoProtectedSite {
+			differ = true
+		}
+	}
+	if !differ {
+		return Dispute{}, false
+	}
+	var how strings.Builder
+	for k, rv := range group {
+		if k > 0 {
+			how.WriteString("; ")
+		}
+		how.WriteString(rv.Reading + ": " + string(rv.Verdict))
+		if rv.Status == Conditional {
+			how.WriteString(" (conditional)")
+		}
+	}
+	return Dispute{Agreement: group[0].Agreement, How: how.String()}, true
+}
+
+// why says which clause decided a reading's verdict in v.
+func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j readingJudgement, hits []Hit, v *Verdict) string {
+	var b strings.Builder
+	switch {
+	case status == OutsideWindow && t.Before(r.Start):
+		b.WriteString("not yet in force: starts " + r.Start.Format(time.RFC3339))
+	case status == OutsideWindow:
+		b.WriteString("no longer in force: ended " + r.End.Format(time.RFC3339))
+	case status == Suspended:
+		b.WriteString("suspended")
+	case j.decisive >= 0:
+		h := &hits[j.decisive]
+		if j.outcome == ProtectedSiteHit {
+			b.WriteString("hit ")
+		} else {
+			b.WriteString("nearest covered site ")
+		}
+		b.WriteString(s.describe(h))
+		reach := v.UncertaintyMeters + r.BufferMeters
+		switch {
+		case h.Layer.name == ZonesLayer && h.Meters == 0:
+			b.WriteString(": the strike lies inside it")
+		case j.outcome == ProtectedSiteHit:
+			b.WriteString(" at " + meters(h.Meters) + " m, within its reach of " + meters(reach) + " m")
+		default:
+			b.WriteString(" at " + meters(h.Meters) + " m, beyond its reach of " + meters(reach) + " m")
+		}
+	default:
+		b.WriteString("no site it covers within " + meters(v.RadiusMeters) + " m")
+	}
+	if status != OutsideWindow && status != Suspended && len(r.EnergyClasses) > 0 && j.outcome != ProtectedSiteHit {
+		// A site its classes leave out is what an analyst asks about first.
+		if pos, ok := s.layerPos(EnergyLayer); ok {
+			for hi := range hits {
+				h := &hits[hi]
+				if s.layer[h.Layer] == pos && !r.cover[pos].has(h.Index) {
+					b.WriteString("; " + s.describe(h) + " at " + meters(h.Meters) + " m is outside its classes")
+					break
+				}
+			}
+		}
+	}
+	if (status == Conditional || status == Suspended) && r.Conditions != "" {
+		b.WriteString("; " + string(status) + ": " + r.Conditions)
+	}
+	return b.String()
+}
+
+// describe names a site as collection/id, with its energy class.
+func (s *AgreementSet) describe(h *Hit) string {
+	name := h.Layer.name + "/" + h.Feature.ID
+	if c := s.classOf(h.Layer, h.Index); c != "" {
+		name += " (" + c + ")"
+	}
+	return name
+}
+
+// meters writes a distance to the metre.
+func meters(m float64) string { return strconv.FormatFloat(math.Round(m), 'f', 0, 64) }
 
 func protection(id string, bufferMeters, uncertaintyMeters, meters float64) Protection {
 	reach := uncertaintyMeters + bufferMeters

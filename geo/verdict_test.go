@@ -221,8 +221,12 @@ func TestVerdictJSON(t *testing.T) {
 	}
 	want := `{"verdict":"protected_site_hit","verdict_without_scope":"protected_site_hit",` +
 		`"datetime":"2025-03-18T00:00:00+02:00","uncertainty_m":25,"radius_m":1000,"scope":["hospitals"],` +
-		`"agreements_in_force":["moratorium"],"sites_within_radius":1,"sites":[{"collection":"energy","id":"plant-1",` +
-		`"name":"Plant One","distance_m":300,"protected_by":[{"agreement":"moratorium","buffer_m":500,"reach_m":525,"hit":true}]}]}`
+		`"agreements_in_force":["moratorium"],"readings":[{"agreement":"moratorium","reading":"terms","party":"all",` +
+		`"verdict":"protected_site_hit","status":"in_force","why":"hit energy/plant-1 (power_plant) at 300 m, within its reach of 525 m"},` +
+		`{"agreement":"hospital-one","reading":"terms","party":"all","verdict":"not_in_force","status":"not_in_force",` +
+		`"why":"not yet in force: starts 2025-04-01T00:00:00+03:00"}],"agreement_status":"agreed",` +
+		`"sites_within_radius":1,"sites":[{"collection":"energy","id":"plant-1",` +
+		`"name":"Plant One","distance_m":300,"protected_by":[{"agreement":"moratorium","reading":"terms","party":"all","buffer_m":500,"reach_m":525,"hit":true}]}]}`
 	if string(got) != want {
 		t.Errorf("got\n\t%s\nwant\n\t%s", got, want)
 	}
@@ -241,7 +245,7 @@ func TestVerdictJSON(t *testing.T) {
 	if err := json.Unmarshal(f, &decoded); err != nil {
 		t.Fatalf("%v: %s", err, f)
 	}
-	if got := string(decoded.Properties["protected_by"]); got != `[{"agreement":"moratorium","buffer_m":500,"reach_m":525,"hit":true}]` {
+	if got := string(decoded.Properties["protected_by"]); got != `[{"agreement":"moratorium","reading":"terms","party":"all","buffer_m":500,"reach_m":525,"hit":true}]` {
 		t.Errorf("protected_by member %s", got)
 	}
 	if _, ok := decoded.Properties["distance_m"]; !ok {
@@ -257,8 +261,10 @@ func bruteVerdict(set *AgreementSet, q VerdictQuery) (Outcome, []string) {
 	radius := math.Max(DefaultVerdictRadiusMeters, q.UncertaintyMeters)
 	outcome := NoProtectedSite
 	for _, a := range set.Agreements() {
-		if a.InForce(q.Time) {
-			radius = math.Max(radius, q.UncertaintyMeters+a.BufferMeters)
+		for _, r := range a.Readings {
+			if r.Status != Suspended && r.InForce(q.Time) {
+				radius = math.Max(radius, q.UncertaintyMeters+r.BufferMeters)
+			}
 		}
 	}
 	all, _ := ix.Nearest(q.Point, ix.Len())
@@ -269,10 +275,12 @@ func bruteVerdict(set *AgreementSet, q VerdictQuery) (Outcome, []string) {
 		}
 		sv := SiteVerdict{Collection: h.Layer.Name(), ID: h.Feature.ID}
 		for _, a := range set.Agreements() {
-			if a.Covers(h.Layer, h.Feature, q.Time) {
-				p := Protection{Agreement: a.ID, Hit: h.Meters <= q.UncertaintyMeters+a.BufferMeters}
-				sv.ProtectedBy = append(sv.ProtectedBy, p)
-				outcome = worse(outcome, p.outcome())
+			for _, r := range a.Readings {
+				if r.Covers(h.Layer, h.Feature, q.Time) {
+					p := Protection{Agreement: a.ID, Hit: h.Meters <= q.UncertaintyMeters+r.BufferMeters}
+					sv.ProtectedBy = append(sv.ProtectedBy, p)
+					outcome = worse(outcome, p.outcome())
+				}
 			}
 		}
 		sites = append(sites, siteSummary(sv))

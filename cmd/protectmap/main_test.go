@@ -34,7 +34,7 @@ func TestHelp(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	code, out, _ := runCLI(t, "validate", "../../data")
-	if code != 0 || strings.Count(out, "ok ") != 3 {
+	if code != 0 || strings.Count(out, "ok ") != 4 {
 		t.Fatalf("default data: exit %d\n%s", code, out)
 	}
 	code, out, errOut := runCLI(t, "validate", "../../testdata/layers-broken/bad.geojson")
