@@ -63,6 +63,7 @@ type batch struct {
 	strikes, withHits, possiblyHit int
 	// verdicts counts the strikes given a verdict, by outcome.
 	verdicts map[geo.Outcome]int
+	disputed int // strikes whose agreements' readings disagree
 }
 
 // proximityBatch answers POST /proximity: a GeoJSON FeatureCollection of
@@ -102,7 +103,8 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 			o = geo.AppendJSONString(o, string(outcome))
 			o = appendInt(append(o, ':'), b.verdicts[outcome])
 		}
-		o = append(o, '}')
+		o = append(o, `},"disputed":`...)
+		o = appendInt(o, b.disputed)
 	}
 	b.out.buf = append(o, "}}\n"...)
 	return b.out.send(c, mediaGeoJSON)
@@ -241,6 +243,9 @@ func (b *batch) strike(i int, s *strike) error {
 	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
 		hits = verdictHits(v)
 		b.verdicts[v.Outcome]++
+		if v.AgreementStatus == geo.Disputed {
+			b.disputed++
+		}
 	}
 	if err != nil {
 		return paramError(field("geometry"), "%s", reasonOf(err))

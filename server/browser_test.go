@@ -997,7 +997,7 @@ func TestBrowserStrikes(t *testing.T) {
 	// Hospitals protected with a buffer: a strike whose uncertainty plus
 	// that buffer reaches beyond the largest radius cannot be judged.
 	agreements = append(agreements, geo.Agreement{ID: "hospitals-test", Title: "Hospitals, for the test", Source: "test",
-		Start: at(1, 1, 0, 0), Collections: []string{"hospitals"}, BufferMeters: 500})
+		Terms: geo.Terms{Start: at(1, 1, 0, 0), Collections: []string{"hospitals"}, BufferMeters: 500}})
 	set, err := geo.NewAgreementSet(ix, agreements)
 	if err != nil {
 		t.Fatal(err)

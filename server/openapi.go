@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -174,9 +175,19 @@ func ok(description string, typesAndSchemas ...any) obj {
 	return obj{"description": description, "content": content}
 }
 
-func ref(param string) obj       { return obj{"$ref": "#/components/parameters/" + param} }
-func schemaRef(name string) obj  { return obj{"$ref": "#/components/schemas/" + name} }
-func arrayOf(items any) obj      { return obj{"type": "array", "items": items} }
+func ref(param string) obj      { return obj{"$ref": "#/components/parameters/" + param} }
+func schemaRef(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+func arrayOf(items any) obj     { return obj{"type": "array", "items": items} }
+
+// object is a schema of an object with these properties, of which required
+// must be present.
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
 func nullable(typ string) obj    { return obj{"type": typ, "nullable": true} }
 func str(description string) obj { return obj{"type": "string", "description": description} }
 
@@ -200,13 +211,6 @@ func components() obj {
 	count := func(def, maximum int) obj {
 		return obj{"type": "integer", "minimum": 1, "maximum": maximum, "default": def}
 	}
-	object := func(required []string, props obj) obj {
-		o := obj{"type": "object", "properties": props}
-		if len(required) > 0 {
-			o["required"] = required
-		}
-		return o
-	}
 	links := arrayOf(schemaRef("link"))
 	hitProperties := object([]string{"distance_m", "bearing_deg", "nearest_point", "collection"}, obj{
 		"distance_m":    obj{"type": "number", "minimum": 0, "description": "geodesic distance on WGS84 to the site's nearest point, metres"},
@@ -225,6 +229,9 @@ func components() obj {
 		"verdict_without_scope": schemaRef("outcome"),
 		"agreements_in_force":   arrayOf(obj{"type": "string"}),
 		"radius_m":              obj{"type": "number", "description": "the radius the verdict searched: the radius asked for, widened to the reach of every agreement in force"},
+		"agreement_status":      schemaRef("agreementStatus"),
+		"disputes":              arrayOf(schemaRef("dispute")),
+		"readings":              arrayOf(schemaRef("readingVerdict")),
 	})
 	search := obj{
 		"radius":      number,
@@ -360,25 +367,32 @@ func components() obj {
 				"invalid-params": arrayOf(object([]string{"name", "reason"}, obj{"name": obj{"type": "string"}, "reason": obj{"type": "string"}})),
 			}),
 			"outcome": obj{"type": "string", "enum": []string{string(geo.ProtectedSiteHit), string(geo.ProtectedSiteNearby), string(geo.NoProtectedSite)}},
-			"protection": object([]string{"agreement", "buffer_m", "reach_m", "hit"}, obj{
+			"readingOutcome": obj{"type": "string", "description": "not_in_force outside the reading's window or when it is suspended",
+				"enum": []string{string(geo.ProtectedSiteHit), string(geo.ProtectedSiteNearby), string(geo.NoProtectedSite), string(geo.NotInForce)}},
+			"agreementStatus": obj{"type": "string", "enum": []string{string(geo.Agreed), string(geo.Disputed)},
+				"description": "disputed when some agreement's readings give different verdicts, or find a site hit or nearby only conditionally where another does not"},
+			"dispute": object([]string{"agreement", "how"}, obj{"agreement": obj{"type": "string"},
+				"how": str("each reading's verdict, as \"ru: protected_site_hit; ua: not_in_force\"")}),
+			"readingVerdict": object([]string{"agreement", "reading", "party", "verdict", "status", "why"}, obj{
+				"agreement": obj{"type": "string"}, "reading": obj{"type": "string"}, "party": obj{"type": "string"},
+				"verdict": schemaRef("readingOutcome"),
+				"status": obj{"type": "string", "enum": []string{string(geo.InForce), string(geo.Conditional), string(geo.Suspended), string(geo.OutsideWindow)},
+					"description": "the reading's state at the instant: its declared status within its window, not_in_force outside it"},
+				"why": str("the clause that decided: the window, the site or zone hit or nearest and its energy class, a class left out, the condition"),
+			}),
+			"reading": object([]string{"id", "party", "start", "end", "status", "sources", "buffer_m"}, readingProperties()),
+			"protection": object([]string{"agreement", "reading", "buffer_m", "reach_m", "hit"}, obj{
 				"agreement": obj{"type": "string"}, "hypothetical": obj{"type": "boolean"},
+				"reading":  str("the reading under which the site is protected (\"terms\" for an agreement written without readings, \"scope\" for a scope)"),
+				"party":    obj{"type": "string"},
 				"buffer_m": number, "reach_m": obj{"type": "number", "description": "the strike's uncertainty plus the buffer: a site this close is hit"},
 				"hit": obj{"type": "boolean"},
 			}),
-			"agreement": object([]string{"id", "title", "source", "start", "end", "buffer_m", "links"}, obj{
-				"id": obj{"type": "string"}, "title": obj{"type": "string"}, "source": str("where the terms come from: a URL or a citation"),
-				"notes":       obj{"type": "string"},
-				"start":       obj{"type": "string", "format": "date-time", "description": "the first instant in force"},
-				"end":         obj{"type": "string", "format": "date-time", "nullable": true, "description": "the first instant no longer in force; null when open-ended"},
-				"collections": arrayOf(obj{"type": "string"}),
-				"filters":     arrayOf(object([]string{"property", "in"}, obj{"property": obj{"type": "string"}, "in": arrayOf(obj{"type": "string"})})),
-				"sites":       arrayOf(object([]string{"collection", "id"}, obj{"collection": obj{"type": "string"}, "id": obj{"type": "string"}})),
-				"buffer_m":    meters(0),
-				"links":       links,
-			}),
+			"agreement":  object([]string{"id", "title", "start", "end", "readings", "links"}, agreementProperties(links)),
 			"agreements": object([]string{"agreements", "links"}, obj{"agreements": arrayOf(schemaRef("agreement")), "links": links}),
-			"verdict": object([]string{"verdict", "datetime", "uncertainty_m", "radius_m", "agreements_in_force", "sites_within_radius", "sites"}, obj{
+			"verdict": object([]string{"verdict", "datetime", "uncertainty_m", "radius_m", "agreements_in_force", "readings", "agreement_status", "sites_within_radius", "sites"}, obj{
 				"verdict": schemaRef("outcome"), "verdict_without_scope": schemaRef("outcome"),
+				"readings": arrayOf(schemaRef("readingVerdict")), "agreement_status": schemaRef("agreementStatus"), "disputes": arrayOf(schemaRef("dispute")),
 				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": number, "radius_m": number,
 				"scope": arrayOf(obj{"type": "string"}), "agreements_in_force": arrayOf(obj{"type": "string"}),
 				"sites_within_radius": obj{"type": "integer", "minimum": 0},
@@ -398,6 +412,9 @@ func components() obj {
 				"verdict_recorded": obj{"allOf": []any{schemaRef("judgedVerdict")}, "nullable": true, "description": "the verdict stored with the strike when it was recorded (or back-filled when an older store was upgraded); null for a strike recorded without one"},
 				"verdict_now":      obj{"allOf": []any{schemaRef("judgedVerdict")}, "description": "the verdict against the data served now, or the data_version asked for"},
 				"verdict_changed":  obj{"type": "boolean", "description": "true when verdict_now differs from verdict_recorded in outcome, agreements in force or protected sites"},
+			}), "summary": object([]string{"verdict", "agreement_status", "readings"}, obj{
+				"verdict": schemaRef("outcome"), "agreement_status": schemaRef("agreementStatus"),
+				"disputes": arrayOf(schemaRef("dispute")), "readings": arrayOf(schemaRef("readingVerdict")),
 			})})}},
 			"judgedVerdict": object([]string{"data_version"}, obj{
 				"data_version":        str("the data (layers and agreements) judged against; GET /versions lists those kept"),
@@ -438,9 +455,11 @@ func components() obj {
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
 				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(geo.ProtectedSiteHit): obj{"type": "integer"},
-					string(geo.ProtectedSiteNearby): obj{"type": "integer"}, string(geo.NoProtectedSite): obj{"type": "integer"}}),
-				"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "protected_sites"}, obj{
+					string(geo.ProtectedSiteNearby): obj{"type": "integer"}, string(geo.NoProtectedSite): obj{"type": "integer"},
+					"disputed": obj{"type": "integer", "description": "strikes whose agreements' readings disagree"}}),
+				"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "agreement_status", "readings", "protected_sites"}, obj{
 					"verdict": schemaRef("outcome"), "agreements_in_force": arrayOf(obj{"type": "string"}), "agreements_breached": arrayOf(obj{"type": "string"}),
+					"agreement_status": schemaRef("agreementStatus"), "readings": arrayOf(schemaRef("readingVerdict")),
 					"protected_sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
 						"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
 						"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
@@ -470,6 +489,45 @@ func readinessOp() obj {
 		[]any{ref("f")}, ok("ready to serve", mediaJSON, "readiness"))
 	o["responses"].(obj)["503"] = obj{"description": "not ready", "content": obj{mediaJSON: obj{"schema": schemaRef("readiness")}}}
 	return o
+}
+
+// termsProperties are the schema properties of an agreement's or a
+// reading's window and scope, plus more.
+func termsProperties(more obj) obj {
+	p := obj{
+		"start":          obj{"type": "string", "format": "date-time", "description": "the first instant in force"},
+		"end":            obj{"type": "string", "format": "date-time", "nullable": true, "description": "the first instant no longer in force; null when open-ended"},
+		"collections":    arrayOf(obj{"type": "string"}),
+		"filters":        arrayOf(object([]string{"property", "in"}, obj{"property": obj{"type": "string"}, "in": arrayOf(obj{"type": "string"})})),
+		"energy_classes": arrayOf(obj{"type": "string", "enum": geo.EnergyClasses(), "description": "narrows the energy collection to sites of these classes"}),
+		"sites":          arrayOf(object([]string{"collection", "id"}, obj{"collection": obj{"type": "string"}, "id": obj{"type": "string"}})),
+		"zones":          arrayOf(str("a feature id of the zones collection: an area or a corridor")),
+		"buffer_m":       obj{"type": "number", "minimum": 0, "description": "metres around each covered site within which a strike counts as a hit"},
+	}
+	maps.Copy(p, more)
+	return p
+}
+
+// readingProperties are the schema properties of a reading.
+func readingProperties() obj {
+	return termsProperties(obj{
+		"id": obj{"type": "string"}, "party": str("who holds the reading: ru, ua, us, a monitor"),
+		"status":     obj{"type": "string", "enum": []string{string(geo.InForce), string(geo.Conditional), string(geo.Suspended)}},
+		"conditions": str("what the reading makes the agreement depend on, in words"),
+		"sources": arrayOf(object([]string{"title"}, obj{"title": obj{"type": "string"}, "url": obj{"type": "string"},
+			"date": obj{"type": "string", "format": "date"}})),
+		"notes": str("the judgement calls made in reading the sources"),
+	})
+}
+
+// agreementProperties are the schema properties of an agreement as served.
+func agreementProperties(links obj) obj {
+	return termsProperties(obj{
+		"id": obj{"type": "string"}, "title": obj{"type": "string"}, "source": str("where the terms come from: a URL or a citation"),
+		"notes":    obj{"type": "string"},
+		"readings": arrayOf(schemaRef("reading")),
+		"links":    links,
+	})
 }
 
 // agreementPaths describes the agreements; GET /agreements/{id} has the

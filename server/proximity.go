@@ -361,7 +361,8 @@ func hitMembers(h *geo.Hit, uncertainty float64, v *geo.Verdict, i int) []geo.Me
 // appendSummary writes {"count","possibly_hit","nearest_m"}; possibly_hit
 // is null without an uncertainty and nearest_m null without hits. A
 // verdict v adds its outcome ("verdict", and "verdict_without_scope" with
-// a scope), the agreements in force and the radius it searched.
+// a scope), the agreements in force, the radius it searched, and the
+// verdict under each reading (see appendReadings).
 func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict) []byte {
 	b = append(b, `{"count":`...)
 	b = appendInt(b, len(hits))
@@ -388,8 +389,46 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict
 		b = appendStrings(b, v.InForce)
 		b = append(b, `,"radius_m":`...)
 		b = appendFloat(b, v.RadiusMeters)
+		b = appendReadings(append(b, ','), v)
 	}
 	return append(b, '}')
+}
+
+// appendReadings writes the members that give v under each reading:
+// "agreement_status", "disputes" when there are any, and "readings".
+func appendReadings(b []byte, v *geo.Verdict) []byte {
+	b = append(b, `"agreement_status":`...)
+	b = geo.AppendJSONString(b, string(v.AgreementStatus))
+	if len(v.Disputes) > 0 {
+		b = append(b, `,"disputes":[`...)
+		for i, d := range v.Disputes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"agreement":`...)
+			b = geo.AppendJSONString(b, d.Agreement)
+			b = append(b, `,"how":`...)
+			b = append(geo.AppendJSONString(b, d.How), '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"readings":[`...)
+	for i := range v.Readings {
+		r := &v.Readings[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		sep := byte('{')
+		for _, m := range [...][2]string{{"agreement", r.Agreement}, {"reading", r.Reading}, {"party", r.Party},
+			{"verdict", string(r.Verdict)}, {"status", string(r.Status)}, {"why", r.Why}} {
+			b = append(b, sep)
+			sep = ','
+			b = append(geo.AppendJSONString(b, m[0]), ':')
+			b = geo.AppendJSONString(b, m[1])
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func possiblyHit(hits []geo.Hit, uncertainty float64) int {

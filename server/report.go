@@ -172,8 +172,12 @@ func judge(st store.Strike, v *geo.Verdict, maxSites int) reportLine {
 
 func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error {
 	counts := map[geo.Outcome]int{}
+	disputed := 0
 	for _, l := range lines {
 		counts[l.verdict.Outcome]++
+		if l.verdict.AgreementStatus == geo.Disputed {
+			disputed++
+		}
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
@@ -194,6 +198,8 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error
 		b = geo.AppendJSONString(b, string(o))
 		b = appendInt(append(b, ':'), counts[o])
 	}
+	b = append(b, `,"disputed":`...)
+	b = appendInt(b, disputed)
 	b = append(b, `},"features":[`...)
 	for i := range lines {
 		if i > 0 {
@@ -204,10 +210,25 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error
 			geo.Member{Key: "verdict", Value: string(l.verdict.Outcome)},
 			geo.Member{Key: "agreements_in_force", Value: l.verdict.InForce},
 			geo.Member{Key: "agreements_breached", Value: l.breached},
+			geo.Member{Key: "agreement_status", Value: l.verdict.AgreementStatus},
+			geo.Member{Key: "readings", Value: l.verdict.Readings},
 			geo.Member{Key: "protected_sites", Value: l.sites})
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// readingsCell writes the verdict under each reading in one CSV cell, as
+// agreement/reading:verdict, conditional ones marked "(conditional)".
+func readingsCell(rs []geo.ReadingVerdict) string {
+	cells := make([]string, len(rs))
+	for i, r := range rs {
+		cells[i] = r.Agreement + "/" + r.Reading + ":" + string(r.Verdict)
+		if r.Status == geo.Conditional {
+			cells[i] += "(conditional)"
+		}
+	}
+	return strings.Join(cells, ";")
 }
 
 // appendTime writes t in RFC 3339, or null when zero.
@@ -219,9 +240,9 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its
-// verdict and the nearest protected site.
+// verdict, the verdict under each reading and the nearest protected site.
 var reportHeader = append(append([]string{}, strikeHeader...), "verdict", "agreements_in_force", "agreements_breached",
-	"nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
+	"agreement_status", "readings", "nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
 
 func sendReportCSV(c echo.Context, lines []reportLine) error {
 	return sendCSV(c, reportHeader, func(w *export.CSVWriter) {
@@ -229,7 +250,8 @@ func sendReportCSV(c echo.Context, lines []reportLine) error {
 		for i := range lines {
 			l := &lines[i]
 			rec = strikeRecord(rec[:0], &l.strike)
-			rec = append(rec, string(l.verdict.Outcome), strings.Join(l.verdict.InForce, ";"), strings.Join(l.breached, ";"))
+			rec = append(rec, string(l.verdict.Outcome), strings.Join(l.verdict.InForce, ";"), strings.Join(l.breached, ";"),
+				string(l.verdict.AgreementStatus), readingsCell(l.verdict.Readings))
 			if len(l.sites) > 0 {
 				s := l.sites[0]
 				rec = append(rec, s.Collection, s.ID, s.Name, strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64))

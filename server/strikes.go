@@ -270,7 +270,8 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 		return err
 	}
 	var verdict geo.Member
-	if v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo(), Scope: scope}); err != nil {
+	v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo(), Scope: scope})
+	if err != nil {
 		// Only a reach beyond geo.MaxRadiusMeters gets here: the strike
 		// is recorded, its verdict cannot be computed.
 		verdict = geo.Member{Key: "verdict_error", Value: userMessage(err)}
@@ -280,7 +281,14 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := store.AppendFeature(*buf, &st, append([]geo.Member{verdict}, verdictMembers(&st, set, d.Version)...)...)
-	b = append(b[:len(b)-1], `,"links":[`...)
+	b = b[:len(b)-1]
+	if v != nil {
+		// The verdict under each reading, where /proximity gives it.
+		b = append(b, `,"summary":{"verdict":`...)
+		b = geo.AppendJSONString(b, string(v.Outcome))
+		b = append(appendReadings(append(b, ','), v), '}')
+	}
+	b = append(b, `,"links":[`...)
 	b = appendLink(b, h.strikeURL(c, st.ID), "self", mediaGeoJSON, "this strike")
 	b = appendLink(append(b, ','), h.baseURL(c)+"/strikes", "collection", mediaGeoJSON, "the strike log")
 	*buf = append(b, "]}\n"...)
