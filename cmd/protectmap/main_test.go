@@ -155,7 +155,7 @@ func TestLoadDatasetAgreements(t *testing.T) {
 		agreements int
 		from, fail string
 	}{
-		{"embedded, fitting the layers", map[string]string{"energy.geojson": string(energy)}, "", 1, embeddedAgreements, ""},
+		{"embedded, fitting the layers", map[string]string{"energy.geojson": string(energy)}, "", 2, embeddedAgreements, ""},
 		{"embedded, not fitting", map[string]string{"sites.geojson": other}, "", 0, "", "has no agreements.json, so the embedded agreements apply"},
 		{"the directory's own", map[string]string{"sites.geojson": other, "agreements.json": noAgreements}, "", 0, "agreements.json", ""},
 		{"the flag first", map[string]string{"energy.geojson": string(energy)}, empty, 0, empty, ""},
@@ -180,6 +180,10 @@ func TestLoadDatasetAgreements(t *testing.T) {
 			}
 			if len(d.Agreements) != tc.agreements || !strings.HasSuffix(from, tc.from) {
 				t.Errorf("%d agreements from %s, want %d from %s", len(d.Agreements), from, tc.agreements, tc.from)
+			}
+			// The embedded agreements bring the zones they name.
+			if _, ok := d.Index.Layer(geo.ZonesLayer); ok != (from == embeddedAgreements) {
+				t.Errorf("agreements from %s: zones layer served %v", from, ok)
 			}
 		})
 	}

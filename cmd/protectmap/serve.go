@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -240,6 +241,12 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 			return nil, "", err
 		}
 		from = agreementsFile
+	} else if _, ok := ix.Layer(geo.ZonesLayer); !ok && dir != "" {
+		// The embedded agreements' zones are theirs, not the directory's
+		// sites: they come with them.
+		if ix, err = withEmbeddedZones(ix, sum); err != nil {
+			return nil, "", err
+		}
 	}
 	fmt.Fprintf(sum, "%s\x00", from)
 	sum.Write(body)
@@ -252,6 +259,23 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 		return nil, "", err
 	}
 	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: hex.EncodeToString(sum.Sum(nil)[:8])}, from, nil
+}
+
+// withEmbeddedZones is ix with the embedded zones layer added, its file
+// written to sum.
+func withEmbeddedZones(ix *geo.Index, sum io.Writer) (*geo.Index, error) {
+	file := geo.ZonesLayer + geo.LayerExt
+	body, err := data.Layers.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(sum, "%s (embedded)\x00", file)
+	sum.Write(body)
+	zones, err := geo.DecodeLayer(geo.ZonesLayer, file+" (embedded)", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return geo.NewIndex(append(slices.Clone(ix.Layers()), zones)...)
 }
 
 // embeddedAgreements names the agreements built into the binary.
