@@ -395,7 +395,8 @@ func defaultData(t testing.TB) *AgreementSet {
 
 // TestDefaultAgreements: the default agreements load against the default
 // layers; every energy site is covered by the moratorium under the Kremlin's
-// reading, which runs 30 days from 18 March 2025, Moscow time.
+// reading, which runs 30 days from 18 March 2025, Moscow time, to the end
+// every reading shares.
 func TestDefaultAgreements(t *testing.T) {
 	set := defaultData(t)
 	a, ok := set.Agreement("energy-moratorium-2025-03")
@@ -406,8 +407,8 @@ func TestDefaultAgreements(t *testing.T) {
 	if want := time.Date(2025, 3, 17, 21, 0, 0, 0, time.UTC); !ru.Start.Equal(want) || !a.Start.Equal(want) {
 		t.Errorf("start %v (agreement %v), want %v", ru.Start, a.Start, want)
 	}
-	if ru.End == nil || ru.End.Sub(ru.Start) != 30*24*time.Hour || a.End != nil {
-		t.Errorf("ru end %v, agreement end %v: want 30 days, and the agreement open as the other readings are", ru.End, a.End)
+	if ru.End == nil || ru.End.Sub(ru.Start) != 30*24*time.Hour || a.End == nil || !a.End.Equal(*ru.End) {
+		t.Errorf("ru end %v, agreement end %v: want 30 days, which every reading ends with", ru.End, a.End)
 	}
 	energy, _ := set.Index().Layer("energy")
 	var plant orb.Point

@@ -913,8 +913,9 @@ func TestBrowserVerdict(t *testing.T) {
 		t.Fatalf("a strike on %s after the moratorium: verdict %s, want none", site.Name, want.Outcome)
 	}
 	webCheckVerdict(t, "outside the window", got.Outside, want)
-	if !strings.Contains(got.Outside.Detail, "no agreement was in force") {
-		t.Errorf("outside the window the verdict should say no agreement was in force: %q", got.Outside.Detail)
+	// The Black Sea arrangement has no end, so it alone is in force then.
+	if strings.Contains(got.Outside.Detail, agreements[0].Title) || !strings.Contains(got.Outside.Detail, "Black Sea") {
+		t.Errorf("outside the moratorium's window the verdict should name only the Black Sea arrangement in force: %q", got.Outside.Detail)
 	}
 	if got.Outside.Colour == got.Inside.Colour {
 		t.Errorf("a hit and no protected site are both coloured %s", got.Inside.Colour)
@@ -1515,4 +1516,142 @@ func TestBrowserVectorTiles(t *testing.T) {
 			t.Errorf("at zoom %d the dense layer is %s with %d tile pixels, want GeoJSON alone", high.Zoom, d.State, got.High.Pixels)
 		}
 	})
+}
+
+// webReadingRow is a reading's verdict as the check panel shows it.
+type webReadingRow struct {
+	Reading, Party, Verdict, Status, Why, Colour string
+}
+
+// webReadingTable is one agreement's readings as the check panel shows them.
+type webReadingTable struct {
+	Agreement       string
+	Disputed, Badge bool
+	Rows            []webReadingRow
+}
+
+// webTimeline is the agreement picker's timeline.
+type webTimeline struct {
+	Agreement string
+	Lanes     []struct {
+		Reading, Status, Label string
+		Left, Width            float64
+	}
+	Marked int
+}
+
+// webCheckReadings compares the readings shown with those of a verdict.
+func webCheckReadings(t *testing.T, where string, got []webReadingTable, want *geo.Verdict) {
+	t.Helper()
+	disputed := map[string]bool{}
+	for _, d := range want.Disputes {
+		disputed[d.Agreement] = true
+	}
+	var rows []geo.ReadingVerdict
+	for _, table := range got {
+		if table.Disputed != disputed[table.Agreement] || table.Badge != disputed[table.Agreement] {
+			t.Errorf("%s: %s shown disputed %v (badge %v), want %v", where, table.Agreement, table.Disputed, table.Badge, disputed[table.Agreement])
+		}
+		for _, r := range table.Rows {
+			rows = append(rows, geo.ReadingVerdict{Agreement: table.Agreement, Reading: r.Reading, Party: r.Party,
+				Verdict: geo.Outcome(r.Verdict), Status: geo.ReadingStatus(r.Status), Why: r.Why})
+		}
+	}
+	if !slices.Equal(rows, want.Readings) {
+		t.Errorf("%s: readings shown\n\t%+v\nwant\n\t%+v", where, rows, want.Readings)
+	}
+}
+
+// TestBrowserReadings checks a power plant on 20 March 2025, when Russia's
+// reading of the moratorium held and Ukraine's did not yet, then on 27
+// March, when both did: the verdict under each reading side by side, the
+// disputed agreement marked, the agreements on the picker's timeline, and
+// the zones drawn.
+func TestBrowserReadings(t *testing.T) {
+	tools := needBrowser(t)
+	ix := webDefaultIndex(t)
+	agreements := webDefaultAgreements(t)
+	set, err := geo.NewAgreementSet(ix, agreements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements = agreements })
+	p := orb.Point{30.7468, 50.1344} // Trypillia thermal power plant
+	const radius = 1000
+	first, later := time.Date(2025, 3, 20, 2, 10, 0, 0, time.UTC), time.Date(2025, 3, 27, 2, 10, 0, 0, time.UTC)
+	var got struct {
+		Check, Later  []webReadingTable
+		Status        string
+		Picker        []string
+		First, Second webTimeline
+		Zones         *webDrawn
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "readings",
+		"base":     srv.URL,
+		"link":     fmt.Sprintf("#map=12/%v/%v&layers=energy,zones&check=%v,%v,%d&at=%s", p.Lat(), p.Lon(), p.Lat(), p.Lon(), radius, first.Format("2006-01-02T15:04Z")),
+		"second":   "black-sea-2025-03",
+		"later":    later.Format("2006-01-02T15:04"),
+	}, &got)
+	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
+	webNoConsoleErrors(t, c.ConsoleErrors)
+
+	verdict := func(at time.Time) *geo.Verdict {
+		v, err := set.Verdict(geo.VerdictQuery{Strike: geo.Strike{Point: p, Time: at}, RadiusMeters: radius, Layers: []string{"energy", "zones"}, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	want := verdict(first)
+	if want.AgreementStatus != geo.Disputed {
+		t.Fatalf("the plant on 20 March: %s, want disputed", want.AgreementStatus)
+	}
+	webCheckReadings(t, "20 March", got.Check, want)
+	if got.Status != "disputed" {
+		t.Errorf("20 March: the readings are shown %q, want disputed", got.Status)
+	}
+	// A hit and "not in force" side by side must not look alike.
+	colours := map[string]string{}
+	for _, table := range got.Check {
+		for _, r := range table.Rows {
+			colours[r.Verdict] = r.Colour
+		}
+	}
+	if colours["protected_site_hit"] == "" || colours["protected_site_hit"] == colours["not_in_force"] {
+		t.Errorf("verdict colours %v: a hit and not in force look alike", colours)
+	}
+	webCheckReadings(t, "27 March", got.Later, verdict(later))
+
+	var ids []string
+	for _, a := range set.Agreements() {
+		ids = append(ids, a.ID)
+	}
+	if !slices.Equal(got.Picker, ids) {
+		t.Errorf("picker offers %v, want %v", got.Picker, ids)
+	}
+	for _, tl := range []webTimeline{got.First, got.Second} {
+		a, ok := set.Agreement(tl.Agreement)
+		if !ok || len(tl.Lanes) != len(a.Readings) {
+			t.Fatalf("timeline of %q: %d lanes, want one per reading", tl.Agreement, len(tl.Lanes))
+		}
+		for i, r := range a.Readings {
+			l := tl.Lanes[i]
+			if l.Reading != r.ID || l.Status != string(r.Status) || !strings.Contains(l.Label, r.Start.UTC().Format("2006-01-02")) ||
+				l.Left < 0 || l.Width <= 0 || l.Left+l.Width > 100.01 {
+				t.Errorf("timeline of %s, lane %d: %+v, want reading %s (%s) from %s within the axis", a.ID, i, l, r.ID, r.Status, r.Start.Format("2006-01-02"))
+			}
+		}
+	}
+	if got.First.Agreement != ids[0] || got.Second.Agreement != "black-sea-2025-03" || got.First.Marked == 0 {
+		t.Errorf("timelines of %q then %q, instant marked in %d lanes", got.First.Agreement, got.Second.Agreement, got.First.Marked)
+	}
+	// The moratorium's readings start on different days: their bars must not start together.
+	if len(got.First.Lanes) > 1 && got.First.Lanes[0].Left == got.First.Lanes[1].Left {
+		t.Errorf("ru and ua start on different days but are drawn from the same point: %+v", got.First.Lanes)
+	}
+	zones := webLayer(t, ix, geo.ZonesLayer)
+	if got.Zones == nil || !got.Zones.Checked || !strings.Contains(got.Zones.Label, fmt.Sprint(zones.Len())) {
+		t.Errorf("zones layer row %+v: want it shown, with its %d features", got.Zones, zones.Len())
+	}
 }

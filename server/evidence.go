@@ -23,6 +23,10 @@ type verdictBody struct {
 	Outcome   geo.Outcome  `json:"verdict"`
 	InForce   []string     `json:"agreements_in_force"`
 	Protected []reportSite `json:"protected_sites"`
+	// Readings and AgreementStatus keep the verdict under each reading, so
+	// a reading changed later never rewrites what was recorded.
+	Readings        []geo.ReadingVerdict `json:"readings,omitempty"`
+	AgreementStatus geo.AgreementStatus  `json:"agreement_status,omitempty"`
 }
 
 // judgeStrike is st's verdict body against set: every protected site
@@ -34,7 +38,7 @@ func judgeStrike(set *geo.AgreementSet, st *store.Strike) json.RawMessage {
 		return mustJSON(map[string]string{"verdict_error": userMessage(err)})
 	}
 	l := judge(*st, v, 0)
-	return mustJSON(verdictBody{v.Outcome, v.InForce, l.sites})
+	return mustJSON(verdictBody{v.Outcome, v.InForce, l.sites, v.Readings, v.AgreementStatus})
 }
 
 func mustJSON(v any) json.RawMessage {

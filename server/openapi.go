@@ -422,6 +422,8 @@ func components() obj {
 				"backfilled":          obj{"type": "boolean", "description": "recorded when an older store was upgraded, against the data served then"},
 				"verdict":             schemaRef("outcome"),
 				"agreements_in_force": arrayOf(obj{"type": "string"}),
+				"readings":            arrayOf(schemaRef("readingVerdict")),
+				"agreement_status":    schemaRef("agreementStatus"),
 				"protected_sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
 					"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
 					"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),

@@ -5,6 +5,7 @@
 import L from 'leaflet';
 import { parseCoordinates, formatPoint, formatMeters, formatBearing, roundDegrees } from './coords.js';
 import { rfc3339, validInstant } from './hash.js';
+import { readingsView } from './readings.js';
 
 /** LIMIT is the most sites one check lists. */
 const LIMIT = 100;
@@ -239,7 +240,9 @@ export class Check {
     features.forEach((f, i) => ol.append(this.item(q, f, i, titles)));
     const verdict = answer.summary?.verdict;
     if (verdict) {
-      this.result.replaceChildren(verdictBox(q, answer.summary, titles), summary, ol);
+      const parts = [verdictBox(q, answer.summary, titles)];
+      if (Array.isArray(answer.summary.readings) && answer.summary.readings.length > 0) parts.push(readingsView(answer.summary, titles));
+      this.result.replaceChildren(...parts, summary, ol);
     } else {
       this.result.replaceChildren(summary, ol);
     }
@@ -292,6 +295,11 @@ function protection(protectedBy, titles) {
   protectedBy.forEach((a, i) => {
     const name = span('agreement', agreementName(a.agreement, titles, a.hypothetical));
     name.dataset.agreement = a.agreement;
+    // Each reading protecting the site, by its party: the readings may differ.
+    if (a.party && a.party !== 'all') {
+      name.dataset.reading = a.reading;
+      name.append(` (${a.party.toUpperCase()})`);
+    }
     if (a.hit) name.append(span('badge', 'hit'));
     s.append(i > 0 ? '; ' : '', name);
   });

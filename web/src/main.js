@@ -13,6 +13,7 @@ import { sitePopup, itemPath } from './popup.js';
 import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
 import { Recorder } from './record.js';
 import { Strikes, strikeCanvas } from './strikes.js';
+import { timeline } from './readings.js';
 
 /** UKRAINE is the view when neither the link nor the data give one. */
 const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
@@ -91,6 +92,7 @@ class App {
     });
     this.check.setScopes(this.overlays.map((o) => o.collection));
     this.apply(state, false);
+    this.showAgreements();
 
     this.map.on('zoomend', () => this.overlays.forEach((o) => o.visible && o.restyle()));
     this.map.on('moveend', () => {
@@ -105,6 +107,32 @@ class App {
     window.addEventListener('hashchange', () => {
       if (location.hash !== this.writtenHash) this.restore();
     });
+  }
+
+  // showAgreements offers the agreements in a picker, the picked one's
+  // readings on a timeline with the check's instant marked.
+  async showAgreements() {
+    let doc;
+    try {
+      doc = await this.api.get('/agreements');
+    } catch (err) {
+      this.showError(err);
+      return;
+    }
+    const agreements = doc.agreements ?? [];
+    if (agreements.length === 0) return;
+    const picker = document.getElementById('agreement-picker');
+    const shown = document.getElementById('agreement-timeline');
+    for (const a of agreements) picker.append(new Option(a.title || a.id, a.id));
+    const draw = () => {
+      const a = agreements.find((x) => x.id === picker.value);
+      const when = this.check.query?.datetime;
+      shown.replaceChildren(timeline(a, when ? Date.parse(when) : null));
+    };
+    picker.addEventListener('change', draw);
+    this.check.form.addEventListener('submit', () => setTimeout(draw));
+    draw();
+    document.getElementById('agreements-section').hidden = false;
   }
 
   addOverlays(collections) {

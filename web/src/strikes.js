@@ -9,6 +9,7 @@ import { strikesInterval } from './hash.js';
 import { ListedLayer } from './layer.js';
 import { asText, el } from './popup.js';
 import { smallCanvas } from './symbols.js';
+import { readingsView } from './readings.js';
 
 /** VERDICT_COLOURS colour a strike by its verdict, as the check's verdict box does. */
 export const VERDICT_COLOURS = {
@@ -362,6 +363,8 @@ function strikePopup(entry, verdict) {
   const table = el('table');
   table.append(body);
   root.append(table);
+  const summary = entry.judged?.properties?.summary;
+  if (Array.isArray(summary?.readings) && summary.readings.length > 0) root.append(readingsView(summary, null));
   const hits = hitSites(entry.judged);
   if (hits.length > 0) {
     root.append(el('p', 'meta', 'Protected sites hit:'));

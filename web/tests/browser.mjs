@@ -422,6 +422,54 @@ const scenarios = {
     return out;
   },
 
+  // Readings: a check at an instant shows the verdict under each reading,
+  // side by side, disputed agreements marked; the agreement picker shows
+  // each agreement's readings on a timeline; zones are drawn like sites.
+  async readings() {
+    const out = {};
+    const page = await newPage();
+    await open(page, spec.link);
+    await shot(page, 'readings-check');
+    const readingRows = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('#check-result .readings-table')].map((t) => ({
+          agreement: t.dataset.agreement,
+          disputed: t.dataset.disputed === 'true',
+          badge: t.querySelector('caption .badge.disputed') !== null,
+          rows: [...t.querySelectorAll('tbody tr')].map((r) => ({
+            reading: r.dataset.reading,
+            party: r.dataset.party,
+            verdict: r.dataset.verdict,
+            status: r.dataset.status,
+            why: r.querySelector('.why').textContent,
+            colour: getComputedStyle(r.querySelector('.verdict-cell')).borderLeftColor,
+          })),
+        })),
+      );
+    out.check = await readingRows();
+    out.status = await page.evaluate(() => document.querySelector('#check-result .readings')?.dataset.status ?? '');
+    const lanes = () =>
+      page.evaluate(() => ({
+        agreement: document.querySelector('#agreement-timeline .timeline')?.dataset.agreement ?? '',
+        lanes: [...document.querySelectorAll('#agreement-timeline .lane')].map((l) => {
+          const bar = l.querySelector('.bar');
+          return { reading: l.dataset.reading, status: l.dataset.status, label: l.querySelector('.label').textContent, left: parseFloat(bar.style.left), width: parseFloat(bar.style.width) };
+        }),
+        marked: document.querySelectorAll('#agreement-timeline .at').length,
+      }));
+    out.picker = await page.evaluate(() => [...document.querySelectorAll('#agreement-picker option')].map((o) => o.value));
+    out.first = await lanes();
+    await page.selectOption('#agreement-picker', spec.second);
+    await shot(page, 'readings-timeline');
+    out.second = await lanes();
+    await page.fill('#check-datetime', spec.later);
+    await submitCheck(page, 'readings-later');
+    out.later = await readingRows();
+    out.zones = (await drawn(page)).zones ?? null;
+    await page.context().close();
+    return out;
+  },
+
   // Hostile data and links: a malformed hash must not stop the map, and
   // site names that are HTML must show as text in their tooltips.
   async hostile() {
