@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -36,6 +37,9 @@ func TestNearbyWorkedExamples(t *testing.T) {
 		{"across the antimeridian from a point", orb.Point{179.99, 0}, orb.Point{-179.99, 0}, 2300, 2226.390},
 		{"across the north pole from a point", orb.Point{100, 89.99}, orb.Point{-80, 89.99}, 2300, 2233.880},
 		{"across the north pole from a line", orb.LineString{{90, 89.99}, {110, 89.99}}, orb.Point{-80, 89.99}, 2300, 2216.9108},
+		// At 74°S the frame bounded this edge's distance below by 267 m.
+		{"long edge towards the frame's polar limit", orb.LineString{{109.14452518357925, -74.13887547871823}, {112.99376858262045, -74.0665797459985}},
+			orb.Point{111.33410275517384, -74.10768706343822}, 200, 166.411},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,5 +58,38 @@ func TestNearbyWorkedExamples(t *testing.T) {
 				t.Errorf("distance %.4f m, densified geodesic edges give %.4f m", hits[0].Meters, brute)
 			}
 		})
+	}
+}
+
+// TestFrameEdgeBoundTowardsPoles checks the frame's bound below the
+// distance to long edges near the frame's limit of 75°, where edges bow
+// far more than at Ukraine's latitudes: points beside roughly east-west
+// edges of up to 4.4° of longitude, 0.1 m to 3 km off.
+func TestFrameEdgeBoundTowardsPoles(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	checked := 0
+	for range 5_000 {
+		lat := math.Copysign(50+28*r.Float64(), r.Float64()-0.5)
+		lon := -170 + 340*r.Float64()
+		half := 0.2 + 2*r.Float64()
+		a, b := orb.Point{lon - half, lat}, orb.Point{lon + half, lat + (r.Float64()-0.5)*0.2}
+		length, azi, _ := inverse(a, b)
+		foot, aziFoot := direct(a, azi, length*(0.3+0.4*r.Float64()))
+		p, _ := direct(foot, aziFoot+90*float64(1-2*r.IntN(2)), logUniform(r, 0.1, 3000))
+		g := orb.LineString{a, b}
+		m := newMeasure(p)
+		box := Envelope(g)
+		if !m.f.covers(&box) {
+			continue
+		}
+		checked++
+		lower, _ := m.edges(g, &box, false)
+		ref := newRefFeature(g)
+		if exact := ref.distance(p, math.Inf(1)); lower > exact {
+			t.Fatalf("point %v edge %v: lower bound %.3f m exceeds the distance %.3f m", p, g, lower, exact)
+		}
+	}
+	if checked < 1_000 {
+		t.Fatalf("only %d edges inside the frame", checked)
 	}
 }

@@ -206,10 +206,15 @@ func logUniform(r *rand.Rand, lo, hi float64) float64 {
 
 // randomPath is a line of geodesic edges up to 500 km from a, cut where it
 // crosses the antimeridian into parts on either side of it (RFC 7946).
-func randomPath(r *rand.Rand, a orb.Point, edges int) orb.MultiLineString {
+// Edges run within 10° of east or west when eastWest, where they bow most.
+func randomPath(r *rand.Rand, a orb.Point, edges int, eastWest bool) orb.MultiLineString {
 	parts := orb.MultiLineString{{a}}
 	for range edges {
 		azi, meters := 360*r.Float64(), logUniform(r, 10, 500_000)
+		if eastWest {
+			azi = float64(90+180*r.IntN(2)) + 20*(r.Float64()-0.5)
+			meters = logUniform(r, 50_000, 500_000)
+		}
 		b := toward(a, azi, meters)
 		if math.Abs(b[0]-a[0]) > 180 {
 			// Find where the edge meets ±180° by bisection along it.
@@ -269,7 +274,12 @@ func newWorld(seed uint64, n int) *world {
 			}
 			g = mp
 		case 2, 3:
-			parts := randomPath(r, c, 1+r.IntN(4))
+			eastWest := r.IntN(2) == 0
+			if eastWest {
+				// High latitudes, up to and past the local frame's limit.
+				c[1] = math.Copysign(55+25*r.Float64(), c[1])
+			}
+			parts := randomPath(r, c, 1+r.IntN(4), eastWest)
 			if len(parts) == 0 {
 				continue
 			}
@@ -307,10 +317,14 @@ func newWorld(seed uint64, n int) *world {
 
 // query is a point on, beside or near a random feature: on a vertex, on
 // an edge, in a hole, across the antimeridian or the pole from it, or up
-// to 200 km off.
-func (w *world) query() orb.Point {
+// to 200 km off. It returns the feature too.
+func (w *world) query() (orb.Point, int) {
+	src := w.r.IntN(len(w.refs))
+	return w.near(&w.refs[src]), src
+}
+
+func (w *world) near(f *refFeature) orb.Point {
 	r := w.r
-	f := &w.refs[r.IntN(len(w.refs))]
 	e := f.edges[r.IntN(len(f.edges))]
 	on := e.a
 	if e.meters > 0 && r.IntN(2) == 0 {
@@ -339,14 +353,21 @@ func (w *world) query() orb.Point {
 // checkWorld runs queries against an index of w's features and the
 // reference, and returns how many sites the index missed and added, and
 // the worst distance difference relative to the promised tolerance.
-func checkWorld(t *testing.T, w *world, queries int, query func() orb.Point) (missed, extra, hits int, worst float64) {
+//
+// Half the radii are log-uniform from 1 m to the maximum; the other half
+// reach just past the feature the query was made from, where a bound
+// that is too high would drop it.
+func checkWorld(t *testing.T, w *world, queries int, query func() (orb.Point, int)) (missed, extra, hits int, worst float64) {
 	t.Helper()
 	ix := indexOf(t, layerOf(t, "w", w.geoms...))
 	l := ix.layers[0]
 	r := w.r
 	for range queries {
-		p := query()
+		p, src := query()
 		meters := logUniform(r, 1, MaxRadiusMeters)
+		if d := w.refs[src].distance(p, math.Inf(1)); r.IntN(2) == 0 && d < MaxRadiusMeters/2 {
+			meters = max(1, d*(1+0.2*r.Float64())+acceptTolerance(d))
+		}
 		got, err := ix.Nearby(p, meters, l.Len())
 		if err != nil {
 			t.Fatal(err)
@@ -407,7 +428,10 @@ func TestNearbyUkraineProperty(t *testing.T) {
 	}
 	queries := benchQueries(sites, 300)
 	k := 0
-	missed, extra, hits, worst := checkWorld(t, w, len(queries), func() orb.Point { k++; return queries[k-1] })
+	missed, extra, hits, worst := checkWorld(t, w, len(queries), func() (orb.Point, int) {
+		k++
+		return queries[k-1], w.r.IntN(len(w.refs))
+	})
 	t.Logf("%d queries: %d hits, %d missed, %d extra, worst distance %.2e of the tolerance", len(queries), hits, missed, extra, worst)
 }
 
