@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // Bounds of one POST /proximity. The whole body is read and every strike
@@ -206,6 +207,9 @@ func (b *batch) strike(i int, s *strike) error {
 		if s.Properties[0] != '{' {
 			return paramError(field("properties"), "must be an object or null")
 		}
+		if d := jsonscan.Depth(s.Properties); d > store.MaxPropertyDepth {
+			return paramError(field("properties"), "nested %d deep, more than %d", d, store.MaxPropertyDepth)
+		}
 		json.Compact(&b.props, s.Properties) //nolint:errcheck // the decoder has validated it
 	}
 	q := b.q
@@ -277,10 +281,14 @@ func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, u
 	o = append(o, `"geometry":`...)
 	o = geo.AppendGeometry(o, p)
 	o = append(o, `,"properties":{`...)
-	if props := b.props.Bytes(); len(props) > 2 {
-		o = append(o, props[1:len(props)-1]...)
-		o = append(o, ',')
-	}
+	// The strike's own properties, but those the answer computes.
+	jsonscan.EachMember(b.props.Bytes(), func(key, value []byte) bool {
+		if !store.IsComputedProperty(string(key)) {
+			o = append(geo.AppendJSONString(o, string(key)), ':')
+			o = append(append(o, value...), ',')
+		}
+		return true
+	})
 	o = append(o, `"hits":[`...)
 	for i := range hits {
 		if i > 0 {

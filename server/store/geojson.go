@@ -59,13 +59,14 @@ func appendText(dst []byte, key, value string) []byte {
 }
 
 // appendExtra appends the members of the extra object but those named in
-// members.
+// members, and those the server computes, which a log written before they
+// were refused may hold.
 func appendExtra(dst []byte, extra json.RawMessage, members []geo.Member) []byte {
 	if len(extra) == 0 {
 		return dst
 	}
 	jsonscan.EachMember(extra, func(key, value []byte) bool {
-		if !slices.ContainsFunc(members, func(m geo.Member) bool { return m.Key == string(key) }) {
+		if !IsComputedProperty(string(key)) && !slices.ContainsFunc(members, func(m geo.Member) bool { return m.Key == string(key) }) {
 			dst = append(dst, ',')
 			dst = geo.AppendJSONString(dst, string(key))
 			dst = append(dst, ':')

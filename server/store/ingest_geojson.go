@@ -25,9 +25,10 @@ import (
 //	source, weapon, notes   text
 //	event_id       the source's id for the event, text or number
 //
-// Every other property is kept in Extra, in order. A feature's "id", and
-// created_at and updated_at, are the store's to assign and are ignored, so a
-// strike exported by the server can be imported again.
+// Every other property is kept in Extra, in order, but those the server
+// computes (IsComputedProperty), which are dropped, as is the feature's
+// "id", so a strike exported by the server can be imported again.
+// Properties nest at most MaxPropertyDepth deep.
 type GeoJSONDecoder struct {
 	lc      *lineCounter
 	dec     *json.Decoder
@@ -235,10 +236,12 @@ func (d *GeoJSONDecoder) feature(typ, geometry, properties []byte, line, index i
 	if err := checkLatitude(s.Point[1]); err != nil {
 		return fail("geometry.coordinates", err)
 	}
-	if fe := readProperties(&s, properties); fe != nil {
-		return fail("properties."+fe.field, fe.err)
+	fe := readProperties(&s, properties)
+	if fe == nil {
+		fe = check(&s)
 	}
-	if fe := check(&s); fe != nil {
+	if fe != nil {
+		// Fields are properties, but for the geometry and the properties object itself.
 		if fe.field != "properties" && fe.field != "geometry" {
 			fe.field = "properties." + fe.field
 		}
@@ -284,6 +287,9 @@ func parsePosition(raw []byte) (p orb.Point, ok bool) {
 func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 	if len(properties) == 0 || properties[0] != '{' {
 		return failf(propTime, "required, and there is no properties object")
+	}
+	if d := jsonscan.Depth(properties); d > MaxPropertyDepth {
+		return failf("properties", "nested %d deep, more than %d", d, MaxPropertyDepth)
 	}
 	extra := []byte{'{'}
 	var seen []string
@@ -338,9 +344,10 @@ func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError 
 		} else if textProperty(raw, &s.SourceEventID) != nil {
 			return failf(key, "%s is neither text nor a number", raw)
 		}
-	case propCreated, propUpdated:
-		// The store's to set.
 	default:
+		if IsComputedProperty(key) {
+			return nil // the server's to compute, never stored
+		}
 		if len(*extra) > 1 {
 			*extra = append(*extra, ',')
 		}

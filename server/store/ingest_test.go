@@ -237,11 +237,49 @@ func TestAppendFeature(t *testing.T) {
 	if doc.ID != "ABC" || !strings.Contains(string(doc.Properties), `"created_at":"1970-01-01T00:00:01Z"`) {
 		t.Errorf("feature %s", f)
 	}
+	// A verdict recorded among the extra properties, as a log written
+	// before they were refused may hold, is never served.
+	if p := AppendFeature(nil, &s); strings.Contains(string(p), `"verdict"`) {
+		t.Errorf("served %s: the recorded verdict shows", p)
+	}
 	back, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(string(AppendFeature(nil, &s)))))
 	if len(bad) > 0 || len(back) != 1 {
 		t.Fatalf("%v", bad)
 	}
+	s.Extra = json.RawMessage(`{"keep":[1,{"a":null}]}`)
 	sameContent(t, back[0], s)
+}
+
+// TestComputedAndDeepProperties: properties the server computes are
+// dropped on write, and properties nested deeper than MaxPropertyDepth are
+// refused, naming the strike, before anything is stored.
+func TestComputedAndDeepProperties(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	feature := func(props string) string {
+		return `{"type":"Feature","id":"mine","geometry":{"type":"Point","coordinates":[30,50]},"properties":{"datetime":"2025-03-20T00:00:00Z",` + props + `}}`
+	}
+	computed := `"id":"x","verdict":"protected_site_hit","verdict_now":{},"hits":[],"summary":{},"protected_sites":[],"created_at":"x","updated_at":"y","kept":1`
+	got, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(feature(computed))))
+	if len(bad) > 0 || len(got) != 1 || string(got[0].Extra) != `{"kept":1}` {
+		t.Errorf("computed properties: %+v, %v; want only kept", got, bad)
+	}
+	// The properties object is one level: a member MaxPropertyDepth-1 deep fits.
+	if got, bad := drain(t, NewGeoJSONDecoder(strings.NewReader(feature(`"n":`+deep(MaxPropertyDepth-1))))); len(bad) > 0 || len(got) != 1 {
+		t.Errorf("properties %d deep: %v", MaxPropertyDepth, bad)
+	}
+	_, bad = drain(t, NewGeoJSONDecoder(strings.NewReader(feature(`"n":`+deep(MaxPropertyDepth)))))
+	if len(bad) != 1 || !strings.Contains(bad[0], fmt.Sprintf("nested %d deep, more than %d", MaxPropertyDepth+1, MaxPropertyDepth)) {
+		t.Errorf("properties %d deep: %v", MaxPropertyDepth+1, bad)
+	}
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		for _, extra := range []string{`{"verdict":"hit"}`, `{"n":` + deep(MaxPropertyDepth) + `}`} {
+			s := sampleStrike(1)
+			s.Extra = json.RawMessage(extra)
+			if _, err := st.Put(ctx, "tester", []Strike{s}); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Put with extra %.40s: %v, want ErrInvalid", extra, err)
+			}
+		}
+	})
 }
 
 func TestImport(t *testing.T) {

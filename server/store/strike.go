@@ -38,6 +38,27 @@ const (
 
 var reservedProperties = []string{propTime, propUncertainty, propSource, propEventID, propWeapon, propNotes, propCreated, propUpdated}
 
+// MaxPropertyDepth bounds how deeply a strike's properties nest, the
+// properties object itself being 1: deep enough for any report, shallow
+// enough for every JSON reader the log goes to (SQLite's JSON functions
+// stop at 1,000, and a served strike nests its properties 3 deeper).
+const MaxPropertyDepth = 400
+
+// IsComputedProperty reports whether name is a property the server
+// computes into the strikes it serves (its id, its verdict and what goes
+// with it, the batch proximity answer's hits and summary, created_at and
+// updated_at). Such a property given with a strike is dropped, never
+// stored: a served strike read back in must not make the server's
+// computations its own, nor serve them as if they were.
+func IsComputedProperty(name string) bool {
+	switch name {
+	case "id", "verdict", "verdict_error", "verdict_now", "verdict_recorded", "verdict_changed",
+		"agreements_in_force", "agreements_breached", "protected_sites", "hits", "summary", propCreated, propUpdated:
+		return true
+	}
+	return false
+}
+
 type fieldError struct {
 	field string
 	err   error
@@ -131,10 +152,15 @@ func checkExtra(extra json.RawMessage) error {
 	if bytes.TrimLeft(extra, " \t\r\n")[0] != '{' {
 		return errors.New("extra properties are not a JSON object")
 	}
+	if d := jsonscan.Depth(extra); d > MaxPropertyDepth {
+		return fmt.Errorf("extra properties nest %d deep, more than %d", d, MaxPropertyDepth)
+	}
 	var err error
 	jsonscan.EachMember(extra, func(key, _ []byte) bool {
 		if slices.Contains(reservedProperties, string(key)) {
 			err = fmt.Errorf("extra property %q is a strike field", key)
+		} else if IsComputedProperty(string(key)) {
+			err = fmt.Errorf("extra property %q is computed by the server", key)
 		}
 		return err == nil
 	})
