@@ -482,6 +482,9 @@ type setReading struct {
 	agreement int
 	*Reading
 	cover []siteSet // cover[layer]: the sites the reading covers
+	// notYet and ended say why the reading is not in force before and
+	// after its window.
+	notYet, ended string
 }
 
 // siteSet is the sites of one layer an agreement covers.
@@ -572,7 +575,12 @@ func newAgreementSet(ix *Index, file string, agreements []Agreement) (*Agreement
 			for _, fe := range bad {
 				errs = append(errs, a.errorAt(file, i, fieldError{field + fe.field, fe.err}))
 			}
-			s.readings = append(s.readings, setReading{agreement: k, Reading: &a.Readings[r], cover: cov})
+			sr := setReading{agreement: k, Reading: &a.Readings[r], cover: cov,
+				notYet: "not yet in force: starts " + a.Readings[r].Start.Format(time.RFC3339)}
+			if end := a.Readings[r].End; end != nil {
+				sr.ended = "no longer in force: ended " + end.Format(time.RFC3339)
+			}
+			s.readings = append(s.readings, sr)
 		}
 	}
 	if len(errs) > 0 {

@@ -336,63 +336,69 @@ func dispute(group []ReadingVerdict) (Dispute, bool) {
 
 // why says which clause decided a reading's verdict in v.
 func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j readingJudgement, hits []Hit, v *Verdict) string {
-	var b strings.Builder
 	switch {
 	case status == OutsideWindow && t.Before(r.Start):
-		b.WriteString("not yet in force: starts " + r.Start.Format(time.RFC3339))
+		return r.notYet
 	case status == OutsideWindow:
-		b.WriteString("no longer in force: ended " + r.End.Format(time.RFC3339))
+		return r.ended
+	}
+	b := make([]byte, 0, 128)
+	switch {
 	case status == Suspended:
-		b.WriteString("suspended")
+		b = append(b, "suspended"...)
 	case j.decisive >= 0:
 		h := &hits[j.decisive]
 		if j.outcome == ProtectedSiteHit {
-			b.WriteString("hit ")
+			b = append(b, "hit "...)
 		} else {
-			b.WriteString("nearest covered site ")
+			b = append(b, "nearest covered site "...)
 		}
-		b.WriteString(s.describe(h))
-		reach := v.UncertaintyMeters + r.BufferMeters
+		b = s.appendSite(b, h)
 		switch {
 		case h.Layer.name == ZonesLayer && h.Meters == 0:
-			b.WriteString(": the strike lies inside it")
+			b = append(b, ": the strike lies inside it"...)
 		case j.outcome == ProtectedSiteHit:
-			b.WriteString(" at " + meters(h.Meters) + " m, within its reach of " + meters(reach) + " m")
+			b = appendMeters(append(appendMeters(append(b, " at "...), h.Meters), " m, within its reach of "...), v.UncertaintyMeters+r.BufferMeters)
+			b = append(b, " m"...)
 		default:
-			b.WriteString(" at " + meters(h.Meters) + " m, beyond its reach of " + meters(reach) + " m")
+			b = appendMeters(append(appendMeters(append(b, " at "...), h.Meters), " m, beyond its reach of "...), v.UncertaintyMeters+r.BufferMeters)
+			b = append(b, " m"...)
 		}
 	default:
-		b.WriteString("no site it covers within " + meters(v.RadiusMeters) + " m")
+		b = append(appendMeters(append(b, "no site it covers within "...), v.RadiusMeters), " m"...)
 	}
-	if status != OutsideWindow && status != Suspended && len(r.EnergyClasses) > 0 && j.outcome != ProtectedSiteHit {
+	if status != Suspended && len(r.EnergyClasses) > 0 && j.outcome != ProtectedSiteHit {
 		// A site its classes leave out is what an analyst asks about first.
 		if pos, ok := s.layerPos(EnergyLayer); ok {
 			for hi := range hits {
 				h := &hits[hi]
 				if s.layer[h.Layer] == pos && !r.cover[pos].has(h.Index) {
-					b.WriteString("; " + s.describe(h) + " at " + meters(h.Meters) + " m is outside its classes")
+					b = appendMeters(append(s.appendSite(append(b, "; "...), h), " at "...), h.Meters)
+					b = append(b, " m is outside its classes"...)
 					break
 				}
 			}
 		}
 	}
 	if (status == Conditional || status == Suspended) && r.Conditions != "" {
-		b.WriteString("; " + string(status) + ": " + r.Conditions)
+		b = append(append(append(append(b, "; "...), status...), ": "...), r.Conditions...)
 	}
-	return b.String()
+	return string(b)
 }
 
-// describe names a site as collection/id, with its energy class.
-func (s *AgreementSet) describe(h *Hit) string {
-	name := h.Layer.name + "/" + h.Feature.ID
+// appendSite names a site as collection/id, with its energy class.
+func (s *AgreementSet) appendSite(b []byte, h *Hit) []byte {
+	b = append(append(append(b, h.Layer.name...), '/'), h.Feature.ID...)
 	if c := s.classOf(h.Layer, h.Index); c != "" {
-		name += " (" + c + ")"
+		b = append(append(append(b, " ("...), c...), ')')
 	}
-	return name
+	return b
 }
 
-// meters writes a distance to the metre.
-func meters(m float64) string { return strconv.FormatFloat(math.Round(m), 'f', 0, 64) }
+// appendMeters writes a distance to the metre.
+func appendMeters(b []byte, m float64) []byte {
+	return strconv.AppendFloat(b, math.Round(m), 'f', 0, 64)
+}
 
 func protection(id string, bufferMeters, uncertaintyMeters, meters float64) Protection {
 	reach := uncertaintyMeters + bufferMeters

@@ -1056,7 +1056,7 @@ func TestBrowserStrikes(t *testing.T) {
 		Popup                                     *struct {
 			Title, Verdict, Words string
 			Rows                  map[string]string
-			HitSites              []string
+			HitSites, Readings    []string
 		}
 		NoToken, BadToken, Recorded struct{ Status, Error, Focused string }
 		SessionToken, URL           string
@@ -1140,6 +1140,26 @@ func TestBrowserStrikes(t *testing.T) {
 		}
 		if len(pp.HitSites) != 1 || !strings.HasPrefix(pp.HitSites[0], site.Name+" (energy)") {
 			t.Errorf("popup lists hit sites %q, want %s", pp.HitSites, site.Name)
+		}
+		// The verdict under each reading, side by side, disputed ones marked.
+		v, err := set.Verdict(geo.VerdictQuery{Strike: strikes[0].Geo()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		disputed := map[string]bool{}
+		for _, d := range v.Disputes {
+			disputed[d.Agreement] = true
+		}
+		var want []string
+		for _, r := range v.Readings {
+			w := r.Agreement + "/" + r.Reading + ":" + string(r.Verdict) + ":" + string(r.Status)
+			if disputed[r.Agreement] {
+				w += ":disputed"
+			}
+			want = append(want, w)
+		}
+		if !slices.Equal(pp.Readings, want) {
+			t.Errorf("popup readings\n\t%q\nwant\n\t%q", pp.Readings, want)
 		}
 	})
 

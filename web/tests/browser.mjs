@@ -262,8 +262,11 @@ function strikePopupInfo(page) {
       title: p.querySelector('h3').textContent,
       verdict: p.querySelector('.verdict').dataset.verdict,
       words: p.querySelector('.verdict').textContent,
-      rows: Object.fromEntries([...p.querySelectorAll('tr')].map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])),
+      rows: Object.fromEntries([...p.querySelectorAll(':scope > table tr')].map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])),
       hitSites: [...p.querySelectorAll('.hit-sites li')].map((li) => li.textContent),
+      readings: [...p.querySelectorAll('.readings-table')].flatMap((t) =>
+        [...t.querySelectorAll('tbody tr')].map((r) => `${t.dataset.agreement}/${r.dataset.reading}:${r.dataset.verdict}:${r.dataset.status}${t.dataset.disputed === 'true' ? ':disputed' : ''}`),
+      ),
     };
   });
 }
