@@ -188,3 +188,32 @@ func TestLoadDatasetAgreements(t *testing.T) {
 		})
 	}
 }
+
+// TestServeRefusesBadReadings: an agreements file with a bad reading stops
+// the server before it listens, naming the file, agreement, reading and
+// member at fault.
+func TestServeRefusesBadReadings(t *testing.T) {
+	reading := func(over string) string {
+		return `{"agreements":[{"id":"m","title":"M","readings":[{"id":"ua","party":"ua","start":"2025-03-25T00:00:00+02:00",` +
+			`"sources":[{"title":"Zelensky"}],` + over + `}]}]}`
+	}
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown class", reading(`"collections":["energy"],"energy_classes":["refinery"]`),
+			`agreement 0 (id "m"), reading "ua": readings[0].energy_classes[0]: unknown class "refinery"`},
+		{"ends before it starts", reading(`"collections":["energy"],"end":"2025-03-01T00:00:00Z"`),
+			`agreement 0 (id "m"), reading "ua": readings[0].end: 2025-03-01T00:00:00Z is not after start`},
+		{"zone that is no area", reading(`"sites":[{"collection":"energy","id":"gppd:WRI1005099"}],"zones":["nowhere"]`),
+			`agreement 0 (id "m"), reading "ua": readings[0].zones[0]: no site "nowhere" in collection "zones"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "bad.json")
+			if err := os.WriteFile(file, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runCLI(t, "serve", "--addr", "127.0.0.1:0", "--store", "off", "--agreements", file)
+			if code == 0 || !strings.Contains(errOut, file+": "+tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant it to say %q", code, errOut, file+": "+tc.want)
+			}
+		})
+	}
+}
