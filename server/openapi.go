@@ -39,7 +39,7 @@ func (h *handlers) apiDocument(ix *geo.Index, base string) obj {
 			[]any{ref("f")}, ok("the collections", mediaJSON, "collections"))},
 		"/proximity": obj{
 			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
-				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
+				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("dataVersion"), ref("fFeatures")},
 				ok("the sites found", mediaGeoJSON, "proximity")),
 			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
 				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
@@ -288,6 +288,7 @@ func components() obj {
 			"from":         queryParam("from", "The report's first instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"to":           queryParam("to", "The report's last instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"agreement":    queryParam("agreement", "Judge by this agreement alone; the window then defaults to the agreement's.", false, obj{"type": "string"}),
+			"dataVersion":  queryParam("data_version", "Judge against this earlier data version (layers and agreements) as kept in the strike store, rebuilt exactly, instead of the data served now; GET /versions lists those kept. One not kept: 404.", false, obj{"type": "string"}),
 			"auditFrom":    queryParam("from", "Only events at or after this instant (RFC 3339) or day.", false, obj{"type": "string"}),
 			"auditTo":      queryParam("to", "Only events at or before this instant (RFC 3339) or day.", false, obj{"type": "string"}),
 			"auditCursor":  queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
@@ -439,6 +440,16 @@ func components() obj {
 				"record": obj{"type": "object", "description": "the strike after the change (before it for a delete, with deleted_at), as the canonical JSON hashed: keys sorted, no spaces; backfilled: true marks an event written when an older store was upgraded"},
 				"hash":   str(`hex SHA-256 over the previous event's hash (32 bytes; nothing before event 1) and the canonical bytes {"action":A,"actor":B,"record":R,"seq":N,"strike":S,"time":T}`),
 			}),
+			"versions": object([]string{"versions", "links"}, obj{"links": links, "versions": arrayOf(object([]string{"data_version", "first_served", "last_served", "serving", "layers", "agreements_digest", "bytes", "stored_bytes"}, obj{
+				"data_version":      obj{"type": "string"},
+				"first_served":      obj{"type": "string", "format": "date-time", "description": "when a server first served it"},
+				"last_served":       obj{"type": "string", "format": "date-time", "description": "the last time a server started serving it"},
+				"serving":           obj{"type": "boolean", "description": "this server serves it now"},
+				"layers":            arrayOf(object([]string{"name", "features"}, obj{"name": obj{"type": "string"}, "features": obj{"type": "integer"}})),
+				"agreements_digest": str("hex SHA-256 of its agreements as kept"),
+				"bytes":             obj{"type": "integer", "description": "its layers (GeoJSON) and agreements, uncompressed"},
+				"stored_bytes":      obj{"type": "integer", "description": "what they take in the store, compressed (chunks shared with other versions counted in each)"},
+			}))}),
 			"strikeHistory": object([]string{"strike", "events", "links"}, obj{"strike": obj{"type": "string"}, "events": arrayOf(schemaRef("strikeEvent")), "links": links}),
 			"auditPage":     object([]string{"events", "links"}, obj{"events": arrayOf(schemaRef("strikeEvent")), "links": links}),
 			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
@@ -561,7 +572,7 @@ func strikePaths(paths obj) {
 	}
 	get := func(id string) obj {
 		return op(id, "One strike, with its verdict against the layers and agreements served now (verdict, verdict_now), the verdict it was recorded with (verdict_recorded) and whether they differ (verdict_changed). A deleted strike: 410, its history kept.",
-			[]any{ref("strikeId"), ref("fFeatures"), ref("scope")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
+			[]any{ref("strikeId"), ref("fFeatures"), ref("scope"), ref("dataVersion")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
 	}
 	del := op("deleteStrike", "Remove a strike from the log, the map and exports, leaving a tombstone: GET then answers 410, and its history stays. A strike already deleted: 410.", []any{ref("strikeId")}, nil)
 	responses := del["responses"].(obj)
@@ -573,6 +584,8 @@ func strikePaths(paths obj) {
 	paths["/strikes/{featureId}"] = obj{"get": get("getStrike"), "delete": del}
 	paths["/strikes/{featureId}/history"] = obj{"get": op("getStrikeHistory", "Every event of one strike, oldest first: created, updated, deleted, by whom and when, each with its record and hash. Kept after the strike is deleted.",
 		[]any{ref("strikeId")}, ok("the strike's events", mediaJSON, "strikeHistory"))}
+	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on, plus the last served (serve --keep-versions).",
+		nil, ok("the kept versions", mediaJSON, "versions"))}
 	paths["/audit"] = obj{"get": op("getAudit", "The audit log: every strike's events in the order they were committed (seq), a page at a time; follow the next link until there is none. protectmap audit verify recomputes its hash chain.",
 		[]any{ref("auditFrom"), ref("auditTo"), ref("limit"), ref("auditCursor")}, ok("a page of events", mediaJSON, "auditPage"))}
 	p := collectionPath(strikesCollection)

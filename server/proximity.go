@@ -72,7 +72,8 @@ var proximityParams = params[proximityQuery]{
 		q.scope, err = parseNames(v)
 		return err
 	},
-	"f": func(_ *proximityQuery, v string) error { return featureFormat(v) },
+	"f":            func(_ *proximityQuery, v string) error { return featureFormat(v) },
+	"data_version": func(*proximityQuery, string) error { return nil }, // read by atVersion
 }
 
 // parseDateTime reads an RFC 3339 date-time: a verdict is about an instant,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -83,6 +84,13 @@ func (r *Reloader) Reload(ctx context.Context) (*Dataset, error) {
 		// Refused here, not on first use: the old data keeps serving.
 		_, err = geo.NewAgreementSet(d.Index, d.Agreements)
 	}
+	if err == nil && r.h.cfg.Store != nil && validVersion(d.Version) {
+		// Kept before it is served, so every verdict judged on it can be
+		// judged again.
+		if err = KeepVersion(ctx, r.h.cfg.Store, d, r.h.keepVersions()); err != nil {
+			err = fmt.Errorf("keeping data version %s in the strike store: %w", d.Version, err)
+		}
+	}
 	st := &ReloadStatus{At: time.Now(), Took: time.Since(start), Err: err}
 	if err != nil {
 		r.failed.Add(1)
@@ -158,6 +166,9 @@ func (h *handlers) agreementsOf(ix *geo.Index) []geo.Agreement {
 	if d := h.current(); d.Index == ix {
 		return d.Agreements
 	}
+	if d := h.old.byIndex(ix); d != nil {
+		return d.Agreements
+	}
 	// A request that began before a reload: the agreements it began with
 	// are gone, so it is judged by those the server started with.
 	return h.cfg.Agreements
@@ -205,6 +216,14 @@ func (h *handlers) warmTiles(d *Dataset) {
 			h.log.Info("tiles warmed", "layer", l.Name(), "tiles", n, "took", time.Since(start))
 		}
 	}()
+}
+
+// keepVersions is Config.KeepVersions with its default.
+func (h *handlers) keepVersions() int {
+	if h.cfg.KeepVersions == 0 {
+		return DefaultKeepVersions
+	}
+	return h.cfg.KeepVersions
 }
 
 // newVersion makes up a version for data that came without one: unique to

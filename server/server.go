@@ -70,6 +70,10 @@ type Config struct {
 	// Store is the strike log behind /strikes, /report and the strikes
 	// collection; nil serves none of them.
 	Store store.Store
+	// KeepVersions is how many of the most recently served data versions
+	// the store keeps beside those a recorded verdict was judged on (see
+	// KeepVersion): 0 means DefaultKeepVersions, negative keeps all.
+	KeepVersions int
 	// Tokens are the bearer tokens accepted for writes (see BearerAuth);
 	// with none, every write is refused with 403.
 	Tokens []string
@@ -98,6 +102,8 @@ type handlers struct {
 	metrics  *metrics
 	tiles    *tile.Cache
 	stopWarm context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
+	// old holds earlier data versions rebuilt from the store for ?data_version.
+	old oldVersions
 }
 
 // New builds the HTTP handler.
@@ -157,7 +163,7 @@ func New(cfg Config) *echo.Echo {
 	get("/collections/:collectionId/items/:featureId", h.item)
 	get("/collections/:collectionId/tiles", h.tileJSON)
 	get("/collections/:collectionId/tiles/:z/:x/:y", h.tile)
-	get("/proximity", h.proximity)
+	get("/proximity", h.atVersion(h.proximity))
 	e.POST("/proximity", h.proximityBatch)
 	get("/nearest", h.nearest)
 	get("/healthz", h.health)
@@ -172,13 +178,14 @@ func New(cfg Config) *echo.Echo {
 		write := BearerAuth(cfg.Tokens)
 		get("/strikes", h.listStrikes)
 		e.POST("/strikes", h.postStrikes, write)
-		get("/strikes/:featureId", h.getStrike)
+		get("/strikes/:featureId", h.atVersion(h.getStrike))
 		get("/strikes/:featureId/history", h.strikeHistory)
 		get("/audit", h.audit)
 		e.DELETE("/strikes/:featureId", h.deleteStrike, write)
 		get(collectionPath(strikesCollection), h.strikesCollection)
 		get(collectionPath(strikesCollection)+"/items", h.listStrikes)
-		get(collectionPath(strikesCollection)+"/items/:featureId", h.getStrike)
+		get(collectionPath(strikesCollection)+"/items/:featureId", h.atVersion(h.getStrike))
+		get("/versions", h.listVersions)
 		get("/report", h.report)
 	}
 	get("/map-config.json", h.mapConfig)

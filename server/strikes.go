@@ -233,7 +233,8 @@ func (h *handlers) strikeURL(c echo.Context, id string) string {
 
 // strikeParams are the parameters of GET /strikes/{id}.
 var strikeParams = params[[]string]{
-	"f": func(_ *[]string, v string) error { return featureFormat(v) },
+	"f":            func(_ *[]string, v string) error { return featureFormat(v) },
+	"data_version": func(*[]string, string) error { return nil }, // read by atVersion
 	"scope": func(scope *[]string, v string) (err error) {
 		*scope, err = parseNames(v)
 		return err

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,11 +43,11 @@ type serverProcess struct {
 	done chan error
 }
 
-// startServer runs protectmap serve on a free loopback port with store,
-// and waits until it listens.
-func startServer(t *testing.T, store string) *serverProcess {
+// startServer runs protectmap serve on a free loopback port with store
+// and any more flags, and waits until it listens.
+func startServer(t *testing.T, store string, flags ...string) *serverProcess {
 	t.Helper()
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--store", store, "--tile-url", "off"}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--store", store, "--tile-url", "off", "--warm-tiles", "0"}, flags...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), mainArgsEnv+"="+strings.Join(args, "\n"), "PROTECTMAP_TOKENS="+crashToken)
 	stderr, err := cmd.StderrPipe()
@@ -80,6 +81,22 @@ func startServer(t *testing.T, store string) *serverProcess {
 		t.Fatal("protectmap serve did not start within a minute")
 	}
 	return p
+}
+
+// stop ends the server as an operator would, with SIGTERM, and waits for
+// it; stopping it again does nothing.
+func (p *serverProcess) stop(t *testing.T) {
+	t.Helper()
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		p.cmd.Process.Kill()
+		t.Fatal("protectmap serve did not stop within a minute of SIGTERM")
+	}
 }
 
 // crashFeature is the strike recorded under key: its content follows from

@@ -74,6 +74,7 @@ func serve(args []string, stderr io.Writer) error {
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
+	keepVersions := fs.Int("keep-versions", server.DefaultKeepVersions, "data versions kept in the strike store beside those a recorded verdict was judged on: the last N served (at least 1); -1 keeps every one")
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
 	limitFlags(fs, &limits)
@@ -94,6 +95,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *warmTiles < 0 || *warmTiles > tile.MaxWarmZoom {
 		return usagef("--warm-tiles must be a zoom from 0 to %d, not %d", tile.MaxWarmZoom, *warmTiles)
+	}
+	if *keepVersions < -1 || *keepVersions == 0 {
+		// The version served is always among the last served.
+		return usagef("--keep-versions must be 1 or more, or -1 for all, not %d", *keepVersions)
 	}
 	if *tileURL == "off" {
 		*tileURL = ""
@@ -131,6 +136,11 @@ func serve(args []string, stderr io.Writer) error {
 				log.Error("closing the strike store", "err", err)
 			}
 		}()
+		start := time.Now()
+		if err := server.KeepVersion(context.Background(), st, d, *keepVersions); err != nil {
+			return fmt.Errorf("keeping data version %s in the strike store: %w", d.Version, err)
+		}
+		log.Info("data version kept", "version", d.Version, "took", time.Since(start))
 		// Strikes recorded before verdicts and the audit log were kept get
 		// them now, against the data served at the upgrade.
 		n, err := server.Backfill(context.Background(), st, d)
@@ -163,6 +173,7 @@ func serve(args []string, stderr io.Writer) error {
 		Limits:              limits,
 		WarmTileZoom:        *warmTiles,
 		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
+		KeepVersions:        *keepVersions,
 	})
 
 	ln, err := net.Listen("tcp", *addr)

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -147,6 +148,20 @@ type Store interface {
 	// before the audit log existed), the verdict judge gives and a create
 	// event marked backfilled, by actor. It returns how many it filled.
 	Backfill(ctx context.Context, actor string, judge func(*Strike) (*Verdict, error)) (int, error)
+	// MarkServed notes that a data version is being served from at, and
+	// reports false when it is not kept.
+	MarkServed(ctx context.Context, version string, at time.Time) (bool, error)
+	// SaveVersion keeps a data version's parts, content-addressed and
+	// compressed; a version already kept is left as it is.
+	SaveVersion(ctx context.Context, v DataVersion, parts []VersionPart) error
+	// LoadVersion passes each part of a kept version, in order, to read;
+	// ErrNoVersion for one not kept.
+	LoadVersion(ctx context.Context, version string, read func(name string, r io.Reader) error) (DataVersion, error)
+	// Versions lists the kept data versions, most recently served first.
+	Versions(ctx context.Context) ([]DataVersion, error)
+	// PruneVersions forgets versions no recorded verdict was judged on,
+	// but the keepLast most recently served (all when negative).
+	PruneVersions(ctx context.Context, keepLast int) (int, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/protectmap/protectmap/data"
+	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/server/store/pgtest"
+)
+
+// The site the end-to-end test strikes: a solar park of the default energy
+// layer, protected by the March 2025 moratorium.
+const (
+	struckSite = "gppd:WKS0061380"
+	struckAt   = `[30.004,46.344]`
+	analyst    = "alice"
+	analystKey = "alice-token-for-the-evidence-test"
+)
+
+// evidenceData writes the default layers and agreements to a new --data
+// directory, with named tokens beside it, and returns both paths.
+func evidenceData(t *testing.T) (dir, tokens string) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, name := range []string{"energy.geojson", "hospitals.geojson", "bridges.geojson"} {
+		b, err := data.Layers.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "agreements.json"), data.Agreements, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tokens = filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("# analysts\n"+analyst+":"+analystKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, tokens
+}
+
+// removeSite rewrites the energy layer without one site.
+func removeSite(t *testing.T, dir, id string) {
+	t.Helper()
+	file := filepath.Join(dir, "energy.geojson")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	features := doc["features"].([]any)
+	kept := slices.DeleteFunc(features, func(f any) bool { return f.(map[string]any)["id"] == id })
+	if len(kept) != len(features)-1 {
+		t.Fatalf("%s is not in the energy layer", id)
+	}
+	doc["features"] = kept
+	if b, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// request makes one request, as the analyst when auth is true.
+func request(method, url, body string, auth bool) (int, []byte, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/geo+json")
+	}
+	if auth {
+		req.Header.Set("Authorization", "Bearer "+analystKey)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	return res.StatusCode, raw, err
+}
+
+// call makes a request and decodes the JSON answered; it fails the test
+// unless the status is want.
+func call(t *testing.T, method, url, body string, auth bool, want int) map[string]any {
+	t.Helper()
+	status, raw, err := request(method, url, body, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != want {
+		t.Fatalf("%s %s: %d, want %d\n%s", method, url, status, want, raw)
+	}
+	doc := map[string]any{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, url, err, raw)
+		}
+	}
+	return doc
+}
+
+// outcomeOf is the outcome of a verdict object of a strike's properties.
+func outcomeOf(t *testing.T, strike map[string]any, member string) (outcome, version string) {
+	t.Helper()
+	v, ok := strike["properties"].(map[string]any)[member].(map[string]any)
+	if !ok {
+		t.Fatalf("no %s in %v", member, strike["properties"])
+	}
+	outcome, _ = v["verdict"].(string)
+	version, _ = v["data_version"].(string)
+	return outcome, version
+}
+
+// TestEvidenceEndToEnd is the life of a strike as evidence, through a
+// protectmap serve process: recorded as a hit on a protected site, the
+// site removed from the data, the recorded verdict kept and judged again
+// on the old data, the strike updated and deleted by a named analyst, the
+// audit log verified, then edited by hand and refused.
+func TestEvidenceEndToEnd(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "strikes.db")
+			if backend == "postgres" {
+				dsn = pgtest.DSN(t)
+			}
+			// edit changes the store by hand, with the database's own shell.
+			edit := func(sql string) *exec.Cmd {
+				if backend == "postgres" {
+					return exec.Command(testenv.Tool(t, "psql"), "-v", "ON_ERROR_STOP=1", "-q", "-d", dsn, "-c", sql)
+				}
+				return exec.Command(testenv.Tool(t, "sqlite3"), dsn, sql)
+			}
+			dir, tokens := evidenceData(t)
+			p := startServer(t, dsn, "--data", dir, "--tokens-file", tokens)
+			defer p.stop(t)
+
+			strike := `{"type":"Feature","geometry":{"type":"Point","coordinates":` + struckAt + `},"properties":` +
+				`{"datetime":"2025-03-20T04:00:00Z","source":"field report","event_id":"E2E-1","notes":"%s"}}`
+			created := call(t, http.MethodPost, p.base+"/strikes", fmt.Sprintf(strike, "first report"), true, http.StatusCreated)
+			id := created["id"].(string)
+			recorded, oldVersion := outcomeOf(t, created, "verdict_recorded")
+			if recorded != "protected_site_hit" || oldVersion == "" {
+				t.Fatalf("recorded %q on %q", recorded, oldVersion)
+			}
+
+			removeSite(t, dir, struckSite)
+			reload := call(t, http.MethodPost, p.base+"/admin/reload", "", true, http.StatusOK)
+			newVersion := reload["data_version"].(string)
+			if newVersion == oldVersion {
+				t.Fatalf("the reload kept data version %s", newVersion)
+			}
+			got := call(t, http.MethodGet, p.base+"/strikes/"+id, "", false, http.StatusOK)
+			if o, v := outcomeOf(t, got, "verdict_recorded"); o != "protected_site_hit" || v != oldVersion {
+				t.Errorf("verdict_recorded after the reload: %s on %s", o, v)
+			}
+			if o, v := outcomeOf(t, got, "verdict_now"); o == "protected_site_hit" || v != newVersion {
+				t.Errorf("verdict_now after the reload: %s on %s", o, v)
+			}
+			if got["properties"].(map[string]any)["verdict_changed"] != true {
+				t.Error("verdict_changed is not true")
+			}
+			then := call(t, http.MethodGet, p.base+"/strikes/"+id+"?data_version="+oldVersion, "", false, http.StatusOK)
+			if o, v := outcomeOf(t, then, "verdict_now"); o != "protected_site_hit" || v != oldVersion {
+				t.Errorf("judged again on %s: %s on %s", oldVersion, o, v)
+			}
+			prox := call(t, http.MethodGet, p.base+"/proximity?lon=30.004&lat=46.344&radius=10&datetime=2025-03-20T04:00:00Z&data_version="+oldVersion, "", false, http.StatusOK)
+			if s := prox["summary"].(map[string]any); s["verdict"] != "protected_site_hit" {
+				t.Errorf("/proximity on %s: %v", oldVersion, s)
+			}
+			call(t, http.MethodGet, p.base+"/strikes/"+id+"?data_version=never-served", "", false, http.StatusNotFound)
+			versions := call(t, http.MethodGet, p.base+"/versions", "", false, http.StatusOK)["versions"].([]any)
+			if len(versions) != 2 || versions[0].(map[string]any)["data_version"] != newVersion {
+				t.Errorf("GET /versions: %v", versions)
+			}
+
+			call(t, http.MethodPost, p.base+"/strikes", fmt.Sprintf(strike, "second report"), true, http.StatusOK)
+			call(t, http.MethodDelete, p.base+"/strikes/"+id, "", true, http.StatusNoContent)
+			call(t, http.MethodGet, p.base+"/strikes/"+id, "", false, http.StatusGone)
+			var steps []string
+			for _, e := range call(t, http.MethodGet, p.base+"/strikes/"+id+"/history", "", false, http.StatusOK)["events"].([]any) {
+				e := e.(map[string]any)
+				steps = append(steps, e["action"].(string)+" by "+e["actor"].(string))
+			}
+			if want := []string{"create by " + analyst, "update by " + analyst, "delete by " + analyst}; !slices.Equal(steps, want) {
+				t.Errorf("history %v, want %v", steps, want)
+			}
+			p.stop(t)
+
+			if code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn); code != 0 || !strings.Contains(out, "3 events verified") {
+				t.Fatalf("audit verify: exit %d\n%s%s", code, out, errOut)
+			}
+			drop := "DROP TRIGGER strike_events_no_update"
+			if backend == "postgres" {
+				drop = "DROP TRIGGER strike_events_append_only ON strike_events"
+			}
+			for _, sql := range []string{drop, "UPDATE strike_events SET record = replace(record, 'second report', 'no report') WHERE seq = 2"} {
+				if out, err := edit(sql).CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", sql, err, out)
+				}
+			}
+			if code, out, _ := runCLI(t, "audit", "verify", "--store", dsn); code != 1 || !strings.Contains(out, "event 2:") {
+				t.Errorf("audit verify after the edit: exit %d\n%s", code, out)
+			}
+		})
+	}
+}
+
+// TestReplicasShareOneChain runs two protectmap serve processes on one
+// PostgreSQL and records strikes through both at once: the audit log is
+// one chain, every event in it, none twice.
+func TestReplicasShareOneChain(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	dir, tokens := evidenceData(t)
+	replicas := []*serverProcess{startServer(t, dsn, "--data", dir, "--tokens-file", tokens), startServer(t, dsn, "--data", dir, "--tokens-file", tokens)}
+	const writers, posts = 4, 30
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for n := range posts {
+				body := fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[30.5,50.4]},"properties":`+
+					`{"datetime":"2025-03-20T04:00:00Z","source":"replica test","event_id":"w%d-%d"}}`, w, n)
+				if status, raw, err := request(http.MethodPost, replicas[w%2].base+"/strikes", body, true); err != nil || status != http.StatusCreated {
+					t.Errorf("POST through replica %d: %d %v\n%s", w%2, status, err, raw)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range replicas {
+		p.stop(t)
+	}
+	if code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn); code != 0 || !strings.Contains(out, fmt.Sprintf("%d events verified", writers*posts)) {
+		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errOut)
+	}
+}

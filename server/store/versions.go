@@ -1,0 +1,303 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// A data version is kept as parts (one per layer, one for the
+// agreements), each cut into chunks of chunkBytes. A chunk is stored once,
+// zstd-compressed, under the SHA-256 of its content: versions sharing a
+// layer, or the start of one, share its chunks.
+const chunkBytes = 4 << 20
+
+// DataVersion describes one kept version of the served data.
+type DataVersion struct {
+	// Version is the data version, as /collections gives it.
+	Version string
+	// FirstServed is when a server first served it; LastServed the last
+	// time one started serving it.
+	FirstServed, LastServed time.Time
+	// Layers are its layers with their feature counts, in order.
+	Layers []VersionLayer
+	// AgreementsDigest is hex SHA-256 over its agreements as stored.
+	AgreementsDigest string
+	// Bytes is the size of its parts, uncompressed; StoredBytes what
+	// their chunks take compressed, chunks shared with other versions
+	// counted in each.
+	Bytes, StoredBytes int64
+}
+
+// VersionLayer is one layer of a DataVersion.
+type VersionLayer struct {
+	Name     string `json:"name"`
+	Features int    `json:"features"`
+}
+
+// VersionPart is one named stream of a data version, written by Write.
+type VersionPart struct {
+	Name  string
+	Write func(io.Writer) error
+}
+
+// ErrNoVersion is returned for a data version the store does not keep.
+var ErrNoVersion = errors.New("store: no such data version kept")
+
+// manifest is how a version's parts are kept: each part's chunks in order.
+type manifest struct {
+	Layers []VersionLayer `json:"layers"`
+	Parts  []manifestPart `json:"parts"`
+}
+
+type manifestPart struct {
+	Name   string   `json:"name"`
+	Bytes  int64    `json:"bytes"`
+	Stored int64    `json:"stored"`
+	Chunks []string `json:"chunks"`
+}
+
+// MarkServed notes that version is being served from at; it reports false
+// when the version is not kept (then SaveVersion keeps it).
+func (s *sqlStore) MarkServed(ctx context.Context, version string, at time.Time) (bool, error) {
+	r, err := s.db.ExecContext(ctx, "UPDATE data_versions SET last_served_us = "+s.param(1)+" WHERE version = "+s.param(2),
+		at.UnixMicro(), version)
+	if err != nil {
+		return false, unavailable(err)
+	}
+	n, err := r.RowsAffected()
+	return n > 0, unavailable(err)
+}
+
+// SaveVersion keeps v with its parts. Chunks are written in transactions
+// of their own, so strike writes never wait behind a large version; the
+// version is kept once its last chunk is. Saving a version already kept
+// changes nothing.
+func (s *sqlStore) SaveVersion(ctx context.Context, v DataVersion, parts []VersionPart) error {
+	m := manifest{Layers: v.Layers}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	for _, p := range parts {
+		mp, err := s.savePart(ctx, enc, p)
+		if err != nil {
+			return fmt.Errorf("store: keeping %s of data version %s: %w", p.Name, v.Version, err)
+		}
+		m.Parts = append(m.Parts, mp)
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	t := v.FirstServed.UnixMicro()
+	_, err = s.db.ExecContext(ctx, "INSERT INTO data_versions (version, first_served_us, last_served_us, agreements_digest, manifest)"+
+		" VALUES ("+s.param(1)+", "+s.param(2)+", "+s.param(3)+", "+s.param(4)+", "+s.param(5)+") ON CONFLICT (version) DO NOTHING",
+		v.Version, t, t, v.AgreementsDigest, string(body))
+	return unavailable(err)
+}
+
+// savePart writes one part's chunks, compressing and inserting each while
+// the part's writer produces the next.
+func (s *sqlStore) savePart(ctx context.Context, enc *zstd.Encoder, p VersionPart) (manifestPart, error) {
+	mp := manifestPart{Name: p.Name, Chunks: []string{}}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(p.Write(pw)) }()
+	defer pr.Close()
+	buf := make([]byte, chunkBytes)
+	var packed []byte
+	for {
+		n, err := io.ReadFull(pr, buf)
+		if n > 0 {
+			sum := sha256.Sum256(buf[:n])
+			hash := hex.EncodeToString(sum[:])
+			packed = enc.EncodeAll(buf[:n], packed[:0])
+			_, ierr := s.db.ExecContext(ctx, "INSERT INTO data_chunks (hash, size, data) VALUES ("+s.param(1)+", "+s.param(2)+", "+s.param(3)+
+				") ON CONFLICT (hash) DO NOTHING", hash, n, packed)
+			if ierr != nil {
+				return mp, unavailable(ierr)
+			}
+			mp.Chunks = append(mp.Chunks, hash)
+			mp.Bytes += int64(n)
+			mp.Stored += int64(len(packed))
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return mp, nil
+		} else if err != nil {
+			return mp, err
+		}
+	}
+}
+
+// LoadVersion reads a kept version: its description, and each part in
+// order, passed to read. It returns ErrNoVersion for one not kept.
+func (s *sqlStore) LoadVersion(ctx context.Context, version string, read func(name string, r io.Reader) error) (DataVersion, error) {
+	v, m, err := s.version(ctx, version)
+	if err != nil {
+		return v, err
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return v, err
+	}
+	defer dec.Close()
+	for _, p := range m.Parts {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(s.readChunks(ctx, dec, p.Chunks, pw)) }()
+		err := read(p.Name, pr)
+		pr.CloseWithError(io.ErrClosedPipe) // stops the chunk reader if read returned early
+		if err != nil {
+			return v, fmt.Errorf("store: data version %s, %s: %w", version, p.Name, err)
+		}
+	}
+	return v, nil
+}
+
+func (s *sqlStore) readChunks(ctx context.Context, dec *zstd.Decoder, chunks []string, w io.Writer) error {
+	var out []byte
+	for _, hash := range chunks {
+		var packed []byte
+		if err := s.db.QueryRowContext(ctx, "SELECT data FROM data_chunks WHERE hash = "+s.param(1), hash).Scan(&packed); err != nil {
+			return fmt.Errorf("chunk %s: %w", hash, unavailable(err))
+		}
+		var err error
+		if out, err = dec.DecodeAll(packed, out[:0]); err != nil {
+			return fmt.Errorf("chunk %s: %w", hash, err)
+		}
+		if sum := sha256.Sum256(out); hex.EncodeToString(sum[:]) != hash {
+			return fmt.Errorf("chunk %s does not match its hash", hash)
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const versionColumns = "version, first_served_us, last_served_us, agreements_digest, manifest"
+
+func scanVersion(row scanner) (DataVersion, manifest, error) {
+	var v DataVersion
+	var m manifest
+	var first, last int64
+	var body string
+	if err := row.Scan(&v.Version, &first, &last, &v.AgreementsDigest, &body); err != nil {
+		return v, m, err
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return v, m, fmt.Errorf("store: data version %s: its manifest: %w", v.Version, err)
+	}
+	v.FirstServed, v.LastServed, v.Layers = time.UnixMicro(first).UTC(), time.UnixMicro(last).UTC(), m.Layers
+	for _, p := range m.Parts {
+		v.Bytes += p.Bytes
+		v.StoredBytes += p.Stored
+	}
+	return v, m, nil
+}
+
+func (s *sqlStore) version(ctx context.Context, version string) (DataVersion, manifest, error) {
+	v, m, err := scanVersion(s.db.QueryRowContext(ctx, "SELECT "+versionColumns+" FROM data_versions WHERE version = "+s.param(1), version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, m, fmt.Errorf("%w: %q", ErrNoVersion, version)
+	}
+	return v, m, unavailable(err)
+}
+
+// Versions lists the kept data versions, the most recently served first.
+func (s *sqlStore) Versions(ctx context.Context) ([]DataVersion, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+versionColumns+" FROM data_versions ORDER BY last_served_us DESC, version")
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	out := []DataVersion{}
+	for rows.Next() {
+		v, _, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// PruneVersions forgets the kept versions that no recorded verdict was
+// judged on, but the keepLast most recently served, then every chunk no
+// version left uses. keepLast < 0 keeps every version. It returns how many
+// versions it forgot.
+func (s *sqlStore) PruneVersions(ctx context.Context, keepLast int) (int, error) {
+	if keepLast < 0 {
+		return 0, nil
+	}
+	var forgot int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM data_versions WHERE version NOT IN (SELECT verdict_version FROM strikes WHERE verdict_version IS NOT NULL)
+			AND version NOT IN (SELECT version FROM data_versions ORDER BY last_served_us DESC, version LIMIT `+strconv.Itoa(keepLast)+`)`)
+		if err != nil {
+			return err
+		}
+		if forgot, err = r.RowsAffected(); err != nil || forgot == 0 {
+			return err
+		}
+		used := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, "SELECT manifest FROM data_versions")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var body string
+			var m manifest
+			if err := rows.Scan(&body); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(body), &m); err != nil {
+				rows.Close()
+				return err
+			}
+			for _, p := range m.Parts {
+				for _, c := range p.Chunks {
+					used[c] = true
+				}
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		var unused []string
+		rows, err = tx.QueryContext(ctx, "SELECT hash FROM data_chunks")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return err
+			}
+			if !used[h] {
+				unused = append(unused, h)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, h := range unused {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM data_chunks WHERE hash = "+s.param(1), h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return int(forgot), err
+}
