@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -256,4 +258,38 @@ func Backfill(ctx context.Context, st store.Store, d *Dataset) (int, error) {
 	return st.Backfill(ctx, BackfillActor, func(s *store.Strike) (*store.Verdict, error) {
 		return &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: judgeStrike(set, s)}, nil
 	})
+}
+
+// Manifest says what a report was computed from, so that anyone holding the
+// strike store can compute it again (protectmap report verify).
+type Manifest struct {
+	// DataVersion names the layers and agreements judged against, kept in
+	// the store (GET /versions).
+	DataVersion string `json:"data_version"`
+	// AgreementsDigest is hex SHA-256 over those agreements as kept.
+	AgreementsDigest string `json:"agreements_digest"`
+	// ProgramVersion is the protectmap that wrote the report.
+	ProgramVersion string    `json:"protectmap_version"`
+	GeneratedAt    time.Time `json:"generated_at"`
+	// BodySHA256 is hex SHA-256 over the report's body: the bytes of its
+	// "features" array as sent (GeoJSON), or the whole CSV.
+	BodySHA256 string `json:"body_sha256"`
+}
+
+// manifest is the manifest of a report answered from the request's data.
+func (h *handlers) manifest(c echo.Context) Manifest {
+	d := h.dataset(c)
+	return Manifest{DataVersion: d.Version, AgreementsDigest: digest(agreementsJSON(d)),
+		ProgramVersion: h.cfg.ProgramVersion, GeneratedAt: time.Now().UTC()}
+}
+
+// setHeaders gives a CSV report its manifest as response headers; the body
+// digest is RFC 9530's Content-Digest.
+func (m *Manifest) setHeaders(hdr http.Header) {
+	hdr.Set("Protectmap-Data-Version", m.DataVersion)
+	hdr.Set("Protectmap-Agreements-Digest", m.AgreementsDigest)
+	hdr.Set("Protectmap-Version", m.ProgramVersion)
+	hdr.Set("Protectmap-Generated-At", m.GeneratedAt.Format(time.RFC3339Nano))
+	sum, _ := hex.DecodeString(m.BodySHA256)
+	hdr.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
 }

@@ -464,7 +464,14 @@ func components() obj {
 				"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),
 				"numberReturned": obj{"type": "integer", "minimum": 0}, "timeStamp": obj{"type": "string", "format": "date-time"}, "links": links,
 			}),
-			"report": object([]string{"type", "query", "summary", "features"}, obj{
+			"report": object([]string{"type", "query", "summary", "features", "manifest"}, obj{
+				"manifest": object([]string{"data_version", "agreements_digest", "protectmap_version", "generated_at", "body_sha256"}, obj{
+					"data_version":       str("the data version judged against, kept in the strike store (GET /versions)"),
+					"agreements_digest":  str("hex SHA-256 of that version's agreements as kept"),
+					"protectmap_version": str("the protectmap that wrote the report"),
+					"generated_at":       obj{"type": "string", "format": "date-time"},
+					"body_sha256":        str(`hex SHA-256 over the bytes of the "features" array as sent; a CSV report carries the manifest as Protectmap-* headers and Content-Digest instead`),
+				}),
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
 				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(geo.ProtectedSiteHit): obj{"type": "integer"},
@@ -594,5 +601,5 @@ func strikePaths(paths obj) {
 	paths[p+"/items"] = obj{"get": list("getFeatures_" + strikesCollection)}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
-		[]any{ref("from"), ref("to"), ref("agreement"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
 }

@@ -28,9 +28,10 @@ type reportQuery struct {
 }
 
 var reportParams = params[reportQuery]{
-	"from":      func(q *reportQuery, v string) (err error) { q.from, err = windowStart(v); return err },
-	"to":        func(q *reportQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
-	"agreement": func(q *reportQuery, v string) error { q.agreement = v; return nil },
+	"from":         func(q *reportQuery, v string) (err error) { q.from, err = windowStart(v); return err },
+	"to":           func(q *reportQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
+	"agreement":    func(q *reportQuery, v string) error { q.agreement = v; return nil },
+	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
 	"f": func(q *reportQuery, v string) error {
 		q.csv = v == "csv"
 		q.json = !q.csv
@@ -116,10 +117,11 @@ func (h *handlers) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	m := h.manifest(c)
 	if q.csv {
-		return sendReportCSV(c, lines)
+		return sendReportCSV(c, m, lines)
 	}
-	return sendReportGeoJSON(c, &q, lines)
+	return sendReportGeoJSON(c, &q, m, lines)
 }
 
 // reportLines reads every strike in q's window, a store page at a time,
@@ -170,7 +172,7 @@ func judge(st store.Strike, v *geo.Verdict, maxSites int) reportLine {
 	return l
 }
 
-func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error {
+func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []reportLine) error {
 	counts := map[geo.Outcome]int{}
 	disputed := 0
 	for _, l := range lines {
@@ -200,7 +202,9 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error
 	}
 	b = append(b, `,"disputed":`...)
 	b = appendInt(b, disputed)
-	b = append(b, `},"features":[`...)
+	b = append(b, `},"features":`...)
+	features := len(b)
+	b = append(b, '[')
 	for i := range lines {
 		if i > 0 {
 			b = append(b, ',')
@@ -214,7 +218,10 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, lines []reportLine) error
 			geo.Member{Key: "readings", Value: l.verdict.Readings},
 			geo.Member{Key: "protected_sites", Value: l.sites})
 	}
-	*buf = append(b, "]}\n"...)
+	b = append(b, ']')
+	m.BodySHA256 = digest(b[features:])
+	b = append(b, `,"manifest":`...)
+	*buf = append(append(b, mustJSON(m)...), "}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
@@ -244,8 +251,11 @@ func appendTime(b []byte, t time.Time) []byte {
 var reportHeader = append(append([]string{}, strikeHeader...), "verdict", "agreements_in_force", "agreements_breached",
 	"agreement_status", "readings", "nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
 
-func sendReportCSV(c echo.Context, lines []reportLine) error {
-	return sendCSV(c, reportHeader, func(w *export.CSVWriter) {
+func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
+	return sendCSV(c, reportHeader, func(body []byte) {
+		m.BodySHA256 = digest(body)
+		m.setHeaders(c.Response().Header())
+	}, func(w *export.CSVWriter) {
 		rec := make([]string, 0, len(reportHeader))
 		for i := range lines {
 			l := &lines[i]

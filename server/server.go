@@ -70,6 +70,8 @@ type Config struct {
 	// Store is the strike log behind /strikes, /report and the strikes
 	// collection; nil serves none of them.
 	Store store.Store
+	// ProgramVersion names this build of protectmap in report manifests.
+	ProgramVersion string
 	// KeepVersions is how many of the most recently served data versions
 	// the store keeps beside those a recorded verdict was judged on (see
 	// KeepVersion): 0 means DefaultKeepVersions, negative keeps all.
@@ -186,7 +188,7 @@ func New(cfg Config) *echo.Echo {
 		get(collectionPath(strikesCollection)+"/items", h.listStrikes)
 		get(collectionPath(strikesCollection)+"/items/:featureId", h.atVersion(h.getStrike))
 		get("/versions", h.listVersions)
-		get("/report", h.report)
+		get("/report", h.atVersion(h.report))
 	}
 	get("/map-config.json", h.mapConfig)
 	get("/basemap.geojson", h.basemapFile)

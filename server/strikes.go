@@ -387,7 +387,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		if next != "" {
 			c.Response().Header().Set("Link", "<"+next+`>; rel="next"`)
 		}
-		return sendCSV(c, strikeHeader, func(w *export.CSVWriter) {
+		return sendCSV(c, strikeHeader, nil, func(w *export.CSVWriter) {
 			for i := range page.Strikes {
 				w.Write(strikeRecord(nil, &page.Strikes[i])) //nolint:errcheck // the buffer never fails
 			}
@@ -439,8 +439,9 @@ func strikeRecord(rec []string, s *store.Strike) []string {
 		wkt.MarshalString(s.Point))
 }
 
-// sendCSV sends a header row and the rows write adds.
-func sendCSV(c echo.Context, header []string, write func(*export.CSVWriter)) error {
+// sendCSV sends a header row and the rows write adds; sign, when given,
+// sees the whole body before it is sent, to set headers about it.
+func sendCSV(c echo.Context, header []string, sign func(body []byte), write func(*export.CSVWriter)) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	out := bytes.NewBuffer(*buf)
@@ -449,6 +450,9 @@ func sendCSV(c echo.Context, header []string, write func(*export.CSVWriter)) err
 	write(w)
 	w.Flush()
 	*buf = out.Bytes()
+	if sign != nil {
+		sign(*buf)
+	}
 	return send(c, mediaCSV, *buf, false)
 }
 

@@ -89,8 +89,9 @@ func writeLayer(w io.Writer, l *geo.Layer) error {
 	return ew.Close()
 }
 
-// loadVersion rebuilds a kept data version from st.
-func loadVersion(ctx context.Context, st store.Store, version string) (*Dataset, error) {
+// LoadVersion rebuilds a kept data version from st; store.ErrNoVersion for
+// one not kept.
+func LoadVersion(ctx context.Context, st store.Store, version string) (*Dataset, error) {
 	var layers []*geo.Layer
 	var agreements []geo.Agreement
 	source := "data version " + version
@@ -181,7 +182,7 @@ func (h *handlers) atVersion(next echo.HandlerFunc) echo.HandlerFunc {
 			return &noVersionError{version}
 		}
 		d, err := h.old.get(version, func() (*Dataset, error) {
-			return loadVersion(c.Request().Context(), h.cfg.Store, version)
+			return LoadVersion(c.Request().Context(), h.cfg.Store, version)
 		})
 		if errors.Is(err, store.ErrNoVersion) {
 			return &noVersionError{version}

@@ -192,6 +192,21 @@ func TestEvidenceEndToEnd(t *testing.T) {
 				t.Errorf("GET /versions: %v", versions)
 			}
 
+			// A report on the old data stands; edited, it does not.
+			report := filepath.Join(t.TempDir(), "report.geojson")
+			_, raw, err := request(http.MethodGet, p.base+"/report?from=2025-03-20&to=2025-03-20&data_version="+oldVersion, "", false)
+			if err != nil || !strings.Contains(string(raw), `"manifest":{"data_version":"`+oldVersion+`"`) {
+				t.Fatalf("GET /report: %v\n%s", err, raw)
+			}
+			os.WriteFile(report, raw, 0o644)
+			if code, out, errOut := runCLI(t, "report", "verify", report, "--store", dsn); code != 0 || !strings.Contains(out, "1 strikes judged again") {
+				t.Errorf("report verify: exit %d\n%s%s", code, out, errOut)
+			}
+			os.WriteFile(report, []byte(strings.Replace(string(raw), `"verdict":"protected_site_hit"`, `"verdict":"no_protected_site"`, 1)), 0o644)
+			if code, out, _ := runCLI(t, "report", "verify", report, "--store", dsn); code != 1 || strings.Count(out, "DIFFERS") != 2 {
+				t.Errorf("report verify of an edited report: exit %d\n%s", code, out)
+			}
+
 			call(t, http.MethodPost, p.base+"/strikes", fmt.Sprintf(strike, "second report"), true, http.StatusOK)
 			call(t, http.MethodDelete, p.base+"/strikes/"+id, "", true, http.StatusNoContent)
 			call(t, http.MethodGet, p.base+"/strikes/"+id, "", false, http.StatusGone)

@@ -10,6 +10,7 @@
 //	protectmap import   osm|gppd|csv|geojson FILE --out DIR [flags]
 //	protectmap export   --layer NAME [--data DIR] [--format geojson|ndjson|csv|kml] [--bbox W,S,E,N] [--out FILE]
 //	protectmap audit    verify --store DSN
+//	protectmap report   verify REPORT --store DSN
 package main
 
 import (
@@ -29,6 +30,7 @@ Usage:
   protectmap import    build layers from OpenStreetMap, the power-plant database, CSV or GeoJSON
   protectmap export    write a layer as GeoJSON, newline-delimited GeoJSON, CSV or KML
   protectmap audit     verify the strike store's hash-chained audit log
+  protectmap report    verify a report's verdicts against the data it names
 
 Run "protectmap COMMAND --help" for a command's flags.
 `
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runExport(args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(args[1:], stdout)
+	case "report":
+		err = runReport(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -174,6 +174,7 @@ func serve(args []string, stderr io.Writer) error {
 		WarmTileZoom:        *warmTiles,
 		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
 		KeepVersions:        *keepVersions,
+		ProgramVersion:      programVersion(),
 	})
 
 	ln, err := net.Listen("tcp", *addr)
