@@ -1032,6 +1032,10 @@ func TestBrowserStrikes(t *testing.T) {
 		{Point: orb.Point{34.55, 49.59}, Time: at(6, 10, 3, 0), Source: "ACLED", SourceEventID: "e6"},
 		{Point: orb.Point{33, 48.5}, Time: at(4, 20, 9, 0), UncertaintyMeters: geo.MaxRadiusMeters, Source: "ACLED", SourceEventID: "e7"},
 	}
+	// The strike on the solar park was recorded when the data had no site
+	// there: its popup shows that verdict beside today's hit.
+	strikes[0].Verdict = &store.Verdict{DataVersion: "before-the-park", JudgedAt: at(3, 25, 13, 0),
+		Body: json.RawMessage(`{"verdict":"no_protected_site","agreements_in_force":[],"protected_sites":[]}`)}
 	st := webStrikeStore(t, strikes)
 	want := map[string]geo.Outcome{}
 	outcomes := map[geo.Outcome]int{}
@@ -1054,9 +1058,10 @@ func TestBrowserStrikes(t *testing.T) {
 		All, Ranged, Reloaded, Slid, Home, Played webStrikes
 		AfterRecord                               webStrikes
 		Popup                                     *struct {
-			Title, Verdict, Words string
-			Rows                  map[string]string
-			HitSites, Readings    []string
+			Title, Verdict, Words   string
+			Recorded, RecordedWords string
+			Rows                    map[string]string
+			HitSites, Readings      []string
 		}
 		NoToken, BadToken, Recorded struct{ Status, Error, Focused string }
 		SessionToken, URL           string
@@ -1134,6 +1139,10 @@ func TestBrowserStrikes(t *testing.T) {
 		}
 		if pp.Title != "Strike, 2025-03-25 12:00 UTC" || pp.Verdict != string(geo.ProtectedSiteHit) || !strings.Contains(pp.Words, "Protected site hit") {
 			t.Errorf("popup %q shows verdict %s (%q), want the hit of 25 March", pp.Title, pp.Verdict, pp.Words)
+		}
+		if pp.Recorded != string(geo.NoProtectedSite) || !strings.Contains(pp.RecordedWords, "Recorded 2025-03-25 13:00 UTC on data version before-the-park") ||
+			!strings.HasPrefix(pp.Words, "Now: ") {
+			t.Errorf("popup shows the recorded verdict %q (%q) beside %q, want no protected site, recorded on before-the-park", pp.Recorded, pp.RecordedWords, pp.Words)
 		}
 		if pp.Rows["Source"] != "test-source · e1" || pp.Rows["Uncertainty"] != "20 m" || pp.Rows["Notes"] != "on the solar park" {
 			t.Errorf("popup rows %v", pp.Rows)

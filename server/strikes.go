@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -411,7 +412,12 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = store.AppendFeature(b, &page.Strikes[i])
+		st := &page.Strikes[i]
+		if st.Verdict == nil {
+			b = store.AppendFeature(b, st)
+		} else {
+			b = store.AppendFeature(b, st, geo.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
+		}
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)

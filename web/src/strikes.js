@@ -347,6 +347,20 @@ function strikePopup(entry, verdict) {
   box.dataset.verdict = verdict;
   box.append(el('span', 'words', verdictWords(verdict)));
   root.append(box);
+  // The verdict recorded with the strike, judged on the data of its day:
+  // shown beside today's when the two differ, so a reload never silently
+  // rewrites what the map said.
+  const recorded = p.verdict_recorded;
+  if (recorded && recorded.verdict && recorded.verdict !== verdict) {
+    box.prepend(el('span', 'when', 'Now: '));
+    const then = el('p', `verdict verdict-recorded verdict-${recorded.verdict}`);
+    then.dataset.verdict = recorded.verdict;
+    then.append(
+      el('span', 'when', `Recorded ${formatInstant(recorded.judged_at)} on data version ${recorded.data_version}: `),
+      el('span', 'words', verdictWords(recorded.verdict)),
+    );
+    root.append(then);
+  }
   const rows = [
     ['Source', [p.source, p.event_id].filter(Boolean).join(' · ')],
     ['Uncertainty', formatMeters(p.uncertainty_m ?? 0)],

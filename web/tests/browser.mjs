@@ -262,6 +262,8 @@ function strikePopupInfo(page) {
       title: p.querySelector('h3').textContent,
       verdict: p.querySelector('.verdict').dataset.verdict,
       words: p.querySelector('.verdict').textContent,
+      recorded: p.querySelector('.verdict-recorded')?.dataset.verdict ?? '',
+      recordedWords: p.querySelector('.verdict-recorded')?.textContent ?? '',
       rows: Object.fromEntries([...p.querySelectorAll(':scope > table tr')].map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])),
       hitSites: [...p.querySelectorAll('.hit-sites li')].map((li) => li.textContent),
       readings: [...p.querySelectorAll('.readings-table')].flatMap((t) =>
