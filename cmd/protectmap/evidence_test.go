@@ -32,7 +32,12 @@ const (
 func evidenceData(t *testing.T) (dir, tokens string) {
 	t.Helper()
 	dir = t.TempDir()
-	for _, name := range []string{"energy.geojson", "hospitals.geojson", "bridges.geojson"} {
+	files, err := data.Layers.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := f.Name()
 		b, err := data.Layers.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
