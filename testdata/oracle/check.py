@@ -14,7 +14,8 @@ Does not import gen.py.  Checks:
   4. zero-distance cases are explained (point inside a polygon by winding number,
      or identical to a vertex); no query point is within 5 m of a polygon ring;
      polygons are valid in lon/lat (closed, CCW exterior / CW holes, no crossing
-     edges, holes inside the exterior), polygon edges <= 2 km;
+     edges, holes inside the exterior), polygon edges <= 2 km (but for the
+     squares cut at the antimeridian);
   5. brute force on a random sample: 20000 samples per edge (no pruning), none closer
      than distance_m - 1e-6, best within a few mm of distance_m;
   6. informational: for long-edge cases, how much the answer would differ if edges were
@@ -165,7 +166,9 @@ def main():
                 vd = [G.Inverse(latP, lonP, v[1], v[0], Geodesic.DISTANCE)['s12'] for v in ring]
                 for i in range(len(ring) - 1):
                     L = G.Inverse(ring[i][1], ring[i][0], ring[i + 1][1], ring[i + 1][0], Geodesic.DISTANCE)['s12']
-                    if L > 2000.0 + 1e-6:
+                    # Squares cut at +-180 keep their long sides: inside-ness is
+                    # tested in lon/lat there as everywhere.
+                    if L > 2000.0 + 1e-6 and '-cut-' not in c['name']:
                         fail(c, 'polygon edge longer than 2 km')
                     if 0.5 * (vd[i] + vd[i + 1] - L) < 5.0:
                         if edge_brute(latP, lonP, ring[i], ring[i + 1], 400) < 5.0 - 0.01:
