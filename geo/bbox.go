@@ -28,8 +28,8 @@ func ParseBBox(s string) (BBox, error) {
 	}
 	var v [4]float64
 	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		f, err := ParseNumber(p)
+		if err != nil {
 			return BBox{}, fmt.Errorf("%w: bbox value %d (%q) is not a finite number", ErrBadQuery, i+1, p)
 		}
 		v[i] = f

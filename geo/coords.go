@@ -44,7 +44,7 @@ func (p *coordParser) coordinate() (float64, error) {
 	// The string view is never retained: ParseFloat's error is discarded.
 	text := unsafe.String(&p.b[start], p.i-start)
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	if !IsNumber(text) || err != nil || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("coordinate %q is not a finite number", string(p.b[start:p.i]))
 	}
 	return f, nil

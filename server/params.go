@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -103,10 +102,11 @@ func jsonFormat(v string) error {
 	return nil
 }
 
-// parseFloat reads a finite number.
+// parseFloat reads a finite number, in JSON's syntax like every number
+// the server reads (geo.ParseNumber).
 func parseFloat(v string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, err := geo.ParseNumber(v)
+	if err != nil {
 		return 0, fmt.Errorf("%q is not a finite number", v)
 	}
 	return f, nil

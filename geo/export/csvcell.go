@@ -3,6 +3,8 @@ package export
 import (
 	"encoding/csv"
 	"io"
+
+	"github.com/protectmap/protectmap/geo"
 )
 
 // NeutralCell is s as a CSV cell that no spreadsheet evaluates (CWE-1236,
@@ -18,50 +20,12 @@ func NeutralCell(s string) string {
 	case '=', '+', '@', '\t', '\r':
 		return "'" + s
 	case '-':
-		if isJSONNumber(s) {
+		if geo.IsNumber(s) {
 			return s
 		}
 		return "'" + s
 	}
 	return s
-}
-
-// isJSONNumber reports whether s is exactly one number in JSON's syntax
-// (RFC 8259 §6): no leading '+', no leading zeros, no hex, Inf or NaN.
-func isJSONNumber(s string) bool {
-	i := 0
-	digits := func() bool {
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > start
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case !digits():
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // CSVWriter is a csv.Writer that writes every cell, headers included,

@@ -89,9 +89,9 @@ func FuzzNeutralCell(f *testing.F) {
 		if got != s && got != "'"+s {
 			t.Fatalf("NeutralCell(%q) = %q: neither the cell nor the cell after an apostrophe", s, got)
 		}
-		number := isJSONNumber(s)
+		number := geo.IsNumber(s)
 		if number != (s != "" && strings.ContainsRune("-0123456789", rune(s[0])) && strings.TrimSpace(s) == s && json.Valid([]byte(s))) {
-			t.Fatalf("isJSONNumber(%q) = %v, unlike encoding/json", s, number)
+			t.Fatalf("geo.IsNumber(%q) = %v, unlike encoding/json", s, number)
 		}
 		if got != "" && strings.ContainsRune("=+-@\t\r", rune(got[0])) && !number {
 			t.Fatalf("NeutralCell(%q) = %q begins with a formula character", s, got)

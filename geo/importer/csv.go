@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -136,8 +135,8 @@ func lineItem(line int) string { return "line " + strconv.Itoa(line) }
 
 // parseDegrees reads a coordinate and checks its range; the error names the column.
 func parseDegrees(s, column string, limit float64) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	v, err := geo.ParseNumber(s)
+	if err != nil {
 		return 0, fmt.Errorf("%s: %q is not a number", column, s)
 	}
 	if v < -limit || v > limit {

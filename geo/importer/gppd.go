@@ -3,8 +3,6 @@ package importer
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -114,8 +112,8 @@ func gppdPlant(t *csvTable, cols map[string]int, rec []string) (geo.Feature, err
 		if v == "" {
 			continue
 		}
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+		x, err := geo.ParseNumber(v)
+		if err != nil || x < 0 {
 			return f, fmt.Errorf("%s: %q is not a non-negative number", c, v)
 		}
 		o.num(c, x)

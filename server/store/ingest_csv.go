@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/protectmap/protectmap/geo"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -162,7 +161,7 @@ func (d *CSVDecoder) record(rec []string, line int) (Strike, error) {
 		dst   *float64
 		check func(float64) error
 	}{{colLongitude, &s.Point[0], checkLongitude}, {colLatitude, &s.Point[1], checkLatitude}} {
-		v, err := strconv.ParseFloat(get(c.col), 64)
+		v, err := geo.ParseNumber(get(c.col))
 		if err != nil {
 			return fail(c.col, fmt.Errorf("%q is not a number", get(c.col)))
 		}

@@ -270,7 +270,7 @@ func parsePosition(raw []byte) (p orb.Point, ok bool) {
 	inner := raw[1 : len(raw)-1]
 	n := 0
 	for part := range bytes.SplitSeq(inner, []byte{','}) {
-		v, err := strconv.ParseFloat(string(bytes.TrimSpace(part)), 64)
+		v, err := geo.ParseNumber(string(part))
 		if err != nil || n == 3 {
 			return p, false
 		}
