@@ -210,6 +210,9 @@ func (b *batch) strike(i int, s *strike) error {
 		if d := jsonscan.Depth(s.Properties); d > store.MaxPropertyDepth {
 			return paramError(field("properties"), "nested %d deep, more than %d", d, store.MaxPropertyDepth)
 		}
+		if err := jsonscan.CheckText(s.Properties); err != nil {
+			return paramError(field("properties"), "%v", err)
+		}
 		json.Compact(&b.props, s.Properties) //nolint:errcheck // the decoder has validated it
 	}
 	q := b.q

@@ -73,3 +73,24 @@ func TestPropertyDepth(t *testing.T) {
 		t.Errorf("POST /proximity at the limit: %d\n%s", rec.Code, rec.Body)
 	}
 }
+
+// TestPropertyText: a NUL or a lone surrogate escaped in strike properties
+// is refused with 400 by every strike reader, text fields and the others
+// alike, rather than stored as something else than was sent.
+func TestPropertyText(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t))
+	for _, props := range []string{`"notes":"a\u0000b"`, `"notes":"\ud83d"`, `"mine":{"k":"\u0000"}`, `"mine":["\udc00"]`} {
+		deep := strikeAt(30, 50, moratoriumStart, props)
+		if rec := f.send(t, http.MethodPost, "/strikes", "application/geo+json", deep, true); rec.Code != 400 {
+			t.Errorf("POST /strikes with %s: %d", props, rec.Code)
+		}
+		if rec := f.do(t, http.MethodPost, "/proximity", strings.NewReader(collectionOf(deep))); rec.Code != 400 {
+			t.Errorf("POST /proximity with %s: %d", props, rec.Code)
+		}
+	}
+	ok := strikeAt(30, 50, moratoriumStart, `"notes":"\ud83d\ude00 \\u0000","mine":"\ufffd"`)
+	f.post(t, "application/geo+json", ok, http.StatusCreated)
+	if rec := f.get(t, "/strikes?f=ndjson"); !strings.Contains(rec.Body.String(), `"notes":"😀 \\u0000"`) {
+		t.Errorf("a pair and an escaped backslash came back as %s", rec.Body)
+	}
+}

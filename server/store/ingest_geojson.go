@@ -291,6 +291,9 @@ func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 	if d := jsonscan.Depth(properties); d > MaxPropertyDepth {
 		return failf("properties", "nested %d deep, more than %d", d, MaxPropertyDepth)
 	}
+	if err := jsonscan.CheckText(properties); err != nil {
+		return &fieldError{"properties", err}
+	}
 	extra := []byte{'{'}
 	var seen []string
 	var bad *fieldError

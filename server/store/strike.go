@@ -155,6 +155,9 @@ func checkExtra(extra json.RawMessage) error {
 	if d := jsonscan.Depth(extra); d > MaxPropertyDepth {
 		return fmt.Errorf("extra properties nest %d deep, more than %d", d, MaxPropertyDepth)
 	}
+	if err := jsonscan.CheckText(extra); err != nil {
+		return err
+	}
 	var err error
 	jsonscan.EachMember(extra, func(key, _ []byte) bool {
 		if slices.Contains(reservedProperties, string(key)) {
