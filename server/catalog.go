@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -27,6 +28,11 @@ type layerMeta struct {
 	once sync.Once
 	// queryables are the properties items can be filtered by, sorted by name.
 	queryables []queryable
+	// fields are every property any feature carries, sorted by name: the
+	// collection's schema.
+	fields []field
+	// geometryTypes are the GeoJSON geometry types of the features, sorted.
+	geometryTypes []string
 	// spans[i] is when feature i is; nil when no feature carries time.
 	spans []span
 	// extent covers every span; valid when spans is not nil.
@@ -38,6 +44,17 @@ type queryable struct {
 	Name string
 	// Type is a JSON Schema type: string, number, integer or boolean.
 	Type string
+}
+
+// field is a property as the collection's schema describes it.
+type field struct {
+	Name string
+	// Type is a JSON Schema type: string, number, integer, boolean, object
+	// or array; empty when the values mix types other than integer and
+	// number, or are all null.
+	Type string
+	// Format is "date-time" or "date" when every string value is one.
+	Format string
 }
 
 // Properties that give a feature its time, as STAC and OGC API use them.
@@ -74,14 +91,26 @@ const (
 	seenInteger
 	seenNumber
 	seenBool
+	seenObject
+	seenArray
 	seenOther
+	// seenDateTime and seenDate mark strings that are RFC 3339 date-times
+	// or full dates, seenText other strings.
+	seenDateTime
+	seenDate
+	seenText
 )
 
 func (m *layerMeta) build(l *geo.Layer) {
 	seen := map[string]int{}
+	geoms := map[string]bool{}
 	var times bool
 	for i := range l.Len() {
-		jsonscan.EachMember(l.Feature(i).Properties, func(key, raw []byte) bool {
+		f := l.Feature(i)
+		if f.Geometry != nil {
+			geoms[f.Geometry.GeoJSONType()] = true
+		}
+		jsonscan.EachMember(f.Properties, func(key, raw []byte) bool {
 			switch string(key) {
 			case propDatetime, propStart, propEnd:
 				times = true
@@ -95,25 +124,20 @@ func (m *layerMeta) build(l *geo.Layer) {
 			return true
 		})
 	}
+	m.geometryTypes = slices.Sorted(maps.Keys(geoms))
 	for name, kinds := range seen {
+		f := fieldOf(name, kinds)
+		m.fields = append(m.fields, f)
 		if reservedParams[name] {
 			continue
 		}
-		var typ string
-		switch kinds {
-		case seenString:
-			typ = "string"
-		case seenInteger:
-			typ = "integer"
-		case seenNumber, seenNumber | seenInteger:
-			typ = "number"
-		case seenBool:
-			typ = "boolean"
-		default:
-			continue // mixed, objects, arrays or only nulls: no equality test makes sense
+		switch f.Type {
+		case "string", "integer", "number", "boolean":
+			m.queryables = append(m.queryables, queryable{Name: name, Type: f.Type})
 		}
-		m.queryables = append(m.queryables, queryable{Name: name, Type: typ})
+		// Mixed, objects, arrays or only nulls: no equality test makes sense.
 	}
+	slices.SortFunc(m.fields, func(a, b field) int { return compareStrings(a.Name, b.Name) })
 	slices.SortFunc(m.queryables, func(a, b queryable) int { return compareStrings(a.Name, b.Name) })
 	if times {
 		m.spans = make([]span, l.Len())
@@ -126,6 +150,33 @@ func (m *layerMeta) build(l *geo.Layer) {
 			}
 		}
 	}
+}
+
+// fieldOf types a property from the kinds of JSON value it was seen with.
+func fieldOf(name string, kinds int) field {
+	f := field{Name: name}
+	text := kinds & (seenDateTime | seenDate | seenText)
+	switch kinds &^ (seenDateTime | seenDate | seenText) {
+	case seenString:
+		f.Type = "string"
+		switch text {
+		case seenDateTime:
+			f.Format = "date-time"
+		case seenDate:
+			f.Format = "date"
+		}
+	case seenInteger:
+		f.Type = "integer"
+	case seenNumber, seenNumber | seenInteger:
+		f.Type = "number"
+	case seenBool:
+		f.Type = "boolean"
+	case seenObject:
+		f.Type = "object"
+	case seenArray:
+		f.Type = "array"
+	}
+	return f
 }
 
 func compareStrings(a, b string) int {
@@ -150,7 +201,7 @@ func (m *layerMeta) queryable(name string) (queryable, bool) {
 // reservedParams are the items parameters; a property of the same name
 // cannot be a filter.
 var reservedParams = map[string]bool{
-	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true,
+	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true, "offset": true,
 	propDatetime: true, propStart: true, propEnd: true,
 }
 
@@ -162,7 +213,11 @@ func jsonKind(raw []byte) int {
 	}
 	switch raw[0] {
 	case '"':
-		return seenString
+		return seenString | stringKind(raw)
+	case '{':
+		return seenObject
+	case '[':
+		return seenArray
 	case 't', 'f':
 		return seenBool
 	case 'n':
@@ -174,6 +229,30 @@ func jsonKind(raw []byte) int {
 		return seenInteger
 	}
 	return seenOther
+}
+
+// stringKind tells date-times and dates from other text, so the schema can
+// give their format and clients their type.
+func stringKind(raw []byte) int {
+	// The shortest date is 12 bytes quoted; a cheap look at the dashes
+	// spares parsing the rest.
+	if len(raw) < 12 || raw[5] != '-' || raw[8] != '-' {
+		return seenText
+	}
+	s, ok := jsonscan.String(raw)
+	if !ok {
+		return seenText
+	}
+	if len(s) == len(time.DateOnly) {
+		if _, err := time.Parse(time.DateOnly, s); err == nil {
+			return seenDate
+		}
+		return seenText
+	}
+	if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return seenDateTime
+	}
+	return seenText
 }
 
 // span is a closed interval of Unix nanoseconds. Open ends are minTime

@@ -19,6 +19,9 @@ type itemsQuery struct {
 	hasBBox bool
 	limit   int
 	cursor  cursor
+	// offset skips that many matching features before the page; only
+	// from the start (no cursor).
+	offset  int
 	when    span
 	hasTime bool
 	filters []propFilter
@@ -83,6 +86,10 @@ var itemsParams = params[itemsQuery]{
 		q.cursor, err = parseCursor(v)
 		return err
 	},
+	"offset": func(q *itemsQuery, v string) (err error) {
+		q.offset, err = parseOffset(v)
+		return err
+	},
 	"datetime": func(q *itemsQuery, v string) (err error) {
 		q.when, err = parseDatetime(v)
 		q.hasTime = err == nil
@@ -110,8 +117,21 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 		if errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "unknown parameter") {
 			pe.Reason += "; or a property the collection's queryables list"
 		}
+		return q, err
 	}
-	return q, err
+	if q.offset > 0 && q.cursor != start {
+		return q, paramError("offset", "give offset or cursor, not both; the next and prev links carry a cursor")
+	}
+	return q, nil
+}
+
+// parseOffset reads a count of features to skip, 0 or more.
+func parseOffset(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not an integer of 0 or more", v)
+	}
+	return n, nil
 }
 
 // parseDatetime reads OGC API's datetime: an instant, a date (the whole
@@ -159,9 +179,9 @@ type page struct {
 
 // selectPage finds the page q asks for in l. top is scratch space.
 func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
-	n, c, limit := l.Len(), q.cursor, q.limit
+	n, c, limit, offset := l.Len(), q.cursor, q.limit, q.offset
 	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 {
-		lo, hi := min(c.at+1, n), 0
+		lo, hi := min(c.at+1+offset, n), 0
 		if c.backward {
 			hi = min(c.at, n)
 			lo = max(0, hi-limit)
@@ -177,7 +197,7 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 
 	// Keep the limit smallest keys in a max-heap: the key is the index
 	// going forwards and its negation going backwards.
-	h := keyHeap{keys: top[:0], limit: limit}
+	h := keyHeap{keys: top[:0], limit: offset + limit}
 	var p page
 	inside, outside := 0, 0
 	visit := func(i int) bool {
@@ -211,13 +231,18 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 		}
 	}
 	slices.Sort(p.idx)
-	more := inside > limit
+	p.idx = p.idx[min(offset, len(p.idx)):]
+	more := inside > offset+limit
 	if c.backward {
 		p.prev, p.next = more, outside > 0
 		p.first, p.last = c.at, c.at-1
 	} else {
-		p.prev, p.next = outside > 0, more
+		p.prev, p.next = outside > 0 || offset > 0 && p.matched > 0, more
 		p.first, p.last = c.at+1, c.at
+		if offset > 0 {
+			// Skipped past every match: the previous page is the last.
+			p.first = n
+		}
 	}
 	if len(p.idx) > 0 {
 		p.first, p.last = int(p.idx[0]), int(p.idx[len(p.idx)-1])
@@ -331,6 +356,11 @@ func (h *handlers) items(c echo.Context) error {
 	b = appendInt(b, len(p.idx))
 	b = append(b, `,"links":[`...)
 	b = h.appendSelfLink(b, c, "this page")
+	for _, f := range export.Formats {
+		if f != export.GeoJSON {
+			b = h.appendAlternateLink(append(b, ','), c, f)
+		}
+	}
 	limit := strconv.Itoa(q.limit)
 	if p.next {
 		b = h.appendPageLink(append(b, ','), c, cursor{at: p.last}, limit, "next", "next page")
@@ -356,11 +386,30 @@ func (h *handlers) appendPageLink(b []byte, c echo.Context, cur cursor, limit, r
 				return at, true
 			case "limit":
 				return limit, true
+			case "offset":
+				return "", true // the cursor says where the page starts
 			}
 			return "", false
-		}, "cursor", "limit")
+		}, "cursor", "limit", "offset")
 	})
 	return appendLinkEnd(b, rel, mediaGeoJSON, title)
+}
+
+// appendAlternateLink appends the link to every item the request matches,
+// downloaded in format f.
+func (h *handlers) appendAlternateLink(b []byte, c echo.Context, f export.Format) []byte {
+	b = appendHref(b, func(b []byte) []byte {
+		return h.appendWithQuery(b, c, func(name string) (string, bool) {
+			switch name {
+			case "f":
+				return string(f), true
+			case "cursor", "limit", "offset":
+				return "", true // an export streams every item matching
+			}
+			return "", false
+		}, "f", "cursor", "limit", "offset")
+	})
+	return appendLinkEnd(b, "alternate", f.ContentType(), "every item matching, as "+strings.ToUpper(string(f)))
 }
 
 func (h *handlers) item(c echo.Context) error {

@@ -199,3 +199,74 @@ func TestItemIDs(t *testing.T) {
 		t.Errorf("escaped id: %d", rec.Code)
 	}
 }
+
+// TestOffset: offset skips matching features, with and without filters,
+// and the next link carries on from there with a cursor.
+func TestOffset(t *testing.T) {
+	f := newFixture(t)
+	energy, _ := f.ix.Layer("energy")
+	all := expected(energy, func(int) bool { return true })
+	for _, tc := range []struct{ name, query string }{
+		{"whole", ""},
+		{"filtered", "&bbox=-180,-90,180,90"},
+	} {
+		for _, offset := range []int{0, 1, 5, len(all) - 1, len(all), len(all) + 3} {
+			t.Run(tc.name+"/"+strconv.Itoa(offset), func(t *testing.T) {
+				ids, matched, next, prev := fetchPage(t, f, "/collections/energy/items?limit=4&offset="+strconv.Itoa(offset)+tc.query)
+				want := all[min(offset, len(all)):min(offset+4, len(all))]
+				if !slices.Equal(ids, want) || matched != len(all) {
+					t.Fatalf("got %v (matched %d), want %v", ids, matched, want)
+				}
+				if (prev != "") != (offset > 0) {
+					t.Errorf("prev link %q at offset %d", prev, offset)
+				}
+				if next == "" {
+					if offset+4 < len(all) {
+						t.Errorf("no next link at offset %d", offset)
+					}
+					return
+				}
+				if strings.Contains(next, "offset=") {
+					t.Errorf("next link %s carries the offset", next)
+				}
+				rest, _, _, _ := fetchPage(t, f, next)
+				if wantRest := all[offset+4 : min(offset+8, len(all))]; !slices.Equal(rest, wantRest) {
+					t.Errorf("next page %v, want %v", rest, wantRest)
+				}
+			})
+		}
+	}
+	for _, target := range []string{"/collections/energy/items?offset=-1", "/collections/energy/items?offset=x", "/collections/energy/items?offset=2&cursor=n3"} {
+		if rec := f.get(t, target); rec.Code != 400 || !strings.Contains(rec.Body.String(), `"offset"`) {
+			t.Errorf("GET %s: %d %s, want 400 naming offset", target, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestAlternates: items pages and collections link every other format
+// offered, and each link serves it.
+func TestAlternates(t *testing.T) {
+	f := newFixture(t)
+	for _, target := range []string{"/collections/energy/items?kind=substation&limit=2", "/collections/energy"} {
+		doc := decode(t, f.get(t, target).Body.Bytes())
+		types := map[string]bool{}
+		for _, l := range doc["links"].([]any) {
+			l := l.(map[string]any)
+			if l["rel"] != "alternate" {
+				continue
+			}
+			types[l["type"].(string)] = true
+			u, _ := url.Parse(l["href"].(string))
+			rec := f.get(t, u.RequestURI())
+			if rec.Code != 200 || rec.Header().Get("Content-Type") != l["type"] {
+				t.Errorf("%s: alternate %s answered %d %s", target, u, rec.Code, rec.Header().Get("Content-Type"))
+			}
+			if strings.Contains(target, "kind=") && (!strings.Contains(u.RawQuery, "kind=substation") || strings.Contains(u.RawQuery, "limit")) {
+				t.Errorf("%s: alternate %s should keep the filter and drop the paging", target, u)
+			}
+		}
+		if len(types) != 3 {
+			t.Errorf("%s: alternates %v, want CSV, NDJSON and KML", target, types)
+		}
+	}
+}

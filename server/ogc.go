@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/export"
 )
 
 // conformanceClasses are the parts of OGC API - Features implemented.
@@ -22,6 +23,26 @@ const (
 	serviceTitle       = "protectmap"
 	serviceDescription = "Protected civilian infrastructure (energy sites, hospitals, bridges) as OGC API - Features collections, with exact WGS84 geodesic proximity of strikes to them."
 )
+
+// Link relations beyond IANA's plain ones.
+const (
+	relQueryables = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+	// relDescribedBy is IANA's describedby: RFC 8288 compares relation
+	// types case-insensitively, and GDAL before 3.7 reads a schema only
+	// under this spelling.
+	relDescribedBy = "describedBy"
+)
+
+// itemsAlternates links the items at href in every other format offered.
+func itemsAlternates(href string, formats []export.Format) []link {
+	links := make([]link, 0, len(formats))
+	for _, f := range formats {
+		if f != export.GeoJSON {
+			links = append(links, link{Href: href + "?f=" + string(f), Rel: "alternate", Type: f.ContentType(), Title: "the items as " + strings.ToUpper(string(f))})
+		}
+	}
+	return links
+}
 
 // sendJSON encodes v and sends it; metadata is cold, so encoding/json does.
 func sendJSON(c echo.Context, ctype string, v any, cacheable bool) error {
@@ -90,12 +111,14 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 		Links: []link{
 			{Href: base, Rel: "self", Type: mediaJSON, Title: "this collection"},
 			{Href: base + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Name() + " (" + strconv.Itoa(l.Len()) + " features)"},
-			{Href: base + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: mediaSchema, Title: "properties items can be filtered by"},
+			{Href: base + "/queryables", Rel: relQueryables, Type: mediaSchema, Title: "properties items can be filtered by"},
+			{Href: base + "/schema", Rel: relDescribedBy, Type: mediaSchema, Title: "the schema of the features: every property and its type"},
 		},
 		ItemType:   "feature",
 		CRS:        []string{crs84URI},
 		StorageCRS: crs84URI,
 	}
+	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)
 	if l.Len() > 0 {
 		b := l.Bound()
 		d.Extent = &extent{Spatial: &spatialExtent{BBox: [][4]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}}, CRS: crs84URI}}
@@ -158,27 +181,25 @@ func (h *handlers) queryables(c echo.Context) error {
 		return err
 	}
 	m := h.catalogFor(ix).meta(l)
+	return sendSchema(c, queryablesSchema(h.baseURL(c)+collectionPath(l.Name())+"/queryables", l.Name(), m.queryables, m.spans != nil))
+}
+
+// queryablesSchema lists the queryables of a collection, and datetime when
+// its features have times.
+func queryablesSchema(id, title string, queryables []queryable, timed bool) map[string]any {
 	props := map[string]any{}
-	for _, q := range m.queryables {
+	for _, q := range queryables {
 		props[q.Name] = map[string]string{"title": q.Name, "type": q.Type}
 	}
-	if m.spans != nil {
+	if timed {
 		props[propDatetime] = map[string]string{"title": "when the feature is (the datetime parameter)", "type": "string", "format": "date-time"}
 	}
-	// Part 3 asks for application/schema+json; a client that names only
-	// application/json (GDAL does) would refuse that type, so it gets its own.
-	ctype := mediaSchema
-	accept := c.Request().Header.Get(echo.HeaderAccept)
-	if strings.Contains(accept, mediaJSON) && !strings.Contains(accept, mediaSchema) {
-		ctype = mediaJSON
-	}
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
-	return sendJSON(c, ctype, map[string]any{
+	return map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
-		"$id":                  h.baseURL(c) + collectionPath(l.Name()) + "/queryables",
+		"$id":                  id,
 		"type":                 "object",
-		"title":                l.Name(),
+		"title":                title,
 		"properties":           props,
 		"additionalProperties": true,
-	}, true)
+	}
 }

@@ -94,8 +94,10 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}
 	paths[p+"/queryables"] = obj{"get": op("getQueryables_"+id, "The properties of "+id+" that items can be filtered by (property=value).",
 		[]any{ref("f")}, ok("the queryables", mediaSchema, "queryables", mediaJSON, "queryables"))}
+	paths[p+"/schema"] = obj{"get": op("getSchema_"+id, "The JSON Schema of a feature of "+id+": every property any feature carries, with its type, and the geometry type.",
+		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 
-	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("datetime")}
+	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime")}
 	for _, q := range m.queryables {
 		params = append(params, obj{
 			"name": q.Name, "in": "query", "required": false,
@@ -265,6 +267,8 @@ func components() obj {
 			"crs": queryParam("crs", "The response's coordinate reference system; only CRS84 is offered.", false,
 				obj{"type": "string", "enum": []string{crs84URI}}),
 			"cursor": queryParam("cursor", "Where a page starts; take it from a next or prev link.", false, obj{"type": "string"}),
+			"offset": queryParam("offset", "Skip this many matching features first; not with cursor. Links to other pages carry a cursor instead.", false,
+				obj{"type": "integer", "minimum": 0, "default": 0}),
 			"datetime": queryParam("datetime", "Only features whose time (datetime, or start_datetime to end_datetime) meets this instant, date or interval (start/end, '..' for an open end).", false,
 				obj{"type": "string"}),
 			"lon":            queryParam("lon", "Longitude of the point, degrees east.", true, obj{"type": "number", "minimum": -180, "maximum": 180}, "example", 30.5234),
@@ -573,7 +577,7 @@ func strikePaths(paths obj) {
 	post["security"] = bearer
 	list := func(id string) obj {
 		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
-			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("strikesDatetime")},
+			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime")},
 			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
@@ -599,6 +603,10 @@ func strikePaths(paths obj) {
 	paths[p] = obj{"get": op("describeCollection_"+strikesCollection, "The strike log as an OGC collection.",
 		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}
 	paths[p+"/items"] = obj{"get": list("getFeatures_" + strikesCollection)}
+	paths[p+"/queryables"] = obj{"get": op("getQueryables_"+strikesCollection, "What strikes can be filtered by.",
+		[]any{ref("f")}, ok("the queryables", mediaSchema, "queryables", mediaJSON, "queryables"))}
+	paths[p+"/schema"] = obj{"get": op("getSchema_"+strikesCollection, "The JSON Schema of a strike: every property and its type.",
+		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
 		[]any{ref("from"), ref("to"), ref("agreement"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}

@@ -334,7 +334,7 @@ var strikesParams = params[strikesQuery]{
 }
 
 func init() {
-	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "datetime", "f"} {
+	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"} {
 		set := itemsParams[name]
 		strikesParams[name] = func(q *strikesQuery, v string) error { return set(&q.itemsQuery, v) }
 	}
@@ -342,7 +342,7 @@ func init() {
 
 // storeQuery is the store's form of the query.
 func (q *strikesQuery) storeQuery() store.Query {
-	sq := store.Query{Limit: q.limit, Cursor: q.cursor}
+	sq := store.Query{Limit: q.limit, Cursor: q.cursor, Offset: q.offset}
 	if q.hasBBox {
 		sq.BBox = &q.bbox
 	}
@@ -376,13 +376,18 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	if q.format == export.NDJSON || q.format == export.KML {
 		return h.exportStrikes(c, &q)
 	}
-	page, err := h.strikesPage(c, q.storeQuery())
+	if q.offset > 0 && q.cursor != "" {
+		return paramError("offset", "give offset or cursor, not both; the next link carries a cursor")
+	}
+	sq := q.storeQuery()
+	sq.Count = q.format != export.CSV
+	page, err := h.strikesPage(c, sq)
 	if err != nil {
 		return err
 	}
 	next := ""
 	if page.Next != "" {
-		next = h.withQuery(c, map[string]string{"cursor": page.Next, "limit": strconv.Itoa(q.limit)})
+		next = h.withQuery(c, map[string]string{"cursor": page.Next, "limit": strconv.Itoa(q.limit), "offset": ""})
 	}
 	if q.format == export.CSV {
 		if next != "" {
@@ -396,7 +401,9 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := append(*buf, `{"type":"FeatureCollection","numberReturned":`...)
+	b := append(*buf, `{"type":"FeatureCollection","numberMatched":`...)
+	b = appendInt(b, page.Matched)
+	b = append(b, `,"numberReturned":`...)
 	b = appendInt(b, len(page.Strikes))
 	b = append(b, `,"timeStamp":`...)
 	b = geo.AppendJSONString(b, time.Now().UTC().Format(time.RFC3339))
@@ -406,6 +413,8 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		b = appendLink(append(b, ','), next, "next", mediaGeoJSON, "next page")
 	}
 	b = appendLink(append(b, ','), h.withQuery(c, map[string]string{"f": "csv"}), "alternate", mediaCSV, "this page as CSV")
+	b = h.appendAlternateLink(append(b, ','), c, export.NDJSON)
+	b = h.appendAlternateLink(append(b, ','), c, export.KML)
 	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(strikesCollection), "collection", mediaJSON, "the strike log")
 	b = append(b, `],"features":[`...)
 	for i := range page.Strikes {
@@ -462,21 +471,53 @@ func sendCSV(c echo.Context, header []string, sign func(body []byte), write func
 	return send(c, mediaCSV, *buf, false)
 }
 
+// strikeFields are the properties every strike carries (see
+// store.AppendFeature); those given on import beyond them vary.
+var strikeFields = []field{
+	{Name: "created_at", Type: "string", Format: "date-time"},
+	{Name: "datetime", Type: "string", Format: "date-time"},
+	{Name: "event_id", Type: "string"},
+	{Name: "notes", Type: "string"},
+	{Name: "source", Type: "string"},
+	{Name: "uncertainty_m", Type: "number"},
+	{Name: "updated_at", Type: "string", Format: "date-time"},
+	{Name: "weapon", Type: "string"},
+}
+
+func (h *handlers) strikesSchema(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	id := h.baseURL(c) + collectionPath(strikesCollection) + "/schema"
+	return sendSchema(c, featureSchema(id, strikesCollection, []string{"Point"}, strikeFields))
+}
+
+func (h *handlers) strikesQueryables(c echo.Context) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	id := h.baseURL(c) + collectionPath(strikesCollection) + "/queryables"
+	return sendSchema(c, queryablesSchema(id, strikesCollection, nil, true))
+}
+
 // strikesCollectionDoc describes the strike log as an OGC collection.
 func (h *handlers) strikesCollectionDoc(c echo.Context) collectionDoc {
 	base := h.baseURL(c) + collectionPath(strikesCollection)
-	return collectionDoc{
+	d := collectionDoc{
 		ID:    strikesCollection,
 		Title: "recorded strikes",
 		Links: []link{
 			{Href: base, Rel: "self", Type: mediaJSON, Title: "this collection"},
 			{Href: base + "/items", Rel: "items", Type: mediaGeoJSON, Title: "the strikes, by time"},
-			{Href: h.baseURL(c) + "/strikes?f=csv", Rel: "alternate", Type: mediaCSV, Title: "the strikes as CSV"},
+			{Href: base + "/queryables", Rel: relQueryables, Type: mediaSchema, Title: "properties items can be filtered by"},
+			{Href: base + "/schema", Rel: relDescribedBy, Type: mediaSchema, Title: "the schema of the strikes: every property and its type"},
 		},
 		ItemType:   "feature",
 		CRS:        []string{crs84URI},
 		StorageCRS: crs84URI,
 	}
+	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)
+	return d
 }
 
 func (h *handlers) strikesCollection(c echo.Context) error {

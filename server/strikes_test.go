@@ -464,6 +464,23 @@ func TestStrikeList(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Errorf("paged %v, want %v in time order", ids, want)
 	}
+	offset := f.getJSON(t, "/collections/strikes/items?offset=1&limit=2&datetime=2025-03-20T01:00:00Z/..")
+	if got := featureIDs(t, offset); !slices.Equal(got, want[2:4]) || offset["numberMatched"] != 4.0 {
+		t.Errorf("offset: %v (numberMatched %v), want %v of 4", got, offset["numberMatched"], want[2:4])
+	}
+	if next := fmt.Sprint(links(t, offset)["next"]["href"]); strings.Contains(next, "offset") {
+		t.Errorf("next link %s carries the offset", next)
+	}
+	schema := f.getJSON(t, "/collections/strikes/schema")["properties"].(map[string]any)["properties"].(map[string]any)["properties"].(map[string]any)
+	first := props(t, f.getJSON(t, "/collections/strikes/items?limit=1")["features"].([]any)[0].(map[string]any))
+	for name := range first {
+		if _, ok := schema[name]; !ok {
+			t.Errorf("strike property %s is not in the schema %v", name, schema)
+		}
+	}
+	if q := f.getJSON(t, "/collections/strikes/queryables")["properties"].(map[string]any); q["datetime"] == nil {
+		t.Errorf("strike queryables %v lack datetime", q)
+	}
 	if got := featureIDs(t, f.getJSON(t, "/strikes?bbox=30.5,49,32.5,51")); !slices.Equal(got, want[1:3]) {
 		t.Errorf("bbox: %v, want %v", got, want[1:3])
 	}
@@ -491,7 +508,7 @@ func TestStrikeList(t *testing.T) {
 	if !slices.Contains(names, "strikes") {
 		t.Errorf("/collections lists %v, without strikes", names)
 	}
-	for _, target := range []string{"/strikes?cursor=bogus", "/strikes?f=kml&cursor=bogus", "/strikes?f=shp", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
+	for _, target := range []string{"/strikes?offset=1&cursor=bogus", "/strikes?offset=-1", "/strikes?cursor=bogus", "/strikes?f=kml&cursor=bogus", "/strikes?f=shp", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
 		if rec := f.get(t, target); rec.Code != 400 {
 			t.Errorf("GET %s: %d, want 400", target, rec.Code)
 		}

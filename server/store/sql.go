@@ -421,6 +421,16 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		return Page{}, err
 	}
 	where = append(where, bounds...)
+	var p Page
+	if q.Count {
+		query := "SELECT COUNT(*) FROM strikes WHERE " + strings.Join(where, " AND ")
+		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&p.Matched); err != nil {
+			return Page{}, err
+		}
+	}
+	if q.Offset < 0 || q.Offset > 0 && q.Cursor != "" {
+		return Page{}, fmt.Errorf("%w: offset %d with cursor %q: give one or the other, at or above 0", ErrInvalid, q.Offset, q.Cursor)
+	}
 	if q.Cursor != "" {
 		t, id, err := decodeCursor(q.Cursor)
 		if err != nil {
@@ -430,12 +440,14 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 	}
 	query := "SELECT " + selectColumns + " FROM strikes WHERE " + strings.Join(where, " AND ")
 	query += " ORDER BY time_us, id LIMIT " + arg(limit+1)
+	if q.Offset > 0 {
+		query += " OFFSET " + arg(q.Offset)
+	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return Page{}, err
 	}
 	defer rows.Close()
-	var p Page
 	for rows.Next() {
 		st, err := scanStrike(rows)
 		if err != nil {

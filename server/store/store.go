@@ -91,6 +91,10 @@ type Query struct {
 	Limit int
 	// Cursor continues from a previous page's Next.
 	Cursor string
+	// Offset skips that many strikes first; it cannot be given with Cursor.
+	Offset int
+	// Count asks for Page.Matched.
+	Count bool
 }
 
 // Page sizes for List.
@@ -107,6 +111,9 @@ type Page struct {
 	// by key, not offset: strikes added or deleted meanwhile never make a
 	// page repeat or skip one that was there all along.
 	Next string
+	// Matched is how many strikes the query selects, on every page; set
+	// only when Query.Count asks for it.
+	Matched int
 }
 
 // Store is a durable strike log with its audit log. Implementations are

@@ -356,6 +356,9 @@ func TestList(t *testing.T) {
 		{"bounds between microseconds", Query{From: at(2).Add(-1), To: at(3).Add(1)}, "kharkiv, east of the antimeridian"},
 		{"bounds just off", Query{From: at(2).Add(time.Microsecond), To: at(3).Add(-time.Microsecond)}, ""},
 		{"limit", Query{Limit: 2}, "kyiv, kharkiv"},
+		{"offset", Query{Limit: 2, Offset: 2}, "east of the antimeridian, west of the antimeridian"},
+		{"offset past the end", Query{Offset: 9}, ""},
+		{"offset within a filter", Query{From: at(2), Offset: 3}, "null island"},
 		{"everything filtered", Query{BBox: box("0,0,0,0"), From: at(1), To: at(4)}, ""},
 	}
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
@@ -371,9 +374,22 @@ func TestList(t *testing.T) {
 				if got := notes(p.Strikes); got != tt.want {
 					t.Errorf("got %q, want %q", got, tt.want)
 				}
+				if p.Matched != 0 {
+					t.Errorf("matched %d without Count", p.Matched)
+				}
+				// Matched counts every page: the strikes of the query
+				// without limit or offset.
+				all := tt.q
+				all.Limit, all.Offset = 0, 0
+				want := len(listAll(t, st, all))
+				counted := tt.q
+				counted.Count = true
+				if p, err := st.List(ctx, counted); err != nil || p.Matched != want {
+					t.Errorf("matched %d (%v), want %d", p.Matched, err, want)
+				}
 			})
 		}
-		for _, q := range []Query{{Limit: -1}, {Limit: MaxLimit + 1}, {Cursor: "!!"}, {Cursor: "bm90IGEgY3Vyc29y"},
+		for _, q := range []Query{{Limit: -1}, {Offset: -1}, {Offset: 1, Cursor: encodeCursor(1, "x")}, {Limit: MaxLimit + 1}, {Cursor: "!!"}, {Cursor: "bm90IGEgY3Vyc29y"},
 			{From: at(3), To: at(2)}, {BBox: &geo.BBox{MinLon: 0, MinLat: 10, MaxLon: 1, MaxLat: 5}}} {
 			if _, err := st.List(ctx, q); !errors.Is(err, ErrInvalid) {
 				t.Errorf("List(%+v): %v, want ErrInvalid", q, err)
