@@ -86,6 +86,14 @@ func BenchmarkItemsBBox(b *testing.B) {
 	b.Run("gzip", func(b *testing.B) { serveTargets(b, e, targets, "Accept-Encoding", "gzip") })
 }
 
+// BenchmarkItemsFilter: a page of up to 100 features chosen by a CQL2
+// filter, one equality and one S_INTERSECTS with the boxes of
+// BenchmarkItemsBBox, over 1M features.
+func BenchmarkItemsFilter(b *testing.B) {
+	e, sites := benchServer(b)
+	serveTargets(b, e, benchset.FilterTargets(sites, 4096, benchset.Seed))
+}
+
 // BenchmarkProximity: the sites within 5 km of a point, at most 20, over
 // 1M features.
 func BenchmarkProximity(b *testing.B) {

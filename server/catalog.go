@@ -201,7 +201,7 @@ func (m *layerMeta) queryable(name string) (queryable, bool) {
 // reservedParams are the items parameters; a property of the same name
 // cannot be a filter.
 var reservedParams = map[string]bool{
-	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true, "offset": true,
+	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true, "offset": true, "filter": true, "filter-lang": true, "filter-crs": true,
 	propDatetime: true, propStart: true, propEnd: true,
 }
 

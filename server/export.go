@@ -16,8 +16,9 @@ import (
 // however large the collection.
 func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *itemsQuery) error {
 	var picked []int32
-	if q.hasBBox {
-		l.Search(q.bbox, func(i int) bool {
+	narrowed := q.hasBBox || q.filter != nil
+	if narrowed {
+		q.candidates(l, func(i int) bool {
 			picked = append(picked, int32(i))
 			return true
 		})
@@ -27,7 +28,7 @@ func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *it
 		visit := func(i int) bool {
 			return !q.matches(l, m, i) || yield(l.Feature(i))
 		}
-		if q.hasBBox {
+		if narrowed {
 			for _, i := range picked {
 				if !visit(int(i)) {
 					return

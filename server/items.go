@@ -25,6 +25,9 @@ type itemsQuery struct {
 	when    span
 	hasTime bool
 	filters []propFilter
+	// filter is the CQL2 filter, read from filterText in filterLang.
+	filter                 *cqlFilter
+	filterText, filterLang string
 	// format is GeoJSON pages, or an export streamed whole (see exportItems).
 	format export.Format
 }
@@ -90,6 +93,9 @@ var itemsParams = params[itemsQuery]{
 		q.offset, err = parseOffset(v)
 		return err
 	},
+	"filter":      func(q *itemsQuery, v string) error { q.filterText = v; return nil },
+	"filter-lang": func(q *itemsQuery, v string) error { q.filterLang = v; return nil },
+	"filter-crs":  func(_ *itemsQuery, v string) error { return filterCRS(v) },
 	"datetime": func(q *itemsQuery, v string) (err error) {
 		q.when, err = parseDatetime(v)
 		q.hasTime = err == nil
@@ -122,7 +128,12 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 	if q.offset > 0 && q.cursor != start {
 		return q, paramError("offset", "give offset or cursor, not both; the next and prev links carry a cursor")
 	}
-	return q, nil
+	if q.filterText != "" {
+		q.filter, err = parseFilter(q.filterText, q.filterLang, m)
+	} else if q.filterLang != "" && !slices.Contains(filterLangs, q.filterLang) {
+		err = paramError("filter-lang", "%q is not offered; use %s or %s", q.filterLang, langText, langJSON)
+	}
+	return q, err
 }
 
 // parseOffset reads a count of features to skip, 0 or more.
@@ -180,7 +191,7 @@ type page struct {
 // selectPage finds the page q asks for in l. top is scratch space.
 func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 	n, c, limit, offset := l.Len(), q.cursor, q.limit, q.offset
-	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 {
+	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 && q.filter == nil {
 		lo, hi := min(c.at+1+offset, n), 0
 		if c.backward {
 			hi = min(c.at, n)
@@ -217,13 +228,7 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 		}
 		return true
 	}
-	if q.hasBBox {
-		l.Search(q.bbox, visit)
-	} else {
-		for i := range n {
-			visit(i)
-		}
-	}
+	q.candidates(l, visit)
 	p.idx = h.keys
 	if c.backward {
 		for k := range p.idx {
@@ -250,8 +255,25 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 	return p
 }
 
-// matches applies the query's time and property filters to feature i; the
-// bounding box is the R-tree's to apply.
+// candidates visits, in any order, every feature of l the query may
+// match: the R-tree finds those in the bbox, or the filter narrows them.
+func (q *itemsQuery) candidates(l *geo.Layer, visit func(i int) bool) {
+	switch {
+	case q.hasBBox:
+		l.Search(q.bbox, visit)
+	case q.filter != nil:
+		q.filter.candidates(l, visit)
+	default:
+		for i := range l.Len() {
+			if !visit(i) {
+				return
+			}
+		}
+	}
+}
+
+// matches applies the query's time, property and CQL2 filters to feature
+// i; the bounding box is the R-tree's to apply.
 func (q *itemsQuery) matches(l *geo.Layer, m *layerMeta, i int) bool {
 	if q.hasTime && !m.spanOf(i).overlaps(q.when) {
 		return false
@@ -262,7 +284,7 @@ func (q *itemsQuery) matches(l *geo.Layer, m *layerMeta, i int) bool {
 			return false
 		}
 	}
-	return true
+	return q.filter == nil || q.filter.matches(l, i)
 }
 
 // spanOf is when feature i is; empty when the layer has no time.
@@ -334,6 +356,11 @@ func (h *handlers) items(c echo.Context) error {
 	q, err := parseItemsQuery(c.QueryParams(), m)
 	if err != nil {
 		return err
+	}
+	if q.filter != nil {
+		if err := q.filter.prepare(ix, l); err != nil {
+			return err
+		}
 	}
 	if q.format == "" {
 		if q.format, err = negotiate(c, itemsOffer); err != nil {

@@ -97,7 +97,7 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	paths[p+"/schema"] = obj{"get": op("getSchema_"+id, "The JSON Schema of a feature of "+id+": every property any feature carries, with its type, and the geometry type.",
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 
-	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime")}
+	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs")}
 	for _, q := range m.queryables {
 		params = append(params, obj{
 			"name": q.Name, "in": "query", "required": false,
@@ -267,6 +267,12 @@ func components() obj {
 			"crs": queryParam("crs", "The response's coordinate reference system; only CRS84 is offered.", false,
 				obj{"type": "string", "enum": []string{crs84URI}}),
 			"cursor": queryParam("cursor", "Where a page starts; take it from a next or prev link.", false, obj{"type": "string"}),
+			"filter": queryParam("filter", "A CQL2 filter (OGC API - Features Part 3) in filter-lang: comparisons, AND/OR/NOT, IS NULL, LIKE, BETWEEN, IN, CASEI, TIMESTAMP/DATE, S_INTERSECTS/S_DISJOINT/S_WITHIN/S_CONTAINS with the geometry property and a WKT or BBOX literal, and DWITHIN(geometry, POINT(lon lat), metres), geodesic. A filter that does not parse gets 400 naming the position and what was expected.", false,
+				obj{"type": "string"}, "example", "kind = 'substation' AND S_INTERSECTS(geometry, BBOX(30.3, 50.3, 30.8, 50.6))"),
+			"filter-lang": queryParam("filter-lang", "The filter's language: cql2-text (the default) or cql2-json; cql-text is read as cql2-text.", false,
+				obj{"type": "string", "enum": filterLangs, "default": langText}),
+			"filter-crs": queryParam("filter-crs", "The CRS of the filter's geometries; only CRS84 is offered.", false,
+				obj{"type": "string", "enum": []string{crs84URI}}),
 			"offset": queryParam("offset", "Skip this many matching features first; not with cursor. Links to other pages carry a cursor instead.", false,
 				obj{"type": "integer", "minimum": 0, "default": 0}),
 			"datetime": queryParam("datetime", "Only features whose time (datetime, or start_datetime to end_datetime) meets this instant, date or interval (start/end, '..' for an open end).", false,

@@ -195,6 +195,7 @@ func run(o options) error {
 	} else {
 		scenarios = []scenario{
 			{fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.ItemsTargets(sites, o.queries, benchset.Seed+1))},
+			{fmt.Sprintf("items filter (equality, S_INTERSECTS %.1f°) limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.FilterTargets(sites, o.queries, benchset.Seed+1))},
 			{fmt.Sprintf("proximity %d m limit %d", benchset.RadiusMeters, benchset.NearbyLimit), gets(benchset.ProximityTargets(sites, o.queries, benchset.Seed+2))},
 		}
 	}

@@ -6,6 +6,7 @@ package benchset
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -69,6 +70,20 @@ func ItemsTargets(sites []synth.Site, n int, seed uint64) []string {
 	for i, p := range points(sites, n, seed) {
 		h := BoxDegrees / 2
 		out[i] = fmt.Sprintf("/collections/%s/items?bbox=%.5f,%.5f,%.5f,%.5f&limit=%d", Collection, p[0]-h, p[1]-h, p[0]+h, p[1]+h, ItemsLimit)
+	}
+	return out
+}
+
+// FilterTargets are n request URIs for a page of items chosen by a CQL2
+// filter of one equality and one S_INTERSECTS over the same boxes as
+// ItemsTargets: what a GIS client sends for "substations here".
+func FilterTargets(sites []synth.Site, n int, seed uint64) []string {
+	out := make([]string, n)
+	kinds := []string{"substation", "hospital", "line", "plant"}
+	for i, p := range points(sites, n, seed) {
+		h := BoxDegrees / 2
+		filter := fmt.Sprintf("kind = '%s' AND S_INTERSECTS(geometry, BBOX(%.5f, %.5f, %.5f, %.5f))", kinds[i%len(kinds)], p[0]-h, p[1]-h, p[0]+h, p[1]+h)
+		out[i] = fmt.Sprintf("/collections/%s/items?filter=%s&limit=%d", Collection, url.QueryEscape(filter), ItemsLimit)
 	}
 	return out
 }
