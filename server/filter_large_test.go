@@ -86,8 +86,11 @@ func boxMeets(b orb.Bound, g orb.Geometry) bool {
 	if p, ok := g.(orb.Point); ok {
 		return b.Contains(p)
 	}
-	// The generated lines clip to MultiLineStrings, outlines to Polygons.
+	// A line clips to a LineString or MultiLineString, an outline to a
+	// Polygon; nothing left is nil or empty.
 	switch c := clip.Geometry(b, orb.Clone(g)).(type) {
+	case orb.LineString:
+		return len(c) > 0
 	case orb.MultiLineString:
 		return len(c) > 0
 	case orb.Polygon:
