@@ -481,6 +481,8 @@ var strikeFields = []field{
 	{Name: "source", Type: "string"},
 	{Name: "uncertainty_m", Type: "number"},
 	{Name: "updated_at", Type: "string", Format: "date-time"},
+	// The verdict stored with the strike, when it was judged on record.
+	{Name: "verdict_recorded", Type: "object"},
 	{Name: "weapon", Type: "string"},
 }
 
