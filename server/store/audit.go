@@ -374,6 +374,9 @@ type Verdict struct {
 	// Body is the verdict itself, a JSON object: the outcome and the
 	// protected sites behind it.
 	Body json.RawMessage
+	// stored is the verdict as the store writes it, set once it is
+	// canonical: the strike's row and its event carry the same bytes.
+	stored json.RawMessage
 }
 
 // verdictJSON is Verdict as stored, keys sorted.
@@ -386,8 +389,11 @@ type verdictJSON struct {
 
 // encode is v as canonical JSON; its Body must be canonical already.
 func (v *Verdict) encode() json.RawMessage {
-	return appendJSON(nil, verdictJSON{Backfilled: v.Backfilled, DataVersion: v.DataVersion,
-		JudgedAt: formatTime(v.JudgedAt), Body: v.Body})
+	if v.stored == nil {
+		v.stored = appendJSON(nil, verdictJSON{Backfilled: v.Backfilled, DataVersion: v.DataVersion,
+			JudgedAt: formatTime(v.JudgedAt), Body: v.Body})
+	}
+	return v.stored
 }
 
 func decodeVerdict(raw []byte) (*Verdict, error) {

@@ -247,3 +247,44 @@ func openFirstSchema(t testing.TB, dsn, backend string) *sql.DB {
 	}
 	return db
 }
+
+// FuzzEventCursor: a cursor is accepted only when it names a positive seq,
+// and then it is the one Events gives for that seq.
+func FuzzEventCursor(f *testing.F) {
+	for _, s := range []string{"ZTE", "ZTA", "e1", "", "ZS0x", "ZTk5OTk5OTk5OTk5OTk5OTk5OTk5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		seq, err := decodeEventCursor(c)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%q: an error not ErrInvalid: %v", c, err)
+			}
+			return
+		}
+		if seq <= 0 {
+			t.Fatalf("%q accepted as seq %d", c, seq)
+		}
+	})
+}
+
+// FuzzCanonicalJSON: canonical JSON is valid JSON, and canonical again
+// unchanged, whatever object it was made from.
+func FuzzCanonicalJSON(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[true,null,"x"]}`, `{"n":1e400}`, `{"k":"\u003c\u2028"}`, `[1,2]`, `{"a":{"c":1,"b":2}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := canonicalJSON(json.RawMessage(raw))
+		if err != nil {
+			return
+		}
+		if !json.Valid(c) {
+			t.Fatalf("%q: canonical form %q is not JSON", raw, c)
+		}
+		again, err := canonicalJSON(c)
+		if err != nil || string(again) != string(c) {
+			t.Fatalf("%q: canonical %q, again %q (%v)", raw, c, again, err)
+		}
+	})
+}

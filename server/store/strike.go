@@ -194,8 +194,9 @@ func (s *Strike) canonicalVerdict() error {
 		return err
 	}
 	v := *s.Verdict
-	v.Body, v.JudgedAt = body, v.JudgedAt.Truncate(time.Microsecond).UTC()
+	v.Body, v.JudgedAt, v.stored = body, v.JudgedAt.Truncate(time.Microsecond).UTC(), nil
 	s.Verdict = &v
+	s.Verdict.encode()
 	return nil
 }
 
