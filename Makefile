@@ -5,7 +5,7 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint fuzz bench loadtest loadtest-mixed oracle clean
+.PHONY: help run build web test lint fuzz bench loadtest loadtest-mixed oracle clean data data-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,15 @@ test: web ## run every test (set PROTECTMAP_REQUIRE_SHARED=1 to fail when ../sha
 	cd web && npm test
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# The public data sets the default layers are derived from (see data/SOURCES.md).
+SHARED ?= ../shared/data
+
+data: ## rebuild the default layers in data/ from the data sets in SHARED (default ../shared/data)
+	python3 data/build/build.py $(SHARED)
+
+data-check: ## prove the committed default layers are what the build makes from SHARED
+	python3 data/build/build.py $(SHARED) --check
 
 lint: ## go vet and staticcheck
 	$(GO) vet ./...

@@ -2,23 +2,77 @@ package data_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/testenv"
 )
 
-// TestDefaultLayers: the embedded layers load cleanly and every feature
-// carries the documented conventions.
-func TestDefaultLayers(t *testing.T) {
+// energyClasses is the documented energy_class vocabulary (SOURCES.md) with
+// the number of sites of each class the committed build holds. Agreement
+// readings select on these names (geo.EnergyClasses), so a rename must fail
+// here first.
+var energyClasses = map[string]int{
+	"transformer":       0,
+	"distribution":      0,
+	"power_plant":       663,
+	"nuclear_plant":     5,
+	"hydro_dam":         10,
+	"substation":        330,
+	"transmission_line": 505,
+	"oil_refinery":      0,
+	"oil_gas_pipeline":  56,
+	"oil_gas_storage":   16,
+	"pumping_station":   16,
+	"oil_gas_field":     16,
+}
+
+// layerFloor is the number of features each default layer must at least hold.
+var layerFloor = map[string]int{"energy": 1500, "hospitals": 41, "bridges": 26, "zones": 1}
+
+// outsideReadings are the energy classes no party listed in the March 2025
+// moratorium, so geo.EnergyClasses leaves them out.
+var outsideReadings = map[string]bool{"oil_gas_field": true}
+
+func loadDefaults(t *testing.T) map[string]*geo.Layer {
+	t.Helper()
 	layers, err := geo.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
+	byName := map[string]*geo.Layer{}
+	for _, l := range layers {
+		byName[l.Name()] = l
+	}
+	return byName
+}
+
+func props(t *testing.T, l *geo.Layer, f *geo.Feature) map[string]any {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(f.Properties, &p); err != nil {
+		t.Fatalf("%s/%s: %v", l.Name(), f.ID, err)
+	}
+	return p
+}
+
+// TestDefaultLayers: the embedded layers load cleanly, hold at least their
+// floor of features, and every feature carries the documented conventions.
+func TestDefaultLayers(t *testing.T) {
+	layers := loadDefaults(t)
 	want := map[string][]string{
-		"energy":    {"plant", "substation", "line"},
+		"energy":    {"plant", "substation", "line", "pipeline", "storage", "pumping_station", "field"},
 		"hospitals": {"hospital"},
 		"bridges":   {"bridge"},
 		"zones":     {"corridor", "port"},
@@ -26,52 +80,200 @@ func TestDefaultLayers(t *testing.T) {
 	if len(layers) != len(want) {
 		t.Fatalf("%d layers, want %d", len(layers), len(want))
 	}
-	for _, l := range layers {
+	for name, l := range layers {
+		if l.Len() < layerFloor[name] {
+			t.Errorf("layer %s has %d features, want at least %d", name, l.Len(), layerFloor[name])
+		}
 		kinds := map[string]int{}
 		for i := range l.Len() {
 			f := l.Feature(i)
-			var props map[string]any
-			if err := json.Unmarshal(f.Properties, &props); err != nil {
-				t.Fatalf("%s/%s: %v", l.Name(), f.ID, err)
-			}
-			for _, key := range []string{"name", "kind", "source"} {
-				if s, _ := props[key].(string); s == "" {
-					t.Errorf("%s/%s: no %s", l.Name(), f.ID, key)
+			p := props(t, l, f)
+			keys := []string{"name", "kind", "source", "precision"}
+			if name != geo.ZonesLayer {
+				// Sites on land lie in an oblast and are named by their source.
+				keys = append(keys, "oblast_iso")
+				if !strings.Contains(f.ID, ":") {
+					t.Errorf("%s/%s: id has no source namespace", name, f.ID)
 				}
 			}
-			if l.Name() != "energy" {
-				if s, _ := props["precision"].(string); s == "" {
-					t.Errorf("%s/%s: no precision", l.Name(), f.ID)
+			for _, key := range keys {
+				if s, _ := p[key].(string); s == "" {
+					t.Errorf("%s/%s: no %s", name, f.ID, key)
+				}
+			}
+			if name == "energy" {
+				if s, _ := p["licence"].(string); s == "" {
+					t.Errorf("%s/%s: no licence", name, f.ID)
 				}
 			}
 			kinds[f.Kind]++
 		}
-		for _, k := range want[l.Name()] {
+		for _, k := range want[name] {
 			if kinds[k] == 0 {
-				t.Errorf("layer %s has no %s", l.Name(), k)
+				t.Errorf("layer %s has no %s", name, k)
 			}
 		}
 	}
 }
 
-// TestGPPDPlantsPresent: every plant of the Global Power Plant Database's
-// Ukraine subset is in the energy layer.
-func TestGPPDPlantsPresent(t *testing.T) {
-	layers, err := geo.LoadFS(data.Layers)
-	if err != nil {
-		t.Fatal(err)
+// TestEnergyClasses: every energy site has a class of the vocabulary, and
+// each class holds as many sites as the committed build made.
+func TestEnergyClasses(t *testing.T) {
+	l := loadDefaults(t)["energy"]
+	got := map[string]int{}
+	for i := range l.Len() {
+		f := l.Feature(i)
+		c, _ := props(t, l, f)["energy_class"].(string)
+		if _, ok := energyClasses[c]; !ok {
+			t.Errorf("%s: energy_class %q is not in the vocabulary", f.ID, c)
+		}
+		got[c]++
 	}
-	n := 0
-	for _, l := range layers {
+	for c, n := range energyClasses {
+		if got[c] != n {
+			t.Errorf("energy_class %s: %d sites, want %d", c, got[c], n)
+		}
+		if !outsideReadings[c] && !slices.Contains(geo.EnergyClasses(), c) {
+			t.Errorf("energy_class %s is not in geo.EnergyClasses", c)
+		}
+	}
+	for _, c := range geo.EnergyClasses() {
+		if _, ok := energyClasses[c]; !ok {
+			t.Errorf("geo.EnergyClasses has %s, which the default layer does not document", c)
+		}
+	}
+}
+
+// TestOneSiteOneFeature: no point of a layer lies inside an outline of the
+// same kind in that layer; such a point would describe the outline's site a
+// second time, and a strike there would hit two sites.
+func TestOneSiteOneFeature(t *testing.T) {
+	for name, l := range loadDefaults(t) {
+		var outlines []*geo.Feature
 		for i := range l.Len() {
-			if id := l.Feature(i).ID; len(id) > 5 && id[:5] == "gppd:" {
-				n++
+			switch l.Feature(i).Geometry.(type) {
+			case orb.Polygon, orb.MultiPolygon:
+				outlines = append(outlines, l.Feature(i))
+			}
+		}
+		for i := range l.Len() {
+			f := l.Feature(i)
+			pt, ok := f.Geometry.(orb.Point)
+			if !ok {
+				continue
+			}
+			for _, o := range outlines {
+				if o.Kind == f.Kind && o.Geometry.Bound().Contains(pt) && contains(o.Geometry, pt) {
+					t.Errorf("%s: point %s lies inside %s of the same kind %q", name, f.ID, o.ID, f.Kind)
+				}
 			}
 		}
 	}
-	if n != 64 {
-		t.Errorf("%d GPPD plants, want 64", n)
+}
+
+func contains(g orb.Geometry, p orb.Point) bool {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return planar.PolygonContains(g, p)
+	case orb.MultiPolygon:
+		return planar.MultiPolygonContains(g, p)
 	}
+	return false
+}
+
+// citedIDs collects every id the energy layer cites: feature ids, and the
+// ids of source records merged into a feature (gppd_idnr, osm_id, gem_id).
+func citedIDs(t *testing.T) map[string]bool {
+	l := loadDefaults(t)["energy"]
+	ids := map[string]bool{}
+	for i := range l.Len() {
+		f := l.Feature(i)
+		ids[f.ID] = true
+		p := props(t, l, f)
+		for key, prefix := range map[string]string{"gppd_idnr": "gppd:", "osm_id": "osm:", "gem_id": ""} {
+			s, _ := p[key].(string)
+			for _, id := range strings.Split(s, ";") {
+				if id != "" {
+					ids[prefix+id] = true
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// TestGPPDPlantsPresent: every plant of the Global Power Plant Database's
+// Ukraine subset is in the energy layer, as a site of its own or merged
+// into the OSM outline of its site.
+func TestGPPDPlantsPresent(t *testing.T) {
+	rows := readCSV(t, testenv.SharedData(t, "gppd/ukraine_power_plants.csv"))
+	ids := citedIDs(t)
+	n := 0
+	for _, r := range rows {
+		if r["country"] != "UKR" {
+			continue
+		}
+		n++
+		if !ids["gppd:"+r["gppd_idnr"]] {
+			t.Errorf("GPPD plant %s (%s) is missing", r["gppd_idnr"], r["name"])
+		}
+	}
+	if n != 64 {
+		t.Errorf("%d GPPD rows for Ukraine, want 64", n)
+	}
+}
+
+// TestOSMStationsPresent: every plant and transmission substation of the
+// shared OpenStreetMap export is in the energy layer, on its own or merged
+// into the larger outline of the same site.
+func TestOSMStationsPresent(t *testing.T) {
+	b, err := os.ReadFile(testenv.SharedData(t, "osm_power_stations/power_stations_with_oblasts.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []struct {
+			Properties struct {
+				OSMID   int64  `json:"osm_id"`
+				OSMType string `json:"osm_type"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	ids := citedIDs(t)
+	for _, f := range fc.Features {
+		id := "osm:" + f.Properties.OSMType + "/" + strconv.FormatInt(f.Properties.OSMID, 10)
+		if !ids[id] {
+			t.Errorf("OSM station %s is missing", id)
+		}
+	}
+	if len(fc.Features) != 999 {
+		t.Errorf("%d OSM stations, want 999", len(fc.Features))
+	}
+}
+
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func TestBasemap(t *testing.T) {
@@ -81,6 +283,17 @@ func TestBasemap(t *testing.T) {
 	}
 	if err := json.Unmarshal(data.Basemap, &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 27 {
 		t.Fatalf("basemap: type %q, %d features, %v", fc.Type, len(fc.Features), err)
+	}
+}
+
+// TestBuildReproduces: the committed layers are exactly what build/build.py
+// makes from the public data sets it names (make data-check).
+func TestBuildReproduces(t *testing.T) {
+	python := testenv.Tool(t, "python3")
+	shared := testenv.SharedData(t, ".")
+	out, err := exec.Command(python, "build/build.py", shared, "--check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build.py --check: %v\n%s", err, out)
 	}
 }
 

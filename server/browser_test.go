@@ -809,7 +809,7 @@ func webDefaultAgreements(t *testing.T) []geo.Agreement {
 }
 
 // webMoratoriumSite is the default data and agreements, as `protectmap
-// serve` loads them, with Starokozache solar park, an energy site the 2025
+// serve` loads them, with Porogi solar park, an energy site the 2025
 // moratorium covers, and its point.
 func webMoratoriumSite(t *testing.T) (*geo.Index, []geo.Agreement, *geo.AgreementSet, *geo.Feature, orb.Point) {
 	t.Helper()
@@ -819,9 +819,9 @@ func webMoratoriumSite(t *testing.T) (*geo.Index, []geo.Agreement, *geo.Agreemen
 	if err != nil {
 		t.Fatal(err)
 	}
-	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WKS0061380")
+	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WKS0062109")
 	if !ok {
-		t.Fatal("energy site gppd:WKS0061380 is missing from the default data")
+		t.Fatal("energy site gppd:WKS0062109 is missing from the default data")
 	}
 	p, ok := site.Geometry.(orb.Point)
 	if !ok {
@@ -1464,7 +1464,7 @@ func TestBrowserVectorTiles(t *testing.T) {
 	srv := serveWeb(t, ix, "")
 	host := strings.TrimPrefix(srv.URL, "http://")
 
-	low := webView{8, 49.45, 31.6}
+	low := webView{8, 48.67, 31.57}
 	click := webView{12, lone.Lat(), lone.Lon()}
 	// The line's middle: over this short a line, straight in longitude and
 	// latitude is straight on the map to well under a pixel.

@@ -515,41 +515,6 @@ def load_gppd(shared):
     return rows
 
 
-def gppd_features(rows, osm_links, oblasts):
-    feats = []
-    for r in sorted(rows, key=lambda r: r['gppd_idnr']):
-        gid = r['gppd_idnr']
-        lon, lat = float(r['longitude']), float(r['latitude'])
-        fuel = r['primary_fuel'].strip().lower()
-        name = GPPD_NAMES.get(gid)
-        if name is None:
-            name = r['name'] if fuel != 'solar' else r['name'] + ' solar park'
-        props = {"name": name, "kind": "plant", "fuel": fuel,
-                 "capacity_mw": fnum(float(r['capacity_mw']))}
-        if r['commissioning_year'].strip():
-            props["commissioning_year"] = fnum(float(r['commissioning_year']))
-        if r['owner'].strip():
-            props["owner"] = r['owner'].strip()
-        ob, iso = oblasts.lookup(lon, lat)
-        if ob:
-            props["oblast"] = ob
-            props["oblast_iso"] = iso
-        props["gppd_idnr"] = gid
-        props["gppd_name"] = r['name']
-        if gid in osm_links:
-            props["osm_id"] = ';'.join(sorted(osm_links[gid], key=osm_sort_key))
-        if gid in GPPD_STATUS:
-            props["status"] = GPPD_STATUS[gid]
-        if gid in GPPD_NOTES:
-            props["note"] = GPPD_NOTES[gid]
-        elif fuel == 'solar' and r['name'].startswith('Perovo'):
-            props["note"] = "GPPD gives Perovo and Perovo I-V one shared location."
-        props["precision"] = "site point (GPPD geolocation, typically within ~1 km)"
-        props["source"] = SRC_GPPD
-        feats.append(feature('gppd:' + gid, point_geom(lon, lat), props))
-    return feats
-
-
 def osm_sort_key(s):
     t, n = s.split('/')
     return (t, int(n))
@@ -730,57 +695,201 @@ def load_osm_stations(shared):
     return fc['features'], cents
 
 
-def select_osm_plant(p):
-    if p['power'] != 'plant' or not p['name']:
-        return False
-    src = p['plant:source'] or ''
-    if not any(s in src for s in ('nuclear', 'coal', 'gas', 'hydro', 'oil')):
-        return False
-    if 'nuclear' in src or p['gppd_overlap']:
+# ---------------------------------------------------------------------------
+# Energy layer: one feature per site, every source of its facts cited.
+#
+# energy_class is the documented vocabulary of the layer (SOURCES.md); agreement
+# scopes select on it, so the names are stable.
+
+ENERGY_CLASSES = (
+    'power_plant', 'nuclear_plant', 'hydro_dam', 'substation', 'transmission_line',
+    'oil_refinery', 'oil_gas_pipeline', 'oil_gas_storage', 'pumping_station', 'oil_gas_field',
+)
+CLASS_KIND = {
+    'power_plant': 'plant', 'nuclear_plant': 'plant', 'hydro_dam': 'plant',
+    'substation': 'substation', 'transmission_line': 'line',
+    'oil_refinery': 'refinery', 'oil_gas_pipeline': 'pipeline', 'oil_gas_storage': 'storage',
+    'pumping_station': 'pumping_station', 'oil_gas_field': 'field',
+}
+
+LIC_OSM = "ODbL-1.0"
+LIC_CCBY = "CC-BY-4.0"
+SRC_GEM = {
+    'gogpt': "Global Energy Monitor, Global Oil and Gas Plant Tracker (2024-08 file; CC BY 4.0)",
+    'gnpt': "Global Energy Monitor, Global Nuclear Power Tracker (2024-07 file; CC BY 4.0)",
+    'ghpt': "Global Energy Monitor, Global Hydropower Tracker (May 2024; CC BY 4.0)",
+    'ggit': "Global Energy Monitor, Global Gas Infrastructure Tracker (2024-10 file; CC BY 4.0)",
+    'goit': "Global Energy Monitor, Global Oil Infrastructure Tracker (2024-06 file; CC BY 4.0)",
+    'goget': "Global Energy Monitor, Global Oil and Gas Extraction Tracker (2025-02 file; CC BY 4.0)",
+}
+SRC_SCIGRID = "SciGRID_gas IGGIELGN (DLR, doi:10.5281/zenodo.4767098; CC BY 4.0)"
+
+# A GEM or GPPD site point joins a plant outline that contains it or whose
+# representative point is this close; a plant point of another source this
+# close is the same site too. Candidates up to NEAR_MISS_M away that were not
+# joined are reported as near misses.
+CONFLATE_M = 1500
+NEAR_MISS_M = 5000
+
+# GPPD records whose point lies on another plant's site: joined to the outline
+# their name and capacity belong to, as their notes say.
+GPPD_FORCE_LINK = {'WRI1005125': 'relation/6674937'}
+# GPPD records never joined automatically (notes say why).
+GPPD_NO_LINK = {'WRI1005108', 'WRI1005115'}
+
+# Statuses of GEM units that stand on the ground (the others were never built).
+BUILT = {'operating', 'mothballed', 'retired', 'idle'}
+
+PRECISION_OUTLINE = "outline (OSM, simplified to <= %d positions per ring)" % RING_MAX_VERTICES
+
+
+def licences(*lics):
+    return '; '.join(sorted(set(lics)))
+
+
+def energy_class_for(fuel, dam):
+    """Class of a generating site: nuclear first, then a hydro plant a dam tracker lists."""
+    if 'nuclear' in fuel:
+        return 'nuclear_plant'
+    if dam:
+        return 'hydro_dam'
+    return 'power_plant'
+
+
+def area_m2(g):
+    """Approximate area of a (Multi)Polygon in m2 (equirectangular at its latitude)."""
+    tot = 0.0
+    for p in geom_polygons(g):
+        lat = p[0][0][1]
+        k = 111320.0 * 111320.0 * math.cos(math.radians(lat))
+        tot += (abs(ring_signed_area(p[0])) - sum(abs(ring_signed_area(h)) for h in p[1:])) * k
+    return tot
+
+
+def in_area(lon, lat, g):
+    return any(point_in_polygon(lon, lat, p) for p in geom_polygons(g))
+
+
+class Site:
+    """One energy site being assembled from several sources."""
+
+    def __init__(self, fid, geom, lon, lat, props, sources, lics):
+        self.id, self.geom, self.lon, self.lat = fid, geom, lon, lat
+        self.props = props
+        self.sources = list(sources)
+        self.lics = list(lics)
+        self.area = geom['type'] in ('Polygon', 'MultiPolygon')
+
+    def cite(self, source, lic):
+        if source not in self.sources:
+            self.sources.append(source)
+        self.lics.append(lic)
+
+    def add_list(self, key, value):
+        old = self.props.get(key)
+        vals = old.split(';') if old else []
+        if value not in vals:
+            vals.append(value)
+        self.props[key] = ';'.join(vals)
+
+    def distance_m(self, lon, lat):
+        if self.area and in_area(lon, lat, self.geom):
+            return 0.0
+        return haversine_m(lon, lat, self.lon, self.lat)
+
+
+def nearest_site(sites, lon, lat, ok):
+    """Sites within NEAR_MISS_M of (lon, lat) that ok() accepts, nearest first."""
+    found = []
+    for s in sites:
+        if abs(s.lat - lat) > 0.1 or abs(s.lon - lon) > 0.15:
+            continue
+        d = s.distance_m(lon, lat)
+        if d <= NEAR_MISS_M and ok(s):
+            found.append((d, s.id, s))
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [(d, s) for d, _, s in found]
+
+
+def conflate(sites, item, lon, lat, ok, log):
+    """The site item (a source record) belongs to, or None; logs the merge and near misses."""
+    cands = nearest_site(sites, lon, lat, ok)
+    target = cands[0][1] if cands and cands[0][0] <= CONFLATE_M else None
+    if target is not None:
+        log.append('merge     %-28s -> %-22s %5.0f m' % (item, target.id, cands[0][0]))
+    for d, s in cands:
+        if s is not target:
+            log.append('near-miss %-28s .. %-22s %5.0f m (not merged)' % (item, s.id, d))
+    return target
+
+
+def fuel_compatible(site_fuel, fuel):
+    if not site_fuel or site_fuel == 'unknown':
         return True
-    mw = parse_mw(p['plant:output:electricity'])
-    if mw is None:
-        return False
-    return mw >= 20 if src == 'hydro' else mw >= 30
+    thermal = ('coal', 'gas', 'oil', 'biomass', 'waste')
+    if fuel in thermal:
+        return any(t in site_fuel for t in thermal)
+    return fuel in site_fuel
 
 
-def select_osm_substation(p):
-    if p['power'] != 'substation' or not p['name']:
-        return False
-    v = max_voltage_v(p['voltage'])
-    return v is not None and v >= 330000
+def osm_plant_name(oid, p):
+    if oid in OSM_PLANT_NAMES:
+        return OSM_PLANT_NAMES[oid], OSM_PLANT_NAMES[oid]
+    if p['station_name_en']:
+        return p['station_name_en'], p['station_name_en']
+    if p['name']:
+        return translit(p['name']), None
+    fuel = (p['plant:source'] or 'power').split(';')[0]
+    return 'Unnamed %s plant (OSM %s)' % (fuel, oid), None
 
 
-def osm_features(feats, cents, gppd_by_id, oblasts, log):
+def osm_sub_name(oid, p):
+    if oid in OSM_SUB_NAMES:
+        return OSM_SUB_NAMES[oid], OSM_SUB_NAMES[oid]
+    if p['name']:
+        en = p['station_name_en'] or None
+        return sub_english_name(p['name']), en
+    kv = max_voltage_v(p['voltage'])
+    volt = '%d kV ' % (kv // 1000) if kv and kv >= 1000 else ''
+    return 'Unnamed %ssubstation (OSM %s)' % (volt, oid), None
+
+
+def osm_sites(feats, cents, oblasts, log):
+    """Every plant and transmission substation of the OSM export, as Sites.
+
+    An outline whose representative point lies inside a larger outline of the
+    same kind depicts the same site: it is merged into that one."""
     plants, subs = [], []
-    gppd_links = {}
     for f in feats:
         p = f['properties']
         oid = '%s/%d' % (p['osm_type'], p['osm_id'])
-        is_plant = select_osm_plant(p)
-        is_sub = select_osm_substation(p)
-        if not (is_plant or is_sub):
-            continue
+        is_plant = p['power'] == 'plant'
         geom = f['geometry']
+        lon, lat = cents[oid]
         if geom['type'] in ('Polygon', 'MultiPolygon'):
             g = simplify_area_geometry(geom)
             if g is None:
                 raise SystemExit('could not simplify %s' % oid)
-            precision = "outline (OSM, simplified to <= %d positions per ring)" % RING_MAX_VERTICES
+            precision = PRECISION_OUTLINE
         elif geom['type'] == 'Point':
             g = point_geom(*geom['coordinates'])
             precision = "site point (OSM node)"
         else:
-            continue
-        lon, lat = cents[oid]
-        ob, iso = oblasts.lookup(lon, lat)
+            # An unclosed plant outline: its representative point stands for it.
+            g = point_geom(lon, lat)
+            precision = "site point (representative point of an unclosed OSM way)"
         if is_plant:
-            name = OSM_PLANT_NAMES.get(oid) or p['station_name_en'] or translit(p['name'])
-            props = {"name": name}
+            name, name_en = osm_plant_name(oid, p)
+        else:
+            name, name_en = osm_sub_name(oid, p)
+        props = {"name": name}
+        if name_en:
+            props["name_en"] = name_en
+        if p['name']:
             osm_local_names(props, p['name'])
-            props["kind"] = "plant"
-            src = (p['plant:source'] or '').lower()
-            props["fuel"] = src
+        if is_plant:
+            fuel = (p['plant:source'] or '').lower() or 'unknown'
+            props["fuel"] = fuel
             mw = parse_mw(p['plant:output:electricity'])
             if mw:
                 props["capacity_mw"] = fnum(mw)
@@ -789,49 +898,307 @@ def osm_features(feats, cents, gppd_by_id, oblasts, log):
             if p['plant:method']:
                 props["method"] = p['plant:method']
         else:
-            name = OSM_SUB_NAMES.get(oid) or sub_english_name(p['name'])
-            props = {"name": name}
-            osm_local_names(props, p['name'])
-            props["kind"] = "substation"
-            props["voltage_kv"] = fnum(max_voltage_v(p['voltage']) / 1000.0)
-            props["voltage"] = p['voltage']
-            if p['station_name_en']:
-                props["name_osm_en"] = p['station_name_en']
+            kv = max_voltage_v(p['voltage'])
+            if kv:
+                props["voltage_kv"] = fnum(kv / 1000.0)
+            if p['voltage']:
+                props["voltage"] = p['voltage']
+            if p['substation']:
+                props["substation"] = p['substation']
         if p['operator']:
             props["operator"] = OPERATORS.get(p['operator'], p['operator'])
-        if ob:
-            props["oblast"] = ob
-            props["oblast_iso"] = iso
         props["osm_id"] = oid
-        if is_plant and oid in OSM_GPPD_LINK:
-            gid = OSM_GPPD_LINK[oid]
-            gr = gppd_by_id[gid]
-            d = haversine_m(lon, lat, float(gr['longitude']), float(gr['latitude']))
-            if d > LINK_MAX_M:
-                raise SystemExit('GPPD link %s -> %s is %.0f m apart' % (oid, gid, d))
-            log.append('link %-18s -> %s %6.0f m' % (oid, gid, d))
-            props["gppd_idnr"] = gid
-            gppd_links.setdefault(gid, []).append(oid)
         if is_plant and oid in OSM_PLANT_STATUS:
             props["status"], props["note"] = OSM_PLANT_STATUS[oid]
         elif oid in OSM_PLANT_NOTES:
             props["note"] = OSM_PLANT_NOTES[oid]
         props["precision"] = precision
-        props["source"] = SRC_OSM
-        feat = feature('osm:' + oid, g, props)
-        (plants if is_plant else subs).append(feat)
-    missing = set(OSM_GPPD_LINK) - {f['id'][4:] for f in plants}
-    if missing:
-        raise SystemExit('linked OSM plants not selected: %s' % sorted(missing))
-    return plants, subs, gppd_links
+        site = Site('osm:' + oid, g, lon, lat, props, [SRC_OSM], [LIC_OSM])
+        site.area_m2 = area_m2(g) if site.area else 0.0
+        (plants if is_plant else subs).append(site)
+    return merge_nested(plants, log), merge_nested(subs, log)
+
+
+def merge_nested(sites, log):
+    """Drop each site whose point lies in a larger outline of the same kind, noting it there."""
+    by_size = sorted(sites, key=lambda s: (-s.area_m2, s.id))
+    kept = []
+    for s in by_size:
+        host = None
+        for k in kept:
+            if k.area and abs(k.lat - s.lat) < 0.1 and abs(k.lon - s.lon) < 0.15 and in_area(s.lon, s.lat, k.geom):
+                host = k
+                break
+        if host is None:
+            kept.append(s)
+            continue
+        log.append('merge     %-28s -> %-22s (inside its outline)' % (s.id, host.id))
+        host.add_list("osm_id", s.props["osm_id"])
+        for key in ('capacity_mw', 'name_uk', 'name_ru', 'name_en'):
+            if key in s.props and key not in host.props:
+                host.props[key] = s.props[key]
+    return kept
+
+
+def gppd_merge(rows, plants, log):
+    """Join each GPPD record to its OSM outline, or keep it as a point site.
+
+    Records that share one location (Perovo and Perovo I-V) are one site."""
+    by_osm = {}
+    for oid, gid in OSM_GPPD_LINK.items():
+        by_osm.setdefault(gid, []).append('osm:' + oid)
+    index = {s.id: s for s in plants}
+    points = []
+    for r in sorted(rows, key=lambda r: r['gppd_idnr']):
+        gid = r['gppd_idnr']
+        lon, lat = float(r['longitude']), float(r['latitude'])
+        fuel = r['primary_fuel'].strip().lower()
+        target = None
+        if gid in GPPD_FORCE_LINK:
+            target = index['osm:' + GPPD_FORCE_LINK[gid]]
+            log.append('merge     gppd:%-23s -> %-22s (by name; see note)' % (gid, target.id))
+        elif gid in by_osm:
+            hosts = [index[i] for i in by_osm[gid] if i in index]
+            target = hosts[0]
+            d = target.distance_m(lon, lat)
+            if d > LINK_MAX_M:
+                raise SystemExit('GPPD link %s -> %s is %.0f m apart' % (target.id, gid, d))
+            log.append('merge     gppd:%-23s -> %-22s %5.0f m (listed link)' % (gid, target.id, d))
+        elif gid not in GPPD_NO_LINK:
+            target = conflate(plants + points, 'gppd:' + gid, lon, lat,
+                              lambda s: fuel_compatible(s.props.get('fuel', ''), fuel), log)
+        cap = fnum(float(r['capacity_mw']))
+        if target is None:
+            name = GPPD_NAMES.get(gid) or (r['name'] + (' solar park' if fuel == 'solar' else ''))
+            props = {"name": name, "fuel": fuel, "capacity_mw": cap}
+            if name != r['name']:
+                props["name_en"] = name
+            props["precision"] = "site point (GPPD geolocation, typically within ~1 km)"
+            site = Site('gppd:' + gid, point_geom(lon, lat), lon, lat, props, [SRC_GPPD], [LIC_CCBY])
+            site.area_m2 = 0.0
+            points.append(site)
+            target = site
+        else:
+            target.cite(SRC_GPPD, LIC_CCBY)
+            if 'capacity_mw' not in target.props:
+                target.props['capacity_mw'] = cap
+        target.add_list('gppd_idnr', gid)
+        target.add_list('gppd_name', r['name'])
+        if len(target.props['gppd_idnr'].split(';')) > 1 and target.id.startswith('gppd:'):
+            target.props['capacity_mw'] = fnum(target.props['capacity_mw'] + cap)
+        target.props.setdefault('gppd_capacity_mw', 0)
+        target.props['gppd_capacity_mw'] = fnum(target.props['gppd_capacity_mw'] + cap)
+        if r['commissioning_year'].strip() and 'commissioning_year' not in target.props:
+            target.props["commissioning_year"] = fnum(float(r['commissioning_year']))
+        if r['owner'].strip() and 'owner' not in target.props:
+            target.props["owner"] = r['owner'].strip()
+        if gid in GPPD_STATUS and 'status' not in target.props:
+            target.props["status"] = GPPD_STATUS[gid]
+        if gid in GPPD_NOTES:
+            target.props["note"] = (target.props["note"] + ' ' if "note" in target.props else '') + GPPD_NOTES[gid]
+        target.props['dam'] = target.props.get('dam') or (fuel == 'hydro')
+    return points
+
+
+def read_csv(path, delimiter=','):
+    with open(path, encoding='utf-8', newline='') as fh:
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+def slug(s):
+    s = re.sub(r'[^a-z0-9]+', '-', translit(s).lower())
+    return s.strip('-')
+
+
+def gem_plant_merge(shared, plants, points, log):
+    """Join GEM plant units (oil/gas, nuclear, hydro) to their sites; new sites for the rest."""
+    gem = os.path.join(shared, 'gem_ukraine_energy')
+    groups = []   # (tracker, key, name, name_local, fuel, lon, lat, units)
+    by = {}
+    for r in read_csv(os.path.join(gem, 'gogpt_oil_gas_power_units_ukraine.csv')):
+        k = ('gogpt', r['project'])
+        by.setdefault(k, []).append((r['unit'], r['status'], float(r['capacity']), r, float(r['lng']), float(r['lat'])))
+    for r in read_csv(os.path.join(gem, 'gnpt_nuclear_units_ukraine.csv')):
+        k = ('gnpt', r['GEM location ID'])
+        by.setdefault(k, []).append((r['Unit Name'], r['Status'], float(r['Capacity (MW)']), r,
+                                     float(r['Longitude']), float(r['Latitude'])))
+    for r in read_csv(os.path.join(gem, 'ghpt_hydropower_ukraine.csv')):
+        k = ('ghpt', r['gem_location_id'])
+        by.setdefault(k, []).append((r['gem_unit_id'], r['status'], float(r['capacity_(mw)']), r,
+                                     float(r['lng']), float(r['lat'])))
+    new = []
+    for (tracker, key), units in sorted(by.items()):
+        built = [u for u in units if u[1] in BUILT]
+        r0 = units[0][3]
+        if tracker == 'gogpt':
+            name, local, fuel, gid = r0['project'], None, 'gas', 'gem:gogpt/' + slug(r0['project'])
+        elif tracker == 'gnpt':
+            name, local, fuel, gid = r0['Project Name'], r0['Project Name in Local Language / Script'] or None, 'nuclear', 'gem:' + key
+        else:
+            name, local, fuel, gid = r0['project_name'], r0['project_name_(local_lang/script)'] or None, 'hydro', 'gem:' + key
+        if not built:
+            log.append('skip      %-28s %s: no unit built (%s)' % (gid, name, ', '.join(sorted({u[1] for u in units}))))
+            continue
+        lon, lat = built[0][4], built[0][5]
+        mw = fnum(sum(u[2] for u in built))
+        statuses = ';'.join(sorted({u[1] for u in built}))
+        # A pumped-storage plant and the dam plant beside it are two sites.
+        psp = tracker == 'ghpt' and 'pumped' in built[0][3]['technology_type']
+        target = conflate(plants + points + new, gid, lon, lat,
+                          lambda s: fuel_compatible(s.props.get('fuel', ''), fuel) and (
+                              tracker != 'ghpt' or ('Pumped' in s.props['name']) == psp), log)
+        if target is None:
+            props = {"name": name, "name_en": name, "fuel": fuel, "capacity_mw": mw}
+            if local:
+                osm_local_names(props, local)
+            props["precision"] = "site point (GEM location, accuracy as GEM states)"
+            target = Site(gid, point_geom(lon, lat), lon, lat, props, [SRC_GEM[tracker]], [LIC_CCBY])
+            target.area_m2 = 0.0
+            new.append(target)
+        else:
+            target.cite(SRC_GEM[tracker], LIC_CCBY)
+            if 'capacity_mw' not in target.props:
+                target.props['capacity_mw'] = mw
+            if local and 'name_uk' not in target.props and 'name_ru' not in target.props:
+                osm_local_names(target.props, local)
+        target.add_list('gem_id', gid)
+        target.props['gem_capacity_mw'] = fnum(target.props.get('gem_capacity_mw', 0) + mw)
+        target.add_list('gem_status', statuses)
+        if tracker == 'ghpt':
+            target.props['dam'] = True
+    return new
+
+
+def pipeline_features(shared, national_clip, log):
+    gem = os.path.join(shared, 'gem_ukraine_energy')
+    feats = []
+    items = []
+    with open(os.path.join(gem, 'ggit_gas_pipelines_lng_ukraine.geojson'), encoding='utf-8') as fh:
+        for f in json.load(fh)['features']:
+            p = f['properties']
+            if p['tracker-acro'] != 'GGIT' or not f['geometry']:
+                continue
+            name = p['name'] + (' (%s)' % p['unit-name'] if p.get('unit-name') else '')
+            items.append(('gem:' + p['id'], name, 'gas', p['status'], p.get('owner') or '', p.get('capacity') or '',
+                          p.get('start-year') or '', p.get('url') or '', 'ggit', f['geometry']))
+    with open(os.path.join(gem, 'goit_oil_pipelines_ukraine.geojson'), encoding='utf-8') as fh:
+        for f in json.load(fh)['features']:
+            p = f['properties']
+            if not f['geometry']:
+                continue
+            name = p['project'] + (' (%s)' % p['unit'] if p.get('unit') else '')
+            items.append(('gem:goit/' + slug(name), name, 'oil', p['status'], p.get('parent') or '',
+                          p.get('capacity') or '', p.get('start_year') or '', p.get('url') or '', 'goit',
+                          f['geometry']))
+    for fid, name, fuel, status, owner, cap, start, url, tracker, g in items:
+        if status not in BUILT:
+            log.append('skip      %-28s %s: %s' % (fid, name, status))
+            continue
+        lines = [g['coordinates']] if g['type'] == 'LineString' else g['coordinates']
+        parts = []
+        for ln in lines:
+            parts.extend(national_clip(ln))
+        if not parts:
+            log.append('skip      %-28s %s: no part inside Ukraine' % (fid, name))
+            continue
+        props = {"name": name, "name_en": name, "fuel": fuel, "status": status}
+        if owner:
+            props["owner"] = owner
+        if cap:
+            props["capacity"] = str(cap)
+        if start:
+            props["start_year"] = str(start)
+        if url:
+            props["url"] = url
+        props["precision"] = ("route as GEM draws it (often straight hops between towns), "
+                              "clipped to Ukraine's outline; not the buried pipe's exact line")
+        feats.append(line_site(fid, parts, props, 'oil_gas_pipeline', [SRC_GEM[tracker]], [LIC_CCBY]))
+    return feats
+
+
+def line_site(fid, parts, props, cls, sources, lics):
+    """A line feature: LineString or MultiLineString, oblast of its middle position."""
+    if len(parts) == 1:
+        g = line_geom(parts[0])
+    else:
+        g = {"type": "MultiLineString", "coordinates": [[[rnd(x), rnd(y)] for x, y in p] for p in parts]}
+    # The oblast is looked up at the middle of the longest part's middle
+    # segment: a vertex may lie on the border the line was clipped at.
+    longest = max(parts, key=len)
+    i = (len(longest) - 1) // 2
+    mx, my = ((longest[i][0] + longest[i + 1][0]) / 2, (longest[i][1] + longest[i + 1][1]) / 2)
+    s = Site(fid, g, mx, my, props, sources, lics)
+    s.cls = cls
+    return s
+
+
+def scigrid_features(shared, log):
+    d = os.path.join(shared, 'scigrid_gas_ukraine')
+    out = []
+    storages = {r['id']: r for r in read_csv(os.path.join(d, 'IGGIELGN_Storages_UA.csv'), ';')}
+    # Two named storages sit far from the fields they name; SciGRID's unnamed
+    # placeholders lie on those fields, so the named records take their places.
+    relocate = {'IGU_SR_140': ('Stor_NonEU17', "Hlibovske storage is in Crimea; SciGRID_gas places 'Glebovka' "
+                                               "north of Kyiv, so the point of its placeholder Stor_NonEU17 is used."),
+                'GIE_SR_136': ('Stor_NonEU9', "Chervonopartyzanske storage is in Chernihiv oblast; SciGRID_gas "
+                                              "places it near Dnipro, so the point of its placeholder Stor_NonEU9 is used.")}
+    used = {v[0] for v in relocate.values()}
+    for sid, r in sorted(storages.items()):
+        if sid in used:
+            continue
+        lon, lat = float(r['long']), float(r['lat'])
+        props = {}
+        if sid.startswith('Stor_'):
+            props["name"] = "Underground gas storage (unnamed in SciGRID_gas, %s)" % sid
+        else:
+            nm = re.sub(r'^UGS\s+', '', r['name'])
+            props["name"] = nm + " underground gas storage"
+            props["name_en"] = props["name"]
+        if sid in relocate:
+            ph, note = relocate[sid]
+            lon, lat = float(storages[ph]['long']), float(storages[ph]['lat'])
+            props["note"] = note
+            props["scigrid_placeholder"] = ph
+        props["fuel"] = "gas"
+        props["scigrid_id"] = sid
+        props["precision"] = "site point (SciGRID_gas, often town-level; see note)"
+        out.append(point_site('scigrid:' + sid, lon, lat, props, 'oil_gas_storage', SRC_SCIGRID, LIC_CCBY))
+    for r in read_csv(os.path.join(d, 'IGGIELGN_Compressors_UA.csv'), ';'):
+        lon, lat = float(r['long']), float(r['lat'])
+        props = {"name": r['name'] + " gas compressor station", "fuel": "gas", "scigrid_id": r['id'],
+                 "precision": "site point (SciGRID_gas, often town-level)"}
+        props["name_en"] = props["name"]
+        out.append(point_site('scigrid:' + r['id'], lon, lat, props, 'pumping_station', SRC_SCIGRID, LIC_CCBY))
+    return out
+
+
+def field_features(shared, log):
+    out = []
+    for r in read_csv(os.path.join(shared, 'gem_ukraine_energy', 'goget_oil_gas_fields_ukraine.csv')):
+        if r['status'] not in BUILT:
+            continue
+        name = re.sub(r'\s*\(Ukraine\)$', '', r['wiki-name'])
+        props = {"name": name, "name_en": name, "fuel": "gas;oil", "status": r['status'],
+                 "precision": "field point (GEM, location accuracy %s); the field spreads over km" %
+                              (r['location-accuracy'] or 'not stated')}
+        if r['operator']:
+            props["operator"] = r['operator']
+        if r['url']:
+            props["url"] = r['url']
+        out.append(point_site('gem:' + r['unit-id'], float(r['lng']), float(r['lat']), props,
+                              'oil_gas_field', SRC_GEM['goget'], LIC_CCBY))
+    return out
+
+
+def point_site(fid, lon, lat, props, cls, source, lic):
+    s = Site(fid, point_geom(lon, lat), lon, lat, props, [source], [lic])
+    s.cls = cls
+    return s
 
 
 # ---------------------------------------------------------------------------
 # High-voltage lines (OSM-derived grid, c. 2016)
 
-LINE_MAX = 50           # lines kept
-LINE_VOLTAGES = (330000, 750000)
-LINE_MIN_KM = 15.0      # shorter segments are station tie-ins, not lines
 STATION_MATCH_M = 3000  # endpoint -> named station (OSM 2025) match radius
 
 
@@ -859,7 +1226,11 @@ def short_station_name(name):
     return name
 
 
-def hv_line_features(shared, stations, national):
+def hv_line_features(shared, stations, national_clip, log):
+    """Every line of the 2016 grid that runs in Ukraine, clipped to its outline.
+
+    Circuits drawn on the same two end points at the same voltage are one line
+    feature (their count in `circuits`)."""
     with open(os.path.join(shared, 'osm_hv_grid_2016', 'hv_lines_ukraine_bbox.geojson'), encoding='utf-8') as fh:
         lines = json.load(fh)['features']
     with open(os.path.join(shared, 'osm_hv_grid_2016', 'hv_vertices_ukraine_bbox.geojson'), encoding='utf-8') as fh:
@@ -882,56 +1253,184 @@ def hv_line_features(shared, stations, national):
                 return translit(n)
         return None
 
-    cands = []
+    groups = {}
     for f in lines:
         p = f['properties']
         if not p['in_ukraine']:
             continue
-        kv = max_voltage_v(p['voltage'])
-        if kv not in LINE_VOLTAGES:
-            continue
         c = f['geometry']['coordinates']
-        if not all(national(x, y) for x, y in c):
+        key = (p['voltage'], tuple(sorted((tuple(c[0]), tuple(c[-1])))), len(c))
+        groups.setdefault(key, []).append(f)
+    out = []
+    for key, fs in groups.items():
+        fs.sort(key=lambda f: int(f['properties']['l_id']))
+        f = fs[0]
+        p = f['properties']
+        c = f['geometry']['coordinates']
+        parts = national_clip(c)
+        if not parts:
+            log.append('skip      grid2016:line/%-17s touches Ukraine only at its border' % p['l_id'])
             continue
-        km = float(p['length_m']) / 1000.0
-        if km < LINE_MIN_KM:
-            continue
+        kv = max_voltage_v(p['voltage'])
         a = endpoint_name(c[0][0], c[0][1], p['v_id_1'])
         b = endpoint_name(c[-1][0], c[-1][1], p['v_id_2'])
-        if not a or not b or a == b:
-            continue
-        cands.append((-kv, -km, p['l_id'], a, b, kv, km, f))
-    cands.sort(key=lambda t: (t[0], t[1], t[2]))
-    out = []
-    seen_pairs = set()
-    for _, _, lid, a, b, kv, km, f in cands:
-        pair = (kv, tuple(sorted((a, b))))
-        if pair in seen_pairs:
-            continue  # parallel circuit of a line already kept
-        seen_pairs.add(pair)
-        p = f['properties']
-        a_, b_ = sorted((a, b))
-        props = {"name": "%s – %s %d kV line" % (a_, b_, kv // 1000), "kind": "line",
-                 "voltage_kv": kv // 1000, "voltage": p['voltage'],
-                 "from": a if a == a_ else b, "to": b if a == a_ else a,
-                 "length_km": round(km, 1)}
+        volt = '%d kV ' % (kv // 1000) if kv else ''
+        if a and b and a != b:
+            a_, b_ = sorted((a, b))
+            name = "%s – %s %sline" % (a_, b_, volt)
+        elif a or b:
+            name = "%sline from %s" % (volt, a or b)
+            name = name[0].upper() + name[1:]
+        else:
+            name = "%sline (grid 2016 %s)" % (volt, p['l_id'])
+            name = name[0].upper() + name[1:]
+        props = {"name": name}
+        if kv:
+            props["voltage_kv"] = kv // 1000
+        if p['voltage']:
+            props["voltage"] = p['voltage']
+        if a:
+            props["from"] = a
+        if b:
+            props["to"] = b
+        props["length_km"] = round(float(p['length_m']) / 1000.0, 1)
+        if len(fs) > 1:
+            props["circuits"] = len(fs)
+            props["grid_line_ids"] = ';'.join(x['properties']['l_id'] for x in fs)
         if p['cables']:
             props["cables"] = p['cables']
         if p['name'] and not p['name'].startswith('Line is'):
             props["name_osm"] = p['name'].split(';')[0]
         if p['ref']:
             props["ref"] = p['ref'].split(';')[0]
-        props["grid_line_id"] = lid
-        props["precision"] = ("topological: straight segment between the two stations (c. 2016), "
+        if len(parts) > 1 or parts[0] != c:
+            props["clipped"] = "clipped to Ukraine's outline"
+        props["grid_line_id"] = p['l_id']
+        props["precision"] = ("topological: straight segments between stations (c. 2016), "
                               "not the tower-by-tower route")
-        props["source"] = SRC_GRID
-        coords = f['geometry']['coordinates']
-        if a != a_:
-            coords = list(reversed(coords))
-        out.append(feature('grid2016:line/' + lid, line_geom(coords), props))
-        if len(out) >= LINE_MAX:
-            break
+        out.append(line_site('grid2016:line/' + p['l_id'], parts, props, 'transmission_line',
+                             [SRC_GRID], [LIC_OSM]))
     return out
+
+
+def line_clipper(adm0_polys, inside):
+    """national_clip(coords): the runs of a line inside the national outline."""
+    cell = 0.1
+    grid = {}
+    for poly in adm0_polys:
+        for ring in poly:
+            for i in range(len(ring) - 1):
+                a, b = ring[i], ring[i + 1]
+                for gx in range(int(math.floor(min(a[0], b[0]) / cell)), int(math.floor(max(a[0], b[0]) / cell)) + 1):
+                    for gy in range(int(math.floor(min(a[1], b[1]) / cell)), int(math.floor(max(a[1], b[1]) / cell)) + 1):
+                        grid.setdefault((gx, gy), []).append((a, b))
+
+    def cuts(p, q):
+        ts = set()
+        seen = set()
+        for gx in range(int(math.floor(min(p[0], q[0]) / cell)), int(math.floor(max(p[0], q[0]) / cell)) + 1):
+            for gy in range(int(math.floor(min(p[1], q[1]) / cell)), int(math.floor(max(p[1], q[1]) / cell)) + 1):
+                for a, b in grid.get((gx, gy), ()):
+                    if (a[0], a[1], b[0], b[1]) in seen:
+                        continue
+                    seen.add((a[0], a[1], b[0], b[1]))
+                    rx, ry = q[0] - p[0], q[1] - p[1]
+                    sx, sy = b[0] - a[0], b[1] - a[1]
+                    den = rx * sy - ry * sx
+                    if den == 0:
+                        continue
+                    t = ((a[0] - p[0]) * sy - (a[1] - p[1]) * sx) / den
+                    u = ((a[0] - p[0]) * ry - (a[1] - p[1]) * rx) / den
+                    if 0 < t < 1 and 0 <= u <= 1:
+                        ts.add(t)
+        return sorted(ts)
+
+    def clip(coords):
+        runs, cur = [], []
+        for i in range(len(coords) - 1):
+            p, q = coords[i], coords[i + 1]
+            ts = [0.0] + cuts(p, q) + [1.0]
+            for t0, t1 in zip(ts, ts[1:]):
+                a = (p[0] + (q[0] - p[0]) * t0, p[1] + (q[1] - p[1]) * t0)
+                b = (p[0] + (q[0] - p[0]) * t1, p[1] + (q[1] - p[1]) * t1)
+                m = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+                if inside(*m):
+                    if not cur:
+                        cur = [a]
+                    cur.append(b)
+                elif cur:
+                    runs.append(cur)
+                    cur = []
+        if cur:
+            runs.append(cur)
+        out = []
+        for r in runs:
+            pts = []
+            for x, y in r:
+                pt = [rnd(x), rnd(y)]
+                if not pts or pts[-1] != pt:
+                    pts.append(pt)
+            if len(pts) >= 2:
+                out.append(pts)
+        if len(out) == 1 and len(out[0]) == len(coords) and all(
+                out[0][i] == [rnd(coords[i][0]), rnd(coords[i][1])] for i in range(len(coords))):
+            return [coords]
+        return out
+    return clip
+
+
+def energy_features(shared, oblasts, adm0, national, log):
+    """The energy layer: sites of every class, each once, sorted by class then id."""
+    gppd_rows = load_gppd(shared)
+    osm_feats, cents = load_osm_stations(shared)
+    plants, subs = osm_sites(osm_feats, cents, oblasts, log)
+    points = gppd_merge(gppd_rows, plants, log)
+    points += gem_plant_merge(shared, plants, points, log)
+    for s in plants + points:
+        s.cls = energy_class_for(s.props.get('fuel', ''), s.props.pop('dam', False))
+    for s in subs:
+        s.cls = 'substation'
+    clip = line_clipper(adm0, national)
+    stations = []
+    for s in plants + subs:
+        if s.props.get('name_uk') or s.props.get('name_ru') or s.props.get('name_en'):
+            stations.append((s.lon, s.lat, short_station_name(s.props['name'])))
+    lines = hv_line_features(shared, stations, clip, log)
+    other = pipeline_features(shared, clip, log) + scigrid_features(shared, log) + field_features(shared, log)
+    sites = plants + points + subs + lines + other
+    order = {c: i for i, c in enumerate(ENERGY_CLASSES)}
+    out = []
+    for s in sites:
+        props = {"name": s.props.pop("name")}
+        for k in ('name_en', 'name_uk', 'name_ru'):
+            if k in s.props:
+                props[k] = s.props.pop(k)
+        props["kind"] = CLASS_KIND[s.cls]
+        props["energy_class"] = s.cls
+        props.update(s.props)
+        ob, iso = oblasts.lookup(s.lon, s.lat)
+        if ob:
+            props["oblast"] = ob
+            props["oblast_iso"] = iso
+        props["source"] = '; '.join(s.sources)
+        props["licence"] = licences(*s.lics)
+        out.append(feature(s.id, s.geom, props))
+    out.sort(key=lambda f: (order[f['properties']['energy_class']], f['id'].split(':')[0], natural_key(f['id'])))
+    check_one_site(out)
+    return out, cents
+
+
+def check_one_site(feats):
+    """Stop if a point site lies inside an outline of the same class: that would be one site twice."""
+    outlines = [f for f in feats if f['geometry']['type'] in ('Polygon', 'MultiPolygon')]
+    for f in feats:
+        if f['geometry']['type'] != 'Point':
+            continue
+        x, y = f['geometry']['coordinates']
+        for o in outlines:
+            if o['properties']['kind'] == f['properties']['kind'] and in_area(x, y, o['geometry']):
+                raise SystemExit('%s lies inside %s of the same kind' % (f['id'], o['id']))
+
 
 
 # ---------------------------------------------------------------------------
@@ -1488,6 +1987,8 @@ def validate_fc(text, name, need_precision):
             assert isinstance(p.get(k), str) and p[k], (name, fid, k)
         if need_precision:
             assert isinstance(p.get('precision'), str) and p['precision'], (name, fid, 'precision')
+        if 'energy_class' in p:
+            assert p['energy_class'] in ENERGY_CLASSES, (name, fid, 'energy_class')
         validate_geometry(f['geometry'], name + ' ' + fid)
     return fc
 
@@ -1505,10 +2006,11 @@ def validate_geometry(g, where):
     t = g['type']
     if t == 'Point':
         _pos_ok(g['coordinates'], where)
-    elif t == 'LineString':
-        assert len(g['coordinates']) >= 2, where
-        for c in g['coordinates']:
-            _pos_ok(c, where)
+    elif t in ('LineString', 'MultiLineString'):
+        for line in [g['coordinates']] if t == 'LineString' else g['coordinates']:
+            assert len(line) >= 2, where
+            for c in line:
+                _pos_ok(c, where)
     elif t in ('Polygon', 'MultiPolygon'):
         polys = [g['coordinates']] if t == 'Polygon' else g['coordinates']
         assert polys, where
@@ -1563,36 +2065,14 @@ def main(argv=None):
         return any(point_in_polygon(lon, lat, p) for p in adm0)
 
     # Energy
-    gppd_rows = load_gppd(shared)
-    gppd_by_id = {r['gppd_idnr']: r for r in gppd_rows}
-    osm_feats, cents = load_osm_stations(shared)
-    plants, subs, links = osm_features(osm_feats, cents, gppd_by_id, oblasts, log)
-    gppd = gppd_features(gppd_rows, links, oblasts)
-    stations = []
-    for f in plants + subs:
-        oid = f['properties']['osm_id']
-        lon, lat = cents[oid]
-        stations.append((lon, lat, short_station_name(f['properties']['name'])))
-    # also named lower-voltage substations (not in the layer), so that line ends can be named
-    for f in osm_feats:
-        p = f['properties']
-        if not p['name'] or p['power'] != 'substation' or select_osm_substation(p) or is_russian(p['name']):
-            continue
-        lon, lat = cents['%s/%d' % (p['osm_type'], p['osm_id'])]
-        stations.append((lon, lat, short_station_name(sub_english_name(p['name']))))
-    lines = hv_line_features(shared, stations, national)
-
-    order = {'plant': 0, 'substation': 1, 'line': 2}
-    energy = sorted(gppd + plants + subs + lines,
-                    key=lambda f: (order[f['properties']['kind']], f['id'].split(':')[0],
-                                   natural_key(f['id'])))
+    energy, cents = energy_features(shared, oblasts, adm0, national, log)
     hospitals = sorted(hospital_features(oblasts, log), key=lambda f: f['id'])
-    plant_centres = {f['properties']['osm_id']: cents[f['properties']['osm_id']] for f in plants}
+    plant_centres = {oid: cents[oid] for oid in DAM_PLANT.values()}
     bridges = sorted(bridge_features(oblasts, plant_centres, log), key=lambda f: f['id'])
     basemap = build_basemap(shared, log)
 
     outputs = {
-        'energy.geojson': (dump_fc(energy), False),
+        'energy.geojson': (dump_fc(energy), True),
         'hospitals.geojson': (dump_fc(hospitals), True),
         'bridges.geojson': (dump_fc(bridges), True),
         os.path.join('basemap', 'ukraine.geojson'): (dump_fc(basemap), False),
