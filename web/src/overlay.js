@@ -233,20 +233,27 @@ export class Overlay extends ListedLayer {
       symbol.title = kind;
       this.kindsEl.append(symbol);
     }
-    const entry = { feature, kind, marker: null, shape: null, shown: null };
+    const entry = { feature, kind, marker: null, shape: null, bounds: null, shown: null };
     if (feature.geometry?.type === 'Point') {
       const [lon, lat] = feature.geometry.coordinates;
       entry.marker = this.marker(entry, L.latLng(lat, lon));
     } else {
-      const style = pathStyle(kind, this.paletteIndex, this.layerClass);
-      entry.shape = L.geoJSON(feature, {
-        style: () => style,
-        pointToLayer: (_, latlng) => this.marker(entry, latlng),
-      });
-      this.bindPopup(entry.shape, entry);
-      entry.bounds = entry.shape.getBounds();
+      // The shape itself is built when first drawn: at low zoom most
+      // outlines are drawn as their symbols, and building their paths is
+      // most of the cost of a country's first view.
+      entry.bounds = geometryBounds(feature.geometry);
     }
     return entry;
+  }
+
+  shape(entry) {
+    const style = pathStyle(entry.kind, this.paletteIndex, this.layerClass);
+    const shape = L.geoJSON(entry.feature, {
+      style: () => style,
+      pointToLayer: (_, latlng) => this.marker(entry, latlng),
+    });
+    this.bindPopup(shape, entry);
+    return shape;
   }
 
   marker(entry, latlng) {
@@ -258,7 +265,11 @@ export class Overlay extends ListedLayer {
     });
     m.entry = entry;
     const name = entry.feature.properties?.name;
-    if (typeof name === 'string') m.bindTooltip(asText(name), { direction: 'top', offset: [0, -8] });
+    // The name's tooltip is made at the first hover: binding one to each of
+    // thousands of symbols up front costs more than drawing them.
+    if (typeof name === 'string') {
+      m.once('mouseover', () => m.bindTooltip(asText(name), { direction: 'top', offset: [0, -8] }).openTooltip());
+    }
     this.bindPopup(m, entry);
     return m;
   }
@@ -271,10 +282,11 @@ export class Overlay extends ListedLayer {
   // small shapes as symbols, larger shapes as themselves. Symbols to add and
   // to remove are collected into added and removed, for one batch each.
   show(entry, zoom, added, removed = []) {
-    const want = entry.shape && !this.tiny(entry.bounds, zoom) ? 'shape' : 'marker';
+    const want = entry.bounds && !this.tiny(entry.bounds, zoom) ? 'shape' : 'marker';
     if (entry.shown === want) return;
     this.hide(entry, removed);
     if (want === 'shape') {
+      entry.shape ??= this.shape(entry);
       this.shapes.addLayer(entry.shape);
     } else {
       entry.marker ??= this.marker(entry, entry.bounds.getCenter());
@@ -304,7 +316,7 @@ export class Overlay extends ListedLayer {
     const added = [];
     const removed = [];
     for (const entry of this.entries.values()) {
-      if (entry.shape) this.show(entry, zoom, added, removed);
+      if (entry.bounds) this.show(entry, zoom, added, removed);
     }
     this.cluster.removeLayers(removed);
     this.addMarkers(added);
@@ -378,4 +390,28 @@ function viewBBox(map) {
   const down = (v, lim) => Math.max(-lim, Math.floor(v * 1e6) / 1e6);
   const up = (v, lim) => Math.min(lim, Math.ceil(v * 1e6) / 1e6);
   return [down(b.getWest(), 180), down(b.getSouth(), 90), up(b.getEast(), 180), up(b.getNorth(), 90)].join(',');
+}
+
+/** geometryBounds is the Leaflet bounds of a GeoJSON geometry's positions, of any nesting. */
+function geometryBounds(geometry) {
+  let south = Infinity;
+  let west = Infinity;
+  let north = -Infinity;
+  let east = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      if (c[0] < west) west = c[0];
+      if (c[0] > east) east = c[0];
+      if (c[1] < south) south = c[1];
+      if (c[1] > north) north = c[1];
+      return;
+    }
+    for (const x of c) walk(x);
+  };
+  const visit = (g) => {
+    if (g?.type === 'GeometryCollection') g.geometries.forEach(visit);
+    else if (g) walk(g.coordinates);
+  };
+  visit(geometry);
+  return L.latLngBounds([south, west], [north, east]);
 }

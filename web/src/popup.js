@@ -1,4 +1,5 @@
-// A site's popup: name, kind, layer, source, every property, and links.
+// A site's popup: name in English and as written locally, kind, layer,
+// source, every property, and links.
 // Built from DOM nodes, never HTML strings, since the data is not ours.
 
 /**
@@ -23,6 +24,13 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   const props = feature.properties ?? {};
   const root = el('div', 'site-popup');
   root.append(el('h3', null, text(props.name) || `Site ${feature.id}`));
+  // The site's name as its country writes it, under the English one.
+  const local = localName(props);
+  if (local) {
+    const p = el('p', 'name-local', local.name);
+    p.lang = local.lang;
+    root.append(p);
+  }
   const meta = [text(props.kind), collection.title || collection.id].filter(Boolean).join(' · ');
   root.append(el('p', 'meta', meta));
   if (props.source !== undefined) {
@@ -55,6 +63,15 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   }
   root.append(actions);
   return root;
+}
+
+/** localName is the site's Ukrainian (else Russian) name when it differs from its name. */
+function localName(props) {
+  for (const lang of ['uk', 'ru']) {
+    const name = props[`name_${lang}`];
+    if (typeof name === 'string' && name !== '' && name !== props.name) return { name, lang };
+  }
+  return null;
 }
 
 function text(value) {
