@@ -242,8 +242,14 @@ func printSummary(w io.Writer, s *importer.Summary) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	for _, l := range s.Layers {
-		fmt.Fprintf(bw, "%s: %d features (%d added, %d replaced, %d removed, %d kept)\n",
-			l.File, l.Total(), l.Added, l.Replaced, l.Removed, l.Kept)
+		fmt.Fprintf(bw, "%s: %d features (%d added, %d replaced, %d unchanged, %d removed, %d kept, %d merged into sites)\n",
+			l.File, l.Total(), l.Added, l.Replaced, l.Unchanged, l.Removed, l.Kept, len(l.Merges))
+		for _, m := range l.Merges {
+			fmt.Fprintf(bw, "    merged %s into %s (%s)\n", m.Imported, m.Into, m.Why)
+		}
+		for _, n := range l.NearMisses {
+			fmt.Fprintf(bw, "    near miss: %s added %.0f m from %s of the same kind\n", n.Imported, n.Meters, n.Near)
+		}
 		kinds := make([]string, 0, len(l.Kinds))
 		for k := range l.Kinds {
 			kinds = append(kinds, k)

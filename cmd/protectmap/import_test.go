@@ -18,7 +18,7 @@ func TestImportOSMCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"energy.geojson: 7 features (7 added, 0 replaced, 0 removed, 0 kept)",
+		"energy.geojson: 7 features (7 added, 0 replaced, 0 unchanged, 0 removed, 0 kept, 0 merged into sites)",
 		"hospitals.geojson: 5 features",
 		"    clinic         1",
 		"skipped 2:",

@@ -148,16 +148,23 @@ type Summary struct {
 // LayerSummary is one written layer file.
 type LayerSummary struct {
 	Name, File string
-	// Added are new ids, Replaced existing ids given new content, Removed
-	// existing features that a merged feature now stands for, and Kept
-	// existing features the import did not touch.
-	Added, Replaced, Removed, Kept int
+	// Added are new ids, Replaced existing ids given new content,
+	// Unchanged existing ids imported again as they were, Removed existing
+	// features that a merged feature now stands for, and Kept existing
+	// features the import did not touch.
+	Added, Replaced, Unchanged, Removed, Kept int
+	// Merges are imported records of sites the layer holds under another
+	// id (cited by the site, or a point inside its outline): not added, the
+	// site cites them. NearMisses are points added within NearMissMeters of
+	// a site of the same kind.
+	Merges     []Merge
+	NearMisses []NearMiss
 	// Kinds counts the imported (added or replacing) features by kind.
 	Kinds map[string]int
 }
 
 // Total is the number of features in the written file.
-func (l *LayerSummary) Total() int { return l.Added + l.Replaced + l.Kept }
+func (l *LayerSummary) Total() int { return l.Added + l.Replaced + l.Unchanged + l.Kept }
 
 // WriteDir validates the imported features with geo's rules, merges each
 // layer into dir/LAYER.geojson (same id replaces, other features are kept)
@@ -278,7 +285,31 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 			}
 		}
 	}
-	err := writeAtomic(file, func(w *bufio.Writer) error {
+	// Records new by id that describe a site the layer already holds are
+	// merged into it rather than added beside it.
+	c, err := newConflation(old)
+	if err != nil {
+		return ls, err
+	}
+	merged := make([]bool, len(p.feats))
+	cites := map[string][]string{} // site id -> record ids its outline now also stands for
+	for j := range p.feats {
+		f := &p.feats[j].Feature
+		if !ok[j] || hasID(old, f.ID) {
+			continue
+		}
+		m, near := c.match(f)
+		ls.NearMisses = append(ls.NearMisses, near...)
+		if m == nil {
+			continue
+		}
+		merged[j] = true
+		ls.Merges = append(ls.Merges, *m)
+		if m.Why != "cited by the site" {
+			cites[m.Into] = append(cites[m.Into], f.ID)
+		}
+	}
+	err = writeAtomic(file, func(w *bufio.Writer) error {
 		w.WriteString(`{"type":"FeatureCollection","features":[`)
 		var scratch []byte
 		n := 0
@@ -297,19 +328,28 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 			j, isNew := p.index[f.ID]
 			switch {
 			case isNew && ok[j]:
+				if sameFeature(f, &p.feats[j].Feature) {
+					ls.Unchanged++
+				} else {
+					ls.Replaced++
+				}
 				put(&p.feats[j].Feature)
 				written[j] = true
-				ls.Replaced++
 				ls.Kinds[p.feats[j].Kind]++
 			case replaces[f.ID]:
 				ls.Removed++
+			case cites[f.ID] != nil:
+				site := *f
+				site.Properties = citing(f.Properties, cites[f.ID])
+				put(&site)
+				ls.Kept++
 			default:
 				put(f)
 				ls.Kept++
 			}
 		}
 		for j := range p.feats {
-			if ok[j] && !written[j] {
+			if ok[j] && !written[j] && !merged[j] {
 				put(&p.feats[j].Feature)
 				ls.Added++
 				ls.Kinds[p.feats[j].Kind]++
@@ -319,6 +359,19 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 		return err
 	})
 	return ls, err
+}
+
+// sameFeature reports whether an imported feature repeats an existing one exactly.
+func sameFeature(a, b *geo.Feature) bool {
+	return bytes.Equal(geo.AppendFeature(nil, a), geo.AppendFeature(nil, b))
+}
+
+func hasID(l *geo.Layer, id string) bool {
+	if l == nil {
+		return false
+	}
+	_, _, ok := l.Lookup(id)
+	return ok
 }
 
 func oldLen(l *geo.Layer) int {

@@ -365,8 +365,10 @@ func TestGPPDUkraine(t *testing.T) {
 }
 
 // TestGPPDReplacesDefaultPlants merges the GPPD import into a copy of the
-// embedded energy layer, which holds the same 64 plants by id: each is
-// replaced in place and nothing else changes.
+// embedded energy layer, which holds the same 64 plants: those that are
+// sites of their own are replaced in place by id, those merged into the OSM
+// outline of their site are merged there again (the site cites them), and
+// nothing else changes.
 func TestGPPDReplacesDefaultPlants(t *testing.T) {
 	file := testenv.SharedData(t, "gppd/ukraine_power_plants.csv")
 	dir := t.TempDir()
@@ -385,8 +387,25 @@ func TestGPPDReplacesDefaultPlants(t *testing.T) {
 	}
 	im := writeAndLoad(t, res, dir)
 	s := im.summary.Layers[0]
-	if s.Replaced != 64 || s.Added != 0 || s.Kept != before.Len()-64 {
-		t.Errorf("summary %+v, layer had %d features", s, before.Len())
+	own := 0
+	for i := range before.Len() {
+		if strings.HasPrefix(before.Feature(i).ID, "gppd:") {
+			own++
+		}
+	}
+	if own == 0 || own == 64 {
+		t.Fatalf("the default layer has %d GPPD plants as sites of their own; the test needs some merged into OSM outlines", own)
+	}
+	if s.Replaced+s.Unchanged != own || s.Added != 0 || len(s.Merges) != 64-own || s.Kept != before.Len()-own {
+		t.Errorf("summary %+v, layer had %d features, %d of them GPPD plants", s, before.Len(), own)
+	}
+	for _, m := range s.Merges {
+		if f, _, ok := before.Lookup(m.Into); !ok || !strings.HasPrefix(m.Into, "osm:") || !strings.Contains(string(f.Properties), strings.TrimPrefix(m.Imported, "gppd:")) {
+			t.Errorf("GPPD %s merged into %s, which does not cite it", m.Imported, m.Into)
+		}
+	}
+	if after := im.layers["energy"]; after.Len() != before.Len() {
+		t.Errorf("%d features after the import, %d before", after.Len(), before.Len())
 	}
 	after := im.layers["energy"]
 	for i := range before.Len() {
