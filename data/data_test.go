@@ -35,15 +35,10 @@ var energyClasses = map[string]int{
 	"oil_gas_pipeline":  56,
 	"oil_gas_storage":   16,
 	"pumping_station":   16,
-	"oil_gas_field":     16,
 }
 
 // layerFloor is the number of features each default layer must at least hold.
 var layerFloor = map[string]int{"energy": 1500, "hospitals": 41, "bridges": 26, "zones": 1}
-
-// outsideReadings are the energy classes no party listed in the March 2025
-// moratorium, so geo.EnergyClasses leaves them out.
-var outsideReadings = map[string]bool{"oil_gas_field": true}
 
 func loadDefaults(t *testing.T) map[string]*geo.Layer {
 	t.Helper()
@@ -72,7 +67,7 @@ func props(t *testing.T, l *geo.Layer, f *geo.Feature) map[string]any {
 func TestDefaultLayers(t *testing.T) {
 	layers := loadDefaults(t)
 	want := map[string][]string{
-		"energy":    {"plant", "substation", "line", "pipeline", "storage", "pumping_station", "field"},
+		"energy":    {"plant", "substation", "line", "pipeline", "storage", "pumping_station"},
 		"hospitals": {"hospital"},
 		"bridges":   {"bridge"},
 		"zones":     {"corridor", "port"},
@@ -133,7 +128,7 @@ func TestEnergyClasses(t *testing.T) {
 		if got[c] != n {
 			t.Errorf("energy_class %s: %d sites, want %d", c, got[c], n)
 		}
-		if !outsideReadings[c] && !slices.Contains(geo.EnergyClasses(), c) {
+		if !slices.Contains(geo.EnergyClasses(), c) {
 			t.Errorf("energy_class %s is not in geo.EnergyClasses", c)
 		}
 	}

@@ -703,13 +703,13 @@ def load_osm_stations(shared):
 
 ENERGY_CLASSES = (
     'power_plant', 'nuclear_plant', 'hydro_dam', 'substation', 'transmission_line',
-    'oil_refinery', 'oil_gas_pipeline', 'oil_gas_storage', 'pumping_station', 'oil_gas_field',
+    'oil_refinery', 'oil_gas_pipeline', 'oil_gas_storage', 'pumping_station',
 )
 CLASS_KIND = {
     'power_plant': 'plant', 'nuclear_plant': 'plant', 'hydro_dam': 'plant',
     'substation': 'substation', 'transmission_line': 'line',
     'oil_refinery': 'refinery', 'oil_gas_pipeline': 'pipeline', 'oil_gas_storage': 'storage',
-    'pumping_station': 'pumping_station', 'oil_gas_field': 'field',
+    'pumping_station': 'pumping_station',
 }
 
 LIC_OSM = "ODbL-1.0"
@@ -720,7 +720,6 @@ SRC_GEM = {
     'ghpt': "Global Energy Monitor, Global Hydropower Tracker (May 2024; CC BY 4.0)",
     'ggit': "Global Energy Monitor, Global Gas Infrastructure Tracker (2024-10 file; CC BY 4.0)",
     'goit': "Global Energy Monitor, Global Oil Infrastructure Tracker (2024-06 file; CC BY 4.0)",
-    'goget': "Global Energy Monitor, Global Oil and Gas Extraction Tracker (2025-02 file; CC BY 4.0)",
 }
 SRC_SCIGRID = "SciGRID_gas IGGIELGN (DLR, doi:10.5281/zenodo.4767098; CC BY 4.0)"
 
@@ -1172,24 +1171,6 @@ def scigrid_features(shared, log):
     return out
 
 
-def field_features(shared, log):
-    out = []
-    for r in read_csv(os.path.join(shared, 'gem_ukraine_energy', 'goget_oil_gas_fields_ukraine.csv')):
-        if r['status'] not in BUILT:
-            continue
-        name = re.sub(r'\s*\(Ukraine\)$', '', r['wiki-name'])
-        props = {"name": name, "name_en": name, "fuel": "gas;oil", "status": r['status'],
-                 "precision": "field point (GEM, location accuracy %s); the field spreads over km" %
-                              (r['location-accuracy'] or 'not stated')}
-        if r['operator']:
-            props["operator"] = r['operator']
-        if r['url']:
-            props["url"] = r['url']
-        out.append(point_site('gem:' + r['unit-id'], float(r['lng']), float(r['lat']), props,
-                              'oil_gas_field', SRC_GEM['goget'], LIC_CCBY))
-    return out
-
-
 def point_site(fid, lon, lat, props, cls, source, lic):
     s = Site(fid, point_geom(lon, lat), lon, lat, props, [source], [lic])
     s.cls = cls
@@ -1396,7 +1377,7 @@ def energy_features(shared, oblasts, adm0, national, log):
         if s.props.get('name_uk') or s.props.get('name_ru') or s.props.get('name_en'):
             stations.append((s.lon, s.lat, short_station_name(s.props['name'])))
     lines = hv_line_features(shared, stations, clip, log)
-    other = pipeline_features(shared, clip, log) + scigrid_features(shared, log) + field_features(shared, log)
+    other = pipeline_features(shared, clip, log) + scigrid_features(shared, log)
     sites = plants + points + subs + lines + other
     order = {c: i for i, c in enumerate(ENERGY_CLASSES)}
     out = []
