@@ -19,9 +19,10 @@ import (
 )
 
 // The site the end-to-end test strikes: a solar park of the default energy
-// layer, protected by the March 2025 moratorium.
+// layer (its OSM outline, which holds the GPPD record WKS0061380), protected
+// by the March 2025 moratorium.
 const (
-	struckSite = "gppd:WKS0061380"
+	struckSite = "osm:way/218888016"
 	struckAt   = `[30.004,46.344]`
 	analyst    = "alice"
 	analystKey = "alice-token-for-the-evidence-test"
