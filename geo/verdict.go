@@ -180,9 +180,6 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	if !(u >= 0 && u <= MaxRadiusMeters) {
 		return nil, fmt.Errorf("%w: uncertainty %v m outside [0, %d]", ErrBadQuery, u, MaxRadiusMeters)
 	}
-	if q.Time.IsZero() {
-		return nil, fmt.Errorf("%w: the strike has no time", ErrBadQuery)
-	}
 	if !(q.RadiusMeters >= 0) {
 		return nil, fmt.Errorf("%w: radius %v m must be at least 0", ErrBadQuery, q.RadiusMeters)
 	}

@@ -189,7 +189,6 @@ func TestVerdictRejects(t *testing.T) {
 	}{
 		{"negative uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, -1}}, ErrBadQuery, "uncertainty -1 m"},
 		{"NaN uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, math.NaN()}}, ErrBadQuery, "uncertainty NaN m"},
-		{"no time", VerdictQuery{Strike: Strike{Point: plantPoint}}, ErrBadQuery, "no time"},
 		{"latitude out of range", VerdictQuery{Strike: Strike{orb.Point{30, 95}, moratoriumT, 0}}, ErrBadQuery, "latitude"},
 		{"reach beyond the largest radius", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, 199_800}}, ErrBadQuery,
 			"plus buffer reach 200300 m"},

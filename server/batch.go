@@ -231,11 +231,11 @@ func (b *batch) strike(i int, s *strike) error {
 			if s, ok := jsonscan.String(raw); !ok {
 				err = paramError(field("properties.datetime"), "must be an RFC 3339 date-time string")
 			} else if t, terr := time.Parse(time.RFC3339Nano, s); terr == nil {
-				q.when = t
+				q.when, q.timed = t, true
 			} else if _, perr := parseInstant(s); perr != nil {
 				err = paramError(field("properties.datetime"), "%q is not an RFC 3339 date-time", s)
 			} else {
-				q.when = time.Time{} // a date alone fixes no instant to judge
+				q.timed = false // a date alone fixes no instant to judge
 			}
 		}
 		return err == nil
@@ -245,7 +245,7 @@ func (b *batch) strike(i int, s *strike) error {
 	}
 	var hits []geo.Hit
 	var v *geo.Verdict
-	if q.when.IsZero() {
+	if !q.timed {
 		hits, err = b.ix.Nearby(p, q.radius, q.limit, q.collections...)
 	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
 		hits = verdictHits(v)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -141,12 +140,12 @@ func (m *layerMeta) build(l *geo.Layer) {
 	slices.SortFunc(m.queryables, func(a, b queryable) int { return compareStrings(a.Name, b.Name) })
 	if times {
 		m.spans = make([]span, l.Len())
-		m.extent = span{start: maxTime, end: minTime}
+		m.extent = noSpan
 		for i := range m.spans {
 			m.spans[i] = featureSpan(l.Feature(i).Properties)
 			if !m.spans[i].empty() {
-				m.extent.start = min(m.extent.start, m.spans[i].start)
-				m.extent.end = max(m.extent.end, m.spans[i].end)
+				m.extent.start = minOf(m.extent.start, m.spans[i].start)
+				m.extent.end = maxOf(m.extent.end, m.spans[i].end)
 			}
 		}
 	}
@@ -255,21 +254,6 @@ func stringKind(raw []byte) int {
 	return seenText
 }
 
-// span is a closed interval of Unix nanoseconds. Open ends are minTime
-// and maxTime; a feature without time has the empty span.
-type span struct{ start, end int64 }
-
-const minTime, maxTime = math.MinInt64, math.MaxInt64
-
-var noSpan = span{start: 1, end: 0}
-
-func (s span) empty() bool { return s.start > s.end }
-
-// overlaps reports whether two spans share an instant.
-func (s span) overlaps(o span) bool {
-	return !s.empty() && !o.empty() && s.start <= o.end && o.start <= s.end
-}
-
 // featureSpan reads a feature's time: its datetime property (an instant,
 // or a whole day for a date), else start_datetime and end_datetime, either
 // of which may be open (null or absent).
@@ -294,7 +278,7 @@ func featureSpan(props json.RawMessage) span {
 	if start == nil && end == nil {
 		return noSpan
 	}
-	sp := span{start: minTime, end: maxTime}
+	sp := openSpan
 	if s, ok := jsonscan.String(start); ok {
 		t, err := parseInstant(s)
 		if err != nil {
@@ -310,27 +294,6 @@ func featureSpan(props json.RawMessage) span {
 		sp.end = t.end
 	}
 	return sp
-}
-
-// parseInstant reads an RFC 3339 date-time as an instant, or a full date
-// as the whole day in UTC.
-func parseInstant(s string) (span, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return span{start: t.UnixNano(), end: t.UnixNano()}, nil
-	}
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return noSpan, err
-	}
-	return span{start: d.UnixNano(), end: d.AddDate(0, 0, 1).UnixNano() - 1}, nil
-}
-
-// formatTime writes a span end for the temporal extent; open ends are null.
-func formatTime(ns int64) any {
-	if ns == minTime || ns == maxTime {
-		return nil
-	}
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
 
 // propFilter is one property=value filter on items.

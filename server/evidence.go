@@ -193,14 +193,14 @@ func appendEvents(b []byte, events []store.Event) []byte {
 
 // auditQuery is a parsed GET /audit request.
 type auditQuery struct {
-	from, to time.Time
-	limit    int
-	cursor   string
+	window span // both ends inclusive
+	limit  int
+	cursor string
 }
 
 var auditParams = params[auditQuery]{
-	"from": func(q *auditQuery, v string) (err error) { q.from, err = windowStart(v); return err },
-	"to":   func(q *auditQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
+	"from": func(q *auditQuery, v string) error { return q.window.setStart(v) },
+	"to":   func(q *auditQuery, v string) error { return q.window.setEnd(v) },
 	"limit": func(q *auditQuery, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -215,14 +215,14 @@ var auditParams = params[auditQuery]{
 // audit answers GET /audit: a page of the audit log, every strike's
 // events in the order they were committed, with a next link.
 func (h *handlers) audit(c echo.Context) error {
-	q := auditQuery{limit: store.DefaultLimit}
+	q := auditQuery{window: openSpan, limit: store.DefaultLimit}
 	if err := auditParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
-	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
+	if q.window.empty() {
 		return paramError("to", "the window ends before it starts")
 	}
-	page, err := h.cfg.Store.Events(c.Request().Context(), store.EventQuery{From: q.from, To: q.to, Limit: q.limit, Cursor: q.cursor})
+	page, err := h.cfg.Store.Events(c.Request().Context(), store.EventQuery{From: q.window.from(), To: q.window.to(), Limit: q.limit, Cursor: q.cursor})
 	if errors.Is(err, store.ErrInvalid) {
 		return paramError("cursor", "not one this server gave")
 	} else if err != nil {

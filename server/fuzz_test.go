@@ -3,7 +3,9 @@ package server
 import (
 	"math"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/protectmap/protectmap/geo"
 )
@@ -120,15 +122,29 @@ func FuzzParseNearest(f *testing.F) {
 	})
 }
 
-// FuzzParseDatetime: an accepted datetime is a non-empty span.
+// FuzzParseDatetime: an accepted datetime is a non-empty span whose ends
+// are the times written, whatever the century: nothing wraps.
 func FuzzParseDatetime(f *testing.F) {
-	for _, s := range []string{"2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5+02:00", "../2024-01-01", "2024-01-01/..", "/", "../..", "2024-02-30", "x/y"} {
+	for _, s := range []string{"2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5+02:00", "../2024-01-01", "2024-01-01/..", "/", "../..", "2024-02-30", "x/y",
+		"0000-01-01T00:00:00Z/9999-12-31T23:59:59.999999999Z", "1600-01-01T00:00:00Z/..", "2609-10-01T00:00:00Z", "1677-09-21T00:12:43.145224191Z/2262-04-11T23:47:16.854775808Z", "0001-01-01T00:00:00+23:59"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		s, err := parseDatetime(v)
-		if err == nil && s.empty() {
+		if err != nil {
+			return
+		}
+		if s.empty() {
 			t.Fatalf("%q: empty span accepted", v)
+		}
+		a, b, _ := strings.Cut(v, "/")
+		for _, end := range []struct {
+			text string
+			at   instant
+		}{{a, s.start}, {b, s.end}} {
+			if tm, err := time.Parse(time.RFC3339Nano, end.text); err == nil && !end.at.time().Equal(tm) {
+				t.Fatalf("%q: an end reads as %v, not %v", v, end.at.time(), tm)
+			}
 		}
 	})
 }

@@ -157,7 +157,7 @@ func parseDatetime(v string) (span, error) {
 		}
 		return s, nil
 	}
-	s := span{start: minTime, end: maxTime}
+	s := openSpan
 	if a != ".." && a != "" {
 		t, err := parseInstant(a)
 		if err != nil {

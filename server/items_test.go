@@ -170,6 +170,15 @@ func TestDatetime(t *testing.T) {
 		{"/2023-11-30", ""},
 		{"2030-01-01/", "aid-kharkiv"},
 		{"../..", "aid-kyiv-station aid-irpin aid-kharkiv aid-odesa aid-chernihiv"},
+		// Regression: Unix nanoseconds wrapped outside 1677-2262.
+		{"1600-01-01T00:00:00Z/..", "aid-kyiv-station aid-irpin aid-kharkiv aid-odesa aid-chernihiv"},
+		{"../1600-01-01", ""},
+		{"2609-10-01T00:00:00Z/..", "aid-kharkiv"},
+		{"0001-01-01T00:00:00Z/9999-12-31T23:59:59.999999999Z", "aid-kyiv-station aid-irpin aid-kharkiv aid-odesa aid-chernihiv"},
+		{"0000-01-01/0001-01-01", ""},
+		{"9999-12-31", "aid-kharkiv"},
+		{"1677-09-21T00:12:43.145224191Z/1677-09-21T00:12:43.145224193Z", ""},
+		{"2262-04-11T23:47:16.854775807Z/2262-04-11T23:47:16.854775808Z", "aid-kharkiv"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.datetime, func(t *testing.T) {

@@ -29,8 +29,11 @@ type proximityQuery struct {
 	// when not given. A site within it is possibly hit.
 	uncertainty float64
 	// when is the strike's instant: with it, the answer carries a verdict
-	// (see geo.AgreementSet.Verdict). Zero when not given.
-	when time.Time
+	// (see geo.AgreementSet.Verdict) when timed. The zero time is an
+	// instant like any other (0001-01-01T00:00:00Z), so timed says whether
+	// one was given.
+	when  time.Time
+	timed bool
 	// scope names collections a hypothetical agreement covers (see
 	// geo.VerdictQuery.Scope).
 	scope []string
@@ -66,6 +69,7 @@ var proximityParams = params[proximityQuery]{
 	},
 	"datetime": func(q *proximityQuery, v string) (err error) {
 		q.when, err = parseDateTime(v)
+		q.timed = err == nil
 		return err
 	},
 	"scope": func(q *proximityQuery, v string) (err error) {
@@ -107,7 +111,7 @@ func parseProximity(values url.Values) (proximityQuery, error) {
 
 // checkScope refuses a scope without the instant its verdict is about.
 func (q *proximityQuery) checkScope() error {
-	if q.scope != nil && q.when.IsZero() {
+	if q.scope != nil && !q.timed {
 		return paramError("scope", "needs datetime: the instant the verdict is about")
 	}
 	return nil
@@ -214,7 +218,7 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, echoQuery func([]by
 		return err
 	}
 	p := orb.Point{q.lon, q.lat}
-	if !q.when.IsZero() {
+	if q.timed {
 		v, err := h.verdict(ix, q, p)
 		if err != nil {
 			return err
@@ -299,7 +303,7 @@ func (q *proximityQuery) appendRest(b []byte) []byte {
 	b = appendStrings(b, q.collections)
 	b = append(b, `,"uncertainty":`...)
 	b = appendFloat(b, q.uncertainty)
-	if !q.when.IsZero() {
+	if q.timed {
 		b = append(b, `,"datetime":`...)
 		b = geo.AppendJSONString(b, q.when.Format(time.RFC3339Nano))
 	}

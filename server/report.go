@@ -22,14 +22,15 @@ const (
 
 // reportQuery is a parsed GET /report request.
 type reportQuery struct {
-	from, to  time.Time // inclusive; zero when open
+	window span // both ends inclusive
+
 	agreement string
 	csv, json bool // the format asked for with f
 }
 
 var reportParams = params[reportQuery]{
-	"from":         func(q *reportQuery, v string) (err error) { q.from, err = windowStart(v); return err },
-	"to":           func(q *reportQuery, v string) (err error) { q.to, err = windowEnd(v); return err },
+	"from":         func(q *reportQuery, v string) error { return q.window.setStart(v) },
+	"to":           func(q *reportQuery, v string) error { return q.window.setEnd(v) },
 	"agreement":    func(q *reportQuery, v string) error { q.agreement = v; return nil },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
 	"f": func(q *reportQuery, v string) error {
@@ -40,18 +41,6 @@ var reportParams = params[reportQuery]{
 		}
 		return nil
 	},
-}
-
-// windowStart and windowEnd read the ends of a window, both included: an
-// instant, or a day (from its first instant, to its last).
-func windowStart(v string) (time.Time, error) {
-	s, err := parseInstant(v)
-	return time.Unix(0, s.start), err
-}
-
-func windowEnd(v string) (time.Time, error) {
-	s, err := parseInstant(v)
-	return time.Unix(0, s.end), err
 }
 
 // reportSite is a protected site near a strike, in a report.
@@ -78,7 +67,7 @@ type reportLine struct {
 // (f=csv, or Accept: text/csv). With agreement, the window defaults to the
 // agreement's and the verdicts consider that agreement alone.
 func (h *handlers) report(c echo.Context) error {
-	var q reportQuery
+	q := reportQuery{window: openSpan}
 	if err := reportParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
@@ -96,14 +85,12 @@ func (h *handlers) report(c echo.Context) error {
 			return err
 		}
 		// The agreement's window is half-open: its end is not in it.
-		if q.from.IsZero() || q.from.Before(a.Start) {
-			q.from = a.Start
-		}
-		if end := a.End; end != nil && (q.to.IsZero() || !q.to.Before(*end)) {
-			q.to = end.Add(-time.Nanosecond)
+		q.window.start = maxOf(q.window.start, instantOf(a.Start))
+		if a.End != nil {
+			q.window.end = minOf(q.window.end, instantOf(a.End.Add(-time.Nanosecond)))
 		}
 	}
-	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
+	if q.window.empty() {
 		return paramError("to", "the window ends before it starts")
 	}
 	if !q.csv && !q.json {
@@ -128,7 +115,7 @@ func (h *handlers) report(c echo.Context) error {
 // and judges each.
 func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQuery) ([]reportLine, error) {
 	var lines []reportLine
-	sq := store.Query{From: q.from, To: q.to, Limit: store.MaxLimit}
+	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit}
 	for {
 		page, err := h.cfg.Store.List(c.Request().Context(), sq)
 		if err != nil {
@@ -184,9 +171,9 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","query":{"from":`...)
-	b = appendTime(b, q.from)
+	b = appendInstant(b, q.window.start)
 	b = append(b, `,"to":`...)
-	b = appendTime(b, q.to)
+	b = appendInstant(b, q.window.end)
 	b = append(b, `,"agreement":`...)
 	if q.agreement == "" {
 		b = append(b, "null"...)
@@ -238,12 +225,13 @@ func readingsCell(rs []geo.ReadingVerdict) string {
 	return strings.Join(cells, ";")
 }
 
-// appendTime writes t in RFC 3339, or null when zero.
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
+// appendInstant writes a window's end in RFC 3339, or null when open.
+func appendInstant(b []byte, a instant) []byte {
+	s, ok := a.format()
+	if !ok {
 		return append(b, "null"...)
 	}
-	return geo.AppendJSONString(b, t.UTC().Format(time.RFC3339Nano))
+	return geo.AppendJSONString(b, s)
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its

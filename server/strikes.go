@@ -347,12 +347,7 @@ func (q *strikesQuery) storeQuery() store.Query {
 		sq.BBox = &q.bbox
 	}
 	if q.hasTime {
-		if q.when.start != minTime {
-			sq.From = time.Unix(0, q.when.start)
-		}
-		if q.when.end != maxTime {
-			sq.To = time.Unix(0, q.when.end)
-		}
+		sq.From, sq.To = q.when.from(), q.when.to()
 	}
 	return sq
 }

@@ -220,9 +220,9 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 
 // EventQuery selects events for Events.
 type EventQuery struct {
-	// From and To bound the events' Time, both inclusive; zero leaves that
+	// From and To bound the events' Time, both inclusive; nil leaves that
 	// end open.
-	From, To time.Time
+	From, To *time.Time
 	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
 	Limit int
 	// Cursor continues from a previous page's Next.

@@ -147,13 +147,14 @@ func (d *CSVDecoder) record(rec []string, line int) (Strike, error) {
 		return fail(colEventID, errors.New("required"))
 	}
 	date := get(colDate)
+	dated := false
 	for _, layout := range acledDateLayouts {
 		if t, err := time.Parse(layout, date); err == nil {
-			s.Time = t
+			s.Time, dated = t, true
 			break
 		}
 	}
-	if s.Time.IsZero() {
+	if !dated {
 		return fail(colDate, fmt.Errorf("%q is not a date like 2025-03-20 or 20 March 2025", date))
 	}
 	for _, c := range []struct {

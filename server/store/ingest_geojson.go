@@ -310,7 +310,8 @@ func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 	if bad != nil {
 		return bad
 	}
-	if s.Time.IsZero() {
+	// By presence, not by a zero Time: 0001-01-01T00:00:00Z is a time too.
+	if !slices.Contains(seen, propTime) {
 		return failf(propTime, "required (RFC 3339, like 2025-03-20T04:10:00+02:00)")
 	}
 	if len(extra) > 1 {

@@ -402,7 +402,7 @@ func TestImportRealEvents(t *testing.T) {
 				t.Fatalf("import: %+v, %v, want %+v", res, err, want)
 			}
 		}
-		got := listAll(t, st, Query{BBox: &east, From: from, To: to, Limit: 500})
+		got := listAll(t, st, Query{BBox: &east, From: &from, To: &to, Limit: 500})
 		if len(got) != inEast || inEast == 0 {
 			t.Errorf("%d events in the east, autumn 2022; the source has %d", len(got), inEast)
 		}

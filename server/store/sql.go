@@ -365,18 +365,18 @@ func (s *sqlStore) Delete(ctx context.Context, actor, id string) error {
 	return err
 }
 
-// timeBounds are the conditions keeping time_us within [from, to], a zero
-// time leaving its end open; arg binds a value and returns its placeholder.
-func timeBounds(from, to time.Time, arg func(any) string) ([]string, error) {
-	if !from.IsZero() && !to.IsZero() && from.After(to) {
+// timeBounds are the conditions keeping time_us within [from, to], nil
+// leaving its end open; arg binds a value and returns its placeholder.
+func timeBounds(from, to *time.Time, arg func(any) string) ([]string, error) {
+	if from != nil && to != nil && from.After(*to) {
 		return nil, fmt.Errorf("%w: the interval starts after it ends", ErrInvalid)
 	}
 	var where []string
-	if !from.IsZero() {
+	if from != nil {
 		// The store keeps microseconds: a bound between two rounds inwards.
 		where = append(where, "time_us >= "+arg(from.Add(time.Microsecond-1).Truncate(time.Microsecond).UnixMicro()))
 	}
-	if !to.IsZero() {
+	if to != nil {
 		where = append(where, "time_us <= "+arg(to.Truncate(time.Microsecond).UnixMicro()))
 	}
 	return where, nil

@@ -85,8 +85,9 @@ type Query struct {
 	// crossing the antimeridian (MinLon > MaxLon) is honoured.
 	BBox *geo.BBox
 	// From and To bound Time, both inclusive as OGC API datetime intervals
-	// are; a zero time leaves that end open.
-	From, To time.Time
+	// are; nil leaves that end open. (The zero time is an instant like any
+	// other: the first of the year 1.)
+	From, To *time.Time
 	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
 	Limit int
 	// Cursor continues from a previous page's Next.

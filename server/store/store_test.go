@@ -190,7 +190,7 @@ func TestPutRejectsBadStrikes(t *testing.T) {
 	}{
 		{"longitude", func(s *Strike) { s.Point[0] = 180.5 }, "strikes[2].geometry: longitude 180.5 is outside [-180, 180]"},
 		{"latitude NaN", func(s *Strike) { s.Point[1] = math.NaN() }, "strikes[2].geometry: latitude NaN"},
-		{"no time", func(s *Strike) { s.Time = time.Time{} }, "strikes[2].datetime: required"},
+		{"year 0", func(s *Strike) { s.Time = time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC) }, "strikes[2].datetime: year 0 is outside 1 to 9999"},
 		{"negative uncertainty", func(s *Strike) { s.UncertaintyMeters = -1 }, "strikes[2].uncertainty_m: -1 is outside [0, 200000] metres"},
 		{"long source", func(s *Strike) { s.Source = long }, "strikes[2].source: 257 bytes, more than 256"},
 		{"invalid UTF-8", func(s *Strike) { s.Notes = "bad \xff" }, "strikes[2].notes: not valid UTF-8"},
@@ -350,16 +350,16 @@ func TestList(t *testing.T) {
 		{"bbox", Query{BBox: box("22,44,40,53")}, "kyiv, kharkiv"},
 		{"bbox edge is inside", Query{BBox: box("30.5,50.4,31,51")}, "kyiv"},
 		{"bbox across the antimeridian", Query{BBox: box("179,-1,-179,1")}, "east of the antimeridian, west of the antimeridian"},
-		{"from, inclusive", Query{From: at(2)}, "kharkiv, east of the antimeridian, west of the antimeridian, null island"},
-		{"to, inclusive", Query{To: at(2)}, "kyiv, kharkiv"},
-		{"from and to", Query{From: at(2), To: at(3)}, "kharkiv, east of the antimeridian"},
-		{"bounds between microseconds", Query{From: at(2).Add(-1), To: at(3).Add(1)}, "kharkiv, east of the antimeridian"},
-		{"bounds just off", Query{From: at(2).Add(time.Microsecond), To: at(3).Add(-time.Microsecond)}, ""},
+		{"from, inclusive", Query{From: new(at(2))}, "kharkiv, east of the antimeridian, west of the antimeridian, null island"},
+		{"to, inclusive", Query{To: new(at(2))}, "kyiv, kharkiv"},
+		{"from and to", Query{From: new(at(2)), To: new(at(3))}, "kharkiv, east of the antimeridian"},
+		{"bounds between microseconds", Query{From: new(at(2).Add(-1)), To: new(at(3).Add(1))}, "kharkiv, east of the antimeridian"},
+		{"bounds just off", Query{From: new(at(2).Add(time.Microsecond)), To: new(at(3).Add(-time.Microsecond))}, ""},
 		{"limit", Query{Limit: 2}, "kyiv, kharkiv"},
 		{"offset", Query{Limit: 2, Offset: 2}, "east of the antimeridian, west of the antimeridian"},
 		{"offset past the end", Query{Offset: 9}, ""},
-		{"offset within a filter", Query{From: at(2), Offset: 3}, "null island"},
-		{"everything filtered", Query{BBox: box("0,0,0,0"), From: at(1), To: at(4)}, ""},
+		{"offset within a filter", Query{From: new(at(2)), Offset: 3}, "null island"},
+		{"everything filtered", Query{BBox: box("0,0,0,0"), From: new(at(1)), To: new(at(4))}, ""},
 	}
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
 		if _, err := st.Put(ctx, "tester", strikes); err != nil {
@@ -390,7 +390,7 @@ func TestList(t *testing.T) {
 			})
 		}
 		for _, q := range []Query{{Limit: -1}, {Offset: -1}, {Offset: 1, Cursor: encodeCursor(1, "x")}, {Limit: MaxLimit + 1}, {Cursor: "!!"}, {Cursor: "bm90IGEgY3Vyc29y"},
-			{From: at(3), To: at(2)}, {BBox: &geo.BBox{MinLon: 0, MinLat: 10, MaxLon: 1, MaxLat: 5}}} {
+			{From: new(at(3)), To: new(at(2))}, {BBox: &geo.BBox{MinLon: 0, MinLat: 10, MaxLon: 1, MaxLat: 5}}} {
 			if _, err := st.List(ctx, q); !errors.Is(err, ErrInvalid) {
 				t.Errorf("List(%+v): %v, want ErrInvalid", q, err)
 			}

@@ -81,9 +81,6 @@ func check(s *Strike) *fieldError {
 	if err := checkLatitude(s.Point[1]); err != nil {
 		return &fieldError{"geometry", err}
 	}
-	if s.Time.IsZero() {
-		return failf(propTime, "required")
-	}
 	if y := s.Time.Year(); y < 1 || y > 9999 {
 		return failf(propTime, "year %d is outside 1 to 9999", y)
 	}
