@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,22 +18,29 @@ import (
 )
 
 // TestLinksBehindProxy: links are absolute and follow X-Forwarded-Proto
-// and X-Forwarded-Host, or the configured base URL.
+// and X-Forwarded-Host from a trusted proxy, or the configured base URL.
+// (Test requests come from 192.0.2.1.)
 func TestLinksBehindProxy(t *testing.T) {
+	proxy, err := server.ParseTrustedProxies("192.0.2.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, base string
+		trusted    []netip.Prefix
 		header     []string
 		want       string
 	}{
-		{"direct", "", nil, "http://example.com/collections/energy/items"},
-		{"proxy", "", []string{"X-Forwarded-Proto: https", "X-Forwarded-Host: maps.example.org"}, "https://maps.example.org/collections/energy/items"},
-		{"proxy chain", "", []string{"X-Forwarded-Proto: https, http", "X-Forwarded-Host: maps.example.org, inner:8080"}, "https://maps.example.org/collections/energy/items"},
-		{"forged host ignored", "", []string{"X-Forwarded-Host: evil.example/path?"}, "http://example.com/collections/energy/items"},
-		{"base URL wins", "https://example.org/protectmap/", []string{"X-Forwarded-Host: other.example"}, "https://example.org/protectmap/collections/energy/items"},
+		{"direct", "", nil, nil, "http://example.com/collections/energy/items"},
+		{"proxy", "", proxy, []string{"X-Forwarded-Proto: https", "X-Forwarded-Host: maps.example.org"}, "https://maps.example.org/collections/energy/items"},
+		{"proxy chain", "", proxy, []string{"X-Forwarded-Proto: https, http", "X-Forwarded-Host: maps.example.org, inner:8080"}, "https://maps.example.org/collections/energy/items"},
+		{"forged host ignored", "", proxy, []string{"X-Forwarded-Host: evil.example/path?"}, "http://example.com/collections/energy/items"},
+		{"regression: a peer not trusted is not a proxy", "", nil, []string{"X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example"}, "http://example.com/collections/energy/items"},
+		{"base URL wins", "https://example.org/protectmap/", proxy, []string{"X-Forwarded-Host: other.example"}, "https://example.org/protectmap/collections/energy/items"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, func(c *server.Config) { c.BaseURL = tc.base })
+			f := newFixture(t, func(c *server.Config) { c.BaseURL, c.TrustedProxies = tc.base, tc.trusted })
 			doc := decode(t, f.get(t, "/collections/energy", tc.header...).Body.Bytes())
 			if got := links(t, doc)["items"]["href"]; got != tc.want {
 				t.Errorf("items link %v, want %s", got, tc.want)

@@ -19,8 +19,8 @@ type link struct {
 }
 
 // baseURL is the absolute URL of the service root as the client sees it:
-// the configured base URL, else the request's scheme and host as a reverse
-// proxy reports them in X-Forwarded-Proto and X-Forwarded-Host.
+// the configured base URL, else the request's scheme and host as a trusted
+// reverse proxy reports them in X-Forwarded-Proto and X-Forwarded-Host.
 func (h *handlers) baseURL(c echo.Context) string {
 	if h.base != "" {
 		return h.base
@@ -38,11 +38,11 @@ func (h *handlers) appendBaseURL(b []byte, c echo.Context) []byte {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := firstValue(r.Header.Get(echo.HeaderXForwardedProto)); p == "http" || p == "https" {
+	if p := h.proxies.forwarded(r, echo.HeaderXForwardedProto); p == "http" || p == "https" {
 		scheme = p
 	}
 	host := r.Host
-	if fh := firstValue(r.Header.Get("X-Forwarded-Host")); fh != "" && validHost(fh) {
+	if fh := h.proxies.forwarded(r, "X-Forwarded-Host"); fh != "" && validHost(fh) {
 		host = fh
 	}
 	return append(append(append(b, scheme...), "://"...), host...)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -53,9 +54,21 @@ func (m *metrics) observe(c echo.Context, took time.Duration) {
 	if route == "" || route == "/*" {
 		route = "unmatched"
 	}
-	lv := []string{c.Request().Method, route, strconv.Itoa(c.Response().Status)}
+	lv := []string{methodLabel(c.Request().Method), route, strconv.Itoa(c.Response().Status)}
 	m.requests.WithLabelValues(lv...).Inc()
 	m.latency.WithLabelValues(lv...).Observe(took.Seconds())
+}
+
+// methodLabel is the method as a label: a method of RFC 9110 or PATCH as
+// sent, any other "other", so made-up methods cannot grow the series
+// without bound either.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func (m *metrics) handler() echo.HandlerFunc {

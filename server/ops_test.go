@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -60,15 +61,25 @@ func TestMetrics(t *testing.T) {
 	f.get(t, "/no/such/path/2")
 	f.get(t, "/collections/energy/tiles/6/37/21.mvt")
 	f.get(t, "/collections/energy/tiles/6/37/21.mvt")
+	// Regression: each made-up method was a series of its own.
+	for i := range 3 {
+		f.do(t, fmt.Sprintf("MADEUP%d", i), "/collections", nil)
+	}
+	f.do(t, "MADEUP9", "/no/such/path", nil)
 	rec := f.get(t, "/metrics")
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("metrics: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	body := rec.Body.String()
+	if strings.Contains(body, "MADEUP") || strings.Contains(body, "/no/such") {
+		t.Errorf("a made-up method or path is a label:\n%s", grepLines(body, "protectmap_http_requests_total"))
+	}
 	for _, want := range []string{
 		`protectmap_http_requests_total{method="GET",route="/collections/:collectionId/items",status="200"} 1`,
 		`protectmap_http_requests_total{method="GET",route="/collections/:collectionId/items",status="400"} 1`,
 		`protectmap_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
+		`protectmap_http_requests_total{method="other",route="/collections",status="405"} 3`,
+		`protectmap_http_requests_total{method="other",route="unmatched",status="404"} 1`,
 		`protectmap_http_request_duration_seconds_bucket{method="GET",route="/collections/:collectionId/items",status="200",le="+Inf"} 1`,
 		`protectmap_layer_features{layer="energy"} 25`,
 		`protectmap_data_info{version="fixture"} 1`,

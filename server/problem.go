@@ -108,12 +108,12 @@ func problemFor(err error) (p problem, internal bool) {
 func (h *handlers) handleError(err error, c echo.Context) {
 	p, internal := problemFor(err)
 	if internal {
-		h.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+		h.log.Error("request failed", "method", c.Request().Method, "uri", redactedURI(c.Request()), "err", err)
 	}
 	if c.Response().Committed {
 		return
 	}
-	p.Instance = c.Request().URL.RequestURI()
+	p.Instance = redactedURI(c.Request())
 	body, jerr := json.Marshal(p)
 	if jerr != nil {
 		body = []byte(`{"type":"about:blank","status":500}`)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,11 +66,11 @@ func (insecureTokenError) problem() problem {
 // over plain HTTP from another machine, unless allowed: a token sent that
 // way is readable on the network, and accepting it would teach clients to
 // keep doing so.
-func tokenTransport(allowInsecure bool) echo.MiddlewareFunc {
+func tokenTransport(allowInsecure bool, trusted proxies) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			if allowInsecure || r.Header.Get(echo.HeaderAuthorization) == "" || secureTransport(r) {
+			if allowInsecure || r.Header.Get(echo.HeaderAuthorization) == "" || secureTransport(r, trusted) {
 				return next(c)
 			}
 			return insecureTokenError{}
@@ -80,24 +79,18 @@ func tokenTransport(allowInsecure bool) echo.MiddlewareFunc {
 }
 
 // secureTransport reports whether the request reached the client side of
-// this server encrypted: over TLS, from a proxy on this machine or a
-// private network that says it was HTTPS, or from this machine itself.
-func secureTransport(r *http.Request) bool {
+// this server encrypted: over TLS, from a trusted proxy that says it was
+// HTTPS, or from this machine itself (unless a trusted proxy here says
+// its client used plain HTTP).
+func secureTransport(r *http.Request, trusted proxies) bool {
 	if r.TLS != nil {
 		return true
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return false
-	}
-	if proto := r.Header.Get(echo.HeaderXForwardedProto); proto != "" && (ip.IsLoopback() || ip.IsPrivate()) {
+	if proto := trusted.forwarded(r, echo.HeaderXForwardedProto); proto != "" {
 		return strings.EqualFold(proto, "https")
 	}
-	return ip.IsLoopback()
+	addr, ok := peerAddr(r)
+	return ok && addr.IsLoopback()
 }
 
 // validUTF8 refuses, with 400, a request whose path or query is not UTF-8

@@ -327,7 +327,12 @@ func TestTokenTransport(t *testing.T) {
 	current := new(atomic.Pointer[geo.Index])
 	d, _ := src.load(t.Context())
 	current.Store(d.Index)
-	f := &fixture{current: current, e: server.New(server.Config{Index: current, Reloader: server.NewReloader(src.load), Tokens: []string{adminToken}, Logger: slog.New(slog.DiscardHandler)})}
+	trusted, err := server.ParseTrustedProxies("127.0.0.1/8, ::1, 10.1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{current: current, e: server.New(server.Config{Index: current, Reloader: server.NewReloader(src.load), Tokens: []string{adminToken},
+		TrustedProxies: trusted, Logger: slog.New(slog.DiscardHandler)})}
 	for _, tc := range []struct {
 		name, remote string
 		header       []string
@@ -335,9 +340,11 @@ func TestTokenTransport(t *testing.T) {
 	}{
 		{"plain HTTP from afar", "203.0.113.9:4000", nil, http.StatusForbidden},
 		{"a public client claiming HTTPS", "203.0.113.9:4000", []string{"X-Forwarded-Proto: https"}, http.StatusForbidden},
-		{"a proxy on the private network saying HTTPS", "10.1.2.3:4000", []string{"X-Forwarded-Proto: https"}, 200},
+		{"a trusted proxy on the private network saying HTTPS", "10.1.2.3:4000", []string{"X-Forwarded-Proto: https"}, 200},
+		{"regression: a private peer not trusted claiming HTTPS", "10.1.2.4:4000", []string{"X-Forwarded-Proto: https"}, http.StatusForbidden},
 		{"a local proxy saying HTTP", "127.0.0.1:4000", []string{"X-Forwarded-Proto: http"}, http.StatusForbidden},
 		{"loopback", "127.0.0.1:4000", nil, 200},
+		{"loopback over IPv6", "[::1]:4000", nil, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, "/admin/reload", nil)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -31,8 +32,12 @@ type Config struct {
 	// BaseURL is the public URL of the service root, such as
 	// "https://maps.example.org/protectmap", used in every link. Empty means
 	// links are built from the request: its Host, or X-Forwarded-Proto and
-	// X-Forwarded-Host when a reverse proxy sets them.
+	// X-Forwarded-Host when a trusted proxy sets them.
 	BaseURL string
+	// TrustedProxies are the peers whose X-Forwarded-Proto, X-Forwarded-For
+	// and X-Forwarded-Host are believed (see ParseTrustedProxies); from
+	// any other peer those headers are ignored. Nil trusts none.
+	TrustedProxies []netip.Prefix
 	// Web is the built map app (index.html and assets/...); nil serves a
 	// small HTML page linking the API instead.
 	Web fs.FS
@@ -100,6 +105,7 @@ type handlers struct {
 	boot     string       // names this process in made-up data versions
 	versions atomic.Int64 // made-up data versions so far
 	limits   Limits
+	proxies  proxies
 	heavy    chan struct{} // a slot per heavy request running
 	metrics  *metrics
 	tiles    *tile.Cache
@@ -114,7 +120,7 @@ func New(cfg Config) *echo.Echo {
 		cfg.Logger = slog.Default()
 	}
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
-		boot: newBootID(), limits: cfg.Limits.withDefaults()}
+		boot: newBootID(), limits: cfg.Limits.withDefaults(), proxies: cfg.TrustedProxies}
 	h.heavy = make(chan struct{}, h.limits.MaxHeavy)
 	h.tiles = tile.NewCache(tileCacheBytes(cfg.TileCacheBytes))
 	h.metrics = newMetrics(h)
@@ -131,9 +137,9 @@ func New(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
-	// Logged client addresses come from X-Forwarded-For only when a proxy
-	// on a loopback or private address set it.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	// Client addresses (logged, rate limited) come from X-Forwarded-For
+	// only through trusted proxies.
+	e.IPExtractor = h.proxies.ipExtractor()
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(h.logRequests)
 	e.Use(securityHeaders(contentSecurityPolicy(cfg.TileURL)))
@@ -144,8 +150,9 @@ func New(cfg Config) *echo.Echo {
 		},
 	}))
 	e.Use(middleware.CORSWithConfig(corsConfig(cfg.CORSOrigins)))
+	e.Use(refuseURLTokens)
 	e.Use(validUTF8)
-	e.Use(tokenTransport(cfg.AllowInsecureTokens))
+	e.Use(tokenTransport(cfg.AllowInsecureTokens, h.proxies))
 	if rl := h.rateLimit(); rl != nil {
 		e.Use(rl)
 	}
@@ -221,7 +228,7 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		r, w := c.Request(), c.Response()
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("uri", r.RequestURI),
+			slog.String("uri", redactedURI(r)),
 			slog.Int("status", w.Status),
 			slog.Int64("bytes", w.Size),
 			slog.Duration("took", time.Since(start)),

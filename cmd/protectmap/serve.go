@@ -70,7 +70,8 @@ func serve(args []string, stderr io.Writer) error {
 	storeDSN := fs.String("store", "protectmap.db", `strike log: a SQLite file (created if missing) or a postgres://user@host/db URL shared by several replicas; "off" serves no /strikes`)
 	tokens := fs.String("tokens", "", "comma-separated bearer tokens (NAME:TOKEN or TOKEN) accepted for writes and POST /admin/reload (secret: prefer the environment or --tokens-file)")
 	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line as NAME:TOKEN (the name is the actor in the audit log; a bare TOKEN is named token- and 8 hex digits of its SHA-256), added to --tokens")
-	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a proxy saying X-Forwarded-Proto: https, or loopback only)")
+	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a trusted proxy saying X-Forwarded-Proto: https, or loopback only)")
+	trustedProxies := fs.String("trusted-proxies", "127.0.0.0/8,::1", `comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-Proto, X-Forwarded-For and X-Forwarded-Host are believed; from any other peer they are ignored; "none" trusts none`)
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
@@ -89,6 +90,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *watch < 0 || *watch > 0 && *dir == "" && len(extra) == 0 && *agreementsFile == "" {
 		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
+	}
+	proxies, err := server.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	if *tileCacheMiB < 0 {
 		return usagef("--tile-cache-mib must be 0 or more, not %d", *tileCacheMiB)
@@ -170,6 +175,7 @@ func serve(args []string, stderr io.Writer) error {
 		Store:               st,
 		Tokens:              accepted,
 		AllowInsecureTokens: *allowInsecure,
+		TrustedProxies:      proxies,
 		Limits:              limits,
 		WarmTileZoom:        *warmTiles,
 		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
