@@ -166,8 +166,7 @@ func (b *batch) features(dec *json.Decoder) error {
 		}
 		var s strike
 		if err := dec.Decode(&s); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
+			if readFault(err) {
 				return err
 			}
 			return &ParamError{Param: fmt.Sprintf("features[%d]", i), Reason: userReason(dec, err)}
@@ -318,8 +317,7 @@ func expectDelim(dec *json.Decoder, want json.Delim, msg string) error {
 
 // syntaxError says where the body stopped being JSON.
 func syntaxError(dec *json.Decoder, err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if readFault(err) {
 		return err
 	}
 	return &ParamError{Param: "body", Reason: userReason(dec, err)}

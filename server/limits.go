@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,6 +41,14 @@ type Limits struct {
 	// MaxHeavy is how many heavy requests run at once; more are refused
 	// with 503 and Retry-After rather than queued.
 	MaxHeavy int
+	// MinUploadBytesPerSecond is the slowest a heavy request's body may
+	// arrive: each MinUploadWindow must bring that rate's worth of bytes
+	// (or the end of the body), else the request gets 408 and its slot is
+	// freed. A client sending a byte a second cannot hold a slot for
+	// minutes.
+	MinUploadBytesPerSecond int64
+	// MinUploadWindow is the time over which the upload rate is measured.
+	MinUploadWindow time.Duration
 	// RatePerSecond is the sustained requests per second allowed to one
 	// client address, refused beyond with 429; negative or zero (the
 	// default) means no rate limit. /healthz, /readyz and /metrics are
@@ -60,6 +69,9 @@ var DefaultLimits = Limits{
 	MaxBodyBytes:      1 << 20,
 	HeavyTimeout:      120 * time.Second,
 	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
+	MinUploadBytesPerSecond: 1 << 10,
+	MinUploadWindow:         10 * time.Second,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
@@ -75,6 +87,10 @@ func (l Limits) withDefaults() Limits {
 	or(&l.WriteTimeout, d.WriteTimeout)
 	or(&l.IdleTimeout, d.IdleTimeout)
 	or(&l.HeavyTimeout, d.HeavyTimeout)
+	or(&l.MinUploadWindow, d.MinUploadWindow)
+	if l.MinUploadBytesPerSecond <= 0 {
+		l.MinUploadBytesPerSecond = d.MinUploadBytesPerSecond
+	}
 	if l.MaxHeaderBytes <= 0 {
 		l.MaxHeaderBytes = d.MaxHeaderBytes
 	}
@@ -174,8 +190,8 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx, cancel := context.WithDeadline(c.Request().Context(), deadline)
 		defer cancel()
 		r = r.WithContext(ctx)
-		if r.Body != nil {
-			r.Body = &deadlineBody{ctx: ctx, ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &deadlineBody{ctx: ctx, ReadCloser: h.minRate(r.Body, rc, deadline)}
 		}
 		c.SetRequest(r)
 		err := next(c)
@@ -201,6 +217,81 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return b.ReadCloser.Read(p)
+}
+
+// minRate makes body fail with a slowUploadError once a window passes
+// without bringing the limits' quota of bytes. The connection's read
+// deadline follows each window (never past the request's own deadline),
+// so a read waiting on a silent client ends when its window does.
+func (h *handlers) minRate(body io.ReadCloser, rc *http.ResponseController, deadline time.Time) io.ReadCloser {
+	rate, window := h.limits.MinUploadBytesPerSecond, h.limits.MinUploadWindow
+	b := &minRateBody{ReadCloser: body, rc: rc, deadline: deadline, window: window, rate: rate,
+		quota: max(1, int64(float64(rate)*window.Seconds()))}
+	b.nextWindow(time.Now())
+	return b
+}
+
+// minRateBody is a body that must bring quota bytes within each window.
+type minRateBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	deadline time.Time // the request's
+	window   time.Duration
+	quota    int64
+	rate     int64
+	due      time.Time // the end of the current window
+	got      int64     // bytes read in the current window
+}
+
+func (b *minRateBody) nextWindow(now time.Time) {
+	b.due, b.got = now.Add(b.window), 0
+	b.rc.SetReadDeadline(minTime(b.due, b.deadline)) //nolint:errcheck // test recorders have no connection
+}
+
+func (b *minRateBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.got += int64(n)
+	now := time.Now()
+	switch {
+	case err == io.EOF:
+	case b.got >= b.quota:
+		b.nextWindow(now)
+	case !now.Before(b.due) && now.Before(b.deadline):
+		return n, &slowUploadError{rate: b.rate, window: b.window}
+	}
+	return n, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// slowUploadError ends a body that arrives slower than the limits allow.
+type slowUploadError struct {
+	rate   int64
+	window time.Duration
+}
+
+func (e *slowUploadError) Error() string {
+	return fmt.Sprintf("the request body came slower than %d bytes a second over %v", e.rate, e.window)
+}
+
+func (e *slowUploadError) problem() problem {
+	return problem{Status: http.StatusRequestTimeout, Detail: e.Error() + "; send it faster, or in smaller requests"}
+}
+
+// readFault reports whether an error reading a body is about its
+// transport (too large, too slow), not its content: such errors are
+// answered as themselves, never as a syntax error at some byte.
+func readFault(err error) bool {
+	var (
+		mbe  *http.MaxBytesError
+		slow *slowUploadError
+	)
+	return errors.As(err, &mbe) || errors.As(err, &slow)
 }
 
 // rateLimit refuses a client address sending faster than the limits

@@ -122,6 +122,12 @@ func (h *handlers) handleError(err error, c echo.Context) {
 	hdr.Del("ETag")
 	hdr.Del(echo.HeaderCacheControl)
 	hdr.Set(echo.HeaderContentType, mediaProblem)
+	if r := c.Request(); r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// The body may be unread, and net/http would read it all before
+		// answering, at whatever pace the client sends it, to keep the
+		// connection: close it instead.
+		hdr.Set(echo.HeaderConnection, "close")
+	}
 	if p.Status == http.StatusServiceUnavailable && hdr.Get(echo.HeaderRetryAfter) == "" {
 		hdr.Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
 	}

@@ -156,11 +156,19 @@ func New(cfg Config) *echo.Echo {
 	if rl := h.rateLimit(); rl != nil {
 		e.Use(rl)
 	}
+	// Writes are authorised before limitRequests, so a request without a
+	// valid token never holds one of the heavy requests' slots.
+	writes := map[string]bool{}
+	e.Use(only(writes, BearerAuth(cfg.Tokens)))
 	e.Use(h.limitRequests)
 
 	get := func(path string, fn echo.HandlerFunc) {
 		e.GET(path, fn)
 		e.HEAD(path, fn)
+	}
+	write := func(method, path string, fn echo.HandlerFunc) {
+		e.Add(method, path, fn)
+		writes[method+" "+path] = true
 	}
 	get("/", h.landing)
 	get("/conformance", h.conformance)
@@ -180,18 +188,17 @@ func New(cfg Config) *echo.Echo {
 	get("/readyz", h.ready)
 	get("/metrics", h.metrics.handler())
 	if cfg.Reloader != nil {
-		e.POST("/admin/reload", h.reload, BearerAuth(cfg.Tokens))
+		write(http.MethodPost, "/admin/reload", h.reload)
 	}
 	get("/agreements", h.listAgreements)
 	get("/agreements/:agreementId", h.getAgreement)
 	if cfg.Store != nil {
-		write := BearerAuth(cfg.Tokens)
 		get("/strikes", h.listStrikes)
-		e.POST("/strikes", h.postStrikes, write)
+		write(http.MethodPost, "/strikes", h.postStrikes)
 		get("/strikes/:featureId", h.atVersion(h.getStrike))
 		get("/strikes/:featureId/history", h.strikeHistory)
 		get("/audit", h.audit)
-		e.DELETE("/strikes/:featureId", h.deleteStrike, write)
+		write(http.MethodDelete, "/strikes/:featureId", h.deleteStrike)
 		get(collectionPath(strikesCollection), h.strikesCollection)
 		get(collectionPath(strikesCollection)+"/items", h.listStrikes)
 		get(collectionPath(strikesCollection)+"/queryables", h.strikesQueryables)
@@ -204,6 +211,19 @@ func New(cfg Config) *echo.Echo {
 	get("/basemap.geojson", h.basemapFile)
 	get("/assets/*", h.asset)
 	return e
+}
+
+// only applies mw to the requests of routes, named as routeOf names them.
+func only(routes map[string]bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withMW := mw(next)
+		return func(c echo.Context) error {
+			if routes[routeOf(c)] {
+				return withMW(c)
+			}
+			return next(c)
+		}
+	}
 }
 
 func (h *handlers) health(c echo.Context) error {
