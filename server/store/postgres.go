@@ -29,9 +29,17 @@ func openPostgres(dsn string) (*sqlStore, error) {
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")"}, nil
 }
 
+// conflict reports whether the database aborted a transaction for
+// another's sake: a serialization failure (40001) or a deadlock (40P01).
+func conflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
 // unavailable marks err as ErrUnavailable when it says the database
 // server cannot be reached or is going away (PostgreSQL's connection
-// exceptions, class 08, and its shutdown and startup codes, 57P01-57P03);
+// exceptions, class 08, its shutdown and startup codes, 57P01-57P03, too
+// many connections, 53300, and a connection closed under a request);
 // other errors, nil included, are returned as they are. A cancelled or
 // expired context is the request's doing, not the database's.
 func unavailable(err error) error {
@@ -45,11 +53,13 @@ func unavailable(err error) error {
 	)
 	switch {
 	case errors.As(err, &pgErr):
-		if !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57P0") {
+		// 53300: too many connections, for now.
+		if !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57P0") && pgErr.Code != "53300" {
 			return err
 		}
 	case errors.As(err, &connErr), errors.As(err, &netErr),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, io.ErrUnexpectedEOF):
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, pgconn.ErrConnClosed):
 	default:
 		return err
 	}

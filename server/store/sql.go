@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,8 +97,41 @@ const changedSQL = `(strikes.deleted_us IS NOT NULL OR strikes.lon IS DISTINCT F
  OR strikes.weapon IS DISTINCT FROM excluded.weapon OR strikes.notes IS DISTINCT FROM excluded.notes
  OR CAST(strikes.extra AS TEXT) IS DISTINCT FROM CAST(excluded.extra AS TEXT))`
 
-// inTx runs fn in a transaction and commits it, or rolls it back if fn fails.
+// inTx runs fn in a transaction and commits it, or rolls it back if fn
+// fails. A transaction the database aborted to break a deadlock or a
+// serialization conflict with another writer (another replica's, say) is
+// run again, up to maxTxAttempts times with a growing pause; fn must start
+// afresh each time. Conflicts beyond that are ErrUnavailable: the client
+// may retry later.
 func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	pause := firstRetryPause
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if !conflict(err) {
+			return err
+		}
+		if attempt == maxTxAttempts {
+			return fmt.Errorf("%w: still conflicting after %d tries: %w", ErrUnavailable, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause + time.Duration(mrand.Int64N(int64(pause)))):
+		}
+		pause = min(2*pause, maxRetryPause)
+	}
+}
+
+// Retries of conflicting transactions: at most maxTxAttempts tries, the
+// pause before each between one and two times the last, doubling from
+// firstRetryPause up to maxRetryPause (about 0.5 s of waiting in all).
+const (
+	maxTxAttempts   = 6
+	firstRetryPause = 10 * time.Millisecond
+	maxRetryPause   = 200 * time.Millisecond
+)
+
+func (s *sqlStore) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if s.writes != nil {
 		s.writes.Lock()
 		defer s.writes.Unlock()
@@ -221,88 +257,118 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	out := make([]PutResult, 0, len(batch))
+	return s.writeAll(ctx, actor, t, batch)
+}
+
+// writeAll writes prepared strikes and their events in one transaction,
+// retried on conflicts, and returns the results in batch's order. Rows are
+// written in the order of their keys, source and event id (strikes without
+// one, always new, last): two writers whose batches overlap then lock the
+// rows they share in the same order, and wait for each other rather than
+// deadlock.
+func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batch []Strike) ([]PutResult, error) {
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return compareKeys(&batch[a], &batch[b]) })
+	sorted := make([]Strike, len(batch))
+	for k, i := range order {
+		sorted[k] = batch[i]
+	}
+	var written []PutResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(batch); start += rowsPerInsert {
-			res, err := s.write(ctx, tx, batch[start:min(start+rowsPerInsert, len(batch))])
+		written = written[:0]
+		for start := 0; start < len(sorted); start += rowsPerInsert {
+			res, err := s.write(ctx, tx, sorted[start:min(start+rowsPerInsert, len(sorted))])
 			if err != nil {
 				return err
 			}
-			out = append(out, res...)
+			written = append(written, res...)
 		}
 		// The log's lock is taken last, so writers wait on it only for
 		// their events and the commit.
-		return logWrites(ctx, s.chain(tx), t, actor, batch, out)
+		return logWrites(ctx, s.chain(tx), t, actor, sorted, written)
 	})
 	if err != nil {
 		return nil, err
 	}
+	out := make([]PutResult, len(batch))
+	for k, i := range order {
+		out[i] = written[k]
+	}
 	return out, nil
 }
 
+// compareKeys orders strikes by source and event id; those without an
+// event id come last, by their (new, random) ids.
+func compareKeys(a, b *Strike) int {
+	ka, okA := eventKey(a)
+	kb, okB := eventKey(b)
+	switch {
+	case okA && okB:
+		return cmp.Or(strings.Compare(ka[0], kb[0]), strings.Compare(ka[1], kb[1]))
+	case okA != okB:
+		if okA {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// Import reads every record first, so that nothing is written when any
+// is bad, no transaction stays open while a client sends its body, and a
+// transaction that must be retried can be.
 func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder) (ImportResult, error) {
+	var (
+		errs  []error
+		batch []Strike
+	)
+	t := now()
+	for n := 0; len(errs) < maxReported; n++ {
+		st, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		var bad *RecordError
+		if errors.As(err, &bad) {
+			errs = append(errs, err)
+			continue
+		} else if err != nil {
+			return ImportResult{}, err
+		}
+		if fe := check(&st); fe != nil {
+			errs = append(errs, fe.at(0, "records["+strconv.Itoa(n)+"]."))
+			continue
+		}
+		if len(errs) == 0 { // read on for more problems, but keep nothing
+			batch = append(batch, prepare(st, t))
+		}
+	}
+	if len(errs) == maxReported {
+		errs = append(errs, fmt.Errorf("stopped reading after %d bad records", maxReported))
+	}
+	if len(errs) > 0 {
+		return ImportResult{}, errors.Join(errs...)
+	}
 	var res ImportResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var errs []error
-		chunk := make([]Strike, 0, rowsPerInsert)
-		log := s.chain(tx)
-		t := now()
-		flush := func() error {
-			written, err := s.write(ctx, tx, chunk)
-			if err == nil {
-				err = logWrites(ctx, log, t, actor, chunk, written)
-			}
-			for _, w := range written {
-				switch {
-				case w.Created:
-					res.Created++
-				case w.Unchanged:
-					res.Unchanged++
-				default:
-					res.Updated++
-				}
-			}
-			chunk = chunk[:0]
-			return err
-		}
-		for n := 0; len(errs) < maxReported; n++ {
-			st, err := dec.Next()
-			if err == io.EOF {
-				break
-			}
-			var bad *RecordError
-			if errors.As(err, &bad) {
-				errs = append(errs, err)
-				continue
-			} else if err != nil {
-				return err
-			}
-			if fe := check(&st); fe != nil {
-				errs = append(errs, fe.at(0, "records["+strconv.Itoa(n)+"]."))
-				continue
-			}
-			if len(errs) > 0 {
-				continue // read on for more problems, but write nothing
-			}
-			if chunk = append(chunk, prepare(st, t)); len(chunk) == rowsPerInsert {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		if len(errs) == maxReported {
-			errs = append(errs, fmt.Errorf("stopped reading after %d bad records", maxReported))
-		}
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
-		if len(chunk) > 0 {
-			return flush()
-		}
-		return nil
-	})
+	if len(batch) == 0 {
+		return res, nil
+	}
+	written, err := s.writeAll(ctx, actor, t, batch)
 	if err != nil {
 		return ImportResult{}, err
+	}
+	for _, w := range written {
+		switch {
+		case w.Created:
+			res.Created++
+		case w.Unchanged:
+			res.Unchanged++
+		default:
+			res.Updated++
+		}
 	}
 	return res, nil
 }

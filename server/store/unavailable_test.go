@@ -27,6 +27,9 @@ func TestUnavailable(t *testing.T) {
 		{"starting up", &pgconn.PgError{Code: "57P03"}, true},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
 		{"bad connection", driver.ErrBadConn, true},
+		{"too many connections", &pgconn.PgError{Code: "53300"}, true},
+		{"regression: a connection closed under a request", fmt.Errorf("commit: %w", pgconn.ErrConnClosed), true},
+		{"a deadlock is retried, not an outage", &pgconn.PgError{Code: "40P01"}, false},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"regression: a client gone is not an outage", context.Canceled, false},
 		{"regression: a deadline is the request's", fmt.Errorf("query: %w", context.DeadlineExceeded), false},
@@ -42,5 +45,24 @@ func TestUnavailable(t *testing.T) {
 				t.Errorf("unavailable(%v) = %v, lost the cause", tt.err, got)
 			}
 		})
+	}
+}
+
+// TestConflict: the database's deadlock and serialization failures are
+// conflicts, retried; nothing else is.
+func TestConflict(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "40P01"}, true},
+		{fmt.Errorf("insert: %w", &pgconn.PgError{Code: "40001"}), true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{&pgconn.PgError{Code: "57P01"}, false},
+		{nil, false},
+	} {
+		if got := conflict(tt.err); got != tt.want {
+			t.Errorf("conflict(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
