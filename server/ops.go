@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/server/store"
 )
 
 // opsRoutes are the routes for operators and orchestrators: never rate
@@ -54,7 +56,11 @@ func (h *handlers) ready(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), storePingTimeout)
 		err := h.cfg.Store.Ping(ctx)
 		cancel()
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrFull):
+			h.log.Warn("readiness: the strike store's disk is full", "err", err)
+			r.Status, r.Detail, status = "not ready", "the strike store's disk is full", http.StatusServiceUnavailable
+		case err != nil:
 			h.log.Warn("readiness: the strike store does not answer", "err", err)
 			r.Status, r.Detail, status = "not ready", "the strike store does not answer", http.StatusServiceUnavailable
 		}

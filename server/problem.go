@@ -82,6 +82,10 @@ func problemFor(err error) (p problem, internal bool) {
 	case errors.As(err, &mbe):
 		p = problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit)}
+	case errors.Is(err, store.ErrFull):
+		// RFC 4918's 507: nothing was recorded, and the same request may
+		// succeed once the operator frees space.
+		p = problem{Status: http.StatusInsufficientStorage, Detail: "the strike store's disk is full; nothing was recorded; retry later"}
 	case errors.Is(err, store.ErrUnavailable):
 		// An outage of the database, not a fault of this server: clients
 		// retry, and /readyz takes the server out of rotation meanwhile.
@@ -128,7 +132,7 @@ func (h *handlers) handleError(err error, c echo.Context) {
 		// connection: close it instead.
 		hdr.Set(echo.HeaderConnection, "close")
 	}
-	if p.Status == http.StatusServiceUnavailable && hdr.Get(echo.HeaderRetryAfter) == "" {
+	if (p.Status == http.StatusServiceUnavailable || p.Status == http.StatusInsufficientStorage) && hdr.Get(echo.HeaderRetryAfter) == "" {
 		hdr.Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
 	}
 	c.Response().WriteHeader(p.Status)

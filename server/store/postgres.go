@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // migrationLockKey is the PostgreSQL advisory lock that keeps replicas
@@ -36,15 +38,34 @@ func conflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
-// unavailable marks err as ErrUnavailable when it says the database
+// diskFull reports whether the database said its disk is full.
+func diskFull(err error) bool {
+	var (
+		pgErr     *pgconn.PgError
+		sqliteErr *sqlite.Error
+	)
+	switch {
+	case errors.As(err, &pgErr):
+		return pgErr.Code == "53100"
+	case errors.As(err, &sqliteErr):
+		return sqliteErr.Code()&0xff == sqlite3.SQLITE_FULL
+	}
+	return false
+}
+
+// unavailable marks err as ErrFull when the disk is full, and as
+// ErrUnavailable when it says the database
 // server cannot be reached or is going away (PostgreSQL's connection
 // exceptions, class 08, its shutdown and startup codes, 57P01-57P03, too
 // many connections, 53300, and a connection closed under a request);
 // other errors, nil included, are returned as they are. A cancelled or
 // expired context is the request's doing, not the database's.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrFull) {
 		return err
+	}
+	if diskFull(err) {
+		return fmt.Errorf("%w: %w", ErrFull, err)
 	}
 	var (
 		pgErr   *pgconn.PgError

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	crand "crypto/rand"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +32,9 @@ type sqlStore struct {
 	// allows one writer at a time (SQLite): waiting on a mutex beats polling
 	// the database's lock. Nil on PostgreSQL.
 	writes *sync.Mutex
+	// full is set by a write that failed for a full disk and cleared by
+	// one that succeeded; while it is set, Ping probes for space.
+	full atomic.Bool
 	// numbered is true where placeholders are numbered ($1, $2, ...).
 	numbered bool
 	// insertFull is insertSQL(rowsPerInsert), built once.
@@ -136,6 +141,14 @@ func (s *sqlStore) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		s.writes.Lock()
 		defer s.writes.Unlock()
 	}
+	err := s.runTx(ctx, fn)
+	if err == nil || errors.Is(err, ErrFull) {
+		s.full.Store(err != nil)
+	}
+	return err
+}
+
+func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
@@ -551,6 +564,32 @@ func decodeCursor(c string) (int64, string, error) {
 	return t, id, nil
 }
 
-func (s *sqlStore) Ping(ctx context.Context) error { return unavailable(s.db.PingContext(ctx)) }
+func (s *sqlStore) Ping(ctx context.Context) error {
+	if err := unavailable(s.db.PingContext(ctx)); err != nil || !s.full.Load() {
+		return err
+	}
+	return s.probeSpace(ctx)
+}
+
+// probeBytes is what probeSpace writes: random, so PostgreSQL cannot
+// compress it away, and as much as an ordinary request may bring (a
+// rollback frees a little space, which a small probe would mistake for
+// enough).
+const probeBytes = 1 << 20
+
+// probeSpace writes and removes a row of probeBytes in one transaction: it
+// fails with ErrFull while the disk is full, and clears full once a write
+// that needs space succeeds.
+func (s *sqlStore) probeSpace(ctx context.Context) error {
+	b := make([]byte, probeBytes)
+	crand.Read(b)
+	return s.tryTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO space_probe (b) VALUES ("+s.param(1)+")", b); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM space_probe")
+		return err
+	})
+}
 
 func (s *sqlStore) Close() error { return s.db.Close() }

@@ -188,6 +188,11 @@ var (
 	// succeed if retried later. Nothing was recorded, unless the connection
 	// was lost during a commit, when the outcome is unknown.
 	ErrUnavailable = errors.New("store: the database is unavailable")
+	// ErrFull is matched (errors.Is) by errors of a database whose disk is
+	// full (SQLITE_FULL, PostgreSQL's 53100): nothing was recorded, and a
+	// write may succeed once space is freed. Ping returns it too, until a
+	// write that needs space succeeds again.
+	ErrFull = errors.New("store: the database's disk is full")
 )
 
 // RecordError is a bad strike: where it came from and which field is wrong.

@@ -66,3 +66,22 @@ func TestConflict(t *testing.T) {
 		}
 	}
 }
+
+// TestFull: a database out of disk is ErrFull, not an outage or a 500.
+func TestFull(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "53100"}, true},
+		{fmt.Errorf("commit: %w", &pgconn.PgError{Code: "53100"}), true},
+		{&pgconn.PgError{Code: "53300"}, false},
+		{ErrUnavailable, false},
+		{nil, false},
+	} {
+		got := unavailable(tt.err)
+		if errors.Is(got, ErrFull) != tt.want || tt.want && errors.Is(got, ErrUnavailable) {
+			t.Errorf("unavailable(%v) = %v, ErrFull %v", tt.err, got, tt.want)
+		}
+	}
+}
