@@ -370,6 +370,11 @@ func (h *handlers) items(c echo.Context) error {
 	if q.format != export.GeoJSON {
 		return h.exportItems(c, l, m, &q)
 	}
+	release, err := h.reserveSites(c, q.limit)
+	if err != nil {
+		return err
+	}
+	defer release()
 	top := scratch.get()
 	defer scratch.put(top)
 	p := selectPage(l, m, &q, *top)

@@ -41,6 +41,13 @@ type Limits struct {
 	// MaxHeavy is how many heavy requests run at once; more are refused
 	// with 503 and Retry-After rather than queued.
 	MaxHeavy int
+	// MaxSitesInFlight bounds the sites that the proximity, nearest and
+	// items answers being built at once may hold, each counted at its
+	// limit: a request that would pass it gets 503 and Retry-After. An
+	// answer takes about a kilobyte a site, so this bounds their memory
+	// whatever the number of clients; a single request asking for more
+	// than the whole budget runs alone.
+	MaxSitesInFlight int64
 	// MinUploadBytesPerSecond is the slowest a heavy request's body may
 	// arrive: each MinUploadWindow must bring that rate's worth of bytes
 	// (or the end of the body), else the request gets 408 and its slot is
@@ -69,6 +76,8 @@ var DefaultLimits = Limits{
 	MaxBodyBytes:      1 << 20,
 	HeavyTimeout:      120 * time.Second,
 	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+	// Twenty answers of the largest proximity limit at once, about 200 MB.
+	MaxSitesInFlight: 200_000,
 	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
 	MinUploadBytesPerSecond: 1 << 10,
 	MinUploadWindow:         10 * time.Second,
@@ -88,6 +97,9 @@ func (l Limits) withDefaults() Limits {
 	or(&l.IdleTimeout, d.IdleTimeout)
 	or(&l.HeavyTimeout, d.HeavyTimeout)
 	or(&l.MinUploadWindow, d.MinUploadWindow)
+	if l.MaxSitesInFlight <= 0 {
+		l.MaxSitesInFlight = d.MaxSitesInFlight
+	}
 	if l.MinUploadBytesPerSecond <= 0 {
 		l.MinUploadBytesPerSecond = d.MinUploadBytesPerSecond
 	}
@@ -217,6 +229,20 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return b.ReadCloser.Read(p)
+}
+
+// reserveSites takes n sites (at most the whole budget) of
+// Limits.MaxSitesInFlight for one answer, or refuses the request with 503
+// when answers being built hold too many already; release gives them back.
+func (h *handlers) reserveSites(c echo.Context, n int) (release func(), err error) {
+	budget := h.limits.MaxSitesInFlight
+	take := min(int64(n), budget)
+	if h.sitesInFlight.Add(take) > budget {
+		h.sitesInFlight.Add(-take)
+		return nil, overloaded(c, http.StatusServiceUnavailable,
+			"answers of %d sites in all are being built already; retry in a moment, or ask for fewer (limit)", budget)
+	}
+	return func() { h.sitesInFlight.Add(-take) }, nil
 }
 
 // minRate makes body fail with a slowUploadError once a window passes

@@ -172,7 +172,7 @@ func (h *handlers) proximity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.answer(c, &q, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
+	return h.answer(c, &q, q.limit, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
 		return ix.Nearby(p, q.radius, q.limit, q.collections...)
 	})
 }
@@ -211,8 +211,14 @@ func verdictHits(v *geo.Verdict) []geo.Hit {
 }
 
 // answer runs a search around the query's point on the current index and
-// sends the sites found.
-func (h *handlers) answer(c echo.Context, q *proximityQuery, echoQuery func([]byte) []byte, search func(*geo.Index, orb.Point) ([]geo.Hit, error)) error {
+// sends the sites found, at most sites of them: their room is reserved
+// (reserveSites) while the answer is built.
+func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte, search func(*geo.Index, orb.Point) ([]geo.Hit, error)) error {
+	release, err := h.reserveSites(c, sites)
+	if err != nil {
+		return err
+	}
+	defer release()
 	ix := h.index(c)
 	if err := q.resolveCollections(ix); err != nil {
 		return err
@@ -266,7 +272,7 @@ func (h *handlers) nearest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.answer(c, &q.proximityQuery, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
+	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
 		return ix.Nearest(p, q.k, q.collections...)
 	})
 }

@@ -107,9 +107,12 @@ type handlers struct {
 	limits   Limits
 	proxies  proxies
 	heavy    chan struct{} // a slot per heavy request running
-	metrics  *metrics
-	tiles    *tile.Cache
-	stopWarm context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
+	// sitesInFlight are the sites reserved by answers being built (see
+	// reserveSites).
+	sitesInFlight atomic.Int64
+	metrics       *metrics
+	tiles         *tile.Cache
+	stopWarm      context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
 	// old holds earlier data versions rebuilt from the store for ?data_version.
 	old oldVersions
 }

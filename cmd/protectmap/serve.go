@@ -336,6 +336,7 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.IntVar(&l.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "largest request headers, in bytes")
 	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest request body, in bytes, but for batch proximity and strike imports, which have their own bounds (128 MiB, 64 MiB)")
 	fs.DurationVar(&l.HeavyTimeout, "heavy-timeout", d.HeavyTimeout, "deadline of a heavy request (large batch proximity or strike import, report export), replacing --read-timeout and --write-timeout")
+	fs.Int64Var(&l.MaxSitesInFlight, "max-sites-in-flight", d.MaxSitesInFlight, "sites that proximity, nearest and items answers being built at once may hold, each counted at its limit (about 1 KB of memory a site); beyond, 503 with Retry-After")
 	fs.Int64Var(&l.MinUploadBytesPerSecond, "min-upload-rate", d.MinUploadBytesPerSecond, "slowest a heavy request's body may arrive, in bytes a second over each --min-upload-window; slower ones get 408 and free their slot")
 	fs.DurationVar(&l.MinUploadWindow, "min-upload-window", d.MinUploadWindow, "time over which --min-upload-rate is measured")
 	fs.IntVar(&l.MaxHeavy, "max-heavy", d.MaxHeavy, "heavy requests answered at once; more get 503 with Retry-After (default: the CPUs, at least 2)")
