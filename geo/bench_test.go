@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/synth"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // The country-scale benchmark set: generated, never committed.

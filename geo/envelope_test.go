@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 )
 
 // geodesicOutside samples the geodesic a–b every few kilometres (and at

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 )
 
 func synthLayer(t testing.TB, name string, n int, seed uint64) *Layer {

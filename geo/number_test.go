@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 func TestParseNumber(t *testing.T) {

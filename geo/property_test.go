@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/tidwall/geodesic"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // TestSharedLayers loads the real OpenStreetMap-derived layers and checks

@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
 )

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // serveLoopback serves f on a free loopback port for real clients.

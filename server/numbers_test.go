@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // TestNumberSyntax holds every reader of numbers in requests to the one

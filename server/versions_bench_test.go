@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
 	"github.com/protectmap/protectmap/server/store"

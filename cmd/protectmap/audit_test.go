@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/server/store/pgtest"
 )

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/protectmap/protectmap/data"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 	"github.com/protectmap/protectmap/server/store/pgtest"
 )
 

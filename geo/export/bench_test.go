@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 )
 
 // templates are generated sites with properties as layers carry them; a

@@ -13,7 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 func defaultLayers(t *testing.T) []*geo.Layer {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // TestSyntheticPBF checks the synthetic PBF writer against osmium, an

@@ -18,7 +18,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // osmCategory is one tag rule of the default mapping, counted twice: by

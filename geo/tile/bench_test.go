@@ -12,7 +12,7 @@ import (
 
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // millionLayer is the 1,000,000-feature generated set, built once per

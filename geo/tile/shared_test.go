@@ -9,7 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // TestSharedLayerTiles renders real layers with long edges, OpenStreetMap's

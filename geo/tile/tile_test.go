@@ -21,8 +21,8 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/synth"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -39,7 +39,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
 	"github.com/protectmap/protectmap/server/store"

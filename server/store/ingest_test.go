@@ -16,7 +16,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 func testdata(t testing.TB, name string) *os.File {

@@ -13,7 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/synth"
+	"github.com/protectmap/protectmap/internal/synth"
 )
 
 // The benchmark set: a million generated sites, the same every run.
