@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // density counts a layer's features by the cell of a coarse grid over the
@@ -33,8 +34,8 @@ func newDensity(bound orb.Bound, bounds []orb.Bound) density {
 		return d
 	}
 	midLat := (bound.Min[1] + bound.Max[1]) / 2
-	width := (bound.Max[0] - bound.Min[0]) * math.Cos(midLat*rad) * wgs84A * rad
-	height := (bound.Max[1] - bound.Min[1]) * meridianMetersPerDegree
+	width := (bound.Max[0] - bound.Min[0]) * math.Cos(midLat*math.Pi/180) * geodesy.EquatorMetersPerDegree
+	height := (bound.Max[1] - bound.Min[1]) * geodesy.MeridianMetersPerDegree
 	d.spacing = max(1, math.Sqrt(width*height/float64(n)))
 	// Cells about square on the ground.
 	cells := float64(max(1, n/featuresPerCell))
@@ -66,11 +67,12 @@ func slot(x, lo, hi float64, n int) int {
 // reach guesses the distance in metres from p, the centre of frame f,
 // within which k features lie: from the count of p's cell when it holds k,
 // else of the 3 × 3 cells around it, else from the layer's mean spacing.
-func (d *density) reach(f *frame, k int) float64 {
-	p := orb.Point{f.lon0, f.lat0}
+func (d *density) reach(f *geodesy.Frame, k int) float64 {
+	p := f.Center()
+	kx, ky := f.Scale()
 	col, row := d.cell(p)
-	cellW := (d.bound.Max[0] - d.bound.Min[0]) / float64(d.cols) * f.kx0
-	cellH := (d.bound.Max[1] - d.bound.Min[1]) / float64(d.rows) * f.ky0
+	cellW := (d.bound.Max[0] - d.bound.Min[0]) / float64(d.cols) * kx
+	cellH := (d.bound.Max[1] - d.bound.Min[1]) / float64(d.rows) * ky
 	count, cells := d.counts[row*d.cols+col], 1
 	if int(count) < k {
 		count, cells = 0, 0

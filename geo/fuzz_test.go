@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // FuzzParseBBox: never panics; every accepted box is finite, in range and
@@ -77,7 +78,7 @@ func checkDecoded(t *testing.T, name string, body []byte) {
 			t.Fatalf("feature %d: empty or duplicate id %q", i, ft.ID)
 		}
 		seen[ft.ID] = true
-		VertexRuns(ft.Geometry, func(pts []orb.Point, _ bool) {
+		geodesy.VertexRuns(ft.Geometry, func(pts []orb.Point, _ bool) {
 			for _, p := range pts {
 				if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
 					t.Fatalf("feature %d: accepted position %v", i, p)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // layerOf indexes geometries with ids "f0", "f1", ... for tests.
@@ -48,18 +49,18 @@ func TestNearbyGeometryTypes(t *testing.T) {
 		tolerance float64
 	}{
 		{"point same location", kyiv, kyiv, 0, 0},
-		{"point 1 km north", north1km, kyiv, Distance(kyiv, north1km), 1e-6},
+		{"point 1 km north", north1km, kyiv, geodesy.Distance(kyiv, north1km), 1e-6},
 		{"inside polygon is zero", orb.Polygon{square(30.5, 50.4, 0.1)}, kyiv, 0, 0},
 		// Edges are geodesics, which bow poleward of the parallel through their ends.
 		{"hole is excluded", orb.Polygon{square(30.4, 50.35, 0.2), square(30.5, 50.44, 0.04)}, kyiv, -1, 0},
 		{"on a line vertex is zero", orb.LineString{{30.5, 50.45}, kyiv, {30.6, 50.46}}, kyiv, 0, 0},
 		{"on a line edge is about zero", orb.LineString{{30.5234, 50.40}, {30.5234, 50.50}}, kyiv, 0, 1e-6},
-		{"multipoint picks closest part", orb.MultiPoint{{31, 51}, north1km, {29, 49}}, kyiv, Distance(kyiv, north1km), 1e-6},
-		{"multilinestring picks closest part",
+		{"multipoint picks geodesy.Closest part", orb.MultiPoint{{31, 51}, north1km, {29, 49}}, kyiv, geodesy.Distance(kyiv, north1km), 1e-6},
+		{"multilinestring picks geodesy.Closest part",
 			orb.MultiLineString{{{31, 51}, {31.1, 51}}, {{30.5, 50.46}, {30.55, 50.46}}}, kyiv, -1, 0},
-		{"multipolygon picks closest part",
+		{"multipolygon picks geodesy.Closest part",
 			orb.MultiPolygon{{square(31, 51, 0.1)}, {square(30.52, 50.46, 0.01)}}, kyiv, -1, 0},
-		{"geometry collection picks closest member",
+		{"geometry collection picks geodesy.Closest member",
 			orb.Collection{orb.Point{31, 51}, orb.Polygon{square(30.5, 50.4, 0.1)}}, kyiv, 0, 0},
 	}
 	for _, tt := range tests {
@@ -77,7 +78,7 @@ func TestNearbyGeometryTypes(t *testing.T) {
 				t.Errorf("distance %.6f m, want %.6f ± %g", h.Meters, tt.wantMeter, tt.tolerance)
 			}
 			// The reported point is where the distance is measured to.
-			if got := Distance(tt.query, h.Nearest); math.Abs(got-h.Meters) > 1e-6 {
+			if got := geodesy.Distance(tt.query, h.Nearest); math.Abs(got-h.Meters) > 1e-6 {
 				t.Errorf("distance to reported nearest point %.6f, reported %.6f", got, h.Meters)
 			}
 			if brute := bruteDistance(tt.geom, tt.query); math.Abs(h.Meters-brute) > 0.001 {
@@ -94,15 +95,15 @@ func TestNearbyGeometryTypes(t *testing.T) {
 // refines the best sample by ternary search: slow, simple, and independent
 // of the search code.
 func bruteDistance(g orb.Geometry, p orb.Point) float64 {
-	if containsPoint(g, p) {
+	if geodesy.ContainsPoint(g, p) {
 		return 0
 	}
 	best := math.Inf(1)
 	edge := func(a, b orb.Point) {
-		length, azi, _ := inverse(a, b)
+		length, azi, _ := geodesy.Inverse(a, b)
 		at := func(s float64) float64 {
-			x, _ := direct(a, azi, s)
-			return Distance(p, x)
+			x, _ := geodesy.Direct(a, azi, s)
+			return geodesy.Distance(p, x)
 		}
 		n := max(1, int(length/5))
 		step := length / float64(n)
@@ -123,7 +124,7 @@ func bruteDistance(g orb.Geometry, p orb.Point) float64 {
 		}
 		best = min(best, at(lo), at(0), at(length))
 	}
-	VertexRuns(g, func(pts []orb.Point, linear bool) {
+	geodesy.VertexRuns(g, func(pts []orb.Point, linear bool) {
 		for i, p := range pts {
 			if !linear || len(pts) == 1 {
 				edge(p, p)

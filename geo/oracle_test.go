@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // oracleCase is one figure computed by GeographicLib (testdata/oracle/gen.py).
@@ -49,12 +50,12 @@ func TestOracle(t *testing.T) {
 			t.Errorf("%s: %.6f m, GeographicLib %.6f m", c.Name, h.Meters, c.DistanceM)
 		}
 		// The reported point is a point of the geometry at the reported distance.
-		if d := Distance(c.Point, h.Nearest); math.Abs(d-h.Meters) > 1e-6 {
+		if d := geodesy.Distance(c.Point, h.Nearest); math.Abs(d-h.Meters) > 1e-6 {
 			t.Errorf("%s: nearest point is %.6f m away, reported %.6f m", c.Name, d, h.Meters)
 		}
 		// The distance hardly changes as the foot slides along an edge, so
 		// the foot's position is held to 5 cm plus 0.01 % of the distance.
-		if d := Distance(h.Nearest, c.Nearest); d > 0.05+1e-4*c.DistanceM {
+		if d := geodesy.Distance(h.Nearest, c.Nearest); d > 0.05+1e-4*c.DistanceM {
 			t.Errorf("%s: nearest point %v is %.3f m from GeographicLib's %v", c.Name, h.Nearest, d, c.Nearest)
 		}
 		if c.AzimuthDeg != nil && c.DistanceM > 100 {

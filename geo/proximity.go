@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // MaxRadiusMeters is the largest radius Nearby accepts.
@@ -56,7 +57,7 @@ func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string)
 	}
 	q := queries.Get().(*query)
 	defer queries.Put(q)
-	q.m.reset(p)
+	q.m.Reset(p)
 	q.radius, q.limit, q.bound, q.hits = meters, limit, meters, q.hits[:0]
 	for _, l := range ls {
 		q.layer(l)
@@ -68,7 +69,7 @@ func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string)
 		h := &hits[k]
 		h.Index = int(h.Layer.order[h.Index])
 		h.Feature = &h.Layer.features[h.Index]
-		h.Bearing = q.m.bearing(h.Nearest)
+		h.Bearing = q.m.Bearing(h.Nearest)
 	}
 	return hits, nil
 }
@@ -118,7 +119,7 @@ func (h *Hit) idAt() string { return h.Layer.features[h.Layer.order[h.Index]].ID
 // tries the R-tree is walked best-first with its Nearby, keyed by a lower
 // bound on every node box; what the box stage handled is skipped.
 type query struct {
-	m       measure
+	m       geodesy.Measure
 	radius  float64
 	limit   int
 	bound   float64  // the radius, or the limit-th best distance once hits is full
@@ -154,16 +155,16 @@ type cand struct {
 const boxStageTries = 3
 
 func (q *query) layer(l *Layer) {
-	q.pending, q.m.cands = q.pending[:0], q.m.cands[:0]
+	q.pending, q.m.Cands = q.pending[:0], q.m.Cands[:0]
 	q.doneMeters = -1
 	if q.boxStage(l) {
 		return
 	}
-	f := &q.m.f
+	f := &q.m.Frame
 	l.tree.Nearby(
 		func(lo, hi [2]float32, _ int32, item bool) float64 {
 			b := bound64(lo, hi)
-			key := f.lowerBound(&b)
+			key := f.LowerBound(&b)
 			// Infinity keeps an entry at the bottom of the queue: it cannot
 			// qualify (the bound only shrinks) or was measured already.
 			if key > q.bound || item && q.handled(key, &b) {
@@ -191,21 +192,21 @@ func (q *query) handled(key float64, b *orb.Bound) bool {
 // boxStage searches growing boxes around the query point. It reports
 // whether the layer is done.
 func (q *query) boxStage(l *Layer) bool {
-	f := &q.m.f
+	f := &q.m.Frame
 	// Start where limit sites are expected at the local density. A wider
 	// first box would spare the quarter of queries that need a second one,
 	// but cost the rest more than it saves.
 	meters := min(q.bound, l.density.reach(f, q.limit))
 	found := 0
 	for range boxStageTries {
-		box, ok := f.around(meters)
+		box, ok := f.Around(meters)
 		if !ok {
 			return false
 		}
 		lo, hi := box32(box)
 		l.tree.Search(lo, hi, func(lo, hi [2]float32, i int32) bool {
 			b := bound64(lo, hi)
-			key := f.lowerBound(&b)
+			key := f.LowerBound(&b)
 			if key > meters || key > q.bound || q.handled(key, &b) {
 				return true
 			}
@@ -240,24 +241,24 @@ func (q *query) drain(l *Layer, key float64) bool {
 		}
 		// A point's envelope bound is already tight.
 		if int(c.index) < len(l.points) {
-			q.record(l, c.index, q.m.toPoint(l.points[c.index]))
+			q.record(l, c.index, q.m.ToPoint(l.points[c.index]))
 			continue
 		}
 		if c.refined {
-			q.record(l, c.index, q.m.closestOf(q.m.cands[c.from:c.to], c.from == c.to))
+			q.record(l, c.index, q.m.ClosestOf(q.m.Cands[c.from:c.to], c.from == c.to))
 			continue
 		}
 		g := l.geoms[int(c.index)-len(l.points)]
 		box := bound64(c.lo, c.hi)
-		if !q.m.f.covers(&box) {
+		if !q.m.Frame.Covers(&box) {
 			// Geometries the frame does not cover are rare enough to
 			// measure exactly at once.
-			q.record(l, c.index, q.m.exact(g, &box, true))
+			q.record(l, c.index, q.m.Exact(g, &box, true))
 			continue
 		}
-		c.from = int32(len(q.m.cands))
-		c.lower, _ = q.m.edges(g, &box, false)
-		c.to, c.refined = int32(len(q.m.cands)), true
+		c.from = int32(len(q.m.Cands))
+		c.lower, _ = q.m.Edges(g, &box, false)
+		c.to, c.refined = int32(len(q.m.Cands)), true
 		q.pending.push(c)
 	}
 	return true
@@ -265,11 +266,11 @@ func (q *query) drain(l *Layer, key float64) bool {
 
 // record keeps the feature at position at, measured, if it is among the
 // limit nearest.
-func (q *query) record(l *Layer, at int32, c closest) {
-	if c.meters > q.radius {
+func (q *query) record(l *Layer, at int32, c geodesy.Closest) {
+	if c.Meters > q.radius {
 		return
 	}
-	h := Hit{Layer: l, Index: int(at), Meters: c.meters, Nearest: c.point}
+	h := Hit{Layer: l, Index: int(at), Meters: c.Meters, Nearest: c.Point}
 	if len(q.hits) < q.limit {
 		q.hits = heapPush(q.hits, h, worseHit)
 	} else if worseHit(&q.hits[0], &h) {

@@ -1,6 +1,9 @@
 package geo
 
-import "github.com/paulmach/orb"
+import (
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
+)
 
 // relocation copies geometries so that their coordinates lie one after the
 // other in a single block, in the order they are copied.
@@ -19,7 +22,7 @@ func relocatedPoints(g orb.Geometry) int {
 			n += relocatedPoints(c)
 		}
 	default:
-		VertexRuns(g, func(pts []orb.Point, _ bool) { n += len(pts) })
+		geodesy.VertexRuns(g, func(pts []orb.Point, _ bool) { n += len(pts) })
 	}
 	return n
 }

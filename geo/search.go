@@ -3,6 +3,7 @@ package geo
 import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // Search calls fn with the index of every feature whose real geometry
@@ -24,7 +25,7 @@ func (l *Layer) SearchEnvelopes(b BBox, fn func(i int, envelope orb.Bound) bool)
 		l.tree.Search(lo, hi, func(lo, hi [2]float32, at int32) bool {
 			env := bound64(lo, hi)
 			// An envelope inside the box needs no look at the geometry.
-			if !within(env, part) && !meets(l.geometry(at), part) {
+			if !geodesy.Within(env, part) && !meets(l.geometry(at), part) {
 				return true
 			}
 			// A feature touching both halves of a split box is reported once.
@@ -53,7 +54,7 @@ func intersects(g orb.Geometry, b orb.Bound) bool {
 	if !gb.Intersects(b) {
 		return false
 	}
-	return within(gb, b) || meets(g, b)
+	return geodesy.Within(gb, b) || meets(g, b)
 }
 
 // meets reports whether geometry g meets bound b, looking at every part.
@@ -94,11 +95,6 @@ func meets(g orb.Geometry, b orb.Bound) bool {
 		}
 	}
 	return false
-}
-
-func within(inner, outer orb.Bound) bool {
-	return inner.Min[0] >= outer.Min[0] && inner.Max[0] <= outer.Max[0] &&
-		inner.Min[1] >= outer.Min[1] && inner.Max[1] <= outer.Max[1]
 }
 
 func lineMeetsBound(l []orb.Point, b orb.Bound) bool {

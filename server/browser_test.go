@@ -31,6 +31,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
@@ -551,7 +552,7 @@ func TestBrowserOffline(t *testing.T) {
 
 	t.Run("check by click", func(t *testing.T) {
 		q := webHashCheck(t, got.Click.Hash)
-		if d := geo.Distance(q.Point, orb.Point{click.Lon, click.Lat}); d > 10 {
+		if d := geodesy.Distance(q.Point, orb.Point{click.Lon, click.Lat}); d > 10 {
 			t.Errorf("clicked at %v, %.1f m from the target %v", q.Point, d, click)
 		}
 		want, err := ix.Nearby(q.Point, q.Radius, 100)

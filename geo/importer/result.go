@@ -16,6 +16,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // maxSkipsKept bounds the skipped items a Result remembers one by one; a
@@ -121,7 +122,7 @@ func encodable(f *geo.Feature) error {
 		}
 	}
 	finite := true
-	geo.VertexRuns(f.Geometry, func(run []orb.Point, _ bool) {
+	geodesy.VertexRuns(f.Geometry, func(run []orb.Point, _ bool) {
 		for _, p := range run {
 			finite = finite && !math.IsNaN(p[0]+p[1]) && !math.IsInf(p[0]+p[1], 0)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
@@ -48,7 +49,7 @@ func longestEdgeMiddles(l *geo.Layer, n int) []orb.Point {
 	}
 	var edges []edge
 	for i := range l.Len() {
-		geo.VertexRuns(l.Feature(i).Geometry, func(pts []orb.Point, _ bool) {
+		geodesy.VertexRuns(l.Feature(i).Geometry, func(pts []orb.Point, _ bool) {
 			for k := 1; k < len(pts); k++ {
 				a, b := pts[k-1], pts[k]
 				edges = append(edges, edge{math.Abs(b[1] - a[1]), orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}})

@@ -21,6 +21,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
@@ -171,7 +172,7 @@ func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry, tolerance float6
 	near := orb.Bound{Min: toLonLat(tl, orb.Point{-3 * bufferUnits, Extent + 3*bufferUnits}), Max: toLonLat(tl, orb.Point{Extent + 3*bufferUnits, -3 * bufferUnits})}
 	var points []orb.Point
 	var segs [][2]orb.Point
-	geo.VertexRuns(src, func(pts []orb.Point, linear bool) {
+	geodesy.VertexRuns(src, func(pts []orb.Point, linear bool) {
 		if !linear {
 			for _, p := range pts {
 				points = append(points, toTile(tl, p))
@@ -193,7 +194,7 @@ func farthestVertex(tl maptile.Tile, decoded, src orb.Geometry, tolerance float6
 		}
 	})
 	worst := 0.0
-	geo.VertexRuns(decoded, func(pts []orb.Point, linear bool) {
+	geodesy.VertexRuns(decoded, func(pts []orb.Point, linear bool) {
 		var along []orb.Point
 		for i, v := range pts {
 			along = append(along, v)

@@ -1,4 +1,4 @@
-package geo
+package geodesy
 
 import (
 	"math"
@@ -17,7 +17,7 @@ func TestShortLine(t *testing.T) {
 	for range 200_000 {
 		p := orb.Point{rng.Float64()*360 - 180, rng.Float64()*2*shortLineMaxLat - shortLineMaxLat}
 		meters := math.Exp(math.Log(1e-4) + rng.Float64()*math.Log(1.5*shortLineMeters/1e-4))
-		q, _ := direct(p, rng.Float64()*360-180, meters)
+		q, _ := Direct(p, rng.Float64()*360-180, meters)
 		want, wantAz := karneyFrom(p, q)
 		s := newShortLine(p)
 		got, ok := s.distance(q)
@@ -54,7 +54,7 @@ func BenchmarkInverse(b *testing.B) {
 	p := orb.Point{30.52, 50.45}
 	qs := make([]orb.Point, 1024)
 	for i := range qs {
-		qs[i], _ = direct(p, rng.Float64()*360, rng.Float64()*5000)
+		qs[i], _ = Direct(p, rng.Float64()*360, rng.Float64()*5000)
 	}
 	line := newShortLine(p)
 	b.Run("chord", func(b *testing.B) {

@@ -1,4 +1,4 @@
-package geo
+package geodesy
 
 import (
 	"math"
@@ -18,32 +18,32 @@ const footToleranceMeters = 1e-4
 // candidate edges far from the query point (sphere versus ellipsoid < 0.6 %).
 const sphereEpsilon = 0.01
 
-// measure finds the exact distance from one query point to geometries,
+// Measure finds the exact distance from one query point to geometries,
 // reusing the query's local frame.
-type measure struct {
+type Measure struct {
 	p     orb.Point
-	f     frame
+	Frame Frame
 	line  shortLine
 	pv    vec3 // p on the unit sphere, for far geometries
 	far   bool // the current geometry lies outside the frame
-	cands []edgeCand
+	Cands []edgeCand
 	reach float64 // the least upper bound on the distance to a kept edge
 }
 
-func newMeasure(p orb.Point) *measure {
-	m := new(measure)
-	m.reset(p)
+func NewMeasure(p orb.Point) *Measure {
+	m := new(Measure)
+	m.Reset(p)
 	return m
 }
 
-func (m *measure) reset(p orb.Point) {
-	m.p, m.f, m.line, m.pv, m.far = p, newFrame(p), newShortLine(p), toVec(p), false
+func (m *Measure) Reset(p orb.Point) {
+	m.p, m.Frame, m.line, m.pv, m.far = p, NewFrame(p), newShortLine(p), toVec(p), false
 }
 
-// closest is a point of a geometry with its exact distance from the query point.
-type closest struct {
-	meters float64
-	point  orb.Point
+// Closest is a point of a geometry with its exact distance from the query point.
+type Closest struct {
+	Meters float64
+	Point  orb.Point
 }
 
 // edgeBowPerMeter bounds how far, per metre of edge length squared, a
@@ -65,19 +65,19 @@ type edgeCand struct {
 	lower float64
 }
 
-// edges appends to m.cands the edges of g that may hold its point nearest
+// Edges appends to m.cands the edges of g that may hold its point nearest
 // the query point (see keep), and returns the least of their lower bounds:
 // a bound below the distance to g. It reports inside, appending nothing,
 // when the query point lies in a polygon of g, whose envelope is box.
-func (m *measure) edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64, inside bool) {
+func (m *Measure) Edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64, inside bool) {
 	// Only a polygon around the query point holds it, and then its
 	// envelope holds the point too.
-	if box.Contains(m.p) && containsPoint(g, m.p) {
+	if box.Contains(m.p) && ContainsPoint(g, m.p) {
 		return 0, true
 	}
 	m.far = far
 	m.reach = math.Inf(1)
-	start := len(m.cands)
+	start := len(m.Cands)
 	switch g := g.(type) {
 	// The common shapes skip paths' callback.
 	case orb.LineString:
@@ -90,36 +90,36 @@ func (m *measure) edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64
 		VertexRuns(g, m.keepPath)
 	}
 	lower = math.Inf(1)
-	for _, c := range m.cands[start:] {
+	for _, c := range m.Cands[start:] {
 		lower = min(lower, c.lower)
 	}
 	return lower, false
 }
 
-// exact returns the point of g nearest the query point and its geodesic
+// Exact returns the point of g nearest the query point and its geodesic
 // distance; box is g's envelope. Edges are geodesics. An
 // estimate (the frame, or the sphere for far geometries) bounds each edge's
 // distance from below and above; the edges whose lower bound is within the
 // least upper bound are refined exactly, in order of their lower bounds,
 // until the next one's cannot beat the best exact distance so far.
-func (m *measure) exact(g orb.Geometry, box *orb.Bound, far bool) closest {
+func (m *Measure) Exact(g orb.Geometry, box *orb.Bound, far bool) Closest {
 	if pt, ok := g.(orb.Point); ok {
-		return m.toPoint(pt)
+		return m.ToPoint(pt)
 	}
-	start := len(m.cands)
-	_, inside := m.edges(g, box, far)
-	c := m.closestOf(m.cands[start:], inside)
-	m.cands = m.cands[:start]
+	start := len(m.Cands)
+	_, inside := m.Edges(g, box, far)
+	c := m.ClosestOf(m.Cands[start:], inside)
+	m.Cands = m.Cands[:start]
 	return c
 }
 
-// closestOf refines the candidate edges of a geometry (see edges) exactly
+// ClosestOf refines the candidate edges of a geometry (see edges) exactly
 // and returns its point nearest the query point. It reorders cands.
-func (m *measure) closestOf(cands []edgeCand, inside bool) closest {
+func (m *Measure) ClosestOf(cands []edgeCand, inside bool) Closest {
 	if inside {
-		return closest{meters: 0, point: m.p}
+		return Closest{Meters: 0, Point: m.p}
 	}
-	out := closest{meters: math.Inf(1)}
+	out := Closest{Meters: math.Inf(1)}
 	// Usually one or two edges are refined: picking the next each time
 	// beats sorting them all.
 	for len(cands) > 0 {
@@ -130,16 +130,16 @@ func (m *measure) closestOf(cands []edgeCand, inside bool) closest {
 			}
 		}
 		c := cands[k]
-		if c.lower > out.meters {
+		if c.lower > out.Meters {
 			break
 		}
 		cands[k] = cands[len(cands)-1]
 		cands = cands[:len(cands)-1]
 		// Edges sharing the nearest vertex would measure the same point again.
-		if (c.t <= 0 && c.a == out.point) || (c.t >= 1 && c.b == out.point) {
+		if (c.t <= 0 && c.a == out.Point) || (c.t >= 1 && c.b == out.Point) {
 			continue
 		}
-		if r := m.onEdge(c.a, c.b, c.t); r.meters < out.meters {
+		if r := m.onEdge(c.a, c.b, c.t); r.Meters < out.Meters {
 			out = r
 		}
 	}
@@ -149,7 +149,7 @@ func (m *measure) closestOf(cands []edgeCand, inside bool) closest {
 // keepPath estimates the distance to each edge of a run of vertices (to
 // each vertex, unless linear) and keeps those that may hold the nearest
 // point in m.cands.
-func (m *measure) keepPath(pts []orb.Point, linear bool) {
+func (m *Measure) keepPath(pts []orb.Point, linear bool) {
 	if !linear || len(pts) == 1 {
 		for _, p := range pts {
 			est, t := m.estimate(p, p)
@@ -171,9 +171,9 @@ func (m *measure) keepPath(pts []orb.Point, linear bool) {
 		return
 	}
 	// In the frame each vertex is projected once, not once per edge.
-	ax, ay := m.f.project(pts[0])
+	ax, ay := m.Frame.project(pts[0])
 	for i := 1; i < len(pts); i++ {
-		bx, by := m.f.project(pts[i])
+		bx, by := m.Frame.project(pts[i])
 		d2, t := segmentDistance2(ax, ay, bx, by)
 		bow := m.f.bow * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
 		// Within the window frameError stays under 1 %, so an edge this far
@@ -188,15 +188,15 @@ func (m *measure) keepPath(pts []orb.Point, linear bool) {
 // keep adds the edge a–b to m.cands unless it surely lies beyond another
 // kept edge. est estimates its distance; the geodesic edge may stray bow
 // metres from the chord the estimate measured.
-func (m *measure) keep(a, b orb.Point, est, t, bow float64) {
+func (m *Measure) keep(a, b orb.Point, est, t, bow float64) {
 	if lower := m.lower(est - bow); lower <= m.reach {
 		m.reach = min(m.reach, m.upper(est+bow))
-		m.cands = append(m.cands, edgeCand{a, b, est, t, lower})
+		m.Cands = append(m.Cands, edgeCand{a, b, est, t, lower})
 	}
 }
 
 // lower turns an estimate into a bound below the true distance.
-func (m *measure) lower(est float64) float64 {
+func (m *Measure) lower(est float64) float64 {
 	if m.far {
 		return (est - frameSlackMeters) / (1 + sphereEpsilon)
 	}
@@ -206,7 +206,7 @@ func (m *measure) lower(est float64) float64 {
 // upper turns an estimate into a bound above the true distance. Far from
 // the query point the sphere's great-circle edge may lie well away from the
 // geodesic one, so there is none.
-func (m *measure) upper(est float64) float64 {
+func (m *Measure) upper(est float64) float64 {
 	if m.far {
 		return math.Inf(1)
 	}
@@ -218,7 +218,7 @@ func (m *measure) upper(est float64) float64 {
 
 // estimate approximates the distance to edge a–b and the fraction along it
 // of the nearest point.
-func (m *measure) estimate(a, b orb.Point) (meters, t float64) {
+func (m *Measure) estimate(a, b orb.Point) (meters, t float64) {
 	if m.far {
 		if a == b {
 			return angle(m.pv, toVec(a)) * wgs84A, 0
@@ -226,26 +226,26 @@ func (m *measure) estimate(a, b orb.Point) (meters, t float64) {
 		r, t := arcDistance(m.pv, toVec(a), toVec(b))
 		return r * wgs84A, t
 	}
-	ax, ay := m.f.project(a)
+	ax, ay := m.Frame.project(a)
 	if a == b {
 		return math.Sqrt(ax*ax + ay*ay), 0
 	}
-	bx, by := m.f.project(b)
+	bx, by := m.Frame.project(b)
 	return segmentDistance(ax, ay, bx, by)
 }
 
-func (m *measure) toPoint(q orb.Point) closest {
+func (m *Measure) ToPoint(q orb.Point) Closest {
 	d, ok := m.line.distance(q)
 	if !ok {
 		d, _ = karneyFrom(m.p, q)
 	}
-	return closest{meters: d, point: q}
+	return Closest{Meters: d, Point: q}
 }
 
-// bearing is the forward azimuth at the query point towards q, in degrees
+// Bearing is the forward azimuth at the query point towards q, in degrees
 // clockwise from north in [0, 360); NaN when q is the query point. Only the
 // hits a query returns need it.
-func (m *measure) bearing(q orb.Point) float64 {
+func (m *Measure) Bearing(q orb.Point) float64 {
 	if q == m.p {
 		return math.NaN()
 	}
@@ -262,21 +262,21 @@ func (m *measure) bearing(q orb.Point) float64 {
 
 // onEdge finds the nearest point to the query point on the geodesic a–b,
 // starting from the estimate's fraction t.
-func (m *measure) onEdge(a, b orb.Point, t float64) closest {
+func (m *Measure) onEdge(a, b orb.Point, t float64) Closest {
 	if t <= 0 || a == b {
-		return m.toPoint(a)
+		return m.ToPoint(a)
 	}
 	if t >= 1 {
-		return m.toPoint(b)
+		return m.ToPoint(b)
 	}
 	if !m.far {
-		ax, ay := m.f.project(a)
-		bx, by := m.f.project(b)
+		ax, ay := m.Frame.project(a)
+		bx, by := m.Frame.project(b)
 		if (bx-ax)*(bx-ax)+(by-ay)*(by-ay) < shortEdgeMeters*shortEdgeMeters {
-			return m.toPoint(onShortGeodesic(a, b, t))
+			return m.ToPoint(onShortGeodesic(a, b, t))
 		}
 	}
-	length, aziA, _ := inverse(a, b)
+	length, aziA, _ := Inverse(a, b)
 	// Walk along the geodesic to the foot of the perpendicular from p: at the
 	// foot the geodesic to p meets the edge at a right angle. Each step is
 	// the spherical along-track offset, so convergence is quick.
@@ -284,7 +284,7 @@ func (m *measure) onEdge(a, b orb.Point, t float64) closest {
 	var x orb.Point
 	for range 12 {
 		var aziX float64
-		x, aziX = direct(a, aziA, s)
+		x, aziX = Direct(a, aziA, s)
 		d, aziXP := inverseFrom(x, m.p)
 		r := 6371008.8
 		step := r * math.Atan(math.Tan(d/r)*math.Cos((aziXP-aziX)*rad))
@@ -297,12 +297,12 @@ func (m *measure) onEdge(a, b orb.Point, t float64) closest {
 	}
 	switch s {
 	case 0:
-		return m.toPoint(a)
+		return m.ToPoint(a)
 	case length:
-		return m.toPoint(b)
+		return m.ToPoint(b)
 	}
-	x, _ = direct(a, aziA, s)
-	return m.toPoint(x)
+	x, _ = Direct(a, aziA, s)
+	return m.ToPoint(x)
 }
 
 // onShortGeodesic returns the point of the short geodesic a–b at about
@@ -378,9 +378,9 @@ func VertexRuns(g orb.Geometry, fn func(run []orb.Point, linear bool)) {
 	}
 }
 
-// containsPoint reports whether p lies inside a polygon of g (holes
+// ContainsPoint reports whether p lies inside a polygon of g (holes
 // excluded, boundary included), in plain longitude/latitude.
-func containsPoint(g orb.Geometry, p orb.Point) bool {
+func ContainsPoint(g orb.Geometry, p orb.Point) bool {
 	switch g := g.(type) {
 	case orb.Polygon:
 		return planar.PolygonContains(g, p)
@@ -388,10 +388,17 @@ func containsPoint(g orb.Geometry, p orb.Point) bool {
 		return planar.MultiPolygonContains(g, p)
 	case orb.Collection:
 		for _, c := range g {
-			if containsPoint(c, p) {
+			if ContainsPoint(c, p) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// Within reports whether the box inner lies inside the box outer, edges
+// included.
+func Within(inner, outer orb.Bound) bool {
+	return inner.Min[0] >= outer.Min[0] && inner.Max[0] <= outer.Max[0] &&
+		inner.Min[1] >= outer.Min[1] && inner.Max[1] <= outer.Max[1]
 }

@@ -1,4 +1,4 @@
-package geo
+package geodesy
 
 import (
 	"math"
@@ -15,10 +15,10 @@ const (
 	rad     = math.Pi / 180
 )
 
-// inverse solves the geodesic inverse problem on WGS84 with Karney's
+// Inverse solves the geodesic inverse problem on WGS84 with Karney's
 // algorithm (GeographicLib, via tidwall/geodesic): distance in metres and the
 // forward azimuths at a and at b in degrees.
-func inverse(a, b orb.Point) (meters, aziA, aziB float64) {
+func Inverse(a, b orb.Point) (meters, aziA, aziB float64) {
 	geodesic.WGS84.Inverse(a[1], a[0], b[1], b[0], &meters, &aziA, &aziB)
 	return meters, aziA, aziB
 }
@@ -41,9 +41,9 @@ func inverseFrom(a, b orb.Point) (meters, aziA float64) {
 	return meters, aziA
 }
 
-// direct walks meters from a along azimuth; it returns the point reached and
+// Direct walks meters from a along azimuth; it returns the point reached and
 // the forward azimuth there.
-func direct(a orb.Point, azimuth, meters float64) (orb.Point, float64) {
+func Direct(a orb.Point, azimuth, meters float64) (orb.Point, float64) {
 	var lat, lon, azi2 float64
 	geodesic.WGS84.Direct(a[1], a[0], azimuth, meters, &lat, &lon, &azi2)
 	return orb.Point{lon, lat}, azi2
@@ -56,14 +56,14 @@ func Distance(a, b orb.Point) float64 {
 	return m
 }
 
-// frame measures approximate distances from a query point cheaply (a few
+// Frame measures approximate distances from a query point cheaply (a few
 // multiplications per vertex), to rank candidates and bound them from below.
 // It is the classic mid-latitude formula on the ellipsoid: north-south
 // offsets use the meridian arc (second order in latitude), east-west offsets
 // the parallel scale at the mean latitude of the two points, using
 // d(N cos φ)/dφ = −M sin φ. Within frameLatSpan/frameLonSpan degrees of the
 // centre its error stays under frameError (see TestFrameAccuracy).
-type frame struct {
+type Frame struct {
 	lon0, lat0         float64
 	kx0, kx1, ky0, ky1 float64 // metres per degree, and their change per degree of latitude
 	usable             bool    // false near the poles, where ranking falls back to the sphere
@@ -92,6 +92,13 @@ const (
 // smallest). No path changes latitude by Δφ in less than Δφ times it.
 const meridianMetersPerDegree = wgs84A * (1 - wgs84E2) * rad
 
+// EquatorMetersPerDegree is the length of a degree of longitude at the
+// equator; at latitude φ a degree of longitude is cos φ times it.
+const EquatorMetersPerDegree = wgs84A * rad
+
+// MeridianMetersPerDegree is the least length of a degree of latitude.
+const MeridianMetersPerDegree = meridianMetersPerDegree
+
 // frameError bounds |planar − geodesic| / geodesic for a distance of d
 // metres inside the spans. The frame is second-order accurate, so the error
 // grows with the square of the distance: measured 2e-7 at 6 km and 7.4e-4
@@ -101,13 +108,13 @@ func frameError(d float64) float64 {
 	return 1e-6 + 2e-4*r*r
 }
 
-func newFrame(p orb.Point) frame {
+func NewFrame(p orb.Point) Frame {
 	s, c := math.Sincos(p[1] * rad)
 	w := math.Sqrt(1 - wgs84E2*s*s)
 	n := wgs84A / w
 	m := wgs84A * (1 - wgs84E2) / (w * w * w)
 	dm := 3 * wgs84A * (1 - wgs84E2) * wgs84E2 * s * c / (w * w * w * w * w) // dM/dφ
-	f := frame{
+	f := Frame{
 		lon0: p[0], lat0: p[1],
 		kx0: n * c * rad, kx1: -m * s * rad * rad / 2,
 		ky0: m * rad, ky1: dm * rad * rad / 2,
@@ -131,6 +138,13 @@ func newFrame(p orb.Point) frame {
 	return f
 }
 
+// Center is the point the frame is centred on.
+func (f *Frame) Center() orb.Point { return orb.Point{f.lon0, f.lat0} }
+
+// Scale is the frame's metres per degree of longitude and of latitude at
+// its centre.
+func (f *Frame) Scale() (x, y float64) { return f.kx0, f.ky0 }
+
 func wrapLon(d float64) float64 {
 	if d > 180 {
 		return d - 360
@@ -141,7 +155,7 @@ func wrapLon(d float64) float64 {
 	return d
 }
 
-func (f *frame) project(q orb.Point) (x, y float64) {
+func (f *Frame) project(q orb.Point) (x, y float64) {
 	dlat := q[1] - f.lat0
 	dlon := q[0] - f.lon0
 	if !f.plain {
@@ -150,13 +164,13 @@ func (f *frame) project(q orb.Point) (x, y float64) {
 	return dlon * (f.kx0 + f.kx1*dlat), dlat * (f.ky0 + f.ky1*dlat)
 }
 
-// covers reports whether the frame ranks everything inside the box.
-func (f *frame) covers(b *orb.Bound) bool {
+// Covers reports whether the frame ranks everything inside the box.
+func (f *Frame) Covers(b *orb.Bound) bool {
 	if !f.usable {
 		return false
 	}
 	if f.plain {
-		return within(*b, f.window)
+		return Within(*b, f.window)
 	}
 	// A box as wide as the window or wider (a feature cut at ±180° spans
 	// every longitude) would fold onto itself once its sides are wrapped.
@@ -168,19 +182,19 @@ func (f *frame) covers(b *orb.Bound) bool {
 	return w >= -frameLonSpan && e <= frameLonSpan && w <= e
 }
 
-// lowerBound returns metres no greater than the geodesic distance from the
-// frame's centre to any point of the box. It runs for every entry of every
+// LowerBound returns metres no greater than the geodesic distance from the
+// Frame's centre to any point of the box. It runs for every entry of every
 // R-tree node a query opens, so the common case (a box inside a plain
 // window) is kept to a few comparisons and multiplications.
-func (f *frame) lowerBound(b *orb.Bound) float64 {
+func (f *Frame) LowerBound(b *orb.Bound) float64 {
 	if !f.usable || !f.plain {
-		if f.covers(b) {
+		if f.Covers(b) {
 			return lowerFromPlanar(f.boxDistance(b))
 		}
 		return sphereBoxLowerBound(orb.Point{f.lon0, f.lat0}, b)
 	}
 	w := &f.window
-	if within(*b, *w) {
+	if Within(*b, *w) {
 		return lowerFromPlanar(f.boxDistance(b))
 	}
 	c := orb.Bound{
@@ -196,7 +210,7 @@ func (f *frame) lowerBound(b *orb.Bound) float64 {
 
 // boxDistance is the frame distance from the centre to the nearest point of
 // a box the frame covers.
-func (f *frame) boxDistance(b *orb.Bound) float64 {
+func (f *Frame) boxDistance(b *orb.Bound) float64 {
 	south, north := b.Min[1]-f.lat0, b.Max[1]-f.lat0
 	west, east := b.Min[0]-f.lon0, b.Max[0]-f.lon0
 	if !f.plain {
@@ -225,21 +239,21 @@ func (f *frame) boxDistance(b *orb.Bound) float64 {
 	return math.Sqrt(x*x + y*y)
 }
 
-// around returns a box holding every point within meters of the centre, or
+// Around returns a box holding every point within meters of the centre, or
 // false when that box would leave the window, where the frame cannot vouch
 // for it.
-func (f *frame) around(meters float64) (orb.Bound, bool) {
+func (f *Frame) Around(meters float64) (orb.Bound, bool) {
 	if !f.usable || !f.plain || meters >= f.outside {
 		return orb.Bound{}, false
 	}
 	// A point g metres away is at most g(1+frameError(g))+slack away in the
-	// frame, and frame offsets are at least the least scales times the
+	// Frame, and frame offsets are at least the least scales times the
 	// degree offsets.
 	d := meters + meters*frameError(meters) + frameSlackMeters
 	dlat := d / (f.ky0 - math.Abs(f.ky1)*frameLatSpan)
 	dlon := d / (f.kx0 - math.Abs(f.kx1)*dlat)
 	b := orb.Bound{Min: orb.Point{f.lon0 - dlon, f.lat0 - dlat}, Max: orb.Point{f.lon0 + dlon, f.lat0 + dlat}}
-	return b, within(b, f.window)
+	return b, Within(b, f.window)
 }
 
 // lowerFromPlanar turns a frame distance d into a bound below the geodesic
