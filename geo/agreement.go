@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 	"io"
 	"maps"
 	"math"
@@ -241,7 +242,7 @@ func DecodeAgreements(file string, r io.Reader) ([]Agreement, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, docErr(syntaxError(err))
+		return nil, docErr(jsonscan.Reword(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, docErr(errors.New("invalid JSON: data after the document"))

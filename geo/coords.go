@@ -8,13 +8,14 @@ import (
 	"unsafe"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // coordParser reads GeoJSON coordinate arrays straight from the JSON text:
 // faster than generic decoding into nested interfaces, and it can say what
 // is wrong with a coordinate, not just that the JSON did not fit.
 type coordParser struct {
-	jsonText
+	jsonscan.Text
 	// A run of positions is read into pts, then copied to the front of
 	// free, a block shared by many geometries: one allocation instead of a
 	// growing slice per line.
@@ -28,41 +29,41 @@ const coordBlock = 1 << 14
 var errNesting = errors.New("wrong nesting")
 
 func (p *coordParser) coordinate() (float64, error) {
-	p.ws()
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
+	p.WS()
+	start := p.I
+	for p.I < len(p.B) {
+		c := p.B[p.I]
 		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			p.i++
+			p.I++
 			continue
 		}
 		break
 	}
-	if start == p.i {
+	if start == p.I {
 		return 0, fmt.Errorf("%w: expected a number at byte %d of coordinates", errNesting, start)
 	}
 	// The string view is never retained: ParseFloat's error is discarded.
-	text := unsafe.String(&p.b[start], p.i-start)
+	text := unsafe.String(&p.B[start], p.I-start)
 	f, err := strconv.ParseFloat(text, 64)
 	if !IsNumber(text) || err != nil || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("coordinate %q is not a finite number", string(p.b[start:p.i]))
+		return 0, fmt.Errorf("coordinate %q is not a finite number", string(p.B[start:p.I]))
 	}
 	return f, nil
 }
 
 // position reads [lon, lat] or [lon, lat, alt, ...]; altitude is dropped.
 func (p *coordParser) position() (orb.Point, error) {
-	switch p.peek() {
+	switch p.Peek() {
 	case '[':
-		p.i++
+		p.I++
 	default:
-		return orb.Point{}, fmt.Errorf("%w: expected a position [lon, lat] at byte %d", errNesting, p.i)
+		return orb.Point{}, fmt.Errorf("%w: expected a position [lon, lat] at byte %d", errNesting, p.I)
 	}
 	var v [2]float64
 	n := 0
 	for {
-		if p.peek() == '[' {
-			return orb.Point{}, fmt.Errorf("%w: a position holds numbers, found an array at byte %d", errNesting, p.i)
+		if p.Peek() == '[' {
+			return orb.Point{}, fmt.Errorf("%w: a position holds numbers, found an array at byte %d", errNesting, p.I)
 		}
 		f, err := p.coordinate()
 		if err != nil {
@@ -72,14 +73,14 @@ func (p *coordParser) position() (orb.Point, error) {
 			v[n] = f
 		}
 		n++
-		switch p.peek() {
+		switch p.Peek() {
 		case ',':
-			p.i++
+			p.I++
 			continue
 		case ']':
-			p.i++
+			p.I++
 		default:
-			return orb.Point{}, fmt.Errorf("malformed position at byte %d", p.i)
+			return orb.Point{}, fmt.Errorf("malformed position at byte %d", p.I)
 		}
 		break
 	}
@@ -97,26 +98,26 @@ func (p *coordParser) position() (orb.Point, error) {
 
 // list reads '[' elem (',' elem)* ']' or '[]', calling elem for each member.
 func (p *coordParser) list(elem func() error) error {
-	if p.peek() != '[' {
-		return fmt.Errorf("%w: expected an array at byte %d", errNesting, p.i)
+	if p.Peek() != '[' {
+		return fmt.Errorf("%w: expected an array at byte %d", errNesting, p.I)
 	}
-	p.i++
-	if p.peek() == ']' {
-		p.i++
+	p.I++
+	if p.Peek() == ']' {
+		p.I++
 		return nil
 	}
 	for {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch p.peek() {
+		switch p.Peek() {
 		case ',':
-			p.i++
+			p.I++
 		case ']':
-			p.i++
+			p.I++
 			return nil
 		default:
-			return fmt.Errorf("malformed coordinates at byte %d", p.i)
+			return fmt.Errorf("malformed coordinates at byte %d", p.I)
 		}
 	}
 }
@@ -159,8 +160,8 @@ func (p *coordParser) positions3() ([][][]orb.Point, error) {
 
 // end checks nothing but white space follows the coordinates.
 func (p *coordParser) end() error {
-	if p.peek() != 0 {
-		return fmt.Errorf("unexpected %q after coordinates at byte %d", p.b[p.i], p.i)
+	if p.Peek() != 0 {
+		return fmt.Errorf("unexpected %q after coordinates at byte %d", p.B[p.I], p.I)
 	}
 	return nil
 }

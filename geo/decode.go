@@ -14,6 +14,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // IDProperty is the property that gives a feature its id when the feature
@@ -172,7 +173,7 @@ func (d *decoder) run(b *batch) {
 	for k, sp := range b.spans {
 		f, err := d.feature(b.data[sp.start:sp.end])
 		if err != nil {
-			if se, ok := err.(*jsonSyntaxError); ok {
+			if se, ok := err.(*jsonscan.SyntaxError); ok {
 				b.syntax = &fileSyntaxError{Offset: b.base + int64(sp.start) + int64(se.At), Msg: se.Msg}
 				break
 			}
@@ -201,19 +202,19 @@ func (d *decoder) run(b *batch) {
 // Feature carries the id if it could be read.
 func (d *decoder) feature(raw []byte) (Feature, error) {
 	var f Feature
-	t := jsonText{b: raw}
-	if t.peek() != '{' {
-		if err := t.whole(); err != nil {
+	t := jsonscan.Text{B: raw}
+	if t.Peek() != '{' {
+		if err := t.Whole(); err != nil {
 			return f, err
 		}
 		return f, errors.New("not a GeoJSON Feature: a feature must be a JSON object")
 	}
 	var v [4][]byte
-	if err := t.fields(featureMembers, v[:]); err != nil {
+	if err := t.Fields(featureMembers, v[:]); err != nil {
 		return f, err
 	}
 	typ, id, geom, props := v[0], v[1], v[2], v[3]
-	if !isNull(typ) && typ[0] != '"' {
+	if !jsonscan.IsNull(typ) && typ[0] != '"' {
 		return f, errors.New(`not a GeoJSON Feature: "type" is not a string`)
 	}
 	strs, nprops := len(d.strs), len(d.props)
@@ -228,24 +229,24 @@ func (d *decoder) feature(raw []byte) (Feature, error) {
 		return fail(fmt.Errorf("id: %w", err))
 	}
 	text.id = span{int32(strs), int32(len(d.strs))}
-	if isNull(typ) || string(typ) != `"Feature"` && string(appendUnquoted(d.name[:0], typ)) != "Feature" {
+	if jsonscan.IsNull(typ) || string(typ) != `"Feature"` && string(jsonscan.AppendUnquoted(d.name[:0], typ)) != "Feature" {
 		var name string
-		if !isNull(typ) {
-			name = string(appendUnquoted(nil, typ))
+		if !jsonscan.IsNull(typ) {
+			name = string(jsonscan.AppendUnquoted(nil, typ))
 		}
 		return fail(fmt.Errorf("type is %q, want \"Feature\"", name))
 	}
 	text.props = span{-1, -1}
 	text.name, text.kind = span{int32(len(d.strs)), int32(len(d.strs))}, span{int32(len(d.strs)), int32(len(d.strs))}
-	if !isNull(props) {
+	if !jsonscan.IsNull(props) {
 		if props[0] != '{' {
 			return fail(errors.New("properties must be a JSON object or null"))
 		}
-		d.props = appendCompact(d.props, props)
+		d.props = jsonscan.AppendCompact(d.props, props)
 		text.props = span{int32(nprops), int32(len(d.props))}
-		pt := jsonText{b: d.props[nprops:], checked: true}
+		pt := jsonscan.Text{B: d.props[nprops:], Checked: true}
 		var pv [3][]byte
-		pt.fields(propertyMembers, pv[:])
+		pt.Fields(propertyMembers, pv[:])
 		name, kind, siteID := pv[0], pv[1], pv[2]
 		text.name = d.appendString(name)
 		text.kind = d.appendString(kind)
@@ -257,7 +258,7 @@ func (d *decoder) feature(raw []byte) (Feature, error) {
 			text.id = span{int32(n), int32(len(d.strs))}
 		}
 	}
-	if isNull(geom) {
+	if jsonscan.IsNull(geom) {
 		return fail(errors.New("feature has no geometry; a protected site needs a location"))
 	}
 	if f.Geometry, err = d.geometry(geom, 0, true); err != nil {
@@ -288,7 +289,7 @@ var (
 func (d *decoder) appendString(raw []byte) span {
 	n := len(d.strs)
 	if len(raw) > 0 && raw[0] == '"' {
-		d.strs = appendUnquoted(d.strs, raw)
+		d.strs = jsonscan.AppendUnquoted(d.strs, raw)
 	}
 	return span{int32(n), int32(len(d.strs))}
 }
@@ -296,13 +297,13 @@ func (d *decoder) appendString(raw []byte) span {
 // appendID appends the text of an id that is a JSON string or number;
 // absent or null appends nothing.
 func appendID(dst, raw []byte) ([]byte, error) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return dst, nil
 	}
 	switch raw[0] {
 	case '"':
 		n := len(dst)
-		if dst = appendUnquoted(dst, raw); len(dst) == n {
+		if dst = jsonscan.AppendUnquoted(dst, raw); len(dst) == n {
 			return dst, errors.New("empty string")
 		}
 		return dst, nil
@@ -344,27 +345,27 @@ func decodeGeometry(raw []byte, nesting int) (orb.Geometry, error) {
 // geometry parses and validates a GeoJSON geometry object; checked says
 // its JSON syntax was checked already.
 func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry, error) {
-	t := jsonText{b: raw, checked: checked}
+	t := jsonscan.Text{B: raw, Checked: checked}
 	notGeometry := func(why string) error {
 		return fmt.Errorf("geometry is not a GeoJSON geometry object: %s", why)
 	}
-	if t.peek() != '{' {
+	if t.Peek() != '{' {
 		return nil, notGeometry("not a JSON object")
 	}
 	var v [3][]byte
-	if err := t.fields(geometryMembers, v[:]); err != nil {
+	if err := t.Fields(geometryMembers, v[:]); err != nil {
 		return nil, notGeometry(err.Error())
 	}
 	typ, coords, members := v[0], v[1], v[2]
 	d.name = d.name[:0]
-	if !isNull(typ) {
+	if !jsonscan.IsNull(typ) {
 		if typ[0] != '"' {
 			return nil, notGeometry(`"type" is not a string`)
 		}
-		d.name = appendUnquoted(d.name, typ)
+		d.name = jsonscan.AppendUnquoted(d.name, typ)
 	}
 	if string(d.name) == "GeometryCollection" {
-		if !isNull(members) && members[0] != '[' {
+		if !jsonscan.IsNull(members) && members[0] != '[' {
 			return nil, notGeometry(`"geometries" is not an array`)
 		}
 		if nesting >= maxGeometryNesting {
@@ -372,9 +373,9 @@ func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry,
 		}
 		var gc orb.Collection
 		var err error
-		if !isNull(members) {
-			mt := jsonText{b: members, checked: true}
-			mt.array(func(m []byte) {
+		if !jsonscan.IsNull(members) {
+			mt := jsonscan.Text{B: members, Checked: true}
+			mt.Array(func(m []byte) {
 				if err != nil {
 					return
 				}
@@ -403,7 +404,7 @@ func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry,
 	if want == 0 {
 		return nil, fmt.Errorf("unknown geometry type %q", d.name)
 	}
-	if isNull(coords) {
+	if jsonscan.IsNull(coords) {
 		return nil, fmt.Errorf("%s has no coordinates", typName)
 	}
 	if got := coordDepth(coords); got != want && !(got < want && emptyArrayAt(coords, got)) {
@@ -419,17 +420,17 @@ func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry,
 // emptyArrayAt tells an empty array (which has fewer brackets than its type's
 // depth) from wrong nesting, so "[]" is reported as too few points.
 func emptyArrayAt(coords []byte, depth int) bool {
-	p := jsonText{b: coords}
+	p := jsonscan.Text{B: coords}
 	for range depth {
-		p.peek()
-		p.i++
+		p.Peek()
+		p.I++
 	}
-	return p.peek() == ']'
+	return p.Peek() == ']'
 }
 
 // parse reads the coordinates of a geometry of type typ.
 func (p *coordParser) parse(typ string, coords []byte) (orb.Geometry, error) {
-	p.b, p.i = coords, 0
+	p.B, p.I = coords, 0
 	var g orb.Geometry
 	var err error
 	switch typ {

@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"fmt"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 	"io"
 )
 
@@ -33,9 +34,6 @@ func (e *fileSyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
-// errTruncated is the end of input inside the FeatureCollection.
-var errTruncated = errors.New("invalid JSON: unexpected end of input")
-
 func (s *splitter) syntax(format string, args ...any) error {
 	return &fileSyntaxError{Offset: s.base + int64(s.i), Msg: fmt.Sprintf(format, args...)}
 }
@@ -45,7 +43,7 @@ func (s *splitter) ended() error {
 	if s.err != nil {
 		return fmt.Errorf("reading: %w", s.err)
 	}
-	return errTruncated
+	return jsonscan.ErrTruncated
 }
 
 // fill reads more input after the end of buf, keeping what buf holds at the
@@ -100,12 +98,6 @@ func (s *splitter) peek() (byte, bool) {
 	}
 }
 
-// structural marks the bytes skip must look at inside a value.
-var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
-
-// delimiter marks the bytes that end a number or literal.
-var delimiter = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
-
 // skip moves past the value at the scan position.
 func (s *splitter) skip() error {
 	s.stack = s.stack[:0]
@@ -126,7 +118,7 @@ func (s *splitter) skip() error {
 			s.i++
 		case '}', ']':
 			if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
-				return s.syntax("invalid character %s", quoteByte(c))
+				return s.syntax("invalid character %s", jsonscan.QuoteByte(c))
 			}
 			s.stack = s.stack[:len(s.stack)-1]
 			s.i++
@@ -135,7 +127,7 @@ func (s *splitter) skip() error {
 				return s.skipScalar()
 			}
 			s.i++
-			for s.i < len(s.buf) && !structural[s.buf[s.i]] {
+			for s.i < len(s.buf) && !jsonscan.Structural(s.buf[s.i]) {
 				s.i++
 			}
 			continue
@@ -169,7 +161,7 @@ func (s *splitter) skipString() error {
 func (s *splitter) skipScalar() error {
 	for {
 		for s.i < len(s.buf) {
-			if delimiter[s.buf[s.i]] {
+			if jsonscan.Delimiter(s.buf[s.i]) {
 				return nil
 			}
 			s.i++
@@ -188,9 +180,9 @@ func (s *splitter) value() ([]byte, error) {
 		return nil, err
 	}
 	raw := s.buf[start:s.i]
-	t := jsonText{b: raw}
-	if err := t.whole(); err != nil {
-		se := err.(*jsonSyntaxError)
+	t := jsonscan.Text{B: raw}
+	if err := t.Whole(); err != nil {
+		se := err.(*jsonscan.SyntaxError)
 		return nil, &fileSyntaxError{Offset: s.base + int64(start+se.At), Msg: se.Msg}
 	}
 	return raw, nil
@@ -203,10 +195,10 @@ func (s *splitter) collection(emit func(*batch)) (typ string, sawFeatures bool, 
 	switch {
 	case !ok:
 		return "", false, s.ended()
-	case c == '[' || c == '"' || c == '-' || isDigit(c) || c == 't' || c == 'f' || c == 'n':
+	case c == '[' || c == '"' || c == '-' || jsonscan.IsDigit(c) || c == 't' || c == 'f' || c == 'n':
 		return "", false, errors.New("not a FeatureCollection: the document is not a JSON object")
 	case c != '{':
-		return "", false, s.syntax("invalid character %s looking for beginning of value", quoteByte(c))
+		return "", false, s.syntax("invalid character %s looking for beginning of value", jsonscan.QuoteByte(c))
 	}
 	s.i++
 	if c, ok = s.peek(); ok && c == '}' {
@@ -216,17 +208,17 @@ func (s *splitter) collection(emit func(*batch)) (typ string, sawFeatures bool, 
 			if c, ok = s.peek(); !ok {
 				return "", false, s.ended()
 			} else if c != '"' {
-				return "", false, s.syntax("invalid character %s looking for beginning of object key string", quoteByte(c))
+				return "", false, s.syntax("invalid character %s looking for beginning of object key string", jsonscan.QuoteByte(c))
 			}
 			raw, err := s.value()
 			if err != nil {
 				return "", false, err
 			}
-			key := string(appendUnquoted(nil, raw))
+			key := string(jsonscan.AppendUnquoted(nil, raw))
 			if c, ok = s.peek(); !ok {
 				return "", false, s.ended()
 			} else if c != ':' {
-				return "", false, s.syntax("invalid character %s after object key", quoteByte(c))
+				return "", false, s.syntax("invalid character %s after object key", jsonscan.QuoteByte(c))
 			}
 			s.i++
 			if _, ok = s.peek(); !ok {
@@ -246,7 +238,7 @@ func (s *splitter) collection(emit func(*batch)) (typ string, sawFeatures bool, 
 				if raw[0] != '"' {
 					return "", false, errors.New(`not a FeatureCollection: "type" is not a string`)
 				}
-				typ = string(appendUnquoted(nil, raw))
+				typ = string(jsonscan.AppendUnquoted(nil, raw))
 			default:
 				if _, err := s.value(); err != nil {
 					return "", false, err
@@ -261,7 +253,7 @@ func (s *splitter) collection(emit func(*batch)) (typ string, sawFeatures bool, 
 				break
 			}
 			if c != ',' {
-				return "", false, s.syntax("invalid character %s after object key:value pair", quoteByte(c))
+				return "", false, s.syntax("invalid character %s after object key:value pair", jsonscan.QuoteByte(c))
 			}
 			s.i++
 		}
@@ -312,7 +304,7 @@ func (s *splitter) features(emit func(*batch)) error {
 			return nil
 		default:
 			s.i--
-			return s.syntax("invalid character %s after array element", quoteByte(c))
+			return s.syntax("invalid character %s after array element", jsonscan.QuoteByte(c))
 		}
 		// The run belongs to a worker once emitted.
 		next := run.first + len(run.spans)

@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
 

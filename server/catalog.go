@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // catalog is what the server learns about the collections of one index by

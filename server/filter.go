@@ -8,7 +8,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/cql2"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // Filter languages of the filter-lang parameter. cql-text is the name

@@ -17,7 +17,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/export"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // AppendFeature appends s as a GeoJSON Feature with its id, its Point and

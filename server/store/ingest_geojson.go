@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // GeoJSONDecoder reads strikes from a GeoJSON Feature or FeatureCollection

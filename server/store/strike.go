@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/server/internal/jsonscan"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // Limits on a strike's text, in bytes: generous for real reports, small

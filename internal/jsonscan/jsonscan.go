@@ -1,6 +1,7 @@
-// Package jsonscan walks the members of JSON objects where they lie, without
-// decoding them: properties are read on every filtered request and every
-// strike, where encoding/json would allocate for each token.
+// Package jsonscan reads JSON where it lies, without decoding it: Text checks
+// and walks a value (the layer decoder's scanner) and EachMember walks the
+// members of an object (properties, read on every filtered request and
+// every strike), where encoding/json would allocate for each token.
 package jsonscan
 
 import (

@@ -1,4 +1,4 @@
-package geo
+package jsonscan
 
 import (
 	"encoding/json"
@@ -10,92 +10,92 @@ import (
 	"unicode/utf8"
 )
 
-// jsonText checks and walks one JSON value held in memory. Layers hold up
+// Text checks and walks one JSON value held in memory. Layers hold up
 // to millions of features: encoding/json would scan each several times
 // over (to split it off, into its members, into its geometry) and allocate
 // for every member; this reads each byte once and allocates nothing.
-type jsonText struct {
-	b     []byte
-	i     int
+type Text struct {
+	B     []byte
+	I     int
 	depth int
 	// checked text was checked already: values are then skipped by their
 	// brackets and quotes alone.
-	checked bool
+	Checked bool
 }
 
-// jsonSyntaxError is a syntax error at byte At of a jsonText.
-type jsonSyntaxError struct {
+// SyntaxError is a syntax error at byte At of a Text.
+type SyntaxError struct {
 	At  int
 	Msg string
 }
 
-func (e *jsonSyntaxError) Error() string { return e.Msg }
+func (e *SyntaxError) Error() string { return e.Msg }
 
 // maxJSONDepth bounds nesting, as in encoding/json, so hostile input cannot
 // exhaust the stack.
 const maxJSONDepth = 10000
 
-func (t *jsonText) fail(format string, args ...any) error {
-	return &jsonSyntaxError{At: t.i, Msg: fmt.Sprintf(format, args...)}
+func (t *Text) fail(format string, args ...any) error {
+	return &SyntaxError{At: t.I, Msg: fmt.Sprintf(format, args...)}
 }
 
-// unexpected reports the byte at t.i, or the end of input, as out of place.
-func (t *jsonText) unexpected(context string) error {
-	if t.i >= len(t.b) {
+// unexpected reports the byte at t.I, or the end of input, as out of place.
+func (t *Text) unexpected(context string) error {
+	if t.I >= len(t.B) {
 		return t.fail("unexpected end of input")
 	}
-	return t.fail("invalid character %s %s", quoteByte(t.b[t.i]), context)
+	return t.fail("invalid character %s %s", QuoteByte(t.B[t.I]), context)
 }
 
-func quoteByte(c byte) string {
+func QuoteByte(c byte) string {
 	if c < utf8.RuneSelf {
 		return strconv.QuoteRuneToASCII(rune(c))
 	}
 	return fmt.Sprintf(`'\x%02x'`, c)
 }
 
-func (t *jsonText) ws() {
-	for t.i < len(t.b) {
-		switch t.b[t.i] {
+func (t *Text) WS() {
+	for t.I < len(t.B) {
+		switch t.B[t.I] {
 		case ' ', '\t', '\n', '\r':
-			t.i++
+			t.I++
 		default:
 			return
 		}
 	}
 }
 
-// peek skips white space and returns the next byte, or 0 at the end.
-func (t *jsonText) peek() byte {
-	t.ws()
-	if t.i < len(t.b) {
-		return t.b[t.i]
+// Peek skips white space and returns the next byte, or 0 at the end.
+func (t *Text) Peek() byte {
+	t.WS()
+	if t.I < len(t.B) {
+		return t.B[t.I]
 	}
 	return 0
 }
 
-// whole checks that the text is exactly one JSON value.
-func (t *jsonText) whole() error {
+// Whole checks that the text is exactly one JSON value.
+func (t *Text) Whole() error {
 	if err := t.value(); err != nil {
 		return err
 	}
-	if t.peek() != 0 {
+	if t.Peek() != 0 {
 		return t.unexpected("after top-level value")
 	}
 	return nil
 }
 
-// value checks the value at t.i and moves past it.
-func (t *jsonText) value() error {
-	if t.checked {
+// value checks the value at t.I and moves past it.
+func (t *Text) value() error {
+	if t.Checked {
 		t.skipChecked()
 		return nil
 	}
-	switch c := t.peek(); c {
+	switch c := t.Peek(); c {
 	case '{':
 		return t.object(nil)
 	case '[':
-		return t.array(nil)
+		return t.Array(nil)
 	case '"':
 		_, err := t.str()
 		return err
@@ -113,44 +113,44 @@ func (t *jsonText) value() error {
 	}
 }
 
-// object checks the object at t.i and calls fn, when not nil, with each
+// object checks the object at t.I and calls fn, when not nil, with each
 // member's key (as written, between its quotes) and raw value.
-func (t *jsonText) object(fn func(key, value []byte)) error {
+func (t *Text) object(fn func(key, value []byte)) error {
 	if t.depth++; t.depth > maxJSONDepth {
 		return t.fail("exceeded max depth")
 	}
-	t.i++
-	if t.peek() == '}' {
-		t.i++
+	t.I++
+	if t.Peek() == '}' {
+		t.I++
 		t.depth--
 		return nil
 	}
 	for {
-		if t.peek() != '"' {
+		if t.Peek() != '"' {
 			return t.unexpected("looking for beginning of object key string")
 		}
-		ks := t.i
+		ks := t.I
 		if _, err := t.str(); err != nil {
 			return err
 		}
-		key := t.b[ks+1 : t.i-1]
-		if t.peek() != ':' {
+		key := t.B[ks+1 : t.I-1]
+		if t.Peek() != ':' {
 			return t.unexpected("after object key")
 		}
-		t.i++
-		t.ws()
-		vs := t.i
+		t.I++
+		t.WS()
+		vs := t.I
 		if err := t.value(); err != nil {
 			return err
 		}
 		if fn != nil {
-			fn(key, t.b[vs:t.i])
+			fn(key, t.B[vs:t.I])
 		}
-		switch t.peek() {
+		switch t.Peek() {
 		case ',':
-			t.i++
+			t.I++
 		case '}':
-			t.i++
+			t.I++
 			t.depth--
 			return nil
 		default:
@@ -159,10 +159,10 @@ func (t *jsonText) object(fn func(key, value []byte)) error {
 	}
 }
 
-// fields checks the object at t.i and sets values[k] to the raw value of
+// Fields checks the object at t.I and sets values[k] to the raw value of
 // its member names[k], matched as encoding/json matches struct fields (the
 // last such member wins); values of absent members stay nil.
-func (t *jsonText) fields(names []string, values [][]byte) error {
+func (t *Text) Fields(names []string, values [][]byte) error {
 	return t.object(func(key, value []byte) {
 		for k, name := range names {
 			if keyIs(key, name) {
@@ -173,32 +173,32 @@ func (t *jsonText) fields(names []string, values [][]byte) error {
 	})
 }
 
-// array checks the array at t.i and calls fn, when not nil, with each
+// Array checks the array at t.I and calls fn, when not nil, with each
 // element's raw value.
-func (t *jsonText) array(fn func(value []byte)) error {
+func (t *Text) Array(fn func(value []byte)) error {
 	if t.depth++; t.depth > maxJSONDepth {
 		return t.fail("exceeded max depth")
 	}
-	t.i++
-	if t.peek() == ']' {
-		t.i++
+	t.I++
+	if t.Peek() == ']' {
+		t.I++
 		t.depth--
 		return nil
 	}
 	for {
-		t.ws()
-		vs := t.i
+		t.WS()
+		vs := t.I
 		if err := t.value(); err != nil {
 			return err
 		}
 		if fn != nil {
-			fn(t.b[vs:t.i])
+			fn(t.B[vs:t.I])
 		}
-		switch t.peek() {
+		switch t.Peek() {
 		case ',':
-			t.i++
+			t.I++
 		case ']':
-			t.i++
+			t.I++
 			t.depth--
 			return nil
 		default:
@@ -207,30 +207,30 @@ func (t *jsonText) array(fn func(value []byte)) error {
 	}
 }
 
-// str checks the string at t.i and reports whether it holds escapes.
-func (t *jsonText) str() (escaped bool, err error) {
-	t.i++
-	for t.i < len(t.b) {
-		switch c := t.b[t.i]; {
+// str checks the string at t.I and reports whether it holds escapes.
+func (t *Text) str() (escaped bool, err error) {
+	t.I++
+	for t.I < len(t.B) {
+		switch c := t.B[t.I]; {
 		case c == '"':
-			t.i++
+			t.I++
 			return escaped, nil
 		case c == '\\':
 			escaped = true
-			t.i++
-			if t.i >= len(t.b) {
+			t.I++
+			if t.I >= len(t.B) {
 				return escaped, t.unexpected("")
 			}
-			switch t.b[t.i] {
+			switch t.B[t.I] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				t.i++
+				t.I++
 			case 'u':
-				t.i++
+				t.I++
 				for range 4 {
-					if t.i >= len(t.b) || !isHex(t.b[t.i]) {
+					if t.I >= len(t.B) || !isHex(t.B[t.I]) {
 						return escaped, t.unexpected(`in \u hexadecimal character escape`)
 					}
-					t.i++
+					t.I++
 				}
 			default:
 				return escaped, t.unexpected("in string escape code")
@@ -238,29 +238,29 @@ func (t *jsonText) str() (escaped bool, err error) {
 		case c < ' ':
 			return escaped, t.unexpected("in string literal")
 		default:
-			t.i++
+			t.I++
 		}
 	}
 	return escaped, t.unexpected("")
 }
 
 // skipChecked moves past a value of checked text.
-func (t *jsonText) skipChecked() {
+func (t *Text) skipChecked() {
 	depth := 0
-	for t.peek(); t.i < len(t.b); {
-		switch t.b[t.i] {
+	for t.Peek(); t.I < len(t.B); {
+		switch t.B[t.I] {
 		case '"':
 			t.str()
 		case '{', '[':
 			depth++
-			t.i++
+			t.I++
 		case '}', ']':
 			depth--
-			t.i++
+			t.I++
 		default:
-			t.i++
-			for t.i < len(t.b) && !structural[t.b[t.i]] && (depth > 0 || !delimiter[t.b[t.i]]) {
-				t.i++
+			t.I++
+			for t.I < len(t.B) && !structural[t.B[t.I]] && (depth > 0 || !delimiter[t.B[t.I]]) {
+				t.I++
 			}
 		}
 		if depth == 0 {
@@ -269,39 +269,51 @@ func (t *jsonText) skipChecked() {
 	}
 }
 
+// structural marks the bytes skip must look at inside a value.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// delimiter marks the bytes that end a number or literal.
+var delimiter = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
+// Structural reports whether a skip must look at c inside a value.
+func Structural(c byte) bool { return structural[c] }
+
+// Delimiter reports whether c ends a number or literal.
+func Delimiter(c byte) bool { return delimiter[c] }
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func IsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // number checks a number against JSON's grammar: strconv.ParseFloat alone
 // would also take "+1", ".5", "01" or "Inf".
-func (t *jsonText) number() error {
-	if t.b[t.i] == '-' {
-		t.i++
+func (t *Text) number() error {
+	if t.B[t.I] == '-' {
+		t.I++
 	}
 	switch {
-	case t.i < len(t.b) && t.b[t.i] == '0':
-		t.i++
-	case t.i < len(t.b) && isDigit(t.b[t.i]):
+	case t.I < len(t.B) && t.B[t.I] == '0':
+		t.I++
+	case t.I < len(t.B) && IsDigit(t.B[t.I]):
 		t.digits()
 	default:
 		return t.unexpected("in numeric literal")
 	}
-	if t.i < len(t.b) && t.b[t.i] == '.' {
-		t.i++
-		if t.i >= len(t.b) || !isDigit(t.b[t.i]) {
+	if t.I < len(t.B) && t.B[t.I] == '.' {
+		t.I++
+		if t.I >= len(t.B) || !IsDigit(t.B[t.I]) {
 			return t.unexpected("after decimal point in numeric literal")
 		}
 		t.digits()
 	}
-	if t.i < len(t.b) && (t.b[t.i] == 'e' || t.b[t.i] == 'E') {
-		t.i++
-		if t.i < len(t.b) && (t.b[t.i] == '+' || t.b[t.i] == '-') {
-			t.i++
+	if t.I < len(t.B) && (t.B[t.I] == 'e' || t.B[t.I] == 'E') {
+		t.I++
+		if t.I < len(t.B) && (t.B[t.I] == '+' || t.B[t.I] == '-') {
+			t.I++
 		}
-		if t.i >= len(t.b) || !isDigit(t.b[t.i]) {
+		if t.I >= len(t.B) || !IsDigit(t.B[t.I]) {
 			return t.unexpected("in exponent of numeric literal")
 		}
 		t.digits()
@@ -309,37 +321,40 @@ func (t *jsonText) number() error {
 	return nil
 }
 
-func (t *jsonText) digits() {
-	for t.i < len(t.b) && isDigit(t.b[t.i]) {
-		t.i++
+func (t *Text) digits() {
+	for t.I < len(t.B) && IsDigit(t.B[t.I]) {
+		t.I++
 	}
 }
 
-func (t *jsonText) literal(word string) error {
+func (t *Text) literal(word string) error {
 	for k := range len(word) {
-		if t.i >= len(t.b) || t.b[t.i] != word[k] {
+		if t.I >= len(t.B) || t.B[t.I] != word[k] {
 			return t.unexpected("in literal " + word + " (expecting " + strconv.QuoteRuneToASCII(rune(word[k])) + ")")
 		}
-		t.i++
+		t.I++
 	}
 	return nil
 }
 
-// syntaxError words an encoding/json decoding error the way the layer
+// ErrTruncated is the end of input inside a JSON text.
+var ErrTruncated = errors.New("invalid JSON: unexpected end of input")
+
+// Reword words an encoding/json decoding error the way the layer
 // decoder words its own.
-func syntaxError(err error) error {
+func Reword(err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errTruncated
+		return ErrTruncated
 	}
 	return fmt.Errorf("invalid JSON: %v", err)
 }
 
-// isNull reports whether a checked raw value is absent or null.
-func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
+// IsNull reports whether a checked raw value is absent or null.
+func IsNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // keyIs reports whether a member key, as written, names the field name the
 // way encoding/json matches struct fields: exactly or, failing that, equal
@@ -360,9 +375,9 @@ func keyIs(key []byte, name string) bool {
 	return strings.EqualFold(string(key), name)
 }
 
-// appendUnquoted appends the contents of a checked JSON string literal,
+// AppendUnquoted appends the contents of a checked JSON string literal,
 // escapes resolved and invalid UTF-8 replaced, as encoding/json decodes it.
-func appendUnquoted(dst, raw []byte) []byte {
+func AppendUnquoted(dst, raw []byte) []byte {
 	body := raw[1 : len(raw)-1]
 	plain := utf8.Valid(body)
 	for _, c := range body {
@@ -379,9 +394,9 @@ func appendUnquoted(dst, raw []byte) []byte {
 	return append(dst, s...)
 }
 
-// appendCompact appends checked JSON without the white space between its
+// AppendCompact appends checked JSON without the white space between its
 // tokens, as json.Compact does.
-func appendCompact(dst, src []byte) []byte {
+func AppendCompact(dst, src []byte) []byte {
 	inString := false
 	start := 0
 	for i := 0; i < len(src); i++ {
