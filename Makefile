@@ -66,7 +66,7 @@ fuzz: ## run every fuzz target in the tree for FUZZTIME each (default 30s)
 	done; rm -f .fuzz.log
 
 bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature set; strike store
-	$(GO) test ./geo ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m
+	$(GO) test ./geo ./geo/geojson ./geo/agreement ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m
 
 loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections)
 	$(GO) run ./server/loadtest

@@ -18,7 +18,7 @@ var Layers embed.FS
 //go:embed basemap/ukraine.geojson
 var Basemap []byte
 
-// Agreements is the default agreements document (see geo.DecodeAgreements): the
+// Agreements is the default agreements document (see agreement.DecodeAgreements in geo/agreement): the
 // March 2025 moratorium on strikes against energy infrastructure and the Black
 // Sea arrangement of 25 March 2025, each with every party's reading and its sources.
 //

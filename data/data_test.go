@@ -13,15 +13,16 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
-
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // energyClasses is the documented energy_class vocabulary (SOURCES.md) with
 // the number of sites of each class the committed build holds. Agreement
-// readings select on these names (geo.EnergyClasses), so a rename must fail
+// readings select on these names (agreement.EnergyClasses), so a rename must fail
 // here first.
 var energyClasses = map[string]int{
 	"transformer":       0,
@@ -42,7 +43,7 @@ var layerFloor = map[string]int{"energy": 1500, "hospitals": 41, "bridges": 26, 
 
 func loadDefaults(t *testing.T) map[string]*geo.Layer {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestDefaultLayers(t *testing.T) {
 			f := l.Feature(i)
 			p := props(t, l, f)
 			keys := []string{"name", "kind", "source", "precision"}
-			if name != geo.ZonesLayer {
+			if name != geojson.ZonesLayer {
 				// Sites on land lie in an oblast and are named by their source.
 				keys = append(keys, "oblast_iso")
 				if !strings.Contains(f.ID, ":") {
@@ -128,13 +129,13 @@ func TestEnergyClasses(t *testing.T) {
 		if got[c] != n {
 			t.Errorf("energy_class %s: %d sites, want %d", c, got[c], n)
 		}
-		if !slices.Contains(geo.EnergyClasses(), c) {
-			t.Errorf("energy_class %s is not in geo.EnergyClasses", c)
+		if !slices.Contains(agreement.EnergyClasses(), c) {
+			t.Errorf("energy_class %s is not in agreement.EnergyClasses", c)
 		}
 	}
-	for _, c := range geo.EnergyClasses() {
+	for _, c := range agreement.EnergyClasses() {
 		if _, ok := energyClasses[c]; !ok {
-			t.Errorf("geo.EnergyClasses has %s, which the default layer does not document", c)
+			t.Errorf("agreement.EnergyClasses has %s, which the default layer does not document", c)
 		}
 	}
 }
@@ -295,7 +296,7 @@ func TestBuildReproduces(t *testing.T) {
 // TestDefaultZones: the corridors of the default zones layer are served as
 // the areas they cover, and the default agreements name only zones.
 func TestDefaultZones(t *testing.T) {
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestDefaultZones(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zones, ok := ix.Layer(geo.ZonesLayer)
+	zones, ok := ix.Layer(geojson.ZonesLayer)
 	if !ok {
 		t.Fatal("no zones layer")
 	}
@@ -313,7 +314,7 @@ func TestDefaultZones(t *testing.T) {
 			t.Errorf("zone %s is a %s, want a Polygon", f.ID, typ)
 		}
 	}
-	set, err := geo.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
+	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
 	if err != nil {
 		t.Fatal(err)
 	}

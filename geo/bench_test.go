@@ -3,17 +3,11 @@ package geo
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/internal/synth"
@@ -57,68 +51,6 @@ func benchQueries(sites []synth.Site, n int) []orb.Point {
 		out[i] = orb.Point{c[0] + r.NormFloat64()*0.02, c[1] + r.NormFloat64()*0.015}
 	}
 	return out
-}
-
-// BenchmarkLoad decodes and indexes the 1M-feature set from GeoJSON and
-// reports the heap it keeps per feature and the resident memory it adds.
-// The sites are generated afresh and dropped before loading, so the figures
-// count the loaded layer alone.
-func BenchmarkLoad(b *testing.B) {
-	file := filepath.Join(b.TempDir(), "bench.geojson")
-	fh, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := synth.WriteGeoJSON(fh, synth.Sites(benchFeatures, benchSeed)); err != nil {
-		b.Fatal(err)
-	}
-	fh.Close()
-	st, _ := os.Stat(file)
-	b.SetBytes(st.Size())
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		heap, rss := settledMemory(b)
-		b.StartTimer()
-		start := time.Now()
-		l, err := LoadFile("bench", file)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(time.Since(start).Seconds(), "s/load")
-		b.StopTimer()
-		heapAfter, rssAfter := settledMemory(b)
-		b.ReportMetric(float64(heapAfter-heap)/float64(l.Len()), "heap-B/feature")
-		b.ReportMetric(float64(rssAfter-rss)/(1<<20), "rss-MB")
-		runtime.KeepAlive(l)
-		b.StartTimer()
-	}
-}
-
-// settledMemory collects garbage, returns freed pages to the system and
-// reads the live heap and the resident set size, in bytes.
-func settledMemory(b *testing.B) (heap, rss int64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(kb), " kB"), 10, 64)
-			if err != nil {
-				b.Fatalf("VmRSS line %q: %v", line, err)
-			}
-			rss = n << 10
-		}
-	}
-	if rss == 0 {
-		b.Fatal("no VmRSS in /proc/self/status")
-	}
-	return int64(ms.HeapAlloc), rss
 }
 
 // BenchmarkNearby: 5 km, limit 20, over 1M features, beside a linear scan

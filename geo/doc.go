@@ -1,5 +1,7 @@
 // Package geo holds protectmap's protected-site layers, the R-tree index over
-// them, and exact geodesic proximity on the WGS84 ellipsoid.
+// them, and exact geodesic proximity on the WGS84 ellipsoid (measured by
+// geo/geodesy). Layers are read and written by geo/geojson; the ceasefire
+// rules over them live in geo/agreement.
 //
 // A Layer is a named GeoJSON FeatureCollection (RFC 7946) of protected sites.
 // An Index is an immutable set of layers: it answers bounding-box searches

@@ -2,19 +2,21 @@ package geo
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/tidwall/rtree"
 )
 
 // Feature is one protected site: a stable id, its geometry and its
 // properties exactly as given (compact JSON, key order kept).
 type Feature struct {
-	// ID is unique within the feature's layer; see DecodeLayer for how it is chosen.
+	// ID is unique within the feature's layer; see geojson.DecodeLayer for how it is chosen.
 	ID string
 	// Geometry is the site's real geometry in longitude/latitude degrees.
 	Geometry orb.Geometry
@@ -57,15 +59,15 @@ func NewLayer(name, source string, features []Feature) (*Layer, error) {
 	bounds := make([]orb.Bound, len(features))
 	points := 0
 	for i := range features {
-		bounds[i] = Envelope(features[i].Geometry)
-		points += relocatedPoints(features[i].Geometry)
+		bounds[i] = geodesy.Envelope(features[i].Geometry)
+		points += RelocatedPoints(features[i].Geometry)
 	}
-	return newLayer(name, source, features, bounds, points)
+	return NewOwnedLayer(name, source, features, bounds, points)
 }
 
-// newLayer is NewLayer for features the layer may own, given their
+// NewOwnedLayer is NewLayer for features the layer may own, given their
 // envelopes and how many positions relocating them copies.
-func newLayer(name, source string, features []Feature, bounds []orb.Bound, points int) (*Layer, error) {
+func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, points int) (*Layer, error) {
 	l := &Layer{name: name, source: source, features: features}
 	for i, b := range bounds {
 		if i == 0 {
@@ -163,6 +165,12 @@ func (l *Layer) indexIDs() error {
 	return nil
 }
 
+var layerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidLayerName reports whether name can be a layer (and collection) id:
+// letters, digits, '_', '-' and '.', starting with a letter or digit.
+func ValidLayerName(name string) bool { return layerName.MatchString(name) }
+
 // Name is the layer's name, used as its collection id.
 func (l *Layer) Name() string { return l.name }
 
@@ -187,3 +195,27 @@ func (l *Layer) Lookup(id string) (*Feature, int, bool) {
 	}
 	return nil, -1, false
 }
+
+// Touch reads the first byte of each feature's id and properties. A page
+// of features is scattered over a large layer, so those reads mostly miss
+// the CPU caches; here, with nothing between them, the CPU waits for many
+// at once, where encoding would wait for each in turn.
+func (l *Layer) Touch(at []int32) {
+	var x byte
+	for _, i := range at {
+		f := &l.features[i]
+		if len(f.ID) > 0 {
+			x += f.ID[0]
+		}
+		if len(f.Properties) > 0 {
+			x += f.Properties[0]
+		}
+	}
+	keep(x)
+}
+
+// keep makes its argument needed, so the compiler keeps the reads that
+// produce it.
+//
+//go:noinline
+func keep[T any](T) {}

@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -161,24 +160,5 @@ func TestNearbyRejectsBadQueries(t *testing.T) {
 				t.Fatalf("error %v, want one mentioning %q", err, c.want)
 			}
 		})
-	}
-}
-
-// TestAppendHitBearing: a bearing that rounds up to 360° is written as 0°,
-// inside the documented [0, 360); at distance 0 it is null.
-func TestAppendHitBearing(t *testing.T) {
-	l := layerOf(t, "x", orb.Point{30, 50})
-	f := l.Feature(0)
-	for bearing, want := range map[float64]string{359.996: "0", 359.994: "359.99", 0.004: "0", 90: "90", math.NaN(): "null"} {
-		h := Hit{Layer: l, Feature: f, Bearing: bearing}
-		var got struct {
-			Properties map[string]json.RawMessage `json:"properties"`
-		}
-		if err := json.Unmarshal(AppendHit(nil, f, &h), &got); err != nil {
-			t.Fatal(err)
-		}
-		if b := string(got.Properties["bearing_deg"]); b != want {
-			t.Errorf("bearing %v written as %s, want %s", bearing, b, want)
-		}
 	}
 }

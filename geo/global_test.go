@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
 // TestNearbyWorkedExamples are sites a box of vertices used to miss: edges
@@ -80,17 +81,17 @@ func TestFrameEdgeBoundTowardsPoles(t *testing.T) {
 		lon := -170 + 340*r.Float64()
 		half := 0.2 + 2*r.Float64()
 		a, b := orb.Point{lon - half, lat}, orb.Point{lon + half, lat + (r.Float64()-0.5)*0.2}
-		length, azi, _ := inverse(a, b)
-		foot, aziFoot := direct(a, azi, length*(0.3+0.4*r.Float64()))
-		p, _ := direct(foot, aziFoot+90*float64(1-2*r.IntN(2)), logUniform(r, 0.1, 3000))
+		length, azi, _ := geodesy.Inverse(a, b)
+		foot, aziFoot := geodesy.Direct(a, azi, length*(0.3+0.4*r.Float64()))
+		p, _ := geodesy.Direct(foot, aziFoot+90*float64(1-2*r.IntN(2)), logUniform(r, 0.1, 3000))
 		g := orb.LineString{a, b}
-		m := newMeasure(p)
-		box := Envelope(g)
-		if !m.f.covers(&box) {
+		m := geodesy.NewMeasure(p)
+		box := geodesy.Envelope(g)
+		if !m.Frame.Covers(&box) {
 			continue
 		}
 		checked++
-		lower, _ := m.edges(g, &box, false)
+		lower, _ := m.Edges(g, &box, false)
 		ref := newRefFeature(g)
 		if exact := ref.distance(p, math.Inf(1)); lower > exact {
 			t.Fatalf("point %v edge %v: lower bound %.3f m exceeds the distance %.3f m", p, g, lower, exact)

@@ -17,16 +17,6 @@ func TestParseNumber(t *testing.T) {
 	}
 }
 
-// TestLayerNumbers holds the layer decoder's coordinates to the same table.
-func TestLayerNumbers(t *testing.T) {
-	for _, tc := range testenv.NumberSyntax() {
-		_, err := DecodeLayer("t", "t.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"properties":{},"geometry":{"type":"Point","coordinates":[`+tc.Text+`,50]}}]}`))
-		if (err == nil) != tc.OK {
-			t.Errorf("coordinate %q: %v, want ok %v", tc.Text, err, tc.OK)
-		}
-	}
-}
-
 // FuzzParseNumber: ParseNumber takes exactly the numbers encoding/json
 // takes (but those beyond a float64), with the same value.
 func FuzzParseNumber(f *testing.F) {

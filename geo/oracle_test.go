@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	orbjson "github.com/paulmach/orb/geojson"
 	"github.com/protectmap/protectmap/geo/geodesy"
 )
 
@@ -91,9 +92,9 @@ func readOracle(t *testing.T) []oracleCase {
 
 func (c *oracleCase) geometry(t *testing.T) orb.Geometry {
 	t.Helper()
-	g, err := decodeGeometry(c.Geometry, 0)
+	g, err := orbjson.UnmarshalGeometry(c.Geometry)
 	if err != nil {
 		t.Fatalf("%s: %v", c.Name, err)
 	}
-	return g
+	return g.Geometry()
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/tidwall/geodesic"
 )
@@ -34,7 +35,7 @@ type refEdge struct {
 
 func newRefFeature(g orb.Geometry) refFeature {
 	f := refFeature{geom: g}
-	VertexRuns(g, func(run []orb.Point, linear bool) {
+	geodesy.VertexRuns(g, func(run []orb.Point, linear bool) {
 		if !linear || len(run) == 1 {
 			for _, p := range run {
 				f.edges = append(f.edges, refEdge{a: p, b: p, ea: ecef(p), eb: ecef(p)})
@@ -306,7 +307,7 @@ func newWorld(seed uint64, n int) *world {
 				{{{-180, lat}, {-180 + side, lat}, {-180 + side, lat + side}, {-180, lat + side}, {-180, lat}}},
 			}
 		}
-		if validGeometry(g) != nil {
+		if ValidGeometry(g) != nil {
 			continue
 		}
 		w.geoms = append(w.geoms, g)
@@ -448,4 +449,10 @@ func TestReferenceAgreesWithOracle(t *testing.T) {
 		}
 	}
 	t.Logf("worst |Δ| %.2e m", worst)
+}
+
+// toward is the point meters from p along the geodesic at azimuth degrees.
+func toward(p orb.Point, azimuth, meters float64) orb.Point {
+	x, _ := geodesy.Direct(p, azimuth, meters)
+	return x
 }

@@ -11,15 +11,15 @@ type relocation struct {
 	points []orb.Point // the block, consumed from the front
 }
 
-// relocatedPoints is the number of positions of g a relocation copies to
+// RelocatedPoints is the number of positions of g a relocation copies to
 // its block: all but those of lone Points, which are boxed on their own.
-func relocatedPoints(g orb.Geometry) int {
+func RelocatedPoints(g orb.Geometry) int {
 	n := 0
 	switch g := g.(type) {
 	case orb.Point:
 	case orb.Collection:
 		for _, c := range g {
-			n += relocatedPoints(c)
+			n += RelocatedPoints(c)
 		}
 	default:
 		geodesy.VertexRuns(g, func(pts []orb.Point, _ bool) { n += len(pts) })

@@ -6,12 +6,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 )
 
 // agreementSet is the agreements checked against one index version.
 type agreementSet struct {
 	ix  *geo.Index
-	set *geo.AgreementSet
+	set *agreement.AgreementSet
 	err error
 }
 
@@ -19,11 +20,11 @@ type agreementSet struct {
 // checking them again when the data has been reloaded. Agreements that no longer fit
 // the layers (a reload dropped a collection they cover) are an internal
 // error: the reload should have refused such data.
-func (h *handlers) agreementsFor(ix *geo.Index) (*geo.AgreementSet, error) {
+func (h *handlers) agreementsFor(ix *geo.Index) (*agreement.AgreementSet, error) {
 	s := h.agreements.Load()
 	if s == nil || s.ix != ix {
 		s = &agreementSet{ix: ix}
-		s.set, s.err = geo.NewAgreementSet(ix, h.agreementsOf(ix))
+		s.set, s.err = agreement.NewAgreementSet(ix, h.agreementsOf(ix))
 		if s.err != nil {
 			// Not wrapped: geo's errors would read as the client's fault.
 			s.err = fmt.Errorf("the agreements do not fit the layers served: %v", s.err)
@@ -35,11 +36,11 @@ func (h *handlers) agreementsFor(ix *geo.Index) (*geo.AgreementSet, error) {
 
 // agreementDoc is an agreement with its links.
 type agreementDoc struct {
-	geo.Agreement
+	agreement.Agreement
 	Links []link `json:"links"`
 }
 
-func (h *handlers) agreementDoc(c echo.Context, a *geo.Agreement) agreementDoc {
+func (h *handlers) agreementDoc(c echo.Context, a *agreement.Agreement) agreementDoc {
 	self := h.baseURL(c) + "/agreements/" + url.PathEscape(a.ID)
 	return agreementDoc{Agreement: *a, Links: []link{
 		{Href: self, Rel: "self", Type: mediaJSON, Title: a.Title},

@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
@@ -63,7 +65,7 @@ type batch struct {
 	// The summary of all strikes.
 	strikes, withHits, possiblyHit int
 	// verdicts counts the strikes given a verdict, by outcome.
-	verdicts map[geo.Outcome]int
+	verdicts map[agreement.Outcome]int
 	disputed int // strikes whose agreements' readings disagree
 }
 
@@ -78,7 +80,7 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	if err := q.resolveCollections(ix); err != nil {
 		return err
 	}
-	b := &batch{h: h, ix: ix, q: q, out: newSpool(), verdicts: map[geo.Outcome]int{}}
+	b := &batch{h: h, ix: ix, q: q, out: newSpool(), verdicts: map[agreement.Outcome]int{}}
 	defer b.out.release()
 	o := append(b.out.buf, `{"type":"FeatureCollection","query":{`...)
 	b.out.buf = append(q.appendSearch(o), `,"features":[`...)
@@ -97,11 +99,11 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	o = appendInt(o, b.possiblyHit)
 	if len(b.verdicts) > 0 {
 		o = append(o, `,"verdicts":{`...)
-		for i, outcome := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
+		for i, outcome := range []agreement.Outcome{agreement.ProtectedSiteHit, agreement.ProtectedSiteNearby, agreement.NoProtectedSite} {
 			if i > 0 {
 				o = append(o, ',')
 			}
-			o = geo.AppendJSONString(o, string(outcome))
+			o = geojson.AppendJSONString(o, string(outcome))
 			o = appendInt(append(o, ':'), b.verdicts[outcome])
 		}
 		o = append(o, `},"disputed":`...)
@@ -243,13 +245,13 @@ func (b *batch) strike(i int, s *strike) error {
 		return err
 	}
 	var hits []geo.Hit
-	var v *geo.Verdict
+	var v *agreement.Verdict
 	if !q.timed {
 		hits, err = b.ix.Nearby(p, q.radius, q.limit, q.collections...)
 	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
 		hits = verdictHits(v)
 		b.verdicts[v.Outcome]++
-		if v.AgreementStatus == geo.Disputed {
+		if v.AgreementStatus == agreement.Disputed {
 			b.disputed++
 		}
 	}
@@ -270,7 +272,7 @@ func (b *batch) strike(i int, s *strike) error {
 // appendStrike writes the strike as it came, its properties extended with
 // "hits" (each site as a Feature placed at its point nearest the strike)
 // and a "summary" like GET /proximity's, with the verdict v when there is one.
-func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, uncertainty float64, v *geo.Verdict) []byte {
+func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) []byte {
 	if b.strikes > 1 {
 		o = append(o, ',')
 	}
@@ -281,12 +283,12 @@ func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, u
 		o = append(o, ',')
 	}
 	o = append(o, `"geometry":`...)
-	o = geo.AppendGeometry(o, p)
+	o = geojson.AppendGeometry(o, p)
 	o = append(o, `,"properties":{`...)
 	// The strike's own properties, but those the answer computes.
 	jsonscan.EachMember(b.props.Bytes(), func(key, value []byte) bool {
 		if !store.IsComputedProperty(string(key)) {
-			o = append(geo.AppendJSONString(o, string(key)), ':')
+			o = append(geojson.AppendJSONString(o, string(key)), ':')
 			o = append(append(o, value...), ',')
 		}
 		return true
@@ -297,7 +299,7 @@ func (b *batch) appendStrike(o []byte, s *strike, p orb.Point, hits []geo.Hit, u
 			o = append(o, ',')
 		}
 		site := geo.Feature{ID: hits[i].Feature.ID, Geometry: hits[i].Nearest, Properties: hits[i].Feature.Properties}
-		o = geo.AppendHit(o, &site, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
+		o = geojson.AppendHit(o, &site, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	o = append(o, `],"summary":`...)
 	o = appendSummary(o, hits, uncertainty, v)

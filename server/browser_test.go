@@ -31,7 +31,9 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
@@ -197,7 +199,7 @@ func runBrowser(t *testing.T, tools webTools, spec map[string]any, out any) webC
 // webDefaultIndex is the embedded default data, as `protectmap serve` loads it.
 func webDefaultIndex(t *testing.T) *geo.Index {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -834,9 +836,9 @@ func TestBrowserPan(t *testing.T) {
 }
 
 // webDefaultAgreements are the embedded agreements, as `protectmap serve` loads them.
-func webDefaultAgreements(t *testing.T) []geo.Agreement {
+func webDefaultAgreements(t *testing.T) []agreement.Agreement {
 	t.Helper()
-	as, err := geo.DecodeAgreements("agreements.json", bytes.NewReader(data.Agreements))
+	as, err := agreement.DecodeAgreements("agreements.json", bytes.NewReader(data.Agreements))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -846,11 +848,11 @@ func webDefaultAgreements(t *testing.T) []geo.Agreement {
 // webMoratoriumSite is the default data and agreements, as `protectmap
 // serve` loads them, with Porogi solar park, an energy site the 2025
 // moratorium covers, and its point.
-func webMoratoriumSite(t *testing.T) (*geo.Index, []geo.Agreement, *geo.AgreementSet, *geo.Feature, orb.Point) {
+func webMoratoriumSite(t *testing.T) (*geo.Index, []agreement.Agreement, *agreement.AgreementSet, *geo.Feature, orb.Point) {
 	t.Helper()
 	ix := webDefaultIndex(t)
 	agreements := webDefaultAgreements(t)
-	set, err := geo.NewAgreementSet(ix, agreements)
+	set, err := agreement.NewAgreementSet(ix, agreements)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -878,7 +880,7 @@ type webVerdict struct {
 }
 
 // webCheckVerdict compares the verdict shown with the one computed from the index.
-func webCheckVerdict(t *testing.T, where string, got webVerdict, want *geo.Verdict) {
+func webCheckVerdict(t *testing.T, where string, got webVerdict, want *agreement.Verdict) {
 	t.Helper()
 	if got.Error != "" {
 		t.Errorf("%s: the check shows an error: %s", where, got.Error)
@@ -916,8 +918,8 @@ func TestBrowserVerdict(t *testing.T) {
 	const radius = 1000
 	inside := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
 	outside := time.Date(2025, 5, 25, 12, 0, 0, 0, time.UTC)
-	verdict := func(when time.Time, scope ...string) *geo.Verdict {
-		v, err := set.Verdict(geo.VerdictQuery{Strike: geo.Strike{Point: p, Time: when}, Scope: scope, RadiusMeters: radius, Layers: []string{"energy"}})
+	verdict := func(when time.Time, scope ...string) *agreement.Verdict {
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: agreement.Strike{Point: p, Time: when}, Scope: scope, RadiusMeters: radius, Layers: []string{"energy"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -935,7 +937,7 @@ func TestBrowserVerdict(t *testing.T) {
 	webNoConsoleErrors(t, c.ConsoleErrors)
 
 	want := verdict(inside)
-	if want.Outcome != geo.ProtectedSiteHit {
+	if want.Outcome != agreement.ProtectedSiteHit {
 		t.Fatalf("a strike on %s during the moratorium: verdict %s, want a hit", site.Name, want.Outcome)
 	}
 	webCheckVerdict(t, "inside the window", got.Inside, want)
@@ -944,7 +946,7 @@ func TestBrowserVerdict(t *testing.T) {
 	}
 
 	want = verdict(outside)
-	if want.Outcome != geo.NoProtectedSite {
+	if want.Outcome != agreement.NoProtectedSite {
 		t.Fatalf("a strike on %s after the moratorium: verdict %s, want none", site.Name, want.Outcome)
 	}
 	webCheckVerdict(t, "outside the window", got.Outside, want)
@@ -1002,7 +1004,7 @@ type webStrikes struct {
 }
 
 // webNoVerdict is the verdict the map gives a strike the server cannot judge.
-const webNoVerdict geo.Outcome = "unknown"
+const webNoVerdict agreement.Outcome = "unknown"
 
 // webStrikeMarker is a strike drawn: its verdict, its fill colour, and the
 // colour painted at its centre on the map (empty when out of view).
@@ -1032,14 +1034,14 @@ func TestBrowserStrikes(t *testing.T) {
 	}
 	// Hospitals protected with a buffer: a strike whose uncertainty plus
 	// that buffer reaches beyond the largest radius cannot be judged.
-	agreements = append(agreements, geo.Agreement{ID: "hospitals-test", Title: "Hospitals, for the test", Source: "test",
-		Terms: geo.Terms{Start: at(1, 1, 0, 0), Collections: []string{"hospitals"}, BufferMeters: 500}})
-	set, err := geo.NewAgreementSet(ix, agreements)
+	agreements = append(agreements, agreement.Agreement{ID: "hospitals-test", Title: "Hospitals, for the test", Source: "test",
+		Terms: agreement.Terms{Start: at(1, 1, 0, 0), Collections: []string{"hospitals"}, BufferMeters: 500}})
+	set, err := agreement.NewAgreementSet(ix, agreements)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verdict := func(s store.Strike) geo.Outcome {
-		v, err := set.Verdict(geo.VerdictQuery{Strike: s.Geo()})
+	verdict := func(s store.Strike) agreement.Outcome {
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
 		if errors.Is(err, geo.ErrBadQuery) {
 			return webNoVerdict
 		} else if err != nil {
@@ -1051,7 +1053,7 @@ func TestBrowserStrikes(t *testing.T) {
 	var nearby orb.Point
 	for m := 100.0; m < 1000 && nearby == (orb.Point{}); m += 50 {
 		q := orb.Point{p.Lon(), p.Lat() + m/111_320}
-		if verdict(store.Strike{Point: q, Time: at(3, 25, 12, 0)}) == geo.ProtectedSiteNearby {
+		if verdict(store.Strike{Point: q, Time: at(3, 25, 12, 0)}) == agreement.ProtectedSiteNearby {
 			nearby = q
 		}
 	}
@@ -1072,8 +1074,8 @@ func TestBrowserStrikes(t *testing.T) {
 	strikes[0].Verdict = &store.Verdict{DataVersion: "before-the-park", JudgedAt: at(3, 25, 13, 0),
 		Body: json.RawMessage(`{"verdict":"no_protected_site","agreements_in_force":[],"protected_sites":[]}`)}
 	st := webStrikeStore(t, strikes)
-	want := map[string]geo.Outcome{}
-	outcomes := map[geo.Outcome]int{}
+	want := map[string]agreement.Outcome{}
+	outcomes := map[agreement.Outcome]int{}
 	for _, s := range strikes {
 		want[s.ID] = verdict(s)
 		outcomes[want[s.ID]]++
@@ -1137,7 +1139,7 @@ func TestBrowserStrikes(t *testing.T) {
 		if len(a.Markers) != len(strikes) {
 			t.Fatalf("%d strikes drawn, want %d", len(a.Markers), len(strikes))
 		}
-		colours := map[string]geo.Outcome{}
+		colours := map[string]agreement.Outcome{}
 		painted := 0
 		for _, m := range a.Markers {
 			w, ok := want[m.ID]
@@ -1172,10 +1174,10 @@ func TestBrowserStrikes(t *testing.T) {
 		if pp == nil {
 			t.Fatal("clicking the strike opened no strike popup")
 		}
-		if pp.Title != "Strike, 2025-03-25 12:00 UTC" || pp.Verdict != string(geo.ProtectedSiteHit) || !strings.Contains(pp.Words, "Protected site hit") {
+		if pp.Title != "Strike, 2025-03-25 12:00 UTC" || pp.Verdict != string(agreement.ProtectedSiteHit) || !strings.Contains(pp.Words, "Protected site hit") {
 			t.Errorf("popup %q shows verdict %s (%q), want the hit of 25 March", pp.Title, pp.Verdict, pp.Words)
 		}
-		if pp.Recorded != string(geo.NoProtectedSite) || !strings.Contains(pp.RecordedWords, "Recorded 2025-03-25 13:00 UTC on data version before-the-park") ||
+		if pp.Recorded != string(agreement.NoProtectedSite) || !strings.Contains(pp.RecordedWords, "Recorded 2025-03-25 13:00 UTC on data version before-the-park") ||
 			!strings.HasPrefix(pp.Words, "Now: ") {
 			t.Errorf("popup shows the recorded verdict %q (%q) beside %q, want no protected site, recorded on before-the-park", pp.Recorded, pp.RecordedWords, pp.Words)
 		}
@@ -1186,7 +1188,7 @@ func TestBrowserStrikes(t *testing.T) {
 			t.Errorf("popup lists hit sites %q, want %s", pp.HitSites, site.Name)
 		}
 		// The verdict under each reading, side by side, disputed ones marked.
-		v, err := set.Verdict(geo.VerdictQuery{Strike: strikes[0].Geo()})
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: strikes[0].Geo()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1317,10 +1319,10 @@ func TestBrowserStrikesMany(t *testing.T) {
 		}
 	}
 	st := webStrikeStore(t, strikes)
-	want := map[string]geo.Outcome{}
-	outcomes := map[geo.Outcome]int{}
+	want := map[string]agreement.Outcome{}
+	outcomes := map[agreement.Outcome]int{}
 	for _, s := range strikes {
-		v, err := set.Verdict(geo.VerdictQuery{Strike: s.Geo()})
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1386,7 +1388,7 @@ func TestBrowserHostile(t *testing.T) {
 		fmt.Fprintf(&features, `{"type":"Feature","id":"s%d","geometry":{"type":"Point","coordinates":[%v,%v]},"properties":{"name":%s,"kind":"substation"}}`,
 			i, sites[i]["lon"], sites[i]["lat"], n)
 	}
-	layer, err := geo.DecodeLayer("named", "named.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[`+features.String()+`]}`))
+	layer, err := geojson.DecodeLayer("named", "named.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[`+features.String()+`]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1488,7 +1490,7 @@ func TestBrowserVectorTiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaults, err := geo.LoadFS(data.Layers)
+	defaults, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1605,20 +1607,20 @@ type webTimeline struct {
 }
 
 // webCheckReadings compares the readings shown with those of a verdict.
-func webCheckReadings(t *testing.T, where string, got []webReadingTable, want *geo.Verdict) {
+func webCheckReadings(t *testing.T, where string, got []webReadingTable, want *agreement.Verdict) {
 	t.Helper()
 	disputed := map[string]bool{}
 	for _, d := range want.Disputes {
 		disputed[d.Agreement] = true
 	}
-	var rows []geo.ReadingVerdict
+	var rows []agreement.ReadingVerdict
 	for _, table := range got {
 		if table.Disputed != disputed[table.Agreement] || table.Badge != disputed[table.Agreement] {
 			t.Errorf("%s: %s shown disputed %v (badge %v), want %v", where, table.Agreement, table.Disputed, table.Badge, disputed[table.Agreement])
 		}
 		for _, r := range table.Rows {
-			rows = append(rows, geo.ReadingVerdict{Agreement: table.Agreement, Reading: r.Reading, Party: r.Party,
-				Verdict: geo.Outcome(r.Verdict), Status: geo.ReadingStatus(r.Status), Why: r.Why})
+			rows = append(rows, agreement.ReadingVerdict{Agreement: table.Agreement, Reading: r.Reading, Party: r.Party,
+				Verdict: agreement.Outcome(r.Verdict), Status: agreement.ReadingStatus(r.Status), Why: r.Why})
 		}
 	}
 	if !slices.Equal(rows, want.Readings) {
@@ -1635,7 +1637,7 @@ func TestBrowserReadings(t *testing.T) {
 	tools := needBrowser(t)
 	ix := webDefaultIndex(t)
 	agreements := webDefaultAgreements(t)
-	set, err := geo.NewAgreementSet(ix, agreements)
+	set, err := agreement.NewAgreementSet(ix, agreements)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1660,15 +1662,15 @@ func TestBrowserReadings(t *testing.T) {
 	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
 	webNoConsoleErrors(t, c.ConsoleErrors)
 
-	verdict := func(at time.Time) *geo.Verdict {
-		v, err := set.Verdict(geo.VerdictQuery{Strike: geo.Strike{Point: p, Time: at}, RadiusMeters: radius, Layers: []string{"energy", "zones"}, Limit: 50})
+	verdict := func(at time.Time) *agreement.Verdict {
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: agreement.Strike{Point: p, Time: at}, RadiusMeters: radius, Layers: []string{"energy", "zones"}, Limit: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return v
 	}
 	want := verdict(first)
-	if want.AgreementStatus != geo.Disputed {
+	if want.AgreementStatus != agreement.Disputed {
 		t.Fatalf("the plant on 20 March: %s, want disputed", want.AgreementStatus)
 	}
 	webCheckReadings(t, "20 March", got.Check, want)
@@ -1714,7 +1716,7 @@ func TestBrowserReadings(t *testing.T) {
 	if len(got.First.Lanes) > 1 && got.First.Lanes[0].Left == got.First.Lanes[1].Left {
 		t.Errorf("ru and ua start on different days but are drawn from the same point: %+v", got.First.Lanes)
 	}
-	zones := webLayer(t, ix, geo.ZonesLayer)
+	zones := webLayer(t, ix, geojson.ZonesLayer)
 	if got.Zones == nil || !got.Zones.Checked || !strings.Contains(got.Zones.Label, fmt.Sprint(zones.Len())) {
 		t.Errorf("zones layer row %+v: want it shown, with its %d features", got.Zones, zones.Len())
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 )
 
@@ -23,7 +24,7 @@ func TestProximityEverywhere(t *testing.T) {
 {"type":"Feature","id":"arctic-line","geometry":{"type":"LineString","coordinates":[[20,80],[30,80]]}},
 {"type":"Feature","id":"island","geometry":{"type":"MultiPolygon","coordinates":[
  [[[179,10],[180,10],[180,11],[179,11],[179,10]]],[[[-180,10],[-179,10],[-179,11],[-180,11],[-180,10]]]]}}]}`
-	l, err := geo.DecodeLayer("energy", "energy.geojson", strings.NewReader(layer))
+	l, err := geojson.DecodeLayer("energy", "energy.geojson", strings.NewReader(layer))
 	if err != nil {
 		t.Fatal(err)
 	}

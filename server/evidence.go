@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
@@ -22,20 +23,20 @@ import (
 // the outcome and the protected sites behind it, which change only when the
 // data that decides them does (unprotected sites nearby are left out).
 type verdictBody struct {
-	Outcome   geo.Outcome  `json:"verdict"`
-	InForce   []string     `json:"agreements_in_force"`
-	Protected []reportSite `json:"protected_sites"`
+	Outcome   agreement.Outcome `json:"verdict"`
+	InForce   []string          `json:"agreements_in_force"`
+	Protected []reportSite      `json:"protected_sites"`
 	// Readings and AgreementStatus keep the verdict under each reading, so
 	// a reading changed later never rewrites what was recorded.
-	Readings        []geo.ReadingVerdict `json:"readings,omitempty"`
-	AgreementStatus geo.AgreementStatus  `json:"agreement_status,omitempty"`
+	Readings        []agreement.ReadingVerdict `json:"readings,omitempty"`
+	AgreementStatus agreement.AgreementStatus  `json:"agreement_status,omitempty"`
 }
 
 // judgeStrike is st's verdict body against set: every protected site
 // within reach, nearest first. A strike whose reach exceeds what a verdict
 // can search gets a verdict_error instead.
-func judgeStrike(set *geo.AgreementSet, st *store.Strike) json.RawMessage {
-	v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo()})
+func judgeStrike(set *agreement.AgreementSet, st *store.Strike) json.RawMessage {
+	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
 	if err != nil {
 		return mustJSON(map[string]string{"verdict_error": userMessage(err)})
 	}
@@ -71,17 +72,17 @@ func (h *handlers) recordVerdicts(c echo.Context, strikes []store.Strike) error 
 // body's members.
 func appendVerdict(b []byte, v *store.Verdict) []byte {
 	b = append(b, `{"data_version":`...)
-	b = geo.AppendJSONString(b, v.DataVersion)
+	b = geojson.AppendJSONString(b, v.DataVersion)
 	if !v.JudgedAt.IsZero() {
 		b = append(b, `,"judged_at":`...)
-		b = geo.AppendJSONString(b, v.JudgedAt.UTC().Format(time.RFC3339Nano))
+		b = geojson.AppendJSONString(b, v.JudgedAt.UTC().Format(time.RFC3339Nano))
 	}
 	if v.Backfilled {
 		b = append(b, `,"backfilled":true`...)
 	}
 	jsonscan.EachMember(v.Body, func(key, value []byte) bool {
 		b = append(b, ',')
-		b = geo.AppendJSONString(b, string(key))
+		b = geojson.AppendJSONString(b, string(key))
 		b = append(append(b, ':'), value...)
 		return true
 	})
@@ -91,19 +92,19 @@ func appendVerdict(b []byte, v *store.Verdict) []byte {
 // verdictMembers are the evidence a strike response carries: the verdict
 // it was recorded with, the verdict against data (now, or the version
 // asked for), and whether they differ.
-func verdictMembers(st *store.Strike, set *geo.AgreementSet, version string) []geo.Member {
+func verdictMembers(st *store.Strike, set *agreement.AgreementSet, version string) []geojson.Member {
 	now := &store.Verdict{DataVersion: version, Body: judgeStrike(set, st)}
-	members := []geo.Member{{Key: "verdict_now", Value: json.RawMessage(appendVerdict(nil, now))}}
+	members := []geojson.Member{{Key: "verdict_now", Value: json.RawMessage(appendVerdict(nil, now))}}
 	if st.Verdict == nil {
-		return append(members, geo.Member{Key: "verdict_recorded", Value: nil})
+		return append(members, geojson.Member{Key: "verdict_recorded", Value: nil})
 	}
 	changed, err := differ(st.Verdict.Body, now.Body)
 	if err != nil {
 		changed = true // a stored body that does not read is not the same verdict
 	}
 	return append(members,
-		geo.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))},
-		geo.Member{Key: "verdict_changed", Value: changed})
+		geojson.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))},
+		geojson.Member{Key: "verdict_changed", Value: changed})
 }
 
 // differ reports whether two verdict bodies say different things: compared
@@ -154,7 +155,7 @@ func (h *handlers) strikeHistory(c echo.Context) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"strike":`...)
-	b = geo.AppendJSONString(b, id)
+	b = geojson.AppendJSONString(b, id)
 	b = appendEvents(append(b, `,"events":`...), events)
 	b = append(b, `,"links":[`...)
 	b = appendLink(b, h.strikeURL(c, id)+"/history", "self", mediaJSON, "this history")
@@ -175,17 +176,17 @@ func appendEvents(b []byte, events []store.Event) []byte {
 		b = append(b, `{"seq":`...)
 		b = strconv.AppendInt(b, e.Seq, 10)
 		b = append(b, `,"time":`...)
-		b = geo.AppendJSONString(b, e.Time.UTC().Format(time.RFC3339Nano))
+		b = geojson.AppendJSONString(b, e.Time.UTC().Format(time.RFC3339Nano))
 		b = append(b, `,"actor":`...)
-		b = geo.AppendJSONString(b, e.Actor)
+		b = geojson.AppendJSONString(b, e.Actor)
 		b = append(b, `,"action":`...)
-		b = geo.AppendJSONString(b, e.Action)
+		b = geojson.AppendJSONString(b, e.Action)
 		b = append(b, `,"strike":`...)
-		b = geo.AppendJSONString(b, e.Strike)
+		b = geojson.AppendJSONString(b, e.Strike)
 		b = append(b, `,"record":`...)
 		b = append(b, e.Record...)
 		b = append(b, `,"hash":`...)
-		b = geo.AppendJSONString(b, e.Hash)
+		b = geojson.AppendJSONString(b, e.Hash)
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -250,7 +251,7 @@ const BackfillActor = "protectmap-upgrade"
 // back-filled; it returns how many strikes it filled. Run it once the data
 // served at the upgrade is loaded, before serving.
 func Backfill(ctx context.Context, st store.Store, d *Dataset) (int, error) {
-	set, err := geo.NewAgreementSet(d.Index, d.Agreements)
+	set, err := agreement.NewAgreementSet(d.Index, d.Agreements)
 	if err != nil {
 		return 0, err
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/protectmap/protectmap/geo/testenv"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 // TestGDALKeepsEveryField copies every collection to a GeoPackage with

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
@@ -131,7 +132,7 @@ func TestGDAL(t *testing.T) {
 			}
 			for _, g := range got {
 				src, _, _ := energy.Lookup(g.id)
-				if want := geo.AppendGeometry(nil, src.Geometry); !sameGeometry(t, g.geometry, want) {
+				if want := geojson.AppendGeometry(nil, src.Geometry); !sameGeometry(t, g.geometry, want) {
 					t.Errorf("%s: geometry %s, want %s", g.id, g.geometry, want)
 				}
 				if g.name != src.Name {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 )
 
@@ -30,7 +31,7 @@ const layersDir = "../testdata/layers"
 
 func loadIndex(t testing.TB) *geo.Index {
 	t.Helper()
-	layers, err := geo.LoadDir(layersDir)
+	layers, err := geojson.LoadDir(layersDir)
 	if err != nil {
 		t.Fatal(err)
 	}

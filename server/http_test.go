@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 )
 
@@ -239,7 +240,7 @@ func TestReload(t *testing.T) {
 	if rec := f.get(t, "/collections/extra/items"); rec.Code != 404 {
 		t.Fatalf("extra before reload: %d", rec.Code)
 	}
-	extra, err := geo.DecodeLayer("extra", "extra.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+	extra, err := geojson.DecodeLayer("extra", "extra.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 		{"type":"Feature","id":"x1","geometry":{"type":"Point","coordinates":[30.5,50.45]},"properties":{"name":"X","level":3}}]}`))
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // itemsQuery is a parsed /collections/{id}/items request.
@@ -402,7 +403,7 @@ func (h *handlers) items(c echo.Context) error {
 	}
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	b = append(b, `],"features":[`...)
-	b = geo.AppendFeatures(b, l, p.idx)
+	b = geojson.AppendFeatures(b, l, p.idx)
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)
 }
@@ -459,7 +460,7 @@ func (h *handlers) item(c echo.Context) error {
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := geo.AppendFeature(*buf, f)
+	b := geojson.AppendFeature(*buf, f)
 	b = append(b[:len(b)-1], `,"links":[`...)
 	b = h.appendSelfLink(b, c, f.ID)
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
@@ -484,6 +485,6 @@ func pathParam(c echo.Context, name string) string {
 // appendLink appends a link object.
 func appendLink(b []byte, href, rel, typ, title string) []byte {
 	b = append(b, `{"href":`...)
-	b = geo.AppendJSONString(b, href)
+	b = geojson.AppendJSONString(b, href)
 	return appendLinkEnd(b, rel, typ, title)
 }

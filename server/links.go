@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // link is an OGC API link object.
@@ -146,7 +146,7 @@ func appendHref(b []byte, url func([]byte) []byte) []byte {
 		if ch == '"' || ch == '\\' || ch < 0x20 {
 			// Only a raw query sent as is can hold these: escape it all.
 			raw := string(b[start:])
-			return geo.AppendJSONString(b[:start-1], raw)
+			return geojson.AppendJSONString(b[:start-1], raw)
 		}
 	}
 	return append(b, '"')
@@ -155,11 +155,11 @@ func appendHref(b []byte, url func([]byte) []byte) []byte {
 // appendLinkEnd appends the rest of a link object after its href.
 func appendLinkEnd(b []byte, rel, typ, title string) []byte {
 	b = append(b, `,"rel":`...)
-	b = geo.AppendJSONString(b, rel)
+	b = geojson.AppendJSONString(b, rel)
 	b = append(b, `,"type":`...)
-	b = geo.AppendJSONString(b, typ)
+	b = geojson.AppendJSONString(b, typ)
 	b = append(b, `,"title":`...)
-	b = geo.AppendJSONString(b, title)
+	b = geojson.AppendJSONString(b, title)
 	return append(b, '}')
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server/store"
@@ -377,17 +378,17 @@ func components() obj {
 				"detail": obj{"type": "string"}, "instance": obj{"type": "string"},
 				"invalid-params": arrayOf(object([]string{"name", "reason"}, obj{"name": obj{"type": "string"}, "reason": obj{"type": "string"}})),
 			}),
-			"outcome": obj{"type": "string", "enum": []string{string(geo.ProtectedSiteHit), string(geo.ProtectedSiteNearby), string(geo.NoProtectedSite)}},
+			"outcome": obj{"type": "string", "enum": []string{string(agreement.ProtectedSiteHit), string(agreement.ProtectedSiteNearby), string(agreement.NoProtectedSite)}},
 			"readingOutcome": obj{"type": "string", "description": "not_in_force outside the reading's window or when it is suspended",
-				"enum": []string{string(geo.ProtectedSiteHit), string(geo.ProtectedSiteNearby), string(geo.NoProtectedSite), string(geo.NotInForce)}},
-			"agreementStatus": obj{"type": "string", "enum": []string{string(geo.Agreed), string(geo.Disputed)},
+				"enum": []string{string(agreement.ProtectedSiteHit), string(agreement.ProtectedSiteNearby), string(agreement.NoProtectedSite), string(agreement.NotInForce)}},
+			"agreementStatus": obj{"type": "string", "enum": []string{string(agreement.Agreed), string(agreement.Disputed)},
 				"description": "disputed when some agreement's readings give different verdicts, or find a site hit or nearby only conditionally where another does not"},
 			"dispute": object([]string{"agreement", "how"}, obj{"agreement": obj{"type": "string"},
 				"how": str("each reading's verdict, as \"ru: protected_site_hit; ua: not_in_force\"")}),
 			"readingVerdict": object([]string{"agreement", "reading", "party", "verdict", "status", "why"}, obj{
 				"agreement": obj{"type": "string"}, "reading": obj{"type": "string"}, "party": obj{"type": "string"},
 				"verdict": schemaRef("readingOutcome"),
-				"status": obj{"type": "string", "enum": []string{string(geo.InForce), string(geo.Conditional), string(geo.Suspended), string(geo.OutsideWindow)},
+				"status": obj{"type": "string", "enum": []string{string(agreement.InForce), string(agreement.Conditional), string(agreement.Suspended), string(agreement.OutsideWindow)},
 					"description": "the reading's state at the instant: its declared status within its window, not_in_force outside it"},
 				"why": str("the clause that decided: the window, the site or zone hit or nearest and its energy class, a class left out, the condition"),
 			}),
@@ -484,8 +485,8 @@ func components() obj {
 				}),
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
-				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(geo.ProtectedSiteHit): obj{"type": "integer"},
-					string(geo.ProtectedSiteNearby): obj{"type": "integer"}, string(geo.NoProtectedSite): obj{"type": "integer"},
+				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
+					string(agreement.ProtectedSiteNearby): obj{"type": "integer"}, string(agreement.NoProtectedSite): obj{"type": "integer"},
 					"disputed": obj{"type": "integer", "description": "strikes whose agreements' readings disagree"}}),
 				"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "agreement_status", "readings", "protected_sites"}, obj{
 					"verdict": schemaRef("outcome"), "agreements_in_force": arrayOf(obj{"type": "string"}), "agreements_breached": arrayOf(obj{"type": "string"}),
@@ -529,7 +530,7 @@ func termsProperties(more obj) obj {
 		"end":            obj{"type": "string", "format": "date-time", "nullable": true, "description": "the first instant no longer in force; null when open-ended"},
 		"collections":    arrayOf(obj{"type": "string"}),
 		"filters":        arrayOf(object([]string{"property", "in"}, obj{"property": obj{"type": "string"}, "in": arrayOf(obj{"type": "string"})})),
-		"energy_classes": arrayOf(obj{"type": "string", "enum": geo.EnergyClasses(), "description": "narrows the energy collection to sites of these classes"}),
+		"energy_classes": arrayOf(obj{"type": "string", "enum": agreement.EnergyClasses(), "description": "narrows the energy collection to sites of these classes"}),
 		"sites":          arrayOf(object([]string{"collection", "id"}, obj{"collection": obj{"type": "string"}, "id": obj{"type": "string"}})),
 		"zones":          arrayOf(str("a feature id of the zones collection: an area or a corridor")),
 		"buffer_m":       obj{"type": "number", "minimum": 0, "description": "metres around each covered site within which a strike counts as a hit"},
@@ -542,7 +543,7 @@ func termsProperties(more obj) obj {
 func readingProperties() obj {
 	return termsProperties(obj{
 		"id": obj{"type": "string"}, "party": str("who holds the reading: ru, ua, us, a monitor"),
-		"status":     obj{"type": "string", "enum": []string{string(geo.InForce), string(geo.Conditional), string(geo.Suspended)}},
+		"status":     obj{"type": "string", "enum": []string{string(agreement.InForce), string(agreement.Conditional), string(agreement.Suspended)}},
 		"conditions": str("what the reading makes the agreement depend on, in words"),
 		"sources": arrayOf(object([]string{"title"}, obj{"title": obj{"type": "string"}, "url": obj{"type": "string"},
 			"date": obj{"type": "string", "format": "date"}})),

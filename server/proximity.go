@@ -10,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // proximityQuery is a parsed GET /proximity request (and the shared
@@ -29,13 +31,13 @@ type proximityQuery struct {
 	// when not given. A site within it is possibly hit.
 	uncertainty float64
 	// when is the strike's instant: with it, the answer carries a verdict
-	// (see geo.AgreementSet.Verdict) when timed. The zero time is an
+	// (see agreement.AgreementSet.Verdict) when timed. The zero time is an
 	// instant like any other (0001-01-01T00:00:00Z), so timed says whether
 	// one was given.
 	when  time.Time
 	timed bool
 	// scope names collections a hypothetical agreement covers (see
-	// geo.VerdictQuery.Scope).
+	// agreement.VerdictQuery.Scope).
 	scope []string
 }
 
@@ -181,7 +183,7 @@ func (h *handlers) proximity(c echo.Context) error {
 // the agreements (or the scope) at that instant, among q's collections:
 // the sites listed are those within q.radius, widened to the reach of
 // every agreement in force.
-func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*geo.Verdict, error) {
+func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*agreement.Verdict, error) {
 	set, err := h.agreementsFor(ix)
 	if err != nil {
 		return nil, err
@@ -190,8 +192,8 @@ func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*geo.
 	if math.IsNaN(u) {
 		u = 0
 	}
-	return set.Verdict(geo.VerdictQuery{
-		Strike: geo.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
+	return set.Verdict(agreement.VerdictQuery{
+		Strike: agreement.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
 		Scope:  q.scope,
 		// geo reads a radius of 0 as its default; here 0 asks for the
 		// sites at the point itself.
@@ -202,7 +204,7 @@ func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*geo.
 }
 
 // verdictHits are the sites a verdict lists, as proximity found them.
-func verdictHits(v *geo.Verdict) []geo.Hit {
+func verdictHits(v *agreement.Verdict) []geo.Hit {
 	hits := make([]geo.Hit, len(v.Sites))
 	for i := range v.Sites {
 		hits[i] = v.Sites[i].Hit
@@ -311,7 +313,7 @@ func (q *proximityQuery) appendRest(b []byte) []byte {
 	b = appendFloat(b, q.uncertainty)
 	if q.timed {
 		b = append(b, `,"datetime":`...)
-		b = geo.AppendJSONString(b, q.when.Format(time.RFC3339Nano))
+		b = geojson.AppendJSONString(b, q.when.Format(time.RFC3339Nano))
 	}
 	if q.scope != nil {
 		b = append(b, `,"scope":`...)
@@ -327,7 +329,7 @@ func appendStrings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = geo.AppendJSONString(b, s)
+		b = geojson.AppendJSONString(b, s)
 	}
 	return append(b, ']')
 }
@@ -337,7 +339,7 @@ func appendStrings(b []byte, list []string) []byte {
 // whether it is possibly hit, when an uncertainty was given, and what
 // protected it, with a verdict v), the query as understood, and a summary.
 // With v, hits are its sites.
-func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict) error {
+func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
@@ -349,22 +351,22 @@ func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncerta
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = geo.AppendHit(b, hits[i].Feature, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
+		b = geojson.AppendHit(b, hits[i].Feature, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
-// hitMembers are the properties added to site i found after geo.AppendHit's:
+// hitMembers are the properties added to site i found after geojson.AppendHit's:
 // possibly_hit when the strike's uncertainty is known, and protected_by
 // with a verdict.
-func hitMembers(h *geo.Hit, uncertainty float64, v *geo.Verdict, i int) []geo.Member {
-	var m []geo.Member
+func hitMembers(h *geo.Hit, uncertainty float64, v *agreement.Verdict, i int) []geojson.Member {
+	var m []geojson.Member
 	if !math.IsNaN(uncertainty) {
-		m = append(m, geo.Member{Key: "possibly_hit", Value: h.Meters <= uncertainty})
+		m = append(m, geojson.Member{Key: "possibly_hit", Value: h.Meters <= uncertainty})
 	}
 	if v != nil {
-		m = append(m, geo.Member{Key: "protected_by", Value: v.Sites[i].ProtectedBy})
+		m = append(m, geojson.Member{Key: "protected_by", Value: v.Sites[i].ProtectedBy})
 	}
 	return m
 }
@@ -374,7 +376,7 @@ func hitMembers(h *geo.Hit, uncertainty float64, v *geo.Verdict, i int) []geo.Me
 // verdict v adds its outcome ("verdict", and "verdict_without_scope" with
 // a scope), the agreements in force, the radius it searched, and the
 // verdict under each reading (see appendReadings).
-func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict) []byte {
+func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) []byte {
 	b = append(b, `{"count":`...)
 	b = appendInt(b, len(hits))
 	b = append(b, `,"possibly_hit":`...)
@@ -391,10 +393,10 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict
 	b = appendFloat(b, nearest)
 	if v != nil {
 		b = append(b, `,"verdict":`...)
-		b = geo.AppendJSONString(b, string(v.Outcome))
+		b = geojson.AppendJSONString(b, string(v.Outcome))
 		if v.WithoutScope != "" {
 			b = append(b, `,"verdict_without_scope":`...)
-			b = geo.AppendJSONString(b, string(v.WithoutScope))
+			b = geojson.AppendJSONString(b, string(v.WithoutScope))
 		}
 		b = append(b, `,"agreements_in_force":`...)
 		b = appendStrings(b, v.InForce)
@@ -407,9 +409,9 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *geo.Verdict
 
 // appendReadings writes the members that give v under each reading:
 // "agreement_status", "disputes" when there are any, and "readings".
-func appendReadings(b []byte, v *geo.Verdict) []byte {
+func appendReadings(b []byte, v *agreement.Verdict) []byte {
 	b = append(b, `"agreement_status":`...)
-	b = geo.AppendJSONString(b, string(v.AgreementStatus))
+	b = geojson.AppendJSONString(b, string(v.AgreementStatus))
 	if len(v.Disputes) > 0 {
 		b = append(b, `,"disputes":[`...)
 		for i, d := range v.Disputes {
@@ -417,9 +419,9 @@ func appendReadings(b []byte, v *geo.Verdict) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"agreement":`...)
-			b = geo.AppendJSONString(b, d.Agreement)
+			b = geojson.AppendJSONString(b, d.Agreement)
 			b = append(b, `,"how":`...)
-			b = append(geo.AppendJSONString(b, d.How), '}')
+			b = append(geojson.AppendJSONString(b, d.How), '}')
 		}
 		b = append(b, ']')
 	}
@@ -434,8 +436,8 @@ func appendReadings(b []byte, v *geo.Verdict) []byte {
 			{"verdict", string(r.Verdict)}, {"status", string(r.Status)}, {"why", r.Why}} {
 			b = append(b, sep)
 			sep = ','
-			b = append(geo.AppendJSONString(b, m[0]), ':')
-			b = geo.AppendJSONString(b, m[1])
+			b = append(geojson.AppendJSONString(b, m[0]), ':')
+			b = geojson.AppendJSONString(b, m[1])
 		}
 		b = append(b, '}')
 	}
@@ -452,7 +454,7 @@ func possiblyHit(hits []geo.Hit, uncertainty float64) int {
 	return n
 }
 
-// roundMillimetre rounds a distance as geo.AppendHit does for distance_m,
+// roundMillimetre rounds a distance as geojson.AppendHit does for distance_m,
 // so the summary and the nearest site agree.
 func roundMillimetre(m float64) float64 { return math.Round(m*1000) / 1000 }
 

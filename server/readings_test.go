@@ -13,6 +13,8 @@ import (
 
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store/pgtest"
 )
@@ -22,7 +24,7 @@ import (
 // reads them.
 func defaultDataset(t testing.TB) func(*server.Config) {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func defaultDataset(t testing.TB) func(*server.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := geo.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
+	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 )
 
 // Dataset is one consistent version of the served data, as a reload
@@ -22,8 +23,8 @@ type Dataset struct {
 	// Index holds the layers.
 	Index *geo.Index
 	// Agreements are what verdicts judge strikes by; they must fit Index
-	// (geo.NewAgreementSet), or a reload to them fails.
-	Agreements []geo.Agreement
+	// (agreement.NewAgreementSet), or a reload to them fails.
+	Agreements []agreement.Agreement
 	// Version names the content, such as a hash of the files it was loaded
 	// from: letters, digits, '.', '_' and '-'. It starts the ETag of every
 	// response computed from the data and is /collections' data_version.
@@ -82,7 +83,7 @@ func (r *Reloader) Reload(ctx context.Context) (*Dataset, error) {
 	}
 	if err == nil {
 		// Refused here, not on first use: the old data keeps serving.
-		_, err = geo.NewAgreementSet(d.Index, d.Agreements)
+		_, err = agreement.NewAgreementSet(d.Index, d.Agreements)
 	}
 	if err == nil && r.h.cfg.Store != nil && validVersion(d.Version) {
 		// Kept before it is served, so every verdict judged on it can be
@@ -162,7 +163,7 @@ func (h *handlers) current() *Dataset {
 }
 
 // agreementsOf is the agreements served with ix.
-func (h *handlers) agreementsOf(ix *geo.Index) []geo.Agreement {
+func (h *handlers) agreementsOf(ix *geo.Index) []agreement.Agreement {
 	if d := h.current(); d.Index == ix {
 		return d.Agreements
 	}

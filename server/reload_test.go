@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 )
 
@@ -61,7 +62,7 @@ type dirSource struct {
 }
 
 func (s *dirSource) load(context.Context) (*server.Dataset, error) {
-	layers, err := geo.LoadDir(s.dir)
+	layers, err := geojson.LoadDir(s.dir)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server/store"
 )
 
@@ -45,17 +46,17 @@ var reportParams = params[reportQuery]{
 
 // reportSite is a protected site near a strike, in a report.
 type reportSite struct {
-	Collection     string           `json:"collection"`
-	ID             string           `json:"id"`
-	Name           string           `json:"name,omitempty"`
-	DistanceMeters float64          `json:"distance_m"`
-	ProtectedBy    []geo.Protection `json:"protected_by"`
+	Collection     string                 `json:"collection"`
+	ID             string                 `json:"id"`
+	Name           string                 `json:"name,omitempty"`
+	DistanceMeters float64                `json:"distance_m"`
+	ProtectedBy    []agreement.Protection `json:"protected_by"`
 }
 
 // reportLine is one strike of a report with its verdict.
 type reportLine struct {
 	strike  store.Strike
-	verdict *geo.Verdict
+	verdict *agreement.Verdict
 	// breached are the agreements hit, in the verdict's order, without repeats.
 	breached []string
 	// sites are the protected sites nearest the strike, at most reportSites.
@@ -81,7 +82,7 @@ func (h *handlers) report(c echo.Context) error {
 		if !ok {
 			return paramError("agreement", "no agreement %q; GET /agreements lists them", q.agreement)
 		}
-		if set, err = geo.NewAgreementSet(ix, []geo.Agreement{*a}); err != nil {
+		if set, err = agreement.NewAgreementSet(ix, []agreement.Agreement{*a}); err != nil {
 			return err
 		}
 		// The agreement's window is half-open: its end is not in it.
@@ -113,7 +114,7 @@ func (h *handlers) report(c echo.Context) error {
 
 // reportLines reads every strike in q's window, a store page at a time,
 // and judges each.
-func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQuery) ([]reportLine, error) {
+func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q reportQuery) ([]reportLine, error) {
 	var lines []reportLine
 	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit}
 	for {
@@ -125,7 +126,7 @@ func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQu
 			return nil, paramError("from", "more than %d strikes in the window; narrow it with from and to", maxReportStrikes)
 		}
 		for _, st := range page.Strikes {
-			v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo()})
+			v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
 			if err != nil {
 				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
 			}
@@ -140,7 +141,7 @@ func (h *handlers) reportLines(c echo.Context, set *geo.AgreementSet, q reportQu
 
 // judge sums up a verdict for a report, listing up to maxSites protected
 // sites (0: all).
-func judge(st store.Strike, v *geo.Verdict, maxSites int) reportLine {
+func judge(st store.Strike, v *agreement.Verdict, maxSites int) reportLine {
 	l := reportLine{strike: st, verdict: v, sites: []reportSite{}, breached: []string{}}
 	for _, s := range v.Sites {
 		if len(s.ProtectedBy) == 0 {
@@ -160,11 +161,11 @@ func judge(st store.Strike, v *geo.Verdict, maxSites int) reportLine {
 }
 
 func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []reportLine) error {
-	counts := map[geo.Outcome]int{}
+	counts := map[agreement.Outcome]int{}
 	disputed := 0
 	for _, l := range lines {
 		counts[l.verdict.Outcome]++
-		if l.verdict.AgreementStatus == geo.Disputed {
+		if l.verdict.AgreementStatus == agreement.Disputed {
 			disputed++
 		}
 	}
@@ -178,13 +179,13 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 	if q.agreement == "" {
 		b = append(b, "null"...)
 	} else {
-		b = geo.AppendJSONString(b, q.agreement)
+		b = geojson.AppendJSONString(b, q.agreement)
 	}
 	b = append(b, `},"summary":{"strikes":`...)
 	b = appendInt(b, len(lines))
-	for _, o := range []geo.Outcome{geo.ProtectedSiteHit, geo.ProtectedSiteNearby, geo.NoProtectedSite} {
+	for _, o := range []agreement.Outcome{agreement.ProtectedSiteHit, agreement.ProtectedSiteNearby, agreement.NoProtectedSite} {
 		b = append(b, ',')
-		b = geo.AppendJSONString(b, string(o))
+		b = geojson.AppendJSONString(b, string(o))
 		b = appendInt(append(b, ':'), counts[o])
 	}
 	b = append(b, `,"disputed":`...)
@@ -198,12 +199,12 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 		}
 		l := &lines[i]
 		b = store.AppendFeature(b, &l.strike,
-			geo.Member{Key: "verdict", Value: string(l.verdict.Outcome)},
-			geo.Member{Key: "agreements_in_force", Value: l.verdict.InForce},
-			geo.Member{Key: "agreements_breached", Value: l.breached},
-			geo.Member{Key: "agreement_status", Value: l.verdict.AgreementStatus},
-			geo.Member{Key: "readings", Value: l.verdict.Readings},
-			geo.Member{Key: "protected_sites", Value: l.sites})
+			geojson.Member{Key: "verdict", Value: string(l.verdict.Outcome)},
+			geojson.Member{Key: "agreements_in_force", Value: l.verdict.InForce},
+			geojson.Member{Key: "agreements_breached", Value: l.breached},
+			geojson.Member{Key: "agreement_status", Value: l.verdict.AgreementStatus},
+			geojson.Member{Key: "readings", Value: l.verdict.Readings},
+			geojson.Member{Key: "protected_sites", Value: l.sites})
 	}
 	b = append(b, ']')
 	m.BodySHA256 = digest(b[features:])
@@ -214,11 +215,11 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 
 // readingsCell writes the verdict under each reading in one CSV cell, as
 // agreement/reading:verdict, conditional ones marked "(conditional)".
-func readingsCell(rs []geo.ReadingVerdict) string {
+func readingsCell(rs []agreement.ReadingVerdict) string {
 	cells := make([]string, len(rs))
 	for i, r := range rs {
 		cells[i] = r.Agreement + "/" + r.Reading + ":" + string(r.Verdict)
-		if r.Status == geo.Conditional {
+		if r.Status == agreement.Conditional {
 			cells[i] += "(conditional)"
 		}
 	}
@@ -231,7 +232,7 @@ func appendInstant(b []byte, a instant) []byte {
 	if !ok {
 		return append(b, "null"...)
 	}
-	return geo.AppendJSONString(b, s)
+	return geojson.AppendJSONString(b, s)
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its

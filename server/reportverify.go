@@ -8,7 +8,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/server/store"
 )
 
@@ -47,8 +47,8 @@ type reportDoc struct {
 type reportFeature struct {
 	ID         string `json:"id"`
 	Properties struct {
-		Verdict  geo.Outcome `json:"verdict"`
-		Breached []string    `json:"agreements_breached"`
+		Verdict  agreement.Outcome `json:"verdict"`
+		Breached []string          `json:"agreements_breached"`
 	} `json:"properties"`
 }
 
@@ -72,9 +72,9 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader) (*Repor
 	r.AgreementsIntact = digest(agreementsJSON(d)) == doc.Manifest.AgreementsDigest
 	agreements := d.Agreements
 	if a := doc.Query.Agreement; a != "" {
-		agreements = slices.DeleteFunc(slices.Clone(agreements), func(x geo.Agreement) bool { return x.ID != a })
+		agreements = slices.DeleteFunc(slices.Clone(agreements), func(x agreement.Agreement) bool { return x.ID != a })
 	}
-	set, err := geo.NewAgreementSet(d.Index, agreements)
+	set, err := agreement.NewAgreementSet(d.Index, agreements)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader) (*Repor
 		} else if err != nil {
 			return nil, err
 		}
-		v, err := set.Verdict(geo.VerdictQuery{Strike: s.Geo()})
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
 		if err != nil {
 			r.Differences = append(r.Differences, fmt.Sprintf("strike %s: %v", f.ID, err))
 			continue

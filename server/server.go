@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server/store"
 )
@@ -69,9 +70,9 @@ type Config struct {
 	// DefaultLimits. HTTPServer applies the connection timeouts.
 	Limits Limits
 	// Agreements are what verdicts judge strikes by. Each index served is
-	// checked against them (geo.NewAgreementSet) when first used; a reload
+	// checked against them (agreement.NewAgreementSet) when first used; a reload
 	// should refuse layers they no longer fit. Nil means none.
-	Agreements []geo.Agreement
+	Agreements []agreement.Agreement
 	// Store is the strike log behind /strikes, /report and the strikes
 	// collection; nil serves none of them.
 	Store store.Store

@@ -15,8 +15,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/encoding/wkt"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
@@ -194,7 +195,7 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = geo.AppendJSONString(b, r.ID)
+		b = geojson.AppendJSONString(b, r.ID)
 		b = append(b, `,"status":`...)
 		switch {
 		case r.Created:
@@ -208,7 +209,7 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 			b = append(b, `"updated"`...)
 		}
 		b = append(b, `,"href":`...)
-		b = append(geo.AppendJSONString(b, h.strikeURL(c, r.ID)), '}')
+		b = append(geojson.AppendJSONString(b, h.strikeURL(c, r.ID)), '}')
 	}
 	b = append(b, `],"created":`...)
 	b = appendInt(b, created)
@@ -271,23 +272,23 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	if err != nil {
 		return err
 	}
-	var verdict geo.Member
-	v, err := set.Verdict(geo.VerdictQuery{Strike: st.Geo(), Scope: scope})
+	var verdict geojson.Member
+	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo(), Scope: scope})
 	if err != nil {
 		// Only a reach beyond geo.MaxRadiusMeters gets here: the strike
 		// is recorded, its verdict cannot be computed.
-		verdict = geo.Member{Key: "verdict_error", Value: userMessage(err)}
+		verdict = geojson.Member{Key: "verdict_error", Value: userMessage(err)}
 	} else {
-		verdict = geo.Member{Key: "verdict", Value: v}
+		verdict = geojson.Member{Key: "verdict", Value: v}
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := store.AppendFeature(*buf, &st, append([]geo.Member{verdict}, verdictMembers(&st, set, d.Version)...)...)
+	b := store.AppendFeature(*buf, &st, append([]geojson.Member{verdict}, verdictMembers(&st, set, d.Version)...)...)
 	b = b[:len(b)-1]
 	if v != nil {
 		// The verdict under each reading, where /proximity gives it.
 		b = append(b, `,"summary":{"verdict":`...)
-		b = geo.AppendJSONString(b, string(v.Outcome))
+		b = geojson.AppendJSONString(b, string(v.Outcome))
 		b = append(appendReadings(append(b, ','), v), '}')
 	}
 	b = append(b, `,"links":[`...)
@@ -401,7 +402,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	b = append(b, `,"numberReturned":`...)
 	b = appendInt(b, len(page.Strikes))
 	b = append(b, `,"timeStamp":`...)
-	b = geo.AppendJSONString(b, time.Now().UTC().Format(time.RFC3339))
+	b = geojson.AppendJSONString(b, time.Now().UTC().Format(time.RFC3339))
 	b = append(b, `,"links":[`...)
 	b = appendLink(b, h.selfURL(c), "self", mediaGeoJSON, "this page")
 	if next != "" {
@@ -420,7 +421,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		if st.Verdict == nil {
 			b = store.AppendFeature(b, st)
 		} else {
-			b = store.AppendFeature(b, st, geo.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
+			b = store.AppendFeature(b, st, geojson.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
 		}
 	}
 	*buf = append(b, "]}\n"...)

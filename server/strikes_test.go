@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/server/store/pgtest"
@@ -71,14 +71,14 @@ func newStrikeFixture(t testing.TB, dsn string, configure ...func(*server.Config
 	return sf
 }
 
-func loadAgreements(t testing.TB) []geo.Agreement {
+func loadAgreements(t testing.TB) []agreement.Agreement {
 	t.Helper()
 	f, err := os.Open(agreementsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	as, err := geo.DecodeAgreements(agreementsFile, f)
+	as, err := agreement.DecodeAgreements(agreementsFile, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestStrikeLifecycle(t *testing.T) {
 	if id == "" || loc != "http://example.com/strikes/"+id {
 		t.Fatalf("id %q, Location %q", id, loc)
 	}
-	if got := verdictOf(t, created); got != string(geo.ProtectedSiteHit) {
+	if got := verdictOf(t, created); got != string(agreement.ProtectedSiteHit) {
 		t.Errorf("verdict on POST: %s", got)
 	}
 	p := props(t, created)
@@ -175,7 +175,7 @@ func TestStrikeLifecycle(t *testing.T) {
 		t.Fatalf("GET: %d\n%s", got.Code, got.Body)
 	}
 	doc := decode(t, got.Body.Bytes())
-	if doc["id"] != id || verdictOf(t, doc) != string(geo.ProtectedSiteHit) {
+	if doc["id"] != id || verdictOf(t, doc) != string(agreement.ProtectedSiteHit) {
 		t.Errorf("GET /strikes/%s: %v", id, doc)
 	}
 	v := props(t, doc)["verdict"].(map[string]any)
@@ -250,12 +250,12 @@ func TestVerdictBoundaries(t *testing.T) {
 	tests := []struct {
 		name string
 		when time.Time
-		want geo.Outcome
+		want agreement.Outcome
 	}{
-		{"one second before start", moratoriumStart.Add(-time.Second), geo.NoProtectedSite},
-		{"at start", moratoriumStart, geo.ProtectedSiteHit},
-		{"one second before end", moratoriumEnd.Add(-time.Second), geo.ProtectedSiteHit},
-		{"at end", moratoriumEnd, geo.NoProtectedSite},
+		{"one second before start", moratoriumStart.Add(-time.Second), agreement.NoProtectedSite},
+		{"at start", moratoriumStart, agreement.ProtectedSiteHit},
+		{"one second before end", moratoriumEnd.Add(-time.Second), agreement.ProtectedSiteHit},
+		{"at end", moratoriumEnd, agreement.NoProtectedSite},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server/store"
 )
 
@@ -32,10 +34,10 @@ const (
 func agreementsJSON(d *Dataset) []byte {
 	agreements := d.Agreements
 	if agreements == nil {
-		agreements = []geo.Agreement{}
+		agreements = []agreement.Agreement{}
 	}
 	return mustJSON(struct {
-		Agreements []geo.Agreement `json:"agreements"`
+		Agreements []agreement.Agreement `json:"agreements"`
 	}{agreements})
 }
 
@@ -93,17 +95,17 @@ func writeLayer(w io.Writer, l *geo.Layer) error {
 // one not kept.
 func LoadVersion(ctx context.Context, st store.Store, version string) (*Dataset, error) {
 	var layers []*geo.Layer
-	var agreements []geo.Agreement
+	var agreements []agreement.Agreement
 	source := "data version " + version
 	_, err := st.LoadVersion(ctx, version, func(name string, r io.Reader) error {
 		var err error
 		if layer, ok := strings.CutPrefix(name, layerPart); ok {
 			var l *geo.Layer
-			if l, err = geo.DecodeLayer(layer, source, r); err == nil {
+			if l, err = geojson.DecodeLayer(layer, source, r); err == nil {
 				layers = append(layers, l)
 			}
 		} else if name == agreementsPart {
-			agreements, err = geo.DecodeAgreements(source, r)
+			agreements, err = agreement.DecodeAgreements(source, r)
 		}
 		return err
 	})

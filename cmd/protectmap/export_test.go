@@ -12,11 +12,12 @@ import (
 
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 func energyLayer(t *testing.T) *geo.Layer {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func exportedIDs(t *testing.T, format string, body []byte) []string {
 	var ids []string
 	switch format {
 	case "geojson":
-		l, err := geo.DecodeLayer("back", "export", bytes.NewReader(body))
+		l, err := geojson.DecodeLayer("back", "export", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

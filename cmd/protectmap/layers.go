@@ -11,6 +11,7 @@ import (
 
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // layerFlags collects repeated --layer NAME=FILE flags.
@@ -43,12 +44,12 @@ func loadIndexSum(dir string, extra layerFlags, sum io.Writer) (*geo.Index, erro
 	var layers []*geo.Layer
 	var err error
 	if dir == "" {
-		layers, err = geo.LoadFS(teeFS{data.Layers, sum})
+		layers, err = geojson.LoadFS(teeFS{data.Layers, sum})
 	} else if st, serr := os.Stat(dir); serr != nil {
 		err = serr
 	} else if !st.IsDir() {
 		err = fmt.Errorf("%s is not a directory", dir)
-	} else if layers, err = geo.LoadFS(teeFS{os.DirFS(dir), sum}); err != nil {
+	} else if layers, err = geojson.LoadFS(teeFS{os.DirFS(dir), sum}); err != nil {
 		err = fmt.Errorf("in %s: %w", dir, err)
 	}
 	var errs []error
@@ -77,7 +78,7 @@ func loadFileSum(name, file string, sum io.Writer) (*geo.Layer, error) {
 	}
 	defer fh.Close()
 	fmt.Fprintf(sum, "%s\x00", file)
-	return geo.DecodeLayer(name, file, io.TeeReader(fh, sum))
+	return geojson.DecodeLayer(name, file, io.TeeReader(fh, sum))
 }
 
 // teeFS copies every regular file read from FS, after its name, to sum.
@@ -118,12 +119,12 @@ func layerFiles(paths []string) ([]string, error) {
 			files = append(files, p)
 			continue
 		}
-		found, err := filepath.Glob(filepath.Join(p, "*"+geo.LayerExt))
+		found, err := filepath.Glob(filepath.Join(p, "*"+geojson.LayerExt))
 		if err != nil {
 			return nil, err
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no *%s files", p, geo.LayerExt)
+			return nil, fmt.Errorf("%s: no *%s files", p, geojson.LayerExt)
 		}
 		files = append(files, found...)
 	}

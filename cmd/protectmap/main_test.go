@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -67,7 +68,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestNear(t *testing.T) {
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestLoadDatasetAgreements(t *testing.T) {
 				t.Errorf("%d agreements from %s, want %d from %s", len(d.Agreements), from, tc.agreements, tc.from)
 			}
 			// The embedded agreements bring the zones they name.
-			if _, ok := d.Index.Layer(geo.ZonesLayer); ok != (from == embeddedAgreements) {
+			if _, ok := d.Index.Layer(geojson.ZonesLayer); ok != (from == embeddedAgreements) {
 				t.Errorf("agreements from %s: zones layer served %v", from, ok)
 			}
 		})

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 func near(args []string, stdout io.Writer) error {
@@ -49,7 +49,7 @@ func near(args []string, stdout io.Writer) error {
 			if i > 0 {
 				buf = append(buf, ",\n"...)
 			}
-			buf = geo.AppendHit(buf, hits[i].Feature, &hits[i])
+			buf = geojson.AppendHit(buf, hits[i].Feature, &hits[i])
 		}
 		buf = append(buf, "]}\n"...)
 		_, err := stdout.Write(buf)

@@ -25,6 +25,8 @@ import (
 
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
@@ -259,7 +261,7 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 			return nil, "", err
 		}
 		from = agreementsFile
-	} else if _, ok := ix.Layer(geo.ZonesLayer); !ok && dir != "" {
+	} else if _, ok := ix.Layer(geojson.ZonesLayer); !ok && dir != "" {
 		// The embedded agreements' zones are theirs, not the directory's
 		// sites: they come with them.
 		if ix, err = withEmbeddedZones(ix, sum); err != nil {
@@ -269,7 +271,7 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 	fmt.Fprintf(sum, "%s\x00", from)
 	sum.Write(body)
 	// Checked against the layers here, so every problem names the file.
-	set, err := geo.LoadAgreements(ix, from, bytes.NewReader(body))
+	set, err := agreement.LoadAgreements(ix, from, bytes.NewReader(body))
 	if err != nil {
 		if from == embeddedAgreements && dir != "" {
 			err = fmt.Errorf("%w\n(%s has no agreements.json, so the embedded agreements apply; give it one, even {\"agreements\": []}, or pass --agreements FILE)", err, dir)
@@ -282,14 +284,14 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 // withEmbeddedZones is ix with the embedded zones layer added, its file
 // written to sum.
 func withEmbeddedZones(ix *geo.Index, sum io.Writer) (*geo.Index, error) {
-	file := geo.ZonesLayer + geo.LayerExt
+	file := geojson.ZonesLayer + geojson.LayerExt
 	body, err := data.Layers.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(sum, "%s (embedded)\x00", file)
 	sum.Write(body)
-	zones, err := geo.DecodeLayer(geo.ZonesLayer, file+" (embedded)", bytes.NewReader(body))
+	zones, err := geojson.DecodeLayer(geojson.ZonesLayer, file+" (embedded)", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

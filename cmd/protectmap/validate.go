@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 func validate(args []string, stdout io.Writer) error {
@@ -22,7 +22,7 @@ func validate(args []string, stdout io.Writer) error {
 	}
 	broken := 0
 	for _, file := range files {
-		l, err := geo.LoadFile(layerNameOf(file), file)
+		l, err := geojson.LoadFile(layerNameOf(file), file)
 		if err != nil {
 			broken++
 			fmt.Fprintf(stdout, "FAIL %s\n%v\n", file, err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server"
 )
 
@@ -18,7 +18,7 @@ import (
 func dataFiles(dir string, extra layerFlags, agreementsFile string) []string {
 	var files []string
 	if dir != "" {
-		layers, _ := filepath.Glob(filepath.Join(dir, "*"+geo.LayerExt))
+		layers, _ := filepath.Glob(filepath.Join(dir, "*"+geojson.LayerExt))
 		files = append(files, layers...)
 		files = append(files, filepath.Join(dir, "agreements.json"))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // neutralCells is the one table of CSV cells and how they are written.
@@ -60,7 +61,7 @@ func TestCSVExportNeutral(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Write(f, geo.Member{Key: tc.in, Value: tc.in}); err != nil {
+			if err := w.Write(f, geojson.Member{Key: tc.in, Value: tc.in}); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {

@@ -18,11 +18,11 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/encoding/wkt"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	geomkml "github.com/twpayne/go-geom/encoding/kml"
 	geomwkb "github.com/twpayne/go-geom/encoding/wkb"
 	"github.com/twpayne/go-kml/v3"
-
-	"github.com/protectmap/protectmap/geo"
 )
 
 // Format is an output format.
@@ -82,7 +82,7 @@ func (f Format) Ext() string {
 // Writer streams features in one format. Call Write for each feature, then
 // Close (which does not close the underlying writer).
 type Writer interface {
-	Write(f *geo.Feature, extra ...geo.Member) error
+	Write(f *geo.Feature, extra ...geojson.Member) error
 	Close() error
 }
 
@@ -119,7 +119,7 @@ type geojsonWriter struct {
 	first bool
 }
 
-func (g *geojsonWriter) Write(f *geo.Feature, extra ...geo.Member) error {
+func (g *geojsonWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
 	g.buf = g.buf[:0]
 	if g.first {
 		g.buf = append(g.buf, `{"type":"FeatureCollection","features":[`+"\n"...)
@@ -127,7 +127,7 @@ func (g *geojsonWriter) Write(f *geo.Feature, extra ...geo.Member) error {
 	} else {
 		g.buf = append(g.buf, ",\n"...)
 	}
-	g.buf = geo.AppendFeature(g.buf, f, extra...)
+	g.buf = geojson.AppendFeature(g.buf, f, extra...)
 	_, err := g.w.Write(g.buf)
 	return err
 }
@@ -145,8 +145,8 @@ type ndjsonWriter struct {
 	buf []byte
 }
 
-func (n *ndjsonWriter) Write(f *geo.Feature, extra ...geo.Member) error {
-	n.buf = append(geo.AppendFeature(n.buf[:0], f, extra...), '\n')
+func (n *ndjsonWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
+	n.buf = append(geojson.AppendFeature(n.buf[:0], f, extra...), '\n')
 	_, err := n.w.Write(n.buf)
 	return err
 }
@@ -203,7 +203,7 @@ type csvWriter struct {
 	row     []string
 }
 
-func (c *csvWriter) Write(f *geo.Feature, extra ...geo.Member) error {
+func (c *csvWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
 	if c.row == nil {
 		for _, m := range extra {
 			c.extra = append(c.extra, m.Key)
@@ -277,7 +277,7 @@ func (k *kmlWriter) header(name string) error {
 	return nil
 }
 
-func (k *kmlWriter) Write(f *geo.Feature, extra ...geo.Member) error {
+func (k *kmlWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
 	g, err := toKML(f.Geometry)
 	if err != nil {
 		return fmt.Errorf("feature %s: %w", f.ID, err)

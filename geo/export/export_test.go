@@ -13,12 +13,13 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 func defaultLayers(t *testing.T) []*geo.Layer {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestGeoJSONRoundTrip(t *testing.T) {
 				}
 				body = []byte(`{"type":"FeatureCollection","features":[` + strings.Join(lines, ",") + `]}`)
 			}
-			back, err := geo.DecodeLayer(l.Name(), "export", bytes.NewReader(body))
+			back, err := geojson.DecodeLayer(l.Name(), "export", bytes.NewReader(body))
 			if err != nil {
 				t.Fatalf("%s %s: %v", l.Name(), f, err)
 			}
@@ -127,7 +128,7 @@ func compareGDAL(t *testing.T, l *geo.Layer, f Format, file string) {
 		if !ok {
 			t.Fatalf("%s %s: GDAL reads unknown id %q", l.Name(), f, id)
 		}
-		back, err := geo.DecodeLayer("x", "gdal", strings.NewReader(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":`+string(gf.Geometry)+`}]}`))
+		back, err := geojson.DecodeLayer("x", "gdal", strings.NewReader(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":`+string(gf.Geometry)+`}]}`))
 		if err != nil {
 			t.Fatalf("%s %s %s: %v", l.Name(), f, id, err)
 		}

@@ -166,7 +166,7 @@ func (m *Measure) keepPath(pts []orb.Point, linear bool) {
 			// that holds the geodesic.
 			// Far edges have no upper bound, so every one is kept.
 			box := edgeEnvelope(a, b)
-			m.cands = append(m.cands, edgeCand{a, b, est, t, sphereBoxLowerBound(m.p, &box)})
+			m.Cands = append(m.Cands, edgeCand{a, b, est, t, sphereBoxLowerBound(m.p, &box)})
 		}
 		return
 	}
@@ -175,7 +175,7 @@ func (m *Measure) keepPath(pts []orb.Point, linear bool) {
 	for i := 1; i < len(pts); i++ {
 		bx, by := m.Frame.project(pts[i])
 		d2, t := segmentDistance2(ax, ay, bx, by)
-		bow := m.f.bow * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
+		bow := m.Frame.bow * ((bx-ax)*(bx-ax) + (by-ay)*(by-ay))
 		// Within the window frameError stays under 1 %, so an edge this far
 		// cannot be kept: skip the square root.
 		if far := (m.reach+frameSlackMeters)*1.01 + bow; d2 <= far*far {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // NearMissMeters is how near an existing site of the same kind an imported
@@ -137,7 +138,7 @@ func citing(props json.RawMessage, ids []string) json.RawMessage {
 			all = append(all, id)
 		}
 	}
-	value := geo.AppendJSONString(nil, strings.Join(all, ";"))
+	value := geojson.AppendJSONString(nil, strings.Join(all, ";"))
 	if _, ok := p["merged_ids"]; ok {
 		p["merged_ids"] = value
 		out, err := json.Marshal(p)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // TestConflation imports plant points into a layer holding a plant outline
@@ -59,7 +60,7 @@ func TestConflation(t *testing.T) {
 	if ls.Added != 3 || ls.Kept != 1 || ls.Replaced != 0 {
 		t.Errorf("summary %+v, want 3 added (WRI3, WRI4, the substation) and the site kept", ls)
 	}
-	l, err := geo.LoadFile("energy", filepath.Join(dir, "energy.geojson"))
+	l, err := geojson.LoadFile("energy", filepath.Join(dir, "energy.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}

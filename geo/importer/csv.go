@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // CSVMapping says how the columns of a CSV file of sites become features.
@@ -326,7 +327,7 @@ func (m *CSVMapping) row(t *csvTable, c csvColumns, rec []string) (geo.Feature, 
 		f.ID = m.IDPrefix + id
 	} else {
 		h := sha256.New()
-		h.Write(geo.AppendGeometry(nil, f.Geometry))
+		h.Write(geojson.AppendGeometry(nil, f.Geometry))
 		h.Write(f.Properties)
 		f.ID = m.Layer + ":h-" + hex.EncodeToString(h.Sum(nil)[:8])
 	}

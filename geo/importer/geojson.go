@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // GeoJSONOptions configures the import of a GeoJSON FeatureCollection.
@@ -27,7 +27,7 @@ func GeoJSON(file string, opt GeoJSONOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := geo.DecodeLayer(opt.Layer, file, in)
+	l, err := geojson.DecodeLayer(opt.Layer, file, in)
 	if l != nil {
 		in.m.found.Store(int64(l.Len()))
 	}
@@ -41,7 +41,7 @@ func GeoJSON(file string, opt GeoJSONOptions) (*Result, error) {
 		nf := newFeature{Feature: *l.Feature(i), origin: "feature " + strconv.Itoa(i)}
 		if opt.Kind != "" && !hasMember(nf.Properties, "kind") {
 			nf.Kind = opt.Kind
-			nf.Properties = withMember(nf.Properties, "kind", geo.AppendJSONString(nil, opt.Kind))
+			nf.Properties = withMember(nf.Properties, "kind", geojson.AppendJSONString(nil, opt.Kind))
 		}
 		res.add(opt.Layer, nf)
 	}

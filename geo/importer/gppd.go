@@ -7,6 +7,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // gppdSourceProperty is the source property of every GPPD feature.
@@ -100,7 +101,7 @@ func gppdPlant(t *csvTable, cols map[string]int, rec []string) (geo.Feature, err
 	var others []byte
 	for _, c := range []string{"other_fuel1", "other_fuel2", "other_fuel3"} {
 		if v := get(c); v != "" {
-			others = geo.AppendJSONString(append(others, ','), strings.ToLower(v))
+			others = geojson.AppendJSONString(append(others, ','), strings.ToLower(v))
 		}
 	}
 	if others != nil {

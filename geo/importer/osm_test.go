@@ -11,6 +11,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 const fixtures = "../../testdata/osm"
@@ -39,7 +40,7 @@ func writeAndLoad(t *testing.T, res *Result, dir string) *imported {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layers, err := geo.LoadDir(dir)
+	layers, err := geojson.LoadDir(dir)
 	if err != nil {
 		t.Fatalf("the written layers do not load: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // maxSkipsKept bounds the skipped items a Result remembers one by one; a
@@ -109,7 +110,7 @@ func (r *Result) Len() int {
 	return n
 }
 
-// encodable rejects what geo.AppendFeature cannot write as valid JSON: an
+// encodable rejects what geojson.AppendFeature cannot write as valid JSON: an
 // id with control or unprintable characters, or a coordinate that is NaN or
 // infinite.
 func encodable(f *geo.Feature) error {
@@ -210,7 +211,7 @@ func (r *Result) validate(p *pending) ([]bool, error) {
 		buf = buf[:0]
 		for i := start; i < end; i++ {
 			n := len(buf)
-			buf = geo.AppendFeature(buf, &p.feats[i].Feature)
+			buf = geojson.AppendFeature(buf, &p.feats[i].Feature)
 			ok[i] = true
 			enc[i-start] = buf[n:len(buf):len(buf)]
 		}
@@ -229,7 +230,7 @@ func (r *Result) validate(p *pending) ([]bool, error) {
 				}
 			}
 			doc = append(doc, "]}"...)
-			_, err := geo.DecodeLayer(p.name, "import", bytes.NewReader(doc))
+			_, err := geojson.DecodeLayer(p.name, "import", bytes.NewReader(doc))
 			if err == nil {
 				break
 			}
@@ -270,11 +271,11 @@ func parseErrors(err error) []*geo.ParseError {
 // imported features that are new. Features are encoded as they are written,
 // so the file is never held in memory whole.
 func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
-	file := filepath.Join(dir, p.name+geo.LayerExt)
+	file := filepath.Join(dir, p.name+geojson.LayerExt)
 	ls := LayerSummary{Name: p.name, File: file, Kinds: map[string]int{}}
 	var old *geo.Layer
 	if _, err := os.Stat(file); err == nil {
-		if old, err = geo.LoadFile(p.name, file); err != nil {
+		if old, err = geojson.LoadFile(p.name, file); err != nil {
 			return ls, fmt.Errorf("%s is not a valid layer, so nothing was merged into it: %w", file, err)
 		}
 	}
@@ -319,7 +320,7 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 			if n == 0 {
 				scratch = scratch[1:]
 			}
-			scratch = geo.AppendFeature(scratch, f)
+			scratch = geojson.AppendFeature(scratch, f)
 			w.Write(scratch)
 			n++
 		}
@@ -364,7 +365,7 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 
 // sameFeature reports whether an imported feature repeats an existing one exactly.
 func sameFeature(a, b *geo.Feature) bool {
-	return bytes.Equal(geo.AppendFeature(nil, a), geo.AppendFeature(nil, b))
+	return bytes.Equal(geojson.AppendFeature(nil, a), geojson.AppendFeature(nil, b))
 }
 
 func hasID(l *geo.Layer, id string) bool {
@@ -416,7 +417,7 @@ func (o *jsonObject) key(k string) {
 	} else {
 		o.b = append(o.b, ',')
 	}
-	o.b = geo.AppendJSONString(o.b, k)
+	o.b = geojson.AppendJSONString(o.b, k)
 	o.b = append(o.b, ':')
 }
 
@@ -426,7 +427,7 @@ func (o *jsonObject) str(k, v string) {
 		return
 	}
 	o.key(k)
-	o.b = geo.AppendJSONString(o.b, v)
+	o.b = geojson.AppendJSONString(o.b, v)
 }
 
 func (o *jsonObject) num(k string, v float64) {

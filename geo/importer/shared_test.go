@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
@@ -377,7 +377,7 @@ func TestGPPDReplacesDefaultPlants(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "energy.geojson"), def, 0o644)
-	before, err := geo.LoadFile("energy", filepath.Join(dir, "energy.geojson"))
+	before, err := geojson.LoadFile("energy", filepath.Join(dir, "energy.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestGeoJSONPowerStations(t *testing.T) {
 	if l.Len() != 999 {
 		t.Fatalf("%d features, want 999", l.Len())
 	}
-	src, err := geo.LoadFile("stations", file)
+	src, err := geojson.LoadFile("stations", file)
 	if err != nil {
 		t.Fatal(err)
 	}

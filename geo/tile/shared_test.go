@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ func TestSharedLayerTiles(t *testing.T) {
 		{"oblasts", "boundaries/geoBoundaries-UKR-ADM1_simplified.geojson"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l, err := geo.LoadFile(c.name, testenv.SharedData(t, c.rel))
+			l, err := geojson.LoadFile(c.name, testenv.SharedData(t, c.rel))
 			if err != nil {
 				t.Fatal(err)
 			}

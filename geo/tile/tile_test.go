@@ -22,6 +22,7 @@ import (
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	pmjson "github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
@@ -30,7 +31,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func defaultLayer(t testing.TB, name string) *geo.Layer {
 	t.Helper()
-	layers, err := geo.LoadFS(data.Layers)
+	layers, err := pmjson.LoadFS(data.Layers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
@@ -18,18 +19,18 @@ import (
 // extra property named like a member given is left out: what is computed
 // now wins over what was recorded. Decoding the output gives the strike
 // back.
-func AppendFeature(dst []byte, s *Strike, members ...geo.Member) []byte {
+func AppendFeature(dst []byte, s *Strike, members ...geojson.Member) []byte {
 	f := s.Feature(members...)
-	return geo.AppendFeature(dst, &f, members...)
+	return geojson.AppendFeature(dst, &f, members...)
 }
 
 // Feature is s as a geo.Feature, with the properties AppendFeature writes
 // (but the members). Its Name, which is not among them, is the strike's
 // time, source and event id: what a KML placemark is labelled with.
-func (s *Strike) Feature(members ...geo.Member) geo.Feature {
+func (s *Strike) Feature(members ...geojson.Member) geo.Feature {
 	p := make([]byte, 0, 256+len(s.Extra))
 	p = append(p, `{"`+propTime+`":`...)
-	p = geo.AppendJSONString(p, s.Time.UTC().Format(time.RFC3339Nano))
+	p = geojson.AppendJSONString(p, s.Time.UTC().Format(time.RFC3339Nano))
 	p = append(p, `,"`+propUncertainty+`":`...)
 	p = strconv.AppendFloat(p, s.UncertaintyMeters, 'g', -1, 64)
 	p = appendText(p, propSource, s.Source)
@@ -55,20 +56,20 @@ func appendText(dst []byte, key, value string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':')
-	return geo.AppendJSONString(dst, value)
+	return geojson.AppendJSONString(dst, value)
 }
 
 // appendExtra appends the members of the extra object but those named in
 // members, and those the server computes, which a log written before they
 // were refused may hold.
-func appendExtra(dst []byte, extra json.RawMessage, members []geo.Member) []byte {
+func appendExtra(dst []byte, extra json.RawMessage, members []geojson.Member) []byte {
 	if len(extra) == 0 {
 		return dst
 	}
 	jsonscan.EachMember(extra, func(key, value []byte) bool {
-		if !IsComputedProperty(string(key)) && !slices.ContainsFunc(members, func(m geo.Member) bool { return m.Key == string(key) }) {
+		if !IsComputedProperty(string(key)) && !slices.ContainsFunc(members, func(m geojson.Member) bool { return m.Key == string(key) }) {
 			dst = append(dst, ',')
-			dst = geo.AppendJSONString(dst, string(key))
+			dst = geojson.AppendJSONString(dst, string(key))
 			dst = append(dst, ':')
 			dst = append(dst, value...)
 		}

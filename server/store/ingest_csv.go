@@ -4,10 +4,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/protectmap/protectmap/geo"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // ACLEDSource is the Source of strikes read from ACLED-style CSV; with the
@@ -203,9 +205,9 @@ func (d *CSVDecoder) extra(rec []string) []byte {
 		if len(out) > n {
 			out = append(out, ',')
 		}
-		out = geo.AppendJSONString(out, name)
+		out = geojson.AppendJSONString(out, name)
 		out = append(out, ':')
-		out = geo.AppendJSONString(out, v)
+		out = geojson.AppendJSONString(out, v)
 	}
 	if len(out) == n {
 		return nil

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/protectmap/protectmap/geo"
 	"io"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
@@ -355,7 +356,7 @@ func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError 
 		if len(*extra) > 1 {
 			*extra = append(*extra, ',')
 		}
-		*extra = geo.AppendJSONString(*extra, key)
+		*extra = geojson.AppendJSONString(*extra, key)
 		*extra = append(*extra, ':')
 		*extra = appendCompact(*extra, raw)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
 
@@ -223,7 +224,7 @@ func TestAppendFeature(t *testing.T) {
 	s.ID, s.Notes = "ABC", "quote \" backslash \\ control \x01 line\nend"
 	s.Extra = json.RawMessage(`{"verdict":"recorded","keep":[1,{"a":null}]}`)
 	s.CreatedAt, s.UpdatedAt = time.Unix(1, 0), time.Unix(2, 0)
-	f := AppendFeature(nil, &s, geo.Member{Key: "verdict", Value: "computed"})
+	f := AppendFeature(nil, &s, geojson.Member{Key: "verdict", Value: "computed"})
 	var doc struct {
 		ID         string          `json:"id"`
 		Properties json.RawMessage `json:"properties"`

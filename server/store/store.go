@@ -27,6 +27,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
 )
 
 // Strike is one recorded strike.
@@ -59,8 +60,8 @@ type Strike struct {
 }
 
 // Geo is the strike as geo's verdicts take it.
-func (s *Strike) Geo() geo.Strike {
-	return geo.Strike{Point: s.Point, Time: s.Time, UncertaintyMeters: s.UncertaintyMeters}
+func (s *Strike) Geo() agreement.Strike {
+	return agreement.Strike{Point: s.Point, Time: s.Time, UncertaintyMeters: s.UncertaintyMeters}
 }
 
 // PutResult says what Put did with one strike.

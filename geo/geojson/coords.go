@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
@@ -45,7 +46,7 @@ func (p *coordParser) coordinate() (float64, error) {
 	// The string view is never retained: ParseFloat's error is discarded.
 	text := unsafe.String(&p.B[start], p.I-start)
 	f, err := strconv.ParseFloat(text, 64)
-	if !IsNumber(text) || err != nil || math.IsInf(f, 0) {
+	if !geo.IsNumber(text) || err != nil || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("coordinate %q is not a finite number", string(p.B[start:p.I]))
 	}
 	return f, nil

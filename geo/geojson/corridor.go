@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"encoding/json"
@@ -7,7 +7,14 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 )
+
+// ZonesLayer is the layer holding zones and corridors. In it a line with a
+// positive width_m property is a corridor, served as the area it covers (see
+// DecodeLayer).
+const ZonesLayer = "zones"
 
 // widenCorridors turns each line of a zones layer that has a width_m
 // property into the corridor it stands for: the area within width_m/2 of
@@ -15,7 +22,7 @@ import (
 // inside any zone, and tiles and exports draw its extent. A bad width is a
 // *ParseError naming the feature; it returns the change in the number of
 // positions a relocation copies.
-func widenCorridors(file string, features []Feature, bounds []orb.Bound) (int, error) {
+func widenCorridors(file string, features []geo.Feature, bounds []orb.Bound) (int, error) {
 	grown := 0
 	var errs []error
 	for i := range features {
@@ -32,17 +39,17 @@ func widenCorridors(file string, features []Feature, bounds []orb.Bound) (int, e
 			continue
 		}
 		var width float64
-		if err := json.Unmarshal(*p.Width, &width); err != nil || !(width > 0 && width <= 2*MaxRadiusMeters) {
-			errs = append(errs, &ParseError{File: file, Feature: i, ID: f.ID,
-				Err: fmt.Errorf("width_m: %s is not a corridor width in metres, above 0 and at most %d", *p.Width, 2*MaxRadiusMeters)})
+		if err := json.Unmarshal(*p.Width, &width); err != nil || !(width > 0 && width <= 2*geo.MaxRadiusMeters) {
+			errs = append(errs, &geo.ParseError{File: file, Feature: i, ID: f.ID,
+				Err: fmt.Errorf("width_m: %s is not a corridor width in metres, above 0 and at most %d", *p.Width, 2*geo.MaxRadiusMeters)})
 			continue
 		}
 		area := corridor(f.Geometry, width/2)
-		if err := validGeometry(area); err != nil {
-			errs = append(errs, &ParseError{File: file, Feature: i, ID: f.ID, Err: fmt.Errorf("corridor of width_m %v: %w", width, err)})
+		if err := geo.ValidGeometry(area); err != nil {
+			errs = append(errs, &geo.ParseError{File: file, Feature: i, ID: f.ID, Err: fmt.Errorf("corridor of width_m %v: %w", width, err)})
 			continue
 		}
-		grown += relocatedPoints(area) - relocatedPoints(f.Geometry)
+		grown += geo.RelocatedPoints(area) - geo.RelocatedPoints(f.Geometry)
 		f.Geometry, bounds[i] = area, area.Bound()
 	}
 	if len(errs) > 0 {
@@ -69,6 +76,9 @@ func corridor(g orb.Geometry, halfMeters float64) orb.Geometry {
 	return g
 }
 
+// rad converts degrees to radians.
+const rad = math.Pi / 180
+
 func corridorRing(line orb.LineString, halfMeters float64) orb.Ring {
 	n := len(line)
 	left := make([]orb.Point, n)
@@ -77,20 +87,20 @@ func corridorRing(line orb.LineString, halfMeters float64) orb.Ring {
 		var in, out float64 // azimuths of the edges arriving at and leaving p
 		switch {
 		case i == 0:
-			_, out, _ = inverse(p, line[1])
+			_, out, _ = geodesy.Inverse(p, line[1])
 			in = out
 		case i == n-1:
-			_, _, in = inverse(line[i-1], p)
+			_, _, in = geodesy.Inverse(line[i-1], p)
 			out = in
 		default:
-			_, _, in = inverse(line[i-1], p)
-			_, out, _ = inverse(p, line[i+1])
+			_, _, in = geodesy.Inverse(line[i-1], p)
+			_, out, _ = geodesy.Inverse(p, line[i+1])
 		}
 		turn := math.Remainder(out-in, 360)
 		mid := in + turn/2
 		reach := halfMeters / math.Max(math.Cos(turn/2*rad), 1.0/3)
-		left[i], _ = direct(p, mid-90, reach)
-		right[i], _ = direct(p, mid+90, reach)
+		left[i], _ = geodesy.Direct(p, mid-90, reach)
+		right[i], _ = geodesy.Direct(p, mid+90, reach)
 	}
 	// Counterclockwise, as RFC 7946 asks of exterior rings.
 	ring := make(orb.Ring, 0, 2*n+1)

@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"encoding/binary"
@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
 )
 
 // Member is an extra property added to a feature on output, such as a
@@ -21,7 +22,7 @@ type Member struct {
 
 // AppendFeature appends f as a GeoJSON Feature: its id, its geometry with
 // full float64 precision, and its properties as given followed by extra.
-func AppendFeature(dst []byte, f *Feature, extra ...Member) []byte {
+func AppendFeature(dst []byte, f *geo.Feature, extra ...Member) []byte {
 	return appendFeature(dst, f, nil, extra)
 }
 
@@ -30,11 +31,11 @@ func AppendFeature(dst []byte, f *Feature, extra ...Member) []byte {
 // the millimetre), bearing_deg (to a hundredth of a degree, null at
 // distance 0), nearest_point and collection; then extra. f is h's feature,
 // or one standing for it, such as its nearest point with its properties.
-func AppendHit(dst []byte, f *Feature, h *Hit, extra ...Member) []byte {
+func AppendHit(dst []byte, f *geo.Feature, h *geo.Hit, extra ...Member) []byte {
 	return appendFeature(dst, f, h, extra)
 }
 
-func appendFeature(dst []byte, f *Feature, h *Hit, extra []Member) []byte {
+func appendFeature(dst []byte, f *geo.Feature, h *geo.Hit, extra []Member) []byte {
 	dst = append(dst, `{"type":"Feature","id":`...)
 	dst = AppendJSONString(dst, f.ID)
 	dst = append(dst, `,"geometry":`...)
@@ -46,44 +47,20 @@ func appendFeature(dst []byte, f *Feature, h *Hit, extra []Member) []byte {
 
 // AppendFeatures appends the features of l at the given indexes as
 // AppendFeature does, separated by commas.
-func AppendFeatures(dst []byte, l *Layer, at []int32) []byte {
-	touch(l, at)
+func AppendFeatures(dst []byte, l *geo.Layer, at []int32) []byte {
+	l.Touch(at)
 	for k, i := range at {
 		if k > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendFeature(dst, &l.features[i])
+		dst = AppendFeature(dst, l.Feature(int(i)))
 	}
 	return dst
 }
 
-// touch reads the first byte of each feature's id and properties. A page
-// of features is scattered over a large layer, so those reads mostly miss
-// the CPU caches; here, with nothing between them, the CPU waits for many
-// at once, where encoding would wait for each in turn.
-func touch(l *Layer, at []int32) {
-	var x byte
-	for _, i := range at {
-		f := &l.features[i]
-		if len(f.ID) > 0 {
-			x += f.ID[0]
-		}
-		if len(f.Properties) > 0 {
-			x += f.Properties[0]
-		}
-	}
-	keep(x)
-}
-
-// keep makes its argument needed, so the compiler keeps the reads that
-// produce it.
-//
-//go:noinline
-func keep[T any](T) {}
-
 // appendProperties appends props with the members of h (if any) and extra
 // after its own.
-func appendProperties(dst []byte, props json.RawMessage, h *Hit, extra []Member) []byte {
+func appendProperties(dst []byte, props json.RawMessage, h *geo.Hit, extra []Member) []byte {
 	if h == nil && len(extra) == 0 {
 		if len(props) == 0 {
 			return append(dst, "{}"...)
@@ -115,12 +92,12 @@ func appendProperties(dst []byte, props json.RawMessage, h *Hit, extra []Member)
 
 // appendHitMembers writes AppendHit's members, without boxing each value
 // into a Member: a proximity answer has tens of sites.
-func appendHitMembers(dst []byte, h *Hit) []byte {
+func appendHitMembers(dst []byte, h *geo.Hit) []byte {
 	dst = append(dst, `"distance_m":`...)
-	dst = appendNumber(dst, roundTo(h.Meters, 3))
+	dst = appendNumber(dst, RoundTo(h.Meters, 3))
 	dst = append(dst, `,"bearing_deg":`...)
 	// 359.996 rounds to 360, which is 0.
-	dst = appendNumber(dst, math.Mod(roundTo(h.Bearing, 2), 360))
+	dst = appendNumber(dst, math.Mod(RoundTo(h.Bearing, 2), 360))
 	dst = append(dst, `,"nearest_point":`...)
 	dst = appendPosition(dst, h.Nearest)
 	dst = append(dst, `,"collection":`...)
@@ -364,9 +341,9 @@ var fracDigits = func() (f [64]int) {
 	return f
 }()
 
-// roundTo keeps digits decimals: millimetres are the precision that means
+// RoundTo keeps digits decimals: millimetres are the precision that means
 // anything for a strike's distance.
-func roundTo(x float64, digits int) float64 {
+func RoundTo(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }

@@ -1,38 +1,12 @@
-package geo
+package geojson
 
 import (
 	"bytes"
-	"math"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo/geodesy"
 )
-
-// FuzzParseBBox: never panics; every accepted box is finite, in range and
-// ordered in latitude, and survives a round trip through String.
-func FuzzParseBBox(f *testing.F) {
-	for _, s := range []string{"22,44,40,53", "179.5,-10,-179.5,10", "1,2,3", "a,b,c,d", "1e309,0,0,0", "-0,-0,0,0", "1,2,0,3,4,0"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b, err := ParseBBox(s)
-		if err != nil {
-			return
-		}
-		for _, v := range []float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat} {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				t.Fatalf("accepted non-finite %v", b)
-			}
-		}
-		if b.MinLat > b.MaxLat || b.MinLon < -180 || b.MaxLon > 180 || b.MinLat < -90 || b.MaxLat > 90 {
-			t.Fatalf("accepted out-of-range or unordered %v", b)
-		}
-		if again, err := ParseBBox(b.String()); err != nil || again != b {
-			t.Fatalf("round trip %v -> %q -> %v, %v", b, b.String(), again, err)
-		}
-	})
-}
 
 // FuzzDecodeLayer: never panics or hangs; every accepted feature has a
 // unique non-empty id and finite coordinates in range.

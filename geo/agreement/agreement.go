@@ -1,11 +1,10 @@
-package geo
+package agreement
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/protectmap/protectmap/internal/jsonscan"
 	"io"
 	"maps"
 	"math"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // Agreement is a commitment not to strike certain sites for a time: a
@@ -110,7 +112,7 @@ func (a *Agreement) InForce(t time.Time) bool {
 
 // Covers reports whether feature f of layer l is protected at t under any
 // of the agreement's readings (see Reading.Covers).
-func (a *Agreement) Covers(l *Layer, f *Feature, t time.Time) bool {
+func (a *Agreement) Covers(l *geo.Layer, f *geo.Feature, t time.Time) bool {
 	for _, r := range a.readings() {
 		if r.Covers(l, f, t) {
 			return true
@@ -121,14 +123,14 @@ func (a *Agreement) Covers(l *Layer, f *Feature, t time.Time) bool {
 
 // Covers reports whether the reading protects feature f of layer l at t: it
 // is in force at t and not suspended, and its terms cover f (see Terms).
-func (r *Reading) Covers(l *Layer, f *Feature, t time.Time) bool {
+func (r *Reading) Covers(l *geo.Layer, f *geo.Feature, t time.Time) bool {
 	return r.Status != Suspended && r.InForce(t) && r.covers(l, f)
 }
 
 // covers reports whether the terms cover f of l, whatever the time.
-func (t *Terms) covers(l *Layer, f *Feature) bool {
+func (t *Terms) covers(l *geo.Layer, f *geo.Feature) bool {
 	ref := SiteRef{Collection: l.Name(), ID: f.ID}
-	if slices.Contains(t.Sites, ref) || l.Name() == ZonesLayer && slices.Contains(t.Zones, f.ID) {
+	if slices.Contains(t.Sites, ref) || l.Name() == geojson.ZonesLayer && slices.Contains(t.Zones, f.ID) {
 		return true
 	}
 	if !slices.Contains(t.Collections, l.Name()) || !passes(t.Filters, f.Properties) {
@@ -409,7 +411,7 @@ func (a *Agreement) check() []fieldError {
 		fail("id", "required")
 	case a.ID == ScopeAgreementID:
 		fail("id", "%q is reserved for the hypothetical agreement of a scope", a.ID)
-	case !ValidLayerName(a.ID):
+	case !geo.ValidLayerName(a.ID):
 		fail("id", "%q must be letters, digits, '_', '-' and '.', starting with a letter or digit", a.ID)
 	}
 	if strings.TrimSpace(a.Title) == "" {
@@ -437,10 +439,10 @@ func (a *Agreement) check() []fieldError {
 // to answer verdicts on it. Like the Index it is immutable: when the layers
 // are reloaded, build a new set over the new index from Agreements.
 type AgreementSet struct {
-	ix    *Index
+	ix    *geo.Index
 	list  []Agreement
 	byID  map[string]int
-	layer map[*Layer]int // position in ix.Layers()
+	layer map[*geo.Layer]int // position in ix.Layers()
 	// readings are every agreement's readings, agreement by agreement in
 	// the order of list, each with what it covers.
 	readings []setReading
@@ -454,15 +456,15 @@ type AgreementSet struct {
 const classOther = math.MaxUint8
 
 // classOf is the energy class of feature i of l; "" outside the energy layer.
-func (s *AgreementSet) classOf(l *Layer, i int) string {
-	if l.name != EnergyLayer || i >= len(s.classes) {
+func (s *AgreementSet) classOf(l *geo.Layer, i int) string {
+	if l.Name() != EnergyLayer || i >= len(s.classes) {
 		return ""
 	}
 	switch c := s.classes[i]; c {
 	case 0:
 		return ""
 	case classOther:
-		return EnergyClass(l.features[i].Kind, l.features[i].Properties)
+		return EnergyClass(l.Feature(i).Kind, l.Feature(i).Properties)
 	default:
 		return EnergyClasses()[c-1]
 	}
@@ -470,7 +472,7 @@ func (s *AgreementSet) classOf(l *Layer, i int) string {
 
 // layerPos is the position of the layer name in the index.
 func (s *AgreementSet) layerPos(name string) (int, bool) {
-	l, ok := s.ix.byName[name]
+	l, ok := s.ix.Layer(name)
 	if !ok {
 		return 0, false
 	}
@@ -512,13 +514,13 @@ func (s *siteSet) add(i, n int) {
 // almost always a misspelt value). Every problem is reported as an
 // *AgreementError. The set lists the agreements by start, then id, each with
 // its readings spelt out (see Agreement.Readings).
-func NewAgreementSet(ix *Index, agreements []Agreement) (*AgreementSet, error) {
+func NewAgreementSet(ix *geo.Index, agreements []Agreement) (*AgreementSet, error) {
 	return newAgreementSet(ix, "", agreements)
 }
 
 // LoadAgreements decodes an agreements document and checks it against ix;
 // errors name file.
-func LoadAgreements(ix *Index, file string, r io.Reader) (*AgreementSet, error) {
+func LoadAgreements(ix *geo.Index, file string, r io.Reader) (*AgreementSet, error) {
 	as, err := DecodeAgreements(file, r)
 	if err != nil {
 		return nil, err
@@ -526,19 +528,19 @@ func LoadAgreements(ix *Index, file string, r io.Reader) (*AgreementSet, error) 
 	return newAgreementSet(ix, file, as)
 }
 
-func newAgreementSet(ix *Index, file string, agreements []Agreement) (*AgreementSet, error) {
+func newAgreementSet(ix *geo.Index, file string, agreements []Agreement) (*AgreementSet, error) {
 	if err := checkAgreements(file, agreements); err != nil {
 		return nil, err
 	}
-	s := &AgreementSet{ix: ix, layer: make(map[*Layer]int, len(ix.layers))}
-	for i, l := range ix.layers {
+	s := &AgreementSet{ix: ix, layer: make(map[*geo.Layer]int, len(ix.Layers()))}
+	for i, l := range ix.Layers() {
 		s.layer[l] = i
 	}
-	if energy, ok := ix.byName[EnergyLayer]; ok {
+	if energy, ok := ix.Layer(EnergyLayer); ok {
 		vocabulary := EnergyClasses()
 		s.classes = make([]uint8, energy.Len())
-		for i := range energy.features {
-			f := &energy.features[i]
+		for i := range energy.Len() {
+			f := energy.Feature(i)
 			if c := EnergyClass(f.Kind, f.Properties); c != "" {
 				s.classes[i] = classOther
 				if k := slices.Index(vocabulary, c); k >= 0 {
@@ -599,12 +601,12 @@ func newAgreementSet(ix *Index, file string, agreements []Agreement) (*Agreement
 // coverage resolves what t covers in the index, feature by feature, so that
 // a verdict never has to look at properties again.
 func (s *AgreementSet) coverage(t *Terms) ([]siteSet, []fieldError) {
-	cov := make([]siteSet, len(s.ix.layers))
+	cov := make([]siteSet, len(s.ix.Layers()))
 	var bad []fieldError
 	passed := 0
 	narrowed := len(t.Filters) > 0 || len(t.EnergyClasses) > 0
 	for i, name := range t.Collections {
-		l, ok := s.ix.byName[name]
+		l, ok := s.ix.Layer(name)
 		if !ok {
 			bad = append(bad, fieldError{fmt.Sprintf("collections[%d]", i), s.unknownLayer(name)})
 			continue
@@ -615,8 +617,8 @@ func (s *AgreementSet) coverage(t *Terms) ([]siteSet, []fieldError) {
 			passed += l.Len()
 			continue
 		}
-		for k := range l.features {
-			if passes(t.Filters, l.features[k].Properties) &&
+		for k := range l.Len() {
+			if passes(t.Filters, l.Feature(k).Properties) &&
 				(name != EnergyLayer || len(t.EnergyClasses) == 0 || slices.Contains(t.EnergyClasses, s.classOf(l, k))) {
 				set.add(k, l.Len())
 				passed++
@@ -632,14 +634,14 @@ func (s *AgreementSet) coverage(t *Terms) ([]siteSet, []fieldError) {
 	}
 	refs := slices.Clone(t.Sites)
 	for _, z := range t.Zones {
-		refs = append(refs, SiteRef{Collection: ZonesLayer, ID: z})
+		refs = append(refs, SiteRef{Collection: geojson.ZonesLayer, ID: z})
 	}
 	for i, ref := range refs {
 		field := fmt.Sprintf("sites[%d]", i)
 		if i >= len(t.Sites) {
 			field = fmt.Sprintf("zones[%d]", i-len(t.Sites))
 		}
-		l, ok := s.ix.byName[ref.Collection]
+		l, ok := s.ix.Layer(ref.Collection)
 		if !ok {
 			if i < len(t.Sites) {
 				field += ".collection"
@@ -676,11 +678,11 @@ func isArea(g orb.Geometry) bool {
 }
 
 func (s *AgreementSet) unknownLayer(name string) error {
-	names := make([]string, len(s.ix.layers))
-	for i, l := range s.ix.layers {
-		names[i] = l.name
+	names := make([]string, len(s.ix.Layers()))
+	for i, l := range s.ix.Layers() {
+		names[i] = l.Name()
 	}
-	return fmt.Errorf("%w %q (the collections are %s)", ErrUnknownLayer, name, strings.Join(names, ", "))
+	return fmt.Errorf("%w %q (the collections are %s)", geo.ErrUnknownLayer, name, strings.Join(names, ", "))
 }
 
 // Agreements returns the agreements by start, then id, each with its
@@ -697,4 +699,4 @@ func (s *AgreementSet) Agreement(id string) (*Agreement, bool) {
 }
 
 // Index is the index the set was checked against.
-func (s *AgreementSet) Index() *Index { return s.ix }
+func (s *AgreementSet) Index() *geo.Index { return s.ix }

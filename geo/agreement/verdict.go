@@ -1,4 +1,4 @@
-package geo
+package agreement
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // Strike is what a verdict is about: where a strike landed, when, and how
@@ -130,10 +132,10 @@ type Dispute struct {
 // collection, then id), and what protected it at that instant.
 type SiteVerdict struct {
 	// Hit is the site as proximity found it, for GeoJSON output (see Members).
-	Hit        Hit    `json:"-"`
-	Collection string `json:"collection"`
-	ID         string `json:"id"`
-	Name       string `json:"name,omitempty"`
+	Hit        geo.Hit `json:"-"`
+	Collection string  `json:"collection"`
+	ID         string  `json:"id"`
+	Name       string  `json:"name,omitempty"`
 	// DistanceMeters is the exact geodesic distance, rounded to the millimetre.
 	DistanceMeters float64 `json:"distance_m"`
 	// ProtectedBy lists the agreements protecting the site at that instant:
@@ -177,14 +179,14 @@ type Protection struct {
 // ErrUnknownLayer.
 func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	u := q.UncertaintyMeters
-	if !(u >= 0 && u <= MaxRadiusMeters) {
-		return nil, fmt.Errorf("%w: uncertainty %v m outside [0, %d]", ErrBadQuery, u, MaxRadiusMeters)
+	if !(u >= 0 && u <= geo.MaxRadiusMeters) {
+		return nil, fmt.Errorf("%w: uncertainty %v m outside [0, %d]", geo.ErrBadQuery, u, geo.MaxRadiusMeters)
 	}
 	if !(q.RadiusMeters >= 0) {
-		return nil, fmt.Errorf("%w: radius %v m must be at least 0", ErrBadQuery, q.RadiusMeters)
+		return nil, fmt.Errorf("%w: radius %v m must be at least 0", geo.ErrBadQuery, q.RadiusMeters)
 	}
 	if q.Limit < 0 {
-		return nil, fmt.Errorf("%w: limit %d is negative", ErrBadQuery, q.Limit)
+		return nil, fmt.Errorf("%w: limit %d is negative", geo.ErrBadQuery, q.Limit)
 	}
 	scope, err := s.scope(q.Scope)
 	if err != nil {
@@ -207,8 +209,8 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 			judged[i].outcome = NotInForce
 		}
 	}
-	if reach := u + maxBuffer; reach > MaxRadiusMeters {
-		return nil, fmt.Errorf("%w: uncertainty %v m plus buffer reach %v m, beyond %d", ErrBadQuery, u, reach, MaxRadiusMeters)
+	if reach := u + maxBuffer; reach > geo.MaxRadiusMeters {
+		return nil, fmt.Errorf("%w: uncertainty %v m plus buffer reach %v m, beyond %d", geo.ErrBadQuery, u, reach, geo.MaxRadiusMeters)
 	} else if reach > radius {
 		radius = reach
 	}
@@ -225,8 +227,8 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	withoutScope := NoProtectedSite
 	for hi, h := range hits {
 		site := SiteVerdict{
-			Hit: h, Collection: h.Layer.name, ID: h.Feature.ID, Name: h.Feature.Name,
-			DistanceMeters: roundTo(h.Meters, 3), ProtectedBy: []Protection{},
+			Hit: h, Collection: h.Layer.Name(), ID: h.Feature.ID, Name: h.Feature.Name,
+			DistanceMeters: geojson.RoundTo(h.Meters, 3), ProtectedBy: []Protection{},
 		}
 		pos := s.layer[h.Layer]
 		for _, i := range active {
@@ -239,7 +241,7 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 				withoutScope = worse(withoutScope, p.outcome())
 			}
 		}
-		if _, ok := slices.BinarySearch(scope, h.Layer.name); ok {
+		if _, ok := slices.BinarySearch(scope, h.Layer.Name()); ok {
 			p := protection(ScopeAgreementID, 0, u, h.Meters)
 			p.Reading, p.Hypothetical = ScopeAgreementID, true
 			site.ProtectedBy = append(site.ProtectedBy, p)
@@ -277,7 +279,7 @@ func (j *readingJudgement) see(o Outcome, hi int) {
 
 // judgeReadings fills v's readings, agreements in force and agreement status
 // from what each reading saw among hits.
-func (s *AgreementSet) judgeReadings(v *Verdict, t time.Time, hits []Hit, judged []readingJudgement) {
+func (s *AgreementSet) judgeReadings(v *Verdict, t time.Time, hits []geo.Hit, judged []readingJudgement) {
 	v.Readings = make([]ReadingVerdict, len(s.readings))
 	v.AgreementStatus = Agreed
 	first := 0 // the first reading of the agreement at hand
@@ -332,7 +334,7 @@ func dispute(group []ReadingVerdict) (Dispute, bool) {
 }
 
 // why says which clause decided a reading's verdict in v.
-func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j readingJudgement, hits []Hit, v *Verdict) string {
+func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j readingJudgement, hits []geo.Hit, v *Verdict) string {
 	switch {
 	case status == OutsideWindow && t.Before(r.Start):
 		return r.notYet
@@ -352,7 +354,7 @@ func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j r
 		}
 		b = s.appendSite(b, h)
 		switch {
-		case h.Layer.name == ZonesLayer && h.Meters == 0:
+		case h.Layer.Name() == geojson.ZonesLayer && h.Meters == 0:
 			b = append(b, ": the strike lies inside it"...)
 		case j.outcome == ProtectedSiteHit:
 			b = appendMeters(append(appendMeters(append(b, " at "...), h.Meters), " m, within its reach of "...), v.UncertaintyMeters+r.BufferMeters)
@@ -384,8 +386,8 @@ func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j r
 }
 
 // appendSite names a site as collection/id, with its energy class.
-func (s *AgreementSet) appendSite(b []byte, h *Hit) []byte {
-	b = append(append(append(b, h.Layer.name...), '/'), h.Feature.ID...)
+func (s *AgreementSet) appendSite(b []byte, h *geo.Hit) []byte {
+	b = append(append(append(b, h.Layer.Name()...), '/'), h.Feature.ID...)
 	if c := s.classOf(h.Layer, h.Index); c != "" {
 		b = append(append(append(b, " ("...), c...), ')')
 	}
@@ -415,7 +417,7 @@ func (s *AgreementSet) scope(names []string) ([]string, error) {
 	slices.Sort(out)
 	out = slices.Compact(out)
 	for _, n := range out {
-		if _, ok := s.ix.byName[n]; !ok {
+		if _, ok := s.ix.Layer(n); !ok {
 			return nil, fmt.Errorf("scope: %w", s.unknownLayer(n))
 		}
 	}

@@ -1,4 +1,4 @@
-package geo_test
+package agreement_test
 
 import (
 	"fmt"
@@ -7,18 +7,20 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // A strike 300 m from a substation during a moratorium that protects
 // substations with a 500 m buffer; and the same strike asked about with a
 // scope that also covers hospitals.
 func ExampleAgreementSet_Verdict() {
-	energy, err := geo.DecodeLayer("energy", "energy.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+	energy, err := geojson.DecodeLayer("energy", "energy.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 		{"type":"Feature","id":"sub-1","geometry":{"type":"Point","coordinates":[30.5,50.4]},"properties":{"kind":"substation"}}]}`))
 	if err != nil {
 		panic(err)
 	}
-	hospitals, err := geo.DecodeLayer("hospitals", "hospitals.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+	hospitals, err := geojson.DecodeLayer("hospitals", "hospitals.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 		{"type":"Feature","id":"hosp-1","geometry":{"type":"Point","coordinates":[30.5,50.4027]},"properties":{"kind":"hospital"}}]}`))
 	if err != nil {
 		panic(err)
@@ -27,16 +29,16 @@ func ExampleAgreementSet_Verdict() {
 	if err != nil {
 		panic(err)
 	}
-	set, err := geo.LoadAgreements(ix, "agreements.json", strings.NewReader(`{"agreements":[{
+	set, err := agreement.LoadAgreements(ix, "agreements.json", strings.NewReader(`{"agreements":[{
 		"id":"moratorium","title":"Energy moratorium","source":"https://example.org/readout",
 		"start":"2025-03-18T00:00:00+02:00","end":"2025-04-17T00:00:00+03:00",
 		"collections":["energy"],"filters":[{"property":"kind","in":["plant","substation"]}],"buffer_m":500}]}`))
 	if err != nil {
 		panic(err)
 	}
-	strike := geo.Strike{Point: orb.Point{30.5, 50.4027}, Time: time.Date(2025, 3, 20, 4, 0, 0, 0, time.UTC), UncertaintyMeters: 50}
+	strike := agreement.Strike{Point: orb.Point{30.5, 50.4027}, Time: time.Date(2025, 3, 20, 4, 0, 0, 0, time.UTC), UncertaintyMeters: 50}
 	for _, scope := range [][]string{nil, {"hospitals"}} {
-		v, err := set.Verdict(geo.VerdictQuery{Strike: strike, Scope: scope})
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: strike, Scope: scope})
 		if err != nil {
 			panic(err)
 		}

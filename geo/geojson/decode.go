@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"bufio"
@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"runtime"
 	"strconv"
 	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
@@ -39,7 +40,7 @@ const maxReportedErrors = 100
 // MultiPolygon for a MultiLineString). Any problem, whether with the file or a
 // feature, fails the whole layer; the error lists each problem as a
 // *ParseError naming file, feature index and reason.
-func DecodeLayer(name, file string, r io.Reader) (*Layer, error) {
+func DecodeLayer(name, file string, r io.Reader) (*geo.Layer, error) {
 	features, bounds, points, err := decodeFeatures(file, r)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func DecodeLayer(name, file string, r io.Reader) (*Layer, error) {
 		}
 		points += grown
 	}
-	return newLayer(name, file, features, bounds, points)
+	return geo.NewOwnedLayer(name, file, features, bounds, points)
 }
 
 // batch is a run of consecutive features, split off the input by the
@@ -62,7 +63,7 @@ type batch struct {
 	data  []byte // the run's text
 	spans []span // each feature's text in data
 
-	out    []Feature
+	out    []geo.Feature
 	bounds []orb.Bound // bounds[k] is the envelope of out[k]
 	points int         // positions in out that a relocation copies
 	errs   []error
@@ -71,8 +72,8 @@ type batch struct {
 
 type span struct{ start, end int32 }
 
-func decodeFeatures(file string, r io.Reader) ([]Feature, []orb.Bound, int, error) {
-	fileErr := func(err error) error { return &ParseError{File: file, Feature: -1, Err: err} }
+func decodeFeatures(file string, r io.Reader) ([]geo.Feature, []orb.Bound, int, error) {
+	fileErr := func(err error) error { return &geo.ParseError{File: file, Feature: -1, Err: err} }
 	// The splitter feeds runs of features to a worker per core.
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *batch, workers)
@@ -121,7 +122,7 @@ func decodeFeatures(file string, r io.Reader) ([]Feature, []orb.Bound, int, erro
 		total += len(b.out)
 		points += b.points
 		for _, err := range b.errs {
-			pe := err.(*ParseError)
+			pe := err.(*geo.ParseError)
 			pe.File = file
 			errs = append(errs, pe)
 		}
@@ -133,7 +134,7 @@ func decodeFeatures(file string, r io.Reader) ([]Feature, []orb.Bound, int, erro
 		}
 		return nil, nil, 0, errors.Join(errs...)
 	}
-	features := make([]Feature, 0, total)
+	features := make([]geo.Feature, 0, total)
 	bounds := make([]orb.Bound, 0, total)
 	kinds := map[string]string{}
 	for _, b := range runs {
@@ -177,12 +178,12 @@ func (d *decoder) run(b *batch) {
 				b.syntax = &fileSyntaxError{Offset: b.base + int64(sp.start) + int64(se.At), Msg: se.Msg}
 				break
 			}
-			b.errs = append(b.errs, &ParseError{Feature: b.first + k, ID: f.ID, Err: err})
+			b.errs = append(b.errs, &geo.ParseError{Feature: b.first + k, ID: f.ID, Err: err})
 			continue
 		}
 		b.out = append(b.out, f)
-		b.bounds = append(b.bounds, Envelope(f.Geometry))
-		b.points += relocatedPoints(f.Geometry)
+		b.bounds = append(b.bounds, geodesy.Envelope(f.Geometry))
+		b.points += geo.RelocatedPoints(f.Geometry)
 	}
 	strs := string(d.strs)
 	props := make([]byte, len(d.props))
@@ -200,8 +201,8 @@ func (d *decoder) run(b *batch) {
 // feature decodes one GeoJSON Feature. Its strings are left in the
 // decoder's scratch space, recorded in d.texts, except on error, when the
 // Feature carries the id if it could be read.
-func (d *decoder) feature(raw []byte) (Feature, error) {
-	var f Feature
+func (d *decoder) feature(raw []byte) (geo.Feature, error) {
+	var f geo.Feature
 	t := jsonscan.Text{B: raw}
 	if t.Peek() != '{' {
 		if err := t.Whole(); err != nil {
@@ -219,7 +220,7 @@ func (d *decoder) feature(raw []byte) (Feature, error) {
 	}
 	strs, nprops := len(d.strs), len(d.props)
 	var text featureText
-	fail := func(err error) (Feature, error) {
+	fail := func(err error) (geo.Feature, error) {
 		f.ID = string(d.strs[text.id.start:text.id.end])
 		d.strs, d.props = d.strs[:strs], d.props[:nprops]
 		return f, err
@@ -414,7 +415,7 @@ func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typName, err)
 	}
-	return g, validGeometry(g)
+	return g, geo.ValidGeometry(g)
 }
 
 // emptyArrayAt tells an empty array (which has fewer brackets than its type's
@@ -477,83 +478,4 @@ func toPolygon(rings [][]orb.Point) orb.Polygon {
 		poly[i] = r
 	}
 	return poly
-}
-
-// validGeometry checks what the coordinate parser cannot see alone: point
-// counts, closed rings, hole placement and antimeridian-crossing edges.
-func validGeometry(g orb.Geometry) error {
-	switch g := g.(type) {
-	case orb.Point:
-		return nil
-	case orb.MultiPoint:
-		if len(g) == 0 {
-			return errors.New("empty MultiPoint")
-		}
-	case orb.LineString:
-		return validLine(g)
-	case orb.MultiLineString:
-		if len(g) == 0 {
-			return errors.New("empty MultiLineString")
-		}
-		for i, l := range g {
-			if err := validLine(l); err != nil {
-				return fmt.Errorf("line %d: %w", i, err)
-			}
-		}
-	case orb.Polygon:
-		return validPolygon(g)
-	case orb.MultiPolygon:
-		if len(g) == 0 {
-			return errors.New("empty MultiPolygon")
-		}
-		for i, p := range g {
-			if err := validPolygon(p); err != nil {
-				return fmt.Errorf("polygon %d: %w", i, err)
-			}
-		}
-	}
-	return nil
-}
-
-func validLine(l orb.LineString) error {
-	if len(l) < 2 {
-		return fmt.Errorf("too few points: a LineString needs at least 2 positions, has %d", len(l))
-	}
-	return crossesAntimeridian(l)
-}
-
-func validPolygon(p orb.Polygon) error {
-	if len(p) == 0 {
-		return errors.New("too few points: a Polygon needs an exterior ring")
-	}
-	for i, r := range p {
-		which := "exterior ring"
-		if i > 0 {
-			which = "hole " + strconv.Itoa(i)
-		}
-		if len(r) < 4 {
-			return fmt.Errorf("too few points: %s has %d positions, a ring needs at least 4", which, len(r))
-		}
-		if r[0] != r[len(r)-1] {
-			return fmt.Errorf("unclosed ring: %s ends at %v, not at its first position %v", which, r[len(r)-1], r[0])
-		}
-		if err := crossesAntimeridian(r); err != nil {
-			return fmt.Errorf("%s: %w", which, err)
-		}
-		if i > 0 && !p[0].Bound().Contains(r.Bound().Min) || i > 0 && !p[0].Bound().Contains(r.Bound().Max) {
-			return fmt.Errorf("wrong nesting: %s lies outside the exterior ring", which)
-		}
-	}
-	return nil
-}
-
-// crossesAntimeridian rejects edges that jump more than 180° of longitude:
-// RFC 7946 §3.1.9 asks for such geometries to be cut at ±180.
-func crossesAntimeridian(pts []orb.Point) error {
-	for i := 1; i < len(pts); i++ {
-		if math.Abs(pts[i][0]-pts[i-1][0]) > 180 {
-			return fmt.Errorf("edge %d crosses the antimeridian; cut the geometry at ±180° (RFC 7946 §3.1.9)", i-1)
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package geo
+package agreement
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // Reading is one party's account of an agreement: the parties to a ceasefire
@@ -46,7 +49,7 @@ type Terms struct {
 	EnergyClasses []string `json:"energy_classes,omitempty"`
 	// Sites are covered by name, whatever their collection and properties.
 	Sites []SiteRef `json:"sites,omitempty"`
-	// Zones name features of the ZonesLayer: sea areas, exclusion zones,
+	// Zones name features of the geojson.ZonesLayer: sea areas, exclusion zones,
 	// corridors. A strike inside one is at distance 0 from it.
 	Zones []string `json:"zones,omitempty"`
 	// BufferMeters is the protection distance around each covered site's
@@ -91,11 +94,6 @@ const (
 	ImplicitReadingID = "terms"
 	ImplicitParty     = "all"
 )
-
-// ZonesLayer is the layer holding zones and corridors. In it a line with a
-// positive width_m property is a corridor, served as the area it covers (see
-// DecodeLayer).
-const ZonesLayer = "zones"
 
 // EnergyLayer is the collection that EnergyClasses narrow.
 const EnergyLayer = "energy"
@@ -229,7 +227,7 @@ func (r *Reading) check(field string, implicit bool) []fieldError {
 		bad = append(bad, fieldError{field + member, fmt.Errorf(format, args...)})
 	}
 	if !implicit {
-		if !ValidLayerName(r.ID) {
+		if !geo.ValidLayerName(r.ID) {
 			fail("id", "%q must be letters, digits, '_', '-' and '.', starting with a letter or digit", r.ID)
 		}
 		if strings.TrimSpace(r.Party) == "" {
@@ -272,8 +270,8 @@ func (t *Terms) check() []fieldError {
 	if t.End != nil && !t.Start.IsZero() && !t.End.After(t.Start) {
 		fail("end", "%s is not after start %s", t.End.Format(time.RFC3339), t.Start.Format(time.RFC3339))
 	}
-	if !(t.BufferMeters >= 0 && t.BufferMeters <= MaxRadiusMeters) {
-		fail("buffer_m", "%v is outside [0, %d] metres", t.BufferMeters, MaxRadiusMeters)
+	if !(t.BufferMeters >= 0 && t.BufferMeters <= geo.MaxRadiusMeters) {
+		fail("buffer_m", "%v is outside [0, %d] metres", t.BufferMeters, geo.MaxRadiusMeters)
 	}
 	if len(t.Collections) == 0 && len(t.Sites) == 0 && len(t.Zones) == 0 {
 		fail("", "covers nothing: give collections, sites, zones or some of them")
@@ -316,7 +314,7 @@ func (t *Terms) check() []fieldError {
 	}
 	for i, z := range t.Zones {
 		if z == "" {
-			fail(fmt.Sprintf("zones[%d]", i), "required: the id of a feature of the %q layer", ZonesLayer)
+			fail(fmt.Sprintf("zones[%d]", i), "required: the id of a feature of the %q layer", geojson.ZonesLayer)
 		}
 	}
 	return bad

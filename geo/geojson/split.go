@@ -1,10 +1,11 @@
-package geo
+package geojson
 
 import (
 	"errors"
 	"fmt"
-	"github.com/protectmap/protectmap/internal/jsonscan"
 	"io"
+
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // splitter reads a FeatureCollection as it streams in and cuts its

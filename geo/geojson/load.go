@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"errors"
@@ -6,23 +6,18 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/protectmap/protectmap/geo"
 )
 
 // LayerExt is the file extension of layer files in a data directory.
 const LayerExt = ".geojson"
 
-var layerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-// ValidLayerName reports whether name can be a layer (and collection) id:
-// letters, digits, '_', '-' and '.', starting with a letter or digit.
-func ValidLayerName(name string) bool { return layerName.MatchString(name) }
-
 // LoadFile reads one GeoJSON file as the layer name.
-func LoadFile(name, file string) (*Layer, error) {
-	if !ValidLayerName(name) {
+func LoadFile(name, file string) (*geo.Layer, error) {
+	if !geo.ValidLayerName(name) {
 		return nil, fmt.Errorf("geo: %q is not a valid layer name (letters, digits, '_', '-', '.')", name)
 	}
 	fh, err := os.Open(file)
@@ -36,17 +31,17 @@ func LoadFile(name, file string) (*Layer, error) {
 // LoadFS reads every *.geojson file at the top of fsys as a layer named
 // after the file. All broken files are reported together, so an operator
 // sees every problem at once; any error means no layers are returned.
-func LoadFS(fsys fs.FS) ([]*Layer, error) {
+func LoadFS(fsys fs.FS) ([]*geo.Layer, error) {
 	names, err := fs.Glob(fsys, "*"+LayerExt)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	var layers []*Layer
+	var layers []*geo.Layer
 	var errs []error
 	for _, file := range names {
 		name := strings.TrimSuffix(path.Base(file), LayerExt)
-		if !ValidLayerName(name) {
+		if !geo.ValidLayerName(name) {
 			errs = append(errs, fmt.Errorf("geo: %s: %q is not a valid layer name", file, name))
 			continue
 		}
@@ -63,7 +58,7 @@ func LoadFS(fsys fs.FS) ([]*Layer, error) {
 	return layers, nil
 }
 
-func loadFromFS(fsys fs.FS, name, file string) (*Layer, error) {
+func loadFromFS(fsys fs.FS, name, file string) (*geo.Layer, error) {
 	fh, err := fsys.Open(file)
 	if err != nil {
 		return nil, err
@@ -74,7 +69,7 @@ func loadFromFS(fsys fs.FS, name, file string) (*Layer, error) {
 
 // LoadDir is LoadFS over a directory on disk; messages name files by their
 // path under dir.
-func LoadDir(dir string) ([]*Layer, error) {
+func LoadDir(dir string) ([]*geo.Layer, error) {
 	if st, err := os.Stat(dir); err != nil {
 		return nil, err
 	} else if !st.IsDir() {

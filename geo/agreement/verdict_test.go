@@ -1,4 +1,4 @@
-package geo
+package agreement
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/tidwall/geodesic"
 )
 
@@ -187,15 +189,15 @@ func TestVerdictRejects(t *testing.T) {
 		target error
 		want   string
 	}{
-		{"negative uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, -1}}, ErrBadQuery, "uncertainty -1 m"},
-		{"NaN uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, math.NaN()}}, ErrBadQuery, "uncertainty NaN m"},
-		{"latitude out of range", VerdictQuery{Strike: Strike{orb.Point{30, 95}, moratoriumT, 0}}, ErrBadQuery, "latitude"},
-		{"reach beyond the largest radius", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, 199_800}}, ErrBadQuery,
+		{"negative uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, -1}}, geo.ErrBadQuery, "uncertainty -1 m"},
+		{"NaN uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, math.NaN()}}, geo.ErrBadQuery, "uncertainty NaN m"},
+		{"latitude out of range", VerdictQuery{Strike: Strike{orb.Point{30, 95}, moratoriumT, 0}}, geo.ErrBadQuery, "latitude"},
+		{"reach beyond the largest radius", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, 199_800}}, geo.ErrBadQuery,
 			"plus buffer reach 200300 m"},
-		{"negative radius", VerdictQuery{Strike: ok, RadiusMeters: -5}, ErrBadQuery, "radius"},
-		{"negative limit", VerdictQuery{Strike: ok, Limit: -1}, ErrBadQuery, "limit"},
-		{"unknown scope", VerdictQuery{Strike: ok, Scope: []string{"schools"}}, ErrUnknownLayer, `scope: geo: unknown layer "schools"`},
-		{"unknown layer", VerdictQuery{Strike: ok, Layers: []string{"schools"}}, ErrUnknownLayer, `"schools"`},
+		{"negative radius", VerdictQuery{Strike: ok, RadiusMeters: -5}, geo.ErrBadQuery, "radius"},
+		{"negative limit", VerdictQuery{Strike: ok, Limit: -1}, geo.ErrBadQuery, "limit"},
+		{"unknown scope", VerdictQuery{Strike: ok, Scope: []string{"schools"}}, geo.ErrUnknownLayer, `scope: geo: unknown layer "schools"`},
+		{"unknown layer", VerdictQuery{Strike: ok, Layers: []string{"schools"}}, geo.ErrUnknownLayer, `"schools"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,7 +239,7 @@ func TestVerdictJSON(t *testing.T) {
 		t.Errorf("no sites encodes as %s, want an empty array", got)
 	}
 	// A site's GeoJSON members: the proximity ones and protected_by.
-	f := AppendHit(nil, v.Sites[0].Hit.Feature, &v.Sites[0].Hit, Member{"protected_by", v.Sites[0].ProtectedBy})
+	f := geojson.AppendHit(nil, v.Sites[0].Hit.Feature, &v.Sites[0].Hit, geojson.Member{Key: "protected_by", Value: v.Sites[0].ProtectedBy})
 	var decoded struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 	}

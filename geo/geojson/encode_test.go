@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"encoding/json"
@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
 )
 
 // checkFloat fails unless appendFloat writes x exactly as strconv does, in
@@ -160,4 +163,26 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("AppendJSONString(%q) decodes to %q, encoding/json's to %q", s, got, want)
 		}
 	})
+}
+
+// TestAppendHitBearing: a bearing that rounds up to 360° is written as 0°,
+// inside the documented [0, 360); at distance 0 it is null.
+func TestAppendHitBearing(t *testing.T) {
+	l, err := geo.NewLayer("x", "test", []geo.Feature{{ID: "0", Geometry: orb.Point{30, 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := l.Feature(0)
+	for bearing, want := range map[float64]string{359.996: "0", 359.994: "359.99", 0.004: "0", 90: "90", math.NaN(): "null"} {
+		h := geo.Hit{Layer: l, Feature: f, Bearing: bearing}
+		var got struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(AppendHit(nil, f, &h), &got); err != nil {
+			t.Fatal(err)
+		}
+		if b := string(got.Properties["bearing_deg"]); b != want {
+			t.Errorf("bearing %v written as %s, want %s", bearing, b, want)
+		}
+	}
 }

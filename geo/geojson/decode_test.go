@@ -1,4 +1,4 @@
-package geo
+package geojson
 
 import (
 	"encoding/json"
@@ -11,9 +11,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
-func decodeString(t *testing.T, body string) (*Layer, error) {
+func decodeString(t *testing.T, body string) (*geo.Layer, error) {
 	t.Helper()
 	return DecodeLayer("t", "t.geojson", strings.NewReader(body))
 }
@@ -61,9 +63,9 @@ func TestDecodeValidation(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			var pe *ParseError
+			var pe *geo.ParseError
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
+				t.Fatalf("error %v is not a *geo.ParseError", err)
 			}
 			if pe.File != "t.geojson" || pe.Feature != tt.feature {
 				t.Errorf("error names %s feature %d, want t.geojson feature %d", pe.File, pe.Feature, tt.feature)
@@ -156,7 +158,7 @@ func TestDecodeErrorNamesID(t *testing.T) {
 		{`{"type":"Feature","properties":{"name":"Off the map"},"geometry":{"type":"Point","coordinates":[200,50]}}`, ""},
 	} {
 		_, err := decodeString(t, fc(tc.feature))
-		var pe *ParseError
+		var pe *geo.ParseError
 		if !errors.As(err, &pe) || pe.ID != tc.id {
 			t.Errorf("%s: error %v, want one naming id %q", tc.feature, err, tc.id)
 		}
@@ -218,7 +220,7 @@ func TestDecodeLargeStream(t *testing.T) {
 // would write with Go-only escapes: control characters and invalid UTF-8.
 func TestAppendFeatureIsValidJSON(t *testing.T) {
 	for _, id := range []string{"plain", "tab\there", "bell\a\x01", "quote\"back\\slash", "bad\xffutf8", "Київ ГЕС", "line\nbreak\u2028"} {
-		f := Feature{ID: id, Geometry: orb.Point{30, 50}, Properties: json.RawMessage(`{"name":"x"}`)}
+		f := geo.Feature{ID: id, Geometry: orb.Point{30, 50}, Properties: json.RawMessage(`{"name":"x"}`)}
 		b := AppendFeature(nil, &f, Member{"note", "ctl\x02" + id})
 		if !json.Valid(b) {
 			t.Fatalf("id %q: invalid JSON %s", id, b)
@@ -228,6 +230,16 @@ func TestAppendFeatureIsValidJSON(t *testing.T) {
 		}
 		if err := json.Unmarshal(b, &back); err != nil || (utf8.ValidString(id) && back.ID != id) {
 			t.Errorf("id %q read back as %q (%v)", id, back.ID, err)
+		}
+	}
+}
+
+// TestLayerNumbers holds the layer decoder's coordinates to the same table.
+func TestLayerNumbers(t *testing.T) {
+	for _, tc := range testenv.NumberSyntax() {
+		_, err := DecodeLayer("t", "t.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"properties":{},"geometry":{"type":"Point","coordinates":[`+tc.Text+`,50]}}]}`))
+		if (err == nil) != tc.OK {
+			t.Errorf("coordinate %q: %v, want ok %v", tc.Text, err, tc.OK)
 		}
 	}
 }

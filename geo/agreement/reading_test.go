@@ -1,4 +1,4 @@
-package geo
+package agreement
 
 import (
 	"encoding/json"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // readingVerdict is v's verdict under reading of agreement.
@@ -92,7 +95,7 @@ func TestReadingsOfTheMoratorium(t *testing.T) {
 // Kremlin's list, one only power generation and transmission.
 func classFixture(t testing.TB) *AgreementSet {
 	t.Helper()
-	ix, err := NewIndex(fixtureLayer(t, "energy",
+	ix, err := geo.NewIndex(fixtureLayer(t, "energy",
 		fixtureSite{"plant-1", `{"kind":"plant","fuel":"coal"}`, orb.Point{30.0, 50.0}},
 		fixtureSite{"refinery-1", `{"kind":"refinery","energy_class":"oil_refinery"}`, orb.Point{31.0, 50.0}},
 		fixtureSite{"pump-1", `{"kind":"station","energy_class":"pumping_station"}`, orb.Point{32.0, 50.0}},
@@ -157,7 +160,7 @@ func TestReadingClasses(t *testing.T) {
 // Russia's only conditionally.
 func TestCorridor(t *testing.T) {
 	set := defaultData(t)
-	zones, _ := set.Index().Layer(ZonesLayer)
+	zones, _ := set.Index().Layer(geojson.ZonesLayer)
 	corridor, _, ok := zones.Lookup("black-sea-corridor")
 	if !ok {
 		t.Fatal("no black-sea-corridor zone")
@@ -208,14 +211,14 @@ func TestReadingsRejected(t *testing.T) {
 		  {"id":"ua","party":"ua","start":"2025-03-25T00:00:00+02:00","sources":[{"title":"Zelensky"}],` + over + `}]}]}`
 	}
 	ix := fixtureIndex(t)
-	zoneIndex := func(t *testing.T) *Index {
-		zones, err := DecodeLayer(ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+	zoneIndex := func(t *testing.T) *geo.Index {
+		zones, err := geojson.DecodeLayer(geojson.ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 		  {"type":"Feature","id":"point","geometry":{"type":"Point","coordinates":[30,46]},"properties":{}},
 		  {"type":"Feature","id":"road","geometry":{"type":"LineString","coordinates":[[30,46],[31,46]]},"properties":{}}]}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		zix, err := NewIndex(append(ix.Layers(), zones)...)
+		zix, err := geo.NewIndex(append(ix.Layers(), zones)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,11 +267,11 @@ func TestReadingsRejected(t *testing.T) {
 // number of metres fails its layer, naming the feature.
 func TestCorridorWidthRejected(t *testing.T) {
 	for _, width := range []string{`0`, `-5`, `"wide"`, `1e9`} {
-		_, err := DecodeLayer(ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+		_, err := geojson.DecodeLayer(geojson.ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 		  {"type":"Feature","id":"lane","geometry":{"type":"LineString","coordinates":[[30,46],[31,46]]},"properties":{"width_m":`+width+`}}]}`))
-		var pe *ParseError
+		var pe *geo.ParseError
 		if !errors.As(err, &pe) || pe.Feature != 0 || !strings.Contains(err.Error(), `zones.geojson: feature 0 (id "lane"): width_m: `+width) {
-			t.Errorf("width %s: error %v, want a *ParseError naming feature 0 and width_m", width, err)
+			t.Errorf("width %s: error %v, want a *geo.ParseError naming feature 0 and width_m", width, err)
 		}
 	}
 }
@@ -277,12 +280,12 @@ func TestCorridorWidthRejected(t *testing.T) {
 // centreline, measured exactly, and is drawn counterclockwise.
 func TestCorridorDistances(t *testing.T) {
 	line := orb.LineString{{30, 46}, {30.5, 46.2}, {31, 46.1}}
-	l, err := DecodeLayer(ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
+	l, err := geojson.DecodeLayer(geojson.ZonesLayer, "zones.geojson", strings.NewReader(`{"type":"FeatureCollection","features":[
 	  {"type":"Feature","id":"lane","geometry":{"type":"LineString","coordinates":[[30,46],[30.5,46.2],[31,46.1]]},"properties":{"width_m":4000}}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := NewIndex(l)
+	ix, err := geo.NewIndex(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,9 +298,9 @@ func TestCorridorDistances(t *testing.T) {
 	}{{1900, 0}, {2100, 100}, {5000, 3000}} {
 		for _, side := range []float64{90, -90} {
 			// From the middle of the first edge, square to it.
-			_, azi, _ := inverse(line[0], line[1])
-			mid, aziMid := direct(line[0], azi, Distance(line[0], line[1])/2)
-			p, _ := direct(mid, aziMid+side, c.offset)
+			_, azi, _ := geodesy.Inverse(line[0], line[1])
+			mid, aziMid := geodesy.Direct(line[0], azi, geodesy.Distance(line[0], line[1])/2)
+			p, _ := geodesy.Direct(mid, aziMid+side, c.offset)
 			hits, err := ix.Nearby(p, 10000, 1)
 			if err != nil || len(hits) != 1 {
 				t.Fatalf("offset %v: %v, %v", c.offset, hits, err)
@@ -346,7 +349,7 @@ func TestEnergyClass(t *testing.T) {
 // TestREADMEAgreementsExample: the full example of the agreements file in
 // the README decodes.
 func TestREADMEAgreementsExample(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

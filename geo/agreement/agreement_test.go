@@ -1,4 +1,4 @@
-package geo
+package agreement
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // The fixture: a few sites around Kyiv in three collections.
@@ -35,27 +37,27 @@ type fixtureSite struct {
 	geom  orb.Geometry
 }
 
-func fixtureLayer(t testing.TB, name string, sites ...fixtureSite) *Layer {
+func fixtureLayer(t testing.TB, name string, sites ...fixtureSite) *geo.Layer {
 	t.Helper()
-	fs := make([]Feature, len(sites))
+	fs := make([]geo.Feature, len(sites))
 	for i, s := range sites {
-		fs[i] = Feature{ID: s.id, Geometry: s.geom, Properties: json.RawMessage(s.props)}
+		fs[i] = geo.Feature{ID: s.id, Geometry: s.geom, Properties: json.RawMessage(s.props)}
 		var p struct{ Name, Kind string }
 		if err := json.Unmarshal(fs[i].Properties, &p); err != nil {
 			t.Fatal(err)
 		}
 		fs[i].Name, fs[i].Kind = p.Name, p.Kind
 	}
-	l, err := NewLayer(name, name+".geojson", fs)
+	l, err := geo.NewLayer(name, name+".geojson", fs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
 }
 
-func fixtureIndex(t testing.TB) *Index {
+func fixtureIndex(t testing.TB) *geo.Index {
 	t.Helper()
-	ix, err := NewIndex(
+	ix, err := geo.NewIndex(
 		fixtureLayer(t, "energy",
 			fixtureSite{"plant-1", `{"name":"Plant One","kind":"plant","capacity_mw":500}`, plantPoint},
 			fixtureSite{"sub-1", `{"name":"Substation One","kind":"substation","voltage_kv":330}`, substation},
@@ -326,7 +328,7 @@ func TestCovers(t *testing.T) {
 	ix := fixtureIndex(t)
 	energy, _ := ix.Layer("energy")
 	hospitals, _ := ix.Layer("hospitals")
-	feature := func(l *Layer, id string) *Feature {
+	feature := func(l *geo.Layer, id string) *geo.Feature {
 		f, _, ok := l.Lookup(id)
 		if !ok {
 			t.Fatalf("no %s in %s", id, l.Name())
@@ -337,7 +339,7 @@ func TestCovers(t *testing.T) {
 	tests := []struct {
 		name  string
 		a     Agreement
-		layer *Layer
+		layer *geo.Layer
 		id    string
 		at    time.Time
 		want  bool
@@ -373,15 +375,15 @@ func TestCovers(t *testing.T) {
 // data folder.
 func defaultData(t testing.TB) *AgreementSet {
 	t.Helper()
-	layers, err := LoadDir(filepath.Join("..", "data"))
+	layers, err := geojson.LoadDir(filepath.Join("..", "..", "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := NewIndex(layers...)
+	ix, err := geo.NewIndex(layers...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fh, err := os.Open(filepath.Join("..", "data", "agreements.json"))
+	fh, err := os.Open(filepath.Join("..", "..", "data", "agreements.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +451,7 @@ func FuzzDecodeAgreements(f *testing.F) {
 		f.Add([]byte(agreementsDoc(agreementJSONWith(f, over))))
 	}
 	f.Add([]byte(`{"agreements":[{"id":"x","start":"2025-13-01T00:00:00Z"}]}`))
-	if doc, err := os.ReadFile(filepath.Join("..", "data", "agreements.json")); err == nil {
+	if doc, err := os.ReadFile(filepath.Join("..", "..", "data", "agreements.json")); err == nil {
 		f.Add(doc)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
