@@ -99,7 +99,7 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	o = appendInt(o, b.possiblyHit)
 	if len(b.verdicts) > 0 {
 		o = append(o, `,"verdicts":{`...)
-		for i, outcome := range []agreement.Outcome{agreement.ProtectedSiteHit, agreement.ProtectedSiteNearby, agreement.NoProtectedSite} {
+		for i, outcome := range agreement.Outcomes() {
 			if i > 0 {
 				o = append(o, ',')
 			}

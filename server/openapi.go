@@ -378,9 +378,10 @@ func components() obj {
 				"detail": obj{"type": "string"}, "instance": obj{"type": "string"},
 				"invalid-params": arrayOf(object([]string{"name", "reason"}, obj{"name": obj{"type": "string"}, "reason": obj{"type": "string"}})),
 			}),
-			"outcome": obj{"type": "string", "enum": []string{string(agreement.ProtectedSiteHit), string(agreement.ProtectedSiteNearby), string(agreement.NoProtectedSite)}},
+			"outcome": obj{"type": "string", "enum": outcomeNames(),
+				"description": "protected_site_hit: the strike cannot have missed the site's buffer; possible_protected_site_hit: its uncertainty disc only overlaps it; location_too_coarse: uncertainty beyond 25 km, never judged a hit"},
 			"readingOutcome": obj{"type": "string", "description": "not_in_force outside the reading's window or when it is suspended",
-				"enum": []string{string(agreement.ProtectedSiteHit), string(agreement.ProtectedSiteNearby), string(agreement.NoProtectedSite), string(agreement.NotInForce)}},
+				"enum": append(outcomeNames(), string(agreement.NotInForce))},
 			"agreementStatus": obj{"type": "string", "enum": []string{string(agreement.Agreed), string(agreement.Disputed)},
 				"description": "disputed when some agreement's readings give different verdicts, or find a site hit or nearby only conditionally where another does not"},
 			"dispute": object([]string{"agreement", "how"}, obj{"agreement": obj{"type": "string"},
@@ -397,8 +398,9 @@ func components() obj {
 				"agreement": obj{"type": "string"}, "hypothetical": obj{"type": "boolean"},
 				"reading":  str("the reading under which the site is protected (\"terms\" for an agreement written without readings, \"scope\" for a scope)"),
 				"party":    obj{"type": "string"},
-				"buffer_m": number, "reach_m": obj{"type": "number", "description": "the strike's uncertainty plus the buffer: a site this close is hit"},
-				"hit": obj{"type": "boolean"},
+				"buffer_m": number, "reach_m": obj{"type": "number", "description": "the strike's uncertainty plus the buffer: the uncertainty disc reaches a site this close"},
+				"hit":          obj{"type": "boolean", "description": "the strike cannot have missed the site: its whole uncertainty disc lies within the buffer, or its uncertainty is at most 100 m"},
+				"possible_hit": obj{"type": "boolean", "description": "the uncertainty disc reaches the site, but not wholly within its buffer"},
 			}),
 			"agreement":  object([]string{"id", "title", "start", "end", "readings", "links"}, agreementProperties(links)),
 			"agreements": object([]string{"agreements", "links"}, obj{"agreements": arrayOf(schemaRef("agreement")), "links": links}),
@@ -407,7 +409,8 @@ func components() obj {
 				"readings": arrayOf(schemaRef("readingVerdict")), "agreement_status": schemaRef("agreementStatus"), "disputes": arrayOf(schemaRef("dispute")),
 				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": number, "radius_m": number,
 				"scope": arrayOf(obj{"type": "string"}), "agreements_in_force": arrayOf(obj{"type": "string"}),
-				"sites_within_radius": obj{"type": "integer", "minimum": 0},
+				"sites_within_radius":     obj{"type": "integer", "minimum": 0},
+				"protected_sites_in_disc": obj{"type": "integer", "minimum": 0, "description": "with location_too_coarse only: protected sites the uncertainty disc reaches"},
 				"sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
 					"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
 					"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
@@ -486,7 +489,8 @@ func components() obj {
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
 				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
-					string(agreement.ProtectedSiteNearby): obj{"type": "integer"}, string(agreement.NoProtectedSite): obj{"type": "integer"},
+					string(agreement.PossibleProtectedSiteHit): obj{"type": "integer"}, string(agreement.ProtectedSiteNearby): obj{"type": "integer"},
+					string(agreement.NoProtectedSite): obj{"type": "integer"}, string(agreement.LocationTooCoarse): obj{"type": "integer"},
 					"disputed": obj{"type": "integer", "description": "strikes whose agreements' readings disagree"}}),
 				"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "agreement_status", "readings", "protected_sites"}, obj{
 					"verdict": schemaRef("outcome"), "agreements_in_force": arrayOf(obj{"type": "string"}), "agreements_breached": arrayOf(obj{"type": "string"}),
@@ -617,4 +621,13 @@ func strikePaths(paths obj) {
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
 		[]any{ref("from"), ref("to"), ref("agreement"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
+}
+
+// outcomeNames lists the outcomes of a strike's verdict, gravest first.
+func outcomeNames() []string {
+	var names []string
+	for _, o := range agreement.Outcomes() {
+		names = append(names, string(o))
+	}
+	return names
 }

@@ -183,7 +183,7 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 	}
 	b = append(b, `},"summary":{"strikes":`...)
 	b = appendInt(b, len(lines))
-	for _, o := range []agreement.Outcome{agreement.ProtectedSiteHit, agreement.ProtectedSiteNearby, agreement.NoProtectedSite} {
+	for _, o := range agreement.Outcomes() {
 		b = append(b, ',')
 		b = geojson.AppendJSONString(b, string(o))
 		b = appendInt(append(b, ':'), counts[o])

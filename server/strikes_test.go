@@ -298,7 +298,8 @@ func TestProximityVerdicts(t *testing.T) {
 	}{
 		{"inside the buffer", "lon=30.4857&lat=50.4563&collections=hospitals", "protected_site_hit", "", "hosp-okhmatdyt", []string{"okhmatdyt-2025"}},
 		{"beyond the buffer", "lon=30.4857&lat=50.4608&collections=hospitals", "protected_site_nearby", "", "hosp-okhmatdyt", []string{"okhmatdyt-2025"}},
-		{"uncertainty reaches", "lon=30.4857&lat=50.4608&uncertainty=400&collections=hospitals", "protected_site_hit", "", "hosp-okhmatdyt", []string{"okhmatdyt-2025"}},
+		{"uncertainty reaches", "lon=30.4857&lat=50.4608&uncertainty=400&collections=hospitals", "possible_protected_site_hit", "", "hosp-okhmatdyt", []string{"okhmatdyt-2025"}},
+		{"region precision on the site", "lon=30.4857&lat=50.4563&uncertainty=100000&collections=hospitals", "location_too_coarse", "", "hosp-okhmatdyt", []string{"okhmatdyt-2025"}},
 		{"named site, not its collection", "lon=30.4414&lat=50.4485&radius=100", "no_protected_site", "", "hosp-kyiv-regional", nil},
 		{"scope covers bridges", "lon=30.556&lat=50.424&radius=100&scope=bridges", "protected_site_hit", "no_protected_site", "bridge-paton", []string{"scope"}},
 		{"scope of another collection", "lon=30.556&lat=50.424&radius=100&scope=hospitals", "no_protected_site", "no_protected_site", "bridge-paton", nil},
@@ -341,7 +342,7 @@ func TestProximityVerdicts(t *testing.T) {
 	if want := []any{"protected_site_hit", "no_protected_site", nil}; !slices.Equal(got, want) {
 		t.Errorf("POST /proximity verdicts %v, want %v (a date alone gets none)", got, want)
 	}
-	if v := doc["summary"].(map[string]any)["verdicts"]; fmt.Sprint(v) != "map[no_protected_site:1 protected_site_hit:1 protected_site_nearby:0]" {
+	if v := doc["summary"].(map[string]any)["verdicts"]; fmt.Sprint(v) != "map[location_too_coarse:0 no_protected_site:1 possible_protected_site_hit:0 protected_site_hit:1 protected_site_nearby:0]" {
 		t.Errorf("summary verdicts %v", v)
 	}
 

@@ -27,18 +27,43 @@ type Strike struct {
 type Outcome string
 
 const (
-	// ProtectedSiteHit: some site protected at that instant lies within the
-	// strike's uncertainty plus the buffer of an agreement protecting it.
+	// ProtectedSiteHit: the strike cannot have missed a site protected at
+	// that instant: its whole uncertainty disc lies within the site's buffer,
+	// or its uncertainty is at most HitToleranceMeters and its point within
+	// the uncertainty plus the buffer.
 	ProtectedSiteHit Outcome = "protected_site_hit"
+	// PossibleProtectedSiteHit: the uncertainty disc overlaps a protected
+	// site's buffer, but not wholly; the strike may have missed it.
+	PossibleProtectedSiteHit Outcome = "possible_protected_site_hit"
 	// ProtectedSiteNearby: a protected site lies within the searched radius,
-	// but none is hit.
+	// but the strike cannot have hit it.
 	ProtectedSiteNearby Outcome = "protected_site_nearby"
 	// NoProtectedSite: no site within the searched radius was protected.
 	NoProtectedSite Outcome = "no_protected_site"
 	// NotInForce: the reading judged by was not in force at that instant
 	// (outside its window, or suspended). Only readings are judged so.
 	NotInForce Outcome = "not_in_force"
+	// LocationTooCoarse: the uncertainty exceeds MaxJudgedUncertaintyMeters,
+	// so no hit can be told from a miss; the verdict counts the protected
+	// sites within reach of the disc instead.
+	LocationTooCoarse Outcome = "location_too_coarse"
 )
+
+// Outcomes lists every outcome of a strike's verdict, gravest first.
+func Outcomes() []Outcome {
+	return []Outcome{ProtectedSiteHit, PossibleProtectedSiteHit, ProtectedSiteNearby, NoProtectedSite, LocationTooCoarse}
+}
+
+// HitToleranceMeters is the uncertainty at which a strike's point counts as
+// where it landed: a guided munition's error and a geocoded street address
+// are of this order, well below any protected site's size.
+const HitToleranceMeters = 100
+
+// MaxJudgedUncertaintyMeters is the coarsest location judged at all. Beyond
+// it (UCDP where_prec 4 and above: an oblast or a country; ACLED
+// geo_precision 3: a region) the disc holds a city's worth of sites, and
+// calling any of them hit or missed would be a guess.
+const MaxJudgedUncertaintyMeters = 25_000
 
 // AgreementStatus says whether an agreement's readings agree on a verdict.
 type AgreementStatus string
@@ -100,6 +125,10 @@ type Verdict struct {
 	// each such agreement listed in Disputes with how they differ.
 	AgreementStatus AgreementStatus `json:"agreement_status"`
 	Disputes        []Dispute       `json:"disputes,omitempty"`
+	// ProtectedSitesInDisc counts the sites that some reading in force (or
+	// the scope) protects and whose buffer the uncertainty disc reaches; set
+	// only when the outcome is LocationTooCoarse.
+	ProtectedSitesInDisc *int `json:"protected_sites_in_disc,omitempty"`
 	// SitesWithinRadius counts every site found; Sites may list fewer.
 	SitesWithinRadius int           `json:"sites_within_radius"`
 	Sites             []SiteVerdict `json:"sites"`
@@ -153,10 +182,13 @@ type Protection struct {
 	// Hypothetical marks the agreement a scope describes.
 	Hypothetical bool    `json:"hypothetical,omitempty"`
 	BufferMeters float64 `json:"buffer_m"`
-	// ReachMeters is the strike's uncertainty plus the buffer: a site at
-	// most this far from the strike's point is hit.
+	// ReachMeters is the strike's uncertainty plus the buffer: the
+	// uncertainty disc reaches a site at most this far from its point.
 	ReachMeters float64 `json:"reach_m"`
-	Hit         bool    `json:"hit"`
+	// Hit: the strike cannot have missed the site (see ProtectedSiteHit).
+	Hit bool `json:"hit"`
+	// PossibleHit: the disc reaches the site's buffer, but not wholly.
+	PossibleHit bool `json:"possible_hit,omitempty"`
 }
 
 // Verdict decides whether q's strike hit a protected site, under each
@@ -168,11 +200,15 @@ type Protection struct {
 // DefaultVerdictRadiusMeters) and the uncertainty plus the largest buffer
 // among them. Each site within it is listed with the readings covering it;
 // one of them is hit when the site's exact distance is at most the
-// uncertainty plus that reading's buffer. A reading's verdict is
-// ProtectedSiteHit when a site it covers is hit, else ProtectedSiteNearby
-// when it covers a site within the radius, else NoProtectedSite; NotInForce
-// when it was not considered. The outcome is the gravest verdict of any
-// reading considered, conditional ones included.
+// uncertainty plus that reading's buffer and the strike cannot have missed
+// it (see ProtectedSiteHit), possibly hit when it can have. A reading's
+// verdict is ProtectedSiteHit when a site it covers is hit, else
+// PossibleProtectedSiteHit when one is possibly hit, else
+// ProtectedSiteNearby when it covers a site within the radius, else
+// NoProtectedSite; NotInForce when it was not considered. The outcome is the
+// gravest verdict of any reading considered, conditional ones included.
+// Beyond MaxJudgedUncertaintyMeters every verdict but NotInForce is
+// LocationTooCoarse, and no site is hit.
 //
 // A negative or non-finite uncertainty, an unknown layer or scope collection,
 // or a reach beyond MaxRadiusMeters is an error wrapping ErrBadQuery or
@@ -225,6 +261,7 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 		InForce: []string{}, SitesWithinRadius: len(hits),
 	}
 	withoutScope := NoProtectedSite
+	inDisc := 0
 	for hi, h := range hits {
 		site := SiteVerdict{
 			Hit: h, Collection: h.Layer.Name(), ID: h.Feature.ID, Name: h.Feature.Name,
@@ -247,6 +284,9 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 			site.ProtectedBy = append(site.ProtectedBy, p)
 			v.Outcome = worse(v.Outcome, p.outcome())
 		}
+		if slices.ContainsFunc(site.ProtectedBy, func(p Protection) bool { return p.PossibleHit }) {
+			inDisc++
+		}
 		v.Outcome = worse(v.Outcome, withoutScope)
 		if q.Limit == 0 || len(v.Sites) < q.Limit {
 			v.Sites = append(v.Sites, site)
@@ -257,6 +297,18 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	}
 	if v.Sites == nil {
 		v.Sites = []SiteVerdict{}
+	}
+	if u > MaxJudgedUncertaintyMeters {
+		v.ProtectedSitesInDisc = &inDisc
+		v.Outcome = LocationTooCoarse
+		if v.WithoutScope != "" {
+			v.WithoutScope = LocationTooCoarse
+		}
+		for i := range judged {
+			if judged[i].outcome != NotInForce {
+				judged[i].outcome = LocationTooCoarse
+			}
+		}
 	}
 	s.judgeReadings(v, q.Time, hits, judged)
 	return v, nil
@@ -347,16 +399,23 @@ func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j r
 		b = append(b, "suspended"...)
 	case j.decisive >= 0:
 		h := &hits[j.decisive]
-		if j.outcome == ProtectedSiteHit {
+		switch j.outcome {
+		case ProtectedSiteHit:
 			b = append(b, "hit "...)
-		} else {
+		case PossibleProtectedSiteHit:
+			b = append(b, "possibly hit "...)
+		case LocationTooCoarse:
+			b = appendMeters(append(b, "location too coarse to judge: uncertainty "...), v.UncertaintyMeters)
+			b = appendMeters(append(b, " m beyond "...), MaxJudgedUncertaintyMeters)
+			b = append(b, " m; nearest covered site "...)
+		default:
 			b = append(b, "nearest covered site "...)
 		}
 		b = s.appendSite(b, h)
 		switch {
 		case h.Layer.Name() == geojson.ZonesLayer && h.Meters == 0:
 			b = append(b, ": the strike lies inside it"...)
-		case j.outcome == ProtectedSiteHit:
+		case j.outcome == ProtectedSiteHit || j.outcome == PossibleProtectedSiteHit:
 			b = appendMeters(append(appendMeters(append(b, " at "...), h.Meters), " m, within its reach of "...), v.UncertaintyMeters+r.BufferMeters)
 			b = append(b, " m"...)
 		default:
@@ -399,14 +458,25 @@ func appendMeters(b []byte, m float64) []byte {
 	return strconv.AppendFloat(b, math.Round(m), 'f', 0, 64)
 }
 
+// protection judges a site meters from the strike's point under a buffer:
+// hit when the whole uncertainty disc lies within the buffer (or the
+// uncertainty is within HitToleranceMeters and the disc reaches it), possibly
+// hit when the disc only reaches it. Beyond MaxJudgedUncertaintyMeters
+// nothing is hit.
 func protection(id string, bufferMeters, uncertaintyMeters, meters float64) Protection {
 	reach := uncertaintyMeters + bufferMeters
-	return Protection{Agreement: id, BufferMeters: bufferMeters, ReachMeters: reach, Hit: meters <= reach}
+	reached := meters <= reach
+	hit := reached && uncertaintyMeters <= MaxJudgedUncertaintyMeters &&
+		(uncertaintyMeters <= HitToleranceMeters || meters+uncertaintyMeters <= bufferMeters)
+	return Protection{Agreement: id, BufferMeters: bufferMeters, ReachMeters: reach, Hit: hit, PossibleHit: reached && !hit}
 }
 
 func (p *Protection) outcome() Outcome {
-	if p.Hit {
+	switch {
+	case p.Hit:
 		return ProtectedSiteHit
+	case p.PossibleHit:
+		return PossibleProtectedSiteHit
 	}
 	return ProtectedSiteNearby
 }
@@ -424,14 +494,23 @@ func (s *AgreementSet) scope(names []string) ([]string, error) {
 	return out, nil
 }
 
-// worse returns the graver of two outcomes: a hit outranks a nearby
-// protected site, which outranks none.
+// worse returns the graver of two of a reading's outcomes: a hit outranks
+// a possible hit, which outranks a nearby protected site, which outranks none.
 func worse(a, b Outcome) Outcome {
-	if a == ProtectedSiteHit || b == NoProtectedSite {
-		return a
-	}
-	if b == ProtectedSiteHit || a == NoProtectedSite {
+	if gravity(b) > gravity(a) {
 		return b
 	}
 	return a
+}
+
+func gravity(o Outcome) int {
+	switch o {
+	case ProtectedSiteHit:
+		return 3
+	case PossibleProtectedSiteHit:
+		return 2
+	case ProtectedSiteNearby:
+		return 1
+	}
+	return 0
 }

@@ -24,8 +24,8 @@ func toward(p orb.Point, azimuth, meters float64) orb.Point {
 	return orb.Point{lon, lat}
 }
 
-// siteSummary is a site of a verdict as "collection/id:agreement!,agreement",
-// with "!" marking a hit, for compact comparisons.
+// siteSummary is a site of a verdict as "collection/id:agreement!,agreement?",
+// with "!" marking a hit and "?" a possible hit, for compact comparisons.
 func siteSummary(sv SiteVerdict) string {
 	s := sv.Collection + "/" + sv.ID + ":"
 	for i, p := range sv.ProtectedBy {
@@ -33,8 +33,11 @@ func siteSummary(sv SiteVerdict) string {
 			s += ","
 		}
 		s += p.Agreement
-		if p.Hit {
+		switch {
+		case p.Hit:
 			s += "!"
+		case p.PossibleHit:
+			s += "?"
 		}
 	}
 	return s
@@ -73,10 +76,20 @@ func TestVerdict(t *testing.T) {
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium"}},
 		{name: "uncertainty reaches the buffer",
 			q:    VerdictQuery{Strike: Strike{north800, during, 350}},
+			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium?"}},
+		{name: "uncertainty within tolerance reaches the buffer",
+			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 590), during, HitToleranceMeters}},
+			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
+		{name: "whole uncertainty disc within the buffer",
+			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 100), during, 350}},
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "radius grows to uncertainty plus buffer",
 			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 700}},
-			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1200, sites: []string{"energy/plant-1:moratorium!"}},
+			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1200, sites: []string{"energy/plant-1:moratorium?"}},
+		{name: "too coarse on the site itself",
+			q:    VerdictQuery{Strike: Strike{plantPoint, during, MaxJudgedUncertaintyMeters + 1}},
+			want: LocationTooCoarse, inForce: []string{"moratorium"}, radius: MaxJudgedUncertaintyMeters + 501,
+			sites: []string{"energy/plant-1:moratorium?", "bridges/bridge-1:", "hospitals/hosp-1:", "energy/sub-1:moratorium?", "energy/line-1:"}},
 		{name: "explicit radius",
 			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 0}, RadiusMeters: 2000},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 2000, sites: []string{"energy/plant-1:moratorium"}},
@@ -97,7 +110,7 @@ func TestVerdict(t *testing.T) {
 			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one"}},
 		{name: "named site within uncertainty",
 			q:    VerdictQuery{Strike: Strike{nearHospital, april, 250}},
-			want: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one!"}},
+			want: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one?"}},
 		{name: "other named sites are not protected",
 			q:    VerdictQuery{Strike: Strike{hospital2, april, 0}},
 			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-2:"}},
@@ -112,8 +125,8 @@ func TestVerdict(t *testing.T) {
 		{name: "scope beside a real agreement",
 			q: VerdictQuery{Strike: Strike{nearHospital, april, 250}, Scope: []string{"hospitals", "bridges", "hospitals"},
 				RadiusMeters: 5000},
-			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 5000,
-			sites: []string{"hospitals/hosp-1:hospital-one!,scope!", "bridges/bridge-1:scope"}},
+			want: PossibleProtectedSiteHit, withoutScope: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 5000,
+			sites: []string{"hospitals/hosp-1:hospital-one?,scope?", "bridges/bridge-1:scope"}},
 		{name: "scope adds nothing where the real deal already protects",
 			q:    VerdictQuery{Strike: Strike{north300, during, 0}, Scope: []string{"energy"}},
 			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000,
@@ -151,8 +164,47 @@ func TestVerdict(t *testing.T) {
 	}
 }
 
-// TestVerdictBufferBoundary: a site exactly uncertainty plus buffer away is
-// hit; a hair further is not.
+// TestVerdictTooCoarse: a strike placed at region precision, right on
+// protected sites, is never a hit under any reading; the verdict counts the
+// protected sites its disc reaches instead.
+func TestVerdictTooCoarse(t *testing.T) {
+	set := fixtureSet(t)
+	april := time.Date(2025, 4, 2, 12, 0, 0, 0, time.UTC)
+	for _, u := range []float64{MaxJudgedUncertaintyMeters + 1, 100_000} {
+		v, err := set.Verdict(VerdictQuery{Strike: Strike{plantPoint, april, u}, Scope: []string{"bridges"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Outcome != LocationTooCoarse || v.WithoutScope != LocationTooCoarse {
+			t.Errorf("uncertainty %v m: verdict %q without scope %q, want %q", u, v.Outcome, v.WithoutScope, LocationTooCoarse)
+		}
+		if v.ProtectedSitesInDisc == nil || *v.ProtectedSitesInDisc != 4 {
+			t.Errorf("uncertainty %v m: protected sites in disc %v, want 4 (plant, substation, hospital, bridge by scope)", u, v.ProtectedSitesInDisc)
+		}
+		for _, rv := range v.Readings {
+			if rv.Verdict != LocationTooCoarse && rv.Verdict != NotInForce {
+				t.Errorf("uncertainty %v m: reading %s/%s verdict %q", u, rv.Agreement, rv.Reading, rv.Verdict)
+			}
+		}
+		for _, sv := range v.Sites {
+			for _, p := range sv.ProtectedBy {
+				if p.Hit {
+					t.Errorf("uncertainty %v m: %s hit under %s", u, siteSummary(sv), p.Agreement)
+				}
+			}
+		}
+	}
+	v, err := set.Verdict(VerdictQuery{Strike: Strike{plantPoint, april, MaxJudgedUncertaintyMeters}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Outcome != PossibleProtectedSiteHit || v.ProtectedSitesInDisc != nil {
+		t.Errorf("uncertainty at the bound: verdict %q, sites in disc %v; want %q and none", v.Outcome, v.ProtectedSitesInDisc, PossibleProtectedSiteHit)
+	}
+}
+
+// TestVerdictBufferBoundary: the uncertainty disc reaches a site exactly
+// uncertainty plus buffer away; a hair further it does not.
 func TestVerdictBufferBoundary(t *testing.T) {
 	set := fixtureSet(t)
 	p := toward(plantPoint, 33, 812.5)
@@ -174,7 +226,7 @@ func TestVerdictBufferBoundary(t *testing.T) {
 			t.Fatal(err)
 		}
 		pr := v.Sites[0].ProtectedBy[0]
-		if pr.Hit != c.hit || pr.ReachMeters != c.uncertainty+500 || pr.BufferMeters != 500 {
+		if pr.Hit || pr.PossibleHit != c.hit || pr.ReachMeters != c.uncertainty+500 || pr.BufferMeters != 500 {
 			t.Errorf("uncertainty %v m, site at %v m: %+v, want hit %v", c.uncertainty, d, pr, c.hit)
 		}
 	}
@@ -278,13 +330,19 @@ func bruteVerdict(set *AgreementSet, q VerdictQuery) (Outcome, []string) {
 		for _, a := range set.Agreements() {
 			for _, r := range a.Readings {
 				if r.Covers(h.Layer, h.Feature, q.Time) {
-					p := Protection{Agreement: a.ID, Hit: h.Meters <= q.UncertaintyMeters+r.BufferMeters}
+					u, d, b := q.UncertaintyMeters, h.Meters, r.BufferMeters
+					reached := d <= u+b
+					hit := reached && u <= MaxJudgedUncertaintyMeters && (u <= HitToleranceMeters || d+u <= b)
+					p := Protection{Agreement: a.ID, Hit: hit, PossibleHit: reached && !hit}
 					sv.ProtectedBy = append(sv.ProtectedBy, p)
 					outcome = worse(outcome, p.outcome())
 				}
 			}
 		}
 		sites = append(sites, siteSummary(sv))
+	}
+	if q.UncertaintyMeters > MaxJudgedUncertaintyMeters {
+		outcome = LocationTooCoarse
 	}
 	return outcome, sites
 }

@@ -17,8 +17,10 @@ const PANE = 'check';
 /** VERDICTS words each verdict the server gives, for people. */
 export const VERDICTS = {
   protected_site_hit: 'Protected site hit',
+  possible_protected_site_hit: 'Protected site possibly hit: within the location’s uncertainty',
   protected_site_nearby: 'Protected site nearby, none hit',
   no_protected_site: 'No protected site',
+  location_too_coarse: 'Location too coarse to judge',
 };
 
 const plural = (n, one, many) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -6,9 +6,11 @@ import { el } from './popup.js';
 /** READING_VERDICTS word a verdict under one reading. */
 const READING_VERDICTS = {
   protected_site_hit: 'Hit',
+  possible_protected_site_hit: 'Possibly hit',
   protected_site_nearby: 'Near, not hit',
   no_protected_site: 'No protected site',
   not_in_force: 'Not in force',
+  location_too_coarse: 'Location too coarse',
 };
 
 /** STATUSES word a reading's state at an instant. */

@@ -14,8 +14,10 @@ import { readingsView } from './readings.js';
 /** VERDICT_COLOURS colour a strike by its verdict, as the check's verdict box does. */
 export const VERDICT_COLOURS = {
   protected_site_hit: '#b91c1c',
+  possible_protected_site_hit: '#db2777',
   protected_site_nearby: '#d97706',
   no_protected_site: '#15803d',
+  location_too_coarse: '#7c3aed',
   unknown: '#6b7280',
 };
 /** STRIKE_STYLE is how a strike's burst is outlined, and its size. */
