@@ -1081,7 +1081,7 @@ func TestBrowserStrikes(t *testing.T) {
 		want[s.ID] = verdict(s)
 		outcomes[want[s.ID]]++
 	}
-	if len(outcomes) != len(geo.Outcomes())+1 {
+	if len(outcomes) != len(agreement.Outcomes())+1 {
 		t.Fatalf("the strikes should have every outcome, and one too uncertain to judge: %v", outcomes)
 	}
 	const token = "analyst-token"
@@ -1330,7 +1330,7 @@ func TestBrowserStrikesMany(t *testing.T) {
 		want[s.ID] = v.Outcome
 		outcomes[v.Outcome]++
 	}
-	if outcomes[geo.ProtectedSiteHit] == 0 || outcomes[geo.ProtectedSiteNearby] == 0 || outcomes[geo.NoProtectedSite] == 0 {
+	if outcomes[agreement.ProtectedSiteHit] == 0 || outcomes[agreement.ProtectedSiteNearby] == 0 || outcomes[agreement.NoProtectedSite] == 0 {
 		t.Fatalf("the strikes should have a hit, a site nearby and none: %v", outcomes)
 	}
 	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements, c.Store = agreements, st })
