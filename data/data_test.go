@@ -12,10 +12,10 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 	"github.com/protectmap/protectmap/data"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
@@ -159,22 +159,12 @@ func TestOneSiteOneFeature(t *testing.T) {
 				continue
 			}
 			for _, o := range outlines {
-				if o.Kind == f.Kind && o.Geometry.Bound().Contains(pt) && contains(o.Geometry, pt) {
+				if o.Kind == f.Kind && o.Geometry.Bound().Contains(pt) && geodesy.ContainsPoint(o.Geometry, pt) {
 					t.Errorf("%s: point %s lies inside %s of the same kind %q", name, f.ID, o.ID, f.Kind)
 				}
 			}
 		}
 	}
-}
-
-func contains(g orb.Geometry, p orb.Point) bool {
-	switch g := g.(type) {
-	case orb.Polygon:
-		return planar.PolygonContains(g, p)
-	case orb.MultiPolygon:
-		return planar.MultiPolygonContains(g, p)
-	}
-	return false
 }
 
 // citedIDs collects every id the energy layer cites: feature ids, and the
