@@ -37,6 +37,12 @@ type verdictBody struct {
 // can search gets a verdict_error instead.
 func judgeStrike(set *agreement.AgreementSet, st *store.Strike) json.RawMessage {
 	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
+	return verdictBodyOf(st, v, err)
+}
+
+// verdictBodyOf is the verdict body of st's unscoped verdict v, or of the
+// error that stopped it.
+func verdictBodyOf(st *store.Strike, v *agreement.Verdict, err error) json.RawMessage {
 	if err != nil {
 		return mustJSON(map[string]string{"verdict_error": userMessage(err)})
 	}
@@ -91,9 +97,9 @@ func appendVerdict(b []byte, v *store.Verdict) []byte {
 
 // verdictMembers are the evidence a strike response carries: the verdict
 // it was recorded with, the verdict against data (now, or the version
-// asked for), and whether they differ.
-func verdictMembers(st *store.Strike, set *agreement.AgreementSet, version string) []geojson.Member {
-	now := &store.Verdict{DataVersion: version, Body: judgeStrike(set, st)}
+// asked for) given as its body, and whether they differ.
+func verdictMembers(st *store.Strike, nowBody json.RawMessage, version string) []geojson.Member {
+	now := &store.Verdict{DataVersion: version, Body: nowBody}
 	members := []geojson.Member{{Key: "verdict_now", Value: json.RawMessage(appendVerdict(nil, now))}}
 	if st.Verdict == nil {
 		return append(members, geojson.Member{Key: "verdict_recorded", Value: nil})

@@ -283,7 +283,15 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := store.AppendFeature(*buf, &st, append([]geojson.Member{verdict}, verdictMembers(&st, set, d.Version)...)...)
+	// The recorded verdict is unscoped: without a scope the one asked for
+	// is the one to compare, so it is not judged twice.
+	var nowBody json.RawMessage
+	if len(scope) == 0 {
+		nowBody = verdictBodyOf(&st, v, err)
+	} else {
+		nowBody = judgeStrike(set, &st)
+	}
+	b := store.AppendFeature(*buf, &st, append([]geojson.Member{verdict}, verdictMembers(&st, nowBody, d.Version)...)...)
 	b = b[:len(b)-1]
 	if v != nil {
 		// The verdict under each reading, where /proximity gives it.
