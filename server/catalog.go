@@ -36,6 +36,10 @@ type layerMeta struct {
 	spans []span
 	// extent covers every span; valid when spans is not nil.
 	extent span
+	// ranks holds, by property, each feature's rank for sortby; built on
+	// the first sort by that property.
+	ranksMu sync.Mutex
+	ranks   map[string][]int32
 }
 
 // queryable is a property whose values are all of one JSON type.
@@ -188,6 +192,12 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
+// hasField reports whether any feature carries property name.
+func (m *layerMeta) hasField(name string) bool {
+	_, ok := slices.BinarySearchFunc(m.fields, name, func(f field, n string) int { return compareStrings(f.Name, n) })
+	return ok
+}
+
 // queryable returns the queryable property called name.
 func (m *layerMeta) queryable(name string) (queryable, bool) {
 	i, ok := slices.BinarySearchFunc(m.queryables, name, func(q queryable, n string) int { return compareStrings(q.Name, n) })
@@ -201,6 +211,7 @@ func (m *layerMeta) queryable(name string) (queryable, bool) {
 // cannot be a filter.
 var reservedParams = map[string]bool{
 	"f": true, "bbox": true, "bbox-crs": true, "crs": true, "limit": true, "cursor": true, "offset": true, "filter": true, "filter-lang": true, "filter-crs": true,
+	"sortby": true, "properties": true, "skipGeometry": true,
 	propDatetime: true, propStart: true, propEnd: true,
 }
 

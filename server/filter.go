@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/paulmach/orb"
@@ -64,7 +63,7 @@ func parseFilter(text, lang string, m *layerMeta) (*cqlFilter, error) {
 		return nil, paramError("filter", "%s: %v", lang, err)
 	}
 	for _, name := range cql2.Properties(e) {
-		if _, ok := slices.BinarySearchFunc(m.fields, name, func(f field, n string) int { return compareStrings(f.Name, n) }); !ok {
+		if !m.hasField(name) {
 			return nil, paramError("filter", "%q is not a property of this collection; its queryables and schema list them", name)
 		}
 	}

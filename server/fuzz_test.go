@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,8 @@ func parsed[Q any](t *testing.T, raw string, parse func(url.Values) (Q, error)) 
 
 // fuzzMeta is a collection with one queryable of each type.
 var fuzzMeta = &layerMeta{queryables: []queryable{
-	{"in_service", "boolean"}, {"kind", "string"}, {"capacity_mw", "number"}, {"voltage_kv", "integer"},
-}}
+	{"capacity_mw", "number"}, {"in_service", "boolean"}, {"kind", "string"}, {"voltage_kv", "integer"},
+}, fields: []field{{Name: "capacity_mw"}, {Name: "in_service"}, {Name: "kind"}, {Name: "name"}, {Name: "voltage_kv"}}}
 
 // FuzzParseItemsQuery: any query string is either refused with a
 // *ParamError or gives a usable query: a limit in range, a valid box,
@@ -43,6 +44,8 @@ func FuzzParseItemsQuery(f *testing.F) {
 		"cursor=n5", "cursor=p7", "cursor=p-1", "datetime=2024-01-01/..", "datetime=../2024-02-03T04:05:06Z",
 		"kind=substation&voltage_kv=330", "in_service=maybe", "f=geojson", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84",
 		"limit=1&limit=2", "%zz", "bbox=nan,0,1,1", "datetime=2024-13-01",
+		"sortby=-voltage_kv,+kind", "sortby=kind,kind", "sortby=,", "sortby=name", "sortby=kind&cursor=n3", "offset=99999999999999999999",
+		"properties=name,kind", "properties=", "properties=nosuch", "skipGeometry=true", "skipGeometry=1",
 	} {
 		f.Add(s)
 	}
@@ -66,6 +69,19 @@ func FuzzParseItemsQuery(f *testing.F) {
 		for _, pf := range q.filters {
 			if _, ok := fuzzMeta.queryable(pf.name); !ok {
 				t.Fatalf("%q: filter on %q, not a queryable", raw, pf.name)
+			}
+		}
+		if len(q.sort) > maxSortKeys || q.offset < 0 || q.offset > maxOffset || q.sort != nil && q.cursor != start {
+			t.Fatalf("%q: %d sort keys, offset %d, cursor %v", raw, len(q.sort), q.offset, q.cursor)
+		}
+		for k, key := range q.sort {
+			if !fuzzMeta.sortable(key.name) || slices.ContainsFunc(q.sort[:k], func(o sortKey) bool { return o.name == key.name }) {
+				t.Fatalf("%q: sort key %q", raw, key.name)
+			}
+		}
+		for _, n := range q.shape.props {
+			if !fuzzMeta.hasField(n) {
+				t.Fatalf("%q: property %q selected", raw, n)
 			}
 		}
 		// The cursor survives the round trip through a next link.

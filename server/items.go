@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -31,6 +32,12 @@ type itemsQuery struct {
 	filterText, filterLang string
 	// format is GeoJSON pages, or an export streamed whole (see exportItems).
 	format export.Format
+	// sortby is the sortby parameter as given; sort is it read, then pages
+	// go by offset rather than cursor.
+	sortby    string
+	hasSortby bool
+	sort      []sortKey
+	shape     shape
 }
 
 // cursor says where a page starts in the collection's matching features,
@@ -102,6 +109,50 @@ var itemsParams = params[itemsQuery]{
 		q.hasTime = err == nil
 		return err
 	},
+	"sortby":     func(q *itemsQuery, v string) error { q.sortby, q.hasSortby = v, true; return nil },
+	"properties": func(q *itemsQuery, v string) error { q.shape.props, q.shape.selected = parseProperties(v), true; return nil },
+	"skipGeometry": func(q *itemsQuery, v string) (err error) {
+		q.shape.skipGeometry, err = parseBool(v)
+		return err
+	},
+}
+
+// parseBool reads true or false.
+func parseBool(v string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+// checkShape reads sortby and checks properties, once the collection is
+// known: sortable and known say which names it can sort by and which
+// properties its features carry.
+func (q *itemsQuery) checkShape(sortable, known func(name string) bool) (err error) {
+	if q.hasSortby {
+		if q.sort, err = parseSortby(q.sortby, sortable); err != nil {
+			return err
+		}
+	}
+	return q.shape.checkProperties(known)
+}
+
+// pageOnly refuses sortby, properties and skipGeometry in an answer other
+// than GeoJSON pages: exports stream whole features in the collection's
+// order.
+func (q *itemsQuery) pageOnly() error {
+	for _, p := range []struct {
+		name  string
+		given bool
+	}{{"properties", q.shape.selected}, {"skipGeometry", q.shape.skipGeometry}, {"sortby", q.hasSortby}} {
+		if p.given && q.format != export.GeoJSON {
+			return paramError(p.name, "shapes GeoJSON pages only; f=%s streams whole features in the collection's order", q.format)
+		}
+	}
+	return nil
 }
 
 // parseItemsQuery reads an items request; any other parameter must be one
@@ -129,6 +180,12 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 	if q.offset > 0 && q.cursor != start {
 		return q, paramError("offset", "give offset or cursor, not both; the next and prev links carry a cursor")
 	}
+	if err := q.checkShape(m.sortable, m.hasField); err != nil {
+		return q, err
+	}
+	if q.sort != nil && q.cursor != start {
+		return q, paramError("cursor", "a sorted selection pages by offset, not cursor; follow the next and prev links")
+	}
 	if q.filterText != "" {
 		q.filter, err = parseFilter(q.filterText, q.filterLang, m)
 	} else if q.filterLang != "" && !slices.Contains(filterLangs, q.filterLang) {
@@ -137,13 +194,24 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 	return q, err
 }
 
+// maxOffset is beyond any collection (feature indexes are int32), so a
+// larger offset is clamped to it: the page is empty either way, and
+// offset+limit cannot overflow.
+const maxOffset = math.MaxInt32
+
 // parseOffset reads a count of features to skip, 0 or more.
 func parseOffset(v string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(v), "-") {
+			return maxOffset, nil
+		}
+	}
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%q is not an integer of 0 or more", v)
 	}
-	return n, nil
+	return min(n, maxOffset), nil
 }
 
 // parseDatetime reads OGC API's datetime: an instant, a date (the whole
@@ -191,6 +259,9 @@ type page struct {
 
 // selectPage finds the page q asks for in l. top is scratch space.
 func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
+	if q.sort != nil {
+		return selectSorted(l, m, q, top)
+	}
 	n, c, limit, offset := l.Len(), q.cursor, q.limit, q.offset
 	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 && q.filter == nil {
 		lo, hi := min(c.at+1+offset, n), 0
@@ -256,6 +327,32 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 	return p
 }
 
+// selectSorted finds the page of a sorted selection: the offset+limit
+// first matches in the order, kept in a heap as they are found, so a page
+// costs one pass over the candidates and no more memory than it holds.
+func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
+	o := m.orderOf(l, q.sort)
+	h := keyHeap{keys: top[:0], limit: q.offset + q.limit, less: o.less}
+	var p page
+	q.candidates(l, func(i int) bool {
+		if q.matches(l, m, i) {
+			p.matched++
+			h.offer(int32(i))
+		}
+		return true
+	})
+	slices.SortFunc(h.keys, func(a, b int32) int {
+		if o.less(a, b) {
+			return -1
+		}
+		return 1 // keys are distinct: ties go by index
+	})
+	p.idx = h.keys[min(q.offset, len(h.keys)):]
+	p.prev = q.offset > 0 && p.matched > 0
+	p.next = q.offset+q.limit < p.matched
+	return p
+}
+
 // candidates visits, in any order, every feature of l the query may
 // match: the R-tree finds those in the bbox, or the filter narrows them.
 func (q *itemsQuery) candidates(l *geo.Layer, visit func(i int) bool) {
@@ -296,10 +393,19 @@ func (m *layerMeta) spanOf(i int) span {
 	return m.spans[i]
 }
 
-// keyHeap keeps the limit smallest keys offered, largest on top.
+// keyHeap keeps the limit smallest keys offered, largest on top; smallest
+// by less, or by value when less is nil.
 type keyHeap struct {
 	keys  []int32
 	limit int
+	less  func(a, b int32) bool
+}
+
+func (h *keyHeap) lt(a, b int32) bool {
+	if h.less == nil {
+		return a < b
+	}
+	return h.less(a, b)
 }
 
 func (h *keyHeap) offer(k int32) {
@@ -307,7 +413,7 @@ func (h *keyHeap) offer(k int32) {
 		h.keys = append(h.keys, k)
 		for i := len(h.keys) - 1; i > 0; {
 			parent := (i - 1) / 2
-			if h.keys[parent] >= h.keys[i] {
+			if !h.lt(h.keys[parent], h.keys[i]) {
 				break
 			}
 			h.keys[parent], h.keys[i] = h.keys[i], h.keys[parent]
@@ -315,16 +421,16 @@ func (h *keyHeap) offer(k int32) {
 		}
 		return
 	}
-	if k >= h.keys[0] {
+	if !h.lt(k, h.keys[0]) {
 		return
 	}
 	h.keys[0] = k
 	for i := 0; ; {
 		big, l, r := i, 2*i+1, 2*i+2
-		if l < len(h.keys) && h.keys[l] > h.keys[big] {
+		if l < len(h.keys) && h.lt(h.keys[big], h.keys[l]) {
 			big = l
 		}
-		if r < len(h.keys) && h.keys[r] > h.keys[big] {
+		if r < len(h.keys) && h.lt(h.keys[big], h.keys[r]) {
 			big = r
 		}
 		if big == i {
@@ -368,6 +474,9 @@ func (h *handlers) items(c echo.Context) error {
 			return err
 		}
 	}
+	if err := q.pageOnly(); err != nil {
+		return err
+	}
 	if q.format != export.GeoJSON {
 		return h.exportItems(c, l, m, &q)
 	}
@@ -395,23 +504,28 @@ func (h *handlers) items(c echo.Context) error {
 		}
 	}
 	limit := strconv.Itoa(q.limit)
+	next, prev := cursor{at: p.last}.String(), cursor{backward: true, at: p.first}.String()
+	nextOffset, prevOffset := "", ""
+	if q.sort != nil {
+		next, prev = "", ""
+		nextOffset, prevOffset = strconv.Itoa(q.offset+q.limit), strconv.Itoa(max(0, q.offset-q.limit))
+	}
 	if p.next {
-		b = h.appendPageLink(append(b, ','), c, cursor{at: p.last}, limit, "next", "next page")
+		b = h.appendPageLink(append(b, ','), c, next, nextOffset, limit, "next", "next page")
 	}
 	if p.prev {
-		b = h.appendPageLink(append(b, ','), c, cursor{backward: true, at: p.first}, limit, "prev", "previous page")
+		b = h.appendPageLink(append(b, ','), c, prev, prevOffset, limit, "prev", "previous page")
 	}
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	b = append(b, `],"features":[`...)
-	b = geojson.AppendFeatures(b, l, p.idx)
+	b = q.shape.appendFeatures(b, l, p.idx)
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)
 }
 
-// appendPageLink appends the link to the page at cur of the request's
-// results, limit features long.
-func (h *handlers) appendPageLink(b []byte, c echo.Context, cur cursor, limit, rel, title string) []byte {
-	at := cur.String()
+// appendPageLink appends the link to the page of the request's results
+// at cursor at, or for a sorted selection at offset, limit features long.
+func (h *handlers) appendPageLink(b []byte, c echo.Context, at, offset, limit, rel, title string) []byte {
 	b = appendHref(b, func(b []byte) []byte {
 		return h.appendWithQuery(b, c, func(name string) (string, bool) {
 			switch name {
@@ -420,7 +534,7 @@ func (h *handlers) appendPageLink(b []byte, c echo.Context, cur cursor, limit, r
 			case "limit":
 				return limit, true
 			case "offset":
-				return "", true // the cursor says where the page starts
+				return offset, true
 			}
 			return "", false
 		}, "cursor", "limit", "offset")
@@ -436,11 +550,11 @@ func (h *handlers) appendAlternateLink(b []byte, c echo.Context, f export.Format
 			switch name {
 			case "f":
 				return string(f), true
-			case "cursor", "limit", "offset":
-				return "", true // an export streams every item matching
+			case "cursor", "limit", "offset", "sortby", "properties", "skipGeometry":
+				return "", true // an export streams every item matching, whole
 			}
 			return "", false
-		}, "f", "cursor", "limit", "offset")
+		}, "f", "cursor", "limit", "offset", "sortby", "properties", "skipGeometry")
 	})
 	return appendLinkEnd(b, "alternate", f.ContentType(), "every item matching, as "+strings.ToUpper(string(f)))
 }

@@ -98,7 +98,7 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	paths[p+"/schema"] = obj{"get": op("getSchema_"+id, "The JSON Schema of a feature of "+id+": every property any feature carries, with its type, and the geometry type.",
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 
-	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs")}
+	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")}
 	for _, q := range m.queryables {
 		params = append(params, obj{
 			"name": q.Name, "in": "query", "required": false,
@@ -276,6 +276,14 @@ func components() obj {
 				obj{"type": "string", "enum": []string{crs84URI}}),
 			"offset": queryParam("offset", "Skip this many matching features first; not with cursor. Links to other pages carry a cursor instead.", false,
 				obj{"type": "integer", "minimum": 0, "default": 0}),
+			"sortby": queryParam("sortby", "Sort the matching features: queryables (or datetime) separated by commas, each ascending or, after a -, descending; ties go by the collection's order, so pages never overlap. Features without a value come after the others ascending, before them descending. A sorted selection pages by offset: the next and prev links carry it. GeoJSON pages only.", false,
+				obj{"type": "string"}, "example", "-voltage_kv,name"),
+			"strikesSortby": queryParam("sortby", "datetime (the default, oldest first) or -datetime (latest first); the next link keeps the order.", false,
+				obj{"type": "string", "enum": []string{"datetime", "+datetime", "-datetime"}}),
+			"properties": queryParam("properties", "Only these properties of each feature, separated by commas (each one the schema lists); empty for none. GeoJSON pages only.", false,
+				obj{"type": "string"}, "example", "name,voltage_kv"),
+			"skipGeometry": queryParam("skipGeometry", "true writes each feature's geometry as null. GeoJSON pages only.", false,
+				obj{"type": "boolean", "default": false}),
 			"datetime": queryParam("datetime", "Only features whose time (datetime, or start_datetime to end_datetime) meets this instant, date or interval (start/end, '..' for an open end).", false,
 				obj{"type": "string"}),
 			"lon":            queryParam("lon", "Longitude of the point, degrees east.", true, obj{"type": "number", "minimum": -180, "maximum": 180}, "example", 30.5234),
@@ -588,7 +596,7 @@ func strikePaths(paths obj) {
 	post["security"] = bearer
 	list := func(id string) obj {
 		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
-			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime")},
+			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikesSortby"), ref("properties"), ref("skipGeometry")},
 			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}

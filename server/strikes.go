@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -343,7 +344,7 @@ var strikesParams = params[strikesQuery]{
 }
 
 func init() {
-	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"} {
+	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry"} {
 		set := itemsParams[name]
 		strikesParams[name] = func(q *strikesQuery, v string) error { return set(&q.itemsQuery, v) }
 	}
@@ -351,7 +352,7 @@ func init() {
 
 // storeQuery is the store's form of the query.
 func (q *strikesQuery) storeQuery() store.Query {
-	sq := store.Query{Limit: q.limit, Cursor: q.cursor, Offset: q.offset}
+	sq := store.Query{Limit: q.limit, Cursor: q.cursor, Offset: q.offset, Descending: len(q.sort) > 0 && q.sort[0].desc}
 	if q.hasBBox {
 		sq.BBox = &q.bbox
 	}
@@ -371,11 +372,17 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	if err := strikesParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
+	if err := q.checkShape(isStrikeSortKey, isStrikeField); err != nil {
+		return err
+	}
 	if q.format == "" {
 		var err error
 		if q.format, err = negotiate(c, strikesOffer); err != nil {
 			return err
 		}
+	}
+	if err := q.pageOnly(); err != nil {
+		return err
 	}
 	if q.format == export.NDJSON || q.format == export.KML {
 		return h.exportStrikes(c, &q)
@@ -421,16 +428,20 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	b = h.appendAlternateLink(append(b, ','), c, export.KML)
 	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(strikesCollection), "collection", mediaJSON, "the strike log")
 	b = append(b, `],"features":[`...)
+	scratch := getBuffer()
+	defer putBuffer(scratch)
 	for i := range page.Strikes {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		st := &page.Strikes[i]
-		if st.Verdict == nil {
-			b = store.AppendFeature(b, st)
-		} else {
-			b = store.AppendFeature(b, st, geojson.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
+		var members []geojson.Member
+		if st.Verdict != nil {
+			members = q.shape.members([]geojson.Member{{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))}})
 		}
+		f := st.Feature(members...)
+		f = q.shape.apply(&f, scratch)
+		b = geojson.AppendFeature(b, &f, members...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
@@ -489,6 +500,15 @@ var strikeFields = []field{
 	{Name: "verdict_recorded", Type: "object"},
 	{Name: "weapon", Type: "string"},
 }
+
+// isStrikeField reports whether every strike can carry property name.
+func isStrikeField(name string) bool {
+	return slices.ContainsFunc(strikeFields, func(f field) bool { return f.Name == name })
+}
+
+// isStrikeSortKey reports whether strikes can be sorted by name: by time,
+// either way, the store's order.
+func isStrikeSortKey(name string) bool { return name == propDatetime }
 
 func (h *handlers) strikesSchema(c echo.Context) error {
 	if err := checkParams(c); err != nil {

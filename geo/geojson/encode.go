@@ -128,8 +128,12 @@ func appendNumber(dst []byte, x float64) []byte {
 	return appendFloat(dst, x)
 }
 
-// AppendGeometry appends g as a GeoJSON geometry object.
+// AppendGeometry appends g as a GeoJSON geometry object; null for a nil g,
+// as GeoJSON writes a feature without a location.
 func AppendGeometry(dst []byte, g orb.Geometry) []byte {
+	if g == nil {
+		return append(dst, "null"...)
+	}
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, g.GeoJSONType()...)
 	if c, ok := g.(orb.Collection); ok {

@@ -515,10 +515,18 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		if err != nil {
 			return Page{}, err
 		}
-		where = append(where, "(time_us, id) > ("+arg(t)+", "+arg(id)+")")
+		after := ">"
+		if q.Descending {
+			after = "<"
+		}
+		where = append(where, "(time_us, id) "+after+" ("+arg(t)+", "+arg(id)+")")
+	}
+	order := " ORDER BY time_us, id"
+	if q.Descending {
+		order = " ORDER BY time_us DESC, id DESC"
 	}
 	query := "SELECT " + selectColumns + " FROM strikes WHERE " + strings.Join(where, " AND ")
-	query += " ORDER BY time_us, id LIMIT " + arg(limit+1)
+	query += order + " LIMIT " + arg(limit+1)
 	if q.Offset > 0 {
 		query += " OFFSET " + arg(q.Offset)
 	}

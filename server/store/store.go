@@ -97,6 +97,9 @@ type Query struct {
 	Offset int
 	// Count asks for Page.Matched.
 	Count bool
+	// Descending lists the latest first: by Time, then ID, both descending.
+	// A cursor continues in the order of the query that gave it.
+	Descending bool
 }
 
 // Page sizes for List.
@@ -107,7 +110,8 @@ const (
 
 // Page is one page of a List.
 type Page struct {
-	// Strikes are ordered by Time, then ID.
+	// Strikes are ordered by Time, then ID (both descending when the
+	// query asks).
 	Strikes []Strike
 	// Next is the cursor of the following page; empty on the last. Paging is
 	// by key, not offset: strikes added or deleted meanwhile never make a

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/internal/jsonscan"
+)
+
+// shape is what of each feature a response carries: the properties named
+// by properties= (every one unless selected) and the geometry unless
+// skipGeometry=true.
+type shape struct {
+	selected     bool
+	props        []string
+	skipGeometry bool
+}
+
+// whole is true when features go out as they are.
+func (s *shape) whole() bool { return !s.selected && !s.skipGeometry }
+
+// parseProperties reads properties=: property names separated by commas;
+// an empty value selects none.
+func parseProperties(v string) []string {
+	names := []string{}
+	for n := range strings.SplitSeq(v, ",") {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// checkProperties refuses a selected property that known says the
+// collection's features do not carry.
+func (s *shape) checkProperties(known func(name string) bool) error {
+	for _, n := range s.props {
+		if !known(n) {
+			return paramError("properties", "%q is not a property of this collection; its schema (rel=describedby) lists them", n)
+		}
+	}
+	return nil
+}
+
+// keeps reports whether the shape keeps property name.
+func (s *shape) keeps(name string) bool { return !s.selected || slices.Contains(s.props, name) }
+
+// apply returns f as the shape has it, its properties written to *scratch,
+// which the result uses until the next call.
+func (s *shape) apply(f *geo.Feature, scratch *[]byte) geo.Feature {
+	out := *f
+	if s.skipGeometry {
+		out.Geometry = nil
+	}
+	if s.selected {
+		b := append((*scratch)[:0], '{')
+		jsonscan.EachMember(f.Properties, func(key, raw []byte) bool {
+			if slices.Contains(s.props, string(key)) {
+				if len(b) > 1 {
+					b = append(b, ',')
+				}
+				b = append(geojson.AppendJSONString(b, string(key)), ':')
+				b = append(b, raw...)
+			}
+			return true
+		})
+		*scratch = append(b, '}')
+		out.Properties = *scratch
+	}
+	return out
+}
+
+// members keeps the computed members the shape keeps.
+func (s *shape) members(ms []geojson.Member) []geojson.Member {
+	if !s.selected {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m geojson.Member) bool { return !s.keeps(m.Key) })
+}
+
+// appendFeatures appends the features of l at the given indexes, shaped,
+// as geojson.AppendFeatures does.
+func (s *shape) appendFeatures(b []byte, l *geo.Layer, at []int32) []byte {
+	if s.whole() {
+		return geojson.AppendFeatures(b, l, at)
+	}
+	l.Touch(at)
+	scratch := getBuffer()
+	defer putBuffer(scratch)
+	for k, i := range at {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		f := s.apply(l.Feature(int(i)), scratch)
+		b = geojson.AppendFeature(b, &f)
+	}
+	return b
+}
