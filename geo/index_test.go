@@ -1,6 +1,8 @@
 package geo
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/testenv"
 )
 
 func synthLayer(t testing.TB, name string, n int, seed uint64) *Layer {
@@ -147,5 +150,39 @@ func TestNearbyPointLikeGeometries(t *testing.T) {
 		if want := geodesy.Distance(p, a); hits[0].Meters != want || hits[0].Nearest != a {
 			t.Errorf("%T: %.6f m to %v, want %.6f m to %v", g, hits[0].Meters, hits[0].Nearest, want, a)
 		}
+	}
+}
+
+// TestNearbyStopsWhenCancelled: a search told to stop stops within
+// checkEvery candidates, with the context's error, and a search never told
+// looks at its context all along its way.
+func TestNearbyStopsWhenCancelled(t *testing.T) {
+	ix := indexOf(t, synthLayer(t, "a", 50_000, 3))
+	p := orb.Point{30.5, 50.4}
+	for _, tc := range []struct {
+		name   string
+		search func(ctx context.Context) ([]Hit, error)
+	}{
+		{"nearby", func(ctx context.Context) ([]Hit, error) { return ix.NearbyContext(ctx, p, MaxRadiusMeters, 20_000) }},
+		{"nearest", func(ctx context.Context) ([]Hit, error) { return ix.NearestContext(ctx, p, 20_000) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			whole := testenv.NewCancelAfter(0)
+			hits, err := tc.search(whole)
+			if err != nil || len(hits) < 5_000 {
+				t.Fatalf("uncancelled: %d hits, %v; want thousands", len(hits), err)
+			}
+			if whole.Looks() < 20 {
+				t.Fatalf("a search of %d sites looked at its context %d times; it should look every %d candidates", len(hits), whole.Looks(), checkEvery)
+			}
+			stop := testenv.NewCancelAfter(whole.Looks() / 2)
+			hits, err = tc.search(stop)
+			if !errors.Is(err, context.Canceled) || hits != nil {
+				t.Fatalf("cancelled half way: %d hits, %v; want none and context.Canceled", len(hits), err)
+			}
+			if stop.Looks() != stop.At {
+				t.Fatalf("looked at its context %d times, told to stop at look %d: it went on", stop.Looks(), stop.At)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -32,19 +33,36 @@ type Hit struct {
 // whose geometry lies within meters of p, nearest first, at most limit of
 // them. Distances are exact geodesic distances to the real geometry.
 func (ix *Index) Nearby(p orb.Point, meters float64, limit int, layers ...string) ([]Hit, error) {
+	return ix.NearbyContext(context.Background(), p, meters, limit, layers...)
+}
+
+// NearbyContext is Nearby that gives up with ctx's error once ctx is done,
+// which it checks every checkEvery candidates it measures.
+func (ix *Index) NearbyContext(ctx context.Context, p orb.Point, meters float64, limit int, layers ...string) ([]Hit, error) {
 	if !(meters >= 0 && meters <= MaxRadiusMeters) {
 		return nil, fmt.Errorf("%w: radius %v m outside [0, %d]", ErrBadQuery, meters, MaxRadiusMeters)
 	}
-	return ix.nearest(p, meters, limit, layers)
+	return ix.nearest(ctx, p, meters, limit, layers)
 }
 
 // Nearest returns the k features of the named layers (all when none are
 // named) nearest to p, whatever their distance, nearest first.
 func (ix *Index) Nearest(p orb.Point, k int, layers ...string) ([]Hit, error) {
-	return ix.nearest(p, math.Inf(1), k, layers)
+	return ix.NearestContext(context.Background(), p, k, layers...)
 }
 
-func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string) ([]Hit, error) {
+// NearestContext is Nearest that gives up with ctx's error once ctx is
+// done, which it checks every checkEvery candidates it measures.
+func (ix *Index) NearestContext(ctx context.Context, p orb.Point, k int, layers ...string) ([]Hit, error) {
+	return ix.nearest(ctx, p, math.Inf(1), k, layers)
+}
+
+// checkEvery is how many candidates a search measures between looks at
+// its context: tens of microseconds of work, against a look that takes a
+// lock.
+const checkEvery = 256
+
+func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit int, names []string) ([]Hit, error) {
 	if err := validPoint(p); err != nil {
 		return nil, err
 	}
@@ -59,8 +77,12 @@ func (ix *Index) nearest(p orb.Point, meters float64, limit int, names []string)
 	defer queries.Put(q)
 	q.m.Reset(p)
 	q.radius, q.limit, q.bound, q.hits = meters, limit, meters, q.hits[:0]
+	q.ctx, q.measured, q.err = ctx, 0, nil
+	defer func() { q.ctx = nil }() // pooled: hold no request's context
 	for _, l := range ls {
-		q.layer(l)
+		if q.layer(l); q.err != nil {
+			return nil, q.err
+		}
 	}
 	// The heap gives up its worst hit first.
 	hits := make([]Hit, len(q.hits))
@@ -129,6 +151,11 @@ type query struct {
 	// doneMeters were dealt with by the box stage.
 	done       orb.Bound
 	doneMeters float64
+	// ctx ends the search early with err; measured counts the candidates
+	// taken, to look at ctx every checkEvery of them.
+	ctx      context.Context
+	measured int
+	err      error
 }
 
 // queries recycles query state, whose slices would otherwise be allocated
@@ -218,7 +245,7 @@ func (q *query) boxStage(l *Layer) bool {
 		q.drain(l, math.Inf(1))
 		// Whatever is left lies outside the box or has a bound above
 		// meters, so it is farther than meters.
-		if q.bound <= meters {
+		if q.bound <= meters || q.err != nil {
 			return true
 		}
 		q.done, q.doneMeters = box, meters
@@ -234,6 +261,12 @@ func (q *query) boxStage(l *Layer) bool {
 // or unseen can beat the bound.
 func (q *query) drain(l *Layer, key float64) bool {
 	for len(q.pending) > 0 && q.pending[0].lower <= key {
+		if q.measured++; q.measured%checkEvery == 0 {
+			if q.err = q.ctx.Err(); q.err != nil {
+				q.pending = q.pending[:0]
+				return false
+			}
+		}
 		c := q.pending.pop()
 		if c.lower > q.bound {
 			q.pending = q.pending[:0]

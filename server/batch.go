@@ -58,6 +58,7 @@ type strike struct {
 // batch is the state of one POST /proximity as it streams.
 type batch struct {
 	h     *handlers
+	gone  *stopper // the request's
 	ix    *geo.Index
 	q     proximityQuery
 	out   *spool
@@ -80,7 +81,7 @@ func (h *handlers) proximityBatch(c echo.Context) error {
 	if err := q.resolveCollections(ix); err != nil {
 		return err
 	}
-	b := &batch{h: h, ix: ix, q: q, out: newSpool(), verdicts: map[agreement.Outcome]int{}}
+	b := &batch{h: h, gone: newStopper(c.Request().Context()), ix: ix, q: q, out: newSpool(), verdicts: map[agreement.Outcome]int{}}
 	defer b.out.release()
 	o := append(b.out.buf, `{"type":"FeatureCollection","query":{`...)
 	b.out.buf = append(q.appendSearch(o), `,"features":[`...)
@@ -166,6 +167,9 @@ func (b *batch) features(dec *json.Decoder) error {
 		if i == maxStrikes {
 			return paramError("features", "more than %d strikes; split them over several requests", maxStrikes)
 		}
+		if b.gone.stop() {
+			return b.gone.err
+		}
 		var s strike
 		if err := dec.Decode(&s); err != nil {
 			if readFault(err) {
@@ -247,7 +251,7 @@ func (b *batch) strike(i int, s *strike) error {
 	var hits []geo.Hit
 	var v *agreement.Verdict
 	if !q.timed {
-		hits, err = b.ix.Nearby(p, q.radius, q.limit, q.collections...)
+		hits, err = b.ix.NearbyContext(b.gone.ctx, p, q.radius, q.limit, q.collections...)
 	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
 		hits = verdictHits(v)
 		b.verdicts[v.Outcome]++
@@ -255,8 +259,10 @@ func (b *batch) strike(i int, s *strike) error {
 			b.disputed++
 		}
 	}
-	if err != nil {
+	if err != nil && b.gone.ctx.Err() == nil {
 		return paramError(field("geometry"), "%s", reasonOf(err))
+	} else if err != nil {
+		return err
 	}
 	b.strikes++
 	if len(hits) > 0 {

@@ -14,19 +14,22 @@ import (
 // newline-delimited GeoJSON, CSV or KML: a download for other tools, so it
 // is not paged. One feature is encoded at a time, so memory stays bounded
 // however large the collection.
-func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *itemsQuery) error {
+func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *itemsQuery, gone *stopper) error {
 	var picked []int32
 	narrowed := q.hasBBox || q.filter != nil
 	if narrowed {
 		q.candidates(l, func(i int) bool {
 			picked = append(picked, int32(i))
-			return true
+			return !gone.stop()
 		})
+		if gone.err != nil {
+			return gone.err
+		}
 		slices.Sort(picked)
 	}
 	features := func(yield func(*geo.Feature) bool) {
 		visit := func(i int) bool {
-			return !q.matches(l, m, i) || yield(l.Feature(i))
+			return !gone.stop() && (!q.matches(l, m, i) || yield(l.Feature(i)))
 		}
 		if narrowed {
 			for _, i := range picked {
@@ -44,7 +47,9 @@ func (h *handlers) exportItems(c echo.Context, l *geo.Layer, m *layerMeta, q *it
 	}
 	opts := export.Options{Name: l.Name()}
 	if q.format == export.CSV {
-		opts.Columns = export.Columns(features)
+		if opts.Columns = export.Columns(features); gone.err != nil {
+			return gone.err
+		}
 	}
 	return h.writeExport(c, q.format, opts, features)
 }
@@ -82,7 +87,9 @@ func (h *handlers) exportStrikes(c echo.Context, q *strikesQuery) error {
 	return h.writeExport(c, q.format, export.Options{Name: strikesCollection}, strikes)
 }
 
-// writeExport answers with features as an attachment in format.
+// writeExport answers with features as an attachment in format. An
+// export whose client went away stops with the context's error, and
+// without the closing lines that would make a cut answer look whole.
 func (h *handlers) writeExport(c echo.Context, format export.Format, opts export.Options, features func(yield func(*geo.Feature) bool)) error {
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, format.ContentType())
@@ -97,11 +104,16 @@ func (h *handlers) writeExport(c echo.Context, format export.Format, opts export
 	}
 	for f := range features {
 		if err := w.Write(f); err != nil {
-			// The client went away, or the body already started: nothing
-			// useful can be sent now.
+			// The body has started: nothing useful can be sent now.
+			if werr := writeFault(err); werr != nil {
+				return werr
+			}
 			h.log.Warn("export cut short", "collection", opts.Name, "err", err)
 			return nil
 		}
+	}
+	if err := c.Request().Context().Err(); err != nil {
+		return err
 	}
 	return w.Close()
 }

@@ -257,10 +257,11 @@ type page struct {
 	first, last int
 }
 
-// selectPage finds the page q asks for in l. top is scratch space.
-func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
+// selectPage finds the page q asks for in l, unless gone stops it first
+// (then the page is incomplete). top is scratch space.
+func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *stopper) page {
 	if q.sort != nil {
-		return selectSorted(l, m, q, top)
+		return selectSorted(l, m, q, top, gone)
 	}
 	n, c, limit, offset := l.Len(), q.cursor, q.limit, q.offset
 	if !q.hasBBox && !q.hasTime && len(q.filters) == 0 && q.filter == nil {
@@ -284,6 +285,9 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 	var p page
 	inside, outside := 0, 0
 	visit := func(i int) bool {
+		if gone.stop() {
+			return false
+		}
 		if !q.matches(l, m, i) {
 			return true
 		}
@@ -330,11 +334,14 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
 // selectSorted finds the page of a sorted selection: the offset+limit
 // first matches in the order, kept in a heap as they are found, so a page
 // costs one pass over the candidates and no more memory than it holds.
-func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32) page {
+func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *stopper) page {
 	o := m.orderOf(l, q.sort)
 	h := keyHeap{keys: top[:0], limit: q.offset + q.limit, less: o.less}
 	var p page
 	q.candidates(l, func(i int) bool {
+		if gone.stop() {
+			return false
+		}
 		if q.matches(l, m, i) {
 			p.matched++
 			h.offer(int32(i))
@@ -477,8 +484,9 @@ func (h *handlers) items(c echo.Context) error {
 	if err := q.pageOnly(); err != nil {
 		return err
 	}
+	gone := newStopper(c.Request().Context())
 	if q.format != export.GeoJSON {
-		return h.exportItems(c, l, m, &q)
+		return h.exportItems(c, l, m, &q, gone)
 	}
 	release, err := h.reserveSites(c, q.limit)
 	if err != nil {
@@ -487,8 +495,11 @@ func (h *handlers) items(c echo.Context) error {
 	defer release()
 	top := scratch.get()
 	defer scratch.put(top)
-	p := selectPage(l, m, &q, *top)
+	p := selectPage(l, m, &q, *top, gone)
 	*top = p.idx[:0]
+	if gone.err != nil {
+		return gone.err
+	}
 
 	buf := getBuffer()
 	defer putBuffer(buf)
@@ -518,7 +529,15 @@ func (h *handlers) items(c echo.Context) error {
 	}
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	b = append(b, `],"features":[`...)
-	b = q.shape.appendFeatures(b, l, p.idx)
+	for at := 0; at < len(p.idx); at += checkEvery {
+		if at > 0 {
+			if err := c.Request().Context().Err(); err != nil {
+				return err
+			}
+			b = append(b, ',')
+		}
+		b = q.shape.appendFeatures(b, l, p.idx[at:min(at+checkEvery, len(p.idx))])
+	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)
 }

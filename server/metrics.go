@@ -19,6 +19,9 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// abandoned counts requests whose work stopped because the client went
+	// away, by route.
+	abandoned *prometheus.CounterVec
 }
 
 // latencyBuckets span a cached page (well under a millisecond) to a large
@@ -38,8 +41,12 @@ func newMetrics(h *handlers) *metrics {
 			Help:    "Time from a request's routing to its answer, by method, route pattern and status code.",
 			Buckets: latencyBuckets,
 		}, labels),
+		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "protectmap_http_requests_abandoned_total",
+			Help: "Requests whose work stopped because the client went away before the answer was complete, by route pattern.",
+		}, []string{"route"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, dataCollector{h},
+	m.reg.MustRegister(m.requests, m.latency, m.abandoned, dataCollector{h},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -47,16 +54,19 @@ func newMetrics(h *handlers) *metrics {
 
 // observe counts one answered request.
 func (m *metrics) observe(c echo.Context, took time.Duration) {
-	route := c.Path()
-	// Requests that match no route (echo names them "/*" or nothing) share
-	// one series, so scanners probing random paths cannot grow the series
-	// without bound.
-	if route == "" || route == "/*" {
-		route = "unmatched"
-	}
-	lv := []string{methodLabel(c.Request().Method), route, strconv.Itoa(c.Response().Status)}
+	lv := []string{methodLabel(c.Request().Method), routeLabel(c), strconv.Itoa(c.Response().Status)}
 	m.requests.WithLabelValues(lv...).Inc()
 	m.latency.WithLabelValues(lv...).Observe(took.Seconds())
+}
+
+// routeLabel is the route a request matched, as a label. Requests that
+// match no route (echo names them "/*" or nothing) share one series, so
+// scanners probing random paths cannot grow the series without bound.
+func routeLabel(c echo.Context) string {
+	if route := c.Path(); route != "" && route != "/*" {
+		return route
+	}
+	return "unmatched"
 }
 
 // methodLabel is the method as a label: a method of RFC 9110 or PATCH as

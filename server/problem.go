@@ -72,6 +72,8 @@ func problemFor(err error) (p problem, internal bool) {
 		mbe *http.MaxBytesError
 	)
 	switch {
+	case clientGone(err):
+		return goneProblem(), false
 	case errors.As(err, &own):
 		p = own.problem()
 	case errors.As(err, &pe):

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -174,8 +175,8 @@ func (h *handlers) proximity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.answer(c, &q, q.limit, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
-		return ix.Nearby(p, q.radius, q.limit, q.collections...)
+	return h.answer(c, &q, q.limit, q.appendJSON, func(ctx context.Context, ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
+		return ix.NearbyContext(ctx, p, q.radius, q.limit, q.collections...)
 	})
 }
 
@@ -214,8 +215,9 @@ func verdictHits(v *agreement.Verdict) []geo.Hit {
 
 // answer runs a search around the query's point on the current index and
 // sends the sites found, at most sites of them: their room is reserved
-// (reserveSites) while the answer is built.
-func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte, search func(*geo.Index, orb.Point) ([]geo.Hit, error)) error {
+// (reserveSites) while the answer is built. The search and the encoding
+// stop when the client goes away.
+func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte, search func(context.Context, *geo.Index, orb.Point) ([]geo.Hit, error)) error {
 	release, err := h.reserveSites(c, sites)
 	if err != nil {
 		return err
@@ -233,7 +235,7 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 		}
 		return sendHits(c, echoQuery, verdictHits(v), q.uncertainty, v)
 	}
-	hits, err := search(ix, p)
+	hits, err := search(c.Request().Context(), ix, p)
 	if err != nil {
 		return err
 	}
@@ -274,8 +276,8 @@ func (h *handlers) nearest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, func(ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
-		return ix.Nearest(p, q.k, q.collections...)
+	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, func(ctx context.Context, ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
+		return ix.NearestContext(ctx, p, q.k, q.collections...)
 	})
 }
 
@@ -347,7 +349,11 @@ func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncerta
 	b = append(b, `,"summary":`...)
 	b = appendSummary(b, hits, uncertainty, v)
 	b = append(b, `,"features":[`...)
+	gone := newStopper(c.Request().Context())
 	for i := range hits {
+		if gone.stop() {
+			return gone.err
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}

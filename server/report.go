@@ -117,6 +117,7 @@ func (h *handlers) report(c echo.Context) error {
 func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q reportQuery) ([]reportLine, error) {
 	var lines []reportLine
 	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit}
+	gone := newStopper(c.Request().Context())
 	for {
 		page, err := h.cfg.Store.List(c.Request().Context(), sq)
 		if err != nil {
@@ -126,6 +127,9 @@ func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q re
 			return nil, paramError("from", "more than %d strikes in the window; narrow it with from and to", maxReportStrikes)
 		}
 		for _, st := range page.Strikes {
+			if gone.stop() {
+				return nil, gone.err
+			}
 			v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
 			if err != nil {
 				return nil, fmt.Errorf("strike %s: %w", st.ID, err)

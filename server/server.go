@@ -246,8 +246,12 @@ func (h *handlers) health(c echo.Context) error {
 func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		if err := next(c); err != nil {
+		err := next(c)
+		if err != nil {
 			c.Error(err)
+		}
+		if clientGone(err) {
+			h.metrics.abandoned.WithLabelValues(routeLabel(c)).Inc()
 		}
 		r, w := c.Request(), c.Response()
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",

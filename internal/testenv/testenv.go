@@ -1,6 +1,7 @@
 // Package testenv lets tests find what lives outside the repository: the
 // real public data sets in ../shared/data and command-line tools such as
-// GDAL's ogrinfo; and lets benchmarks measure the CPU time they use. Absent, they skip the test with a message; in CI, where
+// GDAL's ogrinfo; lets benchmarks measure the CPU time they use, and tests
+// see when work stops on cancellation. Absent, they skip the test with a message; in CI, where
 // PROTECTMAP_REQUIRE_SHARED and PROTECTMAP_REQUIRE_TOOLS are set, absence is
 // a failure, so nothing is silently left untested.
 package testenv
