@@ -64,6 +64,22 @@ type Limits struct {
 	// RateBurst is how many requests a client may send at once above
 	// RatePerSecond; zero means twice RatePerSecond (at least 1).
 	RateBurst int
+	// FeedHeartbeat is how often a live feed stream with nothing to send
+	// sends a comment line, so proxies and clients see it alive.
+	FeedHeartbeat time.Duration
+	// FeedBuffer is how many events a live feed client may be behind; one
+	// further behind is dropped (it reconnects and resumes from the store).
+	FeedBuffer int
+	// FeedWriteTimeout bounds each write to a live feed client; a client
+	// that takes longer is dropped. Streams are exempt from ReadTimeout
+	// and WriteTimeout.
+	FeedWriteTimeout time.Duration
+	// FeedPoll is how often the live feed reads the store without being
+	// woken: a fallback for writes it is not told of (another process on
+	// one SQLite file, or a notification lost while reconnecting).
+	FeedPoll time.Duration
+	// MaxFeedClients bounds the live feed's connected clients; more get 503.
+	MaxFeedClients int
 }
 
 // DefaultLimits are the limits when Config.Limits leaves a field zero.
@@ -81,6 +97,11 @@ var DefaultLimits = Limits{
 	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
 	MinUploadBytesPerSecond: 1 << 10,
 	MinUploadWindow:         10 * time.Second,
+	FeedHeartbeat:           15 * time.Second,
+	FeedBuffer:              256,
+	FeedWriteTimeout:        10 * time.Second,
+	FeedPoll:                5 * time.Second,
+	MaxFeedClients:          10_000,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
@@ -97,6 +118,15 @@ func (l Limits) withDefaults() Limits {
 	or(&l.IdleTimeout, d.IdleTimeout)
 	or(&l.HeavyTimeout, d.HeavyTimeout)
 	or(&l.MinUploadWindow, d.MinUploadWindow)
+	or(&l.FeedHeartbeat, d.FeedHeartbeat)
+	or(&l.FeedWriteTimeout, d.FeedWriteTimeout)
+	or(&l.FeedPoll, d.FeedPoll)
+	if l.FeedBuffer <= 0 {
+		l.FeedBuffer = d.FeedBuffer
+	}
+	if l.MaxFeedClients <= 0 {
+		l.MaxFeedClients = d.MaxFeedClients
+	}
 	if l.MaxSitesInFlight <= 0 {
 		l.MaxSitesInFlight = d.MaxSitesInFlight
 	}

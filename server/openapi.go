@@ -614,6 +614,10 @@ func strikePaths(paths obj) {
 	paths["/strikes/{featureId}"] = obj{"get": get("getStrike"), "delete": del}
 	paths["/strikes/{featureId}/history"] = obj{"get": op("getStrikeHistory", "Every event of one strike, oldest first: created, updated, deleted, by whom and when, each with its record and hash. Kept after the strike is deleted.",
 		[]any{ref("strikeId")}, ok("the strike's events", mediaJSON, "strikeHistory"))}
+	paths["/strikes/events"] = obj{"get": op("getStrikeEvents", "The strike log live, as Server-Sent Events: one event per strike recorded, updated or deleted, as it is committed. Each has an id line, the event's seq in the audit log (the same on every replica of one database), and a data line, the strike as a GeoJSON Feature whose properties add action (create, update or delete), seq, verdict (the verdict it was recorded with, or null) and, for a delete, deleted_at. A stream starts after the event of Last-Event-ID, else of since, else after the last event committed, so a client that reconnects misses none and gets none twice. Comment lines are heartbeats. A client that falls behind or stalls is dropped, to reconnect and resume.",
+		[]any{queryParam("since", "Start after the event with this id (0: from the first event). Last-Event-ID wins when both are given.", false, obj{"type": "integer", "minimum": 0}),
+			obj{"name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received: the stream resumes after it (browsers send it when they reconnect).", "schema": obj{"type": "integer", "minimum": 0}}},
+		ok("the event stream", mediaEventStream, nil))}
 	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on, plus the last served (serve --keep-versions).",
 		nil, ok("the kept versions", mediaJSON, "versions"))}
 	paths["/audit"] = obj{"get": op("getAudit", "The audit log: every strike's events in the order they were committed (seq), a page at a time; follow the next link until there is none. protectmap audit verify recomputes its hash chain.",

@@ -27,11 +27,18 @@ import (
 func liveServer(t *testing.T, l server.Limits, configure ...func(*server.Config)) string {
 	t.Helper()
 	f := newFixture(t, append(configure, func(c *server.Config) { c.Limits = l })...)
+	return serveOn(t, f.e, l)
+}
+
+// serveOn serves h on a loopback listener through server.HTTPServer with
+// the limits l, until the test ends, and returns its address.
+func serveOn(t testing.TB, h http.Handler, l server.Limits) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.HTTPServer(f.e, l)
+	srv := server.HTTPServer(h, l)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()

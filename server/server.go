@@ -85,6 +85,10 @@ type Config struct {
 	// Tokens are the bearer tokens accepted for writes (see BearerAuth);
 	// with none, every write is refused with 403.
 	Tokens []string
+	// Context, when it ends, ends the server's long-lived responses (the
+	// live feed's streams), which http.Server.Shutdown would otherwise wait
+	// for; nil never does. Cancel it before calling Shutdown.
+	Context context.Context
 	// AllowInsecureTokens accepts Authorization headers over plain HTTP
 	// from other machines; by default they need HTTPS (or a loopback client).
 	AllowInsecureTokens bool
@@ -114,6 +118,10 @@ type handlers struct {
 	metrics       *metrics
 	tiles         *tile.Cache
 	stopWarm      context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
+	// feed passes the strike log's events to GET /strikes/events; nil
+	// without a store. done is cfg.Context's Done.
+	feed *feed
+	done <-chan struct{}
 	// old holds earlier data versions rebuilt from the store for ?data_version.
 	old oldVersions
 }
@@ -130,6 +138,10 @@ func New(cfg Config) *echo.Echo {
 	h.metrics = newMetrics(h)
 	if cfg.Store != nil {
 		h.cfg.Store = h.metrics.timeStore(cfg.Store)
+		h.feed = newFeed(h)
+	}
+	if cfg.Context != nil {
+		h.done = cfg.Context.Done()
 	}
 	h.swap(&Dataset{Index: cfg.Index.Load(), Agreements: cfg.Agreements, Version: cfg.DataVersion})
 	if cfg.Reloader != nil {
@@ -198,6 +210,7 @@ func New(cfg Config) *echo.Echo {
 	get("/agreements/:agreementId", h.getAgreement)
 	if cfg.Store != nil {
 		get("/strikes", h.listStrikes)
+		get("/strikes/events", h.strikeEvents)
 		write(http.MethodPost, "/strikes", h.postStrikes)
 		get("/strikes/:featureId", h.atVersion(h.getStrike))
 		get("/strikes/:featureId/history", h.strikeHistory)

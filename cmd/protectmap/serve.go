@@ -159,6 +159,8 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	var current atomic.Pointer[geo.Index]
 	current.Store(d.Index)
 	reloader := server.NewReloader(load)
@@ -183,6 +185,9 @@ func serve(args []string, stderr io.Writer) error {
 		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
 		KeepVersions:        *keepVersions,
 		ProgramVersion:      programVersion(),
+		// A signal ends the live feed's streams, so Shutdown need not wait
+		// out the grace period for them.
+		Context: ctx,
 	})
 
 	ln, err := net.Listen("tcp", *addr)
@@ -190,8 +195,6 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	srv := server.HTTPServer(h, limits)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {
 		go reloadOnChange(ctx, reloader, *watch, func() []string { return dataFiles(*dir, extra, *agreementsFile) })
@@ -344,6 +347,11 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.IntVar(&l.MaxHeavy, "max-heavy", d.MaxHeavy, "heavy requests answered at once; more get 503 with Retry-After (default: the CPUs, at least 2)")
 	fs.Float64Var(&l.RatePerSecond, "rate-limit", 0, "requests per second allowed to one client address, 429 beyond; 0 means no limit (health, readiness and metrics are never limited)")
 	fs.IntVar(&l.RateBurst, "rate-burst", 0, "requests one client may send at once above --rate-limit (default: twice --rate-limit)")
+	fs.DurationVar(&l.FeedHeartbeat, "feed-heartbeat", d.FeedHeartbeat, "how often a GET /strikes/events stream with nothing to send sends a comment line, for proxies")
+	fs.IntVar(&l.FeedBuffer, "feed-buffer", d.FeedBuffer, "events a GET /strikes/events client may fall behind before it is dropped (it reconnects and resumes)")
+	fs.DurationVar(&l.FeedWriteTimeout, "feed-write-timeout", d.FeedWriteTimeout, "time one write to a GET /strikes/events client may take before the client is dropped")
+	fs.DurationVar(&l.FeedPoll, "feed-poll", d.FeedPoll, "how often the live feed reads the strike store unprompted (it is woken at once by this server's writes, and on PostgreSQL by every replica's)")
+	fs.IntVar(&l.MaxFeedClients, "max-feed-clients", d.MaxFeedClients, "clients GET /strikes/events serves at once; more get 503 with Retry-After")
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -174,6 +174,10 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 			if _, err := c.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(chainLockKey)+")"); err != nil {
 				return err
 			}
+			// Delivered at commit, to every replica listening (see Changed).
+			if _, err := c.tx.ExecContext(ctx, "SELECT pg_notify('"+eventsChannel+"', '')"); err != nil {
+				return err
+			}
 		}
 		var hash string
 		err := c.tx.QueryRowContext(ctx, "SELECT seq, hash FROM strike_events ORDER BY seq DESC LIMIT 1").Scan(&c.seq, &hash)
@@ -227,6 +231,8 @@ type EventQuery struct {
 	Limit int
 	// Cursor continues from a previous page's Next.
 	Cursor string
+	// After keeps the events whose Seq is above it; 0 keeps all.
+	After int64
 }
 
 // EventPage is one page of Events, by Seq.
@@ -266,6 +272,9 @@ func (s *sqlStore) Events(ctx context.Context, q EventQuery) (_ EventPage, err e
 			return EventPage{}, err
 		}
 		where = append(where, "seq > "+arg(after))
+	}
+	if q.After > 0 {
+		where = append(where, "seq > "+arg(q.After))
 	}
 	query := "SELECT " + eventColumns + " FROM strike_events"
 	if len(where) > 0 {

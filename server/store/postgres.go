@@ -27,7 +27,7 @@ func openPostgres(dsn string) (*sqlStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqlStore{db: db, backend: "postgres", numbered: true,
+	return &sqlStore{db: db, backend: "postgres", numbered: true, dsn: dsn,
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")"}, nil
 }
 

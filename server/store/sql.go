@@ -39,6 +39,11 @@ type sqlStore struct {
 	numbered bool
 	// insertFull is insertSQL(rowsPerInsert), built once.
 	insertFull string
+	// changes wakes the waiters of Changed after each commit; dsn, set on
+	// PostgreSQL, is what listen connects to for other processes' commits.
+	changes notifier
+	dsn     string
+	listen  listener
 }
 
 // param is the placeholder of the n-th argument. PostgreSQL numbers them;
@@ -157,7 +162,12 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return unavailable(err)
 	}
-	return unavailable(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	// Any write may have appended events: waiters read them, or nothing new.
+	s.changes.signal()
+	return nil
 }
 
 // write inserts or updates prepared strikes, then sets each one's ID and
@@ -599,5 +609,3 @@ func (s *sqlStore) probeSpace(ctx context.Context) error {
 		return err
 	})
 }
-
-func (s *sqlStore) Close() error { return s.db.Close() }

@@ -153,6 +153,13 @@ type Store interface {
 	History(ctx context.Context, id string) ([]Event, error)
 	// Events returns one page of the audit log, by Seq.
 	Events(ctx context.Context, q EventQuery) (EventPage, error)
+	// Head is the Seq of the last event committed; 0 before the first.
+	Head(ctx context.Context) (int64, error)
+	// Changed returns a channel closed once events committed after the
+	// call can be read: this process's, and on PostgreSQL every process's
+	// (LISTEN/NOTIFY). It may close with nothing new to read, as when the
+	// listening connection is made again after a failure; Events tells.
+	Changed() <-chan struct{}
 	// VerifyChain recomputes the audit log's hash chain from its first
 	// event and returns how many events verified; the first event that
 	// does not is returned as a *ChainError.
