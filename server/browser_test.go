@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -219,6 +220,13 @@ func webIndex(t *testing.T, layers ...*geo.Layer) *geo.Index {
 // configure adds to the configuration (agreements, a strike store).
 func serveWeb(t *testing.T, ix *geo.Index, tileURL string, configure ...func(*server.Config)) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(webHandler(ix, tileURL, configure...))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// webHandler is the server of serveWeb.
+func webHandler(ix *geo.Index, tileURL string, configure ...func(*server.Config)) http.Handler {
 	var current atomic.Pointer[geo.Index]
 	current.Store(ix)
 	cfg := server.Config{
@@ -232,10 +240,7 @@ func serveWeb(t *testing.T, ix *geo.Index, tileURL string, configure ...func(*se
 	for _, f := range configure {
 		f(&cfg)
 	}
-	h := server.New(cfg)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return server.New(cfg)
 }
 
 // Web Mercator as Leaflet projects it: pixels at zoom from the top left of the world.
@@ -1721,4 +1726,144 @@ func TestBrowserReadings(t *testing.T) {
 	if got.Zones == nil || !got.Zones.Checked || !strings.Contains(got.Zones.Label, fmt.Sprint(zones.Len())) {
 		t.Errorf("zones layer row %+v: want it shown, with its %d features", got.Zones, zones.Len())
 	}
+}
+
+// webLiveState is the live feed's indicator as the browser script reads it.
+type webLiveState struct {
+	State, Text string
+	Fresh       int
+	Hidden      bool
+}
+
+// webLiveAppearBudget is the longest a strike posted may take to be drawn
+// on a page following the live feed: judged by POST /proximity and drawn,
+// on a loaded machine (the figure measured is logged).
+const webLiveAppearBudget = 5 * time.Second
+
+// TestBrowserLive opens the map twice with an empty strike log and posts
+// strikes through the API: each page draws each strike without a reload,
+// rings it and counts it; a page that loses the feed says so, and once
+// back draws the strike it missed, with no strike drawn twice.
+func TestBrowserLive(t *testing.T) {
+	tools := needBrowser(t)
+	ix, agreements, set, _, p := webMoratoriumSite(t)
+	st := webStrikeStore(t, nil)
+	cutter := &feedCutter{next: webHandler(ix, "", func(c *server.Config) {
+		c.Agreements, c.Store, c.Tokens = agreements, st, []string{"desk:" + testToken}
+	})}
+	srv := httptest.NewServer(cutter)
+	t.Cleanup(srv.Close)
+	when := []time.Time{time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC), time.Date(2025, 6, 1, 8, 30, 0, 0, time.UTC)}
+	var strikes []map[string]any
+	want := map[int]agreement.Outcome{}
+	for i, t0 := range when {
+		pt := orb.Point{p.Lon() + float64(i)*0.002, p.Lat()}
+		strikes = append(strikes, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{pt.Lon(), pt.Lat()}},
+			"properties": map[string]any{"datetime": t0.Format(time.RFC3339), "source": "live-test", "event_id": strconv.Itoa(i)}})
+		v, err := set.Verdict(agreement.VerdictQuery{Strike: agreement.Strike{Point: pt, Time: t0}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = v.Outcome
+	}
+	if want[0] == want[1] {
+		t.Fatalf("the two strikes should have different verdicts, both are %s", want[0])
+	}
+	var got struct {
+		First, Second             string
+		PostMs                    int
+		AppearMs                  []int
+		Flash                     int
+		Before, AfterFirst, After []webStrikes
+		LiveAfterFirst, LiveAfter []webLiveState
+		Lost                      webLiveState
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "live",
+		"base":     srv.URL,
+		"token":    testToken,
+		"view":     map[string]any{"hash": webCountry.hash() + "&layers=strikes"},
+		"strikes":  strikes,
+	}, &got)
+	t.Logf("a strike posted (answered in %d ms) was drawn on the two pages %v ms after the answer", got.PostMs, got.AppearMs)
+	for i, b := range got.Before {
+		if len(b.Markers) != 0 || b.State != "ready" {
+			t.Errorf("page %d before any strike: %s with %d strikes", i, b.State, len(b.Markers))
+		}
+	}
+	for i, ms := range got.AppearMs {
+		if time.Duration(ms)*time.Millisecond > webLiveAppearBudget {
+			t.Errorf("page %d drew the strike %d ms after it was posted, want within %v", i, ms, webLiveAppearBudget)
+		}
+	}
+	if got.Flash == 0 {
+		t.Error("a strike that came live is not ringed")
+	}
+	for i, l := range got.LiveAfterFirst {
+		if l.State != "live" || l.Fresh != 1 || !strings.Contains(l.Text, "1 new") {
+			t.Errorf("page %d after the first strike: %+v", i, l)
+		}
+	}
+	if got.Lost.State != "lost" || got.Lost.Hidden || !strings.Contains(got.Lost.Text, "lost") {
+		t.Errorf("a page that lost the feed shows %+v", got.Lost)
+	}
+	ids := map[string]int{got.First: 0, got.Second: 1}
+	for i, a := range got.After {
+		seen := map[string]int{}
+		for _, m := range a.Markers {
+			seen[m.ID]++
+			k, ok := ids[m.ID]
+			if !ok || m.Verdict != string(want[k]) || m.Colour != a.Legend[string(want[k])] {
+				t.Errorf("page %d draws strike %s as %s in %s; want %s", i, m.ID, m.Verdict, m.Colour, want[k])
+			}
+		}
+		if len(seen) != 2 || seen[got.First] != 1 || seen[got.Second] != 1 || a.Total == nil || *a.Total != 2 {
+			t.Errorf("page %d draws %v (total %v), want each of %s and %s once", i, seen, a.Total, got.First, got.Second)
+		}
+		if l := got.LiveAfter[i]; l.State != "live" || l.Fresh != 2 {
+			t.Errorf("page %d at the end: %+v", i, l)
+		}
+	}
+	// The browser reports the refusals the test made; nothing else.
+	errs := slices.DeleteFunc(c.ConsoleErrors, func(e webConsoleError) bool {
+		return strings.HasSuffix(e.URL, "/strikes/events") && strings.Contains(e.Text, "503")
+	})
+	webNoConsoleErrors(t, errs)
+}
+
+// feedCutter stands between the browser and the server to take the live
+// feed away from pages that send X-Test-Feed: POST /test/feed?cut=1 ends
+// their streams and answers their reconnections 503 until ?cut=0.
+type feedCutter struct {
+	next    http.Handler
+	mu      sync.Mutex
+	cut     bool
+	cancels []context.CancelFunc
+}
+
+func (f *feedCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/test/feed":
+		f.mu.Lock()
+		f.cut = r.URL.Query().Get("cut") == "1"
+		for _, cancel := range f.cancels {
+			cancel()
+		}
+		f.cancels = nil
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case r.URL.Path == "/strikes/events" && r.Header.Get("X-Test-Feed") != "":
+		f.mu.Lock()
+		if f.cut {
+			f.mu.Unlock()
+			http.Error(w, "cut by the test", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		f.cancels = append(f.cancels, cancel)
+		f.mu.Unlock()
+		r = r.WithContext(ctx)
+	}
+	f.next.ServeHTTP(w, r)
 }

@@ -155,7 +155,7 @@ class App {
     byId('strikes').hidden = false;
     this.strikes = new Strikes(
       this.map,
-      { row: byId('strikes-row'), from: byId('strikes-from'), to: byId('strikes-to'), slider: byId('strikes-slider'), play: byId('strikes-play'), time: byId('strikes-time'), error: byId('strikes-error') },
+      { row: byId('strikes-row'), from: byId('strikes-from'), to: byId('strikes-to'), slider: byId('strikes-slider'), play: byId('strikes-play'), time: byId('strikes-time'), error: byId('strikes-error'), live: byId('strikes-live') },
       { api: this.api, onChange: () => this.writeHash(), onError: (err) => this.showError(err) },
     );
     // Strikes are recorded where a check is, into the log this layer shows.

@@ -7,6 +7,7 @@ import { VERDICTS } from './check.js';
 import { formatCount as count, formatInstant, formatMeters } from './coords.js';
 import { strikesInterval } from './hash.js';
 import { ListedLayer } from './layer.js';
+import { LiveFeed } from './live.js';
 import { asText, el } from './popup.js';
 import { smallCanvas } from './symbols.js';
 import { readingsView } from './readings.js';
@@ -31,7 +32,11 @@ const PLAY_MS = 10000;
 /** PLAY_STEPS is how many steps a replay moves the slider in. */
 const PLAY_STEPS = 100;
 
+/** HIGHLIGHT_MS is how long a strike that came live is ringed. */
+const HIGHLIGHT_MS = 4000;
+
 const MINUTE = 60000;
+const DAY = 24 * 60 * MINUTE;
 
 /** verdictWords words a strike's verdict; "unknown" when the server could not judge it. */
 function verdictWords(verdict) {
@@ -115,11 +120,22 @@ export class Strikes extends ListedLayer {
       this.showUpTo(Number(els.slider.value) * MINUTE);
     });
     els.play.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
+    // The live feed: strikes recorded, updated or deleted while the page is
+    // open, applied one at a time in the order they come; those that come
+    // while a load is in flight wait for it.
+    this.fresh = 0;
+    this.loading = false;
+    this.pending = [];
+    this.applying = Promise.resolve();
+    this.feed = new LiveFeed('/strikes/events', { onEvent: (data) => this.onLive(data), onState: (state, seconds) => this.showLive(state, seconds) });
     this.setState('off');
   }
 
   unload() {
     this.stop();
+    this.feed.stop();
+    this.pending = [];
+    this.showLive('off');
   }
 
   /** setRange shows the strikes between two dates ({from, to}, each YYYY-MM-DD or null), reloading when it changed. */
@@ -161,6 +177,9 @@ export class Strikes extends ListedLayer {
     this.stop();
     const controller = new AbortController();
     this.controller = controller;
+    // Followed from before the list is read, so no strike falls between the two.
+    this.feed.start();
+    this.loading = true;
     this.setState('loading');
     const params = new URLSearchParams({ limit: PAGE_SIZE });
     const datetime = strikesInterval(this.range);
@@ -175,13 +194,122 @@ export class Strikes extends ListedLayer {
       page.features.forEach((f, i) => entries.push(this.entry(f, judged[i])));
       return true;
     });
-    if (!complete) return;
-    entries.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+    if (controller !== this.controller) return; // a newer load took over
+    this.loading = false;
+    if (complete) {
+      entries.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+      this.group.clearLayers();
+      this.entries = entries;
+      this.shown = 0;
+      this.setSlider();
+      this.showUpTo(Infinity);
+    }
+    for (const data of this.pending.splice(0)) this.onLive(data);
+  }
+
+  // onLive takes one event of the feed: a strike recorded or updated is
+  // judged and drawn (replacing what was drawn for it, so none is drawn
+  // twice), a deleted one removed.
+  onLive(data) {
+    if (this.loading) {
+      this.pending.push(data);
+      return;
+    }
+    this.applying = this.applying.then(() => this.apply(data)).catch((err) => this.hooks.onError(err));
+  }
+
+  async apply(data) {
+    const { action, seq, verdict, deleted_at: deletedAt, ...props } = data.properties ?? {};
+    const id = String(data.id);
+    const known = this.entries.some((e) => e.id === id);
+    if (action === 'delete' || !this.inRange(props.datetime) || (!known && this.entries.length >= MAX_STRIKES)) {
+      this.removeEntry(id);
+      return;
+    }
+    // As GET /strikes gives it, so it is judged and shown as the others are.
+    const feature = { type: 'Feature', id: data.id, geometry: data.geometry, properties: { ...props, verdict_recorded: verdict ?? null } };
+    const [judged] = await this.judge([feature]);
+    if (!this.visible || this.loading) return; // hidden, or reloading: the load lists it
+    this.removeEntry(id);
+    this.insertEntry(this.entry(feature, judged));
+    this.highlight(feature);
+    if (!known) this.fresh++;
+    this.showLive(this.liveState);
+  }
+
+  // inRange reports whether an instant lies within the dates shown, each a whole UTC day.
+  inRange(datetime) {
+    const t = Date.parse(datetime);
+    const { from, to } = this.range;
+    return !Number.isNaN(t) && (!from || t >= Date.parse(`${from}T00:00:00Z`)) && (!to || t < Date.parse(`${to}T00:00:00Z`) + DAY);
+  }
+
+  // insertEntry adds an entry in time order: drawn at once when every
+  // strike is shown, else when the slider reaches it.
+  insertEntry(entry) {
+    const all = this.shown === this.entries.length;
+    const at = this.entries.findIndex((e) => e.time > entry.time);
+    this.entries.splice(at < 0 ? this.entries.length : at, 0, entry);
+    if (all) {
+      this.group.addLayer(entry.marker);
+      entry.marker.bringToFront();
+      this.shown = this.entries.length;
+      this.setSlider();
+      this.showUpTo(Infinity);
+    } else {
+      this.redrawUpTo(Number(this.els.slider.value) * MINUTE);
+    }
+  }
+
+  removeEntry(id) {
+    const at = this.entries.findIndex((e) => e.id === id);
+    if (at < 0) return;
+    const all = this.shown === this.entries.length;
+    this.group.removeLayer(this.entries[at].marker);
+    this.entries.splice(at, 1);
+    if (all) {
+      this.shown = this.entries.length;
+      this.setSlider();
+      this.showUpTo(Infinity);
+    } else {
+      this.redrawUpTo(Number(this.els.slider.value) * MINUTE);
+    }
+  }
+
+  // redrawUpTo draws afresh the strikes up to time (ms), after entries moved.
+  redrawUpTo(time) {
     this.group.clearLayers();
-    this.entries = entries;
     this.shown = 0;
-    this.setSlider();
-    this.showUpTo(Infinity);
+    this.showUpTo(time);
+  }
+
+  // highlight rings a strike that just came, for a moment.
+  highlight(feature) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const ring = L.marker(L.latLng(lat, lon), {
+      icon: L.divIcon({ className: 'pm-strike-flash', html: '<span class="ring"></span>', iconSize: [44, 44] }),
+      interactive: false,
+      keyboard: false,
+    });
+    ring.addTo(this.group);
+    setTimeout(() => this.group.removeLayer(ring), HIGHLIGHT_MS);
+  }
+
+  // showLive shows how the live feed is doing, and how many strikes it brought.
+  showLive(state, seconds = 0) {
+    this.liveState = state;
+    const live = this.els.live;
+    live.hidden = state === 'off';
+    live.dataset.state = state;
+    live.dataset.fresh = String(this.fresh);
+    const words = {
+      off: '',
+      connecting: 'Connecting to the live feed…',
+      live: 'Live',
+      lost: seconds > 0 ? `Live feed lost: retrying in ${count(seconds)} s` : 'Live feed lost: retrying…',
+    };
+    live.querySelector('.words').textContent = words[state];
+    live.querySelector('.fresh').textContent = this.fresh > 0 ? `· ${count(this.fresh)} new since this page opened` : '';
   }
 
   // judge asks for the verdicts of a page of strikes in one request: each

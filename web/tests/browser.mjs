@@ -37,8 +37,8 @@ function catchMaps() {
   });
 }
 
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+async function newPage(viewport = { width: 1280, height: 800 }, headers = {}) {
+  const context = await browser.newContext({ viewport, extraHTTPHeaders: headers });
   await context.addInitScript(catchMaps);
   context.on('request', (r) => requests.push(r.url()));
   const page = await context.newPage();
@@ -645,6 +645,75 @@ const scenarios = {
     out.sessionToken = await page.evaluate(() => sessionStorage.getItem('protectmap.token'));
     out.url = page.url();
     await page.context().close();
+    return out;
+  },
+
+  // The live feed: two pages open, strikes posted through the API appear on
+  // both without a reload; a page that loses the feed says so, and catches
+  // up once it is back, drawing no strike twice.
+  async live() {
+    const out = {};
+    // The test's server can cut the second page's feed, and refuse it until told.
+    const pages = [await newPage(), await newPage(undefined, { 'X-Test-Feed': 'cuttable' })];
+    const cutFeed = async (cut) => {
+      const res = await fetch(`${spec.base}/test/feed?cut=${cut ? 1 : 0}`, { method: 'POST' });
+      if (!res.ok) throw new Error(`cutting the feed: ${res.status}`);
+    };
+    const liveState = (page) => page.evaluate(() => {
+      const live = document.getElementById('strikes-live');
+      return { state: live.dataset.state, fresh: Number(live.dataset.fresh), text: live.textContent.replace(/\s+/g, ' ').trim(), hidden: live.hidden };
+    });
+    for (const page of pages) {
+      await open(page, spec.view.hash);
+      await page.waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: 30000 });
+    }
+    out.before = await Promise.all(pages.map(strikesInfo));
+    const post = async (strike) => {
+      const res = await fetch(`${spec.base}/strikes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/geo+json', Authorization: `Bearer ${spec.token}` },
+        body: JSON.stringify(strike),
+      });
+      if (res.status !== 201) throw new Error(`POST /strikes: ${res.status} ${await res.text()}`);
+      return (await res.json()).id;
+    };
+    const hasStrike = (id) => {
+      let found = false;
+      window.maps[0].eachLayer((l) => {
+        if (l.options.className === 'pm-strike' && l.options.strikeId === id) found = true;
+      });
+      return found;
+    };
+    // The time from the answer to the POST until a page draws the strike.
+    const appears = async (page, id, since) => {
+      await page.waitForFunction(hasStrike, id, { timeout: 30000, polling: 20 });
+      return Date.now() - since;
+    };
+
+    const posted = Date.now();
+    out.first = await post(spec.strikes[0]);
+    const answered = Date.now();
+    out.postMs = answered - posted;
+    out.appearMs = await Promise.all(pages.map((page) => appears(page, out.first, answered)));
+    out.flash = await pages[0].evaluate(() => document.querySelectorAll('.pm-strike-flash').length);
+    out.afterFirst = await Promise.all(pages.map(strikesInfo));
+    out.liveAfterFirst = await Promise.all(pages.map(liveState));
+    await shot(pages[0], 'live');
+
+    // The second page loses the feed, and misses a strike meanwhile.
+    await cutFeed(true);
+    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'lost', null, { timeout: 30000 });
+    out.lost = await liveState(pages[1]);
+    await shot(pages[1], 'live-lost');
+    out.second = await post(spec.strikes[1]);
+    await appears(pages[0], out.second, Date.now());
+    await cutFeed(false);
+    await appears(pages[1], out.second, Date.now());
+    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: 30000 });
+    await settle(pages[1]);
+    out.after = await Promise.all(pages.map(strikesInfo));
+    out.liveAfter = await Promise.all(pages.map(liveState));
+    for (const page of pages) await page.context().close();
     return out;
   },
 
