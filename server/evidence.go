@@ -229,15 +229,22 @@ func (h *handlers) audit(c echo.Context) error {
 	if q.window.empty() {
 		return paramError("to", "the window ends before it starts")
 	}
-	page, err := h.cfg.Store.Events(c.Request().Context(), store.EventQuery{From: q.window.from(), To: q.window.to(), Limit: q.limit, Cursor: q.cursor})
+	ctx := c.Request().Context()
+	page, err := h.cfg.Store.Events(ctx, store.EventQuery{From: q.window.from(), To: q.window.to(), Limit: q.limit, Cursor: q.cursor})
 	if errors.Is(err, store.ErrInvalid) {
 		return paramError("cursor", "not one this server gave")
 	} else if err != nil {
 		return err
 	}
+	// Read after the page, the head covers every event on it.
+	head, err := h.cfg.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := appendEvents(append(*buf, `{"events":`...), page.Events)
+	b = append(append(b, `,"head":`...), mustJSON(head)...)
 	b = append(b, `,"links":[`...)
 	b = appendLink(b, h.selfURL(c), "self", mediaJSON, "this page")
 	if page.Next != "" {
@@ -281,13 +288,22 @@ type Manifest struct {
 	// BodySHA256 is hex SHA-256 over the report's body: the bytes of its
 	// "features" array as sent (GeoJSON), or the whole CSV.
 	BodySHA256 string `json:"body_sha256"`
+	// AuditHead is the audit log's head once the report's strikes were
+	// read: the log must still hold it, so no event behind the report can
+	// be cut from the log's end unnoticed.
+	AuditHead store.ChainHead `json:"audit_head"`
+	// Agreement is the one agreement the report judges by, when it was
+	// asked for one (GET /report?agreement=).
+	Agreement string `json:"agreement,omitempty"`
 }
 
-// manifest is the manifest of a report answered from the request's data.
-func (h *handlers) manifest(c echo.Context) Manifest {
+// manifest is the manifest of a report answered from the request's data,
+// once its strikes are read.
+func (h *handlers) manifest(c echo.Context) (Manifest, error) {
 	d := h.dataset(c)
+	head, err := h.cfg.Store.Head(c.Request().Context())
 	return Manifest{DataVersion: d.Version, AgreementsDigest: digest(agreementsJSON(d)),
-		ProgramVersion: h.cfg.ProgramVersion, GeneratedAt: time.Now().UTC()}
+		ProgramVersion: h.cfg.ProgramVersion, GeneratedAt: time.Now().UTC(), AuditHead: head}, err
 }
 
 // setHeaders gives a CSV report its manifest as response headers; the body
@@ -297,6 +313,10 @@ func (m *Manifest) setHeaders(hdr http.Header) {
 	hdr.Set("Protectmap-Agreements-Digest", m.AgreementsDigest)
 	hdr.Set("Protectmap-Version", m.ProgramVersion)
 	hdr.Set("Protectmap-Generated-At", m.GeneratedAt.Format(time.RFC3339Nano))
+	hdr.Set("Protectmap-Audit-Head", m.AuditHead.String())
+	if m.Agreement != "" {
+		hdr.Set("Protectmap-Agreement", m.Agreement)
+	}
 	sum, _ := hex.DecodeString(m.BodySHA256)
 	hdr.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
 }

@@ -93,7 +93,7 @@ func (f *feed) join(ec echo.Context, c *feedClient) error {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		f.stop = cancel
-		go f.read(ctx, head, wake)
+		go f.read(ctx, head.Seq, wake)
 	}
 	f.clients[c] = struct{}{}
 	return nil
@@ -289,9 +289,11 @@ func (h *handlers) strikeEvents(c echo.Context) error {
 	// Events committed from here on reach client.frames; those before,
 	// after `after`, are read from the store below.
 	if after < 0 {
-		if after, err = h.cfg.Store.Head(ctx); err != nil {
+		head, err := h.cfg.Store.Head(ctx)
+		if err != nil {
 			return err
 		}
+		after = head.Seq
 	}
 	w := c.Response()
 	rc := http.NewResponseController(w)

@@ -473,7 +473,12 @@ func components() obj {
 				"stored_bytes":      obj{"type": "integer", "description": "what they take in the store, compressed (chunks shared with other versions counted in each)"},
 			}))}),
 			"strikeHistory": object([]string{"strike", "events", "links"}, obj{"strike": obj{"type": "string"}, "events": arrayOf(schemaRef("strikeEvent")), "links": links}),
-			"auditPage":     object([]string{"events", "links"}, obj{"events": arrayOf(schemaRef("strikeEvent")), "links": links}),
+			"auditPage": object([]string{"events", "head", "links"}, obj{"events": arrayOf(schemaRef("strikeEvent")),
+				"head": schemaRef("auditHead"), "links": links}),
+			"auditHead": object([]string{"seq", "hash"}, obj{
+				"seq":  obj{"type": "integer", "minimum": 0, "description": "the newest event of the whole audit log (0 when it is empty)"},
+				"hash": str("its hash, covering every event up to it; keep it elsewhere, and protectmap audit verify --head SEQ:HASH proves no event was cut from the log's end since"),
+			}),
 			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
 				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
 			"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "links"}, obj{
@@ -487,12 +492,14 @@ func components() obj {
 				"numberReturned": obj{"type": "integer", "minimum": 0}, "timeStamp": obj{"type": "string", "format": "date-time"}, "links": links,
 			}),
 			"report": object([]string{"type", "query", "summary", "features", "manifest"}, obj{
-				"manifest": object([]string{"data_version", "agreements_digest", "protectmap_version", "generated_at", "body_sha256"}, obj{
+				"manifest": object([]string{"data_version", "agreements_digest", "protectmap_version", "generated_at", "body_sha256", "audit_head"}, obj{
 					"data_version":       str("the data version judged against, kept in the strike store (GET /versions)"),
 					"agreements_digest":  str("hex SHA-256 of that version's agreements as kept"),
 					"protectmap_version": str("the protectmap that wrote the report"),
 					"generated_at":       obj{"type": "string", "format": "date-time"},
 					"body_sha256":        str(`hex SHA-256 over the bytes of the "features" array as sent; a CSV report carries the manifest as Protectmap-* headers and Content-Digest instead`),
+					"audit_head":         schemaRef("auditHead"),
+					"agreement":          str("the one agreement judged by, when the report was asked for one"),
 				}),
 				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
 				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),

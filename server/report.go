@@ -105,7 +105,11 @@ func (h *handlers) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := h.manifest(c)
+	m, err := h.manifest(c)
+	if err != nil {
+		return err
+	}
+	m.Agreement = q.agreement
 	if q.csv {
 		return sendReportCSV(c, m, lines)
 	}

@@ -236,6 +236,12 @@ func TestStrikeLifecycle(t *testing.T) {
 	if events := audit["events"].([]any); len(events) != 2 || links(t, audit)["next"] == nil {
 		t.Errorf("GET /audit?limit=2: %v", audit)
 	}
+	// Every page gives the head: the newest event of the whole log.
+	all := f.getJSON(t, "/audit?limit=10000")["events"].([]any)
+	newest := all[len(all)-1].(map[string]any)
+	if head := audit["head"].(map[string]any); head["seq"] != newest["seq"] || head["hash"] != newest["hash"] {
+		t.Errorf("GET /audit?limit=2: head %v, the newest event %v", head, newest)
+	}
 	if !strings.Contains(f.logs.String(), "DELETE") || strings.Contains(f.logs.String(), testToken) {
 		t.Errorf("the log has no DELETE, or has the token:\n%s", f.logs)
 	}

@@ -15,9 +15,11 @@ import (
 	"github.com/protectmap/protectmap/server/store/pgtest"
 )
 
-// TestAuditVerify records strikes, verifies the chain, then edits one
-// event's record by hand with the database's own shell, as someone with
-// access to the file or server could: verify then fails naming that event.
+// TestAuditVerify records strikes, verifies the chain, then cuts its newest
+// events and edits one event's record by hand with the database's own
+// shell, as someone with access to the file or server could: verify then
+// fails naming the first event missing against the head kept before, and
+// the event edited.
 func TestAuditVerify(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -48,23 +50,46 @@ func TestAuditVerify(t *testing.T) {
 			}
 			st.Close()
 
-			if code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn); code != 0 || !strings.Contains(out, "5 events verified") {
+			code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn)
+			if code != 0 || !strings.Contains(out, "5 events verified") {
 				t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+			}
+			_, head, ok := strings.Cut(strings.TrimSpace(out), "; head ")
+			if !ok || !strings.HasPrefix(head, "5:") {
+				t.Fatalf("verify printed no head: %s", out)
+			}
+			if code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn, "--head", head); code != 0 || !strings.Contains(out, "holds the head given") {
+				t.Fatalf("verify against its own head: exit %d\n%s%s", code, out, errOut)
+			}
+			if code, _, errOut := runCLI(t, "audit", "verify", "--store", dsn, "--head", "5:nothex"); code != 2 || !strings.Contains(errOut, "--head") {
+				t.Errorf("a malformed --head: exit %d, %s", code, errOut)
 			}
 			// The append-only triggers refuse the edit until dropped.
 			if out, err := c.edit(t, dsn, "UPDATE strike_events SET record = replace(record, 'strike 2', 'strike 9') WHERE seq = 3").CombinedOutput(); err == nil {
 				t.Fatalf("an event was edited despite the append-only triggers: %s", out)
 			}
-			drop := "DROP TRIGGER strike_events_no_update"
+			drop := []string{"DROP TRIGGER strike_events_no_update", "DROP TRIGGER strike_events_no_delete"}
 			if c.name == "postgres" {
-				drop = "DROP TRIGGER strike_events_append_only ON strike_events"
+				drop = []string{"DROP TRIGGER strike_events_append_only ON strike_events"}
 			}
-			for _, sql := range []string{drop, "UPDATE strike_events SET record = replace(record, 'strike 2', 'strike 9') WHERE seq = 3"} {
+			// The newest two events cut: the rest verifies on its own, but
+			// not against the head kept.
+			for _, sql := range append(drop, "DELETE FROM strike_events WHERE seq > 3") {
 				if out, err := c.edit(t, dsn, sql).CombinedOutput(); err != nil {
 					t.Fatalf("%s: %v\n%s", sql, err, out)
 				}
 			}
-			code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn)
+			if code, out, errOut := runCLI(t, "audit", "verify", "--store", dsn); code != 0 || !strings.Contains(out, "3 events verified") {
+				t.Fatalf("verify of the cut chain alone: exit %d\n%s%s", code, out, errOut)
+			}
+			code, out, errOut = runCLI(t, "audit", "verify", "--store", dsn, "--head", head)
+			if code != 1 || !strings.Contains(out, "event 4: missing") || !strings.Contains(out, "cut from its end") {
+				t.Errorf("verify of the cut chain against the head kept: exit %d\n%s%s", code, out, errOut)
+			}
+			if out, err := c.edit(t, dsn, "UPDATE strike_events SET record = replace(record, 'strike 2', 'strike 9') WHERE seq = 3").CombinedOutput(); err != nil {
+				t.Fatalf("editing event 3: %v\n%s", err, out)
+			}
+			code, out, errOut = runCLI(t, "audit", "verify", "--store", dsn)
 			if code != 1 || !strings.Contains(out, "event 3:") || !strings.Contains(errOut, "from event 3") {
 				t.Errorf("verify after the edit: exit %d\n%s%s", code, out, errOut)
 			}

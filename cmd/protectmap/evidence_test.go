@@ -273,3 +273,97 @@ func TestReplicasShareOneChain(t *testing.T) {
 		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestReportVerifyChangedByte saves a GeoJSON and a CSV report (the CSV
+// with its response headers, as curl -i and curl -D save them): both
+// stand, and no longer once any byte of their body, or the audit head they
+// carry, is changed, or once the audit log's newest event is cut.
+func TestReportVerifyChangedByte(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "strikes.db")
+	dir, tokens := evidenceData(t)
+	p := startServer(t, dsn, "--data", dir, "--tokens-file", tokens)
+	defer p.stop(t)
+	for i, at := range []string{struckAt, "[30.5,50.4]", "[36.2,49.99]"} {
+		call(t, http.MethodPost, p.base+"/strikes", `{"type":"Feature","geometry":{"type":"Point","coordinates":`+at+`},"properties":`+
+			fmt.Sprintf(`{"datetime":"2025-03-20T0%d:00:00Z","source":"field report","event_id":"R-%d","notes":"=cmd|' /C calc'!A0"}}`, i, i), true, http.StatusCreated)
+	}
+	res, err := http.Get(p.base + "/report?from=2025-03-20&to=2025-03-20&f=csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /report?f=csv: %d %v", res.StatusCode, err)
+	}
+	var head strings.Builder
+	fmt.Fprintf(&head, "HTTP/1.1 %s\r\n", res.Status)
+	res.Header.Write(&head)
+	head.WriteString("\r\n")
+	_, geo, err := request(http.MethodGet, p.base+"/report?from=2025-03-20&to=2025-03-20", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stop(t)
+
+	tmp := t.TempDir()
+	write := func(name string, b []byte) string {
+		file := filepath.Join(tmp, name)
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	headers := write("headers.txt", []byte(head.String()))
+	verify := func(args ...string) (int, string) {
+		code, out, errOut := runCLI(t, append(append([]string{"report", "verify"}, args...), "--store", dsn)...)
+		return code, out + errOut
+	}
+	reports := []struct {
+		name string
+		// save writes the report with body as its body and returns the
+		// arguments that verify it.
+		save func(body []byte) []string
+		body []byte
+	}{
+		{"csv, curl -i", func(b []byte) []string { return []string{write("report.txt", append([]byte(head.String()), b...))} }, body},
+		{"csv, curl -D", func(b []byte) []string { return []string{write("report.csv", b), "--headers", headers} }, body},
+		{"geojson", func(b []byte) []string { return []string{write("report.geojson", b)} }, geo},
+	}
+	for _, r := range reports {
+		if code, out := verify(r.save(r.body)...); code != 0 || !strings.Contains(out, "3 strikes judged again") {
+			t.Fatalf("%s: exit %d\n%s", r.name, code, out)
+		}
+		// Changed bytes across the body: every byte of the CSV is covered, the
+		// features of the GeoJSON.
+		from, to := 0, len(r.body)
+		if r.name == "geojson" {
+			from = strings.Index(string(r.body), `"features":`) + len(`"features":`)
+			to = strings.Index(string(r.body), `,"manifest":`)
+		}
+		for at := from; at < to; at += max(1, (to-from)/40) {
+			changed := slices.Clone(r.body)
+			changed[at] ^= 0x01
+			if code, out := verify(r.save(changed)...); code == 0 {
+				t.Errorf("%s: byte %d changed (%q), and the report still stands:\n%s", r.name, at, r.body[at], out)
+			}
+		}
+	}
+	if code, out := verify(write("report.csv", body), "--headers", write("headers.txt", []byte(strings.Replace(head.String(), "Protectmap-Audit-Head: 3:", "Protectmap-Audit-Head: 4:", 1)))); code != 1 || !strings.Contains(out, "audit log") {
+		t.Errorf("a CSV report with another audit head: exit %d\n%s", code, out)
+	}
+	if code, out := verify(write("report.csv", body)); code != 1 || !strings.Contains(out, "response headers") {
+		t.Errorf("a CSV report without its headers: exit %d\n%s", code, out)
+	}
+
+	for _, sql := range []string{"DROP TRIGGER strike_events_no_delete", "DELETE FROM strike_events WHERE seq = 3"} {
+		if out, err := exec.Command(testenv.Tool(t, "sqlite3"), dsn, sql).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", sql, err, out)
+		}
+	}
+	for _, r := range reports {
+		if code, out := verify(r.save(r.body)...); code != 1 || !strings.Contains(out, "cut from its end") {
+			t.Errorf("%s, the audit log's newest event cut: exit %d\n%s", r.name, code, out)
+		}
+	}
+}

@@ -1,27 +1,38 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/textproto"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/protectmap/protectmap/server"
 )
 
-const reportSynopsis = `verify REPORT --store DSN
+const reportSynopsis = `verify REPORT [--headers FILE] --store DSN
 
-Checks a GeoJSON report written by GET /report: its features still hash to
-the manifest's body_sha256, and every strike in it, judged again as the
-store holds it against the data version the manifest names (rebuilt from
-the store), gets the same verdict and breaches the same agreements. Exits
-0 when the report stands, 1 listing what differs.`
+Checks a report written by GET /report: its body still hashes to the
+manifest's body_sha256, the audit log verifies and still holds the
+manifest's audit head, and every strike in it, judged again as the store
+holds it against the data version the manifest names (rebuilt from the
+store), gets the same verdict and breaches the same agreements. Exits 0
+when the report stands, 1 listing what differs.
+
+A GeoJSON report carries its manifest. A CSV report's manifest is the
+response headers it was sent with: save the report with curl -i (headers
+first), or with curl -D FILE and name that file with --headers.`
 
 func runReport(args []string, stdout io.Writer) error {
 	fs := newFlags("report", reportSynopsis, stdout)
 	dsn := fs.String("store", "protectmap.db", "the strike store: a SQLite file or a postgres://user@host/db URL")
+	headersFile := fs.String("headers", "", "the response headers of a CSV report, as curl -D `FILE` saves them")
 	if len(args) == 0 || args[0] != "verify" {
 		if err := parseFlags(fs, args); err != nil {
 			return err
@@ -47,13 +58,30 @@ func runReport(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer fh.Close()
+	body := bufio.NewReader(fh)
+	header, err := responseHeader(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	if *headersFile != "" {
+		if header != nil {
+			return usagef("%s has its headers already; --headers is for a report saved without them", files[0])
+		}
+		raw, err := os.ReadFile(*headersFile)
+		if err != nil {
+			return err
+		}
+		if header, err = responseHeader(bufio.NewReader(bytes.NewReader(raw))); err != nil || header == nil {
+			return fmt.Errorf("--headers %s: not HTTP response headers as curl -D saves them (%v)", *headersFile, err)
+		}
+	}
 	ctx := context.Background()
 	st, err := openExisting(ctx, *dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := server.VerifyReport(ctx, st, fh)
+	r, err := server.VerifyReport(ctx, st, body, header)
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
@@ -66,6 +94,9 @@ func runReport(args []string, stdout io.Writer) error {
 	if !r.AgreementsIntact {
 		fmt.Fprintln(stdout, "DIFFERS: the kept agreements do not hash to the manifest's agreements_digest")
 	}
+	if r.Chain != "" {
+		fmt.Fprintf(stdout, "DIFFERS: the audit log does not stand behind the report's head %s: %s\n", m.AuditHead, r.Chain)
+	}
 	for _, d := range r.Differences {
 		fmt.Fprintln(stdout, "DIFFERS: "+d)
 	}
@@ -74,6 +105,31 @@ func runReport(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "ok: every verdict is the same")
 	return nil
+}
+
+// responseHeader reads the HTTP response headers r starts with, as curl -i
+// and curl -D write them (a 100 Continue first included), leaving r at the
+// body; nil when r does not start with a status line.
+func responseHeader(r *bufio.Reader) (http.Header, error) {
+	var header http.Header
+	tp := textproto.NewReader(r)
+	for {
+		if start, err := r.Peek(5); err != nil || string(start) != "HTTP/" {
+			return header, nil
+		}
+		line, err := tp.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		if _, status, ok := strings.Cut(line, " "); !ok || len(status) < 3 {
+			return nil, fmt.Errorf("status line %q: no status", line)
+		}
+		h, err := tp.ReadMIMEHeader()
+		if err != nil {
+			return nil, fmt.Errorf("headers after %q: %w", line, err)
+		}
+		header = http.Header(h)
+	}
 }
 
 // programVersion names this build: its module version and, when built from

@@ -332,6 +332,47 @@ func (s *sqlStore) queryEvents(ctx context.Context, query string, args ...any) (
 	return out, rows.Err()
 }
 
+// ChainHead is the newest event of the audit log: its seq, which counts
+// the events, and its hash, which covers every event up to it. A chain
+// verifies on its own however many events are cut from its end, so a head
+// kept elsewhere (GET /audit and every report publish one) is what proves
+// that none were: the chain must still hold event Seq with hash Hash.
+type ChainHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// String writes h as ParseChainHead reads it: SEQ:HASH.
+func (h ChainHead) String() string { return strconv.FormatInt(h.Seq, 10) + ":" + h.Hash }
+
+// ParseChainHead reads a head written as SEQ:HASH, with HASH 64 hex digits
+// and SEQ from 1; "0:" is the head of an empty log.
+func ParseChainHead(s string) (ChainHead, error) {
+	seq, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	switch {
+	case !ok || err != nil || n < 0 || seq != strconv.FormatInt(n, 10):
+		return ChainHead{}, fmt.Errorf("%w: head %q is not SEQ:HASH", ErrInvalid, s)
+	case n == 0 && hash == "":
+		return ChainHead{}, nil
+	case n == 0 || len(hash) != 2*sha256.Size || strings.ToLower(hash) != hash:
+		return ChainHead{}, fmt.Errorf("%w: head %q: HASH must be 64 lower-case hex digits after a seq from 1", ErrInvalid, s)
+	}
+	if _, err := hex.DecodeString(hash); err != nil {
+		return ChainHead{}, fmt.Errorf("%w: head %q: HASH must be 64 lower-case hex digits", ErrInvalid, s)
+	}
+	return ChainHead{Seq: n, Hash: hash}, nil
+}
+
+func (s *sqlStore) Head(ctx context.Context) (ChainHead, error) {
+	var h ChainHead
+	err := s.db.QueryRowContext(ctx, "SELECT seq, hash FROM strike_events ORDER BY seq DESC LIMIT 1").Scan(&h.Seq, &h.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return h, unavailable(err)
+}
+
 // ChainError is the first event of the audit log that does not verify.
 type ChainError struct {
 	Seq    int64
@@ -345,30 +386,37 @@ func (e *ChainError) Error() string {
 // verifyPage is how many events VerifyChain reads at a time.
 const verifyPage = 10_000
 
-func (s *sqlStore) VerifyChain(ctx context.Context) (int64, error) {
+func (s *sqlStore) VerifyChain(ctx context.Context, want *ChainHead) (ChainHead, error) {
 	var prev []byte
-	var last int64
+	var head ChainHead
 	for {
 		events, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM strike_events WHERE seq > "+s.param(1)+
-			" ORDER BY seq LIMIT "+strconv.Itoa(verifyPage), last)
+			" ORDER BY seq LIMIT "+strconv.Itoa(verifyPage), head.Seq)
 		if err != nil {
-			return last, unavailable(err)
+			return head, unavailable(err)
 		}
 		for i := range events {
 			e := &events[i]
-			if e.Seq != last+1 {
-				return last, &ChainError{Seq: last + 1, Reason: fmt.Sprintf("missing: the next event stored is %d", e.Seq)}
+			if e.Seq != head.Seq+1 {
+				return head, &ChainError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing: the next event stored is %d", e.Seq)}
 			}
-			want := chainHash(prev, e.CanonicalBytes())
-			if got, err := hex.DecodeString(e.Hash); err != nil || !bytes.Equal(got, want) {
-				return last, &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("stored hash %s, recomputed %x: the event or one before it was altered", e.Hash, want)}
+			recomputed := chainHash(prev, e.CanonicalBytes())
+			if got, err := hex.DecodeString(e.Hash); err != nil || !bytes.Equal(got, recomputed) {
+				return head, &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("stored hash %s, recomputed %x: the event or one before it was altered", e.Hash, recomputed)}
 			}
-			prev, last = want, e.Seq
+			if want != nil && e.Seq == want.Seq && e.Hash != want.Hash {
+				return head, &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("hash %s, but the head given has %s: the chain was rewritten up to here", e.Hash, want.Hash)}
+			}
+			prev, head = recomputed, ChainHead{Seq: e.Seq, Hash: e.Hash}
 		}
 		if len(events) < verifyPage {
-			return last, nil
+			break
 		}
 	}
+	if want != nil && head.Seq < want.Seq {
+		return head, &ChainError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing: the log ends at event %d, but the head given is event %d: events were cut from its end", head.Seq, want.Seq)}
+	}
+	return head, nil
 }
 
 // Verdict is the verdict a strike was recorded with.

@@ -110,8 +110,8 @@ func TestAuditLog(t *testing.T) {
 				t.Fatalf("event %d has seq %d", i, e.Seq)
 			}
 		}
-		if n, err := st.VerifyChain(ctx); err != nil || n != 302 {
-			t.Fatalf("VerifyChain: %d, %v", n, err)
+		if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 302 || h.Hash != all[301].Hash {
+			t.Fatalf("VerifyChain: %v, %v", h, err)
 		}
 		if _, err := st.Events(ctx, EventQuery{Cursor: "nonsense"}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("a bad cursor: %v", err)
@@ -125,8 +125,8 @@ func TestAuditLog(t *testing.T) {
 
 		tamper(t, st, "UPDATE strike_events SET record = replace(record, 'strike 7', 'strike 8') WHERE seq = 8")
 		var ce *ChainError
-		if n, err := st.VerifyChain(ctx); !errors.As(err, &ce) || ce.Seq != 8 || n != 7 {
-			t.Errorf("after editing event 8: %d verified, %v", n, err)
+		if h, err := st.VerifyChain(ctx, nil); !errors.As(err, &ce) || ce.Seq != 8 || h.Seq != 7 {
+			t.Errorf("after editing event 8: %d verified, %v", h.Seq, err)
 		}
 	})
 }
@@ -138,8 +138,95 @@ func TestAuditLogMissingEvent(t *testing.T) {
 		}
 		tamper(t, st, "DELETE FROM strike_events WHERE seq = 4")
 		var ce *ChainError
-		if _, err := st.VerifyChain(ctx); !errors.As(err, &ce) || ce.Seq != 4 || !strings.Contains(err.Error(), "missing") {
+		if _, err := st.VerifyChain(ctx, nil); !errors.As(err, &ce) || ce.Seq != 4 || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("after removing event 4: %v", err)
+		}
+	})
+}
+
+// TestAuditLogTruncated cuts the newest events from the log: the shorter
+// chain verifies on its own, but not against the head kept before the cut,
+// nor against a head of a chain rewritten after it.
+func TestAuditLogTruncated(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if h, err := st.Head(ctx); err != nil || h != (ChainHead{}) {
+			t.Fatalf("the head of an empty log: %v, %v", h, err)
+		}
+		if _, err := st.Put(ctx, "alice", samples(0, 10)); err != nil {
+			t.Fatal(err)
+		}
+		head, err := st.Head(ctx)
+		if err != nil || head.Seq != 10 {
+			t.Fatalf("Head: %v, %v", head, err)
+		}
+		if got, err := st.VerifyChain(ctx, &head); err != nil || got != head {
+			t.Fatalf("VerifyChain against its own head: %v, %v", got, err)
+		}
+		earlier := allEvents(t, st, EventQuery{})[6]
+		if _, err := st.VerifyChain(ctx, &ChainHead{Seq: 7, Hash: earlier.Hash}); err != nil {
+			t.Errorf("VerifyChain against an earlier head: %v", err)
+		}
+		forged := ChainHead{Seq: 7, Hash: strings.Repeat("0", 64)}
+		var ce *ChainError
+		if _, err := st.VerifyChain(ctx, &forged); !errors.As(err, &ce) || ce.Seq != 7 || !strings.Contains(err.Error(), "rewritten") {
+			t.Errorf("VerifyChain against a head the chain does not hold: %v", err)
+		}
+
+		tamper(t, st, "DELETE FROM strike_events WHERE seq > 7")
+		if got, err := st.VerifyChain(ctx, nil); err != nil || got.Seq != 7 {
+			t.Fatalf("the cut chain on its own: %v, %v", got, err)
+		}
+		if got, err := st.VerifyChain(ctx, &head); !errors.As(err, &ce) || ce.Seq != 8 || got.Seq != 7 || !strings.Contains(err.Error(), "cut from its end") {
+			t.Errorf("the cut chain against the head kept: %v, %v", got, err)
+		}
+	})
+}
+
+func TestParseChainHead(t *testing.T) {
+	hash := strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		in   string
+		want ChainHead
+		ok   bool
+	}{
+		{"12:" + hash, ChainHead{12, hash}, true},
+		{"0:", ChainHead{}, true},
+		{"0:" + hash, ChainHead{}, false},
+		{"12:", ChainHead{}, false},
+		{"12:" + strings.ToUpper(hash), ChainHead{}, false},
+		{"12:" + hash[:62], ChainHead{}, false},
+		{"012:" + hash, ChainHead{}, false},
+		{"-1:" + hash, ChainHead{}, false},
+		{"+1:" + hash, ChainHead{}, false},
+		{hash, ChainHead{}, false},
+		{"1:" + strings.Repeat("zz", 32), ChainHead{}, false},
+	} {
+		got, err := ParseChainHead(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseChainHead(%q) = %v, %v", c.in, got, err)
+		}
+		if c.ok && got.String() != c.in {
+			t.Errorf("%q reads back as %q", c.in, got)
+		}
+	}
+}
+
+// FuzzParseChainHead: a head is accepted only as it is written, and is
+// then written back the same.
+func FuzzParseChainHead(f *testing.F) {
+	for _, s := range []string{"12:" + strings.Repeat("ab", 32), "0:", "1:", ":", "9223372036854775808:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseChainHead(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%q: an error not ErrInvalid: %v", s, err)
+			}
+			return
+		}
+		if h.Seq < 0 || h.String() != s {
+			t.Fatalf("%q accepted as %v", s, h)
 		}
 	})
 }
@@ -170,8 +257,8 @@ func TestAuditLogConcurrentWriters(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			if n, err := stores[0].VerifyChain(ctx); err != nil || n != writers*puts {
-				t.Fatalf("VerifyChain: %d, %v", n, err)
+			if h, err := stores[0].VerifyChain(ctx, nil); err != nil || h.Seq != writers*puts {
+				t.Fatalf("VerifyChain: %v, %v", h, err)
 			}
 		})
 	}
@@ -215,8 +302,8 @@ func TestUpgradeBackfills(t *testing.T) {
 			if err != nil || len(h) != 1 || h[0].Action != ActionCreate || !strings.HasPrefix(string(h[0].Record), `{"backfilled":true,`) {
 				t.Errorf("old-1's history: %+v, %v", h, err)
 			}
-			if n, err := st.VerifyChain(ctx); err != nil || n != 3 {
-				t.Errorf("VerifyChain: %d, %v", n, err)
+			if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 3 {
+				t.Errorf("VerifyChain: %v, %v", h, err)
 			}
 		})
 	}

@@ -114,12 +114,6 @@ func (s *sqlStore) Close() error {
 	return s.db.Close()
 }
 
-func (s *sqlStore) Head(ctx context.Context) (int64, error) {
-	var seq int64
-	err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM strike_events").Scan(&seq)
-	return seq, unavailable(err)
-}
-
 // Decode is the strike as the event recorded it: after the change, or for
 // a delete the strike deleted, with DeletedAt.
 func (e *Event) Decode() (Strike, error) {

@@ -17,8 +17,8 @@ func closedWithin(ch <-chan struct{}, d time.Duration) bool {
 
 func TestChangedAndEventsAfter(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		if head, err := st.Head(ctx); err != nil || head != 0 {
-			t.Fatalf("Head of an empty log = %d, %v", head, err)
+		if head, err := st.Head(ctx); err != nil || head.Seq != 0 {
+			t.Fatalf("Head of an empty log = %v, %v", head, err)
 		}
 		wake := st.Changed()
 		if closedWithin(wake, 50*time.Millisecond) && st.backend == "sqlite" {
@@ -35,8 +35,8 @@ func TestChangedAndEventsAfter(t *testing.T) {
 			t.Fatal(err)
 		}
 		head, err := st.Head(ctx)
-		if err != nil || head != 4 {
-			t.Fatalf("Head = %d, %v; want 4", head, err)
+		if err != nil || head.Seq != 4 {
+			t.Fatalf("Head = %v, %v; want 4", head, err)
 		}
 		page, err := st.Events(ctx, EventQuery{After: 2})
 		if err != nil {

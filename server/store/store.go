@@ -153,17 +153,20 @@ type Store interface {
 	History(ctx context.Context, id string) ([]Event, error)
 	// Events returns one page of the audit log, by Seq.
 	Events(ctx context.Context, q EventQuery) (EventPage, error)
-	// Head is the Seq of the last event committed; 0 before the first.
-	Head(ctx context.Context) (int64, error)
+	// Head returns the audit log's newest event; the zero ChainHead when
+	// the log is empty.
+	Head(ctx context.Context) (ChainHead, error)
 	// Changed returns a channel closed once events committed after the
 	// call can be read: this process's, and on PostgreSQL every process's
 	// (LISTEN/NOTIFY). It may close with nothing new to read, as when the
 	// listening connection is made again after a failure; Events tells.
 	Changed() <-chan struct{}
 	// VerifyChain recomputes the audit log's hash chain from its first
-	// event and returns how many events verified; the first event that
-	// does not is returned as a *ChainError.
-	VerifyChain(ctx context.Context) (int64, error)
+	// event and returns the last event that verified; the first event that
+	// does not is returned as a *ChainError. Given a head kept from
+	// earlier, the chain must also still hold that event with that hash, so
+	// events cut from its end are found too.
+	VerifyChain(ctx context.Context, want *ChainHead) (ChainHead, error)
 	// Backfill records, for every strike without an event (one recorded
 	// before the audit log existed), the verdict judge gives and a create
 	// event marked backfilled, by actor. It returns how many it filled.
