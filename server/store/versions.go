@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -78,23 +80,66 @@ func (s *sqlStore) MarkServed(ctx context.Context, version string, at time.Time)
 	return n > 0, unavailable(err)
 }
 
-// SaveVersion keeps v with its parts. Chunks are written in transactions
-// of their own, so strike writes never wait behind a large version; the
-// version is kept once its last chunk is. Saving a version already kept
-// changes nothing.
+// SaveVersion keeps v with its parts. The parts are cut into chunks in
+// order while workers hash and compress chunks on every CPU, and the
+// chunks are inserted in transactions of chunksPerTx: few enough commits
+// that storing a large version is not a series of fsyncs, small enough
+// that strike writes never wait behind a whole version. The version is
+// kept once its last chunk is. Saving a version already kept changes
+// nothing.
 func (s *sqlStore) SaveVersion(ctx context.Context, v DataVersion, parts []VersionPart) error {
-	m := manifest{Layers: v.Layers}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(workers))
 	if err != nil {
 		return err
 	}
 	defer enc.Close()
-	for _, p := range parts {
-		mp, err := s.savePart(ctx, enc, p)
-		if err != nil {
-			return fmt.Errorf("store: keeping %s of data version %s: %w", p.Name, v.Version, err)
-		}
-		m.Parts = append(m.Parts, mp)
+
+	// Each chunk is sent to the workers and, in order, to the inserter,
+	// which waits for it to be packed: the order of chunks is kept without
+	// holding more than a few in memory.
+	free := make(chan []byte, 2*workers)
+	for range cap(free) {
+		free <- make([]byte, chunkBytes)
+	}
+	toPack := make(chan *chunk, workers)
+	toInsert := make(chan *chunk, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range toPack {
+				sum := sha256.Sum256(c.raw)
+				c.hash = hex.EncodeToString(sum[:])
+				c.packed = enc.EncodeAll(c.raw, make([]byte, 0, len(c.raw)/2))
+				free <- c.raw[:cap(c.raw)]
+				close(c.done)
+			}
+		})
+	}
+	m := manifest{Layers: v.Layers, Parts: make([]manifestPart, len(parts))}
+	for i, p := range parts {
+		m.Parts[i] = manifestPart{Name: p.Name, Chunks: []string{}}
+	}
+	inserted := make(chan error, 1)
+	go func() { inserted <- s.insertChunks(ctx, cancel, toInsert, m.Parts) }()
+
+	err = cutChunks(ctx, parts, free, func(c *chunk) {
+		toPack <- c
+		toInsert <- c
+	})
+	close(toPack)
+	close(toInsert)
+	if err != nil {
+		cancel(err)
+	}
+	wg.Wait()
+	if ierr := <-inserted; err == nil {
+		err = ierr
+	}
+	if err != nil {
+		return fmt.Errorf("store: keeping data version %s: %w", v.Version, err)
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
@@ -107,36 +152,93 @@ func (s *sqlStore) SaveVersion(ctx context.Context, v DataVersion, parts []Versi
 	return unavailable(err)
 }
 
-// savePart writes one part's chunks, compressing and inserting each while
-// the part's writer produces the next.
-func (s *sqlStore) savePart(ctx context.Context, enc *zstd.Encoder, p VersionPart) (manifestPart, error) {
-	mp := manifestPart{Name: p.Name, Chunks: []string{}}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(p.Write(pw)) }()
-	defer pr.Close()
-	buf := make([]byte, chunkBytes)
-	var packed []byte
-	for {
-		n, err := io.ReadFull(pr, buf)
-		if n > 0 {
-			sum := sha256.Sum256(buf[:n])
-			hash := hex.EncodeToString(sum[:])
-			packed = enc.EncodeAll(buf[:n], packed[:0])
-			_, ierr := s.db.ExecContext(ctx, "INSERT INTO data_chunks (hash, size, data) VALUES ("+s.param(1)+", "+s.param(2)+", "+s.param(3)+
-				") ON CONFLICT (hash) DO NOTHING", hash, n, packed)
-			if ierr != nil {
-				return mp, unavailable(ierr)
+// chunk is one chunk of a part on its way into the store.
+type chunk struct {
+	part int
+	size int
+	raw  []byte
+	// hash and packed are set by a worker before it closes done.
+	hash   string
+	packed []byte
+	done   chan struct{}
+}
+
+// chunksPerTx is how many chunks one transaction inserts.
+const chunksPerTx = 8
+
+// cutChunks runs each part's writer in turn and passes what it writes to
+// send in chunks of chunkBytes (a part's last shorter), each in a buffer
+// taken from free.
+func cutChunks(ctx context.Context, parts []VersionPart, free chan []byte, send func(*chunk)) error {
+	for i, p := range parts {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(p.Write(pw)) }()
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				pr.CloseWithError(context.Cause(ctx))
+				return context.Cause(ctx)
 			}
-			mp.Chunks = append(mp.Chunks, hash)
-			mp.Bytes += int64(n)
-			mp.Stored += int64(len(packed))
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return mp, nil
-		} else if err != nil {
-			return mp, err
+			n, err := io.ReadFull(pr, buf)
+			if n > 0 {
+				send(&chunk{part: i, size: n, raw: buf[:n], done: make(chan struct{})})
+			} else {
+				free <- buf
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				break
+			} else if err != nil {
+				pr.CloseWithError(err)
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
 		}
 	}
+	return nil
+}
+
+// insertChunks inserts the chunks it receives, in order, chunksPerTx to a
+// transaction, and lists each in its part. After an error it stops the
+// cutting with it and only drains.
+func (s *sqlStore) insertChunks(ctx context.Context, stop context.CancelCauseFunc, in <-chan *chunk, parts []manifestPart) error {
+	var batch []*chunk
+	var err error
+	flush := func() {
+		if err == nil && len(batch) > 0 {
+			err = s.inTx(ctx, func(tx *sql.Tx) error {
+				stmt, err := tx.PrepareContext(ctx, "INSERT INTO data_chunks (hash, size, data) VALUES ("+
+					s.param(1)+", "+s.param(2)+", "+s.param(3)+") ON CONFLICT (hash) DO NOTHING")
+				if err != nil {
+					return err
+				}
+				defer stmt.Close()
+				for _, c := range batch {
+					if _, err := stmt.ExecContext(ctx, c.hash, c.size, c.packed); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				err = unavailable(err)
+				stop(err)
+			}
+		}
+		batch = batch[:0]
+	}
+	for c := range in {
+		<-c.done
+		p := &parts[c.part]
+		p.Chunks = append(p.Chunks, c.hash)
+		p.Bytes += int64(c.size)
+		p.Stored += int64(len(c.packed))
+		if batch = append(batch, c); len(batch) == chunksPerTx {
+			flush()
+		}
+	}
+	flush()
+	return err
 }
 
 // LoadVersion reads a kept version: its description, and each part in

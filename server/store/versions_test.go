@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -125,6 +126,33 @@ func TestDataVersions(t *testing.T) {
 		}
 		if _, err := st.LoadVersion(ctx, "v1", nil); !errors.Is(err, ErrNoVersion) {
 			t.Errorf("v1 after pruning: %v", err)
+		}
+	})
+}
+
+// TestSaveVersionFails: a part that fails after many chunks, or a
+// cancelled save, returns the error, keeps no version, and leaves no
+// goroutine waiting.
+func TestSaveVersionFails(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		broken := errors.New("the encoder broke")
+		big := bytes.Repeat([]byte("0123456789abcdef"), 5*chunkBytes/16)
+		parts := []VersionPart{part("layer:a", big), {Name: "layer:b", Write: func(w io.Writer) error {
+			if _, err := w.Write(big); err != nil {
+				return err
+			}
+			return broken
+		}}}
+		if err := st.SaveVersion(ctx, DataVersion{Version: "broken", FirstServed: time.Now()}, parts); !errors.Is(err, broken) {
+			t.Errorf("SaveVersion with a failing part: %v", err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := st.SaveVersion(cancelled, DataVersion{Version: "cancelled", FirstServed: time.Now()}, parts[:1]); err == nil {
+			t.Error("a cancelled SaveVersion succeeded")
+		}
+		if kept, err := st.Versions(ctx); err != nil || len(kept) != 0 {
+			t.Errorf("kept %v, %v", kept, err)
 		}
 	})
 }
