@@ -1800,11 +1800,12 @@ func TestBrowserLive(t *testing.T) {
 		t.Error("a strike that came live is not ringed")
 	}
 	for i, l := range got.LiveAfterFirst {
-		if l.State != "live" || l.Fresh != 1 || !strings.Contains(l.Text, "1 new") {
+		if l.State != "live" || l.Fresh != 1 || !strings.Contains(l.Text, []string{"1 new", "1 новий"}[i]) {
 			t.Errorf("page %d after the first strike: %+v", i, l)
 		}
 	}
-	if got.Lost.State != "lost" || got.Lost.Hidden || !strings.Contains(got.Lost.Text, "lost") {
+	// The second page's browser speaks Ukrainian.
+	if got.Lost.State != "lost" || got.Lost.Hidden || !strings.Contains(got.Lost.Text, "втрачено") {
 		t.Errorf("a page that lost the feed shows %+v", got.Lost)
 	}
 	ids := map[string]int{got.First: 0, got.Second: 1}
@@ -1866,4 +1867,111 @@ func (f *feedCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	f.next.ServeHTTP(w, r)
+}
+
+// webPageWords is what the languages scenario reads of the page.
+type webPageWords struct {
+	Lang, Title, Legend, Check, StrikesLabel, MapLabel, SwitchValue string
+	English                                                         []string
+}
+
+// webInLanguage is the page, a strike's popup and a site's popup in one language.
+type webInLanguage struct {
+	Page, PageWithPopups webPageWords
+	Strike               *struct{ Title, Verdict, Words string }
+	Site                 *webPopup
+}
+
+// TestBrowserLanguages reads the map in English, as an English browser gets
+// it, then in Ukrainian once chosen, after a reload too, then in English
+// again: the page's words, a strike's popup (its date as Intl writes it in
+// Ukrainian), a site's name from name_uk; and in Ukrainian no English
+// message anywhere on the page.
+func TestBrowserLanguages(t *testing.T) {
+	tools := needBrowser(t)
+	ix, agreements, set, _, p := webMoratoriumSite(t)
+	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
+	strike := store.Strike{Point: p, Time: when, Source: "lang-test", SourceEventID: "1"}
+	st := webStrikeStore(t, []store.Strike{strike})
+	v, err := set.Verdict(agreement.VerdictQuery{Strike: strike.Geo()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WRI1005115")
+	if !ok {
+		t.Fatal("energy site gppd:WRI1005115 is missing from the default data")
+	}
+	var props struct {
+		Name   string `json:"name"`
+		NameUK string `json:"name_uk"`
+	}
+	if err := json.Unmarshal(site.Properties, &props); err != nil || props.NameUK == "" || props.NameUK == props.Name {
+		t.Fatalf("site %s should have a Ukrainian name of its own: %+v %v", site.ID, props, err)
+	}
+	catalogue := func(lang string) map[string]any {
+		body, err := os.ReadFile(filepath.Join(webDir, "src", "messages", lang+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	en, uk := catalogue("en"), catalogue("uk")
+	// The English messages a Ukrainian page must not show: those of four
+	// letters or more that differ in Ukrainian, without placeholders.
+	var english []string
+	for key, m := range en {
+		s, isText := m.(string)
+		if isText && len([]rune(s)) >= 4 && s != uk[key] && !strings.Contains(s, "{") {
+			english = append(english, s)
+		}
+	}
+	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements, c.Store = agreements, st })
+	view := webView{14, p.Lat(), p.Lon()}
+	siteAt := site.Geometry.(orb.Point)
+	var got struct {
+		En, UK           webInLanguage
+		UKReloaded, Back webPageWords
+	}
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "languages",
+		"base":     srv.URL,
+		"view":     map[string]any{"hash": view.hash() + "&layers=strikes", "zoom": view.Zoom, "lat": view.Lat, "lon": view.Lon},
+		"strike":   map[string]any{"lat": p.Lat(), "lon": p.Lon()},
+		"site":     map[string]any{"hash": webView{12, siteAt.Lat(), siteAt.Lon()}.hash() + "&layers=energy&site=energy/" + url.PathEscape(site.ID)},
+		"english":  english,
+	}, &got)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	for _, w := range []struct {
+		name string
+		got  webPageWords
+		lang string
+	}{{"English", got.En.Page, "en"}, {"Ukrainian", got.UK.Page, "uk"}, {"Ukrainian after a reload", got.UKReloaded, "uk"}, {"English again", got.Back, "en"}} {
+		cat := map[string]map[string]any{"en": en, "uk": uk}[w.lang]
+		if w.got.Lang != w.lang || w.got.SwitchValue != w.lang || w.got.Legend != cat["legend.summary"] || w.got.Check != cat["check.submit"] || w.got.MapLabel != cat["map.label"] {
+			t.Errorf("%s: %+v", w.name, w.got)
+		}
+	}
+	if got.En.Page.StrikesLabel != "1 strike" || got.UK.Page.StrikesLabel != "1 удар" {
+		t.Errorf("the strike count reads %q and %q", got.En.Page.StrikesLabel, got.UK.Page.StrikesLabel)
+	}
+	if len(got.UK.Page.English) > 0 || len(got.UK.PageWithPopups.English) > 0 || len(got.UKReloaded.English) > 0 {
+		t.Errorf("the Ukrainian page shows English messages: %q %q %q", got.UK.Page.English, got.UK.PageWithPopups.English, got.UKReloaded.English)
+	}
+	if len(got.En.Page.English) == 0 {
+		t.Error("the English page shows no English message: the search for them is broken")
+	}
+	wantWords := map[string]string{"en": en["verdict."+string(v.Outcome)].(string), "uk": uk["verdict."+string(v.Outcome)].(string)}
+	if s := got.En.Strike; s == nil || s.Title != "Strike, 2025-03-25 12:00 UTC" || !strings.Contains(s.Words, wantWords["en"]) {
+		t.Errorf("the English strike popup: %+v", s)
+	}
+	if s := got.UK.Strike; s == nil || s.Title != "Удар, 25 бер. 2025 р., 12:00 UTC" || !strings.Contains(s.Words, wantWords["uk"]) || s.Verdict != string(v.Outcome) {
+		t.Errorf("the Ukrainian strike popup: %+v, want words %q", s, wantWords["uk"])
+	}
+	if got.En.Site == nil || got.En.Site.Title != props.Name || got.UK.Site == nil || got.UK.Site.Title != props.NameUK {
+		t.Errorf("the site's name: English %+v, Ukrainian %+v; want %q and %q", got.En.Site, got.UK.Site, props.Name, props.NameUK)
+	}
 }

@@ -1,5 +1,6 @@
 // Talking to the protectmap server: JSON in, RFC 9457 problem details out as
 // readable errors, and one count of requests in flight for the loading signs.
+import { t } from './i18n.js';
 
 /** ApiError is a failed request; message is the server's detail, written for people. */
 export class ApiError extends Error {
@@ -87,7 +88,7 @@ async function fetchJSON(url, init) {
     return await res.json();
   } catch (err) {
     if (err.name === 'AbortError') throw err;
-    throw new ApiError(res.status, 'Broken answer', `The server's answer was cut short or is not JSON (${err.message}).`);
+    throw new ApiError(res.status, t('api.broken'), t('api.brokenDetail', { reason: err.message }));
   }
 }
 
@@ -98,7 +99,7 @@ async function send(url, init) {
     res = await fetch(url, init);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'Network error', `The server could not be reached (${err.message}).`);
+    throw new ApiError(0, t('api.network'), t('api.networkDetail', { reason: err.message }));
   }
   if (!res.ok) {
     throw await problem(res);
@@ -118,7 +119,7 @@ async function problem(res) {
       // A broken error body: fall through to the status line.
     }
   }
-  return new ApiError(res.status, res.statusText, `The server answered ${res.status} ${res.statusText}.`);
+  return new ApiError(res.status, res.statusText, t('api.status', { status: res.status, text: res.statusText }));
 }
 
 /**
@@ -141,7 +142,7 @@ export class Notices {
     const close = document.createElement('button');
     close.type = 'button';
     close.textContent = '×';
-    close.setAttribute('aria-label', 'Dismiss');
+    close.setAttribute('aria-label', t('notice.dismiss'));
     close.addEventListener('click', () => {
       el.remove();
       if (key !== null && this.byKey.get(key) === el) this.byKey.delete(key);

@@ -2,6 +2,7 @@
 // serves at /basemap.geojson, which need no network beyond the server. The
 // outlines take over by themselves when tiles cannot be loaded.
 import L from 'leaflet';
+import { t } from './i18n.js';
 
 /** TILE_FAILURES is how many tile errors, with no tile loaded, mean the tile host is unreachable. */
 const TILE_FAILURES = 3;
@@ -70,7 +71,7 @@ export class Basemap {
     if (this.current !== 'tiles') return;
     this.use('outlines');
     this.hooks.notices.show(
-      `Map tiles could not be loaded from ${this.host}; showing the offline outlines. Choose “Map tiles” under Layers to try again.`,
+      t('notice.tilesFailed', { host: this.host }),
       { key: 'tiles' },
     );
   }

@@ -3,7 +3,8 @@
 // as circles and as lines to each site's nearest point. Given an instant, the
 // check is a verdict: whether a site protected by an agreement then was hit.
 import L from 'leaflet';
-import { parseCoordinates, formatPoint, formatMeters, formatBearing, roundDegrees } from './coords.js';
+import { parseCoordinates, formatPoint, roundDegrees } from './coords.js';
+import { coordMessage, featureName, formatBearing, formatCount, formatInstant, formatMeters, t } from './i18n.js';
 import { rfc3339, validInstant } from './hash.js';
 import { readingsView } from './readings.js';
 
@@ -14,16 +15,14 @@ const MAX_METERS = 200_000;
 /** PANE is the map pane the check draws on. */
 const PANE = 'check';
 
-/** VERDICTS words each verdict the server gives, for people. */
-export const VERDICTS = {
-  protected_site_hit: 'Protected site hit',
-  possible_protected_site_hit: 'Protected site possibly hit: within the location’s uncertainty',
-  protected_site_nearby: 'Protected site nearby, none hit',
-  no_protected_site: 'No protected site',
-  location_too_coarse: 'Location too coarse to judge',
-};
+/** verdictWords words a verdict the server gives, for people; one the map does not know as itself. */
+export function verdictWords(verdict) {
+  const key = `verdict.${verdict}`;
+  return VERDICT_NAMES.includes(verdict) ? t(key) : verdict;
+}
 
-const plural = (n, one, many) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+/** VERDICT_NAMES are the verdicts the catalogue words. */
+const VERDICT_NAMES = ['protected_site_hit', 'possible_protected_site_hit', 'protected_site_nearby', 'no_protected_site', 'location_too_coarse'];
 
 /**
  * Check owns the check form, its result list and what it draws. hooks are
@@ -93,24 +92,24 @@ export class Check {
     try {
       point = parseCoordinates(this.inputs.coords.value);
     } catch (err) {
-      return this.showError(`Coordinates: ${err.message}.`, this.inputs.coords);
+      return this.showError(t('check.badCoords', { reason: coordMessage(err) }), this.inputs.coords);
     }
     const radius = meters(this.inputs.radius.value, 1);
     if (radius === null) {
-      return this.showError(`Radius: give whole metres from 1 to ${MAX_METERS.toLocaleString('en-US')}.`, this.inputs.radius);
+      return this.showError(t('check.badRadius', { max: formatCount(MAX_METERS) }), this.inputs.radius);
     }
     const uncertainty = meters(this.inputs.uncertainty.value, 0);
     if (uncertainty === null) {
-      return this.showError(`Uncertainty: give whole metres from 0 to ${MAX_METERS.toLocaleString('en-US')}.`, this.inputs.uncertainty);
+      return this.showError(t('check.badUncertainty', { max: formatCount(MAX_METERS) }), this.inputs.uncertainty);
     }
     // The input holds a UTC wall-clock time, so a shared link means the same instant everywhere.
     const datetime = this.inputs.datetime.value === '' ? null : `${this.inputs.datetime.value}Z`;
     if (datetime !== null && !validInstant(datetime)) {
-      return this.showError('When: give a date and a time.', this.inputs.datetime);
+      return this.showError(t('check.badWhen'), this.inputs.datetime);
     }
     const scope = this.scopeBoxes().filter((b) => b.checked).map((b) => b.value);
     if (scope.length > 0 && datetime === null) {
-      return this.showError('When: a scope needs the instant the verdict is about.', this.inputs.datetime);
+      return this.showError(t('check.scopeNeedsWhen'), this.inputs.datetime);
     }
     return { lat: roundDegrees(point.lat), lon: roundDegrees(point.lon), radius, uncertainty, datetime, scope };
   }
@@ -130,7 +129,7 @@ export class Check {
   async run(q, { fit }) {
     const layers = this.hooks.layers();
     if (layers.length === 0) {
-      this.showError('Switch on at least one layer to check against.');
+      this.showError(t('check.noLayers'));
       return;
     }
     this.controller?.abort();
@@ -146,7 +145,7 @@ export class Check {
     this.map.closePopup();
     this.drawCircles(q);
     if (fit) this.map.fitBounds(this.drawn.getBounds(), { maxZoom: 16 });
-    this.result.textContent = 'Checking…';
+    this.result.textContent = t('check.checking');
     const params = new URLSearchParams({ lon: q.lon, lat: q.lat, radius: q.radius, limit: LIMIT, collections: layers.join(',') });
     if (q.uncertainty > 0) params.set('uncertainty', q.uncertainty);
     if (q.datetime) params.set('datetime', rfc3339(q.datetime));
@@ -158,7 +157,7 @@ export class Check {
     } catch (err) {
       if (err.name === 'AbortError') return;
       this.result.textContent = '';
-      this.showError(`The check failed: ${err.message}`);
+      this.showError(t('check.failed', { reason: err.message }));
       return;
     }
     this.drawHits(q, answer.features);
@@ -228,13 +227,13 @@ export class Check {
     const count = answer.summary?.count ?? features.length;
     const summary = document.createElement('p');
     summary.className = 'summary';
-    const parts = [`${plural(count, 'protected site', 'protected sites')} within ${formatMeters(q.radius)} of ${formatPoint(q.lat, q.lon)}`];
-    if (features.length > 0) parts.push(`nearest at ${formatMeters(features[0].properties.distance_m)}`);
+    const parts = [t('check.within', { count, n: formatCount(count), radius: formatMeters(q.radius), point: formatPoint(q.lat, q.lon) })];
+    if (features.length > 0) parts.push(t('check.nearest', { distance: formatMeters(features[0].properties.distance_m) }));
     if (q.uncertainty > 0) {
       const possibly = answer.summary?.possibly_hit ?? features.filter((f) => f.properties.possibly_hit).length;
-      parts.push(`${plural(possibly, 'site', 'sites')} possibly hit, given the ${formatMeters(q.uncertainty)} uncertainty`);
+      parts.push(t('check.possibly', { count: possibly, n: formatCount(possibly), uncertainty: formatMeters(q.uncertainty) }));
     }
-    if (count > features.length) parts.push(`the nearest ${features.length} are listed`);
+    if (count > features.length) parts.push(t('check.listed', { n: formatCount(features.length) }));
     summary.textContent = `${parts.join('; ')}.`;
 
     const ol = document.createElement('ol');
@@ -257,8 +256,8 @@ export class Check {
     button.type = 'button';
     button.className = 'hit';
     const rank = span('rank', `${i + 1}.`);
-    const name = span('name', typeof p.name === 'string' ? p.name : `Site ${f.id}`);
-    if (p.possibly_hit) name.append(span('badge', 'possibly hit'));
+    const name = span('name', featureName(p) ?? t('site.unnamed', { id: f.id }));
+    if (p.possibly_hit) name.append(span('badge', t('check.possiblyBadge')));
     const distance = span('distance', formatMeters(p.distance_m));
     distance.append(span('bearing', formatBearing(p.bearing_deg)));
     const meta = span('meta', [this.hooks.titleOf(p.collection), p.kind].filter(Boolean).join(' · '));
@@ -280,20 +279,20 @@ function verdictBox(q, summary, titles) {
   box.className = `verdict verdict-${summary.verdict}`;
   box.dataset.verdict = summary.verdict;
   box.setAttribute('role', 'status');
-  box.append(span('words', VERDICTS[summary.verdict] ?? summary.verdict));
-  const when = q.datetime.replace('T', ' ').replace('Z', ' UTC');
+  box.append(span('words', verdictWords(summary.verdict)));
+  const when = formatInstant(q.datetime);
   const inForce = (summary.agreements_in_force ?? []).map((id) => agreementName(id, titles));
-  box.append(span('detail', inForce.length > 0 ? `On ${when}, in force: ${inForce.join('; ')}.` : `On ${when}, no agreement was in force.`));
+  box.append(span('detail', inForce.length > 0 ? t('check.inForce', { when, agreements: inForce.join('; ') }) : t('check.noneInForce', { when })));
   if (summary.verdict_without_scope) {
-    box.append(span('detail', `Without the added scope: ${VERDICTS[summary.verdict_without_scope] ?? summary.verdict_without_scope}.`));
+    box.append(span('detail', t('check.withoutScope', { verdict: verdictWords(summary.verdict_without_scope) })));
   }
   return box;
 }
 
 // protection lists the agreements protecting a site at the check's instant.
 function protection(protectedBy, titles) {
-  if (protectedBy.length === 0) return span('protection none', 'No agreement protected it then');
-  const s = span('protection', 'Protected by ');
+  if (protectedBy.length === 0) return span('protection none', t('check.unprotected'));
+  const s = span('protection', t('check.protectedBy'));
   protectedBy.forEach((a, i) => {
     const name = span('agreement', agreementName(a.agreement, titles, a.hypothetical));
     name.dataset.agreement = a.agreement;
@@ -302,14 +301,14 @@ function protection(protectedBy, titles) {
       name.dataset.reading = a.reading;
       name.append(` (${a.party.toUpperCase()})`);
     }
-    if (a.hit) name.append(span('badge', 'hit'));
+    if (a.hit) name.append(span('badge', t('check.hitBadge')));
     s.append(i > 0 ? '; ' : '', name);
   });
   return s;
 }
 
 function agreementName(id, titles, hypothetical = false) {
-  if (hypothetical) return 'the added scope';
+  if (hypothetical) return t('check.addedScope');
   return titles?.get(id) ?? id;
 }
 

@@ -1,16 +1,21 @@
 // Coordinates as people type or paste them, and how the map writes them back.
 // Pure functions: no DOM, no Leaflet, so node's test runner covers them.
 
-/** CoordError says why a text is not a coordinate pair; its message is meant for the reader. */
+/**
+ * CoordError says why a text is not a coordinate pair: key names its
+ * message in the catalogue (under "coords."), params fill it.
+ */
 export class CoordError extends Error {
-  constructor(message) {
-    super(message);
+  constructor(key, params = {}) {
+    super(key);
     this.name = 'CoordError';
+    this.key = key;
+    this.params = params;
   }
 }
 
 const UNITS = { '°': 0, "'": 1, '"': 2 };
-const PART_NAMES = ['degrees', 'minutes', 'seconds'];
+const PART_NAMES = ['degrees', 'minutes', 'seconds']; // message keys
 
 /**
  * parseCoordinates reads a point in the common written forms and returns
@@ -28,15 +33,15 @@ export function parseCoordinates(text) {
   const axisA = axisOf(a.hem);
   const axisB = axisOf(b.hem);
   if (axisA && axisA === axisB) {
-    throw new CoordError(`both coordinates are ${axisA === 'lat' ? 'latitudes (N/S)' : 'longitudes (E/W)'}`);
+    throw new CoordError('both', { axis: axisA === 'lat' ? 'latitudes' : 'longitudes' });
   }
   const latFirst = axisA ? axisA === 'lat' : axisB ? axisB === 'lon' : true;
   const [lat, lon] = latFirst ? [a.value, b.value] : [b.value, a.value];
   if (!(Math.abs(lat) <= 90)) {
-    throw new CoordError(`latitude ${lat} is out of range (-90 to 90)`);
+    throw new CoordError('latRange', { value: lat });
   }
   if (!(Math.abs(lon) <= 180)) {
-    throw new CoordError(`longitude ${lon} is out of range (-180 to 180)`);
+    throw new CoordError('lonRange', { value: lon });
   }
   return { lat, lon };
 }
@@ -60,7 +65,7 @@ function normalize(text) {
 
 function tokenize(s) {
   if (s === '') {
-    throw new CoordError('no coordinates given');
+    throw new CoordError('none');
   }
   const re = /\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*([°'"])?|([NSEW])|([+-])|(,)|(\S))\s*/y;
   const tokens = [];
@@ -76,7 +81,7 @@ function tokenize(s) {
     } else if (m[5] !== undefined) {
       tokens.push({ type: 'sep' });
     } else {
-      throw new CoordError(`unexpected "${m[6]}" at character ${at + 1 + m[0].indexOf(m[6])}`);
+      throw new CoordError('unexpected', { text: m[6], at: at + 1 + m[0].indexOf(m[6]) });
     }
   }
   return tokens;
@@ -91,7 +96,7 @@ function group(tokens) {
   let cur = { nums: [], sign: 0, hem: null };
   const close = () => {
     if (cur.nums.length === 0) {
-      throw new CoordError('a sign or hemisphere letter has no number');
+      throw new CoordError('lonely');
     }
     coords.push(cur);
     cur = { nums: [], sign: 0, hem: null };
@@ -104,7 +109,7 @@ function group(tokens) {
           close();
         } else if (cur.sign !== 0 || cur.hem !== null || prev === undefined || prev.type !== 'hem') {
           // Only "50.45N, 30.52E" may have a comma right after a closed coordinate.
-          throw new CoordError('a comma has no number before it');
+          throw new CoordError('comma');
         }
         break;
       case 'hem':
@@ -113,7 +118,7 @@ function group(tokens) {
           cur.hem = t.letter;
         } else {
           if (cur.nums.length === 0) {
-            throw new CoordError(`"${t.letter}" must follow its number, as the first coordinate's letter does`);
+            throw new CoordError('letterAfter', { letter: t.letter });
           }
           cur.hem = t.letter;
           close();
@@ -122,7 +127,7 @@ function group(tokens) {
       case 'sign':
         if (cur.nums.length > 0) close();
         if (cur.sign !== 0) {
-          throw new CoordError('two signs in a row');
+          throw new CoordError('twoSigns');
         }
         cur.sign = t.negative ? -1 : 1;
         break;
@@ -148,14 +153,14 @@ function group(tokens) {
     }
   }
   if (coords.length !== 2) {
-    throw new CoordError(`expected two coordinates (latitude and longitude), found ${coords.length}`);
+    throw new CoordError('count', { n: coords.length });
   }
   return coords;
 }
 
 function coordValue(c) {
   if (c.sign !== 0 && c.hem !== null) {
-    throw new CoordError(`use a sign or a hemisphere letter, not both ("${c.sign < 0 ? '-' : '+'}" and "${c.hem}")`);
+    throw new CoordError('signAndLetter', { sign: c.sign < 0 ? '-' : '+', letter: c.hem });
   }
   const parts = [0, 0, 0];
   let prev = -1;
@@ -163,14 +168,14 @@ function coordValue(c) {
     // A number without a mark is the part after the previous one.
     const pos = t.unit ?? prev + 1;
     if (pos <= prev || pos > 2 || (i === 0 && pos !== 0)) {
-      throw new CoordError(`degrees, minutes and seconds out of order in "${c.nums.map((n) => n.text).join(' ')}"`);
+      throw new CoordError('order', { text: c.nums.map((n) => n.text).join(' ') });
     }
     prev = pos;
     if (i < c.nums.length - 1 && t.text.includes('.')) {
-      throw new CoordError(`only the last part may have decimals, not the ${PART_NAMES[pos]} ${t.text}`);
+      throw new CoordError('decimals', { part: PART_NAMES[pos], text: t.text });
     }
     if (pos > 0 && t.value >= 60) {
-      throw new CoordError(`${PART_NAMES[pos]} must be under 60, not ${t.text}`);
+      throw new CoordError('sixty', { part: PART_NAMES[pos], text: t.text });
     }
     parts[pos] = t.value;
   });
@@ -197,29 +202,33 @@ export function formatPoint(lat, lon, digits = 6) {
   return `${Math.abs(lat).toFixed(digits)}° ${ns}, ${Math.abs(lon).toFixed(digits)}° ${ew}`;
 }
 
-/** formatInstant writes an RFC 3339 instant as people read it, in UTC to the minute. */
-export function formatInstant(datetime) {
+/** formatInstant writes an RFC 3339 instant as people of lang read it, in UTC to the minute: in English "2025-03-25 12:00 UTC", ISO 8601's order, unambiguous to any reader of English; else as Intl writes dates there. */
+export function formatInstant(datetime, lang = 'en') {
   const t = new Date(datetime);
-  return Number.isNaN(t.getTime()) ? String(datetime) : `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  if (Number.isNaN(t.getTime())) return String(datetime);
+  const time = lang === 'en' ? t.toISOString().slice(0, 16).replace('T', ' ') : new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(t);
+  return `${time} UTC`;
 }
 
-/** formatCount writes a count with thousands separators: "12,345". */
-export function formatCount(n) {
-  return n.toLocaleString('en-US');
+/** formatCount writes a count with lang's thousands separators: "12,345", "12 345". */
+export function formatCount(n, lang = 'en') {
+  return n.toLocaleString(lang);
 }
 
-/** formatMeters writes a distance to the metre with thousands separators: "12,345 m". */
-export function formatMeters(meters) {
-  return `${Math.round(meters).toLocaleString('en-US')} m`;
+/** formatMeters writes a distance to the metre in lang: "12,345 m", "12 345 м". */
+export function formatMeters(meters, lang = 'en') {
+  return Math.round(meters).toLocaleString(lang, { style: 'unit', unit: 'meter', unitDisplay: 'short' });
 }
 
-const COMPASS = ['N', 'NNE', 'NE', 'ENE', 'E', 'ESE', 'SE', 'SSE', 'S', 'SSW', 'SW', 'WSW', 'W', 'WNW', 'NW', 'NNW'];
-
-/** formatBearing writes a bearing in degrees clockwise from north as "47° NE"; null (at distance 0) as "here". */
-export function formatBearing(deg) {
+/**
+ * formatBearing writes a bearing in degrees clockwise from north as "47° NE",
+ * with words.points the sixteen compass points from north (the catalogue's
+ * bearing.points); null (at distance 0) as words.here.
+ */
+export function formatBearing(deg, words) {
   if (deg === null || deg === undefined || !Number.isFinite(deg)) {
-    return 'here';
+    return words.here;
   }
   const whole = Math.round(deg) % 360;
-  return `${whole}° ${COMPASS[Math.round(deg / 22.5) % 16]}`;
+  return `${whole}° ${words.points[Math.round(deg / 22.5) % 16]}`;
 }

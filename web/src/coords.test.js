@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCoordinates, CoordError, formatInstant, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
+import { readFileSync } from 'node:fs';
+import { parseCoordinates, CoordError, formatCount, formatInstant, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
+import { coordMessage, translator } from './messages.js';
+
+const en = JSON.parse(readFileSync(new URL('./messages/en.json', import.meta.url), 'utf8'));
+const tEn = translator(en, 'en', (key) => assert.fail(`no message ${key}`));
+
+// english is a CoordError's message as the English map shows it.
+const english = (err) => coordMessage(tEn, err);
 
 const near = (got, want) => Math.abs(got - want) < 1e-9;
 
@@ -58,7 +66,7 @@ test('parseCoordinates says what is wrong', async (t) => {
   ];
   for (const c of cases) {
     await t.test(c.name, () => {
-      assert.throws(() => parseCoordinates(c.text), (err) => err instanceof CoordError && c.msg.test(err.message));
+      assert.throws(() => parseCoordinates(c.text), (err) => err instanceof CoordError && c.msg.test(english(err)));
     });
   }
 });
@@ -66,9 +74,12 @@ test('parseCoordinates says what is wrong', async (t) => {
 test('formatting', () => {
   assert.equal(formatMeters(12345.4), '12,345 m');
   assert.equal(formatMeters(0.4), '0 m');
-  assert.equal(formatBearing(47.2), '47° NE');
-  assert.equal(formatBearing(359.8), '0° N');
-  assert.equal(formatBearing(null), 'here');
+  assert.equal(formatMeters(12345.4, 'uk'), '12\u00a0345 м');
+  assert.equal(formatCount(1234567, 'uk'), '1\u00a0234\u00a0567');
+  const words = { here: en['bearing.here'], points: en['bearing.points'].split(' ') };
+  assert.equal(formatBearing(47.2, words), '47° NE');
+  assert.equal(formatBearing(359.8, words), '0° N');
+  assert.equal(formatBearing(null, words), 'here');
   assert.equal(formatPoint(50.45, -30.5234, 4), '50.4500° N, 30.5234° W');
   assert.equal(roundDegrees(30.52340049), 30.5234);
 });
@@ -77,4 +88,5 @@ test('formatInstant writes an instant in UTC to the minute', () => {
   assert.equal(formatInstant('2025-03-25T12:00:00Z'), '2025-03-25 12:00 UTC');
   assert.equal(formatInstant('2025-03-25T14:30:59+02:00'), '2025-03-25 12:30 UTC');
   assert.equal(formatInstant('not a time'), 'not a time');
+  assert.match(formatInstant('2025-03-25T12:00:00Z', 'uk'), /^25 бер\. 2025 р\., 12:00 UTC$/);
 });

@@ -1,3 +1,5 @@
+import { t } from './i18n.js';
+
 // What every layer in the layer list shares: a checkbox that shows it and
 // loads it, or hides it and stops whatever it was loading.
 
@@ -42,7 +44,7 @@ export class ListedLayer {
       return true;
     } catch (err) {
       if (err.name !== 'AbortError') {
-        this.setState('error', `Could not load: ${err.message}`);
+        this.setState('error', t('layer.failed', { reason: err.message }));
         this.hooks.onError(err);
       }
       return false;

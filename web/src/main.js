@@ -14,6 +14,7 @@ import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
 import { Recorder } from './record.js';
 import { Strikes, strikeCanvas } from './strikes.js';
 import { timeline } from './readings.js';
+import { languageSwitch, localize, t } from './i18n.js';
 
 /** UKRAINE is the view when neither the link nor the data give one. */
 const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
@@ -69,7 +70,7 @@ class App {
     try {
       [config, collections] = await Promise.all([this.api.get('/map-config.json'), this.api.get('/collections?f=json')]);
     } catch (err) {
-      this.notices.show(`The map could not start: ${err.message}`, { error: true });
+      this.notices.show(t('notice.cannotStart', { reason: err.message }), { error: true });
       return;
     }
     const hooks = { api: this.api, notices: this.notices, onError: (err) => this.showError(err) };
@@ -181,7 +182,7 @@ class App {
     const wanted = state.layers ?? this.overlays.map((o) => o.id);
     const unknown = wanted.filter((id) => !this.overlayById(id) && !(id === STRIKES && this.strikes));
     if (unknown.length > 0) {
-      this.notices.show(`This link names layers the server does not have: ${unknown.join(', ')}.`, { key: 'layers' });
+      this.notices.show(t('notice.unknownLayers', { layers: unknown.join(', ') }), { key: 'layers' });
     }
     for (const o of this.overlays) {
       const on = wanted.includes(o.id);
@@ -212,7 +213,7 @@ class App {
 
   reportProblems(problems) {
     if (problems.length > 0) {
-      this.notices.show(`Parts of this link could not be read and were left out: ${problems.join(', ')}.`, { key: 'hash' });
+      this.notices.show(t('notice.badLink', { parts: problems.join(', ') }), { key: 'hash' });
     }
   }
 
@@ -305,5 +306,7 @@ class App {
   }
 }
 
+localize();
+languageSwitch(document.getElementById('lang-switch'));
 drawLegend();
 new App().start();

@@ -7,7 +7,7 @@ import 'leaflet.markercluster';
 import { kindOf, colourOf, pathStyle, SiteMarker, symbolCanvas } from './symbols.js';
 import { ListedLayer } from './layer.js';
 import { SiteTiles } from './tiles.js';
-import { formatCount as count } from './coords.js';
+import { featureName, formatCount as count, t } from './i18n.js';
 import { asText } from './popup.js';
 
 /** PAGE_SIZE is how many sites one items request asks for. */
@@ -151,7 +151,7 @@ export class Overlay extends ListedLayer {
     this.row.dataset.state = state;
     this.row.dataset.inView = state === 'ready' ? String(this.inView) : '';
     this.row.dataset.tileFeatures = state === 'tiles' ? String(this.tiles.drawn()) : '';
-    const total = this.total === null ? '' : `${count(this.total)} in all`;
+    const total = this.total === null ? '' : t('layer.inAll', { n: count(this.total) });
     const spinner = '<span class="spinner" aria-hidden="true"></span> ';
     this.stateEl.textContent = '';
     switch (state) {
@@ -159,18 +159,19 @@ export class Overlay extends ListedLayer {
         this.countEl.textContent = total;
         break;
       case 'loading':
-        this.countEl.innerHTML = `${spinner}loading`;
+        this.countEl.innerHTML = spinner;
+        this.countEl.append(t('layer.loading'));
         break;
       case 'ready':
-        this.countEl.textContent = this.total === null ? `${count(this.inView)} in view` : `${count(this.inView)} of ${count(this.total)} in view`;
+        this.countEl.textContent = this.total === null ? t('layer.inView', { n: count(this.inView) }) : t('layer.inViewOf', { n: count(this.inView), total: count(this.total) });
         break;
       case 'tiles':
-        this.countEl.textContent = `${count(this.total)} in all`;
-        this.stateEl.textContent = `Drawn from vector tiles at this zoom; zoom in further to load each site.`;
+        this.countEl.textContent = total;
+        this.stateEl.textContent = t('layer.tiled');
         break;
       case 'capped':
-        this.countEl.textContent = `${count(detail)} in view`;
-        this.stateEl.textContent = 'Too many to draw here: zoom in.';
+        this.countEl.textContent = t('layer.inView', { n: count(detail) });
+        this.stateEl.textContent = t('layer.capped');
         break;
       case 'error':
         this.countEl.textContent = '';
@@ -264,7 +265,7 @@ export class Overlay extends ListedLayer {
       bubblingMouseEvents: false,
     });
     m.entry = entry;
-    const name = entry.feature.properties?.name;
+    const name = featureName(entry.feature.properties);
     // The name's tooltip is made at the first hover: binding one to each of
     // thousands of symbols up front costs more than drawing them.
     if (typeof name === 'string') {
@@ -375,7 +376,7 @@ export class Overlay extends ListedLayer {
     const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 40 : 46;
     const disc = document.createElement('span');
     disc.style.background = colourOf(kind, this.paletteIndex);
-    disc.title = `${count(n)} sites of ${this.collection.title || this.id}: zoom in`;
+    disc.title = t('layer.cluster', { n: count(n), layer: this.collection.title || this.id });
     disc.textContent = String(n);
     return L.divIcon({ html: disc, className: `pm-cluster ${this.layerClass}`, iconSize: [size, size] });
   }

@@ -1,4 +1,6 @@
-// A site's popup: name in English and as written locally, kind, layer,
+import { featureName, t } from './i18n.js';
+
+// A site's popup: name in the reader's language and as written locally, kind, layer,
 // source, every property, and links.
 // Built from DOM nodes, never HTML strings, since the data is not ours.
 
@@ -23,9 +25,10 @@ export function itemPath(collection, id) {
 export function sitePopup(feature, collection, { permalink, onCheck }) {
   const props = feature.properties ?? {};
   const root = el('div', 'site-popup');
-  root.append(el('h3', null, text(props.name) || `Site ${feature.id}`));
-  // The site's name as its country writes it, under the English one.
-  const local = localName(props);
+  const name = featureName(props);
+  root.append(el('h3', null, name ?? t('site.unnamed', { id: feature.id })));
+  // The site's name as its country writes it, under the one shown.
+  const local = localName(props, name);
   if (local) {
     const p = el('p', 'name-local', local.name);
     p.lang = local.lang;
@@ -34,7 +37,7 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   const meta = [text(props.kind), collection.title || collection.id].filter(Boolean).join(' · ');
   root.append(el('p', 'meta', meta));
   if (props.source !== undefined) {
-    root.append(el('p', 'source', `Source: ${text(props.source)}`));
+    root.append(el('p', 'source', t('site.source', { source: text(props.source) })));
   }
   const table = el('table');
   const body = el('tbody');
@@ -49,14 +52,14 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   root.append(scroll);
 
   const actions = el('p', 'actions');
-  const link = el('a', null, 'Link to this site');
+  const link = el('a', null, t('site.link'));
   link.href = permalink;
-  const api = el('a', null, 'GeoJSON');
+  const api = el('a', null, t('site.geojson'));
   api.href = itemPath(collection.id, feature.id);
   api.type = 'application/geo+json';
   actions.append(link, api);
   if (onCheck) {
-    const check = el('button', 'secondary', 'Check here');
+    const check = el('button', 'secondary', t('site.check'));
     check.type = 'button';
     check.addEventListener('click', onCheck);
     actions.append(check);
@@ -65,11 +68,11 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   return root;
 }
 
-/** localName is the site's Ukrainian (else Russian) name when it differs from its name. */
-function localName(props) {
+/** localName is the site's Ukrainian (else Russian) name when it differs from the name shown. */
+function localName(props, shown) {
   for (const lang of ['uk', 'ru']) {
     const name = props[`name_${lang}`];
-    if (typeof name === 'string' && name !== '' && name !== props.name) return { name, lang };
+    if (typeof name === 'string' && name !== '' && name !== shown) return { name, lang };
   }
   return null;
 }

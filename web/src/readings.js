@@ -1,25 +1,18 @@
 // Agreements as each party reads them: the verdict under every reading, side
 // by side, with the agreements whose readings disagree marked; and a timeline
 // of an agreement's readings. DOM nodes only: the data is not ours.
+import { t } from './i18n.js';
 import { el } from './popup.js';
 
-/** READING_VERDICTS word a verdict under one reading. */
-const READING_VERDICTS = {
-  protected_site_hit: 'Hit',
-  possible_protected_site_hit: 'Possibly hit',
-  protected_site_nearby: 'Near, not hit',
-  no_protected_site: 'No protected site',
-  not_in_force: 'Not in force',
-  location_too_coarse: 'Location too coarse',
-};
+/** READING_VERDICTS are the verdicts under one reading the catalogue words (reading.*). */
+const READING_VERDICTS = ['protected_site_hit', 'possible_protected_site_hit', 'protected_site_nearby', 'no_protected_site', 'not_in_force', 'location_too_coarse'];
 
-/** STATUSES word a reading's state at an instant. */
-const STATUSES = {
-  in_force: 'in force',
-  conditional: 'conditional',
-  suspended: 'suspended',
-  not_in_force: 'outside its window',
-};
+/** STATUSES are the states of a reading at an instant the catalogue words (status.*). */
+const STATUSES = ['in_force', 'conditional', 'suspended', 'not_in_force'];
+
+// worded is the catalogue's word for value under prefix when it has one, else value.
+const worded = (prefix, known, value) => (known.includes(value) ? t(`${prefix}.${value}`) : value);
+const statusWords = (status) => worded('status', STATUSES, status);
 
 /**
  * readingsView shows summary.readings (a verdict's, from /proximity or a
@@ -32,7 +25,7 @@ export function readingsView(summary, titles) {
   const status = summary.agreement_status ?? 'agreed';
   root.dataset.status = status;
   const disputes = new Map((summary.disputes ?? []).map((d) => [d.agreement, d.how]));
-  root.append(el('p', `agreement-status status-${status}`, status === 'disputed' ? 'The readings disagree' : 'The readings agree'));
+  root.append(el('p', `agreement-status status-${status}`, status === 'disputed' ? t('readings.disagree') : t('readings.agree')));
   const byAgreement = new Map();
   for (const r of summary.readings ?? []) {
     if (!byAgreement.has(r.agreement)) byAgreement.set(r.agreement, []);
@@ -45,7 +38,7 @@ export function readingsView(summary, titles) {
     if (disputes.has(agreement)) {
       table.classList.add('disputed');
       table.dataset.disputed = 'true';
-      caption.append(' ', el('span', 'badge disputed', 'disputed'));
+      caption.append(' ', el('span', 'badge disputed', t('readings.disputed')));
       caption.title = disputes.get(agreement);
     }
     table.append(caption);
@@ -53,9 +46,9 @@ export function readingsView(summary, titles) {
     for (const r of readings) {
       const row = el('tr', `verdict-${r.verdict}`);
       Object.assign(row.dataset, { reading: r.reading, party: r.party, verdict: r.verdict, status: r.status });
-      const verdict = el('td', 'verdict-cell', READING_VERDICTS[r.verdict] ?? r.verdict);
-      if (r.status === 'conditional') verdict.append(' ', el('span', 'badge conditional', 'conditional'));
-      row.append(el('th', 'party', r.party.toUpperCase()), verdict, el('td', 'state', STATUSES[r.status] ?? r.status), el('td', 'why', r.why));
+      const verdict = el('td', 'verdict-cell', worded('reading', READING_VERDICTS, r.verdict));
+      if (r.status === 'conditional') verdict.append(' ', el('span', 'badge conditional', statusWords('conditional')));
+      row.append(el('th', 'party', r.party.toUpperCase()), verdict, el('td', 'state', statusWords(r.status)), el('td', 'why', r.why));
       body.append(row);
     }
     table.append(body);
@@ -93,9 +86,9 @@ export function timeline(agreement, at) {
     const bar = el('span', `bar status-${r.status}${ends[i] === null ? ' open' : ''}`);
     bar.style.left = pos(starts[i]);
     bar.style.width = `${(share(ends[i] ?? to) - share(starts[i])).toFixed(2)}%`;
-    bar.title = `${r.party}: ${day(starts[i])} to ${ends[i] === null ? 'open' : day(ends[i])}, ${STATUSES[r.status] ?? r.status}`;
-    const label = el('span', 'label', `${r.party.toUpperCase()} ${day(starts[i])} → ${ends[i] === null ? 'open' : day(ends[i])}`);
-    if (r.status !== 'in_force') label.append(` (${STATUSES[r.status] ?? r.status})`);
+    bar.title = t('readings.bar', { party: r.party, start: day(starts[i]), end: ends[i] === null ? t('readings.open') : day(ends[i]), status: statusWords(r.status) });
+    const label = el('span', 'label', `${r.party.toUpperCase()} ${day(starts[i])} → ${ends[i] === null ? t('readings.open') : day(ends[i])}`);
+    if (r.status !== 'in_force') label.append(` (${statusWords(r.status)})`);
     row.append(label, el('span', 'track'));
     row.querySelector('.track').append(bar);
     root.append(row);

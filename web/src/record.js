@@ -2,6 +2,7 @@
 // (kept in this tab's sessionStorage only, never in the link) lets the form
 // POST it to the strike log.
 import { formatPoint } from './coords.js';
+import { t } from './i18n.js';
 import { validInstant, rfc3339 } from './hash.js';
 
 /** TOKEN_KEY is where the tab keeps the token. */
@@ -40,7 +41,7 @@ export class Recorder {
     this.query = q;
     this.details.hidden = q === null;
     if (!moved) return;
-    this.where.textContent = `At ${formatPoint(q.lat, q.lon)}, the checked location.`;
+    this.where.textContent = t('record.where', { point: formatPoint(q.lat, q.lon) });
     this.inputs.uncertainty.value = q.uncertainty;
     if (q.datetime) this.inputs.datetime.value = q.datetime.slice(0, -1);
     this.say(null);
@@ -62,18 +63,18 @@ export class Recorder {
   async record() {
     const token = this.inputs.token.value.trim();
     if (!token) {
-      this.say(null, 'Recording a strike needs an analyst’s token: ask the server’s operator for one, and enter it above.', this.inputs.token);
+      this.say(null, t('record.noToken'), this.inputs.token);
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
     const datetime = this.inputs.datetime.value === '' ? null : `${this.inputs.datetime.value}Z`;
     if (datetime === null || !validInstant(datetime)) {
-      this.say(null, 'When: give the date and time of the strike, in UTC.', this.inputs.datetime);
+      this.say(null, t('record.badWhen'), this.inputs.datetime);
       return;
     }
     const uncertainty = Number(this.inputs.uncertainty.value);
     if (this.inputs.uncertainty.value === '' || !(uncertainty >= 0)) {
-      this.say(null, 'Uncertainty: give metres, 0 or more.', this.inputs.uncertainty);
+      this.say(null, t('record.badUncertainty'), this.inputs.uncertainty);
       return;
     }
     const properties = { datetime: rfc3339(datetime), uncertainty_m: uncertainty };
@@ -82,7 +83,7 @@ export class Recorder {
     if (source) properties.source = source;
     if (notes) properties.notes = notes;
     const feature = { type: 'Feature', geometry: { type: 'Point', coordinates: [this.query.lon, this.query.lat] }, properties };
-    this.say('Recording…');
+    this.say(t('record.recording'));
     let strike;
     try {
       strike = await this.hooks.api.post('/strikes', feature, { contentType: 'application/geo+json', token });
@@ -90,7 +91,7 @@ export class Recorder {
       this.say(null, refusal(err), err.status === 401 || err.status === 403 ? this.inputs.token : null);
       return;
     }
-    this.say(`Recorded as strike ${strike.id}.`);
+    this.say(t('record.done', { id: strike.id }));
     this.hooks.onRecorded(strike.id);
   }
 }
@@ -99,12 +100,12 @@ export class Recorder {
 function refusal(err) {
   switch (err.status) {
     case 401:
-      return `The token was not accepted (401 ${err.title ?? 'Unauthorized'}): ${err.message}`;
+      return t('record.badToken', { status: 401, title: err.title ?? 'Unauthorized', reason: err.message });
     case 403:
-      return `Recording was refused (403 ${err.title ?? 'Forbidden'}): ${err.message}`;
+      return t('record.forbidden', { status: 403, title: err.title ?? 'Forbidden', reason: err.message });
     case 0:
       return err.message;
     default:
-      return `The strike was not recorded (${err.status} ${err.title ?? ''}): ${err.message}`;
+      return t('record.refused', { status: err.status, title: err.title ?? '', reason: err.message });
   }
 }

@@ -3,8 +3,8 @@
 // and a slider that replays them in time order.
 import L from 'leaflet';
 import { ApiError } from './api.js';
-import { VERDICTS } from './check.js';
-import { formatCount as count, formatInstant, formatMeters } from './coords.js';
+import { verdictWords as knownVerdictWords } from './check.js';
+import { featureName, formatCount as count, formatInstant, formatMeters, t } from './i18n.js';
 import { strikesInterval } from './hash.js';
 import { ListedLayer } from './layer.js';
 import { LiveFeed } from './live.js';
@@ -40,7 +40,7 @@ const DAY = 24 * 60 * MINUTE;
 
 /** verdictWords words a strike's verdict; "unknown" when the server could not judge it. */
 function verdictWords(verdict) {
-  return VERDICTS[verdict] ?? 'No verdict: the location is too uncertain to judge';
+  return verdict === 'unknown' ? t('strikes.noVerdict') : knownVerdictWords(verdict);
 }
 
 /** hitSites are the sites a judged strike hit: those with an agreement whose reach it came within. */
@@ -153,7 +153,7 @@ export class Strikes extends ListedLayer {
     const from = this.els.from.value || null;
     const to = this.els.to.value || null;
     if (from && to && from > to) {
-      this.showError('The range ends before it starts.', this.els.to);
+      this.showError(t('strikes.badRange'), this.els.to);
       return;
     }
     this.setRange({ from, to });
@@ -304,12 +304,12 @@ export class Strikes extends ListedLayer {
     live.dataset.fresh = String(this.fresh);
     const words = {
       off: '',
-      connecting: 'Connecting to the live feed…',
-      live: 'Live',
-      lost: seconds > 0 ? `Live feed lost: retrying in ${count(seconds)} s` : 'Live feed lost: retrying…',
+      connecting: t('live.connecting'),
+      live: t('live.live'),
+      lost: seconds > 0 ? t('live.lostIn', { n: count(seconds) }) : t('live.lostRetrying'),
     };
     live.querySelector('.words').textContent = words[state];
-    live.querySelector('.fresh').textContent = this.fresh > 0 ? `· ${count(this.fresh)} new since this page opened` : '';
+    live.querySelector('.fresh').textContent = this.fresh > 0 ? t('live.fresh', { count: this.fresh, n: count(this.fresh) }) : '';
   }
 
   // judge asks for the verdicts of a page of strikes in one request: each
@@ -345,7 +345,7 @@ export class Strikes extends ListedLayer {
     const answer = await this.hooks.api.post('/proximity', { type: 'FeatureCollection', features }, { contentType: 'application/geo+json', signal });
     const judged = answer.features?.length ?? 0;
     if (answer.summary?.strikes !== features.length || judged !== features.length) {
-      throw new ApiError(0, 'Partial answer', `The server judged ${judged} of ${features.length} strikes; none are shown.`);
+      throw new ApiError(0, t('strikes.partialTitle'), t('strikes.partial', { judged: count(judged), sent: count(features.length) }));
     }
     return answer.features;
   }
@@ -364,7 +364,7 @@ export class Strikes extends ListedLayer {
       verdict,
     });
     const entry = { id: String(feature.id), time: Date.parse(feature.properties.datetime), feature, judged, marker };
-    marker.bindTooltip(asText(`Strike, ${formatInstant(feature.properties.datetime)}: ${verdictWords(verdict)}`), { direction: 'top', offset: [0, -6] });
+    marker.bindTooltip(asText(t('strikes.tooltip', { time: formatInstant(feature.properties.datetime), verdict: verdictWords(verdict) })), { direction: 'top', offset: [0, -6] });
     marker.bindPopup(() => strikePopup(entry, verdict), { maxWidth: 360, minWidth: 240 });
     return entry;
   }
@@ -376,7 +376,7 @@ export class Strikes extends ListedLayer {
     slider.disabled = play.disabled = n < 2;
     if (n === 0) {
       slider.min = slider.max = slider.value = '0';
-      this.els.time.textContent = 'No strikes in this range';
+      this.els.time.textContent = t('strikes.none');
       return;
     }
     slider.min = String(Math.floor(this.entries[0].time / MINUTE));
@@ -398,7 +398,7 @@ export class Strikes extends ListedLayer {
     this.shown = n;
     if (this.entries.length > 0) {
       const upTo = n === this.entries.length ? this.entries[n - 1].time : time;
-      this.els.time.textContent = `Up to ${formatInstant(new Date(upTo).toISOString())}`;
+      this.els.time.textContent = t('strikes.upTo', { time: formatInstant(new Date(upTo).toISOString()) });
       // Screen readers announce the instant, not the minutes since 1970 the slider counts.
       this.els.slider.setAttribute('aria-valuetext', this.els.time.textContent);
     }
@@ -413,7 +413,7 @@ export class Strikes extends ListedLayer {
     if (max <= min) return;
     let value = Number(slider.value) >= max ? min : Number(slider.value);
     const step = Math.max(1, Math.ceil((max - min) / PLAY_STEPS));
-    play.textContent = 'Pause';
+    play.textContent = t('strikes.pause');
     play.setAttribute('aria-pressed', 'true');
     const tick = () => {
       slider.value = String(value);
@@ -431,7 +431,7 @@ export class Strikes extends ListedLayer {
   stop() {
     clearInterval(this.timer);
     this.timer = 0;
-    this.els.play.textContent = 'Play';
+    this.els.play.textContent = t('strikes.play');
     this.els.play.setAttribute('aria-pressed', 'false');
   }
 
@@ -447,17 +447,18 @@ export class Strikes extends ListedLayer {
         this.countEl.textContent = '';
         break;
       case 'loading':
-        this.countEl.innerHTML = '<span class="spinner" aria-hidden="true"></span> loading';
+        this.countEl.innerHTML = '<span class="spinner" aria-hidden="true"></span> ';
+        this.countEl.append(t('strikes.loading'));
         break;
       case 'ready':
-        this.countEl.textContent = this.shown === total ? `${count(total)} ${total === 1 ? 'strike' : 'strikes'}` : `${count(this.shown)} of ${count(total)} strikes`;
+        this.countEl.textContent = this.shown === total ? t('strikes.count', { count: total, n: count(total) }) : t('strikes.countOf', { shown: count(this.shown), total: count(total) });
         break;
       case 'capped':
         this.group.clearLayers();
         this.entries = [];
         this.shown = 0;
         this.countEl.textContent = '';
-        this.stateEl.textContent = `More than ${count(MAX_STRIKES)} strikes: narrow the dates.`;
+        this.stateEl.textContent = t('strikes.capped', { n: count(MAX_STRIKES) });
         break;
       case 'error':
         this.countEl.textContent = '';
@@ -472,7 +473,7 @@ export class Strikes extends ListedLayer {
 function strikePopup(entry, verdict) {
   const p = entry.feature.properties;
   const root = el('div', 'site-popup strike-popup');
-  root.append(el('h3', null, `Strike, ${formatInstant(p.datetime)}`));
+  root.append(el('h3', null, t('strikes.popupTitle', { time: formatInstant(p.datetime) })));
   const box = el('p', `verdict verdict-${verdict}`);
   box.dataset.verdict = verdict;
   box.append(el('span', 'words', verdictWords(verdict)));
@@ -482,20 +483,20 @@ function strikePopup(entry, verdict) {
   // rewrites what the map said.
   const recorded = p.verdict_recorded;
   if (recorded && recorded.verdict && recorded.verdict !== verdict) {
-    box.prepend(el('span', 'when', 'Now: '));
+    box.prepend(el('span', 'when', t('strikes.now')));
     const then = el('p', `verdict verdict-recorded verdict-${recorded.verdict}`);
     then.dataset.verdict = recorded.verdict;
     then.append(
-      el('span', 'when', `Recorded ${formatInstant(recorded.judged_at)} on data version ${recorded.data_version}: `),
+      el('span', 'when', t('strikes.recorded', { time: formatInstant(recorded.judged_at), version: recorded.data_version })),
       el('span', 'words', verdictWords(recorded.verdict)),
     );
     root.append(then);
   }
   const rows = [
-    ['Source', [p.source, p.event_id].filter(Boolean).join(' · ')],
-    ['Uncertainty', formatMeters(p.uncertainty_m ?? 0)],
-    ['Weapon', p.weapon],
-    ['Notes', p.notes],
+    [t('strikes.source'), [p.source, p.event_id].filter(Boolean).join(' · ')],
+    [t('strikes.uncertainty'), formatMeters(p.uncertainty_m ?? 0)],
+    [t('strikes.weapon'), p.weapon],
+    [t('strikes.notes'), p.notes],
   ];
   const body = el('tbody');
   for (const [key, value] of rows) {
@@ -511,16 +512,16 @@ function strikePopup(entry, verdict) {
   if (Array.isArray(summary?.readings) && summary.readings.length > 0) root.append(readingsView(summary, null));
   const hits = hitSites(entry.judged);
   if (hits.length > 0) {
-    root.append(el('p', 'meta', 'Protected sites hit:'));
+    root.append(el('p', 'meta', t('strikes.hitSites')));
     const ul = el('ul', 'hit-sites');
     for (const h of hits) {
-      const name = typeof h.properties.name === 'string' ? h.properties.name : `Site ${h.id}`;
-      ul.append(el('li', null, `${name} (${h.properties.collection}), ${formatMeters(h.properties.distance_m)}`));
+      const name = featureName(h.properties) ?? t('site.unnamed', { id: h.id });
+      ul.append(el('li', null, t('strikes.hitSite', { name, collection: h.properties.collection, distance: formatMeters(h.properties.distance_m) })));
     }
     root.append(ul);
   }
   const actions = el('p', 'actions');
-  const api = el('a', null, 'Strike with verdict (GeoJSON)');
+  const api = el('a', null, t('strikes.geojson'));
   api.href = `/strikes/${encodeURIComponent(entry.id)}`;
   api.type = 'application/geo+json';
   actions.append(api);

@@ -37,8 +37,8 @@ function catchMaps() {
   });
 }
 
-async function newPage(viewport = { width: 1280, height: 800 }, headers = {}) {
-  const context = await browser.newContext({ viewport, extraHTTPHeaders: headers });
+async function newPage(viewport = { width: 1280, height: 800 }, headers = {}, locale = 'en-US') {
+  const context = await browser.newContext({ viewport, extraHTTPHeaders: headers, locale });
   await context.addInitScript(catchMaps);
   context.on('request', (r) => requests.push(r.url()));
   const page = await context.newPage();
@@ -654,7 +654,8 @@ const scenarios = {
   async live() {
     const out = {};
     // The test's server can cut the second page's feed, and refuse it until told.
-    const pages = [await newPage(), await newPage(undefined, { 'X-Test-Feed': 'cuttable' })];
+    // The second page's browser speaks Ukrainian, so the map does too.
+    const pages = [await newPage(), await newPage(undefined, { 'X-Test-Feed': 'cuttable' }, 'uk-UA')];
     const cutFeed = async (cut) => {
       const res = await fetch(`${spec.base}/test/feed?cut=${cut ? 1 : 0}`, { method: 'POST' });
       if (!res.ok) throw new Error(`cutting the feed: ${res.status}`);
@@ -714,6 +715,62 @@ const scenarios = {
     out.after = await Promise.all(pages.map(strikesInfo));
     out.liveAfter = await Promise.all(pages.map(liveState));
     for (const page of pages) await page.context().close();
+    return out;
+  },
+
+  // The map in each language: English from an English browser, Ukrainian
+  // once chosen (and still after a reload), then English again. In each, the
+  // page's words, a site's name and a strike's popup; in Ukrainian, no
+  // English message anywhere on the page.
+  async languages() {
+    const out = {};
+    const page = await newPage();
+    const read = () =>
+      page.evaluate((english) => {
+        const texts = [document.body.innerText, document.title];
+        for (const e of document.querySelectorAll('[aria-label], [title]')) texts.push(e.getAttribute('aria-label') ?? '', e.getAttribute('title') ?? '');
+        const all = texts.join('\n');
+        return {
+          lang: document.documentElement.lang,
+          title: document.title,
+          legend: document.querySelector('.legend summary').textContent,
+          check: document.querySelector('#check-form button[type=submit]').textContent,
+          strikesLabel: document.querySelector('#strikes-row .count').textContent,
+          mapLabel: document.getElementById('map').getAttribute('aria-label'),
+          switchValue: document.getElementById('lang-switch').value,
+          // Whole words only: a layer's title from the server ("Hospitals") is data, not a message.
+          english: english.filter((m) => new RegExp(`(?<!\\p{L})${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\p{L})`, 'u').test(all)),
+        };
+      }, spec.english);
+    const inLanguage = async () => {
+      const o = { page: await read() };
+      await clickAt(page, spec.view, spec.strike.lat, spec.strike.lon);
+      o.strike = await strikePopupInfo(page);
+      await page.keyboard.press('Escape');
+      await navigate(page, spec.site.hash);
+      o.site = await popupInfo(page);
+      o.pageWithPopups = await read();
+      await page.keyboard.press('Escape');
+      await navigate(page, spec.view.hash);
+      return o;
+    };
+    await open(page, spec.view.hash);
+    out.en = await inLanguage();
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('uk');
+    await page.waitForFunction(() => document.documentElement.lang === 'uk');
+    await page.waitForSelector('#overlays li', { state: 'attached' });
+    await settle(page);
+    out.uk = await inLanguage();
+    await shot(page, 'ukrainian');
+    await page.reload();
+    await page.waitForSelector('#overlays li', { state: 'attached' });
+    await settle(page);
+    out.ukReloaded = await read();
+    await page.getByRole('combobox', { name: 'Мова' }).selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await settle(page);
+    out.back = await read();
+    await page.context().close();
     return out;
   },
 
