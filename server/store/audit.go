@@ -53,17 +53,17 @@ type Event struct {
 func (e *Event) CanonicalBytes() []byte {
 	b := make([]byte, 0, 128+len(e.Record))
 	b = append(b, `{"action":`...)
-	b = appendJSON(b, e.Action)
+	b = appendString(b, e.Action)
 	b = append(b, `,"actor":`...)
-	b = appendJSON(b, e.Actor)
+	b = appendString(b, e.Actor)
 	b = append(b, `,"record":`...)
 	b = append(b, e.Record...)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = append(b, `,"strike":`...)
-	b = appendJSON(b, e.Strike)
+	b = appendString(b, e.Strike)
 	b = append(b, `,"time":`...)
-	b = appendJSON(b, formatTime(e.Time))
+	b = appendString(b, formatTime(e.Time))
 	return append(b, '}')
 }
 
@@ -80,27 +80,6 @@ func chainHash(prev []byte, canonical []byte) []byte {
 // the microsecond the store keeps.
 func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
-}
-
-// appendJSON appends v as encoding/json writes it, without HTML escaping.
-func appendJSON(dst []byte, v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v) //nolint:errcheck // strings, numbers and the record types always encode
-	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-}
-
-// canonicalJSON rewrites a JSON value with object keys sorted and no
-// spaces, numbers kept as written.
-func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return appendJSON(nil, v), nil
 }
 
 // record is a strike as the audit log keeps it. Its fields are in the
@@ -123,24 +102,38 @@ type record struct {
 	Weapon      string          `json:"weapon"`
 }
 
-// recordOf is s as canonical JSON for the audit log.
+// recordOf is s as canonical JSON for the audit log: record's members in
+// order, as encoding/json would write it.
 func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
-	r := record{Backfilled: backfilled, CreatedAt: formatTime(s.CreatedAt), Time: formatTime(s.Time),
-		EventID: s.SourceEventID, ID: s.ID, Lat: s.Point[1], Lon: s.Point[0], Notes: s.Notes,
-		Source: s.Source, Uncertainty: s.UncertaintyMeters, UpdatedAt: formatTime(s.UpdatedAt), Weapon: s.Weapon}
+	b := make([]byte, 0, 320+len(s.Notes)+len(s.Extra))
+	b = append(b, '{')
+	if backfilled {
+		b = append(b, `"backfilled":true,`...)
+	}
+	b = appendString(append(b, `"created_at":`...), formatTime(s.CreatedAt))
+	b = appendString(append(b, `,"datetime":`...), formatTime(s.Time))
 	if !s.DeletedAt.IsZero() {
-		r.DeletedAt = formatTime(s.DeletedAt)
+		b = appendString(append(b, `,"deleted_at":`...), formatTime(s.DeletedAt))
 	}
-	var err error
+	b = appendString(append(b, `,"event_id":`...), s.SourceEventID)
 	if len(s.Extra) > 0 {
-		if r.Extra, err = canonicalJSON(s.Extra); err != nil {
-			return nil, fmt.Errorf("store: strike %s: extra: %w", s.ID, err)
+		if !json.Valid(s.Extra) {
+			return nil, fmt.Errorf("store: strike %s: extra: %w", s.ID, errNotJSON)
 		}
+		b = appendCanonical(append(b, `,"extra":`...), s.Extra)
 	}
+	b = appendString(append(b, `,"id":`...), s.ID)
+	b = appendFloat(append(b, `,"lat":`...), s.Point[1])
+	b = appendFloat(append(b, `,"lon":`...), s.Point[0])
+	b = appendString(append(b, `,"notes":`...), s.Notes)
+	b = appendString(append(b, `,"source":`...), s.Source)
+	b = appendFloat(append(b, `,"uncertainty_m":`...), s.UncertaintyMeters)
+	b = appendString(append(b, `,"updated_at":`...), formatTime(s.UpdatedAt))
 	if s.Verdict != nil {
-		r.Verdict = s.Verdict.encode()
+		b = append(append(b, `,"verdict":`...), s.Verdict.encode()...)
 	}
-	return appendJSON(nil, &r), nil
+	b = appendString(append(b, `,"weapon":`...), s.Weapon)
+	return append(b, '}'), nil
 }
 
 // chainLockKey is the PostgreSQL advisory lock that serialises appends to
@@ -447,8 +440,18 @@ type verdictJSON struct {
 // encode is v as canonical JSON; its Body must be canonical already.
 func (v *Verdict) encode() json.RawMessage {
 	if v.stored == nil {
-		v.stored = appendJSON(nil, verdictJSON{Backfilled: v.Backfilled, DataVersion: v.DataVersion,
-			JudgedAt: formatTime(v.JudgedAt), Body: v.Body})
+		b := make([]byte, 0, 96+len(v.Body))
+		b = append(b, '{')
+		if v.Backfilled {
+			b = append(b, `"backfilled":true,`...)
+		}
+		b = appendString(append(b, `"data_version":`...), v.DataVersion)
+		b = appendString(append(b, `,"judged_at":`...), formatTime(v.JudgedAt))
+		b = append(b, `,"verdict":`...)
+		if len(v.Body) == 0 {
+			b = append(b, "null"...)
+		}
+		v.stored = append(append(b, v.Body...), '}')
 	}
 	return v.stored
 }

@@ -355,16 +355,24 @@ func FuzzEventCursor(f *testing.F) {
 	})
 }
 
-// FuzzCanonicalJSON: canonical JSON is valid JSON, and canonical again
-// unchanged, whatever object it was made from.
+// FuzzCanonicalJSON: canonical JSON is what encoding/json writes for the
+// value it decodes, valid JSON, and canonical again unchanged, whatever
+// value it was made from.
 func FuzzCanonicalJSON(f *testing.F) {
-	for _, s := range []string{`{"b":1,"a":[true,null,"x"]}`, `{"n":1e400}`, `{"k":"\u003c\u2028"}`, `[1,2]`, `{"a":{"c":1,"b":2}}`} {
+	for _, s := range []string{`{"b":1,"a":[true,null,"x"]}`, `{"n":1e400}`, `{"k":"\u003c\u2028"}`, `[1,2]`, `{"a":{"c":1,"b":2}}`,
+		` {"a" : 1 , "a":2, "\u0061":3} `, "{\"\xff\":\"\xfe\\u00e9\"}", `"\b\f\u0001"`, ` -0.0e+1 `, `[]`, `{}`, `[{"z":[{}]},"\ud800"]`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := canonicalJSON(json.RawMessage(raw))
+		if json.Valid([]byte(raw)) != (err == nil) {
+			t.Fatalf("%q: valid %v, yet canonicalJSON: %v", raw, json.Valid([]byte(raw)), err)
+		}
 		if err != nil {
 			return
+		}
+		if want := canonicalByEncodingJSON(t, raw); string(c) != string(want) {
+			t.Fatalf("%q: canonical %q, encoding/json %q", raw, c, want)
 		}
 		if !json.Valid(c) {
 			t.Fatalf("%q: canonical form %q is not JSON", raw, c)
