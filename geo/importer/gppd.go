@@ -10,8 +10,12 @@ import (
 	"github.com/protectmap/protectmap/geo/geojson"
 )
 
-// gppdSourceProperty is the source property of every GPPD feature.
-const gppdSourceProperty = "Global Power Plant Database (WRI et al., CC BY 4.0)"
+// gppdSourceProperty and gppdLicence are the source and licence
+// properties of every GPPD feature.
+const (
+	gppdSourceProperty = "Global Power Plant Database (WRI et al., CC BY 4.0)"
+	gppdLicence        = "CC-BY-4.0"
+)
 
 // GPPDOptions configures a Global Power Plant Database import.
 type GPPDOptions struct {
@@ -123,5 +127,6 @@ func gppdPlant(t *csvTable, cols map[string]int, rec []string) (geo.Feature, err
 	o.str("country", get("country"))
 	o.str("gppd_idnr", idnr)
 	o.str("source", gppdSourceProperty)
+	o.str("licence", gppdLicence)
 	return geo.Feature{ID: "gppd:" + idnr, Geometry: orb.Point(p), Properties: o.bytes(), Kind: "plant"}, nil
 }

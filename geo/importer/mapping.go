@@ -58,7 +58,8 @@ type Rule struct {
 	// one of those) or "key!=v1,v2" (present, value none of those).
 	Match []string `json:"match"`
 	// Keep lists tags copied to properties under their own keys. "name" and
-	// "kind" are always set; "source" and "osm_ways" are reserved.
+	// "kind" are always set; "energy_class", "source", "licence" and
+	// "osm_ways" are reserved.
 	Keep []string `json:"keep,omitempty"`
 	// Area decides whether a closed way is a polygon: "yes" unless it is
 	// tagged area=no, "no" unless tagged area=yes, or "" for the usual
@@ -74,7 +75,7 @@ type Rule struct {
 }
 
 // reservedProperties are set by the importer itself and cannot be kept tags.
-var reservedProperties = []string{"name", "kind", "source", "osm_ways"}
+var reservedProperties = []string{"name", "kind", "energy_class", "source", "licence", "osm_ways"}
 
 // ReadMapping reads a mapping file (JSON, see Mapping) and checks every rule;
 // an error names the rule and the field at fault.

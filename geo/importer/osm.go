@@ -20,8 +20,31 @@ import (
 	"github.com/paulmach/osm/osmxml"
 )
 
-// osmSourceProperty is the source property of every OpenStreetMap feature.
-const osmSourceProperty = "OpenStreetMap contributors (ODbL 1.0)"
+// osmSourceProperty and osmLicence are the source and licence properties
+// of every OpenStreetMap feature.
+const (
+	osmSourceProperty = "OpenStreetMap contributors (ODbL 1.0)"
+	osmLicence        = "ODbL-1.0"
+)
+
+// energyClass is the energy_class of an energy feature of kind, as
+// data/build names them (data/SOURCES.md), or "" for a kind outside that
+// vocabulary: a plant or generator whose source is nuclear is a
+// nuclear_plant, any other a power_plant.
+func energyClass(kind string, tags osm.Tags) string {
+	switch kind {
+	case "plant", "generator":
+		if tags.Find("plant:source") == "nuclear" || tags.Find("generator:source") == "nuclear" {
+			return "nuclear_plant"
+		}
+		return "power_plant"
+	case "substation":
+		return "substation"
+	case "line":
+		return "transmission_line"
+	}
+	return ""
+}
 
 // OSMOptions configures an OpenStreetMap import.
 type OSMOptions struct {
@@ -47,7 +70,8 @@ type OSMOptions struct {
 //
 // Feature ids are "osm:node/N", "osm:way/N" and "osm:relation/N".
 // Properties are name (the name tag), kind (the rule's), the rule's kept
-// tags under their own keys, and source. Ways and relations whose nodes or
+// tags under their own keys, energy_class in the energy layer (see
+// energyClass), source and licence. Ways and relations whose nodes or
 // member ways are missing from the file, or whose rings do not close, are
 // skipped and listed in the result with the reason.
 func OSM(ctx context.Context, file string, opt OSMOptions) (*Result, error) {
@@ -227,7 +251,11 @@ func (imp *osmImport) hits(elem byte, tags osm.Tags, w *osm.Way) []hit {
 		for _, k := range r.Keep {
 			o.str(k, tags.Find(k))
 		}
+		if r.Layer == "energy" {
+			o.str("energy_class", energyClass(r.Kind, tags))
+		}
 		o.str("source", osmSourceProperty)
+		o.str("licence", osmLicence)
 		hits[i] = hit{rule: r, props: o.bytes()}
 		if r.Merge && !imp.opt.NoMerge {
 			hits[i].name, hits[i].ref = tags.Find("name"), tags.Find("ref")

@@ -96,21 +96,21 @@ func (im *imported) skipReason(item string) string {
 func TestClosedWayAreas(t *testing.T) {
 	im := importOSMFixture(t, filepath.Join(fixtures, "areas.osm"), OSMOptions{})
 	cases := []struct {
-		name, layer, id, geometry, kind string
+		name, layer, id, geometry, kind, class string
 	}{
-		{"power=plant closed, drawn clockwise", "energy", "osm:way/101", "Polygon", "plant"},
-		{"power=line closed stays a line", "energy", "osm:way/102", "LineString", "line"},
-		{"area=yes makes even a power line an area", "energy", "osm:way/103", "Polygon", "line"},
-		{"area=no keeps a substation outline a line", "energy", "osm:way/104", "LineString", "substation"},
-		{"hospital building", "hospitals", "osm:way/105", "Polygon", "hospital"},
-		{"healthcare=hospital alone is an area by the rule", "hospitals", "osm:way/106", "Polygon", "hospital"},
-		{"area=no beats the rule", "hospitals", "osm:way/107", "LineString", "hospital"},
-		{"open way is a line whatever its tags", "energy", "osm:way/108", "LineString", "plant"},
-		{"closed highway bridge is a line", "bridges", "osm:way/109", "LineString", "bridge"},
-		{"man_made=bridge closed is an area", "bridges", "osm:way/110", "Polygon", "bridge"},
-		{"A-B-A is not a ring", "energy", "osm:way/111", "LineString", "generator"},
-		{"generator node", "energy", "osm:node/201", "Point", "generator"},
-		{"first matching rule of a layer wins", "hospitals", "osm:node/203", "Point", "hospital"},
+		{"power=plant closed, drawn clockwise", "energy", "osm:way/101", "Polygon", "plant", "power_plant"},
+		{"power=line closed stays a line", "energy", "osm:way/102", "LineString", "line", "transmission_line"},
+		{"area=yes makes even a power line an area", "energy", "osm:way/103", "Polygon", "line", "transmission_line"},
+		{"area=no keeps a substation outline a line", "energy", "osm:way/104", "LineString", "substation", "substation"},
+		{"hospital building", "hospitals", "osm:way/105", "Polygon", "hospital", ""},
+		{"healthcare=hospital alone is an area by the rule", "hospitals", "osm:way/106", "Polygon", "hospital", ""},
+		{"area=no beats the rule", "hospitals", "osm:way/107", "LineString", "hospital", ""},
+		{"open way is a line whatever its tags", "energy", "osm:way/108", "LineString", "plant", "power_plant"},
+		{"closed highway bridge is a line", "bridges", "osm:way/109", "LineString", "bridge", ""},
+		{"man_made=bridge closed is an area", "bridges", "osm:way/110", "Polygon", "bridge", ""},
+		{"A-B-A is not a ring", "energy", "osm:way/111", "LineString", "generator", "power_plant"},
+		{"generator node", "energy", "osm:node/201", "Point", "generator", "power_plant"},
+		{"first matching rule of a layer wins", "hospitals", "osm:node/203", "Point", "hospital", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,8 +121,11 @@ func TestClosedWayAreas(t *testing.T) {
 			if got := f.Geometry.GeoJSONType(); got != c.geometry {
 				t.Errorf("geometry %s, want %s", got, c.geometry)
 			}
-			if props["kind"] != c.kind || props["source"] != osmSourceProperty {
-				t.Errorf("properties %v, want kind %q and the OSM source", props, c.kind)
+			if props["kind"] != c.kind || props["source"] != osmSourceProperty || props["licence"] != osmLicence {
+				t.Errorf("properties %v, want kind %q and the OSM source and licence", props, c.kind)
+			}
+			if class, _ := props["energy_class"].(string); class != c.class {
+				t.Errorf("energy_class %q, want %q", class, c.class)
 			}
 			if p, ok := f.Geometry.(orb.Polygon); ok && p[0].Orientation() != orb.CCW {
 				t.Errorf("exterior ring is not counter-clockwise: %v", p[0])
@@ -130,7 +133,7 @@ func TestClosedWayAreas(t *testing.T) {
 		})
 	}
 	_, props := im.feature(t, "energy", "osm:way/101")
-	want := map[string]any{"name": "Clockwise plant", "kind": "plant", "plant:source": "solar", "source": osmSourceProperty}
+	want := map[string]any{"name": "Clockwise plant", "kind": "plant", "plant:source": "solar", "energy_class": "power_plant", "source": osmSourceProperty, "licence": osmLicence}
 	if !equalJSON(props, want) {
 		t.Errorf("osm:way/101 properties %v, want %v", props, want)
 	}

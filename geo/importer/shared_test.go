@@ -351,7 +351,8 @@ func TestGPPDUkraine(t *testing.T) {
 	}
 	burshtyn, props := im.feature(t, "energy", "gppd:WRI1005097")
 	if burshtyn == nil || !samePoint(burshtyn.Geometry.(orb.Point), orb.Point{24.6665, 49.2104}) ||
-		props["name"] != "Burshtyn power station" || props["commissioning_year"] != 1979.0 || props["owner"] != "DTEK" {
+		props["name"] != "Burshtyn power station" || props["commissioning_year"] != 1979.0 || props["owner"] != "DTEK" ||
+		props["source"] != gppdSourceProperty || props["licence"] != gppdLicence {
 		t.Errorf("Burshtyn: %v %v", burshtyn, props)
 	}
 
