@@ -426,6 +426,7 @@ func components() obj {
 			}),
 			"strike": obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": object([]string{"datetime", "uncertainty_m", "created_at", "updated_at"}, obj{
 				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": meters(0),
+				"end":    obj{"type": "string", "format": "date-time", "description": "the end of the window an event was reported over, from datetime; absent for one instant"},
 				"source": obj{"type": "string"}, "event_id": nullable("string"), "weapon": obj{"type": "string"}, "notes": obj{"type": "string"},
 				"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
 			})})}},
@@ -479,7 +480,7 @@ func components() obj {
 				"seq":  obj{"type": "integer", "minimum": 0, "description": "the newest event of the whole audit log (0 when it is empty)"},
 				"hash": str("its hash, covering every event up to it; keep it elsewhere, and protectmap audit verify --head SEQ:HASH proves no event was cut from the log's end since"),
 			}),
-			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), uncertainty_m, source, event_id, weapon, notes, and any others.",
+			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), end (a window's end, not before datetime), uncertainty_m, source, event_id, weapon, notes, and any others.",
 				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
 			"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "links"}, obj{
 				"strikes": arrayOf(object([]string{"id", "status", "href"}, obj{
@@ -596,7 +597,7 @@ func (h *handlers) agreementPaths(paths obj, ix *geo.Index) {
 // strikePaths describes the strike log, its collection and the report.
 func strikePaths(paths obj) {
 	bearer := []any{obj{"bearer": []any{}}}
-	post := withBody(op("postStrikes", fmt.Sprintf("Record strikes, all or none: a GeoJSON Feature (answered with the strike as stored and its verdict, Location naming it) or FeatureCollection, or ACLED-style CSV (Content-Type text/csv; columns event_id_cnty, event_date, latitude, longitude, geo_precision, and optionally event_type, sub_event_type, notes), answered with each strike's id and status, Location naming the log. A strike whose source and event id are recorded updates it, unless it is the same in every field (unchanged: updated_at kept): 201 when any strike is new, else 200. Bad records: 400 listing each by line and field. Up to %d strikes and %d MiB per request.", maxStrikesPerPut, maxStrikeBody>>20),
+	post := withBody(op("postStrikes", fmt.Sprintf("Record strikes, all or none: a GeoJSON Feature (answered with the strike as stored and its verdict, Location naming it) or FeatureCollection, or CSV (Content-Type text/csv) as published, told by its header: an ACLED export (event_id_cnty, event_date, latitude, longitude, geo_precision required) or UCDP GED or Candidate Events (id, date_start, date_end, latitude, longitude, where_prec required; month-first or ISO dates), each strike keeping its data set as source, its event id, its precision code's radius as uncertainty_m, a multi-day event's end, and its other columns under acled or ucdp, answered with each strike's id and status, Location naming the log. A strike whose source and event id are recorded updates it, unless it is the same in every field (unchanged: updated_at kept): 201 when any strike is new, else 200. Bad records: 400 listing each by line and field. Up to %d strikes and %d MiB per request.", maxStrikesPerPut, maxStrikeBody>>20),
 		[]any{ref("f")}, ok("every strike was already recorded, and is updated or unchanged", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")), "strikeInput")
 	post["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string"}}
 	post["responses"].(obj)["201"] = ok("recorded", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/internal/testenv"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/server/store/pgtest"
@@ -435,6 +436,52 @@ func TestStrikeImport(t *testing.T) {
 			rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %s, want %d", tc.name, rec.Code, rec.Header().Get("Content-Type"), tc.status)
 		}
+	}
+}
+
+// TestStrikeImportUCDP posts the UCDP events in Ukraine as published: every
+// row is recorded from UCDP under its id, posting the file again changes
+// nothing, and a file with bad rows is refused whole, each row and column
+// named.
+func TestStrikeImportUCDP(t *testing.T) {
+	file := testenv.SharedData(t, "ucdp_ged_ukraine/ucdp_ged_ukraine_2014_2023.csv")
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := float64(len(rows) - 1)
+	f := newStrikeFixture(t, sqliteStore(t))
+	bad, err := os.ReadFile("../testdata/strikes/ucdp_bad.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := f.send(t, http.MethodPost, "/strikes", "text/csv", string(bad), true)
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"name":"where_prec","reason":"line 3: where_prec: \"9\" is not a whole number from 1 to 7"`) ||
+		!strings.Contains(rec.Body.String(), `"name":"id","reason":"line 8: id: the same event as line 2"`) {
+		t.Errorf("ucdp_bad.csv: %d\n%s", rec.Code, rec.Body)
+	}
+	first := f.post(t, "text/csv", string(body), http.StatusCreated)
+	if first["created"] != events || first["updated"] != 0.0 {
+		t.Fatalf("created %v, updated %v; the file has %v events", first["created"], first["updated"], events)
+	}
+	page := f.getJSON(t, "/strikes?limit=1&datetime=2023-02-27T00:00:00Z/2023-02-27T00:00:00Z")
+	if page["numberMatched"] == 0.0 {
+		t.Fatalf("no strike on 27 February 2023: %v", page)
+	}
+	props := page["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)
+	if props["source"] != "UCDP" || props["event_id"] == nil || props["ucdp"].(map[string]any)["side_a"] == nil {
+		t.Errorf("a UCDP strike: %v", props)
+	}
+	again := f.post(t, "text/csv", string(body), http.StatusOK)
+	if again["created"] != 0.0 || again["updated"] != 0.0 || again["unchanged"] != events {
+		t.Errorf("posted again: created %v, updated %v, unchanged %v", again["created"], again["updated"], again["unchanged"])
+	}
+	if after := f.getJSON(t, "/strikes?limit=1&datetime=2023-02-27T00:00:00Z/2023-02-27T00:00:00Z"); fmt.Sprint(after["features"]) != fmt.Sprint(page["features"]) {
+		t.Errorf("posting again changed a strike:\n%v\n%v", after["features"], page["features"])
 	}
 }
 

@@ -34,6 +34,8 @@ Sources:
   gppd     the Global Power Plant Database CSV into the energy layer
   csv      any CSV of sites with lon/lat or WKT columns
   geojson  a GeoJSON FeatureCollection
+  strikes  strikes (ACLED or UCDP CSV, GeoJSON) into the strike store, not layers:
+           protectmap import strikes FILE [--store DSN]
 
 Run "protectmap import SOURCE --help" for a source's flags.
 `
@@ -44,7 +46,7 @@ const maxListedSkips = 20
 func runImport(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, importUsage)
-		return usagef("name a source: osm, gppd, csv or geojson")
+		return usagef("name a source: osm, gppd, csv, geojson or strikes")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -57,11 +59,13 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return importCSV(ctx, args[1:], stdout, stderr)
 	case "geojson":
 		return importGeoJSON(args[1:], stdout, stderr)
+	case "strikes":
+		return importStrikes(ctx, args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, importUsage)
 		return nil
 	}
-	return usagef("unknown source %q: want osm, gppd, csv or geojson", args[0])
+	return usagef("unknown source %q: want osm, gppd, csv, geojson or strikes", args[0])
 }
 
 // importFlags are the flags every source has.

@@ -89,6 +89,7 @@ type record struct {
 	CreatedAt   string          `json:"created_at"`
 	Time        string          `json:"datetime"`
 	DeletedAt   string          `json:"deleted_at,omitempty"`
+	End         string          `json:"end,omitempty"`
 	EventID     string          `json:"event_id"`
 	Extra       json.RawMessage `json:"extra,omitempty"`
 	ID          string          `json:"id"`
@@ -114,6 +115,9 @@ func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
 	b = appendString(append(b, `,"datetime":`...), formatTime(s.Time))
 	if !s.DeletedAt.IsZero() {
 		b = appendString(append(b, `,"deleted_at":`...), formatTime(s.DeletedAt))
+	}
+	if !s.End.IsZero() {
+		b = appendString(append(b, `,"end":`...), formatTime(s.End))
 	}
 	b = appendString(append(b, `,"event_id":`...), s.SourceEventID)
 	if len(s.Extra) > 0 {

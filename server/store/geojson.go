@@ -12,7 +12,8 @@ import (
 )
 
 // AppendFeature appends s as a GeoJSON Feature with its id, its Point and
-// the properties GeoJSONDecoder reads (datetime in UTC, uncertainty_m,
+// the properties GeoJSONDecoder reads (datetime in UTC, end when the strike
+// has one, uncertainty_m,
 // source, event_id, null when none, weapon, notes), then its extra
 // properties, created_at and updated_at, and last the members given, such
 // as a verdict, which must not reuse the strike's own property names. An
@@ -31,6 +32,9 @@ func (s *Strike) Feature(members ...geojson.Member) geo.Feature {
 	p := make([]byte, 0, 256+len(s.Extra))
 	p = append(p, `{"`+propTime+`":`...)
 	p = geojson.AppendJSONString(p, s.Time.UTC().Format(time.RFC3339Nano))
+	if !s.End.IsZero() {
+		p = appendText(p, propEnd, s.End.UTC().Format(time.RFC3339Nano))
+	}
 	p = append(p, `,"`+propUncertainty+`":`...)
 	p = strconv.AppendFloat(p, s.UncertaintyMeters, 'g', -1, 64)
 	p = appendText(p, propSource, s.Source)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,9 +13,62 @@ import (
 	"github.com/protectmap/protectmap/geo/geojson"
 )
 
-// ACLEDSource is the Source of strikes read from ACLED-style CSV; with the
-// event_id_cnty column it makes re-imports of an export idempotent.
-const ACLEDSource = "ACLED"
+// Sources of strikes read from the conflict-event data sets' CSV; with the
+// source's event id they make re-imports of a file idempotent.
+const (
+	ACLEDSource = "ACLED"
+	UCDPSource  = "UCDP"
+)
+
+// csvDialect is one published CSV layout: the columns that tell it and
+// that every row needs, and how a row becomes a strike.
+type csvDialect struct {
+	name string
+	// required are the columns the header must have; the first tells the
+	// dialect apart from the others.
+	required []string
+	// extraKey names the object in Extra that keeps the row's other
+	// non-empty columns, as text.
+	extraKey string
+	// own are the columns read into the strike's fields, left out of Extra.
+	own []string
+	// columns names the column each strike field (by its GeoJSON property)
+	// comes from, for messages; "properties" is the row's other columns.
+	columns map[string]string
+	// read fills a strike from a row; an error names the column.
+	read func(row csvRow, s *Strike) *fieldError
+}
+
+// csvDialects are tried in order; a header is read by the first whose
+// distinguishing column it has.
+var csvDialects = []*csvDialect{acledDialect, ucdpDialect}
+
+// ACLED exports: event_id_cnty, event_date, latitude, longitude and
+// geo_precision are required; Weapon is sub_event_type (such as
+// "Air/drone strike") and Notes notes.
+var acledDialect = &csvDialect{
+	name:     ACLEDSource,
+	required: []string{"event_id_cnty", "event_date", "latitude", "longitude", "geo_precision"},
+	extraKey: "acled",
+	own:      []string{"event_id_cnty", "event_date", "latitude", "longitude", "notes"},
+	columns: map[string]string{propTime: "event_date", propEventID: "event_id_cnty", propWeapon: "sub_event_type",
+		propNotes: "notes", "properties": "row"},
+	read: func(row csvRow, s *Strike) *fieldError {
+		s.Source, s.SourceEventID = ACLEDSource, row.get("event_id_cnty")
+		s.Weapon, s.Notes = row.get("sub_event_type"), row.get("notes")
+		if s.SourceEventID == "" {
+			return failf("event_id_cnty", "required")
+		}
+		var fe *fieldError
+		if s.Time, fe = row.date("event_date", acledDateLayouts, "2025-03-20 or 20 March 2025"); fe != nil {
+			return fe
+		}
+		if fe := row.point(s); fe != nil {
+			return fe
+		}
+		return row.precision("geo_precision", geoPrecisionMeters, "1, 2 or 3", &s.UncertaintyMeters)
+	},
+}
 
 // geoPrecisionMeters turns ACLED's geo_precision code into an uncertainty.
 // ACLED codes 1 when the source names the town and its coordinates are
@@ -30,28 +84,76 @@ var geoPrecisionMeters = map[string]float64{"1": 5_000, "2": 25_000, "3": 100_00
 // RFC 3339 time for files that know the hour. A date alone is 00:00 UTC.
 var acledDateLayouts = []string{"2006-01-02", "2 January 2006", "02-01-2006", time.RFC3339}
 
-// The columns CSVDecoder reads into a strike's fields; event_id_cnty,
-// event_date, latitude, longitude and geo_precision are required.
-const (
-	colEventID   = "event_id_cnty"
-	colDate      = "event_date"
-	colLatitude  = "latitude"
-	colLongitude = "longitude"
-	colPrecision = "geo_precision"
-	colSubEvent  = "sub_event_type"
-	colNotes     = "notes"
-)
+// UCDP's Georeferenced Event Dataset and its candidate events, as
+// published: id, date_start, date_end, latitude, longitude and where_prec
+// are required. The event keeps date_start as its time and date_end as its
+// End when that is a later day; side_a, side_b, dyad_name and the rest stay
+// in Extra under "ucdp".
+var ucdpDialect = &csvDialect{
+	name:     UCDPSource,
+	required: []string{"where_prec", "id", "date_start", "date_end", "latitude", "longitude"},
+	extraKey: "ucdp",
+	own:      []string{"id", "date_start", "date_end", "latitude", "longitude"},
+	columns: map[string]string{propTime: "date_start", propEnd: "date_end", propEventID: "id",
+		"properties": "row"},
+	read: func(row csvRow, s *Strike) *fieldError {
+		s.Source, s.SourceEventID = UCDPSource, row.get("id")
+		if s.SourceEventID == "" {
+			return failf("id", "required")
+		}
+		var fe *fieldError
+		if s.Time, fe = row.date("date_start", ucdpDateLayouts, "2022-03-20 or 3/20/2022 12:00:00 AM"); fe != nil {
+			return fe
+		}
+		end, fe := row.date("date_end", ucdpDateLayouts, "2022-03-20 or 3/20/2022 12:00:00 AM")
+		switch {
+		case fe != nil:
+			return fe
+		case end.Before(s.Time):
+			return failf("date_end", "%s is before date_start", row.get("date_end"))
+		case end.After(s.Time):
+			s.End = end
+		}
+		if fe := row.point(s); fe != nil {
+			return fe
+		}
+		return row.precision("where_prec", wherePrecMeters, "a whole number from 1 to 7", &s.UncertaintyMeters)
+	},
+}
 
-// CSVDecoder reads strikes from ACLED-style CSV: a header row, then one
-// event a row. Source is ACLEDSource and SourceEventID event_id_cnty; the
-// uncertainty follows geo_precision (see geoPrecisionMeters); Weapon is
-// sub_event_type (such as "Air/drone strike") and Notes notes. Every other
-// non-empty column, geo_precision, event_type and sub_event_type included,
-// is kept as text in Extra under "acled", so nothing of the row is lost.
+// wherePrecMeters turns UCDP's where_prec code into an uncertainty, by what
+// the GED codebook says each code locates: 1, the place named (a town's
+// built-up area: 5 km, as ACLED's 1); 2, within about 25 km of a known
+// point (UCDP's own radius); 3, a second-order division, a raion, coded to
+// its centroid (Ukraine's raions before 2020, which GED uses, average some
+// 1,200 km²: 25 km reaches their edges); 4, a first-order division, an
+// oblast (some 24,000 km² each: 100 km); 5, a linear feature or a part of
+// the country ("eastern Ukraine"); 6, the country; 7, international waters
+// or airspace. The last three are held at the largest uncertainty a strike
+// may have, 200 km, which understates them, but all three, like 4, are far
+// beyond the coarsest location judged, so their verdict is
+// location_too_coarse either way.
+var wherePrecMeters = map[string]float64{"1": 5_000, "2": 25_000, "3": 25_000, "4": 100_000,
+	"5": geo.MaxRadiusMeters, "6": geo.MaxRadiusMeters, "7": geo.MaxRadiusMeters}
+
+// ucdpDateLayouts are the date forms UCDP ships: ISO dates (with a time of
+// day in its CSV downloads) and, in files that passed through a
+// spreadsheet, US month-first dates with or without seconds and AM/PM.
+// Parsing accepts one- or two-digit months, days and hours, and a
+// fraction of a second. A date alone is 00:00 UTC.
+var ucdpDateLayouts = []string{"2006-01-02", "2006-01-02 15:04:05", "1/2/2006 3:04:05 PM", "1/2/2006 15:04", "1/2/2006", time.RFC3339}
+
+// CSVDecoder reads strikes from CSV as the conflict-event data sets
+// publish it, telling which by the header: ACLED exports (event_id_cnty,
+// event_date, ...) or UCDP GED and candidate events (id, date_start,
+// where_prec, ...). Each strike keeps its data set's name as Source and
+// its event id, and every column not read into one of its fields is kept
+// as text in Extra under "acled" or "ucdp", so nothing of the row is lost.
 type CSVDecoder struct {
 	r       *csv.Reader
 	header  []string
 	col     map[string]int
+	dialect *csvDialect
 	started bool
 	done    bool
 	seen    seenKeys
@@ -93,7 +195,7 @@ func (d *CSVDecoder) Next() (Strike, error) {
 		return Strike{}, err
 	}
 	line, _ := d.r.FieldPos(0)
-	return d.record(rec, line)
+	return d.record(csvRow{d, rec}, line)
 }
 
 func (d *CSVDecoder) readHeader() error {
@@ -118,84 +220,59 @@ func (d *CSVDecoder) readHeader() error {
 		}
 		d.header[i], d.col[name] = name, i
 	}
+	for _, dialect := range csvDialects {
+		if _, ok := d.col[dialect.required[0]]; ok {
+			d.dialect = dialect
+			break
+		}
+	}
+	if d.dialect == nil {
+		var want []string
+		for _, dialect := range csvDialects {
+			want = append(want, fmt.Sprintf("%s's (%s)", dialect.name, strings.Join(dialect.required, ", ")))
+		}
+		return &RecordError{Line: 1, Err: fmt.Errorf("the header has neither %s columns", strings.Join(want, " nor "))}
+	}
 	var missing []string
-	for _, name := range []string{colEventID, colDate, colLatitude, colLongitude, colPrecision} {
+	for _, name := range d.dialect.required {
 		if _, ok := d.col[name]; !ok {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
-		return &RecordError{Line: 1, Err: fmt.Errorf("the header lacks %s", strings.Join(missing, ", "))}
+		return &RecordError{Line: 1, Err: fmt.Errorf("the header lacks %s for %s", strings.Join(missing, ", "), d.dialect.name)}
 	}
 	return nil
 }
 
-// csvField is the column each strike field comes from, for messages.
-var csvField = map[string]string{propTime: colDate, propEventID: colEventID, propWeapon: colSubEvent,
-	propNotes: colNotes, "properties": "row"}
-
-func (d *CSVDecoder) record(rec []string, line int) (Strike, error) {
-	get := func(col string) string {
-		if i, ok := d.col[col]; ok {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	fail := func(col string, err error) (Strike, error) {
-		return Strike{}, &RecordError{Line: line, Field: col, Err: err}
-	}
-	s := Strike{Source: ACLEDSource, SourceEventID: get(colEventID), Weapon: get(colSubEvent), Notes: get(colNotes)}
-	if s.SourceEventID == "" {
-		return fail(colEventID, errors.New("required"))
-	}
-	date := get(colDate)
-	dated := false
-	for _, layout := range acledDateLayouts {
-		if t, err := time.Parse(layout, date); err == nil {
-			s.Time, dated = t, true
-			break
+func (d *CSVDecoder) record(row csvRow, line int) (Strike, error) {
+	var s Strike
+	fe := d.dialect.read(row, &s)
+	if fe == nil {
+		s.Extra = d.extra(row.rec)
+		if fe = check(&s); fe != nil {
+			fe.field = d.dialect.columns[fe.field]
 		}
 	}
-	if !dated {
-		return fail(colDate, fmt.Errorf("%q is not a date like 2025-03-20 or 20 March 2025", date))
-	}
-	for _, c := range []struct {
-		col   string
-		dst   *float64
-		check func(float64) error
-	}{{colLongitude, &s.Point[0], checkLongitude}, {colLatitude, &s.Point[1], checkLatitude}} {
-		v, err := geo.ParseNumber(get(c.col))
-		if err != nil {
-			return fail(c.col, fmt.Errorf("%q is not a number", get(c.col)))
+	if fe == nil {
+		if first, dup := d.seen.repeat(&s, line); dup {
+			fe = failf(d.dialect.columns[propEventID], "the same event as line %d", first)
 		}
-		if err := c.check(v); err != nil {
-			return fail(c.col, err)
-		}
-		*c.dst = v
 	}
-	m, ok := geoPrecisionMeters[get(colPrecision)]
-	if !ok {
-		return fail(colPrecision, fmt.Errorf("%q is not 1, 2 or 3", get(colPrecision)))
-	}
-	s.UncertaintyMeters = m
-	s.Extra = d.extra(rec)
-	if fe := check(&s); fe != nil {
-		return fail(csvField[fe.field], fe.err)
-	}
-	if first, dup := d.seen.repeat(&s, line); dup {
-		return fail(colEventID, fmt.Errorf("the same event as line %d", first))
+	if fe != nil {
+		return Strike{}, fe.at(line, "")
 	}
 	return s, nil
 }
 
-// extra is {"acled": {column: value, ...}} for the columns not read into
-// the strike's own fields, in header order; nil when all are empty.
+// extra is {key: {column: value, ...}} for the columns not read into the
+// strike's own fields, in header order; nil when all are empty.
 func (d *CSVDecoder) extra(rec []string) []byte {
-	out := []byte(`{"acled":{`)
+	out := append([]byte(`{`), geojson.AppendJSONString(nil, d.dialect.extraKey)...)
+	out = append(out, ":{"...)
 	n := len(out)
 	for i, name := range d.header {
-		switch name {
-		case colEventID, colDate, colLatitude, colLongitude, colNotes:
+		if slices.Contains(d.dialect.own, name) {
 			continue
 		}
 		v := strings.TrimSpace(rec[i])
@@ -213,4 +290,58 @@ func (d *CSVDecoder) extra(rec []string) []byte {
 		return nil
 	}
 	return append(out, "}}"...)
+}
+
+// csvRow is one row with its decoder's header.
+type csvRow struct {
+	d   *CSVDecoder
+	rec []string
+}
+
+// get is the trimmed value of col, empty when the header lacks it.
+func (r csvRow) get(col string) string {
+	if i, ok := r.d.col[col]; ok {
+		return strings.TrimSpace(r.rec[i])
+	}
+	return ""
+}
+
+// date parses col by the first of layouts that fits.
+func (r csvRow) date(col string, layouts []string, like string) (time.Time, *fieldError) {
+	v := r.get(col)
+	for _, layout := range layouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, failf(col, "%q is not a date like %s", v, like)
+}
+
+// point reads longitude and latitude into s.Point.
+func (r csvRow) point(s *Strike) *fieldError {
+	for _, c := range []struct {
+		col   string
+		dst   *float64
+		check func(float64) error
+	}{{"longitude", &s.Point[0], checkLongitude}, {"latitude", &s.Point[1], checkLatitude}} {
+		v, err := geo.ParseNumber(r.get(c.col))
+		if err != nil {
+			return failf(c.col, "%q is not a number", r.get(c.col))
+		}
+		if err := c.check(v); err != nil {
+			return &fieldError{c.col, err}
+		}
+		*c.dst = v
+	}
+	return nil
+}
+
+// precision looks col's code up in meters.
+func (r csvRow) precision(col string, meters map[string]float64, codes string, dst *float64) *fieldError {
+	m, ok := meters[r.get(col)]
+	if !ok {
+		return failf(col, "%q is not %s", r.get(col), codes)
+	}
+	*dst = m
+	return nil
 }

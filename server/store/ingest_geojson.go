@@ -22,6 +22,7 @@ import (
 // properties:
 //
 //	datetime       required, RFC 3339 with an offset ("2025-03-20T04:10:00+02:00")
+//	end            the end of an event reported over a window starting at datetime
 //	uncertainty_m  metres, default 0
 //	source, weapon, notes   text
 //	event_id       the source's id for the event, text or number
@@ -325,10 +326,17 @@ func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError {
 	var err error
 	switch key {
-	case propTime:
+	case propTime, propEnd:
+		dst := &s.Time
+		if key == propEnd {
+			if string(raw) == "null" {
+				return nil
+			}
+			dst = &s.End
+		}
 		var text string
 		if err = textProperty(raw, &text); err == nil {
-			s.Time, err = time.Parse(time.RFC3339, text)
+			*dst, err = time.Parse(time.RFC3339, text)
 		}
 		if err != nil {
 			return failf(key, "%s is not an RFC 3339 time with an offset (like 2025-03-20T04:10:00+02:00)", raw)

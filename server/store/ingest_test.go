@@ -9,13 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/testenv"
 )
@@ -178,6 +176,65 @@ func TestCSVDecoder(t *testing.T) {
 	sameStrikes(t, got, want)
 }
 
+// TestCSVDecoderUCDP reads UCDP GED rows as published: both date styles,
+// the event's window, where_prec's radius and the other columns in Extra.
+func TestCSVDecoderUCDP(t *testing.T) {
+	got, bad := drain(t, NewCSVDecoder(testdata(t, "ucdp.csv")))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	day := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	want := []struct {
+		id          string
+		point       orb.Point
+		start, end  time.Time
+		uncertainty float64
+		extra       string
+	}{
+		{"900001", orb.Point{30.5234, 50.4501}, day(2022, 3, 20), time.Time{}, 5_000, `"code_status":"Clear"`},
+		{"900002", orb.Point{39.02, 48.92}, day(2023, 2, 27), day(2023, 3, 5), 100_000, `"code_status":"Check deaths"`},
+		{"900003", orb.Point{36.2304, 49.9935}, day(2022, 10, 10), time.Time{}, 25_000, `"side_b":"Civilians"`},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d strikes, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		s := got[i]
+		if s.Source != UCDPSource || s.SourceEventID != w.id || s.Point != w.point || !s.Time.Equal(w.start) ||
+			!s.End.Equal(w.end) || s.UncertaintyMeters != w.uncertainty {
+			t.Errorf("strike %d: %s %s %v %v to %v ±%v, want %s %v %v to %v ±%v", i, s.Source, s.SourceEventID, s.Point,
+				s.Time, s.End, s.UncertaintyMeters, w.id, w.point, w.start, w.end, w.uncertainty)
+		}
+		for _, part := range []string{`{"ucdp":{"relid":`, w.extra, `"side_a":"Synthetic side A"`, `"where_prec":`} {
+			if !strings.Contains(string(s.Extra), part) {
+				t.Errorf("strike %d: extra %s lacks %s", i, s.Extra, part)
+			}
+		}
+		if strings.Contains(string(s.Extra), `"date_start"`) || strings.Contains(string(s.Extra), `"latitude"`) {
+			t.Errorf("strike %d: extra %s repeats the strike's own fields", i, s.Extra)
+		}
+	}
+}
+
+// TestCSVDecoderUCDPBadRows: each bad UCDP row is reported by line and column.
+func TestCSVDecoderUCDPBadRows(t *testing.T) {
+	got, bad := drain(t, NewCSVDecoder(testdata(t, "ucdp_bad.csv")))
+	want := []string{
+		`line 3: where_prec: "9" is not a whole number from 1 to 7`,
+		`line 4: date_start: "27/02/2023 00:00" is not a date like 2022-03-20 or 3/20/2022 12:00:00 AM`,
+		`line 5: date_end: 2022-03-19 is before date_start`,
+		`line 6: latitude: "north" is not a number`,
+		`line 7: id: required`,
+		`line 8: id: the same event as line 2`,
+	}
+	if strings.Join(bad, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) != 2 || got[0].SourceEventID != "900101" || got[1].SourceEventID != "900108" {
+		t.Errorf("good rows %v", got)
+	}
+}
+
 // TestCSVDecoderReportsEveryBadRow: each bad row is reported with its line
 // (a quoted field across lines counts its lines) and column.
 func TestCSVDecoderReportsEveryBadRow(t *testing.T) {
@@ -202,7 +259,9 @@ func TestCSVDecoderReportsEveryBadRow(t *testing.T) {
 func TestCSVDecoderRejectsHeaders(t *testing.T) {
 	tests := []struct{ name, doc, want string }{
 		{"empty", "", "line 1: empty: want a header row"},
-		{"missing columns", "event_id_cnty,event_date,latitude\n", "line 1: the header lacks longitude, geo_precision"},
+		{"missing columns", "event_id_cnty,event_date,latitude\n", "line 1: the header lacks longitude, geo_precision for ACLED"},
+		{"missing UCDP columns", "id,date_start,latitude,longitude,where_prec\n", "line 1: the header lacks date_end for UCDP"},
+		{"neither", "lat,lon,time\n", "line 1: the header has neither ACLED's (event_id_cnty, event_date, latitude, longitude, geo_precision) nor UCDP's"},
 		{"repeated column", "event_id_cnty,event_date,latitude,longitude,geo_precision,Latitude\n", "line 1: latitude: column given twice"},
 		{"bare quote", "event_id_cnty,event_date,latitude,longitude,geo_precision\nA,2025-03-20,50,30,1\nB\"x,2025-03-20,50,30,1\n",
 			`line 3: bare " in non-quoted-field`},
@@ -344,70 +403,94 @@ func TestImportStopsAfterManyProblems(t *testing.T) {
 }
 
 // TestImportRealEvents imports the real UCDP events in Ukraine, 2014 to
-// 2023, written out as ACLED-style CSV (their where_prec mapped onto
-// geo_precision), on both backends, twice.
+// 2023, as published (49 columns, month-first dates) and as the slim copy
+// with ISO dates, on both backends, twice: every row is recorded with its
+// event id, where_prec's radius and, for a multi-day event, its end; the
+// second import changes nothing.
 func TestImportRealEvents(t *testing.T) {
-	src, err := os.Open(testenv.SharedData(t, "ucdp_ged_ukraine/ucdp_ged_ukraine_slim_isodates.csv"))
+	for _, name := range []string{"ucdp_ged_ukraine_2014_2023.csv", "ucdp_ged_ukraine_slim_isodates.csv"} {
+		t.Run(name, func(t *testing.T) {
+			file := testenv.SharedData(t, "ucdp_ged_ukraine/"+name)
+			rows := readCSV(t, file)
+			col := map[string]int{}
+			for i, name := range rows[0] {
+				col[name] = i
+			}
+			events := len(rows) - 1
+			forEachBackend(t, func(t *testing.T, st *sqlStore) {
+				for _, want := range []ImportResult{{Created: events}, {Unchanged: events}} {
+					fh, err := os.Open(file)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, err := st.Import(ctx, "tester", NewCSVDecoder(fh))
+					fh.Close()
+					if err != nil || res != want {
+						t.Fatalf("import: %+v, %v, want %+v", res, err, want)
+					}
+				}
+				byID := map[string]Strike{}
+				for _, s := range listAll(t, st, Query{Limit: MaxLimit}) {
+					byID[s.SourceEventID] = s
+				}
+				multiDay := 0
+				for _, r := range rows[1:] {
+					s, ok := byID[r[col["id"]]]
+					if !ok || s.Source != UCDPSource {
+						t.Fatalf("event %s: %+v, want it recorded from UCDP", r[col["id"]], s)
+					}
+					if want := wherePrecMeters[r[col["where_prec"]]]; s.UncertaintyMeters != want || want == 0 {
+						t.Errorf("event %s: uncertainty %v for where_prec %s", s.SourceEventID, s.UncertaintyMeters, r[col["where_prec"]])
+					}
+					if !s.End.IsZero() {
+						multiDay++
+						if !s.End.After(s.Time) {
+							t.Errorf("event %s: %v to %v", s.SourceEventID, s.Time, s.End)
+						}
+					}
+				}
+				if len(byID) != events {
+					t.Errorf("%d strikes, the file has %d events", len(byID), events)
+				}
+				if want := multiDayEvents(t, file); multiDay != want || want == 0 {
+					t.Errorf("%d strikes with an end, %d events over several days", multiDay, want)
+				}
+			})
+		})
+	}
+}
+
+func readCSV(t *testing.T, file string) [][]string {
+	t.Helper()
+	fh, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	rows, err := csv.NewReader(src).ReadAll()
+	defer fh.Close()
+	rows, err := csv.NewReader(fh).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rows
+}
+
+// multiDayEvents counts the events over more than one day, by the ISO
+// dates of the slim copy of the UCDP events (which holds the same events
+// as the full file), so that the count does not rest on the decoder's
+// reading of month-first dates.
+func multiDayEvents(t *testing.T, file string) int {
+	rows := readCSV(t, filepath.Join(filepath.Dir(file), "ucdp_ged_ukraine_slim_isodates.csv"))
 	col := map[string]int{}
 	for i, name := range rows[0] {
 		col[name] = i
 	}
-	file := filepath.Join(t.TempDir(), "ucdp.csv")
-	out, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(out)
-	w.Write([]string{"event_id_cnty", "event_date", "latitude", "longitude", "geo_precision", "event_type", "notes", "admin1"})
+	n := 0
 	for _, r := range rows[1:] {
-		precision := map[string]string{"1": "1", "2": "2", "3": "2"}[r[col["where_prec"]]]
-		if precision == "" {
-			precision = "3"
-		}
-		w.Write([]string{"UCDP" + r[col["id"]], r[col["date_start_iso"]], r[col["latitude"]], r[col["longitude"]], precision,
-			r[col["type_of_violence"]], r[col["where_description"]], r[col["adm_1"]]})
-	}
-	w.Flush()
-	out.Close()
-	events := len(rows) - 1
-	// The expected answer to a query over the east in autumn 2022, counted
-	// from the source rows.
-	east, _ := geo.ParseBBox("35,47,39,50")
-	from, to := time.Date(2022, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)
-	inEast := 0
-	for _, r := range rows[1:] {
-		lat, _ := strconv.ParseFloat(r[col["latitude"]], 64)
-		lon, _ := strconv.ParseFloat(r[col["longitude"]], 64)
-		day := r[col["date_start_iso"]]
-		if lon >= east.MinLon && lon <= east.MaxLon && lat >= east.MinLat && lat <= east.MaxLat && day >= "2022-09-01" && day <= "2022-12-31" {
-			inEast++
+		if r[col["date_start_iso"]] != r[col["date_end_iso"]] {
+			n++
 		}
 	}
-	forEachBackend(t, func(t *testing.T, st *sqlStore) {
-		for _, want := range []ImportResult{{Created: events}, {Unchanged: events}} {
-			fh, err := os.Open(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := st.Import(ctx, "tester", NewCSVDecoder(fh))
-			fh.Close()
-			if err != nil || res != want {
-				t.Fatalf("import: %+v, %v, want %+v", res, err, want)
-			}
-		}
-		got := listAll(t, st, Query{BBox: &east, From: &from, To: &to, Limit: 500})
-		if len(got) != inEast || inEast == 0 {
-			t.Errorf("%d events in the east, autumn 2022; the source has %d", len(got), inEast)
-		}
-	})
+	return n
 }
 
 // TestDecodersStream: decoding a large input keeps memory flat, however

@@ -58,13 +58,13 @@ func (s *sqlStore) param(n int) string {
 
 // strikeColumns are written by insertSQL; selectColumns are read back.
 const (
-	strikeColumns = "id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict, verdict_version"
+	strikeColumns = "id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict, verdict_version"
 	selectColumns = strikeColumns + ", deleted_us"
 )
 
-const columnCount = 14
+const columnCount = 15
 
-// rowsPerInsert is how many strikes one INSERT carries: 3,584 parameters,
+// rowsPerInsert is how many strikes one INSERT carries: 3,840 parameters,
 // well within both databases' limits, and a round trip per 256 strikes.
 const rowsPerInsert = 256
 
@@ -72,7 +72,9 @@ const rowsPerInsert = 256
 const maxReported = 100
 
 // insertSQL inserts rows strikes, updating those whose source and event id
-// are already recorded (and bringing back a deleted one); it returns each
+// are already recorded (and bringing back a deleted one); a strike posted
+// again as recorded keeps its updated_us and the verdict it was recorded
+// with, so that re-posting a file changes nothing. It returns each
 // row's id and creation time with its key so the caller can tell new from
 // updated.
 func (s *sqlStore) insertSQL(rows int) string {
@@ -92,9 +94,10 @@ func (s *sqlStore) insertSQL(rows int) string {
 		b.WriteByte(')')
 	}
 	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
- time_us = excluded.time_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
+ time_us = excluded.time_us, end_us = excluded.end_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
  extra = excluded.extra, updated_us = CASE WHEN ` + changedSQL + ` THEN excluded.updated_us ELSE strikes.updated_us END,
- verdict = excluded.verdict, verdict_version = excluded.verdict_version, deleted_us = NULL
+ verdict = CASE WHEN ` + changedSQL + ` THEN excluded.verdict ELSE strikes.verdict END,
+ verdict_version = CASE WHEN ` + changedSQL + ` THEN excluded.verdict_version ELSE strikes.verdict_version END, deleted_us = NULL
  RETURNING id, source, source_event_id, created_us, updated_us`)
 	return b.String()
 }
@@ -103,7 +106,8 @@ func (s *sqlStore) insertSQL(rows int) string {
 // recorded, or brings back a deleted one; only then is its updated_us
 // moved. extra is compared as text: PostgreSQL's json has no equality.
 const changedSQL = `(strikes.deleted_us IS NOT NULL OR strikes.lon IS DISTINCT FROM excluded.lon OR strikes.lat IS DISTINCT FROM excluded.lat
- OR strikes.time_us IS DISTINCT FROM excluded.time_us OR strikes.uncertainty_m IS DISTINCT FROM excluded.uncertainty_m
+ OR strikes.time_us IS DISTINCT FROM excluded.time_us OR strikes.end_us IS DISTINCT FROM excluded.end_us
+ OR strikes.uncertainty_m IS DISTINCT FROM excluded.uncertainty_m
  OR strikes.weapon IS DISTINCT FROM excluded.weapon OR strikes.notes IS DISTINCT FROM excluded.notes
  OR CAST(strikes.extra AS TEXT) IS DISTINCT FROM CAST(excluded.extra AS TEXT))`
 
@@ -180,7 +184,10 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	args := make([]any, 0, len(batch)*columnCount)
 	for i := range batch {
 		st := &batch[i]
-		var eventID, extra, verdict, version any
+		var end, eventID, extra, verdict, version any
+		if !st.End.IsZero() {
+			end = st.End.UnixMicro()
+		}
 		if st.SourceEventID != "" {
 			eventID = st.SourceEventID
 		}
@@ -190,7 +197,7 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 		if st.Verdict != nil {
 			verdict, version = string(st.Verdict.encode()), st.Verdict.DataVersion
 		}
-		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), st.UncertaintyMeters,
+		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
 			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(),
 			verdict, version)
 	}
@@ -404,8 +411,8 @@ func scanStrike(row scanner) (Strike, error) {
 	var eventID, version sql.NullString
 	var extra, verdict []byte
 	var t, created, updated int64
-	var deleted sql.NullInt64
-	err := row.Scan(&st.ID, &st.Point[0], &st.Point[1], &t, &st.UncertaintyMeters, &st.Source, &eventID,
+	var end, deleted sql.NullInt64
+	err := row.Scan(&st.ID, &st.Point[0], &st.Point[1], &t, &end, &st.UncertaintyMeters, &st.Source, &eventID,
 		&st.Weapon, &st.Notes, &extra, &created, &updated, &verdict, &version, &deleted)
 	if err != nil {
 		return st, err
@@ -415,6 +422,9 @@ func scanStrike(row scanner) (Strike, error) {
 		st.Extra = extra
 	}
 	st.Time, st.CreatedAt, st.UpdatedAt = time.UnixMicro(t).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	if end.Valid {
+		st.End = time.UnixMicro(end.Int64).UTC()
+	}
 	if deleted.Valid {
 		st.DeletedAt = time.UnixMicro(deleted.Int64).UTC()
 	}

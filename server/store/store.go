@@ -37,7 +37,12 @@ type Strike struct {
 	// Point is where the strike landed: longitude, latitude in degrees (WGS84).
 	Point orb.Point
 	// Time is when it happened; the store keeps it to the microsecond, in UTC.
+	// For an event reported over several days it is the window's start.
 	Time time.Time
+	// End is the end of the window an event is reported over (a UCDP event
+	// dated 2 to 5 March ends on 5 March), never before Time; zero for a
+	// strike at one instant.
+	End time.Time
 	// UncertaintyMeters is how far from Point the strike may have landed.
 	UncertaintyMeters float64
 	// Source names who reported the strike (such as "ACLED"); with

@@ -27,6 +27,7 @@ const (
 // Property names of a strike's fields in GeoJSON; Extra may not use them.
 const (
 	propTime        = "datetime"
+	propEnd         = "end"
 	propUncertainty = "uncertainty_m"
 	propSource      = "source"
 	propEventID     = "event_id"
@@ -36,7 +37,7 @@ const (
 	propUpdated     = "updated_at"
 )
 
-var reservedProperties = []string{propTime, propUncertainty, propSource, propEventID, propWeapon, propNotes, propCreated, propUpdated}
+var reservedProperties = []string{propTime, propEnd, propUncertainty, propSource, propEventID, propWeapon, propNotes, propCreated, propUpdated}
 
 // MaxPropertyDepth bounds how deeply a strike's properties nest, the
 // properties object itself being 1: deep enough for any report, shallow
@@ -83,6 +84,14 @@ func check(s *Strike) *fieldError {
 	}
 	if y := s.Time.Year(); y < 1 || y > 9999 {
 		return failf(propTime, "year %d is outside 1 to 9999", y)
+	}
+	if !s.End.IsZero() {
+		if y := s.End.Year(); y < 1 || y > 9999 {
+			return failf(propEnd, "year %d is outside 1 to 9999", y)
+		}
+		if s.End.Before(s.Time) {
+			return failf(propEnd, "%s is before the start, %s", s.End.UTC().Format(time.RFC3339Nano), s.Time.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	if err := checkUncertainty(s.UncertaintyMeters); err != nil {
 		return &fieldError{propUncertainty, err}
@@ -172,6 +181,9 @@ func checkExtra(extra json.RawMessage) error {
 func prepare(s Strike, now time.Time) Strike {
 	s.ID = rand.Text()
 	s.Time = s.Time.Truncate(time.Microsecond).UTC()
+	if !s.End.IsZero() {
+		s.End = s.End.Truncate(time.Microsecond).UTC()
+	}
 	s.CreatedAt, s.UpdatedAt = now, now
 	if len(s.Extra) == 0 {
 		s.Extra = nil

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/protectmap/protectmap/server/store"
+)
+
+const importStrikesSynopsis = `FILE [--store DSN] [--actor NAME]
+
+Records the strikes of FILE in the strike store, as POST /strikes does:
+CSV (.csv) as ACLED exports or UCDP GED publishes it, told by its header,
+or GeoJSON (.geojson, .json). The file is recorded whole or not at all: a
+bad record anywhere lists every bad record by line and column and records
+nothing. A strike whose source and event id are already recorded is
+updated, and left as it is when nothing differs, so importing a file again
+changes nothing. The verdict is not judged here: GET /strikes/{id} judges it
+against the data served.`
+
+func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("import strikes", importStrikesSynopsis, stdout)
+	dsn := fs.String("store", "protectmap.db", "the strike store: a SQLite file (created if missing) or a postgres://user@host/db URL")
+	actor := fs.String("actor", "import", "who the audit log says recorded the strikes")
+	pos, err := importFlags{fs: fs}.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("name exactly one input file, not %d", len(pos))
+	}
+	fh, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	var dec store.Decoder
+	switch strings.ToLower(filepath.Ext(pos[0])) {
+	case ".csv":
+		dec = store.NewCSVDecoder(fh)
+	case ".geojson", ".json":
+		dec = store.NewGeoJSONDecoder(fh)
+	default:
+		return usagef("%s: name a .csv, .geojson or .json file", pos[0])
+	}
+	st, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.Import(ctx, *actor, dec)
+	if errors.Is(err, store.ErrInvalid) {
+		return fmt.Errorf("%s: nothing recorded:\n%w", pos[0], err)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d strikes recorded, %d updated, %d unchanged\n", pos[0], res.Created, res.Updated, res.Unchanged)
+	return nil
+}

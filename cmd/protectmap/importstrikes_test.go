@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protectmap/protectmap/internal/testenv"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// TestImportStrikesCommand records the UCDP events in Ukraine as published,
+// then again (nothing changes), and refuses a file with bad rows whole.
+func TestImportStrikesCommand(t *testing.T) {
+	file := testenv.SharedData(t, "ucdp_ged_ukraine/ucdp_ged_ukraine_2014_2023.csv")
+	fh, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(fh).ReadAll()
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := len(rows) - 1
+	dsn := filepath.Join(t.TempDir(), "strikes.db")
+	for _, want := range []string{
+		fmt.Sprintf("%d strikes recorded, 0 updated, 0 unchanged", events),
+		fmt.Sprintf("0 strikes recorded, 0 updated, %d unchanged", events),
+	} {
+		code, out, errOut := runCLI(t, "import", "strikes", file, "--store", dsn)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("exit %d, %q %q; want %q", code, out, errOut, want)
+		}
+	}
+	code, _, errOut := runCLI(t, "import", "strikes", "../../testdata/strikes/ucdp_bad.csv", "--store", dsn)
+	for _, want := range []string{"nothing recorded", `line 3: where_prec: "9" is not a whole number from 1 to 7`, "line 8: id: the same event as line 2"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("bad file: exit %d, %q; want exit 1 and %q", code, errOut, want)
+		}
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	page, err := st.List(context.Background(), store.Query{Count: true, Limit: 1})
+	if err != nil || page.Matched != events || page.Strikes[0].Source != store.UCDPSource {
+		t.Errorf("the store holds %d strikes (%v), want the file's %d from UCDP", page.Matched, err, events)
+	}
+}
