@@ -77,6 +77,27 @@ func asRecordsError(err error) error {
 	return &recordsError{errs: []error{err}}
 }
 
+// postStrikesQuery is what POST /strikes takes besides its body: the
+// columns of a CSV of another layout than ACLED's or UCDP's, and their
+// source.
+type postStrikesQuery struct {
+	columns *store.Columns
+	source  string
+}
+
+var postStrikesParams = params[postStrikesQuery]{
+	"f": func(_ *postStrikesQuery, v string) error { return jsonFormat(v) },
+	"columns": func(q *postStrikesQuery, v string) error {
+		c, err := store.ParseColumns(v)
+		q.columns = &c
+		return err
+	},
+	"source": func(q *postStrikesQuery, v string) error {
+		q.source = v
+		return nil
+	},
+}
+
 // postStrikes answers POST /strikes: a GeoJSON Feature, a FeatureCollection
 // or ACLED-style CSV (Content-Type text/csv) of strikes, recorded in one
 // transaction. A strike whose source and event id are already recorded
@@ -85,7 +106,8 @@ func asRecordsError(err error) error {
 // lone Feature is answered with the strike as stored and its verdict; a
 // collection or CSV with the id and status of each strike.
 func (h *handlers) postStrikes(c echo.Context) error {
-	if err := checkParams(c); err != nil {
+	var q postStrikesQuery
+	if err := postStrikesParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxStrikeBody)
@@ -93,12 +115,20 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	if err != nil {
 		mt = ""
 	}
+	if q.columns == nil && q.source != "" {
+		return paramError("source", "names the source of a CSV read through columns")
+	}
 	var dec store.Decoder
 	lone := false
-	switch mt {
-	case "text/csv":
+	switch {
+	case mt == "text/csv" && q.columns != nil:
+		q.columns.SourceName = q.source
+		dec = store.NewMappedCSVDecoder(body, *q.columns)
+	case mt == "text/csv":
 		dec = store.NewCSVDecoder(body)
-	case mediaGeoJSON, mediaJSON:
+	case q.columns != nil:
+		return paramError("columns", "maps the columns of a CSV (Content-Type text/csv)")
+	case mt == mediaGeoJSON || mt == mediaJSON:
 		raw, err := io.ReadAll(body)
 		if err != nil {
 			return err
@@ -107,7 +137,7 @@ func (h *handlers) postStrikes(c echo.Context) error {
 		dec = store.NewGeoJSONDecoder(bytes.NewReader(raw))
 	default:
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
-			"send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED columns)")
+			"send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED or UCDP columns, or any with columns=)")
 	}
 	strikes, err := decodeStrikes(dec)
 	if err != nil {

@@ -485,6 +485,34 @@ func TestStrikeImportUCDP(t *testing.T) {
 	}
 }
 
+// TestStrikeImportColumns posts a CSV of its own layout through columns=.
+func TestStrikeImportColumns(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t))
+	doc := "Y,X,When,Ref,Err_m,Comment\n50.45,30.52,2025-03-20 04:10:00,R1,500,first\n50.46,30.53,2025-03-21,R2,,\n"
+	target := "/strikes?columns=lat=y,lon=x,time=when,id=ref,uncertainty=err_m&source=Monitor"
+	rec := f.send(t, http.MethodPost, target, "text/csv", doc, true)
+	if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), `"created":2`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if rec := f.send(t, http.MethodPost, target, "text/csv", doc, true); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"unchanged":2`) {
+		t.Errorf("again: %d %s", rec.Code, rec.Body)
+	}
+	props := f.getJSON(t, "/strikes?limit=1")["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)
+	if props["source"] != "Monitor" || props["event_id"] != "R1" || props["uncertainty_m"] != 500.0 || props["csv"].(map[string]any)["comment"] != "first" {
+		t.Errorf("first strike: %v", props)
+	}
+	for _, tc := range []struct{ name, target, ctype, want string }{
+		{"unknown field", "/strikes?columns=lat=y,lon=x,time=when,colour=c", "text/csv", `no field \"colour\"`},
+		{"source without columns", "/strikes?source=Monitor", "text/csv", "names the source of a CSV read through columns"},
+		{"columns for GeoJSON", "/strikes?columns=lat=y,lon=x,time=when", "application/geo+json", "maps the columns of a CSV"},
+		{"a column the file lacks", "/strikes?columns=lat=y,lon=x,time=date", "text/csv", "the header lacks date for the columns given"},
+	} {
+		if rec := f.send(t, http.MethodPost, tc.target, tc.ctype, doc, true); rec.Code != 400 || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("%s: %d %s; want 400 with %q", tc.name, rec.Code, rec.Body, tc.want)
+		}
+	}
+}
+
 // TestStrikeList pages through the log, filters it and exports it as CSV.
 func TestStrikeList(t *testing.T) {
 	f := newStrikeFixture(t, sqliteStore(t))

@@ -12,11 +12,11 @@ import (
 	"github.com/protectmap/protectmap/server/store"
 )
 
-const importStrikesSynopsis = `FILE [--store DSN] [--actor NAME]
+const importStrikesSynopsis = `FILE [--store DSN] [--actor NAME] [--columns lat=COL,lon=COL,time=COL,... [--source NAME]]
 
 Records the strikes of FILE in the strike store, as POST /strikes does:
 CSV (.csv) as ACLED exports or UCDP GED publishes it, told by its header,
-or GeoJSON (.geojson, .json). The file is recorded whole or not at all: a
+any other CSV through --columns, or GeoJSON (.geojson, .json). The file is recorded whole or not at all: a
 bad record anywhere lists every bad record by line and column and records
 nothing. A strike whose source and event id are already recorded is
 updated, and left as it is when nothing differs, so importing a file again
@@ -27,12 +27,25 @@ func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("import strikes", importStrikesSynopsis, stdout)
 	dsn := fs.String("store", "protectmap.db", "the strike store: a SQLite file (created if missing) or a postgres://user@host/db URL")
 	actor := fs.String("actor", "import", "who the audit log says recorded the strikes")
+	columns := fs.String("columns", "", "for a CSV of another layout, field=column pairs: lat, lon and time required; end, id, uncertainty (metres), source, weapon, notes")
+	source := fs.String("source", "", "with --columns and no source column, the source of every strike (default "+store.DefaultCSVSource+")")
 	pos, err := importFlags{fs: fs}.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("name exactly one input file, not %d", len(pos))
+	}
+	var mapping *store.Columns
+	if *columns != "" {
+		c, err := store.ParseColumns(*columns)
+		if err != nil {
+			return usagef("--columns: %v", err)
+		}
+		c.SourceName = *source
+		mapping = &c
+	} else if *source != "" {
+		return usagef("--source names the source of a CSV read through --columns")
 	}
 	fh, err := os.Open(pos[0])
 	if err != nil {
@@ -42,8 +55,15 @@ func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	var dec store.Decoder
 	switch strings.ToLower(filepath.Ext(pos[0])) {
 	case ".csv":
-		dec = store.NewCSVDecoder(fh)
+		if mapping != nil {
+			dec = store.NewMappedCSVDecoder(fh, *mapping)
+		} else {
+			dec = store.NewCSVDecoder(fh)
+		}
 	case ".geojson", ".json":
+		if mapping != nil {
+			return usagef("--columns maps the columns of a CSV, not GeoJSON")
+		}
 		dec = store.NewGeoJSONDecoder(fh)
 	default:
 		return usagef("%s: name a .csv, .geojson or .json file", pos[0])

@@ -53,3 +53,30 @@ func TestImportStrikesCommand(t *testing.T) {
 		t.Errorf("the store holds %d strikes (%v), want the file's %d from UCDP", page.Matched, err, events)
 	}
 }
+
+// TestImportStrikesColumns imports a CSV of its own layout through --columns.
+func TestImportStrikesColumns(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "monitor.csv")
+	if err := os.WriteFile(file, []byte("Y,X,When,Ref\n50.45,30.52,2025-03-20,R1\n50.46,30.53,2025-03-21,R2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"import", "strikes", file, "--store", filepath.Join(dir, "s.db"), "--columns", "lat=y,lon=x,time=when,id=ref", "--source", "Monitor"}
+	for _, want := range []string{"2 strikes recorded", "2 unchanged"} {
+		if code, out, errOut := runCLI(t, args...); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, %q %q; want %q", code, out, errOut, want)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--columns", "lat=y"}, "--columns: no column for lon, time"},
+		{[]string{"--source", "Monitor"}, "--source names the source of a CSV read through --columns"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"import", "strikes", file, "--store", filepath.Join(dir, "s.db")}, c.args...)...)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errOut, c.want)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -67,21 +69,48 @@ func FuzzGeoJSONDecoder(f *testing.F) {
 }
 
 // FuzzCSVDecoder: never panics or loops; every strike it returns is valid
-// and has one of the three uncertainties geo_precision maps to.
+// and has one of the uncertainties its data set's precision codes map to.
 func FuzzCSVDecoder(f *testing.F) {
-	seedFiles(f, "acled.csv", "bad.csv")
+	seedFiles(f, "acled.csv", "bad.csv", "acled_export.csv", "ucdp.csv", "ucdp_bad.csv")
 	f.Add([]byte("event_id_cnty,event_date,latitude,longitude,geo_precision\nA,2025-03-20,NaN,Inf,1\nB,0000-01-01,0,0,2\n"))
+	f.Add([]byte("id,date_start,date_end,latitude,longitude,where_prec\n1,12/31/2022 11:59:59 PM,1/1/2023 00:00,50,30,7\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, s := range decodeAll(t, NewCSVDecoder(bytes.NewReader(data)), bytes.Count(data, []byte{'\n'})+2) {
-			if fe := check(&s); fe != nil {
-				t.Fatalf("accepted an invalid strike: %s: %v", fe.field, fe.err)
+			checkDecoded(t, &s)
+			codes := geoPrecisionMeters
+			if s.Source == UCDPSource {
+				codes = wherePrecMeters
 			}
-			if s.UncertaintyMeters != 5_000 && s.UncertaintyMeters != 25_000 && s.UncertaintyMeters != 100_000 {
+			if !slices.Contains(slices.Collect(maps.Values(codes)), s.UncertaintyMeters) {
 				t.Fatalf("uncertainty %v", s.UncertaintyMeters)
-			}
-			if s.Extra != nil && !json.Valid(s.Extra) {
-				t.Fatalf("extra %s is not JSON", s.Extra)
 			}
 		}
 	})
+}
+
+// FuzzMappedCSVDecoder: any mapping ParseColumns accepts reads any CSV
+// without a panic or a loop, and every strike it returns is valid.
+func FuzzMappedCSVDecoder(f *testing.F) {
+	f.Add("lat=y,lon=x,time=t,end=e,id=i,uncertainty=u", []byte("x,y,t,e,i,u,note\n30,50,2025-03-20,2025-03-21,A,500,n\n30,50,2025-03-20T04:10:00+02:00,,B,-1,\n"))
+	f.Add("lat=a,lon=a,time=a,source=a", []byte("a\n50\n"))
+	f.Fuzz(func(t *testing.T, spec string, data []byte) {
+		c, err := ParseColumns(spec)
+		if err != nil {
+			return
+		}
+		for _, s := range decodeAll(t, NewMappedCSVDecoder(bytes.NewReader(data), c), bytes.Count(data, []byte{'\n'})+2) {
+			checkDecoded(t, &s)
+		}
+	})
+}
+
+// checkDecoded fails t unless s is a strike the store would take.
+func checkDecoded(t *testing.T, s *Strike) {
+	t.Helper()
+	if fe := check(s); fe != nil {
+		t.Fatalf("accepted an invalid strike: %s: %v", fe.field, fe.err)
+	}
+	if s.Extra != nil && !json.Valid(s.Extra) {
+		t.Fatalf("extra %s is not JSON", s.Extra)
+	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -63,7 +64,7 @@ var acledDialect = &csvDialect{
 		if s.Time, fe = row.date("event_date", acledDateLayouts, "2025-03-20 or 20 March 2025"); fe != nil {
 			return fe
 		}
-		if fe := row.point(s); fe != nil {
+		if fe := row.point(s, "longitude", "latitude"); fe != nil {
 			return fe
 		}
 		return row.precision("geo_precision", geoPrecisionMeters, "1, 2 or 3", &s.UncertaintyMeters)
@@ -114,7 +115,7 @@ var ucdpDialect = &csvDialect{
 		case end.After(s.Time):
 			s.End = end
 		}
-		if fe := row.point(s); fe != nil {
+		if fe := row.point(s, "longitude", "latitude"); fe != nil {
 			return fe
 		}
 		return row.precision("where_prec", wherePrecMeters, "a whole number from 1 to 7", &s.UncertaintyMeters)
@@ -164,6 +165,14 @@ func NewCSVDecoder(r io.Reader) *CSVDecoder {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	return &CSVDecoder{r: cr, col: map[string]int{}, seen: seenKeys{}}
+}
+
+// NewMappedCSVDecoder reads CSV of any other layout from r, its columns
+// named by c.
+func NewMappedCSVDecoder(r io.Reader, c Columns) *CSVDecoder {
+	d := NewCSVDecoder(r)
+	d.dialect = c.dialect()
+	return d
 }
 
 // Next implements Decoder.
@@ -221,9 +230,8 @@ func (d *CSVDecoder) readHeader() error {
 		d.header[i], d.col[name] = name, i
 	}
 	for _, dialect := range csvDialects {
-		if _, ok := d.col[dialect.required[0]]; ok {
+		if _, ok := d.col[dialect.required[0]]; ok && d.dialect == nil {
 			d.dialect = dialect
-			break
 		}
 	}
 	if d.dialect == nil {
@@ -298,9 +306,10 @@ type csvRow struct {
 	rec []string
 }
 
-// get is the trimmed value of col, empty when the header lacks it.
+// get is the trimmed value of col, empty when the header lacks it or col
+// names no column.
 func (r csvRow) get(col string) string {
-	if i, ok := r.d.col[col]; ok {
+	if i, ok := r.d.col[col]; ok && col != "" {
 		return strings.TrimSpace(r.rec[i])
 	}
 	return ""
@@ -317,13 +326,13 @@ func (r csvRow) date(col string, layouts []string, like string) (time.Time, *fie
 	return time.Time{}, failf(col, "%q is not a date like %s", v, like)
 }
 
-// point reads longitude and latitude into s.Point.
-func (r csvRow) point(s *Strike) *fieldError {
+// point reads the longitude and latitude columns into s.Point.
+func (r csvRow) point(s *Strike, lonCol, latCol string) *fieldError {
 	for _, c := range []struct {
 		col   string
 		dst   *float64
 		check func(float64) error
-	}{{"longitude", &s.Point[0], checkLongitude}, {"latitude", &s.Point[1], checkLatitude}} {
+	}{{lonCol, &s.Point[0], checkLongitude}, {latCol, &s.Point[1], checkLatitude}} {
 		v, err := geo.ParseNumber(r.get(c.col))
 		if err != nil {
 			return failf(c.col, "%q is not a number", r.get(c.col))
@@ -344,4 +353,111 @@ func (r csvRow) precision(col string, meters map[string]float64, codes string, d
 	}
 	*dst = m
 	return nil
+}
+
+// Columns names the columns of a CSV that no data set this package knows
+// lays out, for NewMappedCSVDecoder. Lat, Lon and Time are required; an
+// unnamed field is left empty (an uncertainty of 0). Source names the
+// column giving each row's source; without one, every row's is
+// SourceName. The columns not named are kept in Extra under "csv".
+type Columns struct {
+	Lat, Lon, Time, End, ID, Uncertainty, Source, Weapon, Notes string
+	SourceName                                                  string
+}
+
+// DefaultCSVSource is the source of strikes read through Columns with
+// neither a source column nor a SourceName.
+const DefaultCSVSource = "CSV"
+
+// columnKeys are the fields ParseColumns maps, in the order it lists them.
+var columnKeys = []string{"lat", "lon", "time", "end", "id", "uncertainty", "source", "weapon", "notes"}
+
+func (c *Columns) field(key string) *string {
+	return map[string]*string{"lat": &c.Lat, "lon": &c.Lon, "time": &c.Time, "end": &c.End, "id": &c.ID,
+		"uncertainty": &c.Uncertainty, "source": &c.Source, "weapon": &c.Weapon, "notes": &c.Notes}[key]
+}
+
+// ParseColumns reads a mapping like "lat=y,lon=x,time=date,id=event":
+// field=column pairs, the fields among lat, lon, time (all three
+// required), end, id, uncertainty (metres), source, weapon and notes.
+// Column names are matched in any case, as headers are.
+func ParseColumns(spec string) (Columns, error) {
+	var c Columns
+	for pair := range strings.SplitSeq(spec, ",") {
+		key, col, ok := strings.Cut(pair, "=")
+		key, col = strings.ToLower(strings.TrimSpace(key)), strings.ToLower(strings.TrimSpace(col))
+		dst := c.field(key)
+		switch {
+		case !ok || col == "":
+			return Columns{}, fmt.Errorf("%q: want field=column", pair)
+		case dst == nil:
+			return Columns{}, fmt.Errorf("%q: no field %q; fields are %s", pair, key, strings.Join(columnKeys, ", "))
+		case *dst != "":
+			return Columns{}, fmt.Errorf("field %q given twice", key)
+		}
+		*dst = col
+	}
+	var missing []string
+	for _, key := range columnKeys[:3] {
+		if *c.field(key) == "" {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		return Columns{}, fmt.Errorf("no column for %s", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// mappedDateLayouts are the times a mapped CSV may give: RFC 3339, or an
+// ISO 8601 date or date and time without an offset, read as UTC. Slashed
+// dates are refused: whether 03/05 is March or May is a guess.
+var mappedDateLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"}
+
+const mappedDateLike = "2025-03-20, 2025-03-20 04:10:00 or 2025-03-20T04:10:00+02:00"
+
+func (c Columns) dialect() *csvDialect {
+	source := cmp.Or(c.SourceName, DefaultCSVSource)
+	var required []string
+	for _, key := range columnKeys {
+		if col := *c.field(key); col != "" && !slices.Contains(required, col) {
+			required = append(required, col)
+		}
+	}
+	return &csvDialect{
+		name:     "the columns given",
+		required: required,
+		extraKey: "csv",
+		own:      required,
+		columns: map[string]string{propTime: c.Time, propEnd: c.End, propEventID: c.ID, propUncertainty: c.Uncertainty,
+			propSource: c.Source, propWeapon: c.Weapon, propNotes: c.Notes, "properties": "row"},
+		read: func(row csvRow, s *Strike) *fieldError {
+			s.Source, s.SourceEventID, s.Weapon, s.Notes = source, row.get(c.ID), row.get(c.Weapon), row.get(c.Notes)
+			if c.Source != "" {
+				if s.Source = row.get(c.Source); s.Source == "" {
+					return failf(c.Source, "required: the source of the strike")
+				}
+			}
+			var fe *fieldError
+			if s.Time, fe = row.date(c.Time, mappedDateLayouts, mappedDateLike); fe != nil {
+				return fe
+			}
+			if c.End != "" && row.get(c.End) != "" {
+				if s.End, fe = row.date(c.End, mappedDateLayouts, mappedDateLike); fe != nil {
+					return fe
+				}
+			}
+			if fe := row.point(s, c.Lon, c.Lat); fe != nil {
+				return fe
+			}
+			if v := row.get(c.Uncertainty); c.Uncertainty != "" && v != "" {
+				m, err := geo.ParseNumber(v)
+				if err != nil {
+					return failf(c.Uncertainty, "%q is not a number of metres", v)
+				}
+				s.UncertaintyMeters = m
+			}
+			return nil
+		},
+	}
 }

@@ -553,3 +553,122 @@ func TestDecodersStream(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVDecoderACLEDExport reads an export with every column ACLED
+// publishes: each kept, but those read into the strike's fields.
+func TestCSVDecoderACLEDExport(t *testing.T) {
+	got, bad := drain(t, NewCSVDecoder(testdata(t, "acled_export.csv")))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	want := []struct {
+		id          string
+		day         time.Time
+		uncertainty float64
+		weapon      string
+		extra       []string
+	}{
+		{"TST1001", time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC), 5_000, "Air/drone strike",
+			[]string{`"actor2":"Civilians (Synthetic)"`, `"civilian_targeting":"Civilian targeting"`, `"tags":"casualties: none; target: energy"`, `"timestamp":"1742860800"`}},
+		{"TST1002", time.Date(2025, 3, 21, 0, 0, 0, 0, time.UTC), 25_000, "Shelling/artillery/missile attack",
+			[]string{`"admin3":"Kharkivska"`, `"source_scale":"National"`, `"fatalities":"1"`}},
+		{"TST1003", time.Date(2025, 4, 16, 0, 0, 0, 0, time.UTC), 100_000, "Armed clash",
+			[]string{`"actor2":"Other synthetic armed forces"`, `"interaction":"88"`}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d strikes, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		s := got[i]
+		if s.Source != ACLEDSource || s.SourceEventID != w.id || !s.Time.Equal(w.day) || !s.End.IsZero() ||
+			s.UncertaintyMeters != w.uncertainty || s.Weapon != w.weapon {
+			t.Errorf("strike %d: %+v", i, s)
+		}
+		for _, part := range append(w.extra, `"geo_precision":`, `"actor1":"Synthetic armed forces"`) {
+			if !strings.Contains(string(s.Extra), part) {
+				t.Errorf("strike %d: extra %s lacks %s", i, s.Extra, part)
+			}
+		}
+		if strings.Contains(string(s.Extra), `"latitude"`) || strings.Contains(string(s.Extra), `"notes"`) {
+			t.Errorf("strike %d: extra %s repeats the strike's fields", i, s.Extra)
+		}
+	}
+	if got[0].Notes != `On 20 March 2025, a synthetic drone hit "a substation" in Kyiv.` {
+		t.Errorf("notes %q", got[0].Notes)
+	}
+}
+
+func TestParseColumns(t *testing.T) {
+	tests := []struct {
+		name, spec string
+		want       Columns
+		err        string
+	}{
+		{"the three required", "lat=Y,lon=X,time=When", Columns{Lat: "y", Lon: "x", Time: "when"}, ""},
+		{"every field", " lat = y ,lon=x,time=t,end=e,id=i,uncertainty=u,source=s,weapon=w,notes=n",
+			Columns{Lat: "y", Lon: "x", Time: "t", End: "e", ID: "i", Uncertainty: "u", Source: "s", Weapon: "w", Notes: "n"}, ""},
+		{"missing", "lat=y,id=i", Columns{}, "no column for lon, time"},
+		{"unknown field", "lat=y,lon=x,time=t,colour=c", Columns{}, `no field "colour"`},
+		{"twice", "lat=y,lat=z,lon=x,time=t", Columns{}, `field "lat" given twice`},
+		{"no column", "lat=,lon=x,time=t", Columns{}, `"lat=": want field=column`},
+		{"empty", "", Columns{}, `"": want field=column`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseColumns(tt.spec)
+			if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseColumns(%q) = %+v, %v; want %+v, %q", tt.spec, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+// TestMappedCSVDecoder reads a CSV of its own layout through a mapping:
+// the mapped columns into the strike, the rest kept under "csv", and bad
+// rows named by line and the mapped column.
+func TestMappedCSVDecoder(t *testing.T) {
+	doc := "Y,X,When,Until,Ref,Err_m,Who,Comment\n" +
+		"50.45,30.52,2025-03-20 04:10:00,,R1,500,Monitor A,first\n" +
+		"50.46,30.53,2025-03-21,2025-03-23,R2,,Monitor B,\n" +
+		"50.47,30.54,03/22/2025,,R3,,Monitor A,slashed date\n" +
+		"north,30.54,2025-03-22,,R4,,Monitor A,\n" +
+		"50.47,30.54,2025-03-22,2025-03-21,R5,,Monitor A,ends before it starts\n" +
+		"50.47,30.54,2025-03-22,,R6,,,no source\n" +
+		"50.47,30.54,2025-03-22,,R7,far,Monitor A,\n"
+	c, err := ParseColumns("lat=y,lon=x,time=when,end=until,id=ref,uncertainty=err_m,source=who")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, bad := drain(t, NewMappedCSVDecoder(strings.NewReader(doc), c))
+	wantBad := []string{
+		`line 4: when: "03/22/2025" is not a date like ` + mappedDateLike,
+		`line 5: y: "north" is not a number`,
+		`line 6: until: 2025-03-21T00:00:00Z is before the start, 2025-03-22T00:00:00Z`,
+		`line 7: who: required: the source of the strike`,
+		`line 8: err_m: "far" is not a number of metres`,
+	}
+	if strings.Join(bad, "\n") != strings.Join(wantBad, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(wantBad, "\n"))
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d strikes, want 2", len(got))
+	}
+	first, second := got[0], got[1]
+	if first.Source != "Monitor A" || first.SourceEventID != "R1" || first.UncertaintyMeters != 500 ||
+		!first.Time.Equal(time.Date(2025, 3, 20, 4, 10, 0, 0, time.UTC)) || string(first.Extra) != `{"csv":{"comment":"first"}}` {
+		t.Errorf("first: %+v, extra %s", first, first.Extra)
+	}
+	if second.Source != "Monitor B" || !second.End.Equal(time.Date(2025, 3, 23, 0, 0, 0, 0, time.UTC)) || second.Extra != nil {
+		t.Errorf("second: %+v", second)
+	}
+	// Without a source column every row is SourceName's.
+	c.Source, c.SourceName = "", "Monitor C"
+	got, _ = drain(t, NewMappedCSVDecoder(strings.NewReader(doc), c))
+	if len(got) == 0 || got[0].Source != "Monitor C" || !strings.Contains(string(got[0].Extra), `"who":"Monitor A"`) {
+		t.Errorf("with SourceName: %+v", got)
+	}
+	_, bad = drain(t, NewMappedCSVDecoder(strings.NewReader("y,x\n"), c))
+	if len(bad) != 1 || bad[0] != "line 1: the header lacks when, until, ref, err_m for the columns given" {
+		t.Errorf("header: %q", bad)
+	}
+}
