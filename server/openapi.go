@@ -400,6 +400,8 @@ func components() obj {
 				"status": obj{"type": "string", "enum": []string{string(agreement.InForce), string(agreement.Conditional), string(agreement.Suspended), string(agreement.OutsideWindow)},
 					"description": "the reading's state at the instant: its declared status within its window, not_in_force outside it"},
 				"why": str("the clause that decided: the window, the site or zone hit or nearest and its energy class, a class left out, the condition"),
+				"window": obj{"type": "string", "enum": []string{string(agreement.WholeWindow), string(agreement.PartWindow), string(agreement.NoWindow)},
+					"description": "for an event reported over a window (a strike with an end): whether the reading was in force for all of it, part of it or none; the event is judged under every reading in force at any instant of it"},
 			}),
 			"reading": object([]string{"id", "party", "start", "end", "status", "sources", "buffer_m"}, readingProperties()),
 			"protection": object([]string{"agreement", "reading", "buffer_m", "reach_m", "hit"}, obj{
@@ -416,6 +418,7 @@ func components() obj {
 				"verdict": schemaRef("outcome"), "verdict_without_scope": schemaRef("outcome"),
 				"readings": arrayOf(schemaRef("readingVerdict")), "agreement_status": schemaRef("agreementStatus"), "disputes": arrayOf(schemaRef("dispute")),
 				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": number, "radius_m": number,
+				"end":   obj{"type": "string", "format": "date-time", "description": "the end of the strike's window, when it has one"},
 				"scope": arrayOf(obj{"type": "string"}), "agreements_in_force": arrayOf(obj{"type": "string"}),
 				"sites_within_radius":     obj{"type": "integer", "minimum": 0},
 				"protected_sites_in_disc": obj{"type": "integer", "minimum": 0, "description": "with location_too_coarse only: protected sites the uncertainty disc reaches"},
@@ -426,7 +429,7 @@ func components() obj {
 			}),
 			"strike": obj{"allOf": []any{schemaRef("feature"), object(nil, obj{"properties": object([]string{"datetime", "uncertainty_m", "created_at", "updated_at"}, obj{
 				"datetime": obj{"type": "string", "format": "date-time"}, "uncertainty_m": meters(0),
-				"end":    obj{"type": "string", "format": "date-time", "description": "the end of the window an event was reported over, from datetime; absent for one instant"},
+				"end":    obj{"type": "string", "format": "date-time", "description": "for an event reported over a window from datetime: the first instant after it; absent for one instant"},
 				"source": obj{"type": "string"}, "event_id": nullable("string"), "weapon": obj{"type": "string"}, "notes": obj{"type": "string"},
 				"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
 			})})}},
@@ -480,7 +483,7 @@ func components() obj {
 				"seq":  obj{"type": "integer", "minimum": 0, "description": "the newest event of the whole audit log (0 when it is empty)"},
 				"hash": str("its hash, covering every event up to it; keep it elsewhere, and protectmap audit verify --head SEQ:HASH proves no event was cut from the log's end since"),
 			}),
-			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), end (a window's end, not before datetime), uncertainty_m, source, event_id, weapon, notes, and any others.",
+			"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), end (for an event over a window, the first instant after it; after datetime), uncertainty_m, source, event_id, weapon, notes, and any others.",
 				"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
 			"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "links"}, obj{
 				"strikes": arrayOf(object([]string{"id", "status", "href"}, obj{

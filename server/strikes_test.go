@@ -513,6 +513,38 @@ func TestStrikeImportColumns(t *testing.T) {
 	}
 }
 
+// TestStrikeWindow: an event reported over days that straddle the
+// moratorium's start is judged over its whole window, the moratorium's
+// reading marked in force for part of it; the window is kept and served.
+func TestStrikeWindow(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t))
+	end := moratoriumStart.Add(24 * time.Hour).Format(time.RFC3339)
+	body := strikeAt(30.4702, 50.5253, moratoriumStart.Add(-24*time.Hour), `"uncertainty_m":50,"source":"monitor","event_id":"W1","end":"`+end+`"`)
+	rec := f.send(t, http.MethodPost, "/strikes", "application/geo+json", body, true)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("POST: %d\n%s", rec.Code, rec.Body)
+	}
+	doc := decode(t, f.get(t, "/strikes/"+decode(t, rec.Body.Bytes())["id"].(string)).Body.Bytes())
+	p := props(t, doc)
+	v := p["verdict"].(map[string]any)
+	if p["end"] != end || v["end"] != end || verdictOf(t, doc) != string(agreement.ProtectedSiteHit) {
+		t.Fatalf("end %v, verdict %v", p["end"], v)
+	}
+	windows := map[string]any{}
+	for _, r := range v["readings"].([]any) {
+		r := r.(map[string]any)
+		windows[r["agreement"].(string)] = r["window"]
+	}
+	if windows["energy-moratorium-2025-03"] != "part" {
+		t.Errorf("windows %v: want the moratorium in force for part", windows)
+	}
+	if rec := f.send(t, http.MethodPost, "/strikes", "application/geo+json",
+		strikeAt(30.4702, 50.5253, moratoriumStart, `"end":"`+moratoriumStart.Format(time.RFC3339)+`"`), true); rec.Code != 400 ||
+		!strings.Contains(rec.Body.String(), "is not after the start") {
+		t.Errorf("an empty window: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // TestStrikeList pages through the log, filters it and exports it as CSV.
 func TestStrikeList(t *testing.T) {
 	f := newStrikeFixture(t, sqliteStore(t))

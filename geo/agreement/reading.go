@@ -64,6 +64,24 @@ func (t *Terms) InForce(at time.Time) bool {
 	return !at.Before(t.Start) && (t.End == nil || at.Before(*t.End))
 }
 
+// windowCover is how much of the strike's window the terms are in force for: a
+// strike at an instant is wholly covered or not at all.
+func (t *Terms) windowCover(st Strike) WindowCover {
+	if st.End.IsZero() {
+		if t.InForce(st.Time) {
+			return WholeWindow
+		}
+		return NoWindow
+	}
+	switch {
+	case !st.End.After(t.Start) || t.End != nil && !st.Time.Before(*t.End):
+		return NoWindow
+	case !st.Time.Before(t.Start) && (t.End == nil || !st.End.After(*t.End)):
+		return WholeWindow
+	}
+	return PartWindow
+}
+
 // Source cites a public statement.
 type Source struct {
 	Title string `json:"title"`

@@ -21,6 +21,13 @@ type Strike struct {
 	// UncertaintyMeters is the radius around Point within which the strike
 	// landed; 0 when the location is exact.
 	UncertaintyMeters float64
+	// End, when not zero, makes the strike an event reported over the
+	// window from Time up to End (excluded, as an agreement's end is): a
+	// day's event ends at the next midnight. It is judged under every
+	// reading in force at any instant of the window, since it may have
+	// happened then; each reading's verdict says whether the reading was
+	// in force for all of the window or only part of it.
+	End time.Time
 }
 
 // Outcome sums up a verdict.
@@ -109,9 +116,10 @@ type Verdict struct {
 	// WithoutScope counts the real agreements alone; set only with a scope,
 	// so adding hypothetical coverage never hides what the real deals say.
 	WithoutScope Outcome `json:"verdict_without_scope,omitempty"`
-	// Time and UncertaintyMeters are the strike's.
-	Time              time.Time `json:"datetime"`
-	UncertaintyMeters float64   `json:"uncertainty_m"`
+	// Time, End and UncertaintyMeters are the strike's.
+	Time              time.Time  `json:"datetime"`
+	End               *time.Time `json:"end,omitempty"`
+	UncertaintyMeters float64    `json:"uncertainty_m"`
 	// RadiusMeters is the radius actually searched.
 	RadiusMeters float64 `json:"radius_m"`
 	// Scope is the query's scope, sorted, without repeats.
@@ -148,7 +156,20 @@ type ReadingVerdict struct {
 	// Why names the clause that decided: the window, the site or zone hit
 	// or nearest and its class, the class that left a site out, the condition.
 	Why string `json:"why"`
+	// Window, for an event reported over a window, says whether the reading
+	// was in force (suspended or not) for all of it, part of it, or none.
+	Window WindowCover `json:"window,omitempty"`
 }
+
+// WindowCover is how much of an event's window a reading was in force for.
+type WindowCover string
+
+// A reading's cover of an event's window.
+const (
+	WholeWindow WindowCover = "all"
+	PartWindow  WindowCover = "part"
+	NoWindow    WindowCover = "none"
+)
 
 // Dispute is an agreement whose readings differ at the instant.
 type Dispute struct {
@@ -237,7 +258,7 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	maxBuffer := 0.0
 	for i := range s.readings {
 		r := &s.readings[i]
-		if r.Status != Suspended && r.InForce(q.Time) {
+		if r.Status != Suspended && r.windowCover(q.Strike) != NoWindow {
 			active = append(active, i)
 			judged[i] = readingJudgement{outcome: NoProtectedSite, decisive: -1}
 			maxBuffer = max(maxBuffer, r.BufferMeters)
@@ -259,6 +280,9 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	v := &Verdict{
 		Outcome: NoProtectedSite, Time: q.Time, UncertaintyMeters: u, RadiusMeters: radius,
 		InForce: []string{}, SitesWithinRadius: len(hits),
+	}
+	if !q.End.IsZero() {
+		v.End = &q.End
 	}
 	withoutScope := NoProtectedSite
 	inDisc := 0
@@ -310,7 +334,7 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 			}
 		}
 	}
-	s.judgeReadings(v, q.Time, hits, judged)
+	s.judgeReadings(v, q.Strike, hits, judged)
 	return v, nil
 }
 
@@ -331,7 +355,7 @@ func (j *readingJudgement) see(o Outcome, hi int) {
 
 // judgeReadings fills v's readings, agreements in force and agreement status
 // from what each reading saw among hits.
-func (s *AgreementSet) judgeReadings(v *Verdict, t time.Time, hits []geo.Hit, judged []readingJudgement) {
+func (s *AgreementSet) judgeReadings(v *Verdict, st Strike, hits []geo.Hit, judged []readingJudgement) {
 	v.Readings = make([]ReadingVerdict, len(s.readings))
 	v.AgreementStatus = Agreed
 	first := 0 // the first reading of the agreement at hand
@@ -340,11 +364,15 @@ func (s *AgreementSet) judgeReadings(v *Verdict, t time.Time, hits []geo.Hit, ju
 		a := &s.list[r.agreement]
 		j := judged[i]
 		status := r.Status
-		if !r.InForce(t) {
+		cover := r.windowCover(st)
+		if cover == NoWindow {
 			status = OutsideWindow
 		}
 		v.Readings[i] = ReadingVerdict{Agreement: a.ID, Reading: r.ID, Party: r.Party,
-			Verdict: j.outcome, Status: status, Why: s.why(r, t, status, j, hits, v)}
+			Verdict: j.outcome, Status: status, Why: s.why(r, st, status, cover, j, hits, v)}
+		if !st.End.IsZero() {
+			v.Readings[i].Window = cover
+		}
 		if j.outcome != NotInForce && (len(v.InForce) == 0 || v.InForce[len(v.InForce)-1] != a.ID) {
 			v.InForce = append(v.InForce, a.ID)
 		}
@@ -386,14 +414,17 @@ func dispute(group []ReadingVerdict) (Dispute, bool) {
 }
 
 // why says which clause decided a reading's verdict in v.
-func (s *AgreementSet) why(r *setReading, t time.Time, status ReadingStatus, j readingJudgement, hits []geo.Hit, v *Verdict) string {
+func (s *AgreementSet) why(r *setReading, st Strike, status ReadingStatus, cover WindowCover, j readingJudgement, hits []geo.Hit, v *Verdict) string {
 	switch {
-	case status == OutsideWindow && t.Before(r.Start):
+	case status == OutsideWindow && st.Time.Before(r.Start):
 		return r.notYet
 	case status == OutsideWindow:
 		return r.ended
 	}
 	b := make([]byte, 0, 128)
+	if cover == PartWindow {
+		b = append(b, "in force for part of the event's window only; "...)
+	}
 	switch {
 	case status == Suspended:
 		b = append(b, "suspended"...)

@@ -60,82 +60,82 @@ func TestVerdict(t *testing.T) {
 		sites        []string
 	}{
 		{name: "one second before start",
-			q:    VerdictQuery{Strike: Strike{north300, moratoriumT.Add(-time.Second), 0}},
+			q:    VerdictQuery{Strike: strikeAt(north300, moratoriumT.Add(-time.Second), 0)},
 			want: NoProtectedSite, inForce: []string{}, radius: 1000, sites: []string{"energy/plant-1:"}},
 		{name: "at start",
-			q:    VerdictQuery{Strike: Strike{north300, moratoriumT, 0}},
+			q:    VerdictQuery{Strike: strikeAt(north300, moratoriumT, 0)},
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "one nanosecond before end",
-			q:    VerdictQuery{Strike: Strike{north300, end.Add(-1), 0}},
+			q:    VerdictQuery{Strike: strikeAt(north300, end.Add(-1), 0)},
 			want: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "at end",
-			q:    VerdictQuery{Strike: Strike{north300, end, 0}},
+			q:    VerdictQuery{Strike: strikeAt(north300, end, 0)},
 			want: NoProtectedSite, inForce: []string{"hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:"}},
 		{name: "outside the buffer, inside the radius",
-			q:    VerdictQuery{Strike: Strike{north800, during, 0}},
+			q:    VerdictQuery{Strike: strikeAt(north800, during, 0)},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium"}},
 		{name: "uncertainty reaches the buffer",
-			q:    VerdictQuery{Strike: Strike{north800, during, 350}},
+			q:    VerdictQuery{Strike: strikeAt(north800, during, 350)},
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium?"}},
 		{name: "uncertainty within tolerance reaches the buffer",
-			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 590), during, HitToleranceMeters}},
+			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 590), during, HitToleranceMeters)},
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "whole uncertainty disc within the buffer",
-			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 100), during, 350}},
+			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 100), during, 350)},
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "radius grows to uncertainty plus buffer",
-			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 700}},
+			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 700)},
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1200, sites: []string{"energy/plant-1:moratorium?"}},
 		{name: "too coarse on the site itself",
-			q:    VerdictQuery{Strike: Strike{plantPoint, during, MaxJudgedUncertaintyMeters + 1}},
+			q:    VerdictQuery{Strike: strikeAt(plantPoint, during, MaxJudgedUncertaintyMeters+1)},
 			want: LocationTooCoarse, inForce: []string{"moratorium"}, radius: MaxJudgedUncertaintyMeters + 501,
 			sites: []string{"energy/plant-1:moratorium?", "bridges/bridge-1:", "hospitals/hosp-1:", "energy/sub-1:moratorium?", "energy/line-1:"}},
 		{name: "explicit radius",
-			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 0}, RadiusMeters: 2000},
+			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 0), RadiusMeters: 2000},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 2000, sites: []string{"energy/plant-1:moratorium"}},
 		{name: "beyond the radius",
-			q:    VerdictQuery{Strike: Strike{toward(plantPoint, 0, 1150), during, 0}},
+			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 0)},
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{}},
 		{name: "inside a protected polygon",
-			q:    VerdictQuery{Strike: Strike{orb.Point{30.605, 50.405}, during, 0}},
+			q:    VerdictQuery{Strike: strikeAt(orb.Point{30.605, 50.405}, during, 0)},
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/sub-1:moratorium!"}},
 		{name: "filtered out of the agreement",
-			q:    VerdictQuery{Strike: Strike{powerLine[0], during, 0}},
+			q:    VerdictQuery{Strike: strikeAt(powerLine[0], during, 0)},
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/line-1:"}},
 		{name: "named site before its agreement",
-			q:    VerdictQuery{Strike: Strike{nearHospital, during, 0}},
+			q:    VerdictQuery{Strike: strikeAt(nearHospital, during, 0)},
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"hospitals/hosp-1:"}},
 		{name: "named site, no buffer, strike 200 m off",
-			q:    VerdictQuery{Strike: Strike{nearHospital, april, 0}},
+			q:    VerdictQuery{Strike: strikeAt(nearHospital, april, 0)},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one"}},
 		{name: "named site within uncertainty",
-			q:    VerdictQuery{Strike: Strike{nearHospital, april, 250}},
+			q:    VerdictQuery{Strike: strikeAt(nearHospital, april, 250)},
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one?"}},
 		{name: "other named sites are not protected",
-			q:    VerdictQuery{Strike: Strike{hospital2, april, 0}},
+			q:    VerdictQuery{Strike: strikeAt(hospital2, april, 0)},
 			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-2:"}},
 		{name: "scope covers a bridge",
-			q:    VerdictQuery{Strike: Strike{bridgeLine[1], during, 0}, Scope: []string{"bridges"}},
+			q:    VerdictQuery{Strike: strikeAt(bridgeLine[1], during, 0), Scope: []string{"bridges"}},
 			want: ProtectedSiteHit, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"bridges/bridge-1:scope!"}},
 		{name: "scope has no buffer",
-			q:    VerdictQuery{Strike: Strike{toward(bridgeLine[1], 0, 300), during, 0}, Scope: []string{"bridges"}},
+			q:    VerdictQuery{Strike: strikeAt(toward(bridgeLine[1], 0, 300), during, 0), Scope: []string{"bridges"}},
 			want: ProtectedSiteNearby, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"bridges/bridge-1:scope"}},
 		{name: "scope beside a real agreement",
-			q: VerdictQuery{Strike: Strike{nearHospital, april, 250}, Scope: []string{"hospitals", "bridges", "hospitals"},
+			q: VerdictQuery{Strike: strikeAt(nearHospital, april, 250), Scope: []string{"hospitals", "bridges", "hospitals"},
 				RadiusMeters: 5000},
 			want: PossibleProtectedSiteHit, withoutScope: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 5000,
 			sites: []string{"hospitals/hosp-1:hospital-one?,scope?", "bridges/bridge-1:scope"}},
 		{name: "scope adds nothing where the real deal already protects",
-			q:    VerdictQuery{Strike: Strike{north300, during, 0}, Scope: []string{"energy"}},
+			q:    VerdictQuery{Strike: strikeAt(north300, during, 0), Scope: []string{"energy"}},
 			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"energy/plant-1:moratorium!,scope"}},
 		{name: "limit lists the nearest, the outcome counts all",
-			q:    VerdictQuery{Strike: Strike{bridgeLine[1], april, 0}, RadiusMeters: 5000, Limit: 1},
+			q:    VerdictQuery{Strike: strikeAt(bridgeLine[1], april, 0), RadiusMeters: 5000, Limit: 1},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 5000, sites: []string{"bridges/bridge-1:"}},
 		{name: "layers restrict the question",
-			q:    VerdictQuery{Strike: Strike{bridgeLine[1], april, 0}, RadiusMeters: 5000, Layers: []string{"bridges"}},
+			q:    VerdictQuery{Strike: strikeAt(bridgeLine[1], april, 0), RadiusMeters: 5000, Layers: []string{"bridges"}},
 			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 5000, sites: []string{"bridges/bridge-1:"}},
 	}
 	for _, tt := range tests {
@@ -171,7 +171,7 @@ func TestVerdictTooCoarse(t *testing.T) {
 	set := fixtureSet(t)
 	april := time.Date(2025, 4, 2, 12, 0, 0, 0, time.UTC)
 	for _, u := range []float64{MaxJudgedUncertaintyMeters + 1, 100_000} {
-		v, err := set.Verdict(VerdictQuery{Strike: Strike{plantPoint, april, u}, Scope: []string{"bridges"}})
+		v, err := set.Verdict(VerdictQuery{Strike: strikeAt(plantPoint, april, u), Scope: []string{"bridges"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestVerdictTooCoarse(t *testing.T) {
 			}
 		}
 	}
-	v, err := set.Verdict(VerdictQuery{Strike: Strike{plantPoint, april, MaxJudgedUncertaintyMeters}})
+	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(plantPoint, april, MaxJudgedUncertaintyMeters)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestVerdictBufferBoundary(t *testing.T) {
 	set := fixtureSet(t)
 	p := toward(plantPoint, 33, 812.5)
 	at := moratoriumT.Add(time.Hour)
-	v, err := set.Verdict(VerdictQuery{Strike: Strike{p, at, 0}})
+	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(p, at, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestVerdictBufferBoundary(t *testing.T) {
 		uncertainty float64
 		hit         bool
 	}{{d - 500, true}, {math.Nextafter(d-500, 0), false}} {
-		v, err := set.Verdict(VerdictQuery{Strike: Strike{p, at, c.uncertainty}})
+		v, err := set.Verdict(VerdictQuery{Strike: strikeAt(p, at, c.uncertainty)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,17 +234,17 @@ func TestVerdictBufferBoundary(t *testing.T) {
 
 func TestVerdictRejects(t *testing.T) {
 	set := fixtureSet(t)
-	ok := Strike{plantPoint, moratoriumT, 0}
+	ok := strikeAt(plantPoint, moratoriumT, 0)
 	tests := []struct {
 		name   string
 		q      VerdictQuery
 		target error
 		want   string
 	}{
-		{"negative uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, -1}}, geo.ErrBadQuery, "uncertainty -1 m"},
-		{"NaN uncertainty", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, math.NaN()}}, geo.ErrBadQuery, "uncertainty NaN m"},
-		{"latitude out of range", VerdictQuery{Strike: Strike{orb.Point{30, 95}, moratoriumT, 0}}, geo.ErrBadQuery, "latitude"},
-		{"reach beyond the largest radius", VerdictQuery{Strike: Strike{plantPoint, moratoriumT, 199_800}}, geo.ErrBadQuery,
+		{"negative uncertainty", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, -1)}, geo.ErrBadQuery, "uncertainty -1 m"},
+		{"NaN uncertainty", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, math.NaN())}, geo.ErrBadQuery, "uncertainty NaN m"},
+		{"latitude out of range", VerdictQuery{Strike: strikeAt(orb.Point{30, 95}, moratoriumT, 0)}, geo.ErrBadQuery, "latitude"},
+		{"reach beyond the largest radius", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, 199_800)}, geo.ErrBadQuery,
 			"plus buffer reach 200300 m"},
 		{"negative radius", VerdictQuery{Strike: ok, RadiusMeters: -5}, geo.ErrBadQuery, "radius"},
 		{"negative limit", VerdictQuery{Strike: ok, Limit: -1}, geo.ErrBadQuery, "limit"},
@@ -264,7 +264,7 @@ func TestVerdictRejects(t *testing.T) {
 // TestVerdictJSON pins the encoding the HTTP layer serves.
 func TestVerdictJSON(t *testing.T) {
 	set := fixtureSet(t)
-	v, err := set.Verdict(VerdictQuery{Strike: Strike{toward(plantPoint, 0, 300), moratoriumT, 25}, Scope: []string{"hospitals"}})
+	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 300), moratoriumT, 25), Scope: []string{"hospitals"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestVerdictJSON(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got\n\t%s\nwant\n\t%s", got, want)
 	}
-	empty, err := set.Verdict(VerdictQuery{Strike: Strike{orb.Point{35, 48}, moratoriumT, 0}})
+	empty, err := set.Verdict(VerdictQuery{Strike: strikeAt(orb.Point{35, 48}, moratoriumT, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,4 +412,62 @@ func BenchmarkVerdict(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
 	})
+}
+
+// strikeAt is a strike at an instant.
+func strikeAt(p orb.Point, t time.Time, uncertaintyMeters float64) Strike {
+	return Strike{Point: p, Time: t, UncertaintyMeters: uncertaintyMeters}
+}
+
+// TestVerdictWindow: an event reported over a window is judged under every
+// reading in force at any instant of it, and each reading says whether it
+// covered all of the window, part of it, or none.
+func TestVerdictWindow(t *testing.T) {
+	set := fixtureSet(t)
+	north300 := toward(plantPoint, 0, 300)
+	day := 24 * time.Hour
+	tests := []struct {
+		name       string
+		start, end time.Time
+		want       Outcome
+		window     WindowCover
+		why        string
+	}{
+		{"ends as the moratorium starts", moratoriumT.Add(-2 * day), moratoriumT, NotInForce, NoWindow, "not yet in force"},
+		{"straddles the start", moratoriumT.Add(-day), moratoriumT.Add(day), ProtectedSiteHit, PartWindow, "in force for part of the event's window only; hit energy/"},
+		{"within", moratoriumT, moratoriumT.Add(2 * day), ProtectedSiteHit, WholeWindow, "hit energy/"},
+		{"straddles the end", moratoriumEnd.Add(-day), moratoriumEnd.Add(day), ProtectedSiteHit, PartWindow, "in force for part of the event's window only"},
+		{"starts as it ends", moratoriumEnd, moratoriumEnd.Add(day), NotInForce, NoWindow, "ended"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: north300, Time: tt.start, End: tt.end}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.End == nil || !v.End.Equal(tt.end) {
+				t.Errorf("end %v, want %v", v.End, tt.end)
+			}
+			var rv *ReadingVerdict
+			for i := range v.Readings {
+				if v.Readings[i].Agreement == "moratorium" {
+					rv = &v.Readings[i]
+				}
+			}
+			if rv == nil {
+				t.Fatalf("no reading of the moratorium in %+v", v.Readings)
+			}
+			if rv.Verdict != tt.want || rv.Window != tt.window || !strings.Contains(rv.Why, tt.why) {
+				t.Errorf("verdict %q window %q why %q; want %q %q %q", rv.Verdict, rv.Window, rv.Why, tt.want, tt.window, tt.why)
+			}
+		})
+	}
+	// A strike at an instant has no window to speak of.
+	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(north300, moratoriumT, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.End != nil || v.Readings[0].Window != "" {
+		t.Errorf("an instant: end %v, window %q", v.End, v.Readings[0].Window)
+	}
 }

@@ -87,9 +87,10 @@ var acledDateLayouts = []string{"2006-01-02", "2 January 2006", "02-01-2006", ti
 
 // UCDP's Georeferenced Event Dataset and its candidate events, as
 // published: id, date_start, date_end, latitude, longitude and where_prec
-// are required. The event keeps date_start as its time and date_end as its
-// End when that is a later day; side_a, side_b, dyad_name and the rest stay
-// in Extra under "ucdp".
+// are required. UCDP dates an event by days, so it is the window from
+// date_start, 00:00 UTC, to the end of date_end: its End is the next
+// midnight. side_a, side_b, dyad_name and the rest stay in Extra under
+// "ucdp".
 var ucdpDialect = &csvDialect{
 	name:     UCDPSource,
 	required: []string{"where_prec", "id", "date_start", "date_end", "latitude", "longitude"},
@@ -107,14 +108,13 @@ var ucdpDialect = &csvDialect{
 			return fe
 		}
 		end, fe := row.date("date_end", ucdpDateLayouts, "2022-03-20 or 3/20/2022 12:00:00 AM")
-		switch {
-		case fe != nil:
+		if fe != nil {
 			return fe
-		case end.Before(s.Time):
-			return failf("date_end", "%s is before date_start", row.get("date_end"))
-		case end.After(s.Time):
-			s.End = end
 		}
+		if end.Before(s.Time) {
+			return failf("date_end", "%s is before date_start", row.get("date_end"))
+		}
+		s.End = end.AddDate(0, 0, 1)
 		if fe := row.point(s, "longitude", "latitude"); fe != nil {
 			return fe
 		}

@@ -39,9 +39,10 @@ type Strike struct {
 	// Time is when it happened; the store keeps it to the microsecond, in UTC.
 	// For an event reported over several days it is the window's start.
 	Time time.Time
-	// End is the end of the window an event is reported over (a UCDP event
-	// dated 2 to 5 March ends on 5 March), never before Time; zero for a
-	// strike at one instant.
+	// End, after Time, ends the window an event is reported over: the
+	// first instant after it, as an agreement's end is (a UCDP event dated
+	// 2 to 5 March ends at 6 March, 00:00 UTC); zero for a strike at one
+	// instant. Verdicts judge the whole window.
 	End time.Time
 	// UncertaintyMeters is how far from Point the strike may have landed.
 	UncertaintyMeters float64
@@ -66,7 +67,7 @@ type Strike struct {
 
 // Geo is the strike as geo's verdicts take it.
 func (s *Strike) Geo() agreement.Strike {
-	return agreement.Strike{Point: s.Point, Time: s.Time, UncertaintyMeters: s.UncertaintyMeters}
+	return agreement.Strike{Point: s.Point, Time: s.Time, UncertaintyMeters: s.UncertaintyMeters, End: s.End}
 }
 
 // PutResult says what Put did with one strike.

@@ -89,8 +89,8 @@ func check(s *Strike) *fieldError {
 		if y := s.End.Year(); y < 1 || y > 9999 {
 			return failf(propEnd, "year %d is outside 1 to 9999", y)
 		}
-		if s.End.Before(s.Time) {
-			return failf(propEnd, "%s is before the start, %s", s.End.UTC().Format(time.RFC3339Nano), s.Time.UTC().Format(time.RFC3339Nano))
+		if !s.End.After(s.Time) {
+			return failf(propEnd, "%s is not after the start, %s", s.End.UTC().Format(time.RFC3339Nano), s.Time.UTC().Format(time.RFC3339Nano))
 		}
 	}
 	if err := checkUncertainty(s.UncertaintyMeters); err != nil {
