@@ -307,6 +307,7 @@ func components() obj {
 			"from":         queryParam("from", "The report's first instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"to":           queryParam("to", "The report's last instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
 			"agreement":    queryParam("agreement", "Judge by this agreement alone; the window then defaults to the agreement's.", false, obj{"type": "string"}),
+			"strikeSource": queryParam("source", "Only strikes from these sources, comma-separated, named as recorded (such as UCDP,ACLED); up to 20.", false, obj{"type": "string"}),
 			"dataVersion":  queryParam("data_version", "Judge against this earlier data version (layers and agreements) as kept in the strike store, rebuilt exactly, instead of the data served now; GET /versions lists those kept. One not kept: 404.", false, obj{"type": "string"}),
 			"auditFrom":    queryParam("from", "Only events at or after this instant (RFC 3339) or day.", false, obj{"type": "string"}),
 			"auditTo":      queryParam("to", "Only events at or before this instant (RFC 3339) or day.", false, obj{"type": "string"}),
@@ -505,8 +506,9 @@ func components() obj {
 					"audit_head":         schemaRef("auditHead"),
 					"agreement":          str("the one agreement judged by, when the report was asked for one"),
 				}),
-				"type":  obj{"type": "string", "enum": []string{"FeatureCollection"}},
-				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string")}),
+				"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
+				"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string"),
+					"source": obj{"type": "array", "items": obj{"type": "string"}, "nullable": true}}),
 				"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
 					string(agreement.PossibleProtectedSiteHit): obj{"type": "integer"}, string(agreement.ProtectedSiteNearby): obj{"type": "integer"},
 					string(agreement.NoProtectedSite): obj{"type": "integer"}, string(agreement.LocationTooCoarse): obj{"type": "integer"},
@@ -610,7 +612,7 @@ func strikePaths(paths obj) {
 	post["security"] = bearer
 	list := func(id string) obj {
 		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
-			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikesSortby"), ref("properties"), ref("skipGeometry")},
+			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikeSource"), ref("strikesSortby"), ref("properties"), ref("skipGeometry")},
 			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
@@ -646,7 +648,7 @@ func strikePaths(paths obj) {
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
-		[]any{ref("from"), ref("to"), ref("agreement"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("strikeSource"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
 }
 
 // outcomeNames lists the outcomes of a strike's verdict, gravest first.

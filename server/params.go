@@ -182,6 +182,28 @@ func parseNames(v string) ([]string, error) {
 	return names, nil
 }
 
+// maxSources bounds the sources one strike query names.
+const maxSources = 20
+
+// parseSources reads a comma-separated list of strike sources, each as
+// recorded (case and spaces count, but those around a comma).
+func parseSources(v string) ([]string, error) {
+	var sources []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, errors.New("an empty source; name sources as recorded, comma-separated")
+		}
+		if !slices.Contains(sources, s) {
+			sources = append(sources, s)
+		}
+	}
+	if len(sources) > maxSources {
+		return nil, fmt.Errorf("%d sources, more than %d", len(sources), maxSources)
+	}
+	return sources, nil
+}
+
 // crs84 is the only coordinate reference system served, under the names
 // clients use for it.
 func crs84(v string) error {

@@ -26,6 +26,7 @@ type reportQuery struct {
 	window span // both ends inclusive
 
 	agreement string
+	sources   []string
 	csv, json bool // the format asked for with f
 }
 
@@ -33,6 +34,7 @@ var reportParams = params[reportQuery]{
 	"from":         func(q *reportQuery, v string) error { return q.window.setStart(v) },
 	"to":           func(q *reportQuery, v string) error { return q.window.setEnd(v) },
 	"agreement":    func(q *reportQuery, v string) error { q.agreement = v; return nil },
+	"source":       func(q *reportQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
 	"f": func(q *reportQuery, v string) error {
 		q.csv = v == "csv"
@@ -120,7 +122,7 @@ func (h *handlers) report(c echo.Context) error {
 // and judges each.
 func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q reportQuery) ([]reportLine, error) {
 	var lines []reportLine
-	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit}
+	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit, Sources: q.sources}
 	gone := newStopper(c.Request().Context())
 	for {
 		page, err := h.cfg.Store.List(c.Request().Context(), sq)
@@ -188,6 +190,12 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 		b = append(b, "null"...)
 	} else {
 		b = geojson.AppendJSONString(b, q.agreement)
+	}
+	b = append(b, `,"source":`...)
+	if q.sources == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendStrings(b, q.sources)
 	}
 	b = append(b, `},"summary":{"strikes":`...)
 	b = appendInt(b, len(lines))

@@ -366,11 +366,13 @@ func (h *handlers) deleteStrike(c echo.Context) error {
 // limit and format, and the store's cursor.
 type strikesQuery struct {
 	itemsQuery
-	cursor string
+	cursor  string
+	sources []string
 }
 
 var strikesParams = params[strikesQuery]{
 	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
+	"source": func(q *strikesQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 }
 
 func init() {
@@ -382,7 +384,7 @@ func init() {
 
 // storeQuery is the store's form of the query.
 func (q *strikesQuery) storeQuery() store.Query {
-	sq := store.Query{Limit: q.limit, Cursor: q.cursor, Offset: q.offset, Descending: len(q.sort) > 0 && q.sort[0].desc}
+	sq := store.Query{Limit: q.limit, Cursor: q.cursor, Offset: q.offset, Descending: len(q.sort) > 0 && q.sort[0].desc, Sources: q.sources}
 	if q.hasBBox {
 		sq.BBox = &q.bbox
 	}

@@ -545,6 +545,68 @@ func TestStrikeWindow(t *testing.T) {
 	}
 }
 
+// TestStrikeSourceFilter: source= keeps the strikes of the sources named,
+// on the log, its pages and the report, counted against the posted files.
+func TestStrikeSourceFilter(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t))
+	bySource := map[string]int{}
+	for _, name := range []string{"acled.csv", "acled_export.csv", "ucdp.csv"} {
+		b, err := os.ReadFile("../testdata/strikes/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.post(t, "text/csv", string(b), http.StatusCreated)
+	}
+	for _, feature := range f.getJSON(t, "/strikes?limit=1000")["features"].([]any) {
+		bySource[feature.(map[string]any)["properties"].(map[string]any)["source"].(string)]++
+	}
+	if bySource["UCDP"] == 0 || bySource["ACLED"] == 0 {
+		t.Fatalf("posted %v", bySource)
+	}
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"source=UCDP", bySource["UCDP"]},
+		{"source=ACLED", bySource["ACLED"]},
+		{"source=UCDP,%20ACLED", bySource["UCDP"] + bySource["ACLED"]},
+		{"source=ucdp", 0},
+		{"source=UCDP&datetime=2022-01-01/2022-12-31", 2},
+	} {
+		page := f.getJSON(t, "/strikes?limit=1&"+tc.query)
+		if page["numberMatched"] != float64(tc.want) {
+			t.Errorf("%s: %v matched, want %d", tc.query, page["numberMatched"], tc.want)
+		}
+		if tc.want > 1 {
+			next := ""
+			for _, l := range page["links"].([]any) {
+				if l := l.(map[string]any); l["rel"] == "next" {
+					next = l["href"].(string)
+				}
+			}
+			if !strings.Contains(next, "source=") {
+				t.Errorf("%s: the next link %q drops the filter", tc.query, next)
+			}
+		}
+	}
+	report := f.getJSON(t, "/report?source=ACLED")
+	if n := report["summary"].(map[string]any)["strikes"]; n != float64(bySource["ACLED"]) {
+		t.Errorf("report of ACLED: %v strikes, want %d", n, bySource["ACLED"])
+	}
+	if q := report["query"].(map[string]any); fmt.Sprint(q["source"]) != "[ACLED]" {
+		t.Errorf("report query %v", q)
+	}
+	many := make([]string, 21)
+	for i := range many {
+		many[i] = fmt.Sprint("S", i)
+	}
+	for _, target := range []string{"/strikes?source=", "/strikes?source=A,,B", "/report?source=" + strings.Join(many, ",")} {
+		if rec := f.get(t, target); rec.Code != 400 {
+			t.Errorf("%s: %d, want 400", target, rec.Code)
+		}
+	}
+}
+
 // TestStrikeList pages through the log, filters it and exports it as CSV.
 func TestStrikeList(t *testing.T) {
 	f := newStrikeFixture(t, sqliteStore(t))

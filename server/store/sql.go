@@ -520,6 +520,13 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		return Page{}, err
 	}
 	where = append(where, bounds...)
+	if len(q.Sources) > 0 {
+		in := make([]string, len(q.Sources))
+		for i, source := range q.Sources {
+			in[i] = arg(source)
+		}
+		where = append(where, "source IN ("+strings.Join(in, ", ")+")")
+	}
 	var p Page
 	if q.Count {
 		query := "SELECT COUNT(*) FROM strikes WHERE " + strings.Join(where, " AND ")

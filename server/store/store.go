@@ -95,6 +95,9 @@ type Query struct {
 	// are; nil leaves that end open. (The zero time is an instant like any
 	// other: the first of the year 1.)
 	From, To *time.Time
+	// Sources keeps the strikes from these sources (exactly as recorded,
+	// such as "UCDP"); empty keeps all.
+	Sources []string
 	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
 	Limit int
 	// Cursor continues from a previous page's Next.
