@@ -1975,3 +1975,51 @@ func TestBrowserLanguages(t *testing.T) {
 		t.Errorf("the site's name: English %+v, Ukrainian %+v; want %q and %q", got.En.Site, got.UK.Site, props.Name, props.NameUK)
 	}
 }
+
+// webViolation is one rule of axe-core's that the page breaks, and where.
+type webViolation struct {
+	ID, Impact string
+	Nodes      []string
+}
+
+// TestBrowserAccessibility runs axe-core in Chromium over the map on a
+// desktop and on a phone: at first load, with a check's verdict in the
+// panel and with a strike's popup open, none of its rules may be broken.
+func TestBrowserAccessibility(t *testing.T) {
+	tools := needBrowser(t)
+	ix, agreements, set, _, p := webMoratoriumSite(t)
+	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
+	strike := store.Strike{Point: p, Time: when, Source: "a11y-test", SourceEventID: "1"}
+	st := webStrikeStore(t, []store.Strike{strike})
+	v, err := set.Verdict(agreement.VerdictQuery{Strike: strike.Geo()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements, c.Store = agreements, st })
+	view := webView{14, p.Lat(), p.Lon()}
+	check := fmt.Sprintf("%s&layers=strikes,energy&check=%.6f,%.6f,5000&at=2025-03-25T12:00Z", view.hash(), p.Lat(), p.Lon())
+	type layout struct {
+		First, Check, PopupViolations []webViolation
+		Checked                       string
+		Popup                         *struct{ Title, Verdict string }
+	}
+	var got struct{ Desktop, Phone layout }
+	c := runBrowser(t, tools, map[string]any{
+		"scenario": "accessibility",
+		"base":     srv.URL,
+		"view":     map[string]any{"hash": view.hash() + "&layers=strikes,energy", "zoom": view.Zoom, "lat": view.Lat, "lon": view.Lon},
+		"check":    map[string]any{"hash": check},
+		"strike":   map[string]any{"lat": p.Lat(), "lon": p.Lon()},
+	}, &got)
+	webNoConsoleErrors(t, c.ConsoleErrors)
+	for name, l := range map[string]layout{"desktop": got.Desktop, "phone": got.Phone} {
+		if l.Checked == "" || l.Popup == nil || l.Popup.Verdict != string(v.Outcome) {
+			t.Errorf("%s: the check shows verdict %q and the popup %+v: the states to check were not reached", name, l.Checked, l.Popup)
+		}
+		for state, vs := range map[string][]webViolation{"first load": l.First, "check": l.Check, "strike popup": l.PopupViolations} {
+			for _, v := range vs {
+				t.Errorf("%s, %s: axe rule %s (%s) broken at %q", name, state, v.ID, v.Impact, v.Nodes)
+			}
+		}
+	}
+}

@@ -26,7 +26,7 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   const props = feature.properties ?? {};
   const root = el('div', 'site-popup');
   const name = featureName(props);
-  root.append(el('h3', null, name ?? t('site.unnamed', { id: feature.id })));
+  root.append(el('h2', null, name ?? t('site.unnamed', { id: feature.id })));
   // The site's name as its country writes it, under the one shown.
   const local = localName(props, name);
   if (local) {

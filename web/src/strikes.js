@@ -473,7 +473,7 @@ export class Strikes extends ListedLayer {
 function strikePopup(entry, verdict) {
   const p = entry.feature.properties;
   const root = el('div', 'site-popup strike-popup');
-  root.append(el('h3', null, t('strikes.popupTitle', { time: formatInstant(p.datetime) })));
+  root.append(el('h2', null, t('strikes.popupTitle', { time: formatInstant(p.datetime) })));
   const box = el('p', `verdict verdict-${verdict}`);
   box.dataset.verdict = verdict;
   box.append(el('span', 'words', verdictWords(verdict)));

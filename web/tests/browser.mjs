@@ -37,8 +37,8 @@ function catchMaps() {
   });
 }
 
-async function newPage(viewport = { width: 1280, height: 800 }, headers = {}, locale = 'en-US') {
-  const context = await browser.newContext({ viewport, extraHTTPHeaders: headers, locale });
+async function newPage(viewport = { width: 1280, height: 800 }, headers = {}, locale = 'en-US', bypassCSP = false) {
+  const context = await browser.newContext({ viewport, extraHTTPHeaders: headers, locale, bypassCSP });
   await context.addInitScript(catchMaps);
   context.on('request', (r) => requests.push(r.url()));
   const page = await context.newPage();
@@ -254,7 +254,7 @@ function popupInfo(page) {
     const p = document.querySelector('.leaflet-popup .site-popup');
     if (!p) return null;
     return {
-      title: p.querySelector('h3').textContent,
+      title: p.querySelector('h2').textContent,
       local: p.querySelector('.name-local')?.textContent ?? '',
       meta: p.querySelector('.meta').textContent,
       rows: p.querySelectorAll('tr').length,
@@ -321,7 +321,7 @@ function strikePopupInfo(page) {
     const p = document.querySelector('.leaflet-popup .strike-popup');
     if (!p) return null;
     return {
-      title: p.querySelector('h3').textContent,
+      title: p.querySelector('h2').textContent,
       verdict: p.querySelector('.verdict').dataset.verdict,
       words: p.querySelector('.verdict').textContent,
       recorded: p.querySelector('.verdict-recorded')?.dataset.verdict ?? '',
@@ -771,6 +771,38 @@ const scenarios = {
     await settle(page);
     out.back = await read();
     await page.context().close();
+    return out;
+  },
+
+  // axe-core's checks in the real page, on a desktop and a phone: at first
+  // load, with a check's verdict in the panel, and with a strike's popup
+  // open. (axe is injected, so this page alone sets the server's
+  // Content-Security-Policy aside.)
+  async accessibility() {
+    const out = {};
+    const axe = async (page) => {
+      await page.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
+      const r = await page.evaluate(() => window.axe.run());
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', nodes: v.nodes.map((n) => n.target.join(' ')) }));
+    };
+    for (const [name, viewport] of Object.entries({ desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } })) {
+      const page = await newPage(viewport, {}, 'en-US', true);
+      const o = {};
+      await open(page, spec.view.hash);
+      o.first = await axe(page);
+      await open(page, spec.check.hash);
+      o.checked = await page.evaluate(() => document.querySelector('#check-result .verdict')?.dataset.verdict ?? '');
+      o.check = await axe(page);
+      await open(page, spec.view.hash);
+      // On a phone the check opened the panel over the map: close it, by its button.
+      const toggle = page.locator('#panel-toggle');
+      if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+      await clickAt(page, spec.view, spec.strike.lat, spec.strike.lon);
+      o.popup = await strikePopupInfo(page);
+      o.popupViolations = await axe(page);
+      out[name] = o;
+      await page.context().close();
+    }
     return out;
   },
 
