@@ -70,13 +70,15 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 
 // importFlags are the flags every source has.
 type importFlags struct {
-	fs  *flag.FlagSet
-	out *string
+	fs             *flag.FlagSet
+	out            *string
+	removeVanished *bool
 }
 
 func newImportFlags(source, synopsis string, stdout io.Writer) importFlags {
 	fs := newFlags("import "+source, synopsis, stdout)
-	return importFlags{fs: fs, out: fs.String("out", "", "data directory to write the layers into (required; created if missing)")}
+	return importFlags{fs: fs, out: fs.String("out", "", "data directory to write the layers into (required; created if missing)"),
+		removeVanished: fs.Bool("remove-vanished", false, "remove the layers' features of this source that the input no longer holds (only for an input covering all the layers hold from it)")}
 }
 
 // parse accepts flags before and after the FILE argument, as in
@@ -141,7 +143,7 @@ func importOSM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{err}
 		}
 	}
-	return finishImport(file, *f.out, stdout, func() (*importer.Result, error) {
+	return f.finish(file, stdout, func() (*importer.Result, error) {
 		return importer.OSM(ctx, file, opt)
 	})
 }
@@ -154,7 +156,7 @@ func importGPPD(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return finishImport(file, *f.out, stdout, func() (*importer.Result, error) {
+	return f.finish(file, stdout, func() (*importer.Result, error) {
 		return importer.GPPD(ctx, file, importer.GPPDOptions{Country: *country, Layer: *layer, Progress: newProgress(stderr)})
 	})
 }
@@ -187,7 +189,7 @@ func importCSV(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		m.Columns = strings.Split(*columns, ",")
 	}
 	m.Progress = newProgress(stderr)
-	return finishImport(file, *f.out, stdout, func() (*importer.Result, error) {
+	return f.finish(file, stdout, func() (*importer.Result, error) {
 		return importer.CSV(ctx, file, m)
 	})
 }
@@ -214,14 +216,14 @@ func importGeoJSON(args []string, stdout, stderr io.Writer) error {
 	if *layer == "" {
 		*layer = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
-	return finishImport(file, *f.out, stdout, func() (*importer.Result, error) {
+	return f.finish(file, stdout, func() (*importer.Result, error) {
 		return importer.GeoJSON(file, importer.GeoJSONOptions{Layer: *layer, Kind: *kind, Progress: newProgress(stderr)})
 	})
 }
 
-// finishImport runs read, writes its result into dir and prints the summary,
+// finish runs read, writes its result into --out and prints the summary,
 // the time taken and the peak memory.
-func finishImport(file, dir string, stdout io.Writer, read func() (*importer.Result, error)) error {
+func (f importFlags) finish(file string, stdout io.Writer, read func() (*importer.Result, error)) error {
 	start := time.Now()
 	res, err := read()
 	if err != nil {
@@ -230,7 +232,8 @@ func finishImport(file, dir string, stdout io.Writer, read func() (*importer.Res
 		}
 		return err
 	}
-	s, err := res.WriteDir(dir)
+	res.RemoveVanished = *f.removeVanished
+	s, err := res.WriteDir(*f.out)
 	if s != nil {
 		printSummary(stdout, s)
 	}

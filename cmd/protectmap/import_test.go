@@ -157,3 +157,18 @@ func TestBarProgress(t *testing.T) {
 		t.Errorf("bar output %q", out)
 	}
 }
+
+// TestImportRemoveVanished: --remove-vanished drops a feature of the
+// source that the file no longer holds, and says so.
+func TestImportRemoveVanished(t *testing.T) {
+	dir := t.TempDir()
+	vanished := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"osm:way/999","geometry":{"type":"Point","coordinates":[30.1,50.1]},` +
+		`"properties":{"kind":"plant","source":"OpenStreetMap contributors (ODbL 1.0)"}}]}`
+	if err := os.WriteFile(filepath.Join(dir, "energy.geojson"), []byte(vanished), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "import", "osm", "../../testdata/osm/areas.osm", "--out", dir, "--remove-vanished")
+	if code != 0 || !strings.Contains(out, "energy.geojson: 7 features (7 added, 0 replaced, 0 unchanged, 1 removed, 0 kept") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -445,3 +445,39 @@ func equalJSON(a, b any) bool {
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
+
+// TestRemoveVanished imports into a layer holding a feature the OSM file
+// no longer has and one of another source: with RemoveVanished the first
+// goes, the other stays; without, both stay.
+func TestRemoveVanished(t *testing.T) {
+	for _, remove := range []bool{false, true} {
+		dir := t.TempDir()
+		existing := `{"type":"FeatureCollection","features":[` +
+			`{"type":"Feature","id":"osm:way/999","geometry":{"type":"Point","coordinates":[30.1,50.1]},"properties":{"kind":"plant","source":"` + osmSourceProperty + `"}},` +
+			`{"type":"Feature","id":"gppd:WRI1","geometry":{"type":"Point","coordinates":[30.2,50.2]},"properties":{"kind":"plant","source":"` + gppdSourceProperty + `"}}]}`
+		if err := os.WriteFile(filepath.Join(dir, "energy.geojson"), []byte(existing), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := OSM(context.Background(), filepath.Join(fixtures, "areas.osm"), OSMOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.RemoveVanished = remove
+		im := writeAndLoad(t, res, dir)
+		if f, _ := im.feature(t, "energy", "osm:way/999"); (f == nil) != remove {
+			t.Errorf("RemoveVanished %v: the vanished OSM feature is there: %v", remove, f != nil)
+		}
+		if f, _ := im.feature(t, "energy", "gppd:WRI1"); f == nil {
+			t.Errorf("RemoveVanished %v: the GPPD feature was removed", remove)
+		}
+		var energy *LayerSummary
+		for i := range im.summary.Layers {
+			if im.summary.Layers[i].Name == "energy" {
+				energy = &im.summary.Layers[i]
+			}
+		}
+		if want := map[bool]int{false: 0, true: 1}[remove]; energy == nil || energy.Removed != want {
+			t.Errorf("RemoveVanished %v: summary %+v, want %d removed", remove, energy, want)
+		}
+	}
+}

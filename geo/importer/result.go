@@ -18,6 +18,7 @@ import (
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // maxSkipsKept bounds the skipped items a Result remembers one by one; a
@@ -31,6 +32,13 @@ const validateChunk = 2048
 // Result holds what an import read, by layer, and what it skipped and why.
 // WriteDir merges it into a data directory.
 type Result struct {
+	// RemoveVanished makes WriteDir remove the existing features this
+	// import's source no longer holds: those whose source property is the
+	// source of an imported feature of the layer, under an id the import
+	// lacks. Set it only when the input covers all that the layer holds
+	// from that source (a whole extract or database, not a part of it).
+	RemoveVanished bool
+
 	layers  []*pending
 	byName  map[string]*pending
 	skipped []Skip
@@ -152,7 +160,8 @@ type LayerSummary struct {
 	Name, File string
 	// Added are new ids, Replaced existing ids given new content,
 	// Unchanged existing ids imported again as they were, Removed existing
-	// features that a merged feature now stands for, and Kept existing
+	// features that a merged feature now stands for or (RemoveVanished)
+	// that vanished from their source, and Kept existing
 	// features the import did not touch.
 	Added, Replaced, Unchanged, Removed, Kept int
 	// Merges are imported records of sites the layer holds under another
@@ -187,7 +196,7 @@ func (r *Result) WriteDir(dir string) (*Summary, error) {
 			errs = append(errs, err)
 			continue
 		}
-		ls, err := mergeLayer(dir, p, ok)
+		ls, err := mergeLayer(dir, p, ok, r.RemoveVanished)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -267,10 +276,11 @@ func parseErrors(err error) []*geo.ParseError {
 }
 
 // mergeLayer writes dir/NAME.geojson: the existing features in their order,
-// each replaced in place by an imported feature with the same id, then the
-// imported features that are new. Features are encoded as they are written,
-// so the file is never held in memory whole.
-func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
+// each replaced in place by an imported feature with the same id (or, with
+// removeVanished, left out when its source is one imported and its id is
+// not), then the imported features that are new. Features are encoded as
+// they are written, so the file is never held in memory whole.
+func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool) (LayerSummary, error) {
 	file := filepath.Join(dir, p.name+geojson.LayerExt)
 	ls := LayerSummary{Name: p.name, File: file, Kinds: map[string]int{}}
 	var old *geo.Layer
@@ -286,6 +296,15 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 				replaces[id] = true
 			}
 		}
+	}
+	sources := map[string]bool{}
+	if removeVanished {
+		for i := range p.feats {
+			if ok[i] {
+				sources[sourceOf(p.feats[i].Properties)] = true
+			}
+		}
+		delete(sources, "")
 	}
 	// Records new by id that describe a site the layer already holds are
 	// merged into it rather than added beside it.
@@ -345,6 +364,8 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 				site.Properties = citing(f.Properties, cites[f.ID])
 				put(&site)
 				ls.Kept++
+			case sources[sourceOf(f.Properties)]:
+				ls.Removed++
 			default:
 				put(f)
 				ls.Kept++
@@ -361,6 +382,19 @@ func mergeLayer(dir string, p *pending, ok []bool) (LayerSummary, error) {
 		return err
 	})
 	return ls, err
+}
+
+// sourceOf is the source property of a feature's properties, or "".
+func sourceOf(props []byte) string {
+	var source string
+	jsonscan.EachMember(props, func(key, value []byte) bool {
+		if string(key) != "source" {
+			return true
+		}
+		source, _ = jsonscan.String(value)
+		return false
+	})
+	return source
 }
 
 // sameFeature reports whether an imported feature repeats an existing one exactly.
