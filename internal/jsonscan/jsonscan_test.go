@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -63,6 +64,47 @@ func FuzzEachMember(f *testing.F) {
 			if len(slices.Compact(slices.Sorted(slices.Values(keys)))) != len(m) {
 				t.Fatalf("%q: visited %q, members %d", b, keys, len(m))
 			}
+		}
+	})
+}
+
+func TestString(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		want      string
+		ok        bool
+	}{
+		{"plain", `"Kyiv"`, "Kyiv", true},
+		{"escapes", `"a\"b\\c\u00e9"`, `a"b\cé`, true},
+		{"invalid UTF-8 replaced", "\"a\xffb\"", "a\uFFFDb", true},
+		{"not a string", `12`, "", false},
+		{"empty", ``, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := String([]byte(tc.raw))
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("String(%s) = %q, %v, want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// FuzzString: String never panics and, on every valid JSON value, agrees
+// with encoding/json.
+func FuzzString(f *testing.F) {
+	for _, s := range []string{`"a"`, `"a\"b"`, `"\u00e9\ud83d"`, `"x`, `"a"b`, `1`, "\"\xff\"", "\"\x15\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := String(b)
+		if !json.Valid(b) || len(bytes.TrimSpace(b)) != len(b) {
+			return
+		}
+		var want string
+		wantOK := json.Unmarshal(b, &want) == nil
+		if ok != wantOK || got != want {
+			t.Fatalf("String(%q) = %q, %v; encoding/json: %q, %v", b, got, ok, want, wantOK)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,12 +89,14 @@ func (t *Text) Whole() error {
 // value checks the value at t.I and moves past it.
 func (t *Text) value() error {
 	if t.Checked {
-		t.skipChecked()
+		if _, ok := t.skipChecked(); !ok {
+			return t.unexpected("looking for a value")
+		}
 		return nil
 	}
 	switch c := t.Peek(); c {
 	case '{':
-		return t.object(nil)
+		return t.Members(nil)
 	case '[':
 		return t.Array(nil)
 	case '"':
@@ -113,9 +116,11 @@ func (t *Text) value() error {
 	}
 }
 
-// object checks the object at t.I and calls fn, when not nil, with each
-// member's key (as written, between its quotes) and raw value.
-func (t *Text) object(fn func(key, value []byte)) error {
+// Members checks the object at t.I and calls fn with each member's key (as
+// written, between its quotes) and raw value, until fn returns false; t.I
+// then lies just past that member. In checked text keys are skipped by their
+// quotes alone.
+func (t *Text) Members(fn func(key, value []byte) bool) error {
 	if t.depth++; t.depth > maxJSONDepth {
 		return t.fail("exceeded max depth")
 	}
@@ -130,7 +135,11 @@ func (t *Text) object(fn func(key, value []byte)) error {
 			return t.unexpected("looking for beginning of object key string")
 		}
 		ks := t.I
-		if _, err := t.str(); err != nil {
+		if t.Checked {
+			if _, ok := t.skipString(); !ok {
+				return t.unexpected("")
+			}
+		} else if _, err := t.str(); err != nil {
 			return err
 		}
 		key := t.B[ks+1 : t.I-1]
@@ -143,8 +152,8 @@ func (t *Text) object(fn func(key, value []byte)) error {
 		if err := t.value(); err != nil {
 			return err
 		}
-		if fn != nil {
-			fn(key, t.B[vs:t.I])
+		if fn != nil && !fn(key, t.B[vs:t.I]) {
+			return nil
 		}
 		switch t.Peek() {
 		case ',':
@@ -163,13 +172,14 @@ func (t *Text) object(fn func(key, value []byte)) error {
 // its member names[k], matched as encoding/json matches struct fields (the
 // last such member wins); values of absent members stay nil.
 func (t *Text) Fields(names []string, values [][]byte) error {
-	return t.object(func(key, value []byte) {
+	return t.Members(func(key, value []byte) bool {
 		for k, name := range names {
 			if keyIs(key, name) {
 				values[k] = value
-				return
+				break
 			}
 		}
+		return true
 	})
 }
 
@@ -244,29 +254,59 @@ func (t *Text) str() (escaped bool, err error) {
 	return escaped, t.unexpected("")
 }
 
-// skipChecked moves past a value of checked text.
-func (t *Text) skipChecked() {
+// skipChecked moves past a value of checked text and returns how deeply it
+// nests objects and arrays; ok is false when the text ends first or holds
+// no value at t.I.
+func (t *Text) skipChecked() (deepest int, ok bool) {
 	depth := 0
 	for t.Peek(); t.I < len(t.B); {
 		switch t.B[t.I] {
 		case '"':
-			t.str()
+			if _, ok := t.skipString(); !ok {
+				return deepest, false
+			}
 		case '{', '[':
-			depth++
+			if depth++; depth > deepest {
+				deepest = depth
+			}
 			t.I++
 		case '}', ']':
+			if depth == 0 {
+				return deepest, false
+			}
 			depth--
 			t.I++
 		default:
+			if depth == 0 && delimiter[t.B[t.I]] {
+				return deepest, false
+			}
 			t.I++
 			for t.I < len(t.B) && !structural[t.B[t.I]] && (depth > 0 || !delimiter[t.B[t.I]]) {
 				t.I++
 			}
 		}
 		if depth == 0 {
-			return
+			return deepest, true
 		}
 	}
+	return deepest, false
+}
+
+// skipString moves past the string at t.I in checked text, following its
+// quotes and backslashes alone; ok is false when the text ends first.
+func (t *Text) skipString() (escaped, ok bool) {
+	for j := t.I + 1; j < len(t.B); j++ {
+		switch t.B[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			t.I = j + 1
+			return escaped, true
+		}
+	}
+	t.I = len(t.B)
+	return escaped, false
 }
 
 // structural marks the bytes skip must look at inside a value.
@@ -363,14 +403,9 @@ func keyIs(key []byte, name string) bool {
 	if string(key) == name {
 		return true
 	}
-	for _, c := range key {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &s) != nil {
-				return false
-			}
-			return strings.EqualFold(s, name)
-		}
+	if bytes.IndexByte(key, '\\') >= 0 {
+		s, ok := unescape(key)
+		return ok && strings.EqualFold(s, name)
 	}
 	return strings.EqualFold(string(key), name)
 }
@@ -379,19 +414,40 @@ func keyIs(key []byte, name string) bool {
 // escapes resolved and invalid UTF-8 replaced, as encoding/json decodes it.
 func AppendUnquoted(dst, raw []byte) []byte {
 	body := raw[1 : len(raw)-1]
-	plain := utf8.Valid(body)
-	for _, c := range body {
-		if c == '\\' {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if asWritten(body) {
 		return append(dst, body...)
 	}
-	var s string
-	_ = json.Unmarshal(raw, &s) // raw was checked, so this cannot fail
+	s, _ := unescape(body) // raw was checked, so this cannot fail
 	return append(dst, s...)
+}
+
+// String decodes a string value of checked JSON text as encoding/json
+// does; ok is false when raw is not a string.
+func String(raw []byte) (s string, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if asWritten(body) {
+		return string(body), true
+	}
+	return unescape(body)
+}
+
+// asWritten reports whether the body of a checked string literal decodes
+// to itself: no escapes, valid UTF-8.
+func asWritten(body []byte) bool {
+	return bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body)
+}
+
+// unescape decodes the body of a JSON string literal, its text between the
+// quotes, where escapes or invalid UTF-8 call for encoding/json.
+func unescape(body []byte) (string, bool) {
+	quoted := make([]byte, 0, len(body)+2)
+	quoted = append(append(append(quoted, '"'), body...), '"')
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err == nil
 }
 
 // AppendCompact appends checked JSON without the white space between its
