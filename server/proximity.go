@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -294,15 +293,15 @@ func (q *nearestQuery) appendJSON(b []byte) []byte {
 
 func (q *proximityQuery) appendPoint(b []byte) []byte {
 	b = append(b, `{"lon":`...)
-	b = appendFloat(b, q.lon)
+	b = geojson.AppendNumber(b, q.lon)
 	b = append(b, `,"lat":`...)
-	return append(appendFloat(b, q.lat), ',')
+	return append(geojson.AppendNumber(b, q.lat), ',')
 }
 
 // appendSearch writes the search parameters and closes the object.
 func (q *proximityQuery) appendSearch(b []byte) []byte {
 	b = append(b, `"radius":`...)
-	b = appendFloat(b, q.radius)
+	b = geojson.AppendNumber(b, q.radius)
 	b = append(b, `,"limit":`...)
 	b = appendInt(b, q.limit)
 	return q.appendRest(append(b, ','))
@@ -312,7 +311,7 @@ func (q *proximityQuery) appendRest(b []byte) []byte {
 	b = append(b, `"collections":`...)
 	b = appendStrings(b, q.collections)
 	b = append(b, `,"uncertainty":`...)
-	b = appendFloat(b, q.uncertainty)
+	b = geojson.AppendNumber(b, q.uncertainty)
 	if q.timed {
 		b = append(b, `,"datetime":`...)
 		b = geojson.AppendJSONString(b, q.when.Format(time.RFC3339Nano))
@@ -394,9 +393,9 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *agreement.V
 	b = append(b, `,"nearest_m":`...)
 	nearest := math.NaN()
 	if len(hits) > 0 {
-		nearest = roundMillimetre(hits[0].Meters)
+		nearest = geojson.RoundTo(hits[0].Meters, 3) // as distance_m, so the summary and the nearest site agree
 	}
-	b = appendFloat(b, nearest)
+	b = geojson.AppendNumber(b, nearest)
 	if v != nil {
 		b = append(b, `,"verdict":`...)
 		b = geojson.AppendJSONString(b, string(v.Outcome))
@@ -407,7 +406,7 @@ func appendSummary(b []byte, hits []geo.Hit, uncertainty float64, v *agreement.V
 		b = append(b, `,"agreements_in_force":`...)
 		b = appendStrings(b, v.InForce)
 		b = append(b, `,"radius_m":`...)
-		b = appendFloat(b, v.RadiusMeters)
+		b = geojson.AppendNumber(b, v.RadiusMeters)
 		b = appendReadings(append(b, ','), v)
 	}
 	return append(b, '}')
@@ -458,17 +457,4 @@ func possiblyHit(hits []geo.Hit, uncertainty float64) int {
 		}
 	}
 	return n
-}
-
-// roundMillimetre rounds a distance as geojson.AppendHit does for distance_m,
-// so the summary and the nearest site agree.
-func roundMillimetre(m float64) float64 { return math.Round(m*1000) / 1000 }
-
-// appendFloat writes a finite number in its shortest form, and NaN or an
-// infinity as null.
-func appendFloat(b []byte, x float64) []byte {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, x, 'f', -1, 64)
 }

@@ -94,10 +94,10 @@ func appendProperties(dst []byte, props json.RawMessage, h *geo.Hit, extra []Mem
 // into a Member: a proximity answer has tens of sites.
 func appendHitMembers(dst []byte, h *geo.Hit) []byte {
 	dst = append(dst, `"distance_m":`...)
-	dst = appendNumber(dst, RoundTo(h.Meters, 3))
+	dst = AppendNumber(dst, RoundTo(h.Meters, 3))
 	dst = append(dst, `,"bearing_deg":`...)
 	// 359.996 rounds to 360, which is 0.
-	dst = appendNumber(dst, math.Mod(RoundTo(h.Bearing, 2), 360))
+	dst = AppendNumber(dst, math.Mod(RoundTo(h.Bearing, 2), 360))
 	dst = append(dst, `,"nearest_point":`...)
 	dst = appendPosition(dst, h.Nearest)
 	dst = append(dst, `,"collection":`...)
@@ -107,7 +107,7 @@ func appendHitMembers(dst []byte, h *geo.Hit) []byte {
 func appendValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case float64:
-		return appendNumber(dst, v)
+		return AppendNumber(dst, v)
 	case string:
 		return AppendJSONString(dst, v)
 	case orb.Point:
@@ -118,14 +118,6 @@ func appendValue(dst []byte, v any) []byte {
 		return append(dst, "null"...)
 	}
 	return append(dst, b...)
-}
-
-// appendNumber appends x as a JSON number, or null when JSON has none for it.
-func appendNumber(dst []byte, x float64) []byte {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return append(dst, "null"...)
-	}
-	return appendFloat(dst, x)
 }
 
 // AppendGeometry appends g as a GeoJSON geometry object; null for a nil g,
@@ -204,15 +196,21 @@ func appendPositions(dst []byte, pts []orb.Point) []byte {
 
 func appendPosition(dst []byte, p orb.Point) []byte {
 	dst = append(dst, '[')
-	dst = appendFloat(dst, p[0])
+	dst = AppendNumber(dst, p[0])
 	dst = append(dst, ',')
-	dst = appendFloat(dst, p[1])
+	dst = AppendNumber(dst, p[1])
 	return append(dst, ']')
 }
 
-// appendFloat appends x as strconv.AppendFloat(dst, x, 'f', -1, 64) does:
-// the fewest digits that parse back to x, the nearest to x of those, which
-// keeps the full float64. Formatting coordinates is most of the work of a
+// AppendNumber appends x as a JSON number, the one way protectmap writes
+// numbers: the fewest decimal digits that parse back to exactly x (the
+// nearest to x of those), in plain notation without an exponent, as
+// strconv.AppendFloat(dst, x, 'f', -1, 64) does; null for NaN and the
+// infinities, which JSON has no number for. It never rounds: the full
+// float64 survives a round trip, and a measured quantity is rounded to the
+// precision that means something where it is computed (RoundTo).
+//
+// Formatting coordinates is most of the work of a
 // GeoJSON answer, and for the magnitudes coordinates have it takes a
 // shortcut with exact integer arithmetic; the rest goes to strconv.
 //
@@ -222,7 +220,7 @@ func appendPosition(dst []byte, p orb.Point) []byte {
 // unless it is that one, so if it does, it is the answer. Otherwise the
 // answer has k+1 fraction digits: several may parse back to x, and the
 // one nearest x is the answer.
-func appendFloat(dst []byte, x float64) []byte {
+func AppendNumber(dst []byte, x float64) []byte {
 	u := math.Float64bits(x)
 	m := u&(1<<52-1) | 1<<52
 	s := 1075 - int(u>>52&0x7ff)
@@ -230,6 +228,9 @@ func appendFloat(dst []byte, x float64) []byte {
 	// infinities), or at a power of two, where the spacing below x is half
 	// that above: strconv.
 	if s < 1 || s > 63 || m == 1<<52 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return append(dst, "null"...)
+		}
 		return strconv.AppendFloat(dst, x, 'f', -1, 64)
 	}
 	k := fracDigits[s]
@@ -345,8 +346,9 @@ var fracDigits = func() (f [64]int) {
 	return f
 }()
 
-// RoundTo keeps digits decimals: millimetres are the precision that means
-// anything for a strike's distance.
+// RoundTo rounds x to digits decimals, half away from zero, which
+// AppendNumber then writes in at most digits decimals: distances are kept
+// to the millimetre (3), bearings to the hundredth of a degree (2).
 func RoundTo(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p

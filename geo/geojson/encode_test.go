@@ -5,31 +5,36 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 )
 
-// checkFloat fails unless appendFloat writes x exactly as strconv does, in
-// the fewest digits that parse back to the same float64.
+// checkFloat fails unless AppendNumber writes x exactly as strconv does, in
+// the fewest digits that parse back to the same float64, and NaN and the
+// infinities as null.
 func checkFloat(t *testing.T, x float64) {
 	t.Helper()
-	got := string(appendFloat([]byte("["), x))[1:]
+	got := string(AppendNumber([]byte("["), x))[1:]
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		if got != "null" {
+			t.Fatalf("AppendNumber(%v) = %s, want null", x, got)
+		}
+		return
+	}
 	want := strconv.FormatFloat(x, 'f', -1, 64)
 	if got != want {
-		t.Fatalf("appendFloat(%b) = %s, strconv writes %s", x, got, want)
-	}
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return
+		t.Fatalf("AppendNumber(%b) = %s, strconv writes %s", x, got, want)
 	}
 	back, err := strconv.ParseFloat(got, 64)
 	if err != nil || math.Float64bits(back) != math.Float64bits(x) {
-		t.Fatalf("appendFloat(%b) = %s parses back to %b (%v)", x, got, back, err)
+		t.Fatalf("AppendNumber(%b) = %s parses back to %b (%v)", x, got, back, err)
 	}
 }
 
-func TestAppendFloat(t *testing.T) {
+func TestAppendNumber(t *testing.T) {
 	tests := []struct {
 		name string
 		x    float64
@@ -63,6 +68,7 @@ func TestAppendFloat(t *testing.T) {
 		{"above a power of two", math.Nextafter(32, 64)},
 		{"below a power of two", math.Nextafter(32, 0)},
 		{"infinity", math.Inf(1)},
+		{"minus infinity", math.Inf(-1)},
 		{"NaN", math.NaN()},
 	}
 	for _, tt := range tests {
@@ -70,11 +76,11 @@ func TestAppendFloat(t *testing.T) {
 	}
 }
 
-// TestAppendFloatRandom compares with strconv over random float64s of every
+// TestAppendNumberRandom compares with strconv over random float64s of every
 // magnitude that takes the shortcut, over coordinates with a few to 17
 // significant digits, and over the neighbours of short decimals, where
 // halfway cases live.
-func TestAppendFloatRandom(t *testing.T) {
+func TestAppendNumberRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 300_000
 	if testing.Short() {
@@ -99,25 +105,25 @@ func TestAppendFloatRandom(t *testing.T) {
 	}
 }
 
-// FuzzAppendFloat: any float64 is written as strconv writes it.
-func FuzzAppendFloat(f *testing.F) {
+// FuzzAppendNumber: any finite float64 is written as strconv writes it.
+func FuzzAppendNumber(f *testing.F) {
 	for _, x := range []float64{0, -180, 180, 30.5234567, 0.30000000000000004, 1e-300, 0x1p52 - 0.5} {
 		f.Add(math.Float64bits(x))
 	}
 	f.Fuzz(func(t *testing.T, u uint64) { checkFloat(t, math.Float64frombits(u)) })
 }
 
-func BenchmarkAppendFloat(b *testing.B) {
+func BenchmarkAppendNumber(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	xs := make([]float64, 1024)
 	for i := range xs {
 		xs[i] = 22 + r.Float64()*18 // longitudes across Ukraine, full precision
 	}
 	buf := make([]byte, 0, 32)
-	b.Run("appendFloat", func(b *testing.B) {
+	b.Run("AppendNumber", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := range b.N {
-			buf = appendFloat(buf[:0], xs[i%len(xs)])
+			buf = AppendNumber(buf[:0], xs[i%len(xs)])
 		}
 	})
 	b.Run("strconv", func(b *testing.B) {
@@ -126,6 +132,39 @@ func BenchmarkAppendFloat(b *testing.B) {
 			buf = strconv.AppendFloat(buf[:0], xs[i%len(xs)], 'f', -1, 64)
 		}
 	})
+}
+
+// TestRoundedNumbers holds the precision rule: a value rounded by RoundTo
+// is written in at most that many decimals, and parses back to the
+// rounded value.
+func TestRoundedNumbers(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100_000 {
+		digits := r.IntN(7)
+		x := RoundTo((r.Float64()-0.5)*4e5, digits) // distances up to 200 km, either sign
+		got := string(AppendNumber(nil, x))
+		if i := strings.IndexByte(got, '.'); i >= 0 && len(got)-i-1 > digits {
+			t.Fatalf("AppendNumber(RoundTo(x, %d)) = %s: more than %d decimals", digits, got, digits)
+		}
+		if back, err := strconv.ParseFloat(got, 64); err != nil || back != x {
+			t.Fatalf("AppendNumber(%v) = %s parses back to %v (%v)", x, got, back, err)
+		}
+	}
+	for _, tc := range []struct {
+		x      float64
+		digits int
+		want   string
+	}{
+		{1234.56789, 3, "1234.568"},
+		{0.0005, 3, "0.001"},
+		{-0.0005, 3, "-0.001"},
+		{359.996, 2, "360"},
+		{100, 3, "100"},
+	} {
+		if got := string(AppendNumber(nil, RoundTo(tc.x, tc.digits))); got != tc.want {
+			t.Errorf("AppendNumber(RoundTo(%v, %d)) = %s, want %s", tc.x, tc.digits, got, tc.want)
+		}
+	}
 }
 
 func TestAppendJSONString(t *testing.T) {
