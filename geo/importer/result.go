@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -466,7 +465,7 @@ func (o *jsonObject) str(k, v string) {
 
 func (o *jsonObject) num(k string, v float64) {
 	o.key(k)
-	o.b = strconv.AppendFloat(o.b, v, 'f', -1, 64)
+	o.b = geojson.AppendNumber(o.b, v)
 }
 
 // raw adds a member whose value is already JSON.
