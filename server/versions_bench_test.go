@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/synthlayer"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
 	"github.com/protectmap/protectmap/server/store"
@@ -39,7 +39,7 @@ func BenchmarkKeepVersion(b *testing.B) {
 		b.Fatal(err)
 	}
 	var geojson byteCount
-	if err := synth.WriteGeoJSON(&geojson, sites); err != nil {
+	if err := synthlayer.WriteGeoJSON(&geojson, sites); err != nil {
 		b.Fatal(err)
 	}
 	d := &server.Dataset{Index: ix, Version: "bench-1m"}

@@ -1,4 +1,4 @@
-package geojson
+package geojson_test
 
 import (
 	"os"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/synthlayer"
 )
 
 // The country-scale benchmark set: generated, never committed.
@@ -29,7 +31,7 @@ func BenchmarkLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := synth.WriteGeoJSON(fh, synth.Sites(benchFeatures, benchSeed)); err != nil {
+	if err := synthlayer.WriteGeoJSON(fh, synth.Sites(benchFeatures, benchSeed)); err != nil {
 		b.Fatal(err)
 	}
 	fh.Close()
@@ -41,7 +43,7 @@ func BenchmarkLoad(b *testing.B) {
 		heap, rss := settledMemory(b)
 		b.StartTimer()
 		start := time.Now()
-		l, err := LoadFile("bench", file)
+		l, err := geojson.LoadFile("bench", file)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,13 +1,10 @@
 // Package synth generates country-scale sets of protected sites for
-// benchmarks and load tests: points, power lines and small plant outlines
+// benchmarks and load tests (internal/synthlayer writes them as GeoJSON): points, power lines and small plant outlines
 // clustered around towns the way real infrastructure is. Output depends only
 // on the seed, so figures are comparable between runs and machines.
 package synth
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -43,10 +40,10 @@ func Sites(n int, seed uint64) []Site {
 	out := make([]Site, n)
 	for i := range out {
 		t := r.IntN(len(towns))
-		c := orb.Point{
+		c := micro(orb.Point{
 			clamp(towns[t][0]+r.NormFloat64()*spread[t], -180, 180),
 			clamp(towns[t][1]+r.NormFloat64()*spread[t]*0.65, -85, 85),
-		}
+		})
 		s := &out[i]
 		s.ID = "s" + strconv.Itoa(i)
 		switch k := r.Float64(); {
@@ -66,6 +63,12 @@ func Sites(n int, seed uint64) []Site {
 
 func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
 
+// micro rounds a point to the micro-degree (about 0.1 m), as real layers
+// are written, so a set written as GeoJSON and read back is the set made.
+func micro(p orb.Point) orb.Point {
+	return orb.Point{math.Round(p[0]*1e6) / 1e6, math.Round(p[1]*1e6) / 1e6}
+}
+
 // metres to degrees near 48° N, good enough for shapes.
 const degPerMeterLat, degPerMeterLon = 1 / 111_200.0, 1 / 74_400.0
 
@@ -77,10 +80,10 @@ func line(r *rand.Rand, start orb.Point) orb.LineString {
 	for i := 1; i < n; i++ {
 		heading += r.NormFloat64() * 0.2
 		span := 100 + r.Float64()*300
-		l[i] = orb.Point{
+		l[i] = micro(orb.Point{
 			clamp(l[i-1][0]+math.Sin(heading)*span*degPerMeterLon, -180, 180),
 			clamp(l[i-1][1]+math.Cos(heading)*span*degPerMeterLat, -85, 85),
-		}
+		})
 	}
 	return l
 }
@@ -92,77 +95,8 @@ func outline(r *rand.Rand, c orb.Point) orb.Polygon {
 	for i := range n {
 		a := 2 * math.Pi * float64(i) / float64(n)
 		rr := radius * (0.7 + 0.3*r.Float64())
-		ring[i] = orb.Point{c[0] + math.Sin(a)*rr*degPerMeterLon, c[1] + math.Cos(a)*rr*degPerMeterLat}
+		ring[i] = micro(orb.Point{c[0] + math.Sin(a)*rr*degPerMeterLon, c[1] + math.Cos(a)*rr*degPerMeterLat})
 	}
 	ring[n] = ring[0]
 	return orb.Polygon{ring}
-}
-
-// WriteGeoJSON writes sites as a FeatureCollection, one feature per line.
-func WriteGeoJSON(w io.Writer, sites []Site) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.WriteString(`{"type":"FeatureCollection","features":[` + "\n")
-	buf := make([]byte, 0, 1024)
-	for i, s := range sites {
-		buf = buf[:0]
-		if i > 0 {
-			buf = append(buf, ",\n"...)
-		}
-		buf = append(buf, `{"type":"Feature","id":`...)
-		buf = strconv.AppendQuote(buf, s.ID)
-		buf = append(buf, `,"properties":{"name":`...)
-		buf = strconv.AppendQuote(buf, s.Name)
-		buf = append(buf, `,"kind":`...)
-		buf = strconv.AppendQuote(buf, s.Kind)
-		buf = append(buf, `},"geometry":`...)
-		buf = appendGeometry(buf, s.Geometry)
-		buf = append(buf, '}')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	bw.WriteString("\n]}\n")
-	return bw.Flush()
-}
-
-func appendGeometry(b []byte, g orb.Geometry) []byte {
-	switch g := g.(type) {
-	case orb.Point:
-		b = append(b, `{"type":"Point","coordinates":`...)
-		b = appendPoint(b, g)
-	case orb.LineString:
-		b = append(b, `{"type":"LineString","coordinates":`...)
-		b = appendPoints(b, g)
-	case orb.Polygon:
-		b = append(b, `{"type":"Polygon","coordinates":[`...)
-		for i, r := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendPoints(b, r)
-		}
-		b = append(b, ']')
-	default:
-		panic(fmt.Sprintf("synth: no encoding for %T", g))
-	}
-	return append(b, '}')
-}
-
-func appendPoints(b []byte, pts []orb.Point) []byte {
-	b = append(b, '[')
-	for i, p := range pts {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendPoint(b, p)
-	}
-	return append(b, ']')
-}
-
-func appendPoint(b []byte, p orb.Point) []byte {
-	b = append(b, '[')
-	b = strconv.AppendFloat(b, p[0], 'f', 6, 64)
-	b = append(b, ',')
-	b = strconv.AppendFloat(b, p[1], 'f', 6, 64)
-	return append(b, ']')
 }

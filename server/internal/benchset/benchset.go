@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/internal/synth"
+	"github.com/protectmap/protectmap/internal/synthlayer"
 )
 
 // The benchmark set: a million generated sites, the same every run.
@@ -39,13 +39,7 @@ const (
 // each with the name and kind properties a real layer carries.
 func Index(n int, seed uint64) (*geo.Index, []synth.Site, error) {
 	sites := synth.Sites(n, seed)
-	features := make([]geo.Feature, len(sites))
-	for i, s := range sites {
-		props := append([]byte(`{"name":`), strconv.Quote(s.Name)...)
-		props = append(append(append(props, `,"kind":`...), strconv.Quote(s.Kind)...), '}')
-		features[i] = geo.Feature{ID: s.ID, Geometry: s.Geometry, Properties: props, Name: s.Name, Kind: s.Kind}
-	}
-	l, err := geo.NewLayer(Collection, "synthetic", features)
+	l, err := geo.NewLayer(Collection, "synthetic", synthlayer.Features(sites))
 	if err != nil {
 		return nil, nil, err
 	}
