@@ -5,7 +5,7 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint fuzz bench loadtest loadtest-mixed oracle clean data data-check
+.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed oracle clean data data-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,11 @@ data-check: ## prove the committed default layers are what the build makes from 
 lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+golden: web ## rewrite the golden files in testdata/golden (TestEndpoints, TestGoldenTile) from what the code makes now
+	$(GO) test -count=1 ./server -run '^TestEndpoints$$' -update
+	$(GO) test -count=1 ./geo/tile -run '^TestGoldenTile$$' -update
+	git status --short testdata/golden
 
 # Every func FuzzXxx in a _test.go file, as "package-dir name" lines.
 FUZZ_TARGETS = grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . \
