@@ -5,7 +5,7 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed oracle clean data data-check
+.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed loadtest-flood oracle clean data data-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it 
 
 loadtest-mixed: ## items, proximity, tiles and strike writes at once: wrk, 64 connections, 3 x 60 s; fails on errors or memory growth
 	$(GO) run ./server/loadtest -mixed
+
+loadtest-flood: ## 2,000 connections asking the largest proximity answer for 30 s; fails on 5xx but 503 with Retry-After, /healthz over 100 ms, or resident memory over 1.5 GiB
+	$(GO) run ./server/loadtest -flood
 
 oracle: ## regenerate the GeographicLib oracle figures (needs python3-geographiclib)
 	/usr/bin/python3 testdata/oracle/gen.py

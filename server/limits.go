@@ -44,9 +44,11 @@ type Limits struct {
 	// MaxSitesInFlight bounds the sites that the proximity, nearest and
 	// items answers being built at once may hold, each counted at its
 	// limit: a request that would pass it gets 503 and Retry-After. An
-	// answer takes about a kilobyte a site, so this bounds their memory
-	// whatever the number of clients; a single request asking for more
-	// than the whole budget runs alone.
+	// answer takes about a kilobyte and ten microseconds of CPU a site, so
+	// this bounds their memory and the work queued whatever the number of
+	// clients; a single request asking for more than the whole budget runs
+	// alone. Zero means room for MaxHeavy answers of the largest limit and
+	// as much again for smaller ones: (MaxHeavy+1) × 10,000.
 	MaxSitesInFlight int64
 	// MinUploadBytesPerSecond is the slowest a heavy request's body may
 	// arrive: each MinUploadWindow must bring that rate's worth of bytes
@@ -92,8 +94,6 @@ var DefaultLimits = Limits{
 	MaxBodyBytes:      1 << 20,
 	HeavyTimeout:      120 * time.Second,
 	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
-	// Twenty answers of the largest proximity limit at once, about 200 MB.
-	MaxSitesInFlight: 200_000,
 	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
 	MinUploadBytesPerSecond: 1 << 10,
 	MinUploadWindow:         10 * time.Second,
@@ -127,8 +127,11 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxFeedClients <= 0 {
 		l.MaxFeedClients = d.MaxFeedClients
 	}
+	if l.MaxHeavy <= 0 {
+		l.MaxHeavy = d.MaxHeavy
+	}
 	if l.MaxSitesInFlight <= 0 {
-		l.MaxSitesInFlight = d.MaxSitesInFlight
+		l.MaxSitesInFlight = int64(l.MaxHeavy+1) * maxProximityLimit
 	}
 	if l.MinUploadBytesPerSecond <= 0 {
 		l.MinUploadBytesPerSecond = d.MinUploadBytesPerSecond
@@ -138,9 +141,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if l.MaxHeavy <= 0 {
-		l.MaxHeavy = d.MaxHeavy
 	}
 	if l.RateBurst <= 0 {
 		l.RateBurst = max(1, int(2*l.RatePerSecond))
@@ -217,13 +217,11 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if !HeavyRoutes[route] && !(bulk && (r.ContentLength > h.limits.MaxBodyBytes || r.ContentLength < 0)) {
 			return next(c)
 		}
-		select {
-		case h.heavy <- struct{}{}:
-			defer func() { <-h.heavy }()
-		default:
-			return overloaded(c, http.StatusServiceUnavailable,
-				"the server is answering %d large requests already; retry in a moment", cap(h.heavy))
+		release, refused := h.takeHeavy(c)
+		if refused != nil {
+			return refused
 		}
+		defer release()
 		deadline := time.Now().Add(h.limits.HeavyTimeout)
 		// Not supported by test recorders; a real connection takes them.
 		rc := http.NewResponseController(c.Response())
@@ -247,6 +245,25 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// takeHeavy takes one of the heavy requests' slots, or refuses the
+// request with 503 when all are taken: heavy work is never queued.
+func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
+	select {
+	case h.heavy <- struct{}{}:
+		return func() { <-h.heavy }, nil
+	default:
+		return nil, overloaded(c, http.StatusServiceUnavailable,
+			"the server is answering %d large requests already; retry in a moment", cap(h.heavy))
+	}
+}
+
+// largeAnswerSites is the most sites an answer may hold without being
+// heavy: a larger one (up to 10,000 sites, about 100 ms of CPU) also takes
+// a heavy request's slot, so answers of the largest limits run no more
+// at once than there are slots, and leave the rest of the sites in flight
+// to smaller ones.
+const largeAnswerSites = 1000
+
 // deadlineBody stops a body being read past the request's deadline, so
 // a handler streaming through it stops too.
 type deadlineBody struct {
@@ -262,17 +279,25 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 }
 
 // reserveSites takes n sites (at most the whole budget) of
-// Limits.MaxSitesInFlight for one answer, or refuses the request with 503
-// when answers being built hold too many already; release gives them back.
+// Limits.MaxSitesInFlight for one answer, and a heavy slot for an answer
+// of more than largeAnswerSites, or refuses the request with 503 when
+// answers being built hold too many already; release gives them back.
 func (h *handlers) reserveSites(c echo.Context, n int) (release func(), err error) {
+	freeSlot := func() {}
+	if n > largeAnswerSites {
+		if freeSlot, err = h.takeHeavy(c); err != nil {
+			return nil, err
+		}
+	}
 	budget := h.limits.MaxSitesInFlight
 	take := min(int64(n), budget)
 	if h.sitesInFlight.Add(take) > budget {
 		h.sitesInFlight.Add(-take)
+		freeSlot()
 		return nil, overloaded(c, http.StatusServiceUnavailable,
 			"answers of %d sites in all are being built already; retry in a moment, or ask for fewer (limit)", budget)
 	}
-	return func() { h.sitesInFlight.Add(-take) }, nil
+	return func() { h.sitesInFlight.Add(-take); freeSlot() }, nil
 }
 
 // minRate makes body fail with a slowUploadError once a window passes

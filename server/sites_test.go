@@ -13,7 +13,7 @@ import (
 // sites between them; one more is refused with 503 and Retry-After until
 // one is done, and a single answer larger than the budget runs alone.
 func TestReserveSites(t *testing.T) {
-	h := &handlers{limits: Limits{MaxSitesInFlight: 100}.withDefaults()}
+	h := &handlers{limits: Limits{MaxSitesInFlight: 100}.withDefaults(), heavy: make(chan struct{}, 2)}
 	e := echo.New()
 	ctx := func() (echo.Context, *httptest.ResponseRecorder) {
 		rec := httptest.NewRecorder()
@@ -46,4 +46,49 @@ func TestReserveSites(t *testing.T) {
 		t.Error("a site beside an answer taking the whole budget")
 	}
 	alone()
+}
+
+// TestLargeAnswersAreHeavy: an answer of more than largeAnswerSites also
+// takes a heavy request's slot, so no more of them run at once than there
+// are slots, while smaller answers still use the sites left; by default
+// the sites leave room for a slot's worth of the largest answers beside
+// every slot's.
+func TestLargeAnswersAreHeavy(t *testing.T) {
+	l := Limits{MaxHeavy: 2}.withDefaults()
+	if want := int64(3 * maxProximityLimit); l.MaxSitesInFlight != want {
+		t.Fatalf("default sites in flight with 2 heavy slots: %d, want %d", l.MaxSitesInFlight, want)
+	}
+	h := &handlers{limits: l, heavy: make(chan struct{}, l.MaxHeavy)}
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/proximity", nil), httptest.NewRecorder())
+	var releases []func()
+	for range l.MaxHeavy {
+		release, err := h.reserveSites(c, maxProximityLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	var over *overloadError
+	if _, err := h.reserveSites(c, largeAnswerSites+1); !errors.As(err, &over) || over.status != http.StatusServiceUnavailable {
+		t.Fatalf("a large answer beyond the heavy slots: %v, want 503", err)
+	}
+	if h.sitesInFlight.Load() != 2*maxProximityLimit {
+		t.Fatalf("a refused answer kept its sites: %d in flight", h.sitesInFlight.Load())
+	}
+	small, err := h.reserveSites(c, largeAnswerSites)
+	if err != nil {
+		t.Fatalf("a small answer beside the large ones: %v", err)
+	}
+	small()
+	for _, release := range releases {
+		release()
+	}
+	if len(h.heavy) != 0 || h.sitesInFlight.Load() != 0 {
+		t.Fatalf("released: %d slots, %d sites still held", len(h.heavy), h.sitesInFlight.Load())
+	}
+	last, err := h.reserveSites(c, maxProximityLimit)
+	if err != nil {
+		t.Fatalf("a large answer once the slots are free: %v", err)
+	}
+	last()
 }

@@ -13,6 +13,15 @@
 // process, so /proc/self/status is the server's). Run it with
 // `make loadtest-mixed`.
 //
+// With -flood it floods the server instead, as an attacker or a runaway
+// script would: 2,000 connections for 30 s asking for the largest
+// proximity answer there is (200 km, limit 10,000), while it asks
+// /healthz every 50 ms on a connection of its own and samples the
+// server's resident memory every 100 ms. It fails on any answer but 2xx
+// and the documented 503 with Retry-After, on any socket error, on a
+// /healthz slower than -healthz-max or failing, and when resident memory
+// passes -max-rss. Run it with `make loadtest-flood`.
+//
 // -cpuprofile and -memprofile write the server's CPU and allocation
 // profiles of the runs, for go tool pprof.
 package main
@@ -73,7 +82,7 @@ function setup(thread)
   thread:set("first", #threads * 7919)
   threads[#threads + 1] = thread
 end
-non2xx, created = 0, 0
+non2xx, created, shed = 0, 0, 0
 local i
 function request()
   i = ((i or first) % #reqs) + 1
@@ -81,18 +90,20 @@ function request()
 end
 function response(status, headers, body)
   if status == 201 then created = created + 1 end
+  if status == 503 and headers["Retry-After"] then shed = shed + 1 end
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
 function done(summary, latency, requests)
-  local bad, made = 0, 0
+  local bad, made, refused = 0, 0, 0
   for _, t in ipairs(threads) do
     bad = bad + t:get("non2xx")
     made = made + t:get("created")
+    refused = refused + t:get("shed")
   end
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d status_errors=%d created=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d status_errors=%d created=%d shed=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.connect + e.read + e.write + e.timeout, bad, made))
+    e.connect + e.read + e.write + e.timeout, bad, made, refused))
 end
 `
 
@@ -101,19 +112,25 @@ end
 type options struct {
 	features, queries, connections, threads, runs int
 	duration                                      time.Duration
-	mixed                                         bool
+	mixed, flood                                  bool
 	rssGrowth                                     float64
 	cpuProfile, memProfile                        string
+	// The flood's bounds: resident memory in bytes, and /healthz latency.
+	maxRSS     int64
+	healthzMax time.Duration
 }
 
 func main() {
 	var o options
 	flag.IntVar(&o.features, "features", benchset.Features, "generated features to serve")
 	flag.IntVar(&o.queries, "queries", 10_000, "distinct random requests per scenario")
-	flag.DurationVar(&o.duration, "duration", 0, "length of each run, at most 60s (default 20s, 60s with -mixed)")
-	flag.IntVar(&o.connections, "connections", 0, "concurrent connections (default 16, 64 with -mixed)")
+	flag.DurationVar(&o.duration, "duration", 0, "length of each run, at most 60s (default 20s, 60s with -mixed, 30s with -flood)")
+	flag.IntVar(&o.connections, "connections", 0, "concurrent connections (default 16, 64 with -mixed, 2000 with -flood)")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.BoolVar(&o.mixed, "mixed", false, "drive one mix of items, proximity, tiles and strike writes instead")
+	flag.BoolVar(&o.flood, "flood", false, "flood the server with the largest proximity answers instead (2,000 connections, 30 s)")
+	flag.Int64Var(&o.maxRSS, "max-rss", 1536<<20, "with -flood: the most resident memory the server may take, in bytes")
+	flag.DurationVar(&o.healthzMax, "healthz-max", 100*time.Millisecond, "with -flood: the slowest /healthz may answer")
 	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
@@ -127,21 +144,24 @@ func main() {
 }
 
 func (o *options) defaults() {
-	or := func(v *int, plain, mixed int) {
+	or := func(v *int, plain, mixed, flood int) {
 		if *v <= 0 {
-			*v = plain
-			if o.mixed {
+			switch {
+			case o.mixed:
 				*v = mixed
+			case o.flood:
+				*v = flood
+			default:
+				*v = plain
 			}
 		}
 	}
-	or(&o.connections, 16, 64)
-	or(&o.runs, 1, 3)
+	or(&o.connections, 16, 64, 2000)
+	or(&o.runs, 1, 3, 1)
 	if o.duration <= 0 {
-		o.duration = 20 * time.Second
-		if o.mixed {
-			o.duration = 60 * time.Second
-		}
+		secs := 0
+		or(&secs, 20, 60, 30)
+		o.duration = time.Duration(secs) * time.Second
 	}
 	o.duration = min(o.duration, maxDuration)
 }
@@ -192,6 +212,9 @@ func run(o options) error {
 		// reaches wrk through its environment, not its command line.
 		env = append(env, "LOADTEST_TOKEN="+token, "LOADTEST_GZIP=1")
 		scenarios = []scenario{{"mixed", mix(sites, o.queries)}}
+	} else if o.flood {
+		scenarios = []scenario{{fmt.Sprintf("flood: proximity %d m limit %d", geo.MaxRadiusMeters, benchset.LargestLimit),
+			gets(benchset.LargestProximityTargets(sites, o.queries, benchset.Seed+5))}}
 	} else {
 		scenarios = []scenario{
 			{fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.ItemsTargets(sites, o.queries, benchset.Seed+1))},
@@ -230,7 +253,14 @@ func run(o options) error {
 		}
 		var rss []int64
 		for i := range o.runs {
+			var w *watch
+			if o.flood {
+				w = watchServer(base)
+			}
 			r, err := drive(wrk, lua, env, base, o)
+			if w != nil {
+				w.stop()
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
@@ -244,10 +274,16 @@ func run(o options) error {
 				name = fmt.Sprintf("%s, run %d", name, i+1)
 			}
 			errs := r["socket_errors"] + r["status_errors"]
+			if o.flood {
+				errs -= r["shed"] // the documented answer to a flood
+			}
 			fmt.Printf("%-28s %10.0f %9s %9s %9s %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
 				errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
 			if errs > 0 {
-				failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d)", name, errs, r["socket_errors"], r["status_errors"]))
+				failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d, of which 503 with Retry-After %d)", name, errs, r["socket_errors"], r["status_errors"], r["shed"]))
+			}
+			if w != nil {
+				failed = append(failed, w.report(name, r, o)...)
 			}
 		}
 		if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; len(rss) > 1 && growth > o.rssGrowth {

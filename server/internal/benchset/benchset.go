@@ -30,6 +30,9 @@ const (
 	ItemsLimit   = 100
 	RadiusMeters = 5000 // proximity: 5 km, limit 20
 	NearbyLimit  = 20
+	// The largest proximity answer a client may ask for: the largest
+	// radius, and the largest limit.
+	LargestLimit = 10_000
 	// Vector tiles: the zooms a map shows a country's sites at, street to city.
 	MinTileZoom = 10
 	MaxTileZoom = 14
@@ -87,6 +90,16 @@ func ProximityTargets(sites []synth.Site, n int, seed uint64) []string {
 	out := make([]string, n)
 	for i, p := range points(sites, n, seed) {
 		out[i] = fmt.Sprintf("/proximity?lon=%.5f&lat=%.5f&radius=%d&limit=%d", p[0], p[1], RadiusMeters, NearbyLimit)
+	}
+	return out
+}
+
+// LargestProximityTargets are n request URIs for the largest proximity
+// answer there is, around points near generated sites.
+func LargestProximityTargets(sites []synth.Site, n int, seed uint64) []string {
+	out := make([]string, n)
+	for i, p := range points(sites, n, seed) {
+		out[i] = fmt.Sprintf("/proximity?lon=%.5f&lat=%.5f&radius=%d&limit=%d", p[0], p[1], geo.MaxRadiusMeters, LargestLimit)
 	}
 	return out
 }
