@@ -77,7 +77,7 @@ var itemsParams = params[itemsQuery]{
 		}
 		f, err := export.ParseFormat(v)
 		if err != nil {
-			return fmt.Errorf("format %q is not offered here; use geojson, json, ndjson, csv or kml", v)
+			return formatsNotAcceptable(itemsOffer, v)
 		}
 		q.format = f
 		return nil
@@ -584,6 +584,9 @@ func (h *handlers) item(c echo.Context) error {
 		return err
 	}
 	if err := itemParams.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+		return err
+	}
+	if err := acceptsOnly(c, asGeoJSON); err != nil {
 		return err
 	}
 	id := pathParam(c, "featureId")

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -13,9 +12,21 @@ import (
 // landing answers GET /: the map app (or a page linking the API) for
 // browsers, the OGC API landing page for f=json and JSON clients.
 func (h *handlers) landing(c echo.Context) error {
+	offered := []representation{asJSON, asHTML}
 	f := c.QueryParam("f")
-	html := f == "html" || f == "" && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html")
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	html := f == "html"
+	switch f {
+	case "":
+		i, err := accepts(c, offered...)
+		if err != nil {
+			return err
+		}
+		html = i == 1
+	case "json", "html":
+		c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	default:
+		return notAcceptable(offered, f)
+	}
 	if !html {
 		// The map app may read its own query parameters; the JSON landing
 		// page refuses unknown ones like every other resource.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,22 +18,67 @@ var (
 	reportOffer  = []export.Format{export.GeoJSON, export.CSV}
 )
 
-// notAcceptableError is an Accept header that rules out every
-// representation offered: 406, naming them.
-type notAcceptableError struct{ offered []export.Format }
-
-func (e *notAcceptableError) Error() string {
-	types := make([]string, len(e.offered))
-	names := make([]string, len(e.offered))
-	for i, f := range e.offered {
-		types[i], _, _ = strings.Cut(f.ContentType(), ";")
-		names[i] = "f=" + string(f)
-	}
-	return "the Accept header rules out every representation of this resource: it is offered as " +
-		strings.Join(types, ", ") + " (or ask with " + strings.Join(names, ", ") + ")"
+// representation is how a resource other than a feature collection is
+// offered: the f value that asks for it, and the media types that do in
+// an Accept header, its own first.
+type representation struct {
+	f     string
+	types []string
 }
 
-func (e *notAcceptableError) problem() problem { return problem{Status: 406, Detail: e.Error()} }
+// The representations of single documents.
+var (
+	asJSON    = representation{"json", []string{mediaJSON}}
+	asGeoJSON = representation{"json", []string{mediaGeoJSON, mediaJSON}}
+	asSchema  = representation{"json", []string{mediaSchema}}
+	asHTML    = representation{"html", []string{"text/html"}}
+)
+
+// notAcceptableError is an Accept header, or an f parameter, that rules
+// out every representation offered: 406, naming them.
+type notAcceptableError struct {
+	types, names []string // each representation offered: its media type, its f value
+	f            string   // the f value refused; empty when the Accept header refused
+}
+
+func formatsNotAcceptable(offered []export.Format, f string) *notAcceptableError {
+	e := &notAcceptableError{f: f}
+	for _, of := range offered {
+		t, _, _ := strings.Cut(of.ContentType(), ";")
+		e.types, e.names = append(e.types, t), append(e.names, string(of))
+	}
+	return e
+}
+
+func notAcceptable(offered []representation, f string) *notAcceptableError {
+	e := &notAcceptableError{f: f}
+	for _, r := range offered {
+		e.types, e.names = append(e.types, r.types[0]), append(e.names, r.f)
+	}
+	return e
+}
+
+func (e *notAcceptableError) Error() string {
+	var names []string
+	for _, n := range e.names {
+		if !slices.Contains(names, "f="+n) {
+			names = append(names, "f="+n)
+		}
+	}
+	offered := "it is offered as " + strings.Join(e.types, ", ") + " (or ask with " + strings.Join(names, ", ") + ")"
+	if e.f != "" {
+		return "format " + strconv.Quote(e.f) + " is not offered here: " + offered
+	}
+	return "the Accept header rules out every representation of this resource: " + offered
+}
+
+func (e *notAcceptableError) problem() problem {
+	p := problem{Status: 406, Detail: e.Error()}
+	if e.f != "" {
+		p.InvalidParams = []invalidParam{{Name: "f", Reason: e.Error()}}
+	}
+	return p
+}
 
 // negotiate picks the representation of offered that the request's Accept
 // header asks for, or refuses with 406.
@@ -39,7 +86,33 @@ func negotiate(c echo.Context, offered []export.Format) (export.Format, error) {
 	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
 	f, ok := export.NegotiateAmong(c.Request().Header.Get(echo.HeaderAccept), offered)
 	if !ok {
-		return "", &notAcceptableError{offered}
+		return "", formatsNotAcceptable(offered, "")
 	}
 	return f, nil
+}
+
+// acceptsOnly refuses with 406 a request for a resource offered only as r
+// whose Accept header rules r out; an f parameter, checked already, takes
+// precedence over the header.
+func acceptsOnly(c echo.Context, r representation) error {
+	if c.QueryParam("f") != "" {
+		return nil
+	}
+	_, err := accepts(c, r)
+	return err
+}
+
+// accepts picks which of offered the request's Accept header asks for, by
+// its index, or refuses with 406.
+func accepts(c echo.Context, offered ...representation) (int, error) {
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	types := make([][]string, len(offered))
+	for k, r := range offered {
+		types[k] = r.types
+	}
+	i, ok := export.NegotiateMedia(c.Request().Header.Get(echo.HeaderAccept), types...)
+	if !ok {
+		return 0, notAcceptable(offered, "")
+	}
+	return i, nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNotAcceptable: every negotiated resource answers an Accept header
@@ -44,5 +45,81 @@ func TestNotAcceptable(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNotAcceptableDocuments: the landing page, conformance, queryables,
+// schemas, a single item and a single strike answer an Accept header, or
+// an f parameter, that rules out all they offer with 406 problem+json
+// naming what they offer; otherwise what was asked for.
+func TestNotAcceptableDocuments(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t))
+	created := f.post(t, "application/geo+json", strikeAt(30.5, 50.4, time.Date(2025, 3, 20, 4, 0, 0, 0, time.UTC), ""), http.StatusCreated)
+	strike := "/strikes/" + created["id"].(string)
+	const (
+		json    = "application/json"
+		geojson = "application/geo+json"
+		schema  = "application/schema+json"
+		html    = "text/html"
+		browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	)
+	var (
+		asJSON    = map[string]string{"": json, "*/*": json, json: json, browser: json}
+		asSchema  = map[string]string{"": schema, "*/*": schema, json: json, schema: schema, browser: schema}
+		asGeoJSON = map[string]string{"": geojson, "*/*": geojson, json: geojson, geojson: geojson, browser: geojson}
+		landing   = map[string]string{"": json, "*/*": json, json: json, html: html, browser: html}
+	)
+	const (
+		jsonOffered    = json + " (or ask with f=json)"
+		schemaOffered  = schema + ", " + json + " (or ask with f=json)"
+		geojsonOffered = geojson + " (or ask with f=json)"
+	)
+	resources := []struct {
+		target, offered string
+		// answers maps an Accept header to the type it gets; any other
+		// in accepts below gets 406.
+		answers map[string]string
+	}{
+		{"/", json + ", " + html + " (or ask with f=json, f=html)", landing},
+		{"/conformance", jsonOffered, asJSON},
+		{"/collections/energy/queryables", schemaOffered, asSchema},
+		{"/collections/energy/schema", schemaOffered, asSchema},
+		{"/collections/strikes/queryables", schemaOffered, asSchema},
+		{"/collections/energy/items/sub-kyiv-north", geojsonOffered, asGeoJSON},
+		{strike, geojsonOffered, asGeoJSON},
+		{"/collections/strikes/items/" + created["id"].(string), geojsonOffered, asGeoJSON},
+	}
+	accepts := []string{"", "*/*", json, geojson, schema, html, browser, "application/xml", "text/csv", "image/png, text/plain;q=0.5", "*/*;q=0"}
+	for _, r := range resources {
+		for _, accept := range accepts {
+			t.Run(r.target+" "+accept, func(t *testing.T) {
+				rec := f.get(t, r.target, "Accept: "+accept)
+				if vary := strings.Join(rec.Header().Values("Vary"), ", "); !strings.Contains(vary, "Accept") {
+					t.Errorf("Vary %q lacks Accept", vary)
+				}
+				want, ok := r.answers[accept]
+				if !ok {
+					checkProblem(t, rec, http.StatusNotAcceptable, "", "offered as "+r.offered)
+					return
+				}
+				if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), want) || rec.Body.Len() == 0 {
+					t.Errorf("%d %s with %d bytes, want %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len(), want)
+				}
+			})
+		}
+		t.Run(r.target+" f=xml", func(t *testing.T) {
+			target := r.target + "?f=xml"
+			checkProblem(t, f.get(t, target), http.StatusNotAcceptable, "f", `format "xml" is not offered here`)
+		})
+		t.Run(r.target+" f=json beats Accept", func(t *testing.T) {
+			if rec := f.get(t, r.target+"?f=json", "Accept: application/xml"); rec.Code != http.StatusOK {
+				t.Errorf("f=json with Accept: application/xml: %d %s", rec.Code, rec.Body)
+			}
+		})
+	}
+	for _, target := range []string{"/collections/energy/items?f=xml", "/strikes?f=xml", "/report?f=pdf"} {
+		t.Run(target, func(t *testing.T) {
+			checkProblem(t, f.get(t, target), http.StatusNotAcceptable, "f", "is not offered here: it is offered as application/geo+json")
+		})
 	}
 }

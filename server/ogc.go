@@ -82,6 +82,9 @@ func (h *handlers) conformance(c echo.Context) error {
 	if err := checkParams(c); err != nil {
 		return err
 	}
+	if err := acceptsOnly(c, asJSON); err != nil {
+		return err
+	}
 	return sendJSON(c, mediaJSON, struct {
 		ConformsTo []string `json:"conformsTo"`
 	}{conformanceClasses}, true)

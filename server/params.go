@@ -60,9 +60,15 @@ func (p params[Q]) parse(values url.Values, q *Q, other func(q *Q, name, v strin
 			}
 		}
 		if err != nil {
-			var pe *ParamError
+			var (
+				pe *ParamError
+				na *notAcceptableError
+			)
 			if errors.As(err, &pe) {
 				return pe
+			}
+			if errors.As(err, &na) {
+				return na
 			}
 			return &ParamError{Param: name, Reason: userMessage(err)}
 		}
@@ -87,17 +93,19 @@ func checkParams(c echo.Context) error {
 	return formatOnly.parse(c.QueryParams(), &struct{}{}, nil)
 }
 
-// featureFormat accepts f=json and f=geojson, both naming GeoJSON.
+// featureFormat accepts f=json and f=geojson, both naming GeoJSON, and
+// refuses any other with 406.
 func featureFormat(v string) error {
-	if v == "geojson" {
-		return nil
+	if v != "geojson" && v != "json" {
+		return notAcceptable([]representation{asGeoJSON}, v)
 	}
-	return jsonFormat(v)
+	return nil
 }
 
+// jsonFormat accepts f=json, and refuses any other with 406.
 func jsonFormat(v string) error {
 	if v != "json" {
-		return fmt.Errorf("format %q is not offered here; use f=json", v)
+		return notAcceptable([]representation{asJSON}, v)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ var reportParams = params[reportQuery]{
 		q.csv = v == "csv"
 		q.json = !q.csv
 		if !q.csv && featureFormat(v) != nil {
-			return fmt.Errorf("format %q is not offered here; use f=csv or f=json", v)
+			return formatsNotAcceptable(reportOffer, v)
 		}
 		return nil
 	},

@@ -67,11 +67,11 @@ func (h *handlers) schema(c echo.Context) error {
 // asks for; a client that names only application/json (GDAL does) would
 // refuse that type, so it gets its own.
 func sendSchema(c echo.Context, schema map[string]any) error {
-	ctype := mediaSchema
-	accept := c.Request().Header.Get(echo.HeaderAccept)
-	if strings.Contains(accept, mediaJSON) && !strings.Contains(accept, mediaSchema) {
-		ctype = mediaJSON
+	// f=json names both; the Accept header picks one, or, refusing both,
+	// yields to f.
+	i, err := accepts(c, asSchema, asJSON)
+	if err != nil && c.QueryParam("f") == "" {
+		return err
 	}
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
-	return sendJSON(c, ctype, schema, true)
+	return sendJSON(c, []string{mediaSchema, mediaJSON}[i], schema, true)
 }

@@ -94,7 +94,7 @@ func TestErrors(t *testing.T) {
 		{"filter boolean not a boolean", "GET", "/collections/energy/items?in_service=yes", 400, "in_service", "not a boolean"},
 		{"unknown parameter", "GET", "/collections/energy/items?colour=red", 400, "colour", "unknown parameter"},
 		{"unknown parameter on collections", "GET", "/collections?page=2", 400, "page", "unknown parameter"},
-		{"format not offered", "GET", "/collections?f=xml", 400, "f", "not offered"},
+		{"format not offered", "GET", "/collections?f=xml", 406, "f", "not offered"},
 		{"unknown collection", "GET", "/collections/tanks", 404, "", `no collection "tanks"`},
 		{"unknown collection items", "GET", "/collections/tanks/items", 404, "", `no collection "tanks"`},
 		{"unknown feature id", "GET", "/collections/energy/items/no-such-site", 404, "", `no feature "no-such-site"`},

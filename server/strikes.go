@@ -284,6 +284,9 @@ func (h *handlers) getStrike(c echo.Context) error {
 	if err := checkCollections(h.index(c), "scope", scope); err != nil {
 		return err
 	}
+	if err := acceptsOnly(c, asGeoJSON); err != nil {
+		return err
+	}
 	return h.sendStrike(c, pathParam(c, "featureId"), scope, http.StatusOK)
 }
 

@@ -684,10 +684,13 @@ func TestStrikeList(t *testing.T) {
 	if !slices.Contains(names, "strikes") {
 		t.Errorf("/collections lists %v, without strikes", names)
 	}
-	for _, target := range []string{"/strikes?offset=1&cursor=bogus", "/strikes?offset=-1", "/strikes?cursor=bogus", "/strikes?f=kml&cursor=bogus", "/strikes?f=shp", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
+	for _, target := range []string{"/strikes?offset=1&cursor=bogus", "/strikes?offset=-1", "/strikes?cursor=bogus", "/strikes?f=kml&cursor=bogus", "/strikes?bbox=1,2,3", "/strikes?datetime=yesterday", "/strikes?limit=0"} {
 		if rec := f.get(t, target); rec.Code != 400 {
 			t.Errorf("GET %s: %d, want 400", target, rec.Code)
 		}
+	}
+	if rec := f.get(t, "/strikes?f=shp"); rec.Code != http.StatusNotAcceptable {
+		t.Errorf("GET /strikes?f=shp: %d, want 406", rec.Code)
 	}
 }
 

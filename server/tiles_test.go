@@ -155,7 +155,7 @@ func TestItemsExports(t *testing.T) {
 	if rec.Code != http.StatusOK || lines != n {
 		t.Fatalf("ndjson with bbox: %d, %d lines, want %d", rec.Code, lines, n)
 	}
-	if rec := f.get(t, "/collections/energy/items?f=shp"); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "not offered") {
+	if rec := f.get(t, "/collections/energy/items?f=shp"); rec.Code != http.StatusNotAcceptable || !strings.Contains(rec.Body.String(), "not offered") {
 		t.Errorf("f=shp: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -32,18 +32,36 @@ func Negotiate(accept string) (f Format, ok bool) { return NegotiateAmong(accept
 // well-formed media range, asks for offered[0]. ok is false when the header
 // rules out every format offered (HTTP 406).
 func NegotiateAmong(accept string, offered []Format) (f Format, ok bool) {
+	i, ok := negotiate(accept, len(offered), func(i int) []string { return mediaTypes[offered[i]] })
+	if !ok {
+		return "", false
+	}
+	return offered[i], true
+}
+
+// NegotiateMedia is NegotiateAmong for representations other than the
+// formats: offered lists, for each, the media types that ask for it, its
+// own first. It gives the index in offered of the one the Accept header
+// asks for.
+func NegotiateMedia(accept string, offered ...[]string) (i int, ok bool) {
+	return negotiate(accept, len(offered), func(i int) []string { return offered[i] })
+}
+
+// negotiate picks which of n representations, each answering to the
+// media types types(i), an Accept header asks for (see NegotiateAmong).
+func negotiate(accept string, n int, types func(i int) []string) (best int, ok bool) {
 	ranges := parseAccept(accept)
 	if len(ranges) == 0 {
-		return offered[0], true
+		return 0, true
 	}
 	bestQ, bestSpec := 0.0, -1
-	for _, format := range offered {
-		q, spec := quality(ranges, mediaTypes[format])
+	for i := range n {
+		q, spec := quality(ranges, types(i))
 		if q > bestQ || q == bestQ && q > 0 && spec > bestSpec {
-			f, bestQ, bestSpec = format, q, spec
+			best, bestQ, bestSpec = i, q, spec
 		}
 	}
-	return f, bestQ > 0
+	return best, bestQ > 0
 }
 
 // quality is how much ranges accept the best of a format's media types,
