@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"net"
 )
 
 // checkEvery is how many features a loop handles between looks at its
@@ -31,14 +31,16 @@ func (s *stopper) stop() bool {
 	return s.err != nil
 }
 
-// errClientGone is a write to a client that failed other than by its
-// deadline: the client closed the connection.
+// errClientGone is a write to a client's connection that failed other
+// than by its deadline: the client closed the connection.
 var errClientGone = errors.New("the client closed the connection")
 
-// writeFault is a failed write to the client as errClientGone, or nil
-// when the write ran out of time, which is the server's fault.
+// writeFault is a failed write to the client's connection as
+// errClientGone, or nil when the write ran out of time (the server's
+// fault) or failed before reaching the connection (encoding).
 func writeFault(err error) error {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Timeout() {
 		return nil
 	}
 	return fmt.Errorf("%w: %v", errClientGone, err)

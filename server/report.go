@@ -260,7 +260,7 @@ func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
 	return sendCSV(c, reportHeader, func(body []byte) {
 		m.BodySHA256 = digest(body)
 		m.setHeaders(c.Response().Header())
-	}, func(w *export.CSVWriter) {
+	}, func(w *export.CSVWriter) error {
 		rec := make([]string, 0, len(reportHeader))
 		for i := range lines {
 			l := &lines[i]
@@ -278,7 +278,10 @@ func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
 			for k, s := range l.sites {
 				sites[k] = s.Collection + "/" + s.ID + "@" + strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64)
 			}
-			w.Write(append(rec, strings.Join(sites, ";"))) //nolint:errcheck // the buffer never fails
+			if err := w.Write(append(rec, strings.Join(sites, ";"))); err != nil {
+				return fmt.Errorf("strike %s: %w", l.strike.ID, err)
+			}
 		}
+		return nil
 	})
 }

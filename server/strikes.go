@@ -439,10 +439,13 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		if next != "" {
 			c.Response().Header().Set("Link", "<"+next+`>; rel="next"`)
 		}
-		return sendCSV(c, strikeHeader, nil, func(w *export.CSVWriter) {
+		return sendCSV(c, strikeHeader, nil, func(w *export.CSVWriter) error {
 			for i := range page.Strikes {
-				w.Write(strikeRecord(nil, &page.Strikes[i])) //nolint:errcheck // the buffer never fails
+				if err := w.Write(strikeRecord(nil, &page.Strikes[i])); err != nil {
+					return fmt.Errorf("strike %s: %w", page.Strikes[i].ID, err)
+				}
 			}
+			return nil
 		})
 	}
 	buf := getBuffer()
@@ -505,14 +508,17 @@ func strikeRecord(rec []string, s *store.Strike) []string {
 }
 
 // sendCSV sends a header row and the rows write adds; sign, when given,
-// sees the whole body before it is sent, to set headers about it.
-func sendCSV(c echo.Context, header []string, sign func(body []byte), write func(*export.CSVWriter)) error {
+// sees the whole body before it is sent, to set headers about it. Rows
+// go to a buffer, so a row the CSV writer refuses (export.ErrText) fails
+// the request before anything is sent, rather than going missing.
+func sendCSV(c echo.Context, header []string, sign func(body []byte), write func(*export.CSVWriter) error) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	out := bytes.NewBuffer(*buf)
 	w := export.NewCSVWriter(out)
-	w.Write(header) //nolint:errcheck // the buffer never fails
-	write(w)
+	if err := errors.Join(w.Write(header), write(w)); err != nil {
+		return err
+	}
 	w.Flush()
 	*buf = out.Bytes()
 	if sign != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -98,4 +99,56 @@ func FuzzNeutralCell(f *testing.F) {
 			t.Fatalf("NeutralCell(%q) = %q begins with a formula character", s, got)
 		}
 	})
+}
+
+// TestWritersRefuseText: text a format cannot hold is refused with
+// ErrText, naming the feature (and the property in KML), never altered:
+// NUL in CSV and KML, and the C0 controls XML forbids in KML. Text the
+// format holds, such as a tab or U+0001 in CSV, is written as it is.
+func TestWritersRefuseText(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format Format
+		props  string
+		id     string
+		refuse string // words of the error; empty when written
+	}{
+		{"NUL in a CSV cell", CSV, `{"name":"Kyiv\u0000TPP"}`, "s1", "feature s1: export: text the format cannot hold: column 5 holds NUL"},
+		{"NUL in a CSV id", CSV, `{}`, "s\x00", "column 1 holds NUL"},
+		{"control in a CSV cell", CSV, `{"name":"a\u0001b\tc"}`, "s1", ""},
+		{"NUL in KML", KML, `{"name":"Kyiv\u0000TPP"}`, "s1", `feature s1: property "name": export: text the format cannot hold: U+0000`},
+		{"NUL in a KML property", KML, `{"note":"x\u0000"}`, "s1", `feature s1: property "note": export: text the format cannot hold: U+0000`},
+		{"control in a KML property", KML, `{"note":"x\u0001"}`, "s1", `property "note": export: text the format cannot hold: U+0001, which XML cannot hold`},
+		{"control in a KML key", KML, `{"a\u001fb":1}`, "s1", `U+001F`},
+		{"tab and line feed in KML", KML, `{"note":"a\tb\nc"}`, "s1", ""},
+		{"NUL in a KML id", KML, `{}`, "s\x00", "feature s\x00: id: export: text the format cannot hold"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &geo.Feature{ID: tc.id, Geometry: orb.Point{30.5, 50.4}, Properties: json.RawMessage(tc.props)}
+			var props map[string]string
+			json.Unmarshal(f.Properties, &props) //nolint:errcheck // a number is no string: skipped
+			f.Name = props["name"]
+			var buf bytes.Buffer
+			w, err := NewWriter(&buf, tc.format, Options{Name: "t", Columns: []string{"name"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = w.Write(f)
+			if tc.refuse == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if strings.ContainsRune(buf.String(), '\uFFFD') {
+					t.Fatalf("text altered:\n%s", buf.String())
+				}
+				return
+			}
+			if !errors.Is(err, ErrText) || !strings.Contains(err.Error(), tc.refuse) {
+				t.Fatalf("error %v, want ErrText saying %q", err, tc.refuse)
+			}
+		})
+	}
 }

@@ -232,7 +232,10 @@ func (c *csvWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
 		row = append(row, cell(b))
 	}
 	c.row = row
-	return c.csv.Write(row)
+	if err := c.csv.Write(row); err != nil {
+		return fmt.Errorf("feature %s: %w", f.ID, err)
+	}
+	return nil
 }
 
 // cell renders a JSON value for a CSV cell: strings unquoted, null empty,
@@ -289,17 +292,34 @@ func (k *kmlWriter) Write(f *geo.Feature, extra ...geojson.Member) error {
 			return fmt.Errorf("feature %s: %w", f.ID, err)
 		}
 	}
+	if err := checkXML(f.ID); err != nil {
+		return fmt.Errorf("feature %s: id: %w", f.ID, err)
+	}
 	data = append(data, kml.Data("id", kml.Value(f.ID)))
+	add := func(key, value string) error {
+		if err := errors.Join(checkXML(key), checkXML(value)); err != nil {
+			return fmt.Errorf("feature %s: property %q: %w", f.ID, key, err)
+		}
+		data = append(data, kml.Data(key, kml.Value(value)))
+		return nil
+	}
 	for _, key := range propertyKeys(f.Properties) {
-		data = append(data, kml.Data(key, kml.Value(cell(props[key]))))
+		if err := add(key, cell(props[key])); err != nil {
+			return err
+		}
 	}
 	for _, m := range extra {
 		b, _ := json.Marshal(m.Value)
-		data = append(data, kml.Data(m.Key, kml.Value(cell(b))))
+		if err := add(m.Key, cell(b)); err != nil {
+			return err
+		}
 	}
 	name := f.Name
 	if name == "" {
 		name = f.ID
+	}
+	if err := checkXML(name); err != nil {
+		return fmt.Errorf("feature %s: name: %w", f.ID, err)
 	}
 	return k.enc.Encode(kml.Placemark(kml.Name(name), kml.ExtendedData(data...), g))
 }

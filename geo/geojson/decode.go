@@ -226,6 +226,9 @@ func (d *decoder) feature(raw []byte) (geo.Feature, error) {
 		return f, err
 	}
 	var err error
+	if err := jsonscan.CheckText(id); err != nil {
+		return fail(fmt.Errorf("id: %w", err))
+	}
 	if d.strs, err = appendID(d.strs, id); err != nil {
 		return fail(fmt.Errorf("id: %w", err))
 	}
@@ -242,6 +245,9 @@ func (d *decoder) feature(raw []byte) (geo.Feature, error) {
 	if !jsonscan.IsNull(props) {
 		if props[0] != '{' {
 			return fail(errors.New("properties must be a JSON object or null"))
+		}
+		if err := jsonscan.CheckText(props); err != nil {
+			return fail(fmt.Errorf("properties: %w", err))
 		}
 		d.props = jsonscan.AppendCompact(d.props, props)
 		text.props = span{int32(nprops), int32(len(d.props))}

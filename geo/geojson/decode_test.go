@@ -55,6 +55,11 @@ func TestDecodeValidation(t *testing.T) {
 		{"feature of wrong type", fc(`{"type":"Thing","geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `want "Feature"`},
 		{"id of wrong type", fc(`{"type":"Feature","id":{"a":1},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, "string or a number"},
 		{"duplicate id", fc(point, point), 1, "duplicate id"},
+		{"NUL in a property", fc(point, `{"type":"Feature","id":"b","properties":{"name":"Kyiv\u0000TPP"},"geometry":{"type":"Point","coordinates":[30,50]}}`), 1, `properties: a string holds NUL`},
+		{"NUL in a property name", fc(`{"type":"Feature","properties":{"\u0000":1},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `properties: a string holds NUL`},
+		{"NUL in the id", fc(`{"type":"Feature","id":"a\u0000","geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `id: a string holds NUL`},
+		{"lone surrogate in a property", fc(`{"type":"Feature","properties":{"name":"\ud83d"},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, "lone UTF-16 surrogate"},
+		{"lone surrogate in the id", fc(`{"type":"Feature","id":"\ude00","geometry":{"type":"Point","coordinates":[30,50]}}`), 0, "lone UTF-16 surrogate"},
 		{"deep collection nesting", fc(`{"type":"Feature","geometry":` + strings.Repeat(`{"type":"GeometryCollection","geometries":[`, 10) + `{"type":"Point","coordinates":[1,1]}` + strings.Repeat(`]}`, 10) + `}`), 0, "nested deeper"},
 	}
 	for _, tt := range tests {

@@ -2,14 +2,17 @@ package geojson
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // FuzzDecodeLayer: never panics or hangs; every accepted feature has a
-// unique non-empty id and finite coordinates in range.
+// unique non-empty id without NUL, properties without NUL or a lone
+// surrogate, and finite coordinates in range.
 func FuzzDecodeLayer(f *testing.F) {
 	for _, s := range []string{
 		fc(`{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[30,50]}}`),
@@ -18,6 +21,7 @@ func FuzzDecodeLayer(f *testing.F) {
 		fc(`{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[30,50],[31,50],[31,51],[30,50]]]]}}`),
 		`{"type":"FeatureCollection","features":[]}`,
 		`{"features":[{"type":"Feature"}],"type":"FeatureCollection"}`,
+		fc(`{"type":"Feature","id":"a\u0001","geometry":{"type":"Point","coordinates":[30,50]},"properties":{"name":"\ud83d\ude00"}}`),
 	} {
 		f.Add([]byte(s))
 	}
@@ -50,6 +54,9 @@ func checkDecoded(t *testing.T, name string, body []byte) {
 		ft := l.Feature(i)
 		if ft.ID == "" || seen[ft.ID] {
 			t.Fatalf("feature %d: empty or duplicate id %q", i, ft.ID)
+		}
+		if strings.ContainsRune(ft.ID, 0) || jsonscan.CheckText(ft.Properties) != nil {
+			t.Fatalf("feature %d: accepted NUL or a lone surrogate: id %q, properties %s", i, ft.ID, ft.Properties)
 		}
 		seen[ft.ID] = true
 		geodesy.VertexRuns(ft.Geometry, func(pts []orb.Point, _ bool) {

@@ -4,14 +4,16 @@ import "errors"
 
 // Errors of CheckText.
 var (
-	ErrNUL           = errors.New(`a string holds NUL (\u0000), which text in the strike log cannot`)
+	ErrNUL           = errors.New(`a string holds NUL (\u0000), which database text, XML and spreadsheets cannot hold`)
 	ErrLoneSurrogate = errors.New(`a string holds a lone UTF-16 surrogate escape (\uD800 to \uDFFF unpaired), which is no character`)
 )
 
 // CheckText refuses JSON text b whose strings escape NUL or a lone
 // surrogate: encoding/json would quietly read the one as a character no
-// database text holds and the other as U+FFFD, so the value stored would
-// not be the value sent. b is otherwise taken to be valid JSON.
+// database text, XML or spreadsheet holds and the other as U+FFFD, so the
+// value stored or served would not be the value sent. Strikes and site
+// layers alike are checked with it when read. b is otherwise taken to be
+// valid JSON.
 func CheckText(b []byte) error {
 	t := Text{B: b, Checked: true}
 	for t.I < len(b) {
