@@ -30,6 +30,7 @@ type faultWrite struct {
 // own event id, and keeps every outcome.
 type faultWriter struct {
 	url    string
+	prefix string // of the event ids; "F" when empty
 	client *http.Client
 	mu     sync.Mutex
 	writes []faultWrite
@@ -46,7 +47,7 @@ func (w *faultWriter) run(t *testing.T) {
 		default:
 		}
 		body := strikeAt(30.4702, 50.5253, moratoriumStart.Add(time.Duration(n)*time.Second),
-			fmt.Sprintf(`"source":"fault test","event_id":"F%d"`, n))
+			fmt.Sprintf(`"source":"fault test","event_id":"%s%d"`, w.eventPrefix(), n))
 		req, _ := http.NewRequest(http.MethodPost, w.url+"/strikes", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/geo+json")
 		req.Header.Set("Authorization", "Bearer "+testToken)
@@ -69,6 +70,13 @@ func (w *faultWriter) run(t *testing.T) {
 		w.mu.Unlock()
 		time.Sleep(2 * time.Millisecond) // a steady stream, not a flood
 	}
+}
+
+func (w *faultWriter) eventPrefix() string {
+	if w.prefix == "" {
+		return "F"
+	}
+	return w.prefix
 }
 
 // since returns the writes that started at or after from.
@@ -190,8 +198,156 @@ func TestStoreOutage(t *testing.T) {
 			t.Errorf("write #%d was acknowledged as %s but is not in the database: %v", wr.n, wr.id, err)
 			continue
 		}
-		if want := fmt.Sprintf("F%d", wr.n); s.SourceEventID != want {
+		if want := fmt.Sprintf("%s%d", w.eventPrefix(), wr.n); s.SourceEventID != want {
 			t.Errorf("strike %s is event %q, want %q", wr.id, s.SourceEventID, want)
 		}
+	}
+}
+
+// TestStoreRestartMidRequest restarts PostgreSQL as a crash would, three
+// times, under writers and readers of the strike log: a request the
+// restart cuts short, or that comes while the database recovers, gets 503
+// problem+json with Retry-After, never 500; every other one succeeds; and
+// every strike acknowledged is in the database afterwards.
+func TestStoreRestartMidRequest(t *testing.T) {
+	pg := pgtest.New(t)
+	dsn := pg.DSN(t)
+	f := newStrikeFixture(t, dsn)
+	srv := httptest.NewServer(f.e)
+	defer srv.Close()
+
+	writers := make([]*faultWriter, 3)
+	for i := range writers {
+		w := &faultWriter{url: srv.URL, prefix: fmt.Sprintf("R%d-", i), client: &http.Client{Timeout: 10 * time.Second},
+			stop: make(chan struct{}), done: make(chan struct{})}
+		writers[i] = w
+		go w.run(t)
+	}
+	// Readers list the log and read strikes back as the writers go.
+	type read struct {
+		target, problem, retryAfter string
+		status                      int
+	}
+	var (
+		readsMu sync.Mutex
+		reads   []read
+	)
+	stopReading, readersDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(readersDone)
+		client := &http.Client{Timeout: 10 * time.Second}
+		for n := 0; ; n++ {
+			select {
+			case <-stopReading:
+				return
+			default:
+			}
+			target := "/strikes?limit=50"
+			if n%2 == 1 {
+				target = "/report?from=2025-01-01"
+			}
+			res, err := client.Get(srv.URL + target)
+			if err != nil {
+				t.Errorf("GET %s: %v", target, err)
+				return
+			}
+			io.Copy(io.Discard, res.Body) //nolint:errcheck
+			res.Body.Close()
+			readsMu.Lock()
+			reads = append(reads, read{target, res.Header.Get("Content-Type"), res.Header.Get("Retry-After"), res.StatusCode})
+			readsMu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	stop := func() {
+		for _, w := range writers {
+			select {
+			case <-w.stop:
+			default:
+				close(w.stop)
+			}
+			<-w.done
+		}
+		select {
+		case <-stopReading:
+		default:
+			close(stopReading)
+		}
+		<-readersDone
+	}
+	defer stop()
+
+	created := func() int {
+		n := 0
+		for _, w := range writers {
+			n += countStatus(w.since(time.Time{}), http.StatusCreated)
+		}
+		return n
+	}
+	for round := range 3 {
+		before := created()
+		for deadline := time.Now().Add(20 * time.Second); created() < before+20; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the writers recorded %d strikes in 20 s, want 20", round, created()-before)
+			}
+		}
+		pg.Restart(t)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if after := created(); after >= 80 || time.Now().After(deadline) {
+			break
+		}
+	}
+	stop()
+
+	check := func(what string, status int, ctype, retryAfter string) {
+		switch {
+		case status == http.StatusOK || status == http.StatusCreated:
+		case status == http.StatusServiceUnavailable:
+			if mt, _, _ := mime.ParseMediaType(ctype); mt != "application/problem+json" || retryAfter == "" {
+				t.Errorf("%s: 503 as %q with Retry-After %q, want problem+json with Retry-After", what, ctype, retryAfter)
+			}
+		default:
+			t.Errorf("%s: %d while PostgreSQL restarted; want 2xx or 503", what, status)
+		}
+	}
+	refused := 0
+	for _, r := range reads {
+		check("GET "+r.target, r.status, r.problem, r.retryAfter)
+		if r.status == http.StatusServiceUnavailable {
+			refused++
+		}
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	acked := 0
+	for _, w := range writers {
+		for _, wr := range w.writes {
+			ctype := ""
+			if wr.problem {
+				ctype = "application/problem+json"
+			}
+			check(fmt.Sprintf("POST /strikes #%d", wr.n), wr.status, ctype, wr.retryAfter)
+			if wr.status == http.StatusServiceUnavailable {
+				refused++
+			}
+			if wr.id == "" {
+				continue
+			}
+			acked++
+			s, err := st.Get(context.Background(), wr.id)
+			if err != nil {
+				t.Errorf("%s: write #%d was acknowledged as %s but is not in the database: %v", w.prefix, wr.n, wr.id, err)
+			} else if want := fmt.Sprintf("%s%d", w.prefix, wr.n); s.SourceEventID != want {
+				t.Errorf("strike %s is event %q, want %q", wr.id, s.SourceEventID, want)
+			}
+		}
+	}
+	t.Logf("%d writes acknowledged, %d reads, %d requests refused with 503 over three restarts", acked, len(reads), refused)
+	if refused == 0 {
+		t.Error("no request met a restart: the test did not test it")
 	}
 }

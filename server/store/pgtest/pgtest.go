@@ -104,6 +104,16 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Restart restarts s as a crash would (pg_ctl restart -m immediate):
+// every backend is killed mid-statement, and the server recovers from its
+// write-ahead log before it accepts connections again, on the same port.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.run(s.pgctl, append(s.serverArgs("restart", s.port), "-m", "immediate")...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Start starts s again after Stop, on the same port, so its DSNs hold.
 func (s *Server) Start(t testing.TB) {
 	t.Helper()
@@ -137,8 +147,15 @@ func (s *Server) run(name string, args ...string) error {
 }
 
 func (s *Server) listen(port int) error {
-	return s.run(s.pgctl, "start", "-D", s.data(), "-w", "-l", filepath.Join(s.dir, "server.log"),
-		"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s", port, s.dir))
+	return s.run(s.pgctl, s.serverArgs("start", port)...)
+}
+
+// serverArgs are pg_ctl's arguments to start the server (start or
+// restart) on port. The log goes to a file: a server writing to pg_ctl's
+// output would hold it open, and run would wait for it forever.
+func (s *Server) serverArgs(verb string, port int) []string {
+	return []string{verb, "-D", s.data(), "-w", "-l", filepath.Join(s.dir, "server.log"),
+		"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s", port, s.dir)}
 }
 
 // bin finds a PostgreSQL program: Debian keeps them in
