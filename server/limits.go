@@ -44,11 +44,9 @@ type Limits struct {
 	// MaxSitesInFlight bounds the sites that the proximity, nearest and
 	// items answers being built at once may hold, each counted at its
 	// limit: a request that would pass it gets 503 and Retry-After. An
-	// answer takes about a kilobyte and ten microseconds of CPU a site, so
-	// this bounds their memory and the work queued whatever the number of
-	// clients; a single request asking for more than the whole budget runs
-	// alone. Zero means room for MaxHeavy answers of the largest limit and
-	// as much again for smaller ones: (MaxHeavy+1) × 10,000.
+	// answer takes about a kilobyte a site, so this bounds their memory
+	// whatever the number of clients; a single request asking for more
+	// than the whole budget runs alone.
 	MaxSitesInFlight int64
 	// MinUploadBytesPerSecond is the slowest a heavy request's body may
 	// arrive: each MinUploadWindow must bring that rate's worth of bytes
@@ -94,6 +92,8 @@ var DefaultLimits = Limits{
 	MaxBodyBytes:      1 << 20,
 	HeavyTimeout:      120 * time.Second,
 	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+	// Twenty answers of the largest proximity limit at once, about 200 MB.
+	MaxSitesInFlight: 200_000,
 	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
 	MinUploadBytesPerSecond: 1 << 10,
 	MinUploadWindow:         10 * time.Second,
@@ -131,7 +131,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxHeavy = d.MaxHeavy
 	}
 	if l.MaxSitesInFlight <= 0 {
-		l.MaxSitesInFlight = int64(l.MaxHeavy+1) * maxProximityLimit
+		l.MaxSitesInFlight = d.MaxSitesInFlight
 	}
 	if l.MinUploadBytesPerSecond <= 0 {
 		l.MinUploadBytesPerSecond = d.MinUploadBytesPerSecond
@@ -258,11 +258,11 @@ func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
 }
 
 // largeAnswerSites is the most sites an answer may hold without being
-// heavy: a larger one (up to 10,000 sites, about 100 ms of CPU) also takes
-// a heavy request's slot, so answers of the largest limits run no more
-// at once than there are slots, and leave the rest of the sites in flight
-// to smaller ones.
-const largeAnswerSites = 1000
+// heavy: the map's pages of 2,000. A larger one (up to 10,000 sites, about
+// 100 ms of CPU) also takes a heavy request's slot, so answers of the
+// largest limits run no more at once than there are slots, and leave the
+// sites in flight to smaller ones.
+const largeAnswerSites = 2000
 
 // deadlineBody stops a body being read past the request's deadline, so
 // a handler streaming through it stops too.

@@ -50,14 +50,9 @@ func TestReserveSites(t *testing.T) {
 
 // TestLargeAnswersAreHeavy: an answer of more than largeAnswerSites also
 // takes a heavy request's slot, so no more of them run at once than there
-// are slots, while smaller answers still use the sites left; by default
-// the sites leave room for a slot's worth of the largest answers beside
-// every slot's.
+// are slots, while smaller answers still use the sites left.
 func TestLargeAnswersAreHeavy(t *testing.T) {
 	l := Limits{MaxHeavy: 2}.withDefaults()
-	if want := int64(3 * maxProximityLimit); l.MaxSitesInFlight != want {
-		t.Fatalf("default sites in flight with 2 heavy slots: %d, want %d", l.MaxSitesInFlight, want)
-	}
 	h := &handlers{limits: l, heavy: make(chan struct{}, l.MaxHeavy)}
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/proximity", nil), httptest.NewRecorder())
 	var releases []func()
