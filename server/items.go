@@ -536,7 +536,7 @@ func (h *handlers) items(c echo.Context) error {
 			}
 			b = append(b, ',')
 		}
-		b = q.shape.appendFeatures(b, l, p.idx[at:min(at+checkEvery, len(p.idx))])
+		b = q.shape.appendFeatures(b, h.dataset(c).bodies, l, p.idx[at:min(at+checkEvery, len(p.idx))])
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, true)

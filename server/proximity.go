@@ -232,13 +232,13 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 		if err != nil {
 			return err
 		}
-		return sendHits(c, echoQuery, verdictHits(v), q.uncertainty, v)
+		return sendHits(c, h.dataset(c).bodies, echoQuery, verdictHits(v), q.uncertainty, v)
 	}
 	hits, err := search(c.Request().Context(), ix, p)
 	if err != nil {
 		return err
 	}
-	return sendHits(c, echoQuery, hits, q.uncertainty, nil)
+	return sendHits(c, h.dataset(c).bodies, echoQuery, hits, q.uncertainty, nil)
 }
 
 // nearestQuery is a parsed GET /nearest request.
@@ -339,8 +339,8 @@ func appendStrings(b []byte, list []string) []byte {
 // each with its distance, bearing, nearest point and collection (and
 // whether it is possibly hit, when an uncertainty was given, and what
 // protected it, with a verdict v), the query as understood, and a summary.
-// With v, hits are its sites.
-func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) error {
+// With v, hits are its sites. Their GeoJSON is what bodies keeps, when it does.
+func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
@@ -356,7 +356,7 @@ func sendHits(c echo.Context, query func([]byte) []byte, hits []geo.Hit, uncerta
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = geojson.AppendHit(b, hits[i].Feature, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
+		b = bodies.AppendHit(b, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)

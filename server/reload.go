@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // Dataset is one consistent version of the served data, as a reload
@@ -31,6 +32,10 @@ type Dataset struct {
 	// Empty (or unusable) means the server makes up one that no other
 	// data has had.
 	Version string
+
+	// bodies keeps the GeoJSON of Index's features as answers write them;
+	// the server makes it when it serves the Dataset.
+	bodies *geojson.Bodies
 }
 
 // Reloader swaps in new data on demand: on POST /admin/reload, and from
@@ -155,7 +160,7 @@ func (h *handlers) current() *Dataset {
 		if d != nil {
 			agreements = d.Agreements
 		}
-		d = &Dataset{Index: ix, Agreements: agreements, Version: h.newVersion()}
+		d = &Dataset{Index: ix, Agreements: agreements, Version: h.newVersion(), bodies: h.newBodies(ix)}
 		h.data.Store(d)
 		h.warmTiles(d)
 	}
@@ -178,7 +183,7 @@ func (h *handlers) agreementsOf(ix *geo.Index) []agreement.Agreement {
 // swap serves d from the next request on and returns it as served (with
 // its version made up if it had none).
 func (h *handlers) swap(d *Dataset) *Dataset {
-	d = &Dataset{Index: d.Index, Agreements: d.Agreements, Version: d.Version}
+	d = &Dataset{Index: d.Index, Agreements: d.Agreements, Version: d.Version, bodies: h.newBodies(d.Index)}
 	if !validVersion(d.Version) {
 		d.Version = h.newVersion()
 	}
@@ -188,6 +193,12 @@ func (h *handlers) swap(d *Dataset) *Dataset {
 	h.cfg.Index.Store(d.Index)
 	h.warmTiles(d)
 	return d
+}
+
+// newBodies is the cache of the GeoJSON of ix's features, as large as
+// Config.FeatureCacheBytes allows.
+func (h *handlers) newBodies(ix *geo.Index) *geojson.Bodies {
+	return geojson.NewBodies(ix, cacheBytes(h.cfg.FeatureCacheBytes, DefaultFeatureCacheBytes))
 }
 
 // warmTiles renders the low zooms of d's layers into the tile cache in the

@@ -56,6 +56,11 @@ type Config struct {
 	// TileCacheBytes bounds the cache of rendered vector tiles; 0 means
 	// DefaultTileCacheBytes, negative disables caching.
 	TileCacheBytes int
+	// FeatureCacheBytes bounds the GeoJSON of features kept, as first
+	// written, for the answers that write them again (see
+	// geojson.Bodies); 0 means DefaultFeatureCacheBytes, negative keeps
+	// none.
+	FeatureCacheBytes int
 	// WarmTileZoom, when positive, renders every layer's vector tiles of
 	// zooms 0 to WarmTileZoom (at most tile.MaxWarmZoom) into the cache in
 	// the background, at start and after every reload, so the first views
@@ -134,7 +139,7 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
 		boot: newBootID(), limits: cfg.Limits.withDefaults(), proxies: cfg.TrustedProxies}
 	h.heavy = make(chan struct{}, h.limits.MaxHeavy)
-	h.tiles = tile.NewCache(tileCacheBytes(cfg.TileCacheBytes))
+	h.tiles = tile.NewCache(cacheBytes(cfg.TileCacheBytes, DefaultTileCacheBytes))
 	h.metrics = newMetrics(h)
 	if cfg.Store != nil {
 		h.cfg.Store = h.metrics.timeStore(cfg.Store)

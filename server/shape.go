@@ -81,10 +81,11 @@ func (s *shape) members(ms []geojson.Member) []geojson.Member {
 }
 
 // appendFeatures appends the features of l at the given indexes, shaped,
-// as geojson.AppendFeatures does.
-func (s *shape) appendFeatures(b []byte, l *geo.Layer, at []int32) []byte {
+// as bodies.AppendFeatures does: whole features are copied from bodies
+// when it keeps them.
+func (s *shape) appendFeatures(b []byte, bodies *geojson.Bodies, l *geo.Layer, at []int32) []byte {
 	if s.whole() {
-		return geojson.AppendFeatures(b, l, at)
+		return bodies.AppendFeatures(b, l, at)
 	}
 	l.Touch(at)
 	scratch := getBuffer()

@@ -11,10 +11,16 @@ import (
 // DefaultTileCacheBytes bounds the rendered-tile cache when Config leaves it 0.
 const DefaultTileCacheBytes = 64 << 20
 
-func tileCacheBytes(configured int) int {
+// DefaultFeatureCacheBytes bounds the kept GeoJSON of features when Config
+// leaves it 0.
+const DefaultFeatureCacheBytes = 64 << 20
+
+// cacheBytes is the size of a cache configured as configured bytes, where
+// 0 means def and a negative size none.
+func cacheBytes(configured, def int) int {
 	switch {
 	case configured == 0:
-		return DefaultTileCacheBytes
+		return def
 	case configured < 0:
 		return 0
 	}

@@ -76,6 +76,7 @@ func serve(args []string, stderr io.Writer) error {
 	trustedProxies := fs.String("trusted-proxies", "127.0.0.0/8,::1", `comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-Proto, X-Forwarded-For and X-Forwarded-Host are believed; from any other peer they are ignored; "none" trusts none`)
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
+	featureCacheMiB := fs.Int("feature-cache-mib", server.DefaultFeatureCacheBytes>>20, "memory for the GeoJSON of features as first written, which answers then copy instead of writing again, in MiB; 0 keeps none")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
 	keepVersions := fs.Int("keep-versions", server.DefaultKeepVersions, "data versions kept in the strike store beside those a recorded verdict was judged on: the last N served (at least 1); -1 keeps every one")
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
@@ -99,6 +100,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *tileCacheMiB < 0 {
 		return usagef("--tile-cache-mib must be 0 or more, not %d", *tileCacheMiB)
+	}
+	if *featureCacheMiB < 0 {
+		return usagef("--feature-cache-mib must be 0 or more, not %d", *featureCacheMiB)
 	}
 	if *warmTiles < 0 || *warmTiles > tile.MaxWarmZoom {
 		return usagef("--warm-tiles must be a zoom from 0 to %d, not %d", tile.MaxWarmZoom, *warmTiles)
@@ -182,7 +186,8 @@ func serve(args []string, stderr io.Writer) error {
 		TrustedProxies:      proxies,
 		Limits:              limits,
 		WarmTileZoom:        *warmTiles,
-		TileCacheBytes:      tileCacheBytes(*tileCacheMiB),
+		TileCacheBytes:      cacheBytes(*tileCacheMiB),
+		FeatureCacheBytes:   cacheBytes(*featureCacheMiB),
 		KeepVersions:        *keepVersions,
 		ProgramVersion:      programVersion(),
 		// A signal ends the live feed's streams, so Shutdown need not wait
@@ -218,9 +223,9 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// tileCacheBytes is server.Config.TileCacheBytes for a cache of mib MiB,
-// where 0 means none.
-func tileCacheBytes(mib int) int {
+// cacheBytes is the size server.Config takes for a cache of mib MiB, where
+// 0 means none.
+func cacheBytes(mib int) int {
 	if mib == 0 {
 		return -1
 	}

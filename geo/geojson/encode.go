@@ -45,19 +45,6 @@ func appendFeature(dst []byte, f *geo.Feature, h *geo.Hit, extra []Member) []byt
 	return append(dst, '}')
 }
 
-// AppendFeatures appends the features of l at the given indexes as
-// AppendFeature does, separated by commas.
-func AppendFeatures(dst []byte, l *geo.Layer, at []int32) []byte {
-	l.Touch(at)
-	for k, i := range at {
-		if k > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendFeature(dst, l.Feature(int(i)))
-	}
-	return dst
-}
-
 // appendProperties appends props with the members of h (if any) and extra
 // after its own.
 func appendProperties(dst []byte, props json.RawMessage, h *geo.Hit, extra []Member) []byte {
@@ -73,6 +60,12 @@ func appendProperties(dst []byte, props json.RawMessage, h *geo.Hit, extra []Mem
 	} else {
 		dst = append(dst, '{')
 	}
+	return append(appendMembers(dst, h, extra), '}')
+}
+
+// appendMembers appends the members of h (if any) and extra, separated by
+// commas.
+func appendMembers(dst []byte, h *geo.Hit, extra []Member) []byte {
 	if h != nil {
 		dst = appendHitMembers(dst, h)
 		if len(extra) > 0 {
@@ -87,7 +80,7 @@ func appendProperties(dst []byte, props json.RawMessage, h *geo.Hit, extra []Mem
 		dst = append(dst, ':')
 		dst = appendValue(dst, m.Value)
 	}
-	return append(dst, '}')
+	return dst
 }
 
 // appendHitMembers writes AppendHit's members, without boxing each value

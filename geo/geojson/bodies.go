@@ -1,0 +1,167 @@
+package geojson
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/protectmap/protectmap/geo"
+)
+
+// Bodies keeps the GeoJSON Feature each feature of an index is written as,
+// so an answer copies ready bytes instead of formatting coordinates again:
+// the layers of an index never change, so a body never goes stale. A body
+// is kept the first time its feature is written, until the bytes allowed
+// are used up; after that, features not kept are formatted each time. The
+// bytes live in a few large chunks, not one allocation each, so the
+// garbage collector has next to nothing to scan.
+//
+// A Bodies is safe for concurrent use; a nil *Bodies keeps nothing.
+type Bodies struct {
+	slots map[*geo.Layer][]atomic.Uint64 // each feature's body, packed (see slot)
+	chunk int                            // the size of each chunk
+	mu    sync.Mutex                     // orders writes to chunks
+	// chunks has room for every chunk allowed; a reader reads an entry
+	// only after loading a slot stored after it was set.
+	chunks [][]byte
+	// made counts the chunks allocated and used the bytes used in the
+	// last of them; mu guards both.
+	made, used int
+	full       atomic.Bool // no more bodies are kept
+}
+
+// The layout of a slot: a set bit, the chunk, the offset in it and the length.
+const (
+	offsetBits = 20
+	lengthBits = offsetBits + 1
+	chunkBits  = 63 - offsetBits - lengthBits
+	// maxChunk is the size of a chunk; a body longer than that is never
+	// kept.
+	maxChunk = 1 << offsetBits
+)
+
+// NewBodies returns a cache of the bodies of ix's features holding at most
+// maxBytes of them; below one feature's worth it keeps none. Its index of
+// which bodies are kept takes 8 bytes a feature more, none when it keeps none.
+func NewBodies(ix *geo.Index, maxBytes int) *Bodies {
+	if maxBytes < 1<<10 || ix == nil {
+		return nil
+	}
+	chunk := min(maxBytes, maxChunk)
+	b := &Bodies{
+		slots:  make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers())),
+		chunk:  chunk,
+		chunks: make([][]byte, min(maxBytes/chunk, 1<<chunkBits)),
+	}
+	for _, l := range ix.Layers() {
+		b.slots[l] = make([]atomic.Uint64, l.Len())
+	}
+	return b
+}
+
+// AppendFeature appends the i-th feature of l as the package's
+// AppendFeature does.
+func (b *Bodies) AppendFeature(dst []byte, l *geo.Layer, i int) []byte {
+	if b == nil {
+		return AppendFeature(dst, l.Feature(i))
+	}
+	slots := b.slots[l]
+	if slots == nil {
+		return AppendFeature(dst, l.Feature(i))
+	}
+	if s := slots[i].Load(); s != 0 {
+		return append(dst, b.body(s)...)
+	}
+	start := len(dst)
+	dst = AppendFeature(dst, l.Feature(i))
+	b.keep(&slots[i], dst[start:])
+	return dst
+}
+
+// AppendFeatures appends the features of l at the given indexes as
+// AppendFeature does, separated by commas.
+func (b *Bodies) AppendFeatures(dst []byte, l *geo.Layer, at []int32) []byte {
+	b.touch(l, at)
+	for k, i := range at {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		dst = b.AppendFeature(dst, l, int(i))
+	}
+	return dst
+}
+
+// AppendHit appends the site h found as the package's AppendHit does for
+// h's own feature: its body, with the members of the answer added to its
+// properties.
+func (b *Bodies) AppendHit(dst []byte, h *geo.Hit, extra ...Member) []byte {
+	dst = b.AppendFeature(dst, h.Layer, h.Index)
+	// A body ends with the closing braces of its properties and itself.
+	dst = dst[:len(dst)-2]
+	if dst[len(dst)-1] != '{' {
+		dst = append(dst, ',')
+	}
+	dst = appendMembers(dst, h, extra)
+	return append(dst, "}}"...)
+}
+
+// touch reads the first byte of each feature's body, or of its id and
+// properties when its body is not kept: see geo.Layer.Touch.
+func (b *Bodies) touch(l *geo.Layer, at []int32) {
+	var slots []atomic.Uint64
+	if b != nil {
+		slots = b.slots[l]
+	}
+	if slots == nil {
+		l.Touch(at)
+		return
+	}
+	var x byte
+	for k, i := range at {
+		if s := slots[i].Load(); s != 0 {
+			x += b.body(s)[0]
+		} else {
+			l.Touch(at[k : k+1])
+		}
+	}
+	keepByte(x)
+}
+
+// keepByte makes its argument needed, so the compiler keeps the reads
+// that produce it.
+//
+//go:noinline
+func keepByte(byte) {}
+
+// body is the kept body a slot points at.
+func (b *Bodies) body(s uint64) []byte {
+	n := int(s & (1<<lengthBits - 1))
+	off := int(s >> lengthBits & (1<<offsetBits - 1))
+	c := int(s >> (lengthBits + offsetBits) & (1<<chunkBits - 1))
+	return b.chunks[c][off : off+n : off+n]
+}
+
+// keep copies body into the chunks and points slot at it, unless the
+// cache is full or another request kept it first.
+func (b *Bodies) keep(slot *atomic.Uint64, body []byte) {
+	if b.full.Load() || len(body) > b.chunk {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if slot.Load() != 0 {
+		return
+	}
+	if b.made == 0 || b.used+len(body) > b.chunk {
+		if b.made == len(b.chunks) {
+			b.full.Store(true)
+			return
+		}
+		b.chunks[b.made] = make([]byte, b.chunk)
+		b.made++
+		b.used = 0
+	}
+	c := b.made - 1
+	copy(b.chunks[c][b.used:], body)
+	slot.Store(1<<63 | uint64(c)<<(lengthBits+offsetBits) | uint64(b.used)<<lengthBits | uint64(len(body)))
+	b.used += len(body)
+}
