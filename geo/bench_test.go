@@ -24,6 +24,10 @@ var bench struct {
 	once  sync.Once
 	sites []synth.Site
 	layer *Layer
+	power struct {
+		once  sync.Once
+		layer *Layer
+	}
 }
 
 func benchSet(b testing.TB) (*Layer, []synth.Site) {
@@ -40,6 +44,25 @@ func benchSet(b testing.TB) (*Layer, []synth.Site) {
 		bench.layer = l
 	})
 	return bench.layer, bench.sites
+}
+
+// benchPowerLines is an energy layer of long transmission lines
+// (synth.PowerLines), about 11 of whose envelopes cover a point of the
+// benchmark set's extent.
+func benchPowerLines() *Layer {
+	bench.power.once.Do(func() {
+		sites := synth.PowerLines(5_000, benchSeed)
+		fs := make([]Feature, len(sites))
+		for i, s := range sites {
+			fs[i] = Feature{ID: s.ID, Kind: s.Kind, Name: s.Name, Geometry: s.Geometry}
+		}
+		l, err := NewLayer("power", "synthetic", fs)
+		if err != nil {
+			panic(err)
+		}
+		bench.power.layer = l
+	})
+	return bench.power.layer
 }
 
 // benchQueries are points near real sites, where analysts' questions are.
@@ -59,6 +82,13 @@ func BenchmarkNearby(b *testing.B) {
 	benchProximity(b, 5000, func(ix *Index, p orb.Point) ([]Hit, error) { return ix.Nearby(p, 5000, 20) })
 }
 
+// BenchmarkNearbyPowerLines: BenchmarkNearby with a layer of long power
+// lines beside the 1M features, as a real energy layer has; the lines are
+// 20 to 200 km long, so every query lies within several of their envelopes.
+func BenchmarkNearbyPowerLines(b *testing.B) {
+	benchProximity(b, 5000, func(ix *Index, p orb.Point) ([]Hit, error) { return ix.Nearby(p, 5000, 20) }, benchPowerLines())
+}
+
 // BenchmarkNearest: the 20 nearest features over 1M, whatever their
 // distance, beside a linear scan that must give the same answers.
 func BenchmarkNearest(b *testing.B) {
@@ -66,10 +96,11 @@ func BenchmarkNearest(b *testing.B) {
 }
 
 // benchProximity times query, which asks for the 20 nearest features
-// within meters, and checks it against a linear scan.
-func benchProximity(b *testing.B, meters float64, query func(*Index, orb.Point) ([]Hit, error)) {
+// within meters, over the benchmark set and the layers more, and checks it
+// against a linear scan.
+func benchProximity(b *testing.B, meters float64, query func(*Index, orb.Point) ([]Hit, error), more ...*Layer) {
 	l, sites := benchSet(b)
-	ix, _ := NewIndex(l)
+	ix, _ := NewIndex(append([]*Layer{l}, more...)...)
 	qs := benchQueries(sites, 4096)
 	b.Run("rtree", func(b *testing.B) {
 		b.ReportAllocs()
@@ -92,7 +123,7 @@ func benchProximity(b *testing.B, meters float64, query func(*Index, orb.Point) 
 	b.Run("linear", func(b *testing.B) {
 		for i := range b.N {
 			p := qs[i%len(qs)]
-			want := linearScan([]*Layer{l}, p, meters, 20)
+			want := linearScan(ix.layers, p, meters, 20)
 			got, _ := query(ix, p)
 			if !sameHits(got, want) {
 				b.Fatalf("query %v: index and linear scan disagree", p)

@@ -42,6 +42,10 @@ type Layer struct {
 	order  []int32
 	points []orb.Point
 	geoms  []orb.Geometry
+	// spans holds the geodesy.SpanEnvelopes of the long lines in geoms,
+	// by their index there, so a proximity search measures the spans near
+	// its point and not a whole line hundreds of kilometres long.
+	spans map[int32][]orb.Bound
 	// tree holds each feature's envelope, rounded outward to float32, with
 	// its position.
 	tree  rtree.RTreeGN[float32, int32]
@@ -94,13 +98,18 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 	// The other geometries are copied along the curve, their coordinates
 	// into one block.
 	r := relocation{points: make([]orb.Point, points)}
+	l.spans = make(map[int32][]orb.Bound)
 	for k, i := range curve {
 		if g, ok := features[i].Geometry.(orb.Point); ok {
 			l.points[at[k]] = g
 			continue
 		}
 		features[i].Geometry = r.geometry(features[i].Geometry)
-		l.geoms[int(at[k])-len(l.points)] = features[i].Geometry
+		g := int32(int(at[k]) - len(l.points))
+		l.geoms[g] = features[i].Geometry
+		if line, ok := features[i].Geometry.(orb.LineString); ok && isLong(line) {
+			l.spans[g] = geodesy.SpanEnvelopes(line)
+		}
 	}
 	wg.Wait()
 	if dup != nil {
@@ -137,6 +146,10 @@ func (l *Layer) place(curve []int32) []int32 {
 	}
 	return at
 }
+
+// isLong reports whether a line has enough spans (geodesy.SpanVertices
+// edges) for a search to skip the far ones.
+func isLong(line orb.LineString) bool { return len(line) > 4*geodesy.SpanVertices }
 
 // geometry returns the geometry of the feature at position at.
 func (l *Layer) geometry(at int32) orb.Geometry {

@@ -436,6 +436,35 @@ func TestNearbyUkraineProperty(t *testing.T) {
 	t.Logf("%d queries: %d hits, %d missed, %d extra, worst distance %.2e of the tolerance", len(queries), hits, missed, extra, worst)
 }
 
+// TestNearbyLongLinesProperty is TestNearbyGlobalProperty over long power
+// lines among generated sites, queries on, beside and near the lines: a
+// search measures only the spans of a line near its point (see
+// geodesy.LineEdges), and must find what measuring every edge finds.
+func TestNearbyLongLinesProperty(t *testing.T) {
+	lines := synth.PowerLines(30, 23)
+	w := &world{r: rand.New(rand.NewPCG(23, 2))}
+	for _, s := range append(lines, synth.Sites(300, 23)...) {
+		w.geoms = append(w.geoms, s.Geometry)
+		w.refs = append(w.refs, newRefFeature(s.Geometry))
+	}
+	long := 0
+	for _, s := range lines {
+		if isLong(s.Geometry.(orb.LineString)) {
+			long++
+		}
+	}
+	if long < len(lines)/2 {
+		t.Fatalf("only %d of %d lines are long enough to be searched by span", long, len(lines))
+	}
+	missed, extra, hits, worst := checkWorld(t, w, 200, func() (orb.Point, int) {
+		src := w.r.IntN(len(lines))
+		e := w.refs[src].edges[w.r.IntN(len(w.refs[src].edges))]
+		on := toward(e.a, e.azi, e.meters*w.r.Float64())
+		return toward(on, 360*w.r.Float64(), logUniform(w.r, 0.01, 20_000)), src
+	})
+	t.Logf("200 queries: %d hits, %d missed, %d extra, worst distance %.2e of the tolerance", hits, missed, extra, worst)
+}
+
 // TestReferenceAgreesWithOracle holds the property tests' reference to
 // GeographicLib's own figures.
 func TestReferenceAgreesWithOracle(t *testing.T) {

@@ -290,7 +290,11 @@ func (q *query) drain(l *Layer, key float64) bool {
 			continue
 		}
 		c.from = int32(len(q.m.Cands))
-		c.lower, _ = q.m.Edges(g, &box, false)
+		if line, ok := g.(orb.LineString); ok && isLong(line) {
+			c.lower = q.m.LineEdges(line, l.spans[c.index-int32(len(l.points))])
+		} else {
+			c.lower, _ = q.m.Edges(g, &box, false)
+		}
 		c.to, c.refined = int32(len(q.m.Cands)), true
 		q.pending.push(c)
 	}

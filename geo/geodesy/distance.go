@@ -1,7 +1,9 @@
 package geodesy
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -27,7 +29,8 @@ type Measure struct {
 	pv    vec3 // p on the unit sphere, for far geometries
 	far   bool // the current geometry lies outside the frame
 	Cands []edgeCand
-	reach float64 // the least upper bound on the distance to a kept edge
+	reach float64     // the least upper bound on the distance to a kept edge
+	spans []spanBound // LineEdges' scratch
 }
 
 func NewMeasure(p orb.Point) *Measure {
@@ -401,4 +404,54 @@ func ContainsPoint(g orb.Geometry, p orb.Point) bool {
 func Within(inner, outer orb.Bound) bool {
 	return inner.Min[0] >= outer.Min[0] && inner.Max[0] <= outer.Max[0] &&
 		inner.Min[1] >= outer.Min[1] && inner.Max[1] <= outer.Max[1]
+}
+
+// SpanVertices is how many edges each span of a long line holds (see
+// SpanEnvelopes).
+const SpanVertices = 32
+
+// SpanEnvelopes returns the Envelopes of line's spans: runs of
+// SpanVertices edges, the k-th from vertex k·SpanVertices to the next
+// span's first vertex (or the last).
+func SpanEnvelopes(line orb.LineString) []orb.Bound {
+	out := make([]orb.Bound, 0, (len(line)-2)/SpanVertices+1)
+	for from := 0; from < len(line)-1; from += SpanVertices {
+		out = append(out, Envelope(line[from:min(from+SpanVertices+1, len(line))]))
+	}
+	return out
+}
+
+// LineEdges is Edges for a line the frame covers, given its SpanEnvelopes:
+// spans are visited nearest first by their envelopes' bounds, and those
+// whose bound exceeds the distance some edge already kept surely lies
+// within are skipped whole. The cost then follows the spans near the
+// query point, not the line's length.
+func (m *Measure) LineEdges(line orb.LineString, spans []orb.Bound) (lower float64) {
+	m.far = false
+	m.reach = math.Inf(1)
+	start := len(m.Cands)
+	m.spans = m.spans[:0]
+	for k := range spans {
+		m.spans = append(m.spans, spanBound{m.Frame.LowerBound(&spans[k]), k})
+	}
+	slices.SortFunc(m.spans, func(a, b spanBound) int { return cmp.Compare(a.lower, b.lower) })
+	for _, s := range m.spans {
+		if s.lower > m.reach {
+			break
+		}
+		from := s.k * SpanVertices
+		m.keepPath(line[from:min(from+SpanVertices+1, len(line))], true)
+	}
+	lower = math.Inf(1)
+	for _, c := range m.Cands[start:] {
+		lower = min(lower, c.lower)
+	}
+	return lower
+}
+
+// spanBound is a span of a line (see LineEdges) and a bound below its
+// distance.
+type spanBound struct {
+	lower float64
+	k     int
 }

@@ -61,6 +61,21 @@ func Sites(n int, seed uint64) []Site {
 	return out
 }
 
+// PowerLines returns n transmission lines generated from seed, each
+// 20–200 km long in 100–400 m spans (50 to 2,000 vertices), across the same
+// extent as Sites: the long lines a real energy layer holds beside its
+// substations, whose envelopes each cover many towns.
+func PowerLines(n int, seed uint64) []Site {
+	r := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d))
+	out := make([]Site, n)
+	for i := range out {
+		start := orb.Point{minLon + r.Float64()*(maxLon-minLon), minLat + r.Float64()*(maxLat-minLat)}
+		spans := int(20_000/250*math.Pow(10, r.Float64()))
+		out[i] = Site{ID: "p" + strconv.Itoa(i), Kind: "power_line", Name: "line " + strconv.Itoa(i), Geometry: walk(r, start, 1+spans)}
+	}
+	return out
+}
+
 func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
 
 // micro rounds a point to the micro-degree (about 0.1 m), as real layers
@@ -73,7 +88,12 @@ func micro(p orb.Point) orb.Point {
 const degPerMeterLat, degPerMeterLon = 1 / 111_200.0, 1 / 74_400.0
 
 func line(r *rand.Rand, start orb.Point) orb.LineString {
-	n := 3 + r.IntN(18)
+	return walk(r, start, 3+r.IntN(18))
+}
+
+// walk is a line of n vertices from start in 100–400 m spans, its heading
+// wandering a little at each.
+func walk(r *rand.Rand, start orb.Point, n int) orb.LineString {
 	heading := r.Float64() * 2 * math.Pi
 	l := make(orb.LineString, n)
 	l[0] = start
