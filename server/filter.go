@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/paulmach/orb"
@@ -43,16 +42,17 @@ type cqlFilter struct {
 	eachNear map[int32]struct{}
 }
 
-// parseFilter reads the filter in its language and checks that every
-// property it names is one the collection's features carry.
-func parseFilter(text, lang string, m *layerMeta) (*cqlFilter, error) {
+// parseFilter reads the filter in its language, its geometries in in (nil:
+// longitude/latitude), and checks that every property it names is one the
+// collection's features carry.
+func parseFilter(text, lang string, in cql2.Coordinates, m *layerMeta) (*cqlFilter, error) {
 	var e cql2.Expr
 	var err error
 	switch lang {
 	case "", langText, langOldText:
-		e, err = cql2.ParseText(text)
+		e, err = cql2.ParseTextIn(text, in)
 	case langJSON:
-		e, err = cql2.ParseJSON([]byte(text))
+		e, err = cql2.ParseJSONIn([]byte(text), in)
 	default:
 		return nil, paramError("filter-lang", "%q is not offered; use %s or %s", lang, langText, langJSON)
 	}
@@ -67,6 +67,12 @@ func parseFilter(text, lang string, m *layerMeta) (*cqlFilter, error) {
 			return nil, paramError("filter", "%q is not a property of this collection; its queryables and schema list them", name)
 		}
 	}
+	return newCQLFilter(e), nil
+}
+
+// newCQLFilter prepares e for evaluation, with the box the R-tree can
+// search for it.
+func newCQLFilter(e cql2.Expr) *cqlFilter {
 	f := &cqlFilter{expr: e, eval: e}
 	b, ok := cql2.Bound(e)
 	if box, rest, split := cql2.SplitBox(e); split {
@@ -75,7 +81,7 @@ func parseFilter(text, lang string, m *layerMeta) (*cqlFilter, error) {
 	if ok {
 		f.box, f.hasBox = geo.BBox{MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1]}, true
 	}
-	return f, nil
+	return f
 }
 
 // prepare finds the features near each DWITHIN's point in the index.
@@ -193,12 +199,4 @@ func (x *filterFeature) Geometry() orb.Geometry { return x.f.Geometry }
 func (x *filterFeature) WithinMeters(p orb.Point, meters float64) bool {
 	_, ok := x.near[cql2.DWithin{Point: p, Meters: meters}][x.i]
 	return ok
-}
-
-// filterCRS accepts the CRS filter geometries are given in: CRS84 only.
-func filterCRS(v string) error {
-	if err := crs84(v); err != nil {
-		return fmt.Errorf("filter geometries: %w", err)
-	}
-	return nil
 }

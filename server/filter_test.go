@@ -126,7 +126,8 @@ func TestFilterErrors(t *testing.T) {
 		{"filter=nope%20%3D%201", "filter", `"nope" is not a property of this collection`},
 		{"filter=kind%20%3D%20'x'&filter-lang=cql3", "filter-lang", `"cql3" is not offered`},
 		{"filter=%7B%22op%22%3A%22x%22%7D&filter-lang=cql2-json", "filter", "cql2-json: at op:"},
-		{"filter=kind%20%3D%20'x'&filter-crs=EPSG%3A4326", "filter-crs", "only"},
+		{"filter=kind%20%3D%20'x'&filter-crs=EPSG%3A2154", "filter-crs", "not offered"},
+		{"filter=S_INTERSECTS(geometry%2C%20POINT(4e7%200))&filter-crs=EPSG%3A3857", "filter", "Web Mercator"},
 		{"filter=DWITHIN(geometry%2C%20POINT(30%2050)%2C%201e9)", "filter", "DWITHIN distance"},
 	}
 	for _, tc := range tests {

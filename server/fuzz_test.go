@@ -46,6 +46,8 @@ func FuzzParseItemsQuery(f *testing.F) {
 		"limit=1&limit=2", "%zz", "bbox=nan,0,1,1", "datetime=2024-13-01",
 		"sortby=-voltage_kv,+kind", "sortby=kind,kind", "sortby=,", "sortby=name", "sortby=kind&cursor=n3", "offset=99999999999999999999",
 		"properties=name,kind", "properties=", "properties=nosuch", "skipGeometry=true", "skipGeometry=1",
+		"bbox=3e6,6e6,3.1e6,6.1e6&bbox-crs=EPSG:3857", "bbox-crs=EPSG:32636&bbox=300000,5500000,400000,5600000", "bbox=50,30,51,31&bbox-crs=EPSG:4326",
+		"crs=EPSG:4326", "crs=EPSG:2154", "filter-crs=EPSG:3857&filter=S_INTERSECTS(geometry,BBOX(1,2,3,4))",
 	} {
 		f.Add(s)
 	}

@@ -10,7 +10,10 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/cql2"
+	"github.com/protectmap/protectmap/geo/crs"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/geojson"
 )
@@ -19,8 +22,15 @@ import (
 type itemsQuery struct {
 	bbox    geo.BBox
 	hasBBox bool
-	limit   int
-	cursor  cursor
+	// bboxText is the bbox as given, read in bboxCRS once every parameter
+	// is; bboxShape is its outline when that CRS's boxes are not
+	// longitude/latitude boxes, applied as a spatial filter.
+	bboxText           string
+	bboxGiven          bool
+	bboxCRS, filterCRS *crs.CRS
+	bboxShape          orb.Geometry
+	limit              int
+	cursor             cursor
 	// offset skips that many matching features before the page; only
 	// from the start (no cursor).
 	offset  int
@@ -82,13 +92,9 @@ var itemsParams = params[itemsQuery]{
 		q.format = f
 		return nil
 	},
-	"bbox": func(q *itemsQuery, v string) (err error) {
-		q.bbox, err = geo.ParseBBox(v)
-		q.hasBBox = err == nil
-		return err
-	},
-	"bbox-crs": func(_ *itemsQuery, v string) error { return crs84(v) },
-	"crs":      func(_ *itemsQuery, v string) error { return crs84(v) },
+	"bbox":     func(q *itemsQuery, v string) error { q.bboxText, q.bboxGiven = v, true; return nil },
+	"bbox-crs": func(q *itemsQuery, v string) (err error) { q.bboxCRS, err = parseCRS(v); return err },
+	"crs":      func(q *itemsQuery, v string) (err error) { q.shape.crs, err = parseCRS(v); return err },
 	"limit": func(q *itemsQuery, v string) (err error) {
 		q.limit, err = parseCount(v, maxItemsLimit)
 		return err
@@ -103,14 +109,17 @@ var itemsParams = params[itemsQuery]{
 	},
 	"filter":      func(q *itemsQuery, v string) error { q.filterText = v; return nil },
 	"filter-lang": func(q *itemsQuery, v string) error { q.filterLang = v; return nil },
-	"filter-crs":  func(_ *itemsQuery, v string) error { return filterCRS(v) },
+	"filter-crs":  func(q *itemsQuery, v string) (err error) { q.filterCRS, err = parseCRS(v); return err },
 	"datetime": func(q *itemsQuery, v string) (err error) {
 		q.when, err = parseDatetime(v)
 		q.hasTime = err == nil
 		return err
 	},
-	"sortby":     func(q *itemsQuery, v string) error { q.sortby, q.hasSortby = v, true; return nil },
-	"properties": func(q *itemsQuery, v string) error { q.shape.props, q.shape.selected = parseProperties(v), true; return nil },
+	"sortby": func(q *itemsQuery, v string) error { q.sortby, q.hasSortby = v, true; return nil },
+	"properties": func(q *itemsQuery, v string) error {
+		q.shape.props, q.shape.selected = parseProperties(v), true
+		return nil
+	},
 	"skipGeometry": func(q *itemsQuery, v string) (err error) {
 		q.shape.skipGeometry, err = parseBool(v)
 		return err
@@ -126,6 +135,19 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+// readBBox reads the bbox in bbox-crs, once both are read.
+func (q *itemsQuery) readBBox() (err error) {
+	if !q.bboxGiven {
+		return nil
+	}
+	q.bbox, q.bboxShape, err = parseBBoxIn(q.bboxText, q.bboxCRS)
+	if err != nil {
+		return paramError("bbox", "%s", userMessage(err))
+	}
+	q.hasBBox = q.bboxShape == nil
+	return nil
 }
 
 // checkShape reads sortby and checks properties, once the collection is
@@ -147,7 +169,7 @@ func (q *itemsQuery) pageOnly() error {
 	for _, p := range []struct {
 		name  string
 		given bool
-	}{{"properties", q.shape.selected}, {"skipGeometry", q.shape.skipGeometry}, {"sortby", q.hasSortby}} {
+	}{{"crs", q.shape.projects()}, {"properties", q.shape.selected}, {"skipGeometry", q.shape.skipGeometry}, {"sortby", q.hasSortby}} {
 		if p.given && q.format != export.GeoJSON {
 			return paramError(p.name, "shapes GeoJSON pages only; f=%s streams whole features in the collection's order", q.format)
 		}
@@ -180,6 +202,9 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 	if q.offset > 0 && q.cursor != start {
 		return q, paramError("offset", "give offset or cursor, not both; the next and prev links carry a cursor")
 	}
+	if err := q.readBBox(); err != nil {
+		return q, err
+	}
 	if err := q.checkShape(m.sortable, m.hasField); err != nil {
 		return q, err
 	}
@@ -187,11 +212,24 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 		return q, paramError("cursor", "a sorted selection pages by offset, not cursor; follow the next and prev links")
 	}
 	if q.filterText != "" {
-		q.filter, err = parseFilter(q.filterText, q.filterLang, m)
+		var in cql2.Coordinates
+		if q.filterCRS != nil && !q.filterCRS.IsCRS84() {
+			in = q.filterCRS
+		}
+		if q.filter, err = parseFilter(q.filterText, q.filterLang, in, m); err != nil {
+			return q, err
+		}
 	} else if q.filterLang != "" && !slices.Contains(filterLangs, q.filterLang) {
-		err = paramError("filter-lang", "%q is not offered; use %s or %s", q.filterLang, langText, langJSON)
+		return q, paramError("filter-lang", "%q is not offered; use %s or %s", q.filterLang, langText, langJSON)
 	}
-	return q, err
+	if q.bboxShape != nil {
+		var e cql2.Expr = cql2.Spatial{Op: cql2.Intersects, Geometry: q.bboxShape}
+		if q.filter != nil {
+			e = cql2.And{Args: []cql2.Expr{e, q.filter.expr}}
+		}
+		q.filter = newCQLFilter(e)
+	}
+	return q, nil
 }
 
 // maxOffset is beyond any collection (feature indexes are int32), so a
@@ -539,6 +577,7 @@ func (h *handlers) items(c echo.Context) error {
 		b = q.shape.appendFeatures(b, h.dataset(c).bodies, l, p.idx[at:min(at+checkEvery, len(p.idx))])
 	}
 	*buf = append(b, "]}\n"...)
+	q.shape.setContentCRS(c)
 	return send(c, mediaGeoJSON, *buf, true)
 }
 
@@ -583,7 +622,8 @@ func (h *handlers) item(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := itemParams.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+	var sh shape
+	if err := itemParams.parse(c.QueryParams(), &sh, nil); err != nil {
 		return err
 	}
 	if err := acceptsOnly(c, asGeoJSON); err != nil {
@@ -596,15 +636,21 @@ func (h *handlers) item(c echo.Context) error {
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := geojson.AppendFeature(*buf, f)
+	var scratch []byte
+	shaped := sh.apply(f, &scratch)
+	b := geojson.AppendFeature(*buf, &shaped)
 	b = append(b[:len(b)-1], `,"links":[`...)
 	b = h.appendSelfLink(b, c, f.ID)
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	*buf = append(b, "]}\n"...)
+	sh.setContentCRS(c)
 	return send(c, mediaGeoJSON, *buf, true)
 }
 
-var itemParams = params[struct{}]{"f": func(_ *struct{}, v string) error { return featureFormat(v) }}
+var itemParams = params[shape]{
+	"f":   func(_ *shape, v string) error { return featureFormat(v) },
+	"crs": func(s *shape, v string) (err error) { s.crs, err = parseCRS(v); return err },
+}
 
 // pathParam is a path parameter, unescaped: the router matches the escaped
 // path when the request escapes more than it must.

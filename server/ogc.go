@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/cql2"
+	"github.com/protectmap/protectmap/geo/crs"
 	"github.com/protectmap/protectmap/geo/export"
 )
 
@@ -16,6 +17,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
@@ -128,7 +130,7 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 			{Href: base + "/schema", Rel: relDescribedBy, Type: mediaSchema, Title: "the schema of the features: every property and its type"},
 		},
 		ItemType:   "feature",
-		CRS:        []string{crs84URI},
+		CRS:        crs.URIs(),
 		StorageCRS: crs84URI,
 	}
 	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)

@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/crs"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server/store"
@@ -114,7 +115,7 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 		featureID["example"] = l.Feature(0).ID
 	}
 	paths[p+"/items/{featureId}"] = obj{"get": op("getFeature_"+id, "One feature of "+id+".",
-		[]any{featureID, ref("fFeatures")}, ok("the feature", mediaGeoJSON, "feature"))}
+		[]any{featureID, ref("fFeatures"), ref("crs")}, ok("the feature", mediaGeoJSON, "feature"))}
 
 	paths[p+"/tiles"] = obj{"get": op("getTileJSON_"+id, "A TileJSON 3.0.0 document for the vector tiles of "+id+".",
 		nil, ok("the TileJSON document", mediaJSON, nil))}
@@ -263,17 +264,17 @@ func components() obj {
 				count(defaultItemsLimit, maxItemsLimit), "style", "form", "explode", false),
 			"bbox": queryParam("bbox", "Only features whose geometry intersects this box: minLon,minLat,maxLon,maxLat in CRS84 degrees. A box with minLon > maxLon crosses the antimeridian.", false,
 				obj{"type": "array", "items": number, "minItems": 4, "maxItems": 6}, "style", "form", "explode", false),
-			"bbox-crs": queryParam("bbox-crs", "The bbox's coordinate reference system; only CRS84 is offered.", false,
-				obj{"type": "string", "enum": []string{crs84URI}}),
-			"crs": queryParam("crs", "The response's coordinate reference system; only CRS84 is offered.", false,
-				obj{"type": "string", "enum": []string{crs84URI}}),
+			"bbox-crs": queryParam("bbox-crs", "The bbox's coordinate reference system (OGC API - Features Part 2): its corners in that CRS's axis order (EPSG:4326 latitude first). A UTM box is its outline, sampled 256 times a side, as an exact spatial filter; the strike log takes CRS84, EPSG:4326 and EPSG:3857 only. Short names such as EPSG:3857 are read too.", false,
+				obj{"type": "string", "enum": crs.URIs(), "default": crs84URI}),
+			"crs": queryParam("crs", "The coordinate reference system of the response's geometries (OGC API - Features Part 2), named in its Content-Crs header: CRS84 (the default), EPSG:4326 (latitude, longitude), EPSG:3857 (Web Mercator, latitudes clamped to ±85.0511°) or UTM zones 34N-37N (EPSG:32634-32637). GeoJSON only.", false,
+				obj{"type": "string", "enum": crs.URIs(), "default": crs84URI}),
 			"cursor": queryParam("cursor", "Where a page starts; take it from a next or prev link.", false, obj{"type": "string"}),
 			"filter": queryParam("filter", "A CQL2 filter (OGC API - Features Part 3) in filter-lang: comparisons, AND/OR/NOT, IS NULL, LIKE, BETWEEN, IN, CASEI, TIMESTAMP/DATE, S_INTERSECTS/S_DISJOINT/S_WITHIN/S_CONTAINS with the geometry property and a WKT or BBOX literal, and DWITHIN(geometry, POINT(lon lat), metres), geodesic. A filter that does not parse gets 400 naming the position and what was expected.", false,
 				obj{"type": "string"}, "example", "kind = 'substation' AND S_INTERSECTS(geometry, BBOX(30.3, 50.3, 30.8, 50.6))"),
 			"filter-lang": queryParam("filter-lang", "The filter's language: cql2-text (the default) or cql2-json; cql-text is read as cql2-text.", false,
 				obj{"type": "string", "enum": filterLangs, "default": langText}),
-			"filter-crs": queryParam("filter-crs", "The CRS of the filter's geometries; only CRS84 is offered.", false,
-				obj{"type": "string", "enum": []string{crs84URI}}),
+			"filter-crs": queryParam("filter-crs", "The CRS of the filter's geometries, in its axis order; each vertex is converted to longitude/latitude (a BBOX in UTM becomes its outline).", false,
+				obj{"type": "string", "enum": crs.URIs(), "default": crs84URI}),
 			"offset": queryParam("offset", "Skip this many matching features first; not with cursor. Links to other pages carry a cursor instead.", false,
 				obj{"type": "integer", "minimum": 0, "default": 0}),
 			"sortby": queryParam("sortby", "Sort the matching features: queryables (or datetime) separated by commas, each ascending or, after a -, descending; ties go by the collection's order, so pages never overlap. Features without a value come after the others ascending, before them descending. A sorted selection pages by offset: the next and prev links carry it. GeoJSON pages only.", false,
@@ -618,7 +619,7 @@ func strikePaths(paths obj) {
 	}
 	get := func(id string) obj {
 		return op(id, "One strike, with its verdict against the layers and agreements served now (verdict, verdict_now), the verdict it was recorded with (verdict_recorded) and whether they differ (verdict_changed). A deleted strike: 410, its history kept.",
-			[]any{ref("strikeId"), ref("fFeatures"), ref("scope"), ref("dataVersion")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
+			[]any{ref("strikeId"), ref("fFeatures"), ref("scope"), ref("dataVersion"), ref("crs")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
 	}
 	del := op("deleteStrike", "Remove a strike from the log, the map and exports, leaving a tombstone: GET then answers 410, and its history stays. A strike already deleted: 410.", []any{ref("strikeId")}, nil)
 	responses := del["responses"].(obj)

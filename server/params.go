@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/crs"
 )
 
 // Limits of the list parameters. A limit above its maximum is clamped, as
@@ -212,14 +214,54 @@ func parseSources(v string) ([]string, error) {
 	return sources, nil
 }
 
-// crs84 is the only coordinate reference system served, under the names
-// clients use for it.
-func crs84(v string) error {
-	switch v {
-	case crs84URI, "urn:ogc:def:crs:OGC:1.3:CRS84", "CRS84", "OGC:CRS84":
-		return nil
+// parseCRS reads a CRS served, by its URI or a short name (EPSG:3857).
+func parseCRS(v string) (*crs.CRS, error) {
+	c, err := crs.Lookup(v)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not offered; use one of %s", v, strings.Join(crs.URIs(), ", "))
 	}
-	return fmt.Errorf("only %s (longitude, latitude in degrees) is offered, not %q", crs84URI, v)
+	return c, nil
 }
 
-const crs84URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+const crs84URI = crs.CRS84URI
+
+// parseBBoxIn reads a bbox in c, whose corners are in c's axis order: a
+// box in longitude/latitude when c's axes follow meridians and parallels
+// (it may cross the antimeridian), else the outline of the box in
+// longitude/latitude, for an exact spatial filter.
+func parseBBoxIn(v string, c *crs.CRS) (geo.BBox, orb.Geometry, error) {
+	if c == nil || c.IsCRS84() {
+		b, err := geo.ParseBBox(v)
+		return b, nil, err
+	}
+	var n []float64
+	for part := range strings.SplitSeq(v, ",") {
+		x, err := parseFloat(strings.TrimSpace(part))
+		if err != nil {
+			return geo.BBox{}, nil, err
+		}
+		n = append(n, x)
+	}
+	switch len(n) {
+	case 4:
+	case 6:
+		n = []float64{n[0], n[1], n[3], n[4]}
+	default:
+		return geo.BBox{}, nil, fmt.Errorf("%d numbers; give the lower corner then the upper, in %s's axis order", len(n), c.URI)
+	}
+	lo, hi := orb.Point{n[0], n[1]}, orb.Point{n[2], n[3]}
+	if !c.Rectilinear() {
+		g, err := c.BoxToLonLat(lo, hi)
+		return geo.BBox{}, g, err
+	}
+	a, err := c.ToLonLat(lo)
+	if err != nil {
+		return geo.BBox{}, nil, err
+	}
+	b, err := c.ToLonLat(hi)
+	if err != nil {
+		return geo.BBox{}, nil, err
+	}
+	box := geo.BBox{MinLon: a[0], MinLat: a[1], MaxLon: b[0], MaxLat: b[1]}
+	return box, nil, box.Validate()
+}

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo/crs"
+
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
@@ -16,10 +19,25 @@ type shape struct {
 	selected     bool
 	props        []string
 	skipGeometry bool
+	// crs is the CRS of the geometries (crs=); nil for CRS84.
+	crs *crs.CRS
 }
 
 // whole is true when features go out as they are.
-func (s *shape) whole() bool { return !s.selected && !s.skipGeometry }
+func (s *shape) whole() bool { return !s.selected && !s.skipGeometry && !s.projects() }
+
+// projects is true when geometries go out in a CRS other than CRS84.
+func (s *shape) projects() bool { return s.crs != nil && !s.crs.IsCRS84() }
+
+// setContentCRS says which CRS the response's coordinates are in, as
+// OGC API - Features Part 2 asks of every feature response.
+func (s *shape) setContentCRS(c echo.Context) {
+	uri := crs84URI
+	if s.crs != nil {
+		uri = s.crs.URI
+	}
+	c.Response().Header().Set("Content-Crs", "<"+uri+">")
+}
 
 // parseProperties reads properties=: property names separated by commas;
 // an empty value selects none.
@@ -53,6 +71,8 @@ func (s *shape) apply(f *geo.Feature, scratch *[]byte) geo.Feature {
 	out := *f
 	if s.skipGeometry {
 		out.Geometry = nil
+	} else if s.projects() {
+		out.Geometry = s.crs.Project(out.Geometry)
 	}
 	if s.selected {
 		b := append((*scratch)[:0], '{')

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/crs"
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
@@ -161,7 +162,7 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	}
 	if lone {
 		c.Response().Header().Set(echo.HeaderLocation, h.strikeURL(c, results[0].ID))
-		return h.sendStrike(c, results[0].ID, nil, status)
+		return h.sendStrike(c, results[0].ID, strikeQuery{}, status)
 	}
 	return h.sendPutResults(c, results, status)
 }
@@ -264,34 +265,43 @@ func (h *handlers) strikeURL(c echo.Context, id string) string {
 	return h.baseURL(c) + "/strikes/" + url.PathEscape(id)
 }
 
+// strikeQuery is a parsed GET /strikes/{id}: the collections judged and
+// the CRS of the point.
+type strikeQuery struct {
+	scope []string
+	shape shape
+}
+
 // strikeParams are the parameters of GET /strikes/{id}.
-var strikeParams = params[[]string]{
-	"f":            func(_ *[]string, v string) error { return featureFormat(v) },
-	"data_version": func(*[]string, string) error { return nil }, // read by atVersion
-	"scope": func(scope *[]string, v string) (err error) {
-		*scope, err = parseNames(v)
+var strikeParams = params[strikeQuery]{
+	"f":            func(_ *strikeQuery, v string) error { return featureFormat(v) },
+	"data_version": func(*strikeQuery, string) error { return nil }, // read by atVersion
+	"scope": func(q *strikeQuery, v string) (err error) {
+		q.scope, err = parseNames(v)
 		return err
 	},
+	"crs": func(q *strikeQuery, v string) (err error) { q.shape.crs, err = parseCRS(v); return err },
 }
 
 // getStrike answers GET /strikes/{id}: the strike, with its verdict
 // against the layers and agreements served now.
 func (h *handlers) getStrike(c echo.Context) error {
-	var scope []string
-	if err := strikeParams.parse(c.QueryParams(), &scope, nil); err != nil {
+	var q strikeQuery
+	if err := strikeParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
-	if err := checkCollections(h.index(c), "scope", scope); err != nil {
+	if err := checkCollections(h.index(c), "scope", q.scope); err != nil {
 		return err
 	}
 	if err := acceptsOnly(c, asGeoJSON); err != nil {
 		return err
 	}
-	return h.sendStrike(c, pathParam(c, "featureId"), scope, http.StatusOK)
+	return h.sendStrike(c, pathParam(c, "featureId"), q, http.StatusOK)
 }
 
 // sendStrike sends a recorded strike with its verdict and links.
-func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status int) error {
+func (h *handlers) sendStrike(c echo.Context, id string, q strikeQuery, status int) error {
+	scope := q.scope
 	st, err := h.cfg.Store.Get(c.Request().Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -325,7 +335,11 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	} else {
 		nowBody = judgeStrike(set, &st)
 	}
-	b := store.AppendFeature(*buf, &st, append([]geojson.Member{verdict}, verdictMembers(&st, nowBody, d.Version)...)...)
+	members := append([]geojson.Member{verdict}, verdictMembers(&st, nowBody, d.Version)...)
+	f := st.Feature(members...)
+	var scratch []byte
+	f = q.shape.apply(&f, &scratch)
+	b := geojson.AppendFeature(*buf, &f, members...)
 	b = b[:len(b)-1]
 	if v != nil {
 		// The verdict under each reading, where /proximity gives it.
@@ -337,6 +351,7 @@ func (h *handlers) sendStrike(c echo.Context, id string, scope []string, status 
 	b = appendLink(b, h.strikeURL(c, st.ID), "self", mediaGeoJSON, "this strike")
 	b = appendLink(append(b, ','), h.baseURL(c)+"/strikes", "collection", mediaGeoJSON, "the strike log")
 	*buf = append(b, "]}\n"...)
+	q.shape.setContentCRS(c)
 	if status != http.StatusOK {
 		c.Response().Header().Set(echo.HeaderContentType, mediaGeoJSON)
 		c.Response().WriteHeader(status)
@@ -406,6 +421,12 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	q := strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}}
 	if err := strikesParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
+	}
+	if err := q.readBBox(); err != nil {
+		return err
+	}
+	if q.bboxShape != nil {
+		return paramError("bbox-crs", "the strike log takes a bbox in %s, EPSG:4326 or EPSG:3857, whose boxes are longitude/latitude boxes", crs84URI)
 	}
 	if err := q.checkShape(isStrikeSortKey, isStrikeField); err != nil {
 		return err
@@ -482,6 +503,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		b = geojson.AppendFeature(b, &f, members...)
 	}
 	*buf = append(b, "]}\n"...)
+	q.shape.setContentCRS(c)
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
@@ -580,7 +602,7 @@ func (h *handlers) strikesCollectionDoc(c echo.Context) collectionDoc {
 			{Href: base + "/schema", Rel: relDescribedBy, Type: mediaSchema, Title: "the schema of the strikes: every property and its type"},
 		},
 		ItemType:   "feature",
-		CRS:        []string{crs84URI},
+		CRS:        crs.URIs(),
 		StorageCRS: crs84URI,
 	}
 	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)

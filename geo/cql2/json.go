@@ -25,8 +25,13 @@ func (e *JSONError) Error() string {
 	return "at " + e.Path + ": " + e.Reason
 }
 
-// ParseJSON reads a cql2-json filter.
-func ParseJSON(src []byte) (Expr, error) {
+// ParseJSON reads a cql2-json filter whose geometries are in
+// longitude/latitude (CRS84).
+func ParseJSON(src []byte) (Expr, error) { return ParseJSONIn(src, nil) }
+
+// ParseJSONIn reads a cql2-json filter whose geometries are in the
+// coordinates in converts; nil for longitude/latitude.
+func ParseJSONIn(src []byte, in Coordinates) (Expr, error) {
 	if len(src) > MaxLength {
 		return nil, &JSONError{Reason: fmt.Sprintf("the filter has %d bytes, more than %d", len(src), MaxLength)}
 	}
@@ -39,8 +44,11 @@ func ParseJSON(src []byte) (Expr, error) {
 	if dec.More() {
 		return nil, &JSONError{Reason: "more than one JSON value"}
 	}
-	return jsonBool(v, "", 0)
+	return (&jsonParser{in: in}).jsonBool(v, "", 0)
 }
+
+// jsonParser reads a decoded cql2-json filter.
+type jsonParser struct{ in Coordinates }
 
 func jsonErr(path, format string, args ...any) error {
 	return &JSONError{Path: path, Reason: fmt.Sprintf(format, args...)}
@@ -69,7 +77,7 @@ func jsonOp(v any, path string) (string, []any, bool) {
 	return strings.ToLower(op), args, true
 }
 
-func jsonBool(v any, path string, depth int) (Expr, error) {
+func (p *jsonParser) jsonBool(v any, path string, depth int) (Expr, error) {
 	if depth > MaxDepth {
 		return nil, jsonErr(path, "nested more than %d deep", MaxDepth)
 	}
@@ -93,7 +101,7 @@ func jsonBool(v any, path string, depth int) (Expr, error) {
 		}
 		es := make([]Expr, len(args))
 		for i, a := range args {
-			e, err := jsonBool(a, child(path, i), depth+1)
+			e, err := p.jsonBool(a, child(path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -107,7 +115,7 @@ func jsonBool(v any, path string, depth int) (Expr, error) {
 		if err := arity(1); err != nil {
 			return nil, err
 		}
-		e, err := jsonBool(args[0], child(path, 0), depth+1)
+		e, err := p.jsonBool(args[0], child(path, 0), depth+1)
 		return Not{Arg: e}, err
 	case "=", "<>", "<", "<=", ">", ">=":
 		if err := arity(2); err != nil {
@@ -167,11 +175,11 @@ func jsonBool(v any, path string, depth int) (Expr, error) {
 		if err := arity(2); err != nil {
 			return nil, err
 		}
-		g0, p0, err := jsonGeometry(args[0], child(path, 0))
+		g0, p0, err := p.jsonGeometry(args[0], child(path, 0))
 		if err != nil {
 			return nil, err
 		}
-		g1, p1, err := jsonGeometry(args[1], child(path, 1))
+		g1, p1, err := p.jsonGeometry(args[1], child(path, 1))
 		if err != nil {
 			return nil, err
 		}
@@ -186,10 +194,10 @@ func jsonBool(v any, path string, depth int) (Expr, error) {
 		if err := arity(3); err != nil {
 			return nil, err
 		}
-		if _, isProp, err := jsonGeometry(args[0], child(path, 0)); err != nil || !isProp {
+		if _, isProp, err := p.jsonGeometry(args[0], child(path, 0)); err != nil || !isProp {
 			return nil, jsonErr(child(path, 0), `expected {"property": "geometry"}`)
 		}
-		g, _, err := jsonGeometry(args[1], child(path, 1))
+		g, _, err := p.jsonGeometry(args[1], child(path, 1))
 		pt, ok := g.(orb.Point)
 		if err != nil || !ok {
 			return nil, jsonErr(child(path, 1), "expected a GeoJSON Point")
@@ -260,7 +268,7 @@ func jsonOperand(v any, path string) (Operand, error) {
 
 // jsonGeometry reads {"property": "geometry"}, a GeoJSON geometry or
 // {"bbox": [...]}; isProp is true for the property.
-func jsonGeometry(v any, path string) (g orb.Geometry, isProp bool, err error) {
+func (p *jsonParser) jsonGeometry(v any, path string) (g orb.Geometry, isProp bool, err error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, false, jsonErr(path, "expected the geometry property, a GeoJSON geometry or a bbox")
@@ -278,7 +286,7 @@ func jsonGeometry(v any, path string) (g orb.Geometry, isProp bool, err error) {
 				return nil, false, jsonErr(path+".bbox", "expected numbers")
 			}
 		}
-		g, err := bboxGeometry(n)
+		g, err := boxIn(n, p.in)
 		if err != nil {
 			return nil, false, jsonErr(path+".bbox", "%v", err)
 		}
@@ -289,8 +297,8 @@ func jsonGeometry(v any, path string) (g orb.Geometry, isProp bool, err error) {
 	if err != nil || geom.Geometry() == nil || !finite(geom.Geometry()) {
 		return nil, false, jsonErr(path, "expected the geometry property, a GeoJSON geometry or a bbox")
 	}
-	if err := checkLonLat(geom.Geometry()); err != nil {
+	if g, err = lonLatIn(geom.Geometry(), p.in); err != nil {
 		return nil, false, jsonErr(path, "%v", err)
 	}
-	return geom.Geometry(), false, nil
+	return g, false, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+	"github.com/paulmach/orb/project"
 )
 
 // bboxGeometry is the polygon of a BBOX's four numbers (or six, with
@@ -35,6 +36,57 @@ func bboxGeometry(n []float64) (orb.Geometry, error) {
 		}, nil
 	}
 	return orb.Bound{Min: orb.Point{w, s}, Max: orb.Point{e, north}}.ToPolygon(), nil
+}
+
+// Coordinates converts the coordinates a filter's geometries are written
+// in (such as its filter-crs) to longitude/latitude.
+type Coordinates interface {
+	// ToLonLat converts one point, or says why it cannot.
+	ToLonLat(p orb.Point) (orb.Point, error)
+	// BoxToLonLat converts the box of corners lo and hi: a Bound, or a
+	// polygon when its sides are not meridians and parallels.
+	BoxToLonLat(lo, hi orb.Point) (orb.Geometry, error)
+}
+
+// lonLatIn converts g from in (nil: it is longitude/latitude already) and
+// checks that it is within range.
+func lonLatIn(g orb.Geometry, in Coordinates) (orb.Geometry, error) {
+	if in != nil {
+		var err error
+		g = project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point {
+			q, perr := in.ToLonLat(p)
+			if perr != nil && err == nil {
+				err = perr
+			}
+			return q
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, checkLonLat(g)
+}
+
+// boxIn is the polygon of a BBOX's numbers in in's coordinates (nil:
+// longitude/latitude, where a box may cross the antimeridian).
+func boxIn(n []float64, in Coordinates) (orb.Geometry, error) {
+	if in == nil {
+		return bboxGeometry(n)
+	}
+	if len(n) == 6 {
+		n = []float64{n[0], n[1], n[3], n[4]}
+	}
+	if len(n) != 4 {
+		return nil, fmt.Errorf("%d numbers", len(n))
+	}
+	g, err := in.BoxToLonLat(orb.Point{n[0], n[1]}, orb.Point{n[2], n[3]})
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := g.(orb.Bound); ok {
+		return b.ToPolygon(), nil
+	}
+	return g, nil
 }
 
 // finite reports whether every coordinate of g is a finite number.

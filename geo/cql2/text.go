@@ -75,17 +75,23 @@ type textParser struct {
 	pos   int
 	tok   token // the current token
 	depth int
+	in    Coordinates
 }
 
-// ParseText reads a cql2-text filter.
-func ParseText(src string) (Expr, error) {
+// ParseText reads a cql2-text filter whose geometries are in
+// longitude/latitude (CRS84).
+func ParseText(src string) (Expr, error) { return ParseTextIn(src, nil) }
+
+// ParseTextIn reads a cql2-text filter whose geometries are in the
+// coordinates in converts; nil for longitude/latitude.
+func ParseTextIn(src string, in Coordinates) (Expr, error) {
 	if len(src) > MaxLength {
 		return nil, &SyntaxError{Pos: MaxLength + 1, Expected: fmt.Sprintf("at most %d bytes", MaxLength), Found: fmt.Sprintf("%d bytes", len(src))}
 	}
 	if !utf8.ValidString(src) {
 		return nil, &SyntaxError{Pos: 1, Expected: "UTF-8 text", Found: "invalid UTF-8"}
 	}
-	p := &textParser{src: src}
+	p := &textParser{src: src, in: in}
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -606,11 +612,19 @@ func (p *textParser) geomArg() (orb.Geometry, bool, error) {
 	if err != nil || !finite(g) {
 		return nil, false, &SyntaxError{Pos: t.pos + 1, Expected: "a well-formed WKT " + kw + " of finite coordinates", Found: strconvQuote(p.src[t.pos:end])}
 	}
-	if err := checkLonLat(g); err != nil {
-		return nil, false, &SyntaxError{Pos: t.pos + 1, Expected: "longitude, latitude in degrees (CRS84)", Found: err.Error()}
+	if g, err = lonLatIn(g, p.in); err != nil {
+		return nil, false, &SyntaxError{Pos: t.pos + 1, Expected: p.coordinates(), Found: err.Error()}
 	}
 	p.pos = end
 	return g, false, p.advance()
+}
+
+// coordinates names what geometry literals are written in.
+func (p *textParser) coordinates() string {
+	if p.in == nil {
+		return "longitude, latitude in degrees (CRS84)"
+	}
+	return "the filter-crs's coordinates"
 }
 
 // bbox reads BBOX(minLon, minLat, maxLon, maxLat); a box whose minLon
@@ -643,9 +657,13 @@ func (p *textParser) bbox() (orb.Geometry, bool, error) {
 	if err := p.expect(tRParen, ", or )"); err != nil {
 		return nil, false, err
 	}
-	g, err := bboxGeometry(n)
+	g, err := boxIn(n, p.in)
 	if err != nil {
-		return nil, false, &SyntaxError{Pos: start + 1, Expected: "BBOX(minLon, minLat, maxLon, maxLat) in degrees", Found: err.Error()}
+		expected := "BBOX(minLon, minLat, maxLon, maxLat) in degrees"
+		if p.in != nil {
+			expected = "BBOX(lower corner, upper corner) in the filter-crs's coordinates"
+		}
+		return nil, false, &SyntaxError{Pos: start + 1, Expected: expected, Found: err.Error()}
 	}
 	return g, false, nil
 }
