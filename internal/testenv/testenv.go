@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,17 @@ func Tool(t testing.TB, name string) string {
 		missing(t, "PROTECTMAP_REQUIRE_TOOLS", "tool "+name+" not installed: "+err.Error())
 	}
 	return p
+}
+
+// PythonModule returns the path of Debian's python3 (/usr/bin/python3, not
+// one a version manager put first on PATH) once it imports module.
+func PythonModule(t testing.TB, module string) string {
+	t.Helper()
+	const python = "/usr/bin/python3"
+	if out, err := exec.Command(python, "-c", "import "+module).CombinedOutput(); err != nil {
+		missing(t, "PROTECTMAP_REQUIRE_TOOLS", "Python module "+module+" not importable by "+python+": "+strings.TrimSpace(string(out)))
+	}
+	return python
 }
 
 func missing(t testing.TB, requireVar, what string) {
