@@ -4,23 +4,32 @@
 // their sources and licences, in SOURCES.md.
 package data
 
-import "embed"
+import (
+	"bytes"
+	"embed"
+)
+
+//go:embed energy.geojson hospitals.geojson bridges.geojson zones.geojson
+var layers embed.FS
+
+//go:embed basemap/ukraine.geojson
+var basemap []byte
+
+//go:embed agreements.json
+var agreements []byte
 
 // Layers holds the default layer files energy.geojson, hospitals.geojson,
 // bridges.geojson and zones.geojson (the Black Sea corridor, the Danube
 // route and the ports the Black Sea arrangement protects).
-//
-//go:embed energy.geojson hospitals.geojson bridges.geojson zones.geojson
-var Layers embed.FS
+func Layers() embed.FS { return layers }
 
-// Basemap is the offline fallback basemap: simplified Ukrainian oblast outlines as a GeoJSON FeatureCollection.
-//
-//go:embed basemap/ukraine.geojson
-var Basemap []byte
+// Basemap returns the offline fallback basemap: simplified Ukrainian oblast
+// outlines as a GeoJSON FeatureCollection. The bytes are the caller's.
+func Basemap() []byte { return bytes.Clone(basemap) }
 
-// Agreements is the default agreements document (see agreement.DecodeAgreements in geo/agreement): the
-// March 2025 moratorium on strikes against energy infrastructure and the Black
-// Sea arrangement of 25 March 2025, each with every party's reading and its sources.
-//
-//go:embed agreements.json
-var Agreements []byte
+// Agreements returns the default agreements document (see
+// agreement.DecodeAgreements in geo/agreement): the March 2025 moratorium on
+// strikes against energy infrastructure and the Black Sea arrangement of 25
+// March 2025, each with every party's reading and its sources. The bytes
+// are the caller's.
+func Agreements() []byte { return bytes.Clone(agreements) }

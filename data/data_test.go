@@ -43,7 +43,7 @@ var layerFloor = map[string]int{"energy": 1500, "hospitals": 41, "bridges": 26, 
 
 func loadDefaults(t *testing.T) map[string]*geo.Layer {
 	t.Helper()
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestBasemap(t *testing.T) {
 		Type     string            `json:"type"`
 		Features []json.RawMessage `json:"features"`
 	}
-	if err := json.Unmarshal(data.Basemap, &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 27 {
+	if err := json.Unmarshal(data.Basemap(), &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 27 {
 		t.Fatalf("basemap: type %q, %d features, %v", fc.Type, len(fc.Features), err)
 	}
 }
@@ -286,7 +286,7 @@ func TestBuildReproduces(t *testing.T) {
 // TestDefaultZones: the corridors of the default zones layer are served as
 // the areas they cover, and the default agreements name only zones.
 func TestDefaultZones(t *testing.T) {
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestDefaultZones(t *testing.T) {
 			t.Errorf("zone %s is a %s, want a Polygon", f.ID, typ)
 		}
 	}
-	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
+	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,15 +34,7 @@ const (
 
 // batchParams are GET /proximity's parameters but the point, which each
 // strike gives.
-var batchParams = params[proximityQuery]{}
-
-func init() {
-	for name, set := range proximityParams {
-		if name != "lon" && name != "lat" {
-			batchParams[name] = set
-		}
-	}
-}
+var batchParams = proximityParams.except("lon", "lat")
 
 // strike is one feature of a POST /proximity body.
 type strike struct {

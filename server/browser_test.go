@@ -200,7 +200,7 @@ func runBrowser(t *testing.T, tools webTools, spec map[string]any, out any) webC
 // webDefaultIndex is the embedded default data, as `protectmap serve` loads it.
 func webDefaultIndex(t *testing.T) *geo.Index {
 	t.Helper()
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func webHandler(ix *geo.Index, tileURL string, configure ...func(*server.Config)
 		Index:           &current,
 		Logger:          slog.New(slog.DiscardHandler),
 		Web:             web.Assets(),
-		Basemap:         data.Basemap,
+		Basemap:         data.Basemap(),
 		TileURL:         tileURL,
 		TileAttribution: "Test tiles",
 	}
@@ -763,7 +763,7 @@ func TestBrowserTilesUnreachable(t *testing.T) {
 		return strings.HasPrefix(e.Text, "Failed to load resource") && strings.Contains(e.URL, closed)
 	}))
 	var basemap struct{ Features []json.RawMessage }
-	if err := json.Unmarshal(data.Basemap, &basemap); err != nil {
+	if err := json.Unmarshal(data.Basemap(), &basemap); err != nil {
 		t.Fatal(err)
 	}
 	if got.Outlines != len(basemap.Features) || got.Basemap != "outlines" {
@@ -843,7 +843,7 @@ func TestBrowserPan(t *testing.T) {
 // webDefaultAgreements are the embedded agreements, as `protectmap serve` loads them.
 func webDefaultAgreements(t *testing.T) []agreement.Agreement {
 	t.Helper()
-	as, err := agreement.DecodeAgreements("agreements.json", bytes.NewReader(data.Agreements))
+	as, err := agreement.DecodeAgreements("agreements.json", bytes.NewReader(data.Agreements()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1496,7 +1496,7 @@ func TestBrowserVectorTiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaults, err := geojson.LoadFS(data.Layers)
+	defaults, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}

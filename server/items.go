@@ -87,7 +87,7 @@ var itemsParams = params[itemsQuery]{
 		}
 		f, err := export.ParseFormat(v)
 		if err != nil {
-			return formatsNotAcceptable(itemsOffer, v)
+			return formatsNotAcceptable(itemsOffer(), v)
 		}
 		q.format = f
 		return nil
@@ -515,7 +515,7 @@ func (h *handlers) items(c echo.Context) error {
 		}
 	}
 	if q.format == "" {
-		if q.format, err = negotiate(c, itemsOffer); err != nil {
+		if q.format, err = negotiate(c, itemsOffer()); err != nil {
 			return err
 		}
 	}
@@ -547,7 +547,7 @@ func (h *handlers) items(c echo.Context) error {
 	b = appendInt(b, len(p.idx))
 	b = append(b, `,"links":[`...)
 	b = h.appendSelfLink(b, c, "this page")
-	for _, f := range export.Formats {
+	for _, f := range itemsOffer() {
 		if f != export.GeoJSON {
 			b = h.appendAlternateLink(append(b, ','), c, f)
 		}

@@ -30,13 +30,13 @@ type Limits struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers.
 	MaxHeaderBytes int
-	// MaxBodyBytes bounds request bodies, but on the routes of
-	// BulkRoutes, which set their own, larger bounds.
+	// MaxBodyBytes bounds request bodies, but on the bulk routes (POST
+	// /proximity, POST /strikes), which set their own, larger bounds.
 	MaxBodyBytes int64
 	// HeavyTimeout is the deadline of one heavy request: reading, computing
 	// and writing. It replaces ReadTimeout and WriteTimeout for them. Heavy
-	// are the requests to HeavyRoutes, and those to BulkRoutes with a body
-	// over MaxBodyBytes or of unknown length.
+	// are the requests to the heavy routes (GET /report), and those to the
+	// bulk routes with a body over MaxBodyBytes or of unknown length.
 	HeavyTimeout time.Duration
 	// MaxHeavy is how many heavy requests run at once; more are refused
 	// with 503 and Retry-After rather than queued.
@@ -82,31 +82,34 @@ type Limits struct {
 	MaxFeedClients int
 }
 
-// DefaultLimits are the limits when Config.Limits leaves a field zero.
-var DefaultLimits = Limits{
-	ReadHeaderTimeout: 10 * time.Second,
-	ReadTimeout:       60 * time.Second,
-	WriteTimeout:      60 * time.Second,
-	IdleTimeout:       120 * time.Second,
-	MaxHeaderBytes:    64 << 10,
-	MaxBodyBytes:      1 << 20,
-	HeavyTimeout:      120 * time.Second,
-	MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
-	// Twenty answers of the largest proximity limit at once, about 200 MB.
-	MaxSitesInFlight: 200_000,
-	// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
-	MinUploadBytesPerSecond: 1 << 10,
-	MinUploadWindow:         10 * time.Second,
-	FeedHeartbeat:           15 * time.Second,
-	FeedBuffer:              256,
-	FeedWriteTimeout:        10 * time.Second,
-	FeedPoll:                5 * time.Second,
-	MaxFeedClients:          10_000,
+// DefaultLimits returns the limits used where Config.Limits leaves a
+// field zero. MaxHeavy follows the CPUs this process may use.
+func DefaultLimits() Limits {
+	return Limits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		MaxBodyBytes:      1 << 20,
+		HeavyTimeout:      120 * time.Second,
+		MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+		// Twenty answers of the largest proximity limit at once, about 200 MB.
+		MaxSitesInFlight: 200_000,
+		// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
+		MinUploadBytesPerSecond: 1 << 10,
+		MinUploadWindow:         10 * time.Second,
+		FeedHeartbeat:           15 * time.Second,
+		FeedBuffer:              256,
+		FeedWriteTimeout:        10 * time.Second,
+		FeedPoll:                5 * time.Second,
+		MaxFeedClients:          10_000,
+	}
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	or := func(v *time.Duration, def time.Duration) {
 		if *v <= 0 {
 			*v = def
@@ -161,22 +164,30 @@ func HTTPServer(handler http.Handler, l Limits) *http.Server {
 	}
 }
 
-// Routes are named "METHOD /path/:param", as registered.
-var (
-	// BulkRoutes take large bodies (batches, imports) and bound them
-	// themselves.
-	BulkRoutes = map[string]bool{
-		http.MethodPost + " /proximity": true,
-		http.MethodPost + " /strikes":   true,
-	}
-	// HeavyRoutes are always heavy: their answers are large (exports).
-	HeavyRoutes = map[string]bool{
-		http.MethodGet + " /report":  true,
-		http.MethodHead + " /report": true,
-	}
+// routeClass is what sets a route's requests apart from the ordinary ones,
+// as New registers it.
+type routeClass uint8
+
+const (
+	// writeRoute changes data: it needs a bearer token (BearerAuth).
+	writeRoute routeClass = 1 << iota
+	// bulkRoute takes a large body (a batch, an import) and bounds it itself.
+	bulkRoute
+	// heavyRoute is always heavy: its answer is large (an export).
+	heavyRoute
+	// opsRoute serves operators and orchestrators: never rate limited, so
+	// a busy server still reports on itself.
+	opsRoute
 )
 
-// routeOf names the route a request matched.
+// routeClasses are the classes of the routes that have one, by routeOf's
+// name; built by New and only read after.
+type routeClasses map[string]routeClass
+
+// of is the class of the route c matched.
+func (rc routeClasses) of(c echo.Context) routeClass { return rc[routeOf(c)] }
+
+// routeOf names the route a request matched: "METHOD /path/:param", as registered.
 func routeOf(c echo.Context) string { return c.Request().Method + " " + c.Path() }
 
 // overloadError refuses a request for now; Retry-After says when to retry.
@@ -204,8 +215,8 @@ func overloaded(c echo.Context, status int, format string, a ...any) error {
 // concurrency of heavy ones.
 func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r, route := c.Request(), routeOf(c)
-		bulk := BulkRoutes[route]
+		r, class := c.Request(), h.routes.of(c)
+		bulk := class&bulkRoute != 0
 		if !bulk {
 			if r.ContentLength > h.limits.MaxBodyBytes {
 				return &http.MaxBytesError{Limit: h.limits.MaxBodyBytes}
@@ -214,7 +225,7 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, h.limits.MaxBodyBytes)
 			}
 		}
-		if !HeavyRoutes[route] && !(bulk && (r.ContentLength > h.limits.MaxBodyBytes || r.ContentLength < 0)) {
+		if class&heavyRoute == 0 && !(bulk && (r.ContentLength > h.limits.MaxBodyBytes || r.ContentLength < 0)) {
 			return next(c)
 		}
 		release, refused := h.takeHeavy(c)
@@ -387,7 +398,7 @@ func (h *handlers) rateLimit() echo.MiddlewareFunc {
 		ExpiresIn: 3 * time.Minute,
 	})
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool { return opsRoutes[c.Path()] },
+		Skipper: func(c echo.Context) bool { return h.routes.of(c)&opsRoute != 0 },
 		Store:   store,
 		IdentifierExtractor: func(c echo.Context) (string, error) {
 			return c.RealIP(), nil

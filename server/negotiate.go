@@ -12,11 +12,9 @@ import (
 // The representations each negotiated resource offers, by f or Accept;
 // the first is the default. Offering one more is one more entry here
 // (with its media types in geo/export).
-var (
-	itemsOffer   = export.Formats
-	strikesOffer = export.Formats
-	reportOffer  = []export.Format{export.GeoJSON, export.CSV}
-)
+func itemsOffer() []export.Format   { return export.Formats() }
+func strikesOffer() []export.Format { return export.Formats() }
+func reportOffer() []export.Format  { return []export.Format{export.GeoJSON, export.CSV} }
 
 // representation is how a resource other than a feature collection is
 // offered: the f value that asks for it, and the media types that do in

@@ -133,7 +133,7 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 		CRS:        crs.URIs(),
 		StorageCRS: crs84URI,
 	}
-	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)
+	d.Links = append(d.Links, itemsAlternates(base+"/items", itemsOffer())...)
 	if l.Len() > 0 {
 		b := l.Bound()
 		d.Extent = &extent{Spatial: &spatialExtent{BBox: [][4]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}}, CRS: crs84URI}}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -21,12 +22,14 @@ import (
 	"github.com/protectmap/protectmap/server"
 )
 
-func init() {
+// registerBodyDecoders teaches kin-openapi's validator, once, the media
+// types of the server's bodies.
+var registerBodyDecoders = sync.OnceFunc(func() {
 	for _, media := range []string{"application/geo+json", "application/schema+json", "application/vnd.oai.openapi+json"} {
 		openapi3filter.RegisterBodyDecoder(media, openapi3filter.JSONBodyDecoder)
 	}
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
-}
+})
 
 // TestOpenAPI validates /api with kin-openapi, then calls every operation
 // it documents, with the examples it gives, and validates each request and
@@ -129,6 +132,7 @@ func TestOpenAPI(t *testing.T) {
 // returns it with a router that finds each request's operation in it.
 func loadAPI(t *testing.T, body []byte) (*openapi3.T, routers.Router) {
 	t.Helper()
+	registerBodyDecoders()
 	doc, err := openapi3.NewLoader().LoadFromData(body)
 	if err != nil {
 		t.Fatal(err)

@@ -10,12 +10,6 @@ import (
 	"github.com/protectmap/protectmap/server/store"
 )
 
-// opsRoutes are the routes for operators and orchestrators: never rate
-// limited, so a busy server still reports on itself. /healthz (liveness:
-// the process answers) looks at nothing else, so a liveness probe never
-// restarts a server that is only waiting for its data.
-var opsRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
-
 // storePingTimeout bounds the store check of one readiness probe, well
 // under the seconds probes usually wait.
 const storePingTimeout = 2 * time.Second

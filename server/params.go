@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -32,6 +33,38 @@ type setter[Q any] func(q *Q, v string) error
 
 // params maps the parameters an endpoint accepts to their setters.
 type params[Q any] map[string]setter[Q]
+
+// lift carries the setters of names in p to a query Q holding a P, which
+// field reaches: an endpoint sharing another's parameters takes them from
+// its table rather than repeating them.
+func lift[Q, P any](p params[P], field func(*Q) *P, names ...string) params[Q] {
+	out := make(params[Q], len(names))
+	for _, name := range names {
+		set := p[name]
+		if set == nil {
+			panic("server: lifting unknown parameter " + name)
+		}
+		out[name] = func(q *Q, v string) error { return set(field(q), v) }
+	}
+	return out
+}
+
+// with is p and more, which add to or replace p's setters.
+func (p params[Q]) with(more params[Q]) params[Q] {
+	out := make(params[Q], len(p)+len(more))
+	maps.Copy(out, p)
+	maps.Copy(out, more)
+	return out
+}
+
+// except is p without names.
+func (p params[Q]) except(names ...string) params[Q] {
+	out := maps.Clone(p)
+	for _, name := range names {
+		delete(out, name)
+	}
+	return out
+}
 
 // parse applies values to q. Parameters are visited in name order so the
 // same bad request always gets the same answer. A name missing from p goes

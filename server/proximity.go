@@ -247,19 +247,13 @@ type nearestQuery struct {
 	k int
 }
 
-var nearestParams = params[nearestQuery]{
+var nearestParams = lift(proximityParams, func(q *nearestQuery) *proximityQuery { return &q.proximityQuery },
+	"lon", "lat", "collections", "uncertainty", "f").with(params[nearestQuery]{
 	"k": func(q *nearestQuery, v string) (err error) {
 		q.k, err = parseCount(v, maxNearestK)
 		return err
 	},
-}
-
-func init() {
-	for _, name := range []string{"lon", "lat", "collections", "uncertainty", "f"} {
-		set := proximityParams[name]
-		nearestParams[name] = func(q *nearestQuery, v string) error { return set(&q.proximityQuery, v) }
-	}
-}
+})
 
 // parseNearest reads a GET /nearest query.
 func parseNearest(values url.Values) (nearestQuery, error) {

@@ -24,7 +24,7 @@ import (
 // reads them.
 func defaultDataset(t testing.TB) func(*server.Config) {
 	t.Helper()
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func defaultDataset(t testing.TB) func(*server.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements))
+	set, err := agreement.LoadAgreements(ix, "agreements.json", bytes.NewReader(data.Agreements()))
 	if err != nil {
 		t.Fatal(err)
 	}

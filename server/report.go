@@ -40,7 +40,7 @@ var reportParams = params[reportQuery]{
 		q.csv = v == "csv"
 		q.json = !q.csv
 		if !q.csv && featureFormat(v) != nil {
-			return formatsNotAcceptable(reportOffer, v)
+			return formatsNotAcceptable(reportOffer(), v)
 		}
 		return nil
 	},
@@ -97,7 +97,7 @@ func (h *handlers) report(c echo.Context) error {
 		return paramError("to", "the window ends before it starts")
 	}
 	if !q.csv && !q.json {
-		f, err := negotiate(c, reportOffer)
+		f, err := negotiate(c, reportOffer())
 		if err != nil {
 			return err
 		}

@@ -272,9 +272,36 @@ func TestRateLimit(t *testing.T) {
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
-	if rec := f.get(t, "/healthz"); rec.Code != 200 {
-		t.Errorf("healthz was limited: %d", rec.Code)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if rec := f.get(t, path); rec.Code != 200 {
+			t.Errorf("%s was limited: %d", path, rec.Code)
+		}
 	}
+}
+
+// TestRouteClasses: the report is heavy whatever its size, and the bulk
+// routes take bodies over MaxBodyBytes (as heavy requests), where other
+// routes refuse them. A heavy deadline already passed tells heavy requests
+// from the others.
+func TestRouteClasses(t *testing.T) {
+	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) {
+		c.Limits = server.Limits{MaxBodyBytes: 64, HeavyTimeout: time.Nanosecond}
+	})
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		if rec := f.do(t, method, "/report", nil); rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s /report is not heavy: %d", method, rec.Code)
+		}
+	}
+	if rec := f.get(t, "/strikes"); rec.Code != http.StatusOK {
+		t.Errorf("GET /strikes is heavy: %d %s", rec.Code, rec.Body)
+	}
+	big := collectionOf(strikeAt(30.5, 50.4, moratoriumStart, ""), strikeAt(30.6, 50.5, moratoriumStart, ""))
+	rec := f.do(t, http.MethodPost, "/proximity", strings.NewReader(big), "Content-Type: application/geo+json")
+	checkProblem(t, rec, http.StatusServiceUnavailable, "", "deadline")
+	rec = f.send(t, http.MethodPost, "/strikes", "application/geo+json", big, true)
+	checkProblem(t, rec, http.StatusServiceUnavailable, "", "deadline")
+	rec = f.send(t, http.MethodDelete, "/strikes/x", "application/geo+json", big, true)
+	checkProblem(t, rec, http.StatusRequestEntityTooLarge, "", "")
 }
 
 // TestSecurityHeaders: the map page may load images only from itself and

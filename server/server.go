@@ -115,6 +115,7 @@ type handlers struct {
 	boot     string       // names this process in made-up data versions
 	versions atomic.Int64 // made-up data versions so far
 	limits   Limits
+	routes   routeClasses
 	proxies  proxies
 	heavy    chan struct{} // a slot per heavy request running
 	// sitesInFlight are the sites reserved by answers being built (see
@@ -137,7 +138,7 @@ func New(cfg Config) *echo.Echo {
 		cfg.Logger = slog.Default()
 	}
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
-		boot: newBootID(), limits: cfg.Limits.withDefaults(), proxies: cfg.TrustedProxies}
+		boot: newBootID(), limits: cfg.Limits.withDefaults(), routes: routeClasses{}, proxies: cfg.TrustedProxies}
 	h.heavy = make(chan struct{}, h.limits.MaxHeavy)
 	h.tiles = tile.NewCache(cacheBytes(cfg.TileCacheBytes, DefaultTileCacheBytes))
 	h.metrics = newMetrics(h)
@@ -179,18 +180,20 @@ func New(cfg Config) *echo.Echo {
 	}
 	// Writes are authorised before limitRequests, so a request without a
 	// valid token never holds one of the heavy requests' slots.
-	writes := map[string]bool{}
-	e.Use(only(writes, BearerAuth(cfg.Tokens)))
+	e.Use(h.routes.only(writeRoute, BearerAuth(cfg.Tokens)))
 	e.Use(h.limitRequests)
 
-	get := func(path string, fn echo.HandlerFunc) {
-		e.GET(path, fn)
-		e.HEAD(path, fn)
-	}
-	write := func(method, path string, fn echo.HandlerFunc) {
+	add := func(class routeClass, method, path string, fn echo.HandlerFunc) {
 		e.Add(method, path, fn)
-		writes[method+" "+path] = true
+		if class != 0 {
+			h.routes[method+" "+path] = class
+		}
 	}
+	getAs := func(class routeClass, path string, fn echo.HandlerFunc) {
+		add(class, http.MethodGet, path, fn)
+		add(class, http.MethodHead, path, fn)
+	}
+	get := func(path string, fn echo.HandlerFunc) { getAs(0, path, fn) }
 	get("/", h.landing)
 	get("/conformance", h.conformance)
 	get("/api", h.openAPI)
@@ -203,31 +206,33 @@ func New(cfg Config) *echo.Echo {
 	get("/collections/:collectionId/tiles", h.tileJSON)
 	get("/collections/:collectionId/tiles/:z/:x/:y", h.tile)
 	get("/proximity", h.atVersion(h.proximity))
-	e.POST("/proximity", h.proximityBatch)
+	add(bulkRoute, http.MethodPost, "/proximity", h.proximityBatch)
 	get("/nearest", h.nearest)
-	get("/healthz", h.health)
-	get("/readyz", h.ready)
-	get("/metrics", h.metrics.handler())
+	// Liveness (/healthz: the process answers) looks at nothing else, so a
+	// liveness probe never restarts a server only waiting for its data.
+	getAs(opsRoute, "/healthz", h.health)
+	getAs(opsRoute, "/readyz", h.ready)
+	getAs(opsRoute, "/metrics", h.metrics.handler())
 	if cfg.Reloader != nil {
-		write(http.MethodPost, "/admin/reload", h.reload)
+		add(writeRoute, http.MethodPost, "/admin/reload", h.reload)
 	}
 	get("/agreements", h.listAgreements)
 	get("/agreements/:agreementId", h.getAgreement)
 	if cfg.Store != nil {
 		get("/strikes", h.listStrikes)
 		get("/strikes/events", h.strikeEvents)
-		write(http.MethodPost, "/strikes", h.postStrikes)
+		add(writeRoute|bulkRoute, http.MethodPost, "/strikes", h.postStrikes)
 		get("/strikes/:featureId", h.atVersion(h.getStrike))
 		get("/strikes/:featureId/history", h.strikeHistory)
 		get("/audit", h.audit)
-		write(http.MethodDelete, "/strikes/:featureId", h.deleteStrike)
+		add(writeRoute, http.MethodDelete, "/strikes/:featureId", h.deleteStrike)
 		get(collectionPath(strikesCollection), h.strikesCollection)
 		get(collectionPath(strikesCollection)+"/items", h.listStrikes)
 		get(collectionPath(strikesCollection)+"/queryables", h.strikesQueryables)
 		get(collectionPath(strikesCollection)+"/schema", h.strikesSchema)
 		get(collectionPath(strikesCollection)+"/items/:featureId", h.atVersion(h.getStrike))
 		get("/versions", h.listVersions)
-		get("/report", h.atVersion(h.report))
+		getAs(heavyRoute, "/report", h.atVersion(h.report))
 	}
 	get("/map-config.json", h.mapConfig)
 	get("/basemap.geojson", h.basemapFile)
@@ -235,12 +240,12 @@ func New(cfg Config) *echo.Echo {
 	return e
 }
 
-// only applies mw to the requests of routes, named as routeOf names them.
-func only(routes map[string]bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+// only applies mw to the requests of the routes of class.
+func (rc routeClasses) only(class routeClass, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		withMW := mw(next)
 		return func(c echo.Context) error {
-			if routes[routeOf(c)] {
+			if rc.of(c)&class != 0 {
 				return withMW(c)
 			}
 			return next(c)

@@ -388,17 +388,11 @@ type strikesQuery struct {
 	sources []string
 }
 
-var strikesParams = params[strikesQuery]{
+var strikesParams = lift(itemsParams, func(q *strikesQuery) *itemsQuery { return &q.itemsQuery },
+	"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry").with(params[strikesQuery]{
 	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
 	"source": func(q *strikesQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
-}
-
-func init() {
-	for _, name := range []string{"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry"} {
-		set := itemsParams[name]
-		strikesParams[name] = func(q *strikesQuery, v string) error { return set(&q.itemsQuery, v) }
-	}
-}
+})
 
 // storeQuery is the store's form of the query.
 func (q *strikesQuery) storeQuery() store.Query {
@@ -433,7 +427,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	}
 	if q.format == "" {
 		var err error
-		if q.format, err = negotiate(c, strikesOffer); err != nil {
+		if q.format, err = negotiate(c, strikesOffer()); err != nil {
 			return err
 		}
 	}
@@ -605,7 +599,7 @@ func (h *handlers) strikesCollectionDoc(c echo.Context) collectionDoc {
 		CRS:        crs.URIs(),
 		StorageCRS: crs84URI,
 	}
-	d.Links = append(d.Links, itemsAlternates(base+"/items", export.Formats)...)
+	d.Links = append(d.Links, itemsAlternates(base+"/items", strikesOffer())...)
 	return d
 }
 

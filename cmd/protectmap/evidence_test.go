@@ -33,13 +33,13 @@ const (
 func evidenceData(t *testing.T) (dir, tokens string) {
 	t.Helper()
 	dir = t.TempDir()
-	files, err := data.Layers.ReadDir(".")
+	files, err := data.Layers().ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
 		name := f.Name()
-		b, err := data.Layers.ReadFile(name)
+		b, err := data.Layers().ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func evidenceData(t *testing.T) (dir, tokens string) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "agreements.json"), data.Agreements, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "agreements.json"), data.Agreements(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tokens = filepath.Join(t.TempDir(), "tokens")

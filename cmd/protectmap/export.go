@@ -71,7 +71,7 @@ func exportFormat(name, out string) (export.Format, error) {
 		}
 		return f, nil
 	}
-	for _, f := range export.Formats {
+	for _, f := range export.Formats() {
 		if out != "" && strings.EqualFold(filepath.Ext(out), f.Ext()) {
 			return f, nil
 		}

@@ -17,7 +17,7 @@ import (
 
 func energyLayer(t *testing.T) *geo.Layer {
 	t.Helper()
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}

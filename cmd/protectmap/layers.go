@@ -44,7 +44,7 @@ func loadIndexSum(dir string, extra layerFlags, sum io.Writer) (*geo.Index, erro
 	var layers []*geo.Layer
 	var err error
 	if dir == "" {
-		layers, err = geojson.LoadFS(teeFS{data.Layers, sum})
+		layers, err = geojson.LoadFS(teeFS{data.Layers(), sum})
 	} else if st, serr := os.Stat(dir); serr != nil {
 		err = serr
 	} else if !st.IsDir() {

@@ -68,7 +68,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestNear(t *testing.T) {
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestNearWithDataDir(t *testing.T) {
 // judged by the embedded agreements, as --help says, or refused with a
 // message saying so when they do not fit its layers; never by none.
 func TestLoadDatasetAgreements(t *testing.T) {
-	energy, err := data.Layers.ReadFile("energy.geojson")
+	energy, err := data.Layers().ReadFile("energy.geojson")
 	if err != nil {
 		t.Fatal(err)
 	}

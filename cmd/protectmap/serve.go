@@ -176,7 +176,7 @@ func serve(args []string, stderr io.Writer) error {
 		Logger:              log,
 		BaseURL:             *baseURL,
 		Web:                 web.Assets(),
-		Basemap:             data.Basemap,
+		Basemap:             data.Basemap(),
 		TileURL:             *tileURL,
 		TileAttribution:     *tileAttribution,
 		CORSOrigins:         splitList(*corsOrigins),
@@ -258,7 +258,7 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 	if err != nil {
 		return nil, "", err
 	}
-	body, from := data.Agreements, embeddedAgreements
+	body, from := data.Agreements(), embeddedAgreements
 	if agreementsFile == "" && dir != "" {
 		if inData := filepath.Join(dir, "agreements.json"); fileExists(inData) {
 			agreementsFile = inData
@@ -293,7 +293,7 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 // written to sum.
 func withEmbeddedZones(ix *geo.Index, sum io.Writer) (*geo.Index, error) {
 	file := geojson.ZonesLayer + geojson.LayerExt
-	body, err := data.Layers.ReadFile(file)
+	body, err := data.Layers().ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -336,9 +336,9 @@ func readTokens(list, file string) ([]string, error) {
 }
 
 // limitFlags adds a flag for each of the server's limits, defaulting to
-// server.DefaultLimits.
+// server.DefaultLimits().
 func limitFlags(fs *flag.FlagSet, l *server.Limits) {
-	d := server.DefaultLimits
+	d := server.DefaultLimits()
 	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "time a client has to send a request's headers (stops slowloris clients)")
 	fs.DurationVar(&l.ReadTimeout, "read-timeout", d.ReadTimeout, "time a client has to send a whole request")
 	fs.DurationVar(&l.WriteTimeout, "write-timeout", d.WriteTimeout, "time to answer a request, after its headers")

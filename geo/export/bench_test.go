@@ -43,7 +43,7 @@ func BenchmarkStream(b *testing.B) {
 		}
 	})
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	for _, format := range Formats {
+	for _, format := range Formats() {
 		for _, n := range []int{10_000, 100_000, 1_000_000} {
 			b.Run(string(format)+"/n="+strconv.Itoa(n), func(b *testing.B) {
 				runtime.GC()

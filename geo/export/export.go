@@ -36,8 +36,8 @@ const (
 	KML     Format = "kml"
 )
 
-// Formats lists every format.
-var Formats = []Format{GeoJSON, NDJSON, CSV, KML}
+// Formats lists every format, GeoJSON first; the slice is the caller's.
+func Formats() []Format { return []Format{GeoJSON, NDJSON, CSV, KML} }
 
 // ErrFormat reports an unknown format name.
 var ErrFormat = errors.New("export: unknown format")
@@ -45,7 +45,7 @@ var ErrFormat = errors.New("export: unknown format")
 // ParseFormat reads a format name.
 func ParseFormat(s string) (Format, error) {
 	f := Format(s)
-	if !slices.Contains(Formats, f) {
+	if !slices.Contains(Formats(), f) {
 		return "", fmt.Errorf("%w %q (want one of geojson, ndjson, csv, kml)", ErrFormat, s)
 	}
 	return f, nil

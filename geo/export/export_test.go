@@ -19,7 +19,7 @@ import (
 
 func defaultLayers(t *testing.T) []*geo.Layer {
 	t.Helper()
-	layers, err := geojson.LoadFS(data.Layers)
+	layers, err := geojson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func vertices(g orb.Geometry) []orb.Point {
 }
 
 func TestParseFormat(t *testing.T) {
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		if got, err := ParseFormat(string(f)); err != nil || got != f {
 			t.Errorf("%s: %v %v", f, got, err)
 		}

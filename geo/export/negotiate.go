@@ -22,7 +22,7 @@ type acceptRange struct {
 
 // Negotiate picks the format of Formats an HTTP Accept header asks for;
 // see NegotiateAmong.
-func Negotiate(accept string) (f Format, ok bool) { return NegotiateAmong(accept, Formats) }
+func Negotiate(accept string) (f Format, ok bool) { return NegotiateAmong(accept, Formats()) }
 
 // NegotiateAmong picks the format of offered (not empty) an HTTP Accept
 // header asks for (RFC 9110 §12.5.1). Each format gets the quality of the

@@ -75,10 +75,10 @@ func FuzzNegotiate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, accept string) {
 		got, ok := Negotiate(accept)
-		if ok != (got != "") || ok && !slices.Contains(Formats, got) {
+		if ok != (got != "") || ok && !slices.Contains(Formats(), got) {
 			t.Fatalf("Negotiate(%q) = %q, %v", accept, got, ok)
 		}
-		for _, want := range Formats {
+		for _, want := range Formats() {
 			header := want.ContentType() + ", " + accept
 			got, ok := Negotiate(header)
 			if !ok {

@@ -31,7 +31,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func defaultLayer(t testing.TB, name string) *geo.Layer {
 	t.Helper()
-	layers, err := pmjson.LoadFS(data.Layers)
+	layers, err := pmjson.LoadFS(data.Layers())
 	if err != nil {
 		t.Fatal(err)
 	}
