@@ -246,3 +246,21 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIDocument holds /api to a golden copy, with every optional
+// part (strike log, basemap, reload) present and without, so the way the
+// document is assembled can change while what it says cannot.
+func TestOpenAPIDocument(t *testing.T) {
+	t.Run("bare", func(t *testing.T) {
+		golden(t, "bare", newFixture(t).get(t, "/api").Body.Bytes())
+	})
+	t.Run("full", func(t *testing.T) {
+		f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) {
+			c.Basemap = []byte(`{"type":"FeatureCollection","features":[]}`)
+			c.Reloader = server.NewReloader(func(context.Context) (*server.Dataset, error) {
+				return nil, errors.New("not reloaded in this test")
+			})
+		})
+		golden(t, "full", f.get(t, "/api").Body.Bytes())
+	})
+}
