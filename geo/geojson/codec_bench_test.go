@@ -17,7 +17,7 @@ import (
 // The library only parses; the decoder also validates every geometry,
 // splits antimeridian crossings and builds the layer's R-tree.
 func BenchmarkDecodeVersusLibrary(b *testing.B) {
-	energy, err := data.Layers.ReadFile("energy.geojson")
+	energy, err := data.Layers().ReadFile("energy.geojson")
 	if err != nil {
 		b.Fatal(err)
 	}

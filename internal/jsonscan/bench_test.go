@@ -13,7 +13,7 @@ import (
 // of each of its features: the text the layer decoder and the server's
 // property walks read.
 func energyLayer(b *testing.B) (layer []byte, props [][]byte) {
-	layer, err := data.Layers.ReadFile("energy.geojson")
+	layer, err := data.Layers().ReadFile("energy.geojson")
 	if err != nil {
 		b.Fatal(err)
 	}
