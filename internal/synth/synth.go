@@ -70,7 +70,7 @@ func PowerLines(n int, seed uint64) []Site {
 	out := make([]Site, n)
 	for i := range out {
 		start := orb.Point{minLon + r.Float64()*(maxLon-minLon), minLat + r.Float64()*(maxLat-minLat)}
-		spans := int(20_000/250*math.Pow(10, r.Float64()))
+		spans := int(20_000 / 250 * math.Pow(10, r.Float64()))
 		out[i] = Site{ID: "p" + strconv.Itoa(i), Kind: "power_line", Name: "line " + strconv.Itoa(i), Geometry: walk(r, start, 1+spans)}
 	}
 	return out
