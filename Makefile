@@ -46,8 +46,8 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-golden: web ## rewrite the golden files in testdata/golden (TestEndpoints, TestGoldenTile) from what the code makes now
-	$(GO) test -count=1 ./server -run '^TestEndpoints$$' -update
+golden: web ## rewrite the golden files in testdata/golden (TestEndpoints, TestOpenAPIDocument, TestGoldenTile) from what the code makes now
+	$(GO) test -count=1 ./server -run '^(TestEndpoints|TestOpenAPIDocument)$$' -update
 	$(GO) test -count=1 ./geo/tile -run '^TestGoldenTile$$' -update
 	git status --short testdata/golden
 

@@ -69,6 +69,9 @@ func (h *handlers) exportStrikes(c echo.Context, q *strikesQuery) error {
 	strikes := func(yield func(*geo.Feature) bool) {
 		for {
 			for i := range page.Strikes {
+				if !matchesStrike(q.where, &page.Strikes[i]) {
+					continue
+				}
 				f := page.Strikes[i].Feature()
 				if !yield(&f) {
 					return

@@ -44,8 +44,8 @@ type cqlFilter struct {
 
 // parseFilter reads the filter in its language, its geometries in in (nil:
 // longitude/latitude), and checks that every property it names is one the
-// collection's features carry.
-func parseFilter(text, lang string, in cql2.Coordinates, m *layerMeta) (*cqlFilter, error) {
+// collection's features carry: one known accepts.
+func parseFilter(text, lang string, in cql2.Coordinates, known func(name string) bool) (*cqlFilter, error) {
 	var e cql2.Expr
 	var err error
 	switch lang {
@@ -63,7 +63,7 @@ func parseFilter(text, lang string, in cql2.Coordinates, m *layerMeta) (*cqlFilt
 		return nil, paramError("filter", "%s: %v", lang, err)
 	}
 	for _, name := range cql2.Properties(e) {
-		if !m.hasField(name) {
+		if !known(name) {
 			return nil, paramError("filter", "%q is not a property of this collection; its queryables and schema list them", name)
 		}
 	}
@@ -162,9 +162,12 @@ type filterFeature struct {
 	near map[cql2.DWithin]map[int32]struct{}
 }
 
-func (x *filterFeature) Property(name string) cql2.Value {
+func (x *filterFeature) Property(name string) cql2.Value { return propertyOf(x.f.Properties, name) }
+
+// propertyOf is the value of property name in props; null when absent.
+func propertyOf(props []byte, name string) cql2.Value {
 	var v cql2.Value
-	jsonscan.EachMember(x.f.Properties, func(key, raw []byte) bool {
+	jsonscan.EachMember(props, func(key, raw []byte) bool {
 		if string(key) != name {
 			return true
 		}

@@ -137,6 +137,23 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("%q is not true or false", v)
 }
 
+// readFilter reads the CQL2 filter in filter-lang and filter-crs, once
+// every parameter is read; known says which properties features carry.
+func (q *itemsQuery) readFilter(known func(name string) bool) (err error) {
+	if q.filterText == "" {
+		if q.filterLang != "" && !slices.Contains(filterLangs, q.filterLang) {
+			return paramError("filter-lang", "%q is not offered; use %s or %s", q.filterLang, langText, langJSON)
+		}
+		return nil
+	}
+	var in cql2.Coordinates
+	if q.filterCRS != nil && !q.filterCRS.IsCRS84() {
+		in = q.filterCRS
+	}
+	q.filter, err = parseFilter(q.filterText, q.filterLang, in, known)
+	return err
+}
+
 // readBBox reads the bbox in bbox-crs, once both are read.
 func (q *itemsQuery) readBBox() (err error) {
 	if !q.bboxGiven {
@@ -211,16 +228,8 @@ func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
 	if q.sort != nil && q.cursor != start {
 		return q, paramError("cursor", "a sorted selection pages by offset, not cursor; follow the next and prev links")
 	}
-	if q.filterText != "" {
-		var in cql2.Coordinates
-		if q.filterCRS != nil && !q.filterCRS.IsCRS84() {
-			in = q.filterCRS
-		}
-		if q.filter, err = parseFilter(q.filterText, q.filterLang, in, m); err != nil {
-			return q, err
-		}
-	} else if q.filterLang != "" && !slices.Contains(filterLangs, q.filterLang) {
-		return q, paramError("filter-lang", "%q is not offered; use %s or %s", q.filterLang, langText, langJSON)
+	if err := q.readFilter(m.hasField); err != nil {
+		return q, err
 	}
 	if q.bboxShape != nil {
 		var e cql2.Expr = cql2.Spatial{Op: cql2.Intersects, Geometry: q.bboxShape}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/paulmach/orb/maptile"
@@ -72,14 +73,8 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	paths[p+"/schema"] = obj{"get": op("getSchema_"+id, "The JSON Schema of a feature of "+id+": every property any feature carries, with its type, and the geometry type.",
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 
-	params := []any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")}
-	for _, q := range m.queryables {
-		params = append(params, obj{
-			"name": q.Name, "in": "query", "required": false,
-			"description": "Only features whose " + q.Name + " property equals this value.",
-			"schema":      obj{"type": q.Type},
-		})
-	}
+	params := append([]any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")},
+		equalityParams(m.queryables, "features")...)
 	paths[p+"/items"] = obj{"get": op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
 		params, ok("a page of features", mediaGeoJSON, "featureCollection"))}
 
@@ -147,8 +142,11 @@ func strikePaths(paths obj) {
 	post["responses"].(obj)["201"] = ok("recorded", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")
 	post["security"] = bearer
 	list := func(id string) obj {
-		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none.",
-			[]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikeSource"), ref("strikesSortby"), ref("properties"), ref("skipGeometry")},
+		// source has a parameter of its own, which takes a list.
+		equality := slices.DeleteFunc(slices.Clone(strikeQueryables), func(q queryable) bool { return q.Name == "source" })
+		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none. A filter (or property=value) is evaluated on every strike bbox and datetime select, at most 1,000,000.",
+			append([]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikeSource"), ref("strikesSortby"), ref("properties"), ref("skipGeometry"), ref("filter"), ref("filter-lang"), ref("filter-crs")},
+				equalityParams(equality, "strikes")...),
 			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
@@ -227,3 +225,16 @@ func ok(description string, typesAndSchemas ...any) obj {
 }
 
 func ref(param string) obj { return obj{"$ref": "#/components/parameters/" + param} }
+
+// equalityParams are the property=value parameters of these queryables.
+func equalityParams(qs []queryable, things string) []any {
+	params := make([]any, 0, len(qs))
+	for _, q := range qs {
+		params = append(params, obj{
+			"name": q.Name, "in": "query", "required": false,
+			"description": "Only " + things + " whose " + q.Name + " property equals this value.",
+			"schema":      obj{"type": q.Type},
+		})
+	}
+	return params
+}

@@ -15,10 +15,13 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/geo/cql2"
 	"github.com/protectmap/protectmap/geo/crs"
 	"github.com/protectmap/protectmap/geo/export"
+	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
@@ -386,10 +389,14 @@ type strikesQuery struct {
 	itemsQuery
 	cursor  string
 	sources []string
+	// where is what the filter and property=value parameters ask of each
+	// strike; nil when they ask nothing.
+	where cql2.Expr
+	eq    []cql2.Expr
 }
 
 var strikesParams = lift(itemsParams, func(q *strikesQuery) *itemsQuery { return &q.itemsQuery },
-	"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry").with(params[strikesQuery]{
+	"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry", "filter", "filter-lang", "filter-crs").with(params[strikesQuery]{
 	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
 	"source": func(q *strikesQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 })
@@ -413,7 +420,10 @@ func (q *strikesQuery) storeQuery() store.Query {
 // f's, else the Accept header's.
 func (h *handlers) listStrikes(c echo.Context) error {
 	q := strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}}
-	if err := strikesParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := strikesParams.parse(c.QueryParams(), &q, strikeEquality); err != nil {
+		return err
+	}
+	if err := q.readWhere(); err != nil {
 		return err
 	}
 	if err := q.readBBox(); err != nil {
@@ -442,7 +452,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	}
 	sq := q.storeQuery()
 	sq.Count = q.format != export.CSV
-	page, err := h.strikesPage(c, sq)
+	page, err := h.strikesOrFiltered(c, &q, sq)
 	if err != nil {
 		return err
 	}
@@ -558,6 +568,141 @@ var strikeFields = []field{
 	{Name: "weapon", Type: "string"},
 }
 
+// strikeQueryables are the properties of strikes that filters, sortby
+// aside, can test: every scalar one but datetime, which the datetime
+// parameter has.
+var strikeQueryables = func() []queryable {
+	var qs []queryable
+	for _, f := range strikeFields {
+		if (f.Type == "string" || f.Type == "number") && f.Name != propDatetime {
+			qs = append(qs, queryable{Name: f.Name, Type: f.Type})
+		}
+	}
+	return qs
+}()
+
+// strikeEquality takes a property=value parameter on a strike queryable
+// as the filter property = value.
+func strikeEquality(q *strikesQuery, name, v string) (bool, error) {
+	i := slices.IndexFunc(strikeQueryables, func(s queryable) bool { return s.Name == name })
+	if i < 0 {
+		return false, nil
+	}
+	lit := cql2.Value{Kind: cql2.String, Str: v}
+	if strikeQueryables[i].Type == "number" {
+		n, err := parseFloat(v)
+		if err != nil {
+			return true, err
+		}
+		lit = cql2.Value{Kind: cql2.Number, Num: n}
+	}
+	q.eq = append(q.eq, cql2.Comparison{Op: "=", Left: cql2.Operand{Property: name}, Right: cql2.Operand{Literal: lit}})
+	return true, nil
+}
+
+// readWhere reads the filter, once every parameter is, and joins it with
+// the property=value tests.
+func (q *strikesQuery) readWhere() error {
+	if err := q.readFilter(isStrikeField); err != nil {
+		return err
+	}
+	all := q.eq
+	if q.filter != nil {
+		all = append(all, q.filter.expr)
+	}
+	switch len(all) {
+	case 0:
+	case 1:
+		q.where = all[0]
+	default:
+		q.where = cql2.And{Args: all}
+	}
+	return nil
+}
+
+// filteredStrikesPage reads the page of strikes that q's filter selects.
+// The store narrows by bbox and datetime; the filter is evaluated here, on
+// every strike they select, so numberMatched stays exact. The next cursor
+// continues after the page's last strike.
+func (h *handlers) filteredStrikesPage(c echo.Context, q *strikesQuery, sq store.Query) (store.Page, error) {
+	sq.Limit, sq.Count, sq.Offset = store.MaxLimit, false, 0
+	var out store.Page
+	skipped := 0
+	err := h.eachStrike(c, q.where, sq, func(st *store.Strike) {
+		out.Matched++
+		switch {
+		case skipped < q.offset:
+			skipped++
+		case len(out.Strikes) < q.limit:
+			out.Strikes = append(out.Strikes, *st)
+		case out.Next == "":
+			out.Next = store.CursorAfter(&out.Strikes[len(out.Strikes)-1])
+		}
+	})
+	if err != nil || sq.Cursor == "" {
+		return out, err
+	}
+	// numberMatched counts the whole selection, as on the first page.
+	sq.Cursor, out.Matched = "", 0
+	return out, h.eachStrike(c, q.where, sq, func(*store.Strike) { out.Matched++ })
+}
+
+// maxFilterScan bounds how many strikes one filtered request reads, so a
+// filter that matches nothing in a huge log cannot hold the store long.
+const maxFilterScan = 1_000_000
+
+// eachStrike calls fn with every strike sq selects that where matches, in
+// order, reading the log a page at a time.
+func (h *handlers) eachStrike(c echo.Context, where cql2.Expr, sq store.Query, fn func(*store.Strike)) error {
+	for scanned := 0; ; {
+		page, err := h.strikesPage(c, sq)
+		if err != nil {
+			return err
+		}
+		for i := range page.Strikes {
+			if matchesStrike(where, &page.Strikes[i]) {
+				fn(&page.Strikes[i])
+			}
+		}
+		if scanned += len(page.Strikes); page.Next == "" {
+			return nil
+		}
+		if scanned >= maxFilterScan {
+			return paramError("filter", "the bbox and datetime select more than the %d strikes a filter may read; narrow them", maxFilterScan)
+		}
+		if err := c.Request().Context().Err(); err != nil {
+			return err
+		}
+		sq.Cursor = page.Next
+	}
+}
+
+// strikesOrFiltered reads the page q asks for, by the store alone when q
+// has no filter.
+func (h *handlers) strikesOrFiltered(c echo.Context, q *strikesQuery, sq store.Query) (store.Page, error) {
+	if q.where == nil {
+		return h.strikesPage(c, sq)
+	}
+	return h.filteredStrikesPage(c, q, sq)
+}
+
+// matchesStrike evaluates a filter on a strike.
+func matchesStrike(where cql2.Expr, st *store.Strike) bool {
+	return where == nil || cql2.Matches(where, &strikeFeature{st: st, props: st.Feature().Properties})
+}
+
+// strikeFeature is a strike as the filter evaluator reads it.
+type strikeFeature struct {
+	st    *store.Strike
+	props []byte
+}
+
+func (x *strikeFeature) Property(name string) cql2.Value { return propertyOf(x.props, name) }
+func (x *strikeFeature) Geometry() orb.Geometry          { return x.st.Point }
+func (x *strikeFeature) WithinMeters(p orb.Point, meters float64) bool {
+	return geodesy.Distance(x.st.Point, p) <= meters
+}
+
 // isStrikeField reports whether every strike can carry property name.
 func isStrikeField(name string) bool {
 	return slices.ContainsFunc(strikeFields, func(f field) bool { return f.Name == name })
@@ -580,7 +725,7 @@ func (h *handlers) strikesQueryables(c echo.Context) error {
 		return err
 	}
 	id := h.baseURL(c) + collectionPath(strikesCollection) + "/queryables"
-	return sendSchema(c, queryablesSchema(id, strikesCollection, nil, true))
+	return sendSchema(c, queryablesSchema(id, strikesCollection, strikeQueryables, true))
 }
 
 // strikesCollectionDoc describes the strike log as an OGC collection.

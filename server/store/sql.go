@@ -574,11 +574,14 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 	}
 	if len(p.Strikes) > limit {
 		p.Strikes = p.Strikes[:limit]
-		last := &p.Strikes[limit-1]
-		p.Next = encodeCursor(last.Time.UnixMicro(), last.ID)
+		p.Next = CursorAfter(&p.Strikes[limit-1])
 	}
 	return p, nil
 }
+
+// CursorAfter is the Query.Cursor that continues a listing just after s,
+// in the order of the query s was listed by.
+func CursorAfter(s *Strike) string { return encodeCursor(s.Time.UnixMicro(), s.ID) }
 
 // A cursor is the sort key of the last strike of a page, opaque to clients.
 func encodeCursor(timeMicros int64, id string) string {
