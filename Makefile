@@ -68,7 +68,7 @@ fuzz: ## run every fuzz target in the tree for FUZZTIME each (default 30s)
 				echo "== retrying $$name: the fuzzer timed out without a failing input"; continue; fi; \
 			rm -f .fuzz.log; exit 1; \
 		done; \
-	done; rm -f .fuzz.log
+	done || { rm -f .fuzz.log; exit 1; }; rm -f .fuzz.log
 
 bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature set; strike store
 	$(GO) test ./geo ./geo/geojson ./geo/agreement ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m

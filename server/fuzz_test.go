@@ -13,7 +13,7 @@ import (
 
 // parsed runs a query parser on a fuzzed query string: it reports false
 // when the string is not a query or the parser refused it, failing unless
-// the refusal is a *ParamError.
+// the refusal is a *ParamError, or a 406 naming the f value refused.
 func parsed[Q any](t *testing.T, raw string, parse func(url.Values) (Q, error)) (Q, bool) {
 	var q Q
 	values, err := url.ParseQuery(raw)
@@ -22,8 +22,9 @@ func parsed[Q any](t *testing.T, raw string, parse func(url.Values) (Q, error)) 
 	}
 	q, err = parse(values)
 	if err != nil {
-		if _, ok := err.(*ParamError); !ok {
-			t.Fatalf("%q: error %T %v is not a *ParamError", raw, err, err)
+		na, refusedF := err.(*notAcceptableError)
+		if _, ok := err.(*ParamError); !ok && !(refusedF && na.f != "" && na.f == values.Get("f")) {
+			t.Fatalf("%q: error %T %v is neither a *ParamError nor a 406 for its f", raw, err, err)
 		}
 		return q, false
 	}
@@ -165,4 +166,14 @@ func FuzzParseDatetime(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEmptyFormat: an empty f names no format, so it is a 400 naming f,
+// not a 406 that would blame the Accept header.
+func TestEmptyFormat(t *testing.T) {
+	var q itemsQuery
+	err := itemsParams.parse(url.Values{"f": {""}}, &q, nil)
+	if pe, ok := err.(*ParamError); !ok || pe.Param != "f" {
+		t.Fatalf("f= gave %T %v, want a *ParamError naming f", err, err)
+	}
 }

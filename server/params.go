@@ -82,6 +82,11 @@ func (p params[Q]) parse(values url.Values, q *Q, other func(q *Q, name, v strin
 		if len(vs) > 1 {
 			return paramError(name, "given %d times; give it once", len(vs))
 		}
+		// An empty f names no format: refused here, as a 406 would blame
+		// the Accept header.
+		if name == "f" && vs[0] == "" {
+			return paramError(name, "is empty; leave it out or name a format")
+		}
 		var err error
 		if set, ok := p[name]; ok {
 			err = set(q, vs[0])
