@@ -48,6 +48,9 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   }
   table.append(body);
   const scroll = el('div', 'scroll');
+  // A region that scrolls must take the keyboard's focus, or its rows
+  // cannot be reached without a mouse.
+  scroll.tabIndex = 0;
   scroll.append(table);
   root.append(scroll);
 

@@ -797,6 +797,14 @@ const scenarios = {
       // On a phone the check opened the panel over the map: close it, by its button.
       const toggle = page.locator('#panel-toggle');
       if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+      // The strike is drawn once judged: a click before that opens the site beneath it.
+      await page.waitForFunction(() => {
+        let drawn = false;
+        window.maps[0].eachLayer((l) => {
+          drawn ||= l.options.className === 'pm-strike';
+        });
+        return drawn;
+      });
       await clickAt(page, spec.view, spec.strike.lat, spec.strike.lon);
       o.popup = await strikePopupInfo(page);
       o.popupViolations = await axe(page);
