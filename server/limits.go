@@ -107,44 +107,33 @@ func DefaultLimits() Limits {
 	}
 }
 
+// orDefault sets *v to def when it is zero or negative: no limit or
+// timeout is meaningful there.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 // withDefaults fills the zero fields of l from DefaultLimits.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	or := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	or(&l.ReadHeaderTimeout, d.ReadHeaderTimeout)
-	or(&l.ReadTimeout, d.ReadTimeout)
-	or(&l.WriteTimeout, d.WriteTimeout)
-	or(&l.IdleTimeout, d.IdleTimeout)
-	or(&l.HeavyTimeout, d.HeavyTimeout)
-	or(&l.MinUploadWindow, d.MinUploadWindow)
-	or(&l.FeedHeartbeat, d.FeedHeartbeat)
-	or(&l.FeedWriteTimeout, d.FeedWriteTimeout)
-	or(&l.FeedPoll, d.FeedPoll)
-	if l.FeedBuffer <= 0 {
-		l.FeedBuffer = d.FeedBuffer
-	}
-	if l.MaxFeedClients <= 0 {
-		l.MaxFeedClients = d.MaxFeedClients
-	}
-	if l.MaxHeavy <= 0 {
-		l.MaxHeavy = d.MaxHeavy
-	}
-	if l.MaxSitesInFlight <= 0 {
-		l.MaxSitesInFlight = d.MaxSitesInFlight
-	}
-	if l.MinUploadBytesPerSecond <= 0 {
-		l.MinUploadBytesPerSecond = d.MinUploadBytesPerSecond
-	}
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = d.MaxHeaderBytes
-	}
-	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = d.MaxBodyBytes
-	}
+	orDefault(&l.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	orDefault(&l.ReadTimeout, d.ReadTimeout)
+	orDefault(&l.WriteTimeout, d.WriteTimeout)
+	orDefault(&l.IdleTimeout, d.IdleTimeout)
+	orDefault(&l.HeavyTimeout, d.HeavyTimeout)
+	orDefault(&l.MinUploadWindow, d.MinUploadWindow)
+	orDefault(&l.FeedHeartbeat, d.FeedHeartbeat)
+	orDefault(&l.FeedWriteTimeout, d.FeedWriteTimeout)
+	orDefault(&l.FeedPoll, d.FeedPoll)
+	orDefault(&l.FeedBuffer, d.FeedBuffer)
+	orDefault(&l.MaxFeedClients, d.MaxFeedClients)
+	orDefault(&l.MaxHeavy, d.MaxHeavy)
+	orDefault(&l.MaxSitesInFlight, d.MaxSitesInFlight)
+	orDefault(&l.MinUploadBytesPerSecond, d.MinUploadBytesPerSecond)
+	orDefault(&l.MaxHeaderBytes, d.MaxHeaderBytes)
+	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
 	if l.RateBurst <= 0 {
 		l.RateBurst = max(1, int(2*l.RatePerSecond))
 	}
