@@ -202,7 +202,10 @@ func serve(args []string, stderr io.Writer) error {
 	srv := server.HTTPServer(h, limits)
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {
-		go reloadOnChange(ctx, reloader, *watch, func() []string { return dataFiles(*dir, extra, *agreementsFile) })
+		files := func() []string { return dataFiles(*dir, extra, *agreementsFile) }
+		// The files are fingerprinted before serving: a change made once the
+		// server answers is then always seen as one.
+		go reloadOnChange(ctx, reloader, *watch, files, fingerprint(files()))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -50,8 +50,8 @@ func fingerprint(files []string) string {
 // reloads once they have changed and then stayed the same for a whole
 // interval, so a file still being written is not read half done. A layer
 // file added to or removed from the data directory counts as a change.
-func reloadOnChange(ctx context.Context, r *server.Reloader, interval time.Duration, files func() []string) {
-	loaded := fingerprint(files())
+// loaded is the fingerprint of the files as they were when served.
+func reloadOnChange(ctx context.Context, r *server.Reloader, interval time.Duration, files func() []string, loaded string) {
 	last := loaded
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
