@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -76,6 +77,11 @@ func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
 			return nil, err
 		}
 		if pfx.Addr().Is4In6() {
+			// Peers are compared unmapped, so a mapped prefix must lie
+			// wholly inside ::ffff:0:0/96 to mean IPv4 addresses at all.
+			if pfx.Bits() < 96 {
+				return nil, fmt.Errorf("%s: an IPv4-mapped prefix must be /96 or longer", item)
+			}
 			pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
 		}
 		out = append(out, pfx.Masked())

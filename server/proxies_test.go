@@ -47,6 +47,7 @@ func TestParseTrustedProxies(t *testing.T) {
 		{"10.1.2.3,::ffff:192.0.2.1", []string{"10.1.2.3/32", "192.0.2.1/32"}, false},
 		{"::ffff:10.0.0.0/104", []string{"10.0.0.0/8"}, false},
 		{"10.0.0.0/33", nil, true},
+		{"::ffff:0.0.0.0/0", nil, true},
 		{"proxy.example", nil, true},
 	}
 	for _, tt := range tests {
