@@ -173,6 +173,8 @@ func importCSV(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.fs.StringVar(&m.Name, "name", "", `column of the name property (default: "name" if present)`)
 	f.fs.StringVar(&m.Kind, "kind", "", "kind property of every feature")
 	f.fs.StringVar(&m.KindColumn, "kind-column", "", `column of the kind property (default: "kind" if present and --kind is not given)`)
+	f.fs.StringVar(&m.Source, "source", "", `source property of rows without one, e.g. "Ministry of Health register, 2025-11"`)
+	f.fs.StringVar(&m.Licence, "licence", "", "licence property of rows without one (SPDX id, e.g. CC-BY-4.0)")
 	columns := f.fs.String("columns", "", "comma-separated columns to keep as properties (default: all others)")
 	delimiter := f.fs.String("delimiter", ",", `field separator: one character, or "tab"`)
 	file, err := f.file(args)
@@ -206,9 +208,12 @@ func parseDelimiter(s string) (rune, error) {
 }
 
 func importGeoJSON(args []string, stdout, stderr io.Writer) error {
-	f := newImportFlags("geojson", "FILE --out DIR [--layer NAME] [--kind KIND]\n\nImports a GeoJSON FeatureCollection; it must pass the checks the server makes.", stdout)
+	f := newImportFlags("geojson", "FILE --out DIR [--layer NAME] [--kind KIND] [--source TEXT] [--licence SPDX]\n\nImports a GeoJSON FeatureCollection; it must pass the checks the server makes.", stdout)
 	layer := f.fs.String("layer", "", "layer to import into (default: the file's name without extension)")
-	kind := f.fs.String("kind", "", "kind property for features that have none")
+	opt := importer.GeoJSONOptions{Progress: newProgress(stderr)}
+	f.fs.StringVar(&opt.Kind, "kind", "", "kind property for features that have none")
+	f.fs.StringVar(&opt.Source, "source", "", "source property for features that have none")
+	f.fs.StringVar(&opt.Licence, "licence", "", "licence property for features that have none (SPDX id, e.g. ODbL-1.0)")
 	file, err := f.file(args)
 	if err != nil {
 		return err
@@ -216,8 +221,9 @@ func importGeoJSON(args []string, stdout, stderr io.Writer) error {
 	if *layer == "" {
 		*layer = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	opt.Layer = *layer
 	return f.finish(file, stdout, func() (*importer.Result, error) {
-		return importer.GeoJSON(file, importer.GeoJSONOptions{Layer: *layer, Kind: *kind, Progress: newProgress(stderr)})
+		return importer.GeoJSON(file, opt)
 	})
 }
 

@@ -40,6 +40,9 @@ type CSVMapping struct {
 	// Kind is the kind of every feature, unless KindColumn names a column
 	// holding it (default: "kind" if present and Kind is empty).
 	Kind, KindColumn string
+	// Source and Licence are set as the source and licence properties of
+	// rows that have none of their own; they do not enter hashed ids.
+	Source, Licence string
 	// Columns lists the columns kept as string properties; nil keeps every
 	// column not used above. Empty cells are left out.
 	Columns []string
@@ -287,6 +290,7 @@ func readCSV(ctx context.Context, r io.Reader, m CSVMapping, mt *meter) (*Result
 			return
 		}
 		mt.found.Add(1)
+		f.Properties = withDefaults(f.Properties, "source", m.Source, "licence", m.Licence)
 		res.add(m.Layer, newFeature{Feature: f, origin: lineItem(line)})
 	})
 	return res, err

@@ -41,7 +41,7 @@ func TestCSVRows(t *testing.T) {
 	}
 	f := l.Feature(0)
 	if !regexp.MustCompile(`^sites:h-[0-9a-f]{16}$`).MatchString(f.ID) || f.Name != "Central" || f.Kind != "hospital" ||
-		string(f.Properties) != `{"name":"Central","kind":"hospital","phone":"123"}` || f.Geometry != (orb.Point{30.5, 50.4}) {
+		string(f.Properties) != `{"name":"Central","kind":"hospital","phone":"123","imported":"`+testImportDay+`"}` || f.Geometry != (orb.Point{30.5, 50.4}) {
 		t.Errorf("feature %s %s", f.ID, f.Properties)
 	}
 	im.expectSkips(t, map[string]string{

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/protectmap/protectmap/internal/testenv"
 )
@@ -43,4 +44,13 @@ func writeCompressed(t *testing.T, file, how string, data []byte) {
 	default:
 		t.Fatalf("unknown compression %q", how)
 	}
+}
+
+// testImportDay is the day the tests' imports record: they run late on 18
+// March in a zone two hours behind UTC (testImportTime), when it is already
+// the 19th in UTC.
+const testImportDay = "2025-03-19"
+
+func testImportTime() time.Time {
+	return time.Date(2025, 3, 18, 23, 30, 0, 0, time.FixedZone("UTC-2", -2*3600))
 }

@@ -36,6 +36,7 @@ func importOSMFixture(t *testing.T, file string, opt OSMOptions) *imported {
 
 func writeAndLoad(t *testing.T, res *Result, dir string) *imported {
 	t.Helper()
+	res.Imported = testImportTime()
 	s, err := res.WriteDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +134,7 @@ func TestClosedWayAreas(t *testing.T) {
 		})
 	}
 	_, props := im.feature(t, "energy", "osm:way/101")
-	want := map[string]any{"name": "Clockwise plant", "kind": "plant", "plant:source": "solar", "energy_class": "power_plant", "source": osmSourceProperty, "licence": osmLicence}
+	want := map[string]any{"name": "Clockwise plant", "kind": "plant", "plant:source": "solar", "energy_class": "power_plant", "source": osmSourceProperty, "licence": osmLicence, "imported": testImportDay}
 	if !equalJSON(props, want) {
 		t.Errorf("osm:way/101 properties %v, want %v", props, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -37,6 +38,11 @@ type Result struct {
 	// lacks. Set it only when the input covers all that the layer holds
 	// from that source (a whole extract or database, not a part of it).
 	RemoveVanished bool
+	// Imported is the day WriteDir records, as the "imported" property
+	// (YYYY-MM-DD, UTC), on every feature it adds or replaces; a feature
+	// imported again unchanged keeps the day it was first written. The
+	// importers set it to the time they ran.
+	Imported time.Time
 
 	layers  []*pending
 	byName  map[string]*pending
@@ -71,7 +77,7 @@ type newFeature struct {
 	replaces []string
 }
 
-func newResult() *Result { return &Result{byName: map[string]*pending{}} }
+func newResult() *Result { return &Result{byName: map[string]*pending{}, Imported: time.Now()} }
 
 // layer returns the pending layer name, creating it (empty) if needed, so
 // every layer of a mapping is written even when the input has none of it.
@@ -195,7 +201,7 @@ func (r *Result) WriteDir(dir string) (*Summary, error) {
 			errs = append(errs, err)
 			continue
 		}
-		ls, err := mergeLayer(dir, p, ok, r.RemoveVanished)
+		ls, err := mergeLayer(dir, p, ok, r.RemoveVanished, r.Imported.UTC().Format(time.DateOnly))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -277,9 +283,10 @@ func parseErrors(err error) []*geo.ParseError {
 // mergeLayer writes dir/NAME.geojson: the existing features in their order,
 // each replaced in place by an imported feature with the same id (or, with
 // removeVanished, left out when its source is one imported and its id is
-// not), then the imported features that are new. Features are encoded as
-// they are written, so the file is never held in memory whole.
-func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool) (LayerSummary, error) {
+// not), then the imported features that are new, each stamped with the
+// import day. Features are encoded as they are written, so the file is never
+// held in memory whole.
+func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool, day string) (LayerSummary, error) {
 	file := filepath.Join(dir, p.name+geojson.LayerExt)
 	ls := LayerSummary{Name: p.name, File: file, Kinds: map[string]int{}}
 	var old *geo.Layer
@@ -348,12 +355,13 @@ func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool) (LayerSu
 			j, isNew := p.index[f.ID]
 			switch {
 			case isNew && ok[j]:
-				if sameFeature(f, &p.feats[j].Feature) {
+				if sameFeature(f, importedOn(&p.feats[j].Feature, importDay(f.Properties))) {
 					ls.Unchanged++
+					put(f)
 				} else {
 					ls.Replaced++
+					put(importedOn(&p.feats[j].Feature, day))
 				}
-				put(&p.feats[j].Feature)
 				written[j] = true
 				ls.Kinds[p.feats[j].Kind]++
 			case replaces[f.ID]:
@@ -372,7 +380,7 @@ func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool) (LayerSu
 		}
 		for j := range p.feats {
 			if ok[j] && !written[j] && !merged[j] {
-				put(&p.feats[j].Feature)
+				put(importedOn(&p.feats[j].Feature, day))
 				ls.Added++
 				ls.Kinds[p.feats[j].Kind]++
 			}
@@ -384,16 +392,33 @@ func mergeLayer(dir string, p *pending, ok []bool, removeVanished bool) (LayerSu
 }
 
 // sourceOf is the source property of a feature's properties, or "".
-func sourceOf(props []byte) string {
-	var source string
-	jsonscan.EachMember(props, func(key, value []byte) bool {
-		if string(key) != "source" {
+func sourceOf(props []byte) string { return stringMember(props, "source") }
+
+// importDay is the imported property of a feature's properties, or "".
+func importDay(props []byte) string { return stringMember(props, "imported") }
+
+// stringMember is the string value of the member key of a JSON object, or "".
+func stringMember(obj []byte, key string) string {
+	var s string
+	jsonscan.EachMember(obj, func(k, value []byte) bool {
+		if string(k) != key {
 			return true
 		}
-		source, _ = jsonscan.String(value)
+		s, _ = jsonscan.String(value)
 		return false
 	})
-	return source
+	return s
+}
+
+// importedOn is f with its imported property set to day (YYYY-MM-DD); an
+// empty day leaves f as it is.
+func importedOn(f *geo.Feature, day string) *geo.Feature {
+	if day == "" {
+		return f
+	}
+	g := *f
+	g.Properties = setMember(f.Properties, "imported", geojson.AppendJSONString(nil, day))
+	return &g
 }
 
 // sameFeature reports whether an imported feature repeats an existing one exactly.
