@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/data"
@@ -272,6 +274,38 @@ func TestBasemap(t *testing.T) {
 	}
 }
 
+// TestEmbeddedCopies: the gzip copies the binary holds decompress to
+// exactly the committed files (build.py --gzip-only refreshes them), and
+// the layers come back as a well-behaved fs.FS.
+func TestEmbeddedCopies(t *testing.T) {
+	layers := data.Layers()
+	want := []string{"bridges.geojson", "energy.geojson", "hospitals.geojson", "zones.geojson"}
+	if err := fstest.TestFS(layers, want...); err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != len(want) {
+		t.Errorf("%d layer files embedded, want %d", len(layers), len(want))
+	}
+	embedded := map[string][]byte{filepath.Join("basemap", "ukraine.geojson"): data.Basemap()}
+	for _, name := range want {
+		b, err := layers.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded[name] = b
+	}
+	for name, b := range embedded {
+		committed, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, committed) {
+			t.Errorf("embedded %s (%d bytes) is not the committed file (%d bytes): run python3 data/build/build.py --gzip-only",
+				name, len(b), len(committed))
+		}
+	}
+}
+
 // TestBuildReproduces: the committed layers are exactly what build/build.py
 // makes from the public data sets it names (make data-check).
 func TestBuildReproduces(t *testing.T) {
@@ -319,5 +353,19 @@ func TestDefaultZones(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkLayers measures what the compressed embedding costs at start:
+// decompressing every default layer file once.
+func BenchmarkLayers(b *testing.B) {
+	b.ReportAllocs()
+	n := 0
+	for _, f := range data.Layers() {
+		n += len(f)
+	}
+	b.SetBytes(int64(n)) // MB/s of GeoJSON decompressed
+	for b.Loop() {
+		data.Layers()
 	}
 }

@@ -10,6 +10,12 @@ SHARED_DATA_DIR defaults to ../shared/data relative to the repository root
 data/ folder.  With --check nothing is written: the freshly built files are
 compared with the committed ones and the exit status is 1 if any differs.
 
+The binary embeds a gzip copy of each layer file and of the basemap
+(EMBEDDED_GZIP, e.g. energy.geojson.gz), written after the files themselves;
+--check also proves each copy holds exactly its file.  After editing a file
+the build does not make (zones.geojson), run with --gzip-only to refresh the
+copies without the shared data.
+
 Python 3 standard library only.  The output is deterministic: the same inputs
 give byte-identical files.  See data/SOURCES.md for what each layer holds, where
 every fact comes from, and the licences.
@@ -28,6 +34,7 @@ The hospital and bridge lists are embedded below (public knowledge).
 
 import argparse
 import csv
+import gzip
 import json
 import math
 import os
@@ -2032,8 +2039,12 @@ def main(argv=None):
                     help='shared data folder (default: ../shared/data from the repo root)')
     ap.add_argument('--out', default=data_dir, help='output folder (default: data/)')
     ap.add_argument('--check', action='store_true', help='compare with the files on disk; write nothing')
+    ap.add_argument('--gzip-only', action='store_true',
+                    help='only write (with --check: verify) the gzip copies the binary embeds')
     ap.add_argument('-v', '--verbose', action='store_true')
     args = ap.parse_args(argv)
+    if args.gzip_only:
+        return gzip_embedded(args.out, args.check)
     shared = os.path.normpath(args.shared)
     log = []
 
@@ -2078,9 +2089,44 @@ def main(argv=None):
             with open(path, 'wb') as fh:
                 fh.write(data)
             print('%-26s %8d bytes  %4d features' % (rel, len(data), len(json.loads(text)['features'])))
+    status |= gzip_embedded(args.out, args.check)
     if args.verbose:
         for line in log:
             print(line)
+    return status
+
+
+# EMBEDDED_GZIP are the files data.go embeds as FILE.gz and decompresses at
+# start: the layers the build makes, the hand-drawn zones, and the basemap.
+EMBEDDED_GZIP = ['energy.geojson', 'hospitals.geojson', 'bridges.geojson', 'zones.geojson',
+                 os.path.join('basemap', 'ukraine.geojson')]
+
+
+def gzip_embedded(data_dir, check):
+    """Write (or, with check, verify) FILE.gz beside each EMBEDDED_GZIP file.
+
+    The copies are deterministic (no name, mtime 0, level 9); the check
+    compares what a copy decompresses to, so a different zlib still passes.
+    Returns 1 if a copy is missing or differs under check, else 0.
+    """
+    status = 0
+    for rel in EMBEDDED_GZIP:
+        path = os.path.join(data_dir, rel)
+        with open(path, 'rb') as fh:
+            data = fh.read()
+        if check:
+            try:
+                with open(path + '.gz', 'rb') as fh:
+                    same = gzip.decompress(fh.read()) == data
+            except (OSError, EOFError):
+                same = False
+            print('%-26s %s' % (rel + '.gz', 'ok' if same else 'DIFFERS'))
+            status |= 0 if same else 1
+            continue
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        with open(path + '.gz', 'wb') as fh:
+            fh.write(packed)
+        print('%-26s %8d bytes  (%.0f %% of %d)' % (rel + '.gz', len(packed), 100 * len(packed) / len(data), len(data)))
     return status
 
 
