@@ -177,3 +177,33 @@ func TestImportRemoveVanished(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestImportConflationReport: the summary names every record merged into a
+// site the layer holds, and every point left beside a site of its kind.
+func TestImportConflationReport(t *testing.T) {
+	dir, in := t.TempDir(), filepath.Join(t.TempDir(), "plants.geojson")
+	outline := `{"type":"FeatureCollection","features":[
+{"type":"Feature","id":"osm:way/1","geometry":{"type":"Polygon","coordinates":[[[30,50],[30.01,50],[30.01,50.01],[30,50.01],[30,50]]]},"properties":{"name":"Plant","kind":"plant"}}]}`
+	points := `{"type":"FeatureCollection","features":[
+{"type":"Feature","id":"gem:G1","geometry":{"type":"Point","coordinates":[30.005,50.005]},"properties":{"name":"Plant (GEM)","kind":"plant"}},
+{"type":"Feature","id":"gem:G2","geometry":{"type":"Point","coordinates":[30.017,50.005]},"properties":{"name":"Beside","kind":"plant"}}]}`
+	if err := os.WriteFile(filepath.Join(dir, "energy.geojson"), []byte(outline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, []byte(points), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "import", "geojson", in, "--out", dir, "--layer", "energy")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"energy.geojson: 2 features (1 added, 0 replaced, 0 unchanged, 0 removed, 1 kept, 1 merged into sites)",
+		"merged gem:G1 into osm:way/1 (inside its outline)",
+		"near miss: gem:G2 added 502 m from osm:way/1 of the same kind", // 0.007° of longitude at 50° N,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
