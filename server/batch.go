@@ -244,7 +244,7 @@ func (b *batch) strike(i int, s *strike) error {
 	var v *agreement.Verdict
 	if !q.timed {
 		hits, err = b.ix.NearbyContext(b.gone.ctx, p, q.radius, q.limit, q.collections...)
-	} else if v, err = b.h.verdict(b.ix, &q, p); err == nil {
+	} else if v, err = b.h.verdict(b.gone.ctx, b.ix, &q, p); err == nil {
 		hits = verdictHits(v)
 		b.verdicts[v.Outcome]++
 		if v.AgreementStatus == agreement.Disputed {

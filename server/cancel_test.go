@@ -74,6 +74,8 @@ func TestWorkStopsWhenClientLeaves(t *testing.T) {
 		footer string
 	}{
 		{name: "proximity", target: fmt.Sprintf("/proximity?lon=%g&lat=%g&radius=200000&limit=10000", c[0], c[1]), route: "/proximity"},
+		// One site answered: the work is the verdict's search of its whole reach.
+		{name: "timed proximity", target: fmt.Sprintf("/proximity?lon=%g&lat=%g&radius=200000&limit=1&datetime=2025-03-20T12:00:00Z", c[0], c[1]), route: "/proximity"},
 		{name: "nearest", target: fmt.Sprintf("/nearest?lon=%g&lat=%g&k=1000", c[0], c[1]), route: "/nearest"},
 		{name: "items page by filter", target: items + "?limit=10000&filter=" + strings.ReplaceAll("kind='hospital'", "'", "%27"), route: "/collections/:collectionId/items"},
 		{name: "items page in a large box", target: items + "?limit=10000&bbox=-180,-90,180,90", route: "/collections/:collectionId/items"},

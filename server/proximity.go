@@ -183,7 +183,7 @@ func (h *handlers) proximity(c echo.Context) error {
 // the agreements (or the scope) at that instant, among q's collections:
 // the sites listed are those within q.radius, widened to the reach of
 // every agreement in force.
-func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*agreement.Verdict, error) {
+func (h *handlers) verdict(ctx context.Context, ix *geo.Index, q *proximityQuery, p orb.Point) (*agreement.Verdict, error) {
 	set, err := h.agreementsFor(ix)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (h *handlers) verdict(ix *geo.Index, q *proximityQuery, p orb.Point) (*agre
 	if math.IsNaN(u) {
 		u = 0
 	}
-	return set.Verdict(agreement.VerdictQuery{
+	return set.VerdictContext(ctx, agreement.VerdictQuery{
 		Strike: agreement.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
 		Scope:  q.scope,
 		// geo reads a radius of 0 as its default; here 0 asks for the
@@ -228,7 +228,7 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 	}
 	p := orb.Point{q.lon, q.lat}
 	if q.timed {
-		v, err := h.verdict(ix, q, p)
+		v, err := h.verdict(c.Request().Context(), ix, q, p)
 		if err != nil {
 			return err
 		}

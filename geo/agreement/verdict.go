@@ -1,6 +1,7 @@
 package agreement
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -235,6 +236,13 @@ type Protection struct {
 // or a reach beyond MaxRadiusMeters is an error wrapping ErrBadQuery or
 // ErrUnknownLayer.
 func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
+	return s.VerdictContext(context.Background(), q)
+}
+
+// VerdictContext is Verdict that gives up with ctx's error once ctx is
+// done: its search is bounded by a radius, not a count, so a wide reach
+// over dense data is long work that a departed client should not keep.
+func (s *AgreementSet) VerdictContext(ctx context.Context, q VerdictQuery) (*Verdict, error) {
 	u := q.UncertaintyMeters
 	if !(u >= 0 && u <= geo.MaxRadiusMeters) {
 		return nil, fmt.Errorf("%w: uncertainty %v m outside [0, %d]", geo.ErrBadQuery, u, geo.MaxRadiusMeters)
@@ -273,7 +281,7 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 	}
 	// Every site within the radius counts towards the outcome, so the search
 	// is not limited; a radius bounds it.
-	hits, err := s.ix.Nearby(q.Point, radius, max(1, s.ix.Len()), q.Layers...)
+	hits, err := s.ix.NearbyContext(ctx, q.Point, radius, max(1, s.ix.Len()), q.Layers...)
 	if err != nil {
 		return nil, err
 	}
