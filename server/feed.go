@@ -248,24 +248,6 @@ func feedStart(c echo.Context) (int64, error) {
 	return after, nil
 }
 
-// acceptsEventStream reports whether the Accept header allows an event stream.
-func acceptsEventStream(accept string) bool {
-	if accept == "" {
-		return true
-	}
-	for _, part := range strings.Split(accept, ",") {
-		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") && !strings.Contains(params, "q=0.") {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(mt)) {
-		case mediaEventStream, "text/*", "*/*":
-			return true
-		}
-	}
-	return false
-}
-
 // strikeEvents answers GET /strikes/events: the strike log's events as
 // they are committed, as Server-Sent Events, from the one after
 // Last-Event-ID (or ?since) on, so a client that reconnects misses none
@@ -277,8 +259,8 @@ func (h *handlers) strikeEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !acceptsEventStream(c.Request().Header.Get(echo.HeaderAccept)) {
-		return echo.NewHTTPError(http.StatusNotAcceptable, "the live feed is offered as "+mediaEventStream+" only")
+	if err := acceptable(c, mediaEventStream); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	client := &feedClient{frames: make(chan frame, h.limits.FeedBuffer)}

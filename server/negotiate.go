@@ -63,7 +63,10 @@ func (e *notAcceptableError) Error() string {
 			names = append(names, "f="+n)
 		}
 	}
-	offered := "it is offered as " + strings.Join(e.types, ", ") + " (or ask with " + strings.Join(names, ", ") + ")"
+	offered := "it is offered as " + strings.Join(e.types, ", ")
+	if len(names) > 0 {
+		offered += " (or ask with " + strings.Join(names, ", ") + ")"
+	}
 	if e.f != "" {
 		return "format " + strconv.Quote(e.f) + " is not offered here: " + offered
 	}
@@ -76,6 +79,30 @@ func (e *notAcceptableError) problem() problem {
 		p.InvalidParams = []invalidParam{{Name: "f", Reason: e.Error()}}
 	}
 	return p
+}
+
+// acceptable refuses with 406 a body of media type ctype that the
+// request's Accept header rules out, so no resource answers a client with
+// what it said it cannot read. An f parameter, which the handler has
+// checked, takes precedence; a JSON dialect (geo+json, schema+json, ...)
+// is plain JSON too.
+func acceptable(c echo.Context, ctype string) error {
+	if hdr := c.Response().Header(); !slices.Contains(hdr.Values(echo.HeaderVary), echo.HeaderAccept) {
+		hdr.Add(echo.HeaderVary, echo.HeaderAccept)
+	}
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	if accept == "" || c.QueryParam("f") != "" {
+		return nil
+	}
+	mt, _, _ := strings.Cut(ctype, ";")
+	types := []string{mt}
+	if strings.HasSuffix(mt, "+json") {
+		types = append(types, mediaJSON)
+	}
+	if _, ok := export.NegotiateMedia(accept, types); !ok {
+		return &notAcceptableError{types: []string{mt}}
+	}
+	return nil
 }
 
 // negotiate picks the representation of offered that the request's Accept

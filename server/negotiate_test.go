@@ -88,6 +88,15 @@ func TestNotAcceptableDocuments(t *testing.T) {
 		{"/collections/energy/items/sub-kyiv-north", geojsonOffered, asGeoJSON},
 		{strike, geojsonOffered, asGeoJSON},
 		{"/collections/strikes/items/" + created["id"].(string), geojsonOffered, asGeoJSON},
+		// Resources offered in one representation only.
+		{"/collections", json, asJSON},
+		{"/collections/energy", json, asJSON},
+		{"/agreements", json, asJSON},
+		{"/healthz", json, asJSON},
+		{"/readyz", json, asJSON},
+		{"/map-config.json", json, asJSON},
+		{"/proximity?lon=30.5&lat=50.4", geojson, asGeoJSON},
+		{"/nearest?lon=30.5&lat=50.4", geojson, asGeoJSON},
 	}
 	accepts := []string{"", "*/*", json, geojson, schema, html, browser, "application/xml", "text/csv", "image/png, text/plain;q=0.5", "*/*;q=0"}
 	for _, r := range resources {
@@ -108,11 +117,10 @@ func TestNotAcceptableDocuments(t *testing.T) {
 			})
 		}
 		t.Run(r.target+" f=xml", func(t *testing.T) {
-			target := r.target + "?f=xml"
-			checkProblem(t, f.get(t, target), http.StatusNotAcceptable, "f", `format "xml" is not offered here`)
+			checkProblem(t, f.get(t, withParam(r.target, "f=xml")), http.StatusNotAcceptable, "f", `format "xml" is not offered here`)
 		})
 		t.Run(r.target+" f=json beats Accept", func(t *testing.T) {
-			if rec := f.get(t, r.target+"?f=json", "Accept: application/xml"); rec.Code != http.StatusOK {
+			if rec := f.get(t, withParam(r.target, "f=json"), "Accept: application/xml"); rec.Code != http.StatusOK {
 				t.Errorf("f=json with Accept: application/xml: %d %s", rec.Code, rec.Body)
 			}
 		})
@@ -122,4 +130,12 @@ func TestNotAcceptableDocuments(t *testing.T) {
 			checkProblem(t, f.get(t, target), http.StatusNotAcceptable, "f", "is not offered here: it is offered as application/geo+json")
 		})
 	}
+}
+
+// withParam adds a query parameter to target.
+func withParam(target, param string) string {
+	if strings.Contains(target, "?") {
+		return target + "&" + param
+	}
+	return target + "?" + param
 }

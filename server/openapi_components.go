@@ -16,10 +16,11 @@ func components() obj {
 		"parameters": parameters(),
 		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer",
 			"description": "A token from the server's --tokens-file or PROTECTMAP_TOKENS. Missing, malformed or unknown: 401 with a WWW-Authenticate challenge; writes disabled (no tokens configured): 403."}},
-		"responses": obj{"problem": obj{
-			"description": "an error, as RFC 9457 problem details",
-			"content":     obj{mediaProblem: obj{"schema": schemaRef("problem")}},
-		}},
+		"responses": obj{
+			"problem":       problemResponse("an error, as RFC 9457 problem details"),
+			"notAcceptable": problemResponse("none of the representations offered is one the Accept header or the f parameter allows; the problem names those offered"),
+			"overloaded":    withRetryAfter(problemResponse("the server is at one of its limits (answers in flight, large requests, live feed clients) or its database is unreachable: retry after Retry-After seconds")),
+		},
 		"schemas": schemas(),
 	}
 }
@@ -476,3 +477,12 @@ func object(required []string, props obj) obj {
 }
 func nullable(typ string) obj    { return obj{"type": typ, "nullable": true} }
 func str(description string) obj { return obj{"type": "string", "description": description} }
+
+func problemResponse(description string) obj {
+	return obj{"description": description, "content": obj{mediaProblem: obj{"schema": schemaRef("problem")}}}
+}
+
+func withRetryAfter(response obj) obj {
+	response["headers"] = obj{"Retry-After": obj{"description": "seconds to wait before retrying", "schema": obj{"type": "integer", "minimum": 0}}}
+	return response
+}

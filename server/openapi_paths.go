@@ -25,16 +25,16 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 		"/collections": obj{"get": op("getCollections", "The collections of protected sites.",
 			[]any{ref("f")}, ok("the collections", mediaJSON, "collections"))},
 		"/proximity": obj{
-			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
+			"get": shedding(op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
 				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("dataVersion"), ref("fFeatures")},
-				ok("the sites found", mediaGeoJSON, "proximity")),
-			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
+				ok("the sites found", mediaGeoJSON, "proximity"))),
+			"post": shedding(withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
 				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
-				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes"),
+				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes")),
 		},
-		"/nearest": obj{"get": op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
+		"/nearest": obj{"get": shedding(op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
 			[]any{ref("lon"), ref("lat"), ref("k"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
-			ok("the sites found", mediaGeoJSON, "proximity"))},
+			ok("the sites found", mediaGeoJSON, "proximity")))},
 		"/healthz": obj{"get": op("getHealth", "Liveness, with the number of features served.",
 			[]any{ref("f")}, ok("the server is up", mediaJSON, "health"))},
 		"/readyz": obj{"get": readinessOp()},
@@ -75,8 +75,8 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 
 	params := append([]any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")},
 		equalityParams(m.queryables, "features")...)
-	paths[p+"/items"] = obj{"get": op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
-		params, ok("a page of features", mediaGeoJSON, "featureCollection"))}
+	paths[p+"/items"] = obj{"get": shedding(op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
+		params, ok("a page of features", mediaGeoJSON, "featureCollection")))}
 
 	featureID := obj{"name": "featureId", "in": "path", "required": true, "description": "The feature's id.", "schema": obj{"type": "string"}}
 	if l.Len() > 0 {
@@ -158,6 +158,7 @@ func strikePaths(paths obj) {
 	responses := del["responses"].(obj)
 	delete(responses, "200")
 	delete(responses, "304")
+	delete(responses, "406")
 	responses["204"] = obj{"description": "removed"}
 	del["security"] = bearer
 	paths["/strikes"] = obj{"get": list("getStrikes"), "post": post}
@@ -183,6 +184,12 @@ func strikePaths(paths obj) {
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
 		[]any{ref("from"), ref("to"), ref("agreement"), ref("strikeSource"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
+	// Each of these reads or writes the database.
+	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
+		for _, o := range paths[path].(obj) {
+			shedding(o.(obj))
+		}
+	}
 }
 
 // op is an operation whose errors are problem documents.
@@ -193,12 +200,20 @@ func op(id, summary string, params []any, success obj) obj {
 		"responses": obj{
 			"200":     success,
 			"304":     obj{"description": "not modified since the ETag given in If-None-Match"},
+			"406":     obj{"$ref": "#/components/responses/notAcceptable"},
 			"default": obj{"$ref": "#/components/responses/problem"},
 		},
 	}
 	if len(params) > 0 {
 		o["parameters"] = params
 	}
+	return o
+}
+
+// shedding is an operation that answers 503 with Retry-After when the
+// server is at one of its limits (Limits) or its database is unreachable.
+func shedding(o obj) obj {
+	o["responses"].(obj)["503"] = obj{"$ref": "#/components/responses/overloaded"}
 	return o
 }
 

@@ -67,6 +67,9 @@ func (h *handlers) ready(c echo.Context) error {
 			}
 		}
 	}
+	if err := acceptable(c, mediaJSON); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(status, r)
 }

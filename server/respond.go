@@ -104,6 +104,9 @@ func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
 // already known. With a gzipped form, body is only needed for clients that
 // do not accept gzip.
 func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string, cacheable bool) error {
+	if err := acceptable(c, ctype); err != nil {
+		return err
+	}
 	hdr := c.Response().Header()
 	hdr[echo.HeaderContentType] = headerValue(ctype)
 	compress := len(body) >= gzipMin || gzipped != nil
