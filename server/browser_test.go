@@ -802,6 +802,31 @@ func TestBrowserPan(t *testing.T) {
 		{"single", webView{14, 50.45, 30.52}.hash() + "&layers=generated"},
 		{"clustered", webView{11, 50.45, 30.52}.hash() + "&layers=generated"},
 	}
+	// The machine is shared, and tests of other packages run beside this
+	// one, so a drag may stall for reasons of its own: three drags in four
+	// must keep within the budget, in one of a few tries. Slow code fails
+	// every try; a neighbour's burst of work does not last through them.
+	const tries = 3
+	for try := 1; ; try++ {
+		over := panOnce(t, tools, srv.URL, views, n)
+		if len(over) == 0 {
+			return
+		}
+		if try == tries {
+			for _, o := range over {
+				t.Error(o)
+			}
+			return
+		}
+		t.Logf("try %d of %d over budget, trying again: %v", try, tries, over)
+	}
+}
+
+// panOnce drags each of views and says which kept the page blocked for
+// over webPanBudget in more than a quarter of the drags. The counts of
+// points drawn are checked as they must hold on every try.
+func panOnce(t *testing.T, tools webTools, base string, views any, n int) (over []string) {
+	t.Helper()
 	var got struct {
 		Views []struct {
 			Name          string
@@ -810,20 +835,17 @@ func TestBrowserPan(t *testing.T) {
 			PerDrag [][]float64
 		}
 	}
-	c := runBrowser(t, tools, map[string]any{"scenario": "pan", "base": srv.URL, "panViews": views}, &got)
-	webCheckHosts(t, c.Requests, strings.TrimPrefix(srv.URL, "http://"))
+	c := runBrowser(t, tools, map[string]any{"scenario": "pan", "base": base, "panViews": views}, &got)
+	webCheckHosts(t, c.Requests, strings.TrimPrefix(base, "http://"))
 	webNoConsoleErrors(t, c.ConsoleErrors)
-	if len(got.Views) != len(views) {
-		t.Fatalf("measured %d views, want %d", len(got.Views), len(views))
+	if len(got.Views) != 2 {
+		t.Fatalf("measured %d views, want 2", len(got.Views))
 	}
 	for _, v := range got.Views {
 		b := v.Before["generated"]
 		if b.Total != n || (v.Name == "single" && b.Markers != n) {
 			t.Errorf("%s view: %d points drawn (%d symbols, %d in clusters) before panning, want %d", v.Name, b.Total, b.Markers, b.Clustered, n)
 		}
-		// The machine is shared, and tests of other packages run beside
-		// this one, so a drag may stall for reasons of its own: three
-		// drags in four must keep within the budget.
 		longest := make([]float64, len(v.PerDrag))
 		for i, tasks := range v.PerDrag {
 			longest[i] = slices.Max(append(tasks, 0))
@@ -835,9 +857,10 @@ func TestBrowserPan(t *testing.T) {
 		median, worst := longest[len(longest)/2], longest[len(longest)-1]
 		t.Logf("%s view, %d points, %d drags: longest task per drag median %.0f ms, worst %.0f ms (tasks under 50 ms count as 0)", v.Name, b.Total, len(longest), median, worst)
 		if q3 := longest[(len(longest)*3+3)/4-1]; time.Duration(q3*float64(time.Millisecond)) > webPanBudget {
-			t.Errorf("%s view: panning blocked the page for over %v in more than a quarter of the drags (%v ms)", v.Name, webPanBudget, longest)
+			over = append(over, fmt.Sprintf("%s view: panning blocked the page for over %v in more than a quarter of the drags (%v ms)", v.Name, webPanBudget, longest))
 		}
 	}
+	return over
 }
 
 // webDefaultAgreements are the embedded agreements, as `protectmap serve` loads them.
