@@ -135,7 +135,12 @@ func main() {
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
+	probeURL := flag.String("probe", "", "ask this URL every 50 ms and print each latency (µs) and status until interrupted: the flood's outside prober")
 	flag.Parse()
+	if *probeURL != "" {
+		probe(*probeURL)
+		return
+	}
 	o.defaults()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -255,7 +260,9 @@ func run(o options) error {
 		for i := range o.runs {
 			var w *watch
 			if o.flood {
-				w = watchServer(base)
+				if w, err = watchServer(base); err != nil {
+					return err
+				}
 			}
 			r, err := drive(wrk, lua, env, base, o)
 			if w != nil {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
 	"slices"
 	"time"
 )
@@ -25,44 +29,92 @@ const (
 	rssEvery     = 100 * time.Millisecond
 )
 
-// watchServer starts watching the server at base.
-func watchServer(base string) *watch {
+// watchServer starts watching the server at base. /healthz is asked by a
+// process of its own (probe), as a load balancer asks it: a probe inside
+// the server's process would wait on the server's own busy scheduler for
+// its timer and its reads, which no outside prober does.
+func watchServer(base string) (*watch, error) {
 	w := &watch{done: make(chan struct{}), finished: make(chan struct{})}
 	if mem, err := memory(); err == nil {
 		w.rssStart, w.rssPeak = mem["VmRSS"], mem["VmRSS"]
 	}
-	// A connection of its own, kept alive, as a load balancer's probe has.
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	prober := exec.Command(self, "-probe", base+"/healthz")
+	out, err := prober.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	prober.Stderr = os.Stderr
+	if err := prober.Start(); err != nil {
+		return nil, err
+	}
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			var us int64
+			var status string
+			if _, err := fmt.Sscan(lines.Text(), &us, &status); err != nil {
+				w.failures = append(w.failures, lines.Text())
+				continue
+			}
+			w.healthz = append(w.healthz, time.Duration(us)*time.Microsecond)
+			if status != "200" {
+				w.failures = append(w.failures, status)
+			}
+		}
+	}()
 	go func() {
 		defer close(w.finished)
-		probe, sample := time.NewTicker(healthzEvery), time.NewTicker(rssEvery)
-		defer probe.Stop()
+		sample := time.NewTicker(rssEvery)
 		defer sample.Stop()
 		for {
 			select {
 			case <-w.done:
+				prober.Process.Signal(os.Interrupt) //nolint:errcheck // it may have ended
+				<-probed
+				prober.Wait() //nolint:errcheck // interrupted on purpose
 				return
 			case <-sample.C:
 				if mem, err := memory(); err == nil {
 					w.rssPeak = max(w.rssPeak, mem["VmRSS"])
 				}
-			case <-probe.C:
-				start := time.Now()
-				res, err := client.Get(base + "/healthz")
-				if err != nil {
-					w.failures = append(w.failures, err.Error())
-					continue
-				}
-				io.Copy(io.Discard, res.Body) //nolint:errcheck
-				res.Body.Close()
-				w.healthz = append(w.healthz, time.Since(start))
-				if res.StatusCode != http.StatusOK {
-					w.failures = append(w.failures, res.Status)
-				}
 			}
 		}
 	}()
-	return w
+	return w, nil
+}
+
+// probe asks url every healthzEvery on one kept-alive connection, as a
+// load balancer's probe does, and prints each answer's latency in
+// microseconds and its status (or the error), a line each, until
+// interrupted.
+func probe(url string) {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	tick := time.NewTicker(healthzEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		res, err := client.Get(url)
+		if err != nil {
+			fmt.Printf("%d %q\n", time.Since(start).Microseconds(), err.Error())
+			continue
+		}
+		io.Copy(io.Discard, res.Body) //nolint:errcheck
+		res.Body.Close()
+		fmt.Printf("%d %d\n", time.Since(start).Microseconds(), res.StatusCode)
+	}
 }
 
 // stop ends the watch and waits for it.
