@@ -36,8 +36,20 @@ type verdictBody struct {
 // within reach, nearest first. A strike whose reach exceeds what a verdict
 // can search gets a verdict_error instead.
 func judgeStrike(set *agreement.AgreementSet, st *store.Strike) json.RawMessage {
+	return judgeUnscoped(set, st).body
+}
+
+// judgement is a strike's unscoped verdict, or the error that stopped it,
+// with the body it is recorded as.
+type judgement struct {
+	verdict *agreement.Verdict
+	err     error
+	body    json.RawMessage
+}
+
+func judgeUnscoped(set *agreement.AgreementSet, st *store.Strike) judgement {
 	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
-	return verdictBodyOf(st, v, err)
+	return judgement{v, err, verdictBodyOf(st, v, err)}
 }
 
 // verdictBodyOf is the verdict body of st's unscoped verdict v, or of the
@@ -60,17 +72,24 @@ func mustJSON(v any) json.RawMessage {
 
 // recordVerdicts judges each strike against the request's data and keeps
 // the verdict on it, to be stored in the same transaction as the strike.
-func (h *handlers) recordVerdicts(c echo.Context, strikes []store.Strike) error {
+// It returns the first strike's judgement: the answer to a lone Feature
+// shows it as the verdict now, without judging the strike again.
+func (h *handlers) recordVerdicts(c echo.Context, strikes []store.Strike) (*judgement, error) {
 	d := h.dataset(c)
 	set, err := h.agreementsFor(d.Index)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := time.Now()
+	var first *judgement
 	for i := range strikes {
-		strikes[i].Verdict = &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: judgeStrike(set, &strikes[i])}
+		j := judgeUnscoped(set, &strikes[i])
+		strikes[i].Verdict = &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: j.body}
+		if i == 0 {
+			first = &j
+		}
 	}
-	return nil
+	return first, nil
 }
 
 // appendVerdict writes a verdict as the object strike responses carry: its

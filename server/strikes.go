@@ -23,7 +23,6 @@ import (
 	"github.com/protectmap/protectmap/geo/export"
 	"github.com/protectmap/protectmap/geo/geodesy"
 	"github.com/protectmap/protectmap/geo/geojson"
-	"github.com/protectmap/protectmap/internal/jsonscan"
 	"github.com/protectmap/protectmap/server/store"
 )
 
@@ -123,7 +122,7 @@ func (h *handlers) postStrikes(c echo.Context) error {
 		return paramError("source", "names the source of a CSV read through columns")
 	}
 	var dec store.Decoder
-	lone := false
+	var geoJSON *store.GeoJSONDecoder
 	switch {
 	case mt == "text/csv" && q.columns != nil:
 		q.columns.SourceName = q.source
@@ -133,12 +132,8 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	case q.columns != nil:
 		return paramError("columns", "maps the columns of a CSV (Content-Type text/csv)")
 	case mt == mediaGeoJSON || mt == mediaJSON:
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			return err
-		}
-		lone = documentType(raw) == "Feature"
-		dec = store.NewGeoJSONDecoder(bytes.NewReader(raw))
+		geoJSON = store.NewGeoJSONDecoder(body)
+		dec = geoJSON
 	default:
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
 			"send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED or UCDP columns, or any with columns=)")
@@ -150,7 +145,8 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	if len(strikes) == 0 {
 		return paramError("body", "no strikes in it")
 	}
-	if err := h.recordVerdicts(c, strikes); err != nil {
+	first, err := h.recordVerdicts(c, strikes)
+	if err != nil {
 		return err
 	}
 	results, err := h.cfg.Store.Put(c.Request().Context(), actorOf(c), strikes)
@@ -163,25 +159,11 @@ func (h *handlers) postStrikes(c echo.Context) error {
 			status = http.StatusCreated
 		}
 	}
-	if lone {
+	if geoJSON != nil && geoJSON.Lone() {
 		c.Response().Header().Set(echo.HeaderLocation, h.strikeURL(c, results[0].ID))
-		return h.sendStrike(c, results[0].ID, strikeQuery{}, status)
+		return h.sendStrike(c, results[0].Strike, strikeQuery{}, first, status)
 	}
 	return h.sendPutResults(c, results, status)
-}
-
-// documentType is the top-level "type" of a GeoJSON document; empty when
-// there is none.
-func documentType(doc []byte) string {
-	var typ string
-	jsonscan.EachMember(doc, func(key, value []byte) bool {
-		if string(key) == "type" {
-			typ, _ = jsonscan.String(value)
-			return false
-		}
-		return true
-	})
-	return typ
 }
 
 // decodeStrikes reads every strike from dec, or lists the bad records.
@@ -299,12 +281,7 @@ func (h *handlers) getStrike(c echo.Context) error {
 	if err := acceptsOnly(c, asGeoJSON); err != nil {
 		return err
 	}
-	return h.sendStrike(c, pathParam(c, "featureId"), q, http.StatusOK)
-}
-
-// sendStrike sends a recorded strike with its verdict and links.
-func (h *handlers) sendStrike(c echo.Context, id string, q strikeQuery, status int) error {
-	scope := q.scope
+	id := pathParam(c, "featureId")
 	st, err := h.cfg.Store.Get(c.Request().Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -314,13 +291,30 @@ func (h *handlers) sendStrike(c echo.Context, id string, q strikeQuery, status i
 	case err != nil:
 		return err
 	}
+	return h.sendStrike(c, &st, q, nil, http.StatusOK)
+}
+
+// sendStrike sends a recorded strike, as the store holds it, with its
+// verdict and links. judged, when not nil, is its unscoped verdict against
+// the request's data, already computed; otherwise it is judged here.
+func (h *handlers) sendStrike(c echo.Context, st *store.Strike, q strikeQuery, judged *judgement, status int) error {
+	scope := q.scope
 	d := h.dataset(c)
 	set, err := h.agreementsFor(d.Index)
 	if err != nil {
 		return err
 	}
+	// The recorded verdict is unscoped, so the verdict now is judged
+	// unscoped to compare with it; only a scope asks for a second one.
+	if judged == nil {
+		j := judgeUnscoped(set, st)
+		judged = &j
+	}
+	v, err := judged.verdict, judged.err
+	if len(scope) > 0 {
+		v, err = set.Verdict(agreement.VerdictQuery{Strike: st.Geo(), Scope: scope})
+	}
 	var verdict geojson.Member
-	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo(), Scope: scope})
 	if err != nil {
 		// Only a reach beyond geo.MaxRadiusMeters gets here: the strike
 		// is recorded, its verdict cannot be computed.
@@ -330,15 +324,7 @@ func (h *handlers) sendStrike(c echo.Context, id string, q strikeQuery, status i
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	// The recorded verdict is unscoped: without a scope the one asked for
-	// is the one to compare, so it is not judged twice.
-	var nowBody json.RawMessage
-	if len(scope) == 0 {
-		nowBody = verdictBodyOf(&st, v, err)
-	} else {
-		nowBody = judgeStrike(set, &st)
-	}
-	members := append([]geojson.Member{verdict}, verdictMembers(&st, nowBody, d.Version)...)
+	members := append([]geojson.Member{verdict}, verdictMembers(st, judged.body, d.Version)...)
 	f := st.Feature(members...)
 	var scratch []byte
 	f = q.shape.apply(&f, &scratch)

@@ -175,6 +175,10 @@ func TestStrikeLifecycle(t *testing.T) {
 	if got.Code != 200 {
 		t.Fatalf("GET: %d\n%s", got.Code, got.Body)
 	}
+	// POST answers with the strike as stored: what GET reads back.
+	if got.Body.String() != rec.Body.String() {
+		t.Errorf("POST answered\n%s\nGET answers\n%s", rec.Body, got.Body)
+	}
 	doc := decode(t, got.Body.Bytes())
 	if doc["id"] != id || verdictOf(t, doc) != string(agreement.ProtectedSiteHit) {
 		t.Errorf("GET /strikes/%s: %v", id, doc)
@@ -191,6 +195,9 @@ func TestStrikeLifecycle(t *testing.T) {
 	same := f.send(t, http.MethodPost, "/strikes", "application/geo+json", body, true)
 	if same.Code != http.StatusOK || props(t, decode(t, same.Body.Bytes()))["updated_at"] != p["updated_at"] {
 		t.Fatalf("POST the same: %d, updated_at %v then %v\n%s", same.Code, p["updated_at"], props(t, decode(t, same.Body.Bytes()))["updated_at"], same.Body)
+	}
+	if got := f.get(t, "/strikes/"+id); got.Body.String() != same.Body.String() {
+		t.Errorf("POST the same answered\n%s\nGET answers\n%s", same.Body, got.Body)
 	}
 	// The same source and event id, changed: an update, not a second strike.
 	again := f.send(t, http.MethodPost, "/strikes", "application/geo+json", strings.Replace(body, `"drone"`, `"missile"`, 1), true)

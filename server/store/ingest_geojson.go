@@ -156,6 +156,10 @@ func (d *GeoJSONDecoder) finish() (Strike, error) {
 	return Strike{}, d.fatal(d.line, "type", fmt.Errorf(`is %q, want "Feature" or "FeatureCollection"`, d.typ))
 }
 
+// Lone reports whether the document was a single Feature rather than a
+// FeatureCollection; it is known once Next has returned io.EOF.
+func (d *GeoJSONDecoder) Lone() bool { return d.typ == "Feature" }
+
 // delim reads the delimiter want, described as what.
 func (d *GeoJSONDecoder) delim(want json.Delim, what string) error {
 	tok, err := d.dec.Token()

@@ -75,8 +75,8 @@ const maxReported = 100
 // are already recorded (and bringing back a deleted one); a strike posted
 // again as recorded keeps its updated_us and the verdict it was recorded
 // with, so that re-posting a file changes nothing. It returns each
-// row's id and creation time with its key so the caller can tell new from
-// updated.
+// row's id, times and verdict with its key so the caller can tell new from
+// updated and answer with what was kept.
 func (s *sqlStore) insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO strikes (" + strikeColumns + ") VALUES ")
@@ -98,7 +98,7 @@ func (s *sqlStore) insertSQL(rows int) string {
  extra = excluded.extra, updated_us = CASE WHEN ` + changedSQL + ` THEN excluded.updated_us ELSE strikes.updated_us END,
  verdict = CASE WHEN ` + changedSQL + ` THEN excluded.verdict ELSE strikes.verdict END,
  verdict_version = CASE WHEN ` + changedSQL + ` THEN excluded.verdict_version ELSE strikes.verdict_version END, deleted_us = NULL
- RETURNING id, source, source_event_id, created_us, updated_us`)
+ RETURNING id, source, source_event_id, created_us, updated_us, verdict`)
 	return b.String()
 }
 
@@ -174,9 +174,10 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// write inserts or updates prepared strikes, then sets each one's ID and
-// CreatedAt to the stored strike's.
-func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]PutResult, error) {
+// write inserts or updates strikes prepared at t, then sets each one's ID,
+// times and verdict to the stored strike's. A row that does not carry t as
+// its updated_us was posted again unchanged and kept as it was.
+func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []Strike) ([]PutResult, error) {
 	query := s.insertFull
 	if len(batch) != rowsPerInsert {
 		query = s.insertSQL(len(batch))
@@ -209,6 +210,10 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 	type stored struct {
 		id               string
 		created, updated int64
+		// verdict is the one kept, read only for a strike posted again
+		// unchanged: any other row holds the verdict it was given.
+		verdict *Verdict
+		kept    bool
 	}
 	byKey := make(map[[2]string]stored, len(batch))
 	fresh := make(map[string]stored) // rows without an event id, all new
@@ -216,8 +221,15 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 		var row stored
 		var source string
 		var eventID sql.NullString
-		if err := rows.Scan(&row.id, &source, &eventID, &row.created, &row.updated); err != nil {
+		var verdict sql.RawBytes
+		if err := rows.Scan(&row.id, &source, &eventID, &row.created, &row.updated, &verdict); err != nil {
 			return nil, err
+		}
+		row.kept = row.updated != t.UnixMicro()
+		if row.kept && len(verdict) > 0 {
+			if row.verdict, err = decodeVerdict(verdict); err != nil {
+				return nil, err
+			}
 		}
 		if eventID.Valid {
 			byKey[[2]string{source, eventID.String}] = row
@@ -240,9 +252,13 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, batch []Strike) ([]Put
 		if !found {
 			return nil, fmt.Errorf("store: the database returned no row for strike %d", i)
 		}
-		created := row.id == batch[i].ID
-		out[i] = PutResult{ID: row.id, Created: created, Unchanged: !created && row.updated != batch[i].UpdatedAt.UnixMicro()}
-		batch[i].ID, batch[i].CreatedAt = row.id, time.UnixMicro(row.created).UTC()
+		st := &batch[i]
+		created := row.id == st.ID
+		st.ID, st.CreatedAt, st.UpdatedAt = row.id, time.UnixMicro(row.created).UTC(), time.UnixMicro(row.updated).UTC()
+		if row.kept {
+			st.Verdict = row.verdict
+		}
+		out[i] = PutResult{ID: row.id, Strike: st, Created: created, Unchanged: row.kept}
 	}
 	return out, nil
 }
@@ -310,7 +326,7 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		written = written[:0]
 		for start := 0; start < len(sorted); start += rowsPerInsert {
-			res, err := s.write(ctx, tx, sorted[start:min(start+rowsPerInsert, len(sorted))])
+			res, err := s.write(ctx, tx, t, sorted[start:min(start+rowsPerInsert, len(sorted))])
 			if err != nil {
 				return err
 			}

@@ -73,6 +73,10 @@ func (s *Strike) Geo() agreement.Strike {
 // PutResult says what Put did with one strike.
 type PutResult struct {
 	ID string
+	// Strike is the strike as stored, as Get reads it back: its id, its
+	// times to the microsecond and its verdict, those kept when it was
+	// posted again unchanged.
+	Strike *Strike
 	// Created is false when the strike updated one with the same source and
 	// source event id.
 	Created bool

@@ -56,6 +56,29 @@ func sameContent(t testing.TB, got, want Strike) {
 	}
 }
 
+// storedAsReturned checks that each result of a Put carries the strike
+// exactly as Get reads it back.
+func storedAsReturned(t testing.TB, st Store, res []PutResult) {
+	t.Helper()
+	for i, r := range res {
+		got, err := st.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put := *r.Strike
+		for _, s := range []*Strike{&got, &put} {
+			if s.Verdict != nil {
+				v := *s.Verdict
+				v.stored = nil // a cache of its encoding
+				s.Verdict = &v
+			}
+		}
+		if !reflect.DeepEqual(put, got) {
+			t.Errorf("Put's result %d\n\t%+v\nbut Get reads\n\t%+v", i, put, got)
+		}
+	}
+}
+
 // listAll pages through q and returns every strike.
 func listAll(t testing.TB, st Store, q Query) []Strike {
 	t.Helper()
@@ -95,6 +118,7 @@ func TestPutGet(t *testing.T) {
 		if len(res) != 2 || !res[0].Created || !res[1].Created || res[0].ID == res[1].ID {
 			t.Fatalf("results %+v", res)
 		}
+		storedAsReturned(t, st, res)
 		for i, r := range res {
 			got, err := st.Get(ctx, r.ID)
 			if err != nil {
@@ -111,6 +135,15 @@ func TestPutGet(t *testing.T) {
 				t.Errorf("as a verdict's strike: %+v", g)
 			}
 		}
+		// A verdict is stored canonical, to the microsecond, as Put returns it.
+		judged := sampleStrike(2)
+		judged.Verdict = &Verdict{DataVersion: "v1", JudgedAt: time.Date(2025, 3, 20, 5, 0, 0, 999, time.UTC),
+			Body: json.RawMessage(`{ "verdict": "no_protected_site", "sites": [] }`)}
+		res, err = st.Put(ctx, "tester", []Strike{judged})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storedAsReturned(t, st, res)
 		if _, err := st.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(nope): %v, want ErrNotFound", err)
 		}
@@ -126,21 +159,33 @@ func TestPutGet(t *testing.T) {
 func TestPutIsIdempotent(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
 		batch := samples(0, 300) // more than one INSERT's worth
+		judgedOn := func(version string) {
+			for i := range batch {
+				batch[i].Verdict = &Verdict{DataVersion: version, JudgedAt: time.Now(), Body: json.RawMessage(`{"verdict":"no_protected_site"}`)}
+			}
+		}
+		judgedOn("v1")
 		first, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		created, _ := st.Get(ctx, first[7].ID)
 		time.Sleep(2 * time.Millisecond)
-		// The same strikes again change nothing, not even updated_at.
+		// The same strikes again change nothing, not even updated_at or
+		// the verdict they were recorded with.
+		judgedOn("v2")
 		same, err := st.Put(ctx, "tester", batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range same {
-			if same[i] != (PutResult{ID: first[i].ID, Unchanged: true}) {
+			if same[i].ID != first[i].ID || same[i].Created || !same[i].Unchanged {
 				t.Fatalf("strike %d put again as it was: %+v, first %+v", i, same[i], first[i])
 			}
+		}
+		storedAsReturned(t, st, same)
+		if v := same[7].Strike.Verdict; v == nil || v.DataVersion != "v1" {
+			t.Errorf("putting a strike again as it was returned the verdict %+v, not the one kept", v)
 		}
 		if kept, _ := st.Get(ctx, first[7].ID); !kept.UpdatedAt.Equal(created.UpdatedAt) {
 			t.Errorf("putting a strike again as it was moved updated_at from %v to %v", created.UpdatedAt, kept.UpdatedAt)
@@ -155,6 +200,7 @@ func TestPutIsIdempotent(t *testing.T) {
 				t.Fatalf("strike %d put again, strike 7 corrected: %+v, first %+v", i, again[i], first[i])
 			}
 		}
+		storedAsReturned(t, st, again)
 		if n := len(listAll(t, st, Query{})); n != 300 {
 			t.Errorf("%d strikes after putting 300 twice", n)
 		}
