@@ -1069,7 +1069,7 @@ func TestBrowserStrikes(t *testing.T) {
 		t.Fatal(err)
 	}
 	verdict := func(s store.Strike) agreement.Outcome {
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
+		v, err := set.Verdict(agreement.NewVerdictQuery(s.Geo()))
 		if errors.Is(err, geo.ErrBadQuery) {
 			return webNoVerdict
 		} else if err != nil {
@@ -1217,7 +1217,7 @@ func TestBrowserStrikes(t *testing.T) {
 			t.Errorf("popup lists hit sites %q, want %s", pp.HitSites, site.Name)
 		}
 		// The verdict under each reading, side by side, disputed ones marked.
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: strikes[0].Geo()})
+		v, err := set.Verdict(agreement.NewVerdictQuery(strikes[0].Geo()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1351,7 +1351,7 @@ func TestBrowserStrikesMany(t *testing.T) {
 	want := map[string]agreement.Outcome{}
 	outcomes := map[agreement.Outcome]int{}
 	for _, s := range strikes {
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
+		v, err := set.Verdict(agreement.NewVerdictQuery(s.Geo()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1783,7 +1783,7 @@ func TestBrowserLive(t *testing.T) {
 		pt := orb.Point{p.Lon() + float64(i)*0.002, p.Lat()}
 		strikes = append(strikes, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{pt.Lon(), pt.Lat()}},
 			"properties": map[string]any{"datetime": t0.Format(time.RFC3339), "source": "live-test", "event_id": strconv.Itoa(i)}})
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: agreement.Strike{Point: pt, Time: t0}})
+		v, err := set.Verdict(agreement.NewVerdictQuery(agreement.Strike{Point: pt, Time: t0}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1916,7 +1916,7 @@ func TestBrowserLanguages(t *testing.T) {
 	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
 	strike := store.Strike{Point: p, Time: when, Source: "lang-test", SourceEventID: "1"}
 	st := webStrikeStore(t, []store.Strike{strike})
-	v, err := set.Verdict(agreement.VerdictQuery{Strike: strike.Geo()})
+	v, err := set.Verdict(agreement.NewVerdictQuery(strike.Geo()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -2014,7 +2014,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
 	strike := store.Strike{Point: p, Time: when, Source: "a11y-test", SourceEventID: "1"}
 	st := webStrikeStore(t, []store.Strike{strike})
-	v, err := set.Verdict(agreement.VerdictQuery{Strike: strike.Geo()})
+	v, err := set.Verdict(agreement.NewVerdictQuery(strike.Geo()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ type judgement struct {
 }
 
 func judgeUnscoped(set *agreement.AgreementSet, st *store.Strike) judgement {
-	v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
+	v, err := set.Verdict(agreement.NewVerdictQuery(st.Geo()))
 	return judgement{v, err, verdictBodyOf(st, v, err)}
 }
 

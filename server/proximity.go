@@ -193,11 +193,9 @@ func (h *handlers) verdict(ctx context.Context, ix *geo.Index, q *proximityQuery
 		u = 0
 	}
 	return set.VerdictContext(ctx, agreement.VerdictQuery{
-		Strike: agreement.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
-		Scope:  q.scope,
-		// geo reads a radius of 0 as its default; here 0 asks for the
-		// sites at the point itself.
-		RadiusMeters: max(q.radius, math.SmallestNonzeroFloat64),
+		Strike:       agreement.Strike{Point: p, Time: q.when, UncertaintyMeters: u},
+		Scope:        q.scope,
+		RadiusMeters: q.radius,
 		Layers:       q.collections,
 		Limit:        q.limit,
 	})

@@ -136,7 +136,7 @@ func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q re
 			if gone.stop() {
 				return nil, gone.err
 			}
-			v, err := set.Verdict(agreement.VerdictQuery{Strike: st.Geo()})
+			v, err := set.Verdict(agreement.NewVerdictQuery(st.Geo()))
 			if err != nil {
 				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
 			}

@@ -122,7 +122,7 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader, header 
 		} else if err != nil {
 			return nil, err
 		}
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: s.Geo()})
+		v, err := set.Verdict(agreement.NewVerdictQuery(s.Geo()))
 		if err != nil {
 			r.Differences = append(r.Differences, fmt.Sprintf("strike %s: %v", f.id, err))
 			continue

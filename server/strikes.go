@@ -312,7 +312,9 @@ func (h *handlers) sendStrike(c echo.Context, st *store.Strike, q strikeQuery, j
 	}
 	v, err := judged.verdict, judged.err
 	if len(scope) > 0 {
-		v, err = set.Verdict(agreement.VerdictQuery{Strike: st.Geo(), Scope: scope})
+		q := agreement.NewVerdictQuery(st.Geo())
+		q.Scope = scope
+		v, err = set.Verdict(q)
 	}
 	var verdict geojson.Member
 	if err != nil {

@@ -38,7 +38,9 @@ func ExampleAgreementSet_Verdict() {
 	}
 	strike := agreement.Strike{Point: orb.Point{30.5, 50.4027}, Time: time.Date(2025, 3, 20, 4, 0, 0, 0, time.UTC), UncertaintyMeters: 50}
 	for _, scope := range [][]string{nil, {"hospitals"}} {
-		v, err := set.Verdict(agreement.VerdictQuery{Strike: strike, Scope: scope})
+		q := agreement.NewVerdictQuery(strike)
+		q.Scope = scope
+		v, err := set.Verdict(q)
 		if err != nil {
 			panic(err)
 		}

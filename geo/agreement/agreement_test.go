@@ -433,7 +433,7 @@ func TestDefaultAgreements(t *testing.T) {
 		{ru.End.Add(-time.Second), ProtectedSiteHit},
 		{*ru.End, NotInForce},
 	} {
-		v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: plant, Time: c.at}})
+		v, err := set.Verdict(NewVerdictQuery(Strike{Point: plant, Time: c.at}))
 		if err != nil {
 			t.Fatal(err)
 		}

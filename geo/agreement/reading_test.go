@@ -58,7 +58,7 @@ func TestReadingsOfTheMoratorium(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: plant, Time: tt.at}})
+			v, err := set.Verdict(NewVerdictQuery(Strike{Point: plant, Time: tt.at}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestReadingClasses(t *testing.T) {
 		{orb.Point{33.0, 50.0}, "transmission_line", ProtectedSiteHit, ProtectedSiteHit},
 	} {
 		t.Run(tt.class, func(t *testing.T) {
-			v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: tt.site, Time: at}})
+			v, err := set.Verdict(NewVerdictQuery(Strike{Point: tt.site, Time: at}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +173,7 @@ func TestCorridor(t *testing.T) {
 	centre := orb.Point{28.9, 44.1}
 	inside, outside := toward(centre, 100, 3000), toward(centre, 100, 7000)
 	at := time.Date(2025, 3, 27, 12, 0, 0, 0, time.UTC)
-	v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: inside, Time: at}})
+	v, err := set.Verdict(NewVerdictQuery(Strike{Point: inside, Time: at}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,9 +84,16 @@ const (
 	Disputed AgreementStatus = "disputed"
 )
 
-// DefaultVerdictRadiusMeters is the radius a verdict searches at least
-// when the query names none.
+// DefaultVerdictRadiusMeters is the radius NewVerdictQuery searches at
+// least: the sites within it are nearby.
 const DefaultVerdictRadiusMeters = 1000
+
+// NewVerdictQuery asks for s's verdict as the strike log records it: over
+// every layer, listing every site within DefaultVerdictRadiusMeters (or
+// the reach of its uncertainty and buffers, when larger).
+func NewVerdictQuery(s Strike) VerdictQuery {
+	return VerdictQuery{Strike: s, RadiusMeters: DefaultVerdictRadiusMeters}
+}
 
 // VerdictQuery asks whether a strike hit a protected site.
 type VerdictQuery struct {
@@ -96,9 +103,9 @@ type VerdictQuery struct {
 	// the real agreements and listed as ScopeAgreementID, answering "would
 	// this strike have breached a deal that also covered these?".
 	Scope []string
-	// RadiusMeters is the least radius searched; 0 means
-	// DefaultVerdictRadiusMeters. The search always reaches the uncertainty
-	// plus the largest buffer in force, so no hit can lie beyond it.
+	// RadiusMeters is the least radius searched; 0 searches no further
+	// than the reach. The search always reaches the uncertainty plus the
+	// largest buffer in force, so no hit can lie beyond it.
 	RadiusMeters float64
 	// Layers restricts the search to these layers (all when empty); the
 	// verdict then speaks for their sites alone.
@@ -218,9 +225,8 @@ type Protection struct {
 //
 // The readings considered are those in force at the strike's time (see
 // Terms.InForce) and not suspended, plus the scope's hypothetical one. The
-// radius searched is the larger of q.RadiusMeters (default
-// DefaultVerdictRadiusMeters) and the uncertainty plus the largest buffer
-// among them. Each site within it is listed with the readings covering it;
+// radius searched is the larger of q.RadiusMeters and the uncertainty
+// plus the largest buffer among them. Each site within it is listed with the readings covering it;
 // one of them is hit when the site's exact distance is at most the
 // uncertainty plus that reading's buffer and the strike cannot have missed
 // it (see ProtectedSiteHit), possibly hit when it can have. A reading's
@@ -258,9 +264,6 @@ func (s *AgreementSet) VerdictContext(ctx context.Context, q VerdictQuery) (*Ver
 		return nil, err
 	}
 	radius := q.RadiusMeters
-	if radius == 0 {
-		radius = DefaultVerdictRadiusMeters
-	}
 	judged := make([]readingJudgement, len(s.readings))
 	var active []int
 	maxBuffer := 0.0

@@ -60,66 +60,69 @@ func TestVerdict(t *testing.T) {
 		sites        []string
 	}{
 		{name: "one second before start",
-			q:    VerdictQuery{Strike: strikeAt(north300, moratoriumT.Add(-time.Second), 0)},
+			q:    NewVerdictQuery(strikeAt(north300, moratoriumT.Add(-time.Second), 0)),
 			want: NoProtectedSite, inForce: []string{}, radius: 1000, sites: []string{"energy/plant-1:"}},
 		{name: "at start",
-			q:    VerdictQuery{Strike: strikeAt(north300, moratoriumT, 0)},
+			q:    NewVerdictQuery(strikeAt(north300, moratoriumT, 0)),
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "one nanosecond before end",
-			q:    VerdictQuery{Strike: strikeAt(north300, end.Add(-1), 0)},
+			q:    NewVerdictQuery(strikeAt(north300, end.Add(-1), 0)),
 			want: ProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "at end",
-			q:    VerdictQuery{Strike: strikeAt(north300, end, 0)},
+			q:    NewVerdictQuery(strikeAt(north300, end, 0)),
 			want: NoProtectedSite, inForce: []string{"hospital-one"}, radius: 1000, sites: []string{"energy/plant-1:"}},
 		{name: "outside the buffer, inside the radius",
-			q:    VerdictQuery{Strike: strikeAt(north800, during, 0)},
+			q:    NewVerdictQuery(strikeAt(north800, during, 0)),
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium"}},
 		{name: "uncertainty reaches the buffer",
-			q:    VerdictQuery{Strike: strikeAt(north800, during, 350)},
+			q:    NewVerdictQuery(strikeAt(north800, during, 350)),
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium?"}},
 		{name: "uncertainty within tolerance reaches the buffer",
-			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 590), during, HitToleranceMeters)},
+			q:    NewVerdictQuery(strikeAt(toward(plantPoint, 0, 590), during, HitToleranceMeters)),
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "whole uncertainty disc within the buffer",
-			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 100), during, 350)},
+			q:    NewVerdictQuery(strikeAt(toward(plantPoint, 0, 100), during, 350)),
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/plant-1:moratorium!"}},
 		{name: "radius grows to uncertainty plus buffer",
-			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 700)},
+			q:    NewVerdictQuery(strikeAt(toward(plantPoint, 0, 1150), during, 700)),
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1200, sites: []string{"energy/plant-1:moratorium?"}},
 		{name: "too coarse on the site itself",
-			q:    VerdictQuery{Strike: strikeAt(plantPoint, during, MaxJudgedUncertaintyMeters+1)},
+			q:    NewVerdictQuery(strikeAt(plantPoint, during, MaxJudgedUncertaintyMeters+1)),
 			want: LocationTooCoarse, inForce: []string{"moratorium"}, radius: MaxJudgedUncertaintyMeters + 501,
 			sites: []string{"energy/plant-1:moratorium?", "bridges/bridge-1:", "hospitals/hosp-1:", "energy/sub-1:moratorium?", "energy/line-1:"}},
 		{name: "explicit radius",
 			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 0), RadiusMeters: 2000},
 			want: ProtectedSiteNearby, inForce: []string{"moratorium"}, radius: 2000, sites: []string{"energy/plant-1:moratorium"}},
+		{name: "zero radius reaches the buffer alone",
+			q:    VerdictQuery{Strike: strikeAt(north800, during, 0)},
+			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 500, sites: []string{}},
 		{name: "beyond the radius",
-			q:    VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 1150), during, 0)},
+			q:    NewVerdictQuery(strikeAt(toward(plantPoint, 0, 1150), during, 0)),
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{}},
 		{name: "inside a protected polygon",
-			q:    VerdictQuery{Strike: strikeAt(orb.Point{30.605, 50.405}, during, 0)},
+			q:    NewVerdictQuery(strikeAt(orb.Point{30.605, 50.405}, during, 0)),
 			want: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/sub-1:moratorium!"}},
 		{name: "filtered out of the agreement",
-			q:    VerdictQuery{Strike: strikeAt(powerLine[0], during, 0)},
+			q:    NewVerdictQuery(strikeAt(powerLine[0], during, 0)),
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"energy/line-1:"}},
 		{name: "named site before its agreement",
-			q:    VerdictQuery{Strike: strikeAt(nearHospital, during, 0)},
+			q:    NewVerdictQuery(strikeAt(nearHospital, during, 0)),
 			want: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000, sites: []string{"hospitals/hosp-1:"}},
 		{name: "named site, no buffer, strike 200 m off",
-			q:    VerdictQuery{Strike: strikeAt(nearHospital, april, 0)},
+			q:    NewVerdictQuery(strikeAt(nearHospital, april, 0)),
 			want: ProtectedSiteNearby, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one"}},
 		{name: "named site within uncertainty",
-			q:    VerdictQuery{Strike: strikeAt(nearHospital, april, 250)},
+			q:    NewVerdictQuery(strikeAt(nearHospital, april, 250)),
 			want: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-1:hospital-one?"}},
 		{name: "other named sites are not protected",
-			q:    VerdictQuery{Strike: strikeAt(hospital2, april, 0)},
+			q:    NewVerdictQuery(strikeAt(hospital2, april, 0)),
 			want: NoProtectedSite, inForce: []string{"moratorium", "hospital-one"}, radius: 1000, sites: []string{"hospitals/hosp-2:"}},
 		{name: "scope covers a bridge",
-			q:    VerdictQuery{Strike: strikeAt(bridgeLine[1], during, 0), Scope: []string{"bridges"}},
+			q:    VerdictQuery{Strike: strikeAt(bridgeLine[1], during, 0), Scope: []string{"bridges"}, RadiusMeters: DefaultVerdictRadiusMeters},
 			want: ProtectedSiteHit, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"bridges/bridge-1:scope!"}},
 		{name: "scope has no buffer",
-			q:    VerdictQuery{Strike: strikeAt(toward(bridgeLine[1], 0, 300), during, 0), Scope: []string{"bridges"}},
+			q:    VerdictQuery{Strike: strikeAt(toward(bridgeLine[1], 0, 300), during, 0), Scope: []string{"bridges"}, RadiusMeters: DefaultVerdictRadiusMeters},
 			want: ProtectedSiteNearby, withoutScope: NoProtectedSite, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"bridges/bridge-1:scope"}},
 		{name: "scope beside a real agreement",
@@ -128,7 +131,7 @@ func TestVerdict(t *testing.T) {
 			want: PossibleProtectedSiteHit, withoutScope: PossibleProtectedSiteHit, inForce: []string{"moratorium", "hospital-one"}, radius: 5000,
 			sites: []string{"hospitals/hosp-1:hospital-one?,scope?", "bridges/bridge-1:scope"}},
 		{name: "scope adds nothing where the real deal already protects",
-			q:    VerdictQuery{Strike: strikeAt(north300, during, 0), Scope: []string{"energy"}},
+			q:    VerdictQuery{Strike: strikeAt(north300, during, 0), Scope: []string{"energy"}, RadiusMeters: DefaultVerdictRadiusMeters},
 			want: ProtectedSiteHit, withoutScope: ProtectedSiteHit, inForce: []string{"moratorium"}, radius: 1000,
 			sites: []string{"energy/plant-1:moratorium!,scope"}},
 		{name: "limit lists the nearest, the outcome counts all",
@@ -171,7 +174,7 @@ func TestVerdictTooCoarse(t *testing.T) {
 	set := fixtureSet(t)
 	april := time.Date(2025, 4, 2, 12, 0, 0, 0, time.UTC)
 	for _, u := range []float64{MaxJudgedUncertaintyMeters + 1, 100_000} {
-		v, err := set.Verdict(VerdictQuery{Strike: strikeAt(plantPoint, april, u), Scope: []string{"bridges"}})
+		v, err := set.Verdict(VerdictQuery{Strike: strikeAt(plantPoint, april, u), Scope: []string{"bridges"}, RadiusMeters: DefaultVerdictRadiusMeters})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +197,7 @@ func TestVerdictTooCoarse(t *testing.T) {
 			}
 		}
 	}
-	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(plantPoint, april, MaxJudgedUncertaintyMeters)})
+	v, err := set.Verdict(NewVerdictQuery(strikeAt(plantPoint, april, MaxJudgedUncertaintyMeters)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +212,7 @@ func TestVerdictBufferBoundary(t *testing.T) {
 	set := fixtureSet(t)
 	p := toward(plantPoint, 33, 812.5)
 	at := moratoriumT.Add(time.Hour)
-	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(p, at, 0)})
+	v, err := set.Verdict(NewVerdictQuery(strikeAt(p, at, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,7 @@ func TestVerdictBufferBoundary(t *testing.T) {
 		uncertainty float64
 		hit         bool
 	}{{d - 500, true}, {math.Nextafter(d-500, 0), false}} {
-		v, err := set.Verdict(VerdictQuery{Strike: strikeAt(p, at, c.uncertainty)})
+		v, err := set.Verdict(NewVerdictQuery(strikeAt(p, at, c.uncertainty)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,15 +244,15 @@ func TestVerdictRejects(t *testing.T) {
 		target error
 		want   string
 	}{
-		{"negative uncertainty", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, -1)}, geo.ErrBadQuery, "uncertainty -1 m"},
-		{"NaN uncertainty", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, math.NaN())}, geo.ErrBadQuery, "uncertainty NaN m"},
-		{"latitude out of range", VerdictQuery{Strike: strikeAt(orb.Point{30, 95}, moratoriumT, 0)}, geo.ErrBadQuery, "latitude"},
-		{"reach beyond the largest radius", VerdictQuery{Strike: strikeAt(plantPoint, moratoriumT, 199_800)}, geo.ErrBadQuery,
+		{"negative uncertainty", NewVerdictQuery(strikeAt(plantPoint, moratoriumT, -1)), geo.ErrBadQuery, "uncertainty -1 m"},
+		{"NaN uncertainty", NewVerdictQuery(strikeAt(plantPoint, moratoriumT, math.NaN())), geo.ErrBadQuery, "uncertainty NaN m"},
+		{"latitude out of range", NewVerdictQuery(strikeAt(orb.Point{30, 95}, moratoriumT, 0)), geo.ErrBadQuery, "latitude"},
+		{"reach beyond the largest radius", NewVerdictQuery(strikeAt(plantPoint, moratoriumT, 199_800)), geo.ErrBadQuery,
 			"plus buffer reach 200300 m"},
 		{"negative radius", VerdictQuery{Strike: ok, RadiusMeters: -5}, geo.ErrBadQuery, "radius"},
-		{"negative limit", VerdictQuery{Strike: ok, Limit: -1}, geo.ErrBadQuery, "limit"},
-		{"unknown scope", VerdictQuery{Strike: ok, Scope: []string{"schools"}}, geo.ErrUnknownLayer, `scope: geo: unknown layer "schools"`},
-		{"unknown layer", VerdictQuery{Strike: ok, Layers: []string{"schools"}}, geo.ErrUnknownLayer, `"schools"`},
+		{"negative limit", VerdictQuery{Strike: ok, Limit: -1, RadiusMeters: DefaultVerdictRadiusMeters}, geo.ErrBadQuery, "limit"},
+		{"unknown scope", VerdictQuery{Strike: ok, Scope: []string{"schools"}, RadiusMeters: DefaultVerdictRadiusMeters}, geo.ErrUnknownLayer, `scope: geo: unknown layer "schools"`},
+		{"unknown layer", VerdictQuery{Strike: ok, Layers: []string{"schools"}, RadiusMeters: DefaultVerdictRadiusMeters}, geo.ErrUnknownLayer, `"schools"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,7 +267,7 @@ func TestVerdictRejects(t *testing.T) {
 // TestVerdictJSON pins the encoding the HTTP layer serves.
 func TestVerdictJSON(t *testing.T) {
 	set := fixtureSet(t)
-	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 300), moratoriumT, 25), Scope: []string{"hospitals"}})
+	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(toward(plantPoint, 0, 300), moratoriumT, 25), Scope: []string{"hospitals"}, RadiusMeters: DefaultVerdictRadiusMeters})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +286,7 @@ func TestVerdictJSON(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got\n\t%s\nwant\n\t%s", got, want)
 	}
-	empty, err := set.Verdict(VerdictQuery{Strike: strikeAt(orb.Point{35, 48}, moratoriumT, 0)})
+	empty, err := set.Verdict(NewVerdictQuery(strikeAt(orb.Point{35, 48}, moratoriumT, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +314,7 @@ func TestVerdictJSON(t *testing.T) {
 // must match Verdict's.
 func bruteVerdict(set *AgreementSet, q VerdictQuery) (Outcome, []string) {
 	ix := set.Index()
-	radius := math.Max(DefaultVerdictRadiusMeters, q.UncertaintyMeters)
+	radius := math.Max(q.RadiusMeters, q.UncertaintyMeters)
 	outcome := NoProtectedSite
 	for _, a := range set.Agreements() {
 		for _, r := range a.Readings {
@@ -356,11 +359,11 @@ func TestVerdictAgreesWithBruteForce(t *testing.T) {
 		energy, _ := set.Index().Layer("energy")
 		for range 400 {
 			c := energy.Feature(r.IntN(energy.Len())).Geometry.Bound().Center()
-			q := VerdictQuery{Strike: Strike{
+			q := NewVerdictQuery(Strike{
 				Point:             orb.Point{c[0] + r.NormFloat64()*0.01, c[1] + r.NormFloat64()*0.007},
 				Time:              moratoriumT.Add(time.Duration(r.NormFloat64() * 40 * 24 * float64(time.Hour))),
 				UncertaintyMeters: math.Round(r.ExpFloat64() * 300),
-			}}
+			})
 			v, err := set.Verdict(q)
 			if err != nil {
 				t.Fatal(err)
@@ -387,11 +390,11 @@ func BenchmarkVerdict(b *testing.B) {
 	qs := make([]VerdictQuery, 1024)
 	for i := range qs {
 		c := energy.Feature(r.IntN(energy.Len())).Geometry.Bound().Center()
-		qs[i] = VerdictQuery{Strike: Strike{
+		qs[i] = NewVerdictQuery(Strike{
 			Point:             orb.Point{c[0] + r.NormFloat64()*0.01, c[1] + r.NormFloat64()*0.007},
 			Time:              moratoriumT.Add(time.Duration(r.IntN(30*24)) * time.Hour),
 			UncertaintyMeters: math.Round(r.ExpFloat64() * 1000),
-		}}
+		})
 	}
 	b.Run("set", func(b *testing.B) {
 		b.ReportAllocs()
@@ -441,7 +444,7 @@ func TestVerdictWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: north300, Time: tt.start, End: tt.end}})
+			v, err := set.Verdict(NewVerdictQuery(Strike{Point: north300, Time: tt.start, End: tt.end}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,7 +466,7 @@ func TestVerdictWindow(t *testing.T) {
 		})
 	}
 	// A strike at an instant has no window to speak of.
-	v, err := set.Verdict(VerdictQuery{Strike: strikeAt(north300, moratoriumT, 0)})
+	v, err := set.Verdict(NewVerdictQuery(strikeAt(north300, moratoriumT, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestVerdictAtTheEdgesOfTime(t *testing.T) {
 		{time.Date(2609, 10, 1, 0, 0, 0, 0, time.UTC), []string{"hospital-one"}},
 		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), []string{"hospital-one"}},
 	} {
-		v, err := set.Verdict(VerdictQuery{Strike: Strike{Point: plantPoint, Time: tt.at}})
+		v, err := set.Verdict(NewVerdictQuery(Strike{Point: plantPoint, Time: tt.at}))
 		if err != nil {
 			t.Fatalf("%v: %v", tt.at, err)
 		}
