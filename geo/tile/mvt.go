@@ -48,6 +48,12 @@ const (
 // layerWriter builds one MVT layer. Features are encoded as they come;
 // keys and values are interned into the layer's tables so each distinct
 // string or number is written once.
+//
+// It is kept rather than orb's encoding/mvt because it wins clearly on the
+// same tiles (BenchmarkEncodeMVT, mean of 2,000 tiles, loaded 2-core
+// machine): 1M generated set z6/z10/z14 27/5.5/0.062 ms against
+// 235/46/1.2 ms, real OSM grid lines 1.2/0.0017/0.0005 ms against
+// 2.8/0.41/0.19 ms; one allocation a tile against up to 73,704; same bytes.
 type layerWriter struct {
 	features []byte
 	keys     []string
