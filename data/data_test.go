@@ -41,7 +41,7 @@ var energyClasses = map[string]int{
 }
 
 // layerFloor is the number of features each default layer must at least hold.
-var layerFloor = map[string]int{"energy": 1500, "hospitals": 41, "bridges": 26, "zones": 1}
+var layerFloor = map[string]int{"energy": 1500, "hospitals": 75, "bridges": 26, "zones": 1}
 
 func loadDefaults(t *testing.T) map[string]*geo.Layer {
 	t.Helper()

@@ -29,6 +29,8 @@ Inputs read (never copied into the repository, only facts derived):
   boundaries/geoBoundaries-UKR-ADM1.geojson                geoBoundaries, ODbL 1.0
   boundaries/geoBoundaries-UKR-ADM1_simplified.geojson     geoBoundaries, ODbL 1.0
   boundaries/ukraine_adm0_dissolved_from_geoBoundaries_ADM1.geojson (derived)
+  wikidata_hospitals/hospital.001.wikidata.tsv             Wikidata, CC0 (optional:
+      without it hospitals.geojson is neither written nor checked)
 The hospital and bridge lists are embedded below (public knowledge).
 """
 
@@ -1722,6 +1724,90 @@ DAM_PLANT = {
 DAM_MAX_M = 2000
 
 
+# Wikidata hospitals (items that are hospitals or of a subclass, with
+# coordinates): the query result committed to fititnt/sdm-test-data as
+# d/hospital.001.wikidata.tsv (commit c64bd08e, 2024-08-08; CC0), copied
+# unchanged to SHARED/wikidata_hospitals/. Rows inside the national outline
+# are read; the labels are in the first of pt, en, de, fr, ru, es, ja, zh, ar
+# Wikidata had, or the bare QID when none.
+WD_HOSP_FILE = os.path.join('wikidata_hospitals', 'hospital.001.wikidata.tsv')
+SRC_WD_HOSP = ('Wikidata (CC0), hospitals query of 2024-08-08 '
+               '(fititnt/sdm-test-data d/hospital.001.wikidata.tsv); coordinates as Wikidata gives them')
+# WD_HOSP_SAME: items that are a hospital of the curated list (the curated
+# feature cites the item in `wikidata`; its point stays).
+WD_HOSP_SAME = {
+    'Q4139188': 'kyiv-main-military-hospital', 'Q4315004': 'kyiv-amosov-institute',
+    'Q4329288': 'dnipro-mechnikov', 'Q5443718': 'kyiv-feofaniya', 'Q12101998': 'donetsk-kalinin-regional',
+    'Q12135624': 'kyiv-oleksandrivska', 'Q12136978': 'kyiv-okhmatdyt', 'Q12167195': 'kherson-regional',
+    'Q21296139': 'ternopil-regional', 'Q25434928': 'kyiv-emergency-hospital',
+    'Q28705739': 'kyiv-pavlov-psychiatric', 'Q77751362': 'simferopol-semashko',
+}
+# WD_HOSP_SKIP: items left out, and why.
+WD_HOSP_SKIP = {
+    'Q4505859': 'a listed building ("Circular enclosure"), not a hospital now',
+    'Q9352179': 'the historic St Lazarus hospital buildings in Lviv',
+    'Q55658223': 'a listed building named by its address (Simferopol)',
+    'Q64555509': 'a listed hospital building complex (Hoholiv)',
+    'Q72166896': 'a listed building named by its address (Kyiv)',
+    'Q110319271': 'a listed building of a city hospital (Chernihiv)',
+    'Q4403623': 'the same site as Q50035647 (Kharkiv Regional Clinical Psychiatric Hospital No. 3), 60 m apart',
+}
+# WD_HOSP_NAME: English names for items whose label is in another language
+# (the label is kept as name_ru where it is Russian).
+WD_HOSP_NAME = {
+    'Q4061407': 'Oleksandrivska Hospital (Kharkiv)',
+    'Q4498465': 'Khmelnytskyi Oblast Psychiatric Hospital No. 1',
+    'Q12134304': 'Novi Sanzhary Medical Centre',
+    'Q16722558': 'Central Hospital of the Security Service of Ukraine',
+    'Q4145415': 'Sevastopol City Hospital No. 1',
+}
+
+
+def wikidata_hospital_features(shared, oblasts, national, curated, log):
+    """Named Wikidata hospitals in Ukraine not in the curated list; the
+    curated features of WD_HOSP_SAME gain their item's id. Returns None when
+    the input is absent (the hospitals layer is then not built)."""
+    path = os.path.join(shared, WD_HOSP_FILE)
+    if not os.path.exists(path):
+        return None
+    by_slug = {f['id'][len('hosp:'):]: f for f in curated}
+    feats, seen, unnamed = [], set(), 0
+    with open(path, encoding='utf-8', newline='') as fh:
+        for row in csv.DictReader(fh, delimiter='\t'):
+            m = re.match(r'Point\(([-\d.eE]+) ([-\d.eE]+)\)$', row['geo'])
+            qid = row['item'].rsplit('/', 1)[-1]
+            if not m or qid in seen:
+                continue
+            lon, lat = round(float(m.group(1)), 6), round(float(m.group(2)), 6)
+            if not national(lon, lat):
+                continue
+            seen.add(qid)
+            label = row['itemLabel']
+            if qid in WD_HOSP_SAME:
+                by_slug[WD_HOSP_SAME[qid]]['properties']['wikidata'] = qid
+                continue
+            if qid in WD_HOSP_SKIP:
+                log.append('wikidata %s left out: %s' % (qid, WD_HOSP_SKIP[qid]))
+                continue
+            if label == qid:
+                unnamed += 1
+                continue
+            props = {"name": WD_HOSP_NAME.get(qid, label)}
+            if re.search('[\u0400-\u04ff]', label):
+                props["name_ru"] = label
+            ob, iso = oblasts.lookup(lon, lat)
+            props.update({"kind": "hospital", "wikidata": qid, "oblast": ob, "oblast_iso": iso,
+                          "precision": "as Wikidata gives it (building or site, not checked here)",
+                          "source": SRC_WD_HOSP, "licence": "CC0-1.0"})
+            feats.append(feature('wikidata:' + qid, point_geom(lon, lat), props))
+    for qid in sorted(set(WD_HOSP_SAME) | set(WD_HOSP_SKIP) | set(WD_HOSP_NAME)):
+        if qid not in seen:
+            raise SystemExit('wikidata hospital %s is listed in the script but not in %s' % (qid, path))
+    log.append('wikidata hospitals: %d added, %d cited by curated ones, %d left out, %d unnamed items not used' % (
+        len(feats), len(WD_HOSP_SAME), len(WD_HOSP_SKIP), unnamed))
+    return feats
+
+
 def hospital_features(oblasts, log):
     feats = []
     for slug, name, name_uk, city, exp_ob, lon, lat, prec, extra in HOSPITALS:
@@ -2058,7 +2144,10 @@ def main(argv=None):
 
     # Energy
     energy, cents = energy_features(shared, oblasts, adm0, national, log)
-    hospitals = sorted(hospital_features(oblasts, log), key=lambda f: f['id'])
+    hospitals = hospital_features(oblasts, log)
+    wd_hospitals = wikidata_hospital_features(shared, oblasts, national, hospitals, log)
+    if wd_hospitals is not None:
+        hospitals = sorted(hospitals + wd_hospitals, key=lambda f: f['id'])
     plant_centres = {oid: cents[oid] for oid in DAM_PLANT.values()}
     bridges = sorted(bridge_features(oblasts, plant_centres, log), key=lambda f: f['id'])
     basemap = build_basemap(shared, log)
@@ -2069,6 +2158,11 @@ def main(argv=None):
         'bridges.geojson': (dump_fc(bridges), True),
         os.path.join('basemap', 'ukraine.geojson'): (dump_fc(basemap), False),
     }
+    if wd_hospitals is None:
+        # Without the Wikidata input the layer cannot be made as committed:
+        # it is neither written nor checked, and the run says so.
+        del outputs['hospitals.geojson']
+        print('%-26s skipped: %s is absent (see data/SOURCES.md)' % ('hospitals.geojson', os.path.join(shared, WD_HOSP_FILE)))
     for rel, (text, need_prec) in outputs.items():
         validate_fc(text, rel, need_prec)
 
