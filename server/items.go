@@ -40,8 +40,10 @@ type itemsQuery struct {
 	// filter is the CQL2 filter, read from filterText in filterLang.
 	filter                 *cqlFilter
 	filterText, filterLang string
-	// format is GeoJSON pages, or an export streamed whole (see exportItems).
+	// format is GeoJSON pages, or an export streamed whole (see exportItems);
+	// html asks for a GeoJSON page shown as an HTML page.
 	format export.Format
+	html   bool
 	// sortby is the sortby parameter as given; sort is it read, then pages
 	// go by offset rather than cursor.
 	sortby    string
@@ -81,13 +83,13 @@ func parseCursor(v string) (cursor, error) {
 
 var itemsParams = params[itemsQuery]{
 	"f": func(q *itemsQuery, v string) error {
-		if featureFormat(v) == nil {
-			q.format = export.GeoJSON
+		if featureFormat(v) == nil || v == asHTML.f {
+			q.format, q.html = export.GeoJSON, v == asHTML.f
 			return nil
 		}
 		f, err := export.ParseFormat(v)
 		if err != nil {
-			return formatsNotAcceptable(itemsOffer(), v)
+			return formatsNotAcceptable(itemsOffer(), v).or(asHTML)
 		}
 		q.format = f
 		return nil
@@ -524,7 +526,7 @@ func (h *handlers) items(c echo.Context) error {
 		}
 	}
 	if q.format == "" {
-		if q.format, err = negotiate(c, itemsOffer()); err != nil {
+		if q.format, q.html, err = negotiatePage(c, itemsOffer()); err != nil {
 			return err
 		}
 	}
@@ -586,6 +588,9 @@ func (h *handlers) items(c echo.Context) error {
 		b = q.shape.appendFeatures(b, h.dataset(c).bodies, l, p.idx[at:min(at+checkEvery, len(p.idx))])
 	}
 	*buf = append(b, "]}\n"...)
+	if q.html {
+		return h.sendItemsPage(c, l.Name(), *buf)
+	}
 	q.shape.setContentCRS(c)
 	return send(c, mediaGeoJSON, *buf, true)
 }
@@ -635,7 +640,8 @@ func (h *handlers) item(c echo.Context) error {
 	if err := itemParams.parse(c.QueryParams(), &sh, nil); err != nil {
 		return err
 	}
-	if err := acceptsOnly(c, asGeoJSON); err != nil {
+	html, err := htmlAsked(c, asGeoJSON)
+	if err != nil {
 		return err
 	}
 	id := pathParam(c, "featureId")
@@ -652,12 +658,20 @@ func (h *handlers) item(c echo.Context) error {
 	b = h.appendSelfLink(b, c, f.ID)
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	*buf = append(b, "]}\n"...)
+	if html {
+		return h.sendItemPage(c, l.Name(), *buf)
+	}
 	sh.setContentCRS(c)
 	return send(c, mediaGeoJSON, *buf, true)
 }
 
 var itemParams = params[shape]{
-	"f":   func(_ *shape, v string) error { return featureFormat(v) },
+	"f": func(_ *shape, v string) error {
+		if v == asHTML.f || featureFormat(v) == nil {
+			return nil
+		}
+		return notAcceptable([]representation{asGeoJSON, asHTML}, v)
+	},
 	"crs": func(s *shape, v string) (err error) { s.crs, err = parseCRS(v); return err },
 }
 

@@ -12,20 +12,14 @@ import (
 // landing answers GET /: the map app (or a page linking the API) for
 // browsers, the OGC API landing page for f=json and JSON clients.
 func (h *handlers) landing(c echo.Context) error {
-	offered := []representation{asJSON, asHTML}
-	f := c.QueryParam("f")
-	html := f == "html"
-	switch f {
-	case "":
-		i, err := accepts(c, offered...)
-		if err != nil {
+	if f := c.QueryParam("f"); f != "" {
+		if err := docFormat(f); err != nil {
 			return err
 		}
-		html = i == 1
-	case "json", "html":
-		c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
-	default:
-		return notAcceptable(offered, f)
+	}
+	html, err := htmlAsked(c, asJSON)
+	if err != nil {
+		return err
 	}
 	if !html {
 		// The map app may read its own query parameters; the JSON landing

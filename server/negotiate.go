@@ -56,6 +56,14 @@ func notAcceptable(offered []representation, f string) *notAcceptableError {
 	return e
 }
 
+// or is e with r offered too; nil stays nil.
+func (e *notAcceptableError) or(r representation) *notAcceptableError {
+	if e != nil {
+		e.types, e.names = append(e.types, r.types[0]), append(e.names, r.f)
+	}
+	return e
+}
+
 func (e *notAcceptableError) Error() string {
 	var names []string
 	for _, n := range e.names {
@@ -114,6 +122,25 @@ func negotiate(c echo.Context, offered []export.Format) (export.Format, error) {
 		return "", formatsNotAcceptable(offered, "")
 	}
 	return f, nil
+}
+
+// negotiatePage is negotiate for feature collections, which are offered as
+// HTML pages too: html is true when the Accept header asks for one (of
+// GeoJSON, which the page shows).
+func negotiatePage(c echo.Context, offered []export.Format) (f export.Format, html bool, err error) {
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	types := make([][]string, 0, len(offered)+1)
+	for _, of := range offered {
+		types = append(types, of.MediaTypes())
+	}
+	i, ok := export.NegotiateMedia(c.Request().Header.Get(echo.HeaderAccept), append(types, asHTML.types)...)
+	switch {
+	case !ok:
+		return "", false, formatsNotAcceptable(offered, "").or(asHTML)
+	case i == len(offered):
+		return export.GeoJSON, true, nil
+	}
+	return offered[i], false, nil
 }
 
 // acceptsOnly refuses with 406 a request for a resource offered only as r

@@ -9,29 +9,41 @@ import (
 
 // TestNotAcceptable: every negotiated resource answers an Accept header
 // that rules out all it offers with 406, naming what it offers, and
-// otherwise the representation asked for.
+// otherwise the representation asked for: a layer's items are HTML pages
+// too, the strike log and reports are not.
 func TestNotAcceptable(t *testing.T) {
 	f := newStrikeFixture(t, sqliteStore(t))
 	all := "application/geo+json, application/x-ndjson, text/csv, application/vnd.google-earth.kml+xml"
-	resources := []struct{ target, offered string }{
-		{"/collections/energy/items", all},
-		{"/strikes", all},
-		{"/collections/strikes/items", all},
-		{"/report?from=2025-01-01", "application/geo+json, text/csv"},
+	const (
+		browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+		html    = "text/html"
+		geojson = "application/geo+json"
+	)
+	resources := []struct {
+		target, offered string
+		pages           bool
+	}{
+		{"/collections/energy/items", all + ", text/html", true},
+		{"/strikes", all, false},
+		{"/collections/strikes/items", all, false},
+		{"/report?from=2025-01-01", "application/geo+json, text/csv", false},
 	}
-	accepts := []struct{ accept, want string }{
-		{"text/html", ""},
-		{"application/xml", ""},
-		{"image/png, text/html;q=0.9", ""},
-		{"*/*;q=0", ""},
-		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/geo+json"},
-		{"application/json", "application/geo+json"},
-		{"text/csv", "text/csv"},
-		{"", "application/geo+json"},
+	accepts := []struct{ accept, want, page string }{
+		{"text/html", "", html},
+		{"application/xml", "", ""},
+		{"image/png, text/html;q=0.9", "", html},
+		{"*/*;q=0", "", ""},
+		{browser, geojson, html},
+		{"application/json", geojson, geojson},
+		{"text/csv", "text/csv", "text/csv"},
+		{"", geojson, geojson},
 	}
 	for _, r := range resources {
 		for _, a := range accepts {
 			t.Run(r.target+" "+a.accept, func(t *testing.T) {
+				if r.pages {
+					a.want = a.page
+				}
 				rec := f.get(t, r.target, "Accept: "+a.accept)
 				if vary := strings.Join(rec.Header().Values("Vary"), ", "); !strings.Contains(vary, "Accept,") && !strings.HasSuffix(vary, "Accept") {
 					t.Errorf("Vary %q lacks Accept", vary)
@@ -68,11 +80,14 @@ func TestNotAcceptableDocuments(t *testing.T) {
 		asSchema  = map[string]string{"": schema, "*/*": schema, json: json, schema: schema, browser: schema}
 		asGeoJSON = map[string]string{"": geojson, "*/*": geojson, json: geojson, geojson: geojson, browser: geojson}
 		landing   = map[string]string{"": json, "*/*": json, json: json, html: html, browser: html}
+		asPage    = map[string]string{"": geojson, "*/*": geojson, json: geojson, geojson: geojson, html: html, browser: html}
 	)
 	const (
 		jsonOffered    = json + " (or ask with f=json)"
 		schemaOffered  = schema + ", " + json + " (or ask with f=json)"
 		geojsonOffered = geojson + " (or ask with f=json)"
+		pageOffered    = geojson + ", " + html + " (or ask with f=json, f=html)"
+		docOffered     = json + ", " + html + " (or ask with f=json, f=html)"
 	)
 	resources := []struct {
 		target, offered string
@@ -80,17 +95,17 @@ func TestNotAcceptableDocuments(t *testing.T) {
 		// in accepts below gets 406.
 		answers map[string]string
 	}{
-		{"/", json + ", " + html + " (or ask with f=json, f=html)", landing},
+		{"/", docOffered, landing},
 		{"/conformance", jsonOffered, asJSON},
 		{"/collections/energy/queryables", schemaOffered, asSchema},
 		{"/collections/energy/schema", schemaOffered, asSchema},
 		{"/collections/strikes/queryables", schemaOffered, asSchema},
-		{"/collections/energy/items/sub-kyiv-north", geojsonOffered, asGeoJSON},
+		{"/collections/energy/items/sub-kyiv-north", pageOffered, asPage},
 		{strike, geojsonOffered, asGeoJSON},
 		{"/collections/strikes/items/" + created["id"].(string), geojsonOffered, asGeoJSON},
+		{"/collections", docOffered, landing},
+		{"/collections/energy", docOffered, landing},
 		// Resources offered in one representation only.
-		{"/collections", json, asJSON},
-		{"/collections/energy", json, asJSON},
 		{"/agreements", json, asJSON},
 		{"/healthz", json, asJSON},
 		{"/readyz", json, asJSON},

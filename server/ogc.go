@@ -16,6 +16,7 @@ import (
 var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -128,6 +129,7 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 			{Href: base + "/items", Rel: "items", Type: mediaGeoJSON, Title: l.Name() + " (" + strconv.Itoa(l.Len()) + " features)"},
 			{Href: base + "/queryables", Rel: relQueryables, Type: mediaSchema, Title: "properties items can be filtered by"},
 			{Href: base + "/schema", Rel: relDescribedBy, Type: mediaSchema, Title: "the schema of the features: every property and its type"},
+			{Href: base + "?f=html", Rel: "alternate", Type: "text/html", Title: "this collection as a web page"},
 		},
 		ItemType:   "feature",
 		CRS:        crs.URIs(),
@@ -148,7 +150,11 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 }
 
 func (h *handlers) collections(c echo.Context) error {
-	if err := checkParams(c); err != nil {
+	if err := docOnly.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+		return err
+	}
+	html, err := htmlAsked(c, asJSON)
+	if err != nil {
 		return err
 	}
 	d := h.dataset(c)
@@ -161,13 +167,19 @@ func (h *handlers) collections(c echo.Context) error {
 	if h.cfg.Store != nil {
 		docs = append(docs, h.strikesCollectionDoc(c))
 	}
+	if html {
+		return h.sendPage(c, "collections", htmlPage{Title: "collections", Trail: h.trail(c, "")[:1], Content: collectionRows(docs)})
+	}
 	return sendJSON(c, mediaJSON, struct {
 		// DataVersion names the data served; it changes on every reload
 		// that changes the data.
 		DataVersion string          `json:"data_version"`
 		Links       []link          `json:"links"`
 		Collections []collectionDoc `json:"collections"`
-	}{d.Version, []link{{Href: h.baseURL(c) + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"}}, docs}, true)
+	}{d.Version, []link{
+		{Href: h.baseURL(c) + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"},
+		{Href: h.baseURL(c) + "/collections?f=html", Rel: "alternate", Type: "text/html", Title: "the collections as a web page"},
+	}, docs}, true)
 }
 
 // describedLayer resolves the collection of a metadata resource, which
@@ -181,11 +193,25 @@ func (h *handlers) describedLayer(c echo.Context) (*geo.Index, *geo.Layer, error
 }
 
 func (h *handlers) collection(c echo.Context) error {
-	ix, l, err := h.describedLayer(c)
+	ix, l, err := h.layerOf(c)
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, mediaJSON, h.describe(c, h.catalogFor(ix), l), true)
+	if err := docOnly.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+		return err
+	}
+	html, err := htmlAsked(c, asJSON)
+	if err != nil {
+		return err
+	}
+	d := h.describe(c, h.catalogFor(ix), l)
+	if html {
+		return h.sendPage(c, "collection", htmlPage{
+			Title: l.Name(), Trail: h.trail(c, "")[:2],
+			MapSrc: h.baseURL(c) + collectionPath(l.Name()) + "/items?f=json", Content: d,
+		})
+	}
+	return sendJSON(c, mediaJSON, d, true)
 }
 
 // queryables answers OGC API - Features Part 3: the properties that

@@ -23,7 +23,7 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 		"/api": obj{"get": op("getAPI", "This document.",
 			[]any{ref("f")}, ok("the API definition", mediaOpenAPI, nil))},
 		"/collections": obj{"get": op("getCollections", "The collections of protected sites.",
-			[]any{ref("f")}, ok("the collections", mediaJSON, "collections"))},
+			[]any{ref("fPage")}, ok("the collections", mediaJSON, "collections", "text/html", nil))},
 		"/proximity": obj{
 			"get": shedding(op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
 				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("dataVersion"), ref("fFeatures")},
@@ -67,7 +67,7 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	p, id := collectionPath(l.Name()), l.Name()
 	paths[p] = obj{"get": op("describeCollection_"+id, "The "+id+" collection: its extent and links.",
-		[]any{ref("f")}, ok("the collection", mediaJSON, "collection"))}
+		[]any{ref("fPage")}, ok("the collection", mediaJSON, "collection", "text/html", nil))}
 	paths[p+"/queryables"] = obj{"get": op("getQueryables_"+id, "The properties of "+id+" that items can be filtered by (property=value).",
 		[]any{ref("f")}, ok("the queryables", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/schema"] = obj{"get": op("getSchema_"+id, "The JSON Schema of a feature of "+id+": every property any feature carries, with its type, and the geometry type.",
@@ -76,14 +76,14 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 	params := append([]any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")},
 		equalityParams(m.queryables, "features")...)
 	paths[p+"/items"] = obj{"get": shedding(op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
-		params, ok("a page of features", mediaGeoJSON, "featureCollection")))}
+		params, ok("a page of features", mediaGeoJSON, "featureCollection", "text/html", nil)))}
 
 	featureID := obj{"name": "featureId", "in": "path", "required": true, "description": "The feature's id.", "schema": obj{"type": "string"}}
 	if l.Len() > 0 {
 		featureID["example"] = l.Feature(0).ID
 	}
 	paths[p+"/items/{featureId}"] = obj{"get": op("getFeature_"+id, "One feature of "+id+".",
-		[]any{featureID, ref("fFeatures"), ref("crs")}, ok("the feature", mediaGeoJSON, "feature"))}
+		[]any{featureID, ref("fFeature"), ref("crs")}, ok("the feature", mediaGeoJSON, "feature", "text/html", nil))}
 
 	paths[p+"/tiles"] = obj{"get": op("getTileJSON_"+id, "A TileJSON 3.0.0 document for the vector tiles of "+id+".",
 		nil, ok("the TileJSON document", mediaJSON, nil))}

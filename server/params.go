@@ -128,6 +128,9 @@ func (p params[Q]) known() string {
 // formatOnly accepts f=json, the only representation of most resources.
 var formatOnly = params[struct{}]{"f": func(_ *struct{}, v string) error { return jsonFormat(v) }}
 
+// docOnly accepts f=json and f=html, for resources also offered as HTML pages.
+var docOnly = params[struct{}]{"f": func(_ *struct{}, v string) error { return docFormat(v) }}
+
 // checkParams refuses any parameter but f=json.
 func checkParams(c echo.Context) error {
 	return formatOnly.parse(c.QueryParams(), &struct{}{}, nil)

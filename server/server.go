@@ -106,6 +106,8 @@ type handlers struct {
 	base    string // cfg.BaseURL without a trailing slash
 	catalog atomic.Pointer[catalog]
 	basemap *static
+	// pageMap is the map of the HTML pages, from the built app.
+	pageMap pageMap
 	// agreements are the agreements served, checked against the last index used.
 	agreements atomic.Pointer[agreementSet]
 
@@ -153,6 +155,7 @@ func New(cfg Config) *echo.Echo {
 	if cfg.Reloader != nil {
 		cfg.Reloader.h = h
 	}
+	h.pageMap = readPageMap(cfg.Web)
 	if cfg.Basemap != nil {
 		h.basemap = newStatic(mediaGeoJSON, cfg.Basemap)
 	}

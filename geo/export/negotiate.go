@@ -14,6 +14,10 @@ var mediaTypes = map[Format][]string{
 	KML:     {"application/vnd.google-earth.kml+xml"},
 }
 
+// MediaTypes are the media types f answers to in an Accept header, its
+// ContentType first.
+func (f Format) MediaTypes() []string { return mediaTypes[f] }
+
 // acceptRange is one media range of an Accept header.
 type acceptRange struct {
 	typ, sub string // lower case; either may be "*"

@@ -372,6 +372,40 @@ async function clickAt(page, view, lat, lon) {
 }
 
 const scenarios = {
+  // The server's HTML pages of items: each path is opened as a browser
+  // opens a link (Accept: text/html), and the page's map reports how many
+  // features it drew, beside the SVG shapes Leaflet made for them.
+  async pages() {
+    const out = { pages: [] };
+    const page = await newPage();
+    for (const path of spec.paths) {
+      const response = await page.goto(`${spec.base}${path}`);
+      await page.waitForFunction(() => {
+        const el = document.getElementById('features-map');
+        return el && (el.dataset.drawn !== undefined || el.dataset.error !== undefined);
+      }, null, { timeout: 60_000 });
+      out.pages.push(
+        await page.evaluate(
+          ({ path, type }) => {
+            const el = document.getElementById('features-map');
+            return {
+              path,
+              type,
+              title: document.title,
+              drawn: Number(el.dataset.drawn ?? -1),
+              error: el.dataset.error ?? '',
+              shapes: el.querySelectorAll('path.leaflet-interactive').length,
+              rows: document.querySelectorAll('tbody tr').length,
+              json: document.querySelector('a[type="application/json"]')?.href ?? '',
+            };
+          },
+          { path, type: response.headers()['content-type'] ?? '' },
+        ),
+      );
+      await shot(page, `page-${out.pages.length}`);
+    }
+    return out;
+  },
   // The default data with no tile URL: the map must ask nothing of any host
   // but its server.
   async offline() {
