@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ type BBox struct {
 func ParseBBox(s string) (BBox, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 && len(parts) != 6 {
-		return BBox{}, fmt.Errorf("%w: bbox needs 4 numbers (minLon,minLat,maxLon,maxLat), got %d", ErrBadQuery, len(parts))
+		return BBox{}, badQuery("bbox", "bbox needs 4 numbers (minLon,minLat,maxLon,maxLat), got %d", len(parts))
 	}
 	if len(parts) == 6 {
 		parts = []string{parts[0], parts[1], parts[3], parts[4]}
@@ -30,7 +29,7 @@ func ParseBBox(s string) (BBox, error) {
 	for i, p := range parts {
 		f, err := ParseNumber(p)
 		if err != nil {
-			return BBox{}, fmt.Errorf("%w: bbox value %d (%q) is not a finite number", ErrBadQuery, i+1, p)
+			return BBox{}, badQuery("bbox", "bbox value %d (%q) is not a finite number", i+1, p)
 		}
 		v[i] = f
 	}
@@ -43,16 +42,16 @@ func ParseBBox(s string) (BBox, error) {
 func (b BBox) Validate() error {
 	for _, lon := range []float64{b.MinLon, b.MaxLon} {
 		if !(lon >= -180 && lon <= 180) {
-			return fmt.Errorf("%w: bbox longitude %v outside [-180, 180]", ErrBadQuery, lon)
+			return badQuery("bbox", "bbox longitude %v outside [-180, 180]", lon)
 		}
 	}
 	for _, lat := range []float64{b.MinLat, b.MaxLat} {
 		if !(lat >= -90 && lat <= 90) {
-			return fmt.Errorf("%w: bbox latitude %v outside [-90, 90]", ErrBadQuery, lat)
+			return badQuery("bbox", "bbox latitude %v outside [-90, 90]", lat)
 		}
 	}
 	if b.MinLat > b.MaxLat {
-		return fmt.Errorf("%w: bbox minimum latitude %v exceeds maximum %v", ErrBadQuery, b.MinLat, b.MaxLat)
+		return badQuery("bbox", "bbox minimum latitude %v exceeds maximum %v", b.MinLat, b.MaxLat)
 	}
 	return nil
 }

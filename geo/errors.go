@@ -13,6 +13,21 @@ var ErrUnknownLayer = errors.New("geo: unknown layer")
 // negative radius or a latitude beyond ±90.
 var ErrBadQuery = errors.New("geo: bad query")
 
+// QueryError is a query argument out of its domain; it matches ErrBadQuery.
+type QueryError struct {
+	// Param names the argument: bbox, lon, lat, radius, limit or uncertainty.
+	Param string
+	// Reason says what is wrong with it, naming it.
+	Reason string
+}
+
+func (e *QueryError) Error() string        { return ErrBadQuery.Error() + ": " + e.Reason }
+func (e *QueryError) Is(target error) bool { return target == ErrBadQuery }
+
+func badQuery(param, format string, a ...any) *QueryError {
+	return &QueryError{Param: param, Reason: fmt.Sprintf(format, a...)}
+}
+
 // ParseError says where a layer is broken: the file, the feature's index in
 // its FeatureCollection (-1 for the file as a whole), its id when known, and why.
 type ParseError struct {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -184,5 +185,25 @@ func TestNearbyStopsWhenCancelled(t *testing.T) {
 				t.Fatalf("looked at its context %d times, told to stop at look %d: it went on", stop.Looks(), stop.At)
 			}
 		})
+	}
+}
+
+// TestQueryErrorsNameTheirParameter: a query argument out of its domain
+// is a *QueryError naming it, matching ErrBadQuery, with the sentinel's text.
+func TestQueryErrorsNameTheirParameter(t *testing.T) {
+	ix := indexOf(t, synthLayer(t, "a", 10, 1))
+	_, bboxErr := ParseBBox("30,50,31")
+	_, radiusErr := ix.Nearby(orb.Point{30, 50}, -1, 1)
+	_, latErr := ix.Nearby(orb.Point{30, 95}, 10, 1)
+	_, limitErr := ix.Nearby(orb.Point{30, 50}, 10, 0)
+	for _, c := range []struct {
+		param string
+		err   error
+	}{{"bbox", bboxErr}, {"radius", radiusErr}, {"lat", latErr}, {"limit", limitErr}} {
+		var qe *QueryError
+		if !errors.As(c.err, &qe) || qe.Param != c.param || !errors.Is(c.err, ErrBadQuery) ||
+			!strings.HasPrefix(c.err.Error(), "geo: bad query: "+c.param) {
+			t.Errorf("%s: %v (%#v), want a QueryError naming it", c.param, c.err, qe)
+		}
 	}
 }

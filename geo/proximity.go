@@ -2,7 +2,6 @@ package geo
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sync"
 
@@ -40,7 +39,7 @@ func (ix *Index) Nearby(p orb.Point, meters float64, limit int, layers ...string
 // which it checks every checkEvery candidates it measures.
 func (ix *Index) NearbyContext(ctx context.Context, p orb.Point, meters float64, limit int, layers ...string) ([]Hit, error) {
 	if !(meters >= 0 && meters <= MaxRadiusMeters) {
-		return nil, fmt.Errorf("%w: radius %v m outside [0, %d]", ErrBadQuery, meters, MaxRadiusMeters)
+		return nil, badQuery("radius", "radius %v m outside [0, %d]", meters, MaxRadiusMeters)
 	}
 	return ix.nearest(ctx, p, meters, limit, layers)
 }
@@ -67,7 +66,7 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 		return nil, err
 	}
 	if limit < 1 {
-		return nil, fmt.Errorf("%w: limit %d must be at least 1", ErrBadQuery, limit)
+		return nil, badQuery("limit", "limit %d must be at least 1", limit)
 	}
 	ls, err := ix.pick(names)
 	if err != nil {
@@ -98,10 +97,10 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 
 func validPoint(p orb.Point) error {
 	if !(p[0] >= -180 && p[0] <= 180) {
-		return fmt.Errorf("%w: longitude %v outside [-180, 180]", ErrBadQuery, p[0])
+		return badQuery("lon", "longitude %v outside [-180, 180]", p[0])
 	}
 	if !(p[1] >= -90 && p[1] <= 90) {
-		return fmt.Errorf("%w: latitude %v outside [-90, 90]", ErrBadQuery, p[1])
+		return badQuery("lat", "latitude %v outside [-90, 90]", p[1])
 	}
 	return nil
 }

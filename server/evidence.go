@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -147,23 +146,6 @@ func differ(a, b json.RawMessage) (bool, error) {
 	return !bytes.Equal(ca, cb), nil
 }
 
-// goneError is a strike that was deleted: 410, pointing at its history.
-type goneError struct {
-	id string
-	at time.Time
-}
-
-func (e *goneError) Error() string { return "strike " + strconv.Quote(e.id) + " was deleted" }
-
-func (e *goneError) problem() problem {
-	when := ""
-	if !e.at.IsZero() {
-		when = " at " + e.at.UTC().Format(time.RFC3339)
-	}
-	return problem{Status: http.StatusGone, Detail: "strike " + strconv.Quote(e.id) + " was deleted" + when +
-		"; GET /strikes/" + url.PathEscape(e.id) + "/history keeps its history"}
-}
-
 // strikeHistory answers GET /strikes/{id}/history: the strike's events,
 // oldest first, deleted strikes' included.
 func (h *handlers) strikeHistory(c echo.Context) error {
@@ -172,9 +154,7 @@ func (h *handlers) strikeHistory(c echo.Context) error {
 	}
 	id := pathParam(c, "featureId")
 	events, err := h.cfg.Store.History(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no strike %q; GET /strikes lists them", id)
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	buf := getBuffer()
@@ -250,9 +230,7 @@ func (h *handlers) audit(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	page, err := h.cfg.Store.Events(ctx, store.EventQuery{From: q.window.from(), To: q.window.to(), Limit: q.limit, Cursor: q.cursor})
-	if errors.Is(err, store.ErrInvalid) {
-		return paramError("cursor", "not one this server gave")
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	// Read after the page, the head covers every event on it.

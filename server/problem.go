@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/protectmap/protectmap/geo/tile"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo"
@@ -21,9 +23,12 @@ type ParamError struct {
 	Param string
 	// Reason says what is wrong, in words a user can act on.
 	Reason string
+	// Err is the error Reason tells of, when there is one.
+	Err error
 }
 
 func (e *ParamError) Error() string { return e.Param + ": " + e.Reason }
+func (e *ParamError) Unwrap() error { return e.Err }
 
 func paramError(param, format string, a ...any) *ParamError {
 	return &ParamError{Param: param, Reason: fmt.Sprintf(format, a...)}
@@ -70,15 +75,26 @@ func problemFor(err error) (p problem, internal bool) {
 		nf  *notFoundError
 		he  *echo.HTTPError
 		mbe *http.MaxBytesError
+		le  *store.LookupError
+		qe  *store.QueryError
+		gq  *geo.QueryError
 	)
 	switch {
 	case clientGone(err):
 		return goneProblem(), false
 	case errors.As(err, &own):
 		p = own.problem()
+	case errors.Is(err, tile.ErrOutOfRange) && errors.As(err, &pe):
+		// A tile beyond the matrix is a resource that does not exist.
+		p = problem{Status: http.StatusNotFound, Detail: pe.Reason}
 	case errors.As(err, &pe):
-		p = problem{Status: http.StatusBadRequest, Detail: pe.Error(),
-			InvalidParams: []invalidParam{{Name: pe.Param, Reason: pe.Reason}}}
+		p = paramProblem(pe.Param, pe.Reason)
+	case errors.As(err, &qe):
+		p = paramProblem(qe.Param, qe.Reason)
+	case errors.As(err, &le):
+		p = lookupProblem(le)
+	case errors.Is(err, errStrikeMedia):
+		p = problem{Status: http.StatusUnsupportedMediaType, Detail: err.Error()}
 	case errors.As(err, &nf):
 		p = problem{Status: http.StatusNotFound, Detail: nf.detail}
 	case errors.As(err, &mbe):
@@ -92,8 +108,11 @@ func problemFor(err error) (p problem, internal bool) {
 		// An outage of the database, not a fault of this server: clients
 		// retry, and /readyz takes the server out of rotation meanwhile.
 		p = problem{Status: http.StatusServiceUnavailable, Detail: "the strike store is unavailable; retry in a moment"}
-	case errors.Is(err, geo.ErrBadQuery), errors.Is(err, geo.ErrUnknownLayer):
-		p = problem{Status: http.StatusBadRequest, Detail: userMessage(err)}
+	case errors.As(err, &gq):
+		p = problem{Status: http.StatusBadRequest, Detail: gq.Reason,
+			InvalidParams: []invalidParam{{Name: gq.Param, Reason: gq.Reason}}}
+	case errors.Is(err, geo.ErrUnknownLayer):
+		p = problem{Status: http.StatusBadRequest, Detail: err.Error()}
 	case errors.As(err, &he) && he.Code < http.StatusInternalServerError:
 		p = problem{Status: he.Code}
 		if msg, ok := he.Message.(string); ok && msg != http.StatusText(he.Code) {
@@ -107,6 +126,47 @@ func problemFor(err error) (p problem, internal bool) {
 	}
 	p.Type, p.Title = "about:blank", http.StatusText(p.Status)
 	return p, false
+}
+
+func paramProblem(param, reason string) problem {
+	return problem{Status: http.StatusBadRequest, Detail: param + ": " + reason,
+		InvalidParams: []invalidParam{{Name: param, Reason: reason}}}
+}
+
+// lookupProblem is a strike or data version not had: 404, or 410 for a
+// deleted strike, each pointing where to look instead.
+func lookupProblem(e *store.LookupError) problem {
+	switch {
+	case errors.Is(e.Err, store.ErrGone):
+		when := ""
+		if !e.DeletedAt.IsZero() {
+			when = " at " + e.DeletedAt.UTC().Format(time.RFC3339)
+		}
+		return problem{Status: http.StatusGone, Detail: "strike " + strconv.Quote(e.Key) + " was deleted" + when +
+			"; GET /strikes/" + url.PathEscape(e.Key) + "/history keeps its history"}
+	case errors.Is(e.Err, store.ErrNoVersion):
+		return problem{Status: http.StatusNotFound, Detail: fmt.Sprintf("data version %q is not kept; GET /versions lists those that are", e.Key),
+			InvalidParams: []invalidParam{{Name: "data_version", Reason: "not kept"}}}
+	}
+	return problem{Status: http.StatusNotFound, Detail: fmt.Sprintf("no strike %q; GET /strikes lists them", e.Key)}
+}
+
+// problem names each bad record by line and field in invalid-params.
+func (e *recordsError) problem() problem {
+	p := problem{Status: http.StatusBadRequest,
+		Detail: fmt.Sprintf("%d bad records; nothing was recorded", len(e.errs))}
+	if e.more {
+		p.Detail = fmt.Sprintf("more than %d bad records (the first %d are listed); nothing was recorded", maxRecordErrors, maxRecordErrors)
+	}
+	for _, err := range e.errs {
+		name := "body"
+		var re *store.RecordError
+		if errors.As(err, &re) && re.Field != "" {
+			name = re.Field
+		}
+		p.InvalidParams = append(p.InvalidParams, invalidParam{Name: name, Reason: err.Error()})
+	}
+	return p
 }
 
 // handleError is the one place errors become responses: every 4xx and 5xx
@@ -143,7 +203,12 @@ func (h *handlers) handleError(err error, c echo.Context) {
 	}
 }
 
-// userMessage is an error's message without geo's package prefixes.
+// userMessage is what a user is told of err: a query error's reason, else
+// its message.
 func userMessage(err error) string {
-	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "geo: "), "bad query: ")
+	var gq *geo.QueryError
+	if errors.As(err, &gq) {
+		return gq.Reason
+	}
+	return err.Error()
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,31 +41,17 @@ const (
 	maxRecordErrors = 100
 )
 
-// recordsError is a POST /strikes refused for its bad records, each named
-// by line and field in the problem's invalid-params; nothing was recorded.
+// errStrikeMedia is a POST /strikes body of a type it does not read.
+var errStrikeMedia = errors.New("send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED or UCDP columns, or any with columns=)")
+
+// recordsError is a POST /strikes refused for its bad records; nothing
+// was recorded.
 type recordsError struct {
 	errs []error
 	more bool // reading stopped at maxRecordErrors
 }
 
 func (e *recordsError) Error() string { return errors.Join(e.errs...).Error() }
-
-func (e *recordsError) problem() problem {
-	p := problem{Status: http.StatusBadRequest,
-		Detail: fmt.Sprintf("%d bad records; nothing was recorded", len(e.errs))}
-	if e.more {
-		p.Detail = fmt.Sprintf("more than %d bad records (the first %d are listed); nothing was recorded", maxRecordErrors, maxRecordErrors)
-	}
-	for _, err := range e.errs {
-		name := "body"
-		var re *store.RecordError
-		if errors.As(err, &re) && re.Field != "" {
-			name = re.Field
-		}
-		p.InvalidParams = append(p.InvalidParams, invalidParam{Name: name, Reason: err.Error()})
-	}
-	return p
-}
 
 // asRecordsError turns the store's complaint about bad strikes (one error,
 // or several joined) into a recordsError; other errors pass through.
@@ -135,8 +120,7 @@ func (h *handlers) postStrikes(c echo.Context) error {
 		geoJSON = store.NewGeoJSONDecoder(body)
 		dec = geoJSON
 	default:
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
-			"send strikes as application/geo+json (a Feature or FeatureCollection) or text/csv (ACLED or UCDP columns, or any with columns=)")
+		return errStrikeMedia
 	}
 	strikes, err := decodeStrikes(dec)
 	if err != nil {
@@ -283,12 +267,7 @@ func (h *handlers) getStrike(c echo.Context) error {
 	}
 	id := pathParam(c, "featureId")
 	st, err := h.cfg.Store.Get(c.Request().Context(), id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("no strike %q; GET /strikes lists them", id)
-	case errors.Is(err, store.ErrGone):
-		return &goneError{id: id, at: st.DeletedAt}
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	return h.sendStrike(c, &st, q, nil, http.StatusOK)
@@ -358,14 +337,7 @@ func (h *handlers) deleteStrike(c echo.Context) error {
 		return err
 	}
 	id := pathParam(c, "featureId")
-	err := h.cfg.Store.Delete(c.Request().Context(), actorOf(c), id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("no strike %q", id)
-	case errors.Is(err, store.ErrGone):
-		return &goneError{id: id}
-	}
-	if err != nil {
+	if err := h.cfg.Store.Delete(c.Request().Context(), actorOf(c), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -499,14 +471,9 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	return send(c, mediaGeoJSON, *buf, false)
 }
 
-// strikesPage reads a page of the log; a cursor the store refuses is the
-// client's error.
+// strikesPage reads a page of the log.
 func (h *handlers) strikesPage(c echo.Context, sq store.Query) (store.Page, error) {
-	page, err := h.cfg.Store.List(c.Request().Context(), sq)
-	if errors.Is(err, store.ErrInvalid) {
-		return page, paramError("cursor", "%s", strings.TrimPrefix(err.Error(), "store: invalid input: "))
-	}
-	return page, err
+	return h.cfg.Store.List(c.Request().Context(), sq)
 }
 
 // strikeHeader names the columns of strikeRecord. The geometry is also

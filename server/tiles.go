@@ -1,7 +1,7 @@
 package server
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -43,11 +43,8 @@ func (h *handlers) tile(c echo.Context) error {
 	}
 	path := pathParam(c, "z") + "/" + pathParam(c, "x") + "/" + pathParam(c, "y")
 	z, x, y, err := tile.ParsePath(path)
-	switch {
-	case errors.Is(err, tile.ErrOutOfRange):
-		return notFound("no tile %s: %v", path, err)
-	case err != nil:
-		return paramError("z/x/y", "%v", err)
+	if err != nil {
+		return &ParamError{Param: "z/x/y", Reason: fmt.Sprintf("no tile %s: %v", path, err), Err: err}
 	}
 	t, err := h.tiles.Tile(l, versionOf(c), z, x, y)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -161,16 +159,6 @@ func (o *oldVersions) byIndex(ix *geo.Index) *Dataset {
 	return nil
 }
 
-// noVersionError is a data_version the store does not keep: 404.
-type noVersionError struct{ version string }
-
-func (e *noVersionError) Error() string { return "no data version " + e.version }
-
-func (e *noVersionError) problem() problem {
-	return problem{Status: 404, Detail: fmt.Sprintf("data version %q is not kept; GET /versions lists those that are", e.version),
-		InvalidParams: []invalidParam{{Name: "data_version", Reason: "not kept"}}}
-}
-
 // atVersion makes the request answer from the data version its
 // data_version parameter names, rebuilt from the store when it is not the
 // one served now.
@@ -181,14 +169,12 @@ func (h *handlers) atVersion(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if !validVersion(version) || h.cfg.Store == nil {
-			return &noVersionError{version}
+			return &store.LookupError{Key: version, Err: store.ErrNoVersion}
 		}
 		d, err := h.old.get(version, func() (*Dataset, error) {
 			return LoadVersion(c.Request().Context(), h.cfg.Store, version)
 		})
-		if errors.Is(err, store.ErrNoVersion) {
-			return &noVersionError{version}
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
 		c.Set(dataKey, d)

@@ -251,13 +251,13 @@ func (s *AgreementSet) Verdict(q VerdictQuery) (*Verdict, error) {
 func (s *AgreementSet) VerdictContext(ctx context.Context, q VerdictQuery) (*Verdict, error) {
 	u := q.UncertaintyMeters
 	if !(u >= 0 && u <= geo.MaxRadiusMeters) {
-		return nil, fmt.Errorf("%w: uncertainty %v m outside [0, %d]", geo.ErrBadQuery, u, geo.MaxRadiusMeters)
+		return nil, &geo.QueryError{Param: "uncertainty", Reason: fmt.Sprintf("uncertainty %v m outside [0, %d]", u, geo.MaxRadiusMeters)}
 	}
 	if !(q.RadiusMeters >= 0) {
-		return nil, fmt.Errorf("%w: radius %v m must be at least 0", geo.ErrBadQuery, q.RadiusMeters)
+		return nil, &geo.QueryError{Param: "radius", Reason: fmt.Sprintf("radius %v m must be at least 0", q.RadiusMeters)}
 	}
 	if q.Limit < 0 {
-		return nil, fmt.Errorf("%w: limit %d is negative", geo.ErrBadQuery, q.Limit)
+		return nil, &geo.QueryError{Param: "limit", Reason: fmt.Sprintf("limit %d is negative", q.Limit)}
 	}
 	scope, err := s.scope(q.Scope)
 	if err != nil {
@@ -278,7 +278,7 @@ func (s *AgreementSet) VerdictContext(ctx context.Context, q VerdictQuery) (*Ver
 		}
 	}
 	if reach := u + maxBuffer; reach > geo.MaxRadiusMeters {
-		return nil, fmt.Errorf("%w: uncertainty %v m plus buffer reach %v m, beyond %d", geo.ErrBadQuery, u, reach, geo.MaxRadiusMeters)
+		return nil, &geo.QueryError{Param: "uncertainty", Reason: fmt.Sprintf("uncertainty %v m plus buffer reach %v m, beyond %d", u, reach, geo.MaxRadiusMeters)}
 	} else if reach > radius {
 		radius = reach
 	}

@@ -297,7 +297,7 @@ func decodeEventCursor(c string) (int64, error) {
 			return seq, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: cursor %q is not one this server gave", ErrInvalid, c)
+	return 0, badCursor(c)
 }
 
 // maxHistory bounds the events History returns for one strike.
@@ -307,7 +307,7 @@ func (s *sqlStore) History(ctx context.Context, id string) ([]Event, error) {
 	events, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM strike_events WHERE strike_id = "+s.param(1)+
 		" ORDER BY seq LIMIT "+strconv.Itoa(maxHistory), id)
 	if err == nil && len(events) == 0 {
-		err = fmt.Errorf("%w: %q", ErrNotFound, id)
+		err = &LookupError{Key: id, Err: ErrNotFound}
 	}
 	return events, unavailable(err)
 }

@@ -454,9 +454,9 @@ func (s *sqlStore) Get(ctx context.Context, id string) (Strike, error) {
 	st, err := scanStrike(s.db.QueryRowContext(ctx, "SELECT "+selectColumns+" FROM strikes WHERE id = "+s.param(1), id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return Strike{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+		return Strike{}, &LookupError{Key: id, Err: ErrNotFound}
 	case err == nil && !st.DeletedAt.IsZero():
-		return st, fmt.Errorf("%w: %q", ErrGone, id)
+		return st, &LookupError{Key: id, DeletedAt: st.DeletedAt, Err: ErrGone}
 	}
 	return st, unavailable(err)
 }
@@ -475,7 +475,7 @@ func (s *sqlStore) Delete(ctx context.Context, actor, id string) error {
 		if _, err := s.Get(ctx, id); err != nil {
 			return err // ErrGone or ErrNotFound
 		}
-		return fmt.Errorf("%w: %q", ErrNotFound, id)
+		return &LookupError{Key: id, Err: ErrNotFound}
 	}
 	return err
 }
@@ -503,7 +503,7 @@ func pageLimit(limit int) (int, error) {
 	case limit == 0:
 		return DefaultLimit, nil
 	case limit < 0 || limit > MaxLimit:
-		return 0, fmt.Errorf("%w: limit %d is outside 1 to %d", ErrInvalid, limit, MaxLimit)
+		return 0, &QueryError{Param: "limit", Reason: fmt.Sprintf("%d is outside 1 to %d", limit, MaxLimit)}
 	}
 	return limit, nil
 }
@@ -551,7 +551,7 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		}
 	}
 	if q.Offset < 0 || q.Offset > 0 && q.Cursor != "" {
-		return Page{}, fmt.Errorf("%w: offset %d with cursor %q: give one or the other, at or above 0", ErrInvalid, q.Offset, q.Cursor)
+		return Page{}, &QueryError{Param: "offset", Reason: fmt.Sprintf("%d with cursor %q: give one or the other, at or above 0", q.Offset, q.Cursor)}
 	}
 	if q.Cursor != "" {
 		t, id, err := decodeCursor(q.Cursor)
@@ -605,7 +605,7 @@ func encodeCursor(timeMicros int64, id string) string {
 }
 
 func decodeCursor(c string) (int64, string, error) {
-	bad := fmt.Errorf("%w: cursor %q is not one this server gave", ErrInvalid, c)
+	bad := badCursor(c)
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return 0, "", bad

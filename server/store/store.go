@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -222,6 +223,32 @@ var (
 	// write that needs space succeeds again.
 	ErrFull = errors.New("store: the database's disk is full")
 )
+
+// LookupError is a strike or data version asked for by its key and not
+// had: it wraps ErrNotFound, ErrGone or ErrNoVersion.
+type LookupError struct {
+	Key string
+	// DeletedAt is when a strike that is gone was deleted, when known.
+	DeletedAt time.Time
+	Err       error
+}
+
+func (e *LookupError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Key) }
+func (e *LookupError) Unwrap() error { return e.Err }
+
+// QueryError is a query argument the store refuses; it matches ErrInvalid.
+type QueryError struct {
+	// Param names the argument: cursor, limit or offset.
+	Param  string
+	Reason string
+}
+
+func (e *QueryError) Error() string        { return ErrInvalid.Error() + ": " + e.Param + " " + e.Reason }
+func (e *QueryError) Is(target error) bool { return target == ErrInvalid }
+
+func badCursor(c string) *QueryError {
+	return &QueryError{Param: "cursor", Reason: strconv.Quote(c) + " is not one this server gave"}
+}
 
 // RecordError is a bad strike: where it came from and which field is wrong.
 type RecordError struct {

@@ -310,7 +310,7 @@ func scanVersion(row scanner) (DataVersion, manifest, error) {
 func (s *sqlStore) version(ctx context.Context, version string) (DataVersion, manifest, error) {
 	v, m, err := scanVersion(s.db.QueryRowContext(ctx, "SELECT "+versionColumns+" FROM data_versions WHERE version = "+s.param(1), version))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, m, fmt.Errorf("%w: %q", ErrNoVersion, version)
+		return v, m, &LookupError{Key: version, Err: ErrNoVersion}
 	}
 	return v, m, unavailable(err)
 }
