@@ -50,7 +50,7 @@ func parameters() obj {
 		"crs": queryParam("crs", "The coordinate reference system of the response's geometries (OGC API - Features Part 2), named in its Content-Crs header: CRS84 (the default), EPSG:4326 (latitude, longitude), EPSG:3857 (Web Mercator, latitudes clamped to ±85.0511°) or UTM zones 34N-37N (EPSG:32634-32637). GeoJSON only.", false,
 			obj{"type": "string", "enum": crs.URIs(), "default": crs84URI}),
 		"cursor": queryParam("cursor", "Where a page starts; take it from a next or prev link.", false, obj{"type": "string"}),
-		"filter": queryParam("filter", "A CQL2 filter (OGC API - Features Part 3) in filter-lang: comparisons, AND/OR/NOT, IS NULL, LIKE, BETWEEN, IN, CASEI, TIMESTAMP/DATE, S_INTERSECTS/S_DISJOINT/S_WITHIN/S_CONTAINS with the geometry property and a WKT or BBOX literal, and DWITHIN(geometry, POINT(lon lat), metres), geodesic. A filter that does not parse gets 400 naming the position and what was expected.", false,
+		"filter": queryParam("filter", "A CQL2 filter (OGC API - Features Part 3) in filter-lang: comparisons, AND/OR/NOT, IS NULL, LIKE, BETWEEN, IN, CASEI, TIMESTAMP/DATE, S_INTERSECTS/S_DISJOINT/S_WITHIN/S_CONTAINS with the geometry property and a WKT or BBOX literal, DWITHIN(geometry, POINT(lon lat), metres), geodesic, and the T_ temporal functions of instants and INTERVAL(start, end). A filter that does not parse gets 400 naming the position and what was expected.", false,
 			obj{"type": "string"}, "example", "kind = 'substation' AND S_INTERSECTS(geometry, BBOX(30.3, 50.3, 30.8, 50.6))"),
 		"filter-lang": queryParam("filter-lang", "The filter's language: cql2-text (the default) or cql2-json; cql-text is read as cql2-text.", false,
 			obj{"type": "string", "enum": filterLangs, "default": langText}),

@@ -55,6 +55,8 @@ func TestStrikeFilters(t *testing.T) {
 		{"equality and comparison", "filter=" + url.QueryEscape("source = 'acled' AND uncertainty_m > 100"), func(s strike) bool { return s.source == "acled" && s.uncertainty > 100 }},
 		{"timestamp", "filter=" + url.QueryEscape("datetime >= TIMESTAMP('2025-03-20T02:00:00Z') AND datetime < TIMESTAMP('2025-03-20T05:00:00Z')"), func(s strike) bool { return s.hour >= 2 && s.hour < 5 }},
 		{"datetime interval beside a filter", "datetime=2025-03-20T01:00:00Z/..&filter=" + url.QueryEscape("weapon IN ('drone', 'glide bomb')"), func(s strike) bool { return s.hour >= 1 && s.weapon != "missile" }},
+		{"temporal function", "filter=" + url.QueryEscape("T_DURING(datetime, INTERVAL('2025-03-20T02:00:00Z', '2025-03-20T05:00:00Z'))"), func(s strike) bool { return s.hour > 2 && s.hour < 5 }},
+		{"temporal, open interval", "filter-lang=cql2-json&filter=" + url.QueryEscape(`{"op":"t_after","args":[{"property":"datetime"},{"interval":["..","2025-03-20T03:00:00Z"]}]}`), func(s strike) bool { return s.hour > 3 }},
 		{"like and casei", "filter=" + url.QueryEscape("CASEI(weapon) LIKE CASEI('%BOMB')"), func(s strike) bool { return strings.HasSuffix(s.weapon, "bomb") }},
 		{"spatial", "filter=" + url.QueryEscape("S_INTERSECTS(geometry, BBOX(29.5, 49.5, 31.5, 50.5))"), func(s strike) bool { return s.lon >= 29.5 && s.lon <= 31.5 && s.lat >= 49.5 && s.lat <= 50.5 }},
 		// 1° of longitude at 50°N is about 71.7 km.

@@ -258,10 +258,11 @@ func TestLike(t *testing.T) {
 // evaluates.
 func FuzzParseText(f *testing.F) {
 	for _, s := range []string{"kind = 'x'", "a BETWEEN 1 AND 2 OR NOT b IN ('x','y')", "S_WITHIN(geometry, POLYGON((0 0, 1 0, 1 1, 0 0)))",
-		"CASEI(name) LIKE '%x_'", "DWITHIN(geometry, POINT(30 50), 1000)", "t < TIMESTAMP('2024-01-01T00:00:00Z')", "((a = 1)", "'"} {
+		"CASEI(name) LIKE '%x_'", "DWITHIN(geometry, POINT(30 50), 1000)", "t < TIMESTAMP('2024-01-01T00:00:00Z')", "((a = 1)", "'",
+		"T_DURING(t, INTERVAL('2025-03-18', '..'))", "T_OVERLAPS(INTERVAL(a, b), INTERVAL(DATE('2025-01-01'), TIMESTAMP('2025-02-01T00:00:00Z')))"} {
 		f.Add(s)
 	}
-	probe := feature{props: map[string]any{"a": 1.0, "kind": "x", "name": "y"}, geom: orb.Point{0.5, 0.5}}
+	probe := feature{props: map[string]any{"a": 1.0, "kind": "x", "name": "y", "t": "2025-03-20T04:00:00Z", "b": "2025-03-21"}, geom: orb.Point{0.5, 0.5}}
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := ParseText(s)
 		if err != nil {
@@ -279,6 +280,7 @@ func FuzzParseText(f *testing.F) {
 func FuzzParseJSON(f *testing.F) {
 	f.Add(`{"op":"and","args":[{"op":"=","args":[{"property":"a"},1]},{"op":"s_intersects","args":[{"property":"geometry"},{"bbox":[0,0,1,1]}]}]}`)
 	f.Add(`{"op":"in","args":[{"property":"a"},[1,2]]}`)
+	f.Add(`{"op":"t_during","args":[{"property":"t"},{"interval":["2025-03-18",".."]}]}`)
 	probe := feature{props: map[string]any{"a": 1.0}, geom: orb.Point{0.5, 0.5}}
 	f.Fuzz(func(t *testing.T, s string) {
 		if e, err := ParseJSON([]byte(s)); err == nil {

@@ -3,7 +3,6 @@ package cql2
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -148,6 +147,8 @@ func eval(e Expr, f Feature) truth {
 			return truthOf(WithinGeometry(g, e.Geometry))
 		}
 		return truthOf(WithinGeometry(e.Geometry, g))
+	case Temporal:
+		return evalTemporal(e, f)
 	case DWithin:
 		if f.Geometry() == nil {
 			return unknown
@@ -228,11 +229,7 @@ func cmp3(less, more bool) int {
 
 // readTime reads a property's RFC 3339 date-time or date.
 func readTime(s string) (Value, bool) {
-	kind := "timestamp"
-	if len(s) == len(time.DateOnly) {
-		kind = "date"
-	}
-	v, err := timeValue(kind, s)
+	v, err := readInstant(s)
 	return v, err == nil
 }
 
@@ -338,6 +335,11 @@ func Properties(e Expr) []string {
 			}
 		case IsNull:
 			add(e.Subject)
+		case Temporal:
+			for _, p := range [...]Period{e.Left, e.Right} {
+				add(p.Start)
+				add(p.End)
+			}
 		}
 	})
 	return names

@@ -190,6 +190,17 @@ func (p *jsonParser) jsonBool(v any, path string, depth int) (Expr, error) {
 			return Spatial{Op: converse(op), Geometry: g0}, nil
 		}
 		return nil, jsonErr(path, "expected one argument the geometry property and the other a geometry literal")
+	case TAfter, TBefore, TContains, TDisjoint, TDuring, TEquals, TFinishedBy, TFinishes, TIntersects,
+		TMeets, TMetBy, TOverlappedBy, TOverlaps, TStartedBy, TStarts:
+		if err := arity(2); err != nil {
+			return nil, err
+		}
+		left, err := jsonPeriod(args[0], child(path, 0))
+		if err != nil {
+			return nil, err
+		}
+		right, err := jsonPeriod(args[1], child(path, 1))
+		return Temporal{Op: op, Left: left, Right: right}, err
 	case "dwithin":
 		if err := arity(3); err != nil {
 			return nil, err
@@ -208,7 +219,53 @@ func (p *jsonParser) jsonBool(v any, path string, depth int) (Expr, error) {
 		}
 		return DWithin{Point: pt, Meters: m}, nil
 	}
-	return nil, jsonErr(dot(path)+"op", "%q is not an operator offered: and, or, not, =, <>, <, <=, >, >=, like, between, in, isNull, s_intersects, s_disjoint, s_within, s_contains, dwithin", op)
+	return nil, jsonErr(dot(path)+"op", "%q is not an operator offered: and, or, not, =, <>, <, <=, >, >=, like, between, in, isNull, s_intersects, s_disjoint, s_within, s_contains, dwithin, and the t_ temporal functions", op)
+}
+
+// jsonPeriod reads a temporal function's argument: {"interval": [start,
+// end]}, each end ".." (open), a date or date-time string, or an instant;
+// or an instant ({"property": ...}, {"timestamp": ...}, {"date": ...}).
+func jsonPeriod(v any, path string) (Period, error) {
+	m, ok := v.(map[string]any)
+	if ends, isInterval := m["interval"]; ok && isInterval {
+		list, ok := ends.([]any)
+		if !ok || len(list) != 2 {
+			return Period{}, jsonErr(dot(path)+"interval", "expected an array of two ends")
+		}
+		per := Period{Interval: true}
+		var err error
+		if per.Start, per.OpenStart, err = jsonIntervalEnd(list[0], dot(path)+"interval[0]"); err != nil {
+			return Period{}, err
+		}
+		per.End, per.OpenEnd, err = jsonIntervalEnd(list[1], dot(path)+"interval[1]")
+		return per, err
+	}
+	o, err := jsonInstant(v, path)
+	return Period{Start: o}, err
+}
+
+func jsonIntervalEnd(v any, path string) (o Operand, open bool, err error) {
+	if s, ok := v.(string); ok {
+		if s == ".." {
+			return Operand{}, true, nil
+		}
+		t, err := readInstant(s)
+		if err != nil {
+			return Operand{}, false, jsonErr(path, "%q is not '..' or an RFC 3339 date or date-time", s)
+		}
+		return Operand{Literal: t}, false, nil
+	}
+	o, err = jsonInstant(v, path)
+	return o, false, err
+}
+
+// jsonInstant reads an operand that must be a property or a time literal.
+func jsonInstant(v any, path string) (Operand, error) {
+	o, err := jsonOperand(v, path)
+	if err == nil && o.Property == "" && o.Literal.Kind != Time {
+		err = jsonErr(path, `expected {"property": name}, {"timestamp": ...}, {"date": ...} or {"interval": [...]}`)
+	}
+	return o, err
 }
 
 func jsonOperands(args []any, path string) ([]Operand, error) {

@@ -290,6 +290,9 @@ func (p *textParser) primary() (Expr, error) {
 			return p.spatial()
 		case "dwithin":
 			return p.dwithin()
+		case TAfter, TBefore, TContains, TDisjoint, TDuring, TEquals, TFinishedBy, TFinishes, TIntersects,
+			TMeets, TMetBy, TOverlappedBy, TOverlaps, TStartedBy, TStarts:
+			return p.temporal()
 		case "true", "false":
 			v := p.keyword("true")
 			if err := p.advance(); err != nil {
@@ -463,6 +466,14 @@ func (p *textParser) operand() (Operand, error) {
 	return o, p.expect(tRParen, ")")
 }
 
+// readInstant reads an RFC 3339 date-time, or a date as its whole day.
+func readInstant(s string) (Value, error) {
+	if len(s) == len(time.DateOnly) {
+		return timeValue("date", s)
+	}
+	return timeValue("timestamp", s)
+}
+
 // timeValue reads a TIMESTAMP or DATE literal.
 func timeValue(kind, s string) (Value, error) {
 	if kind == "date" {
@@ -510,6 +521,86 @@ func (p *textParser) spatial() (Expr, error) {
 		return Spatial{Op: converse(op), Geometry: first}, nil
 	}
 	return nil, &SyntaxError{Pos: secondPos + 1, Expected: "one argument the geometry property and the other a geometry literal", Found: "two of a kind"}
+}
+
+// temporal reads T_xxx(a, b).
+func (p *textParser) temporal() (Expr, error) {
+	op := strings.ToLower(p.tok.text)
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if err := p.expect(tLParen, "("); err != nil {
+		return nil, err
+	}
+	left, err := p.period()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect(tComma, ","); err != nil {
+		return nil, err
+	}
+	right, err := p.period()
+	if err != nil {
+		return nil, err
+	}
+	return Temporal{Op: op, Left: left, Right: right}, p.expect(tRParen, ")")
+}
+
+// period reads a temporal function's argument: INTERVAL(start, end), or
+// an instant (a property, TIMESTAMP(...) or DATE(...)).
+func (p *textParser) period() (Period, error) {
+	if p.tok.kind != tIdent || !strings.EqualFold(p.tok.text, "interval") {
+		o, err := p.instant()
+		return Period{Start: o}, err
+	}
+	if err := p.advance(); err != nil {
+		return Period{}, err
+	}
+	if err := p.expect(tLParen, "( opening the INTERVAL"); err != nil {
+		return Period{}, err
+	}
+	per := Period{Interval: true}
+	var err error
+	if per.Start, per.OpenStart, err = p.intervalEnd(); err != nil {
+		return Period{}, err
+	}
+	if err := p.expect(tComma, ","); err != nil {
+		return Period{}, err
+	}
+	if per.End, per.OpenEnd, err = p.intervalEnd(); err != nil {
+		return Period{}, err
+	}
+	return per, p.expect(tRParen, ") closing the INTERVAL")
+}
+
+// intervalEnd reads one end of an INTERVAL: '..' (open), a quoted date or
+// date-time, or an instant.
+func (p *textParser) intervalEnd() (o Operand, open bool, err error) {
+	if t := p.tok; t.kind == tString {
+		if t.text == ".." {
+			return Operand{}, true, p.advance()
+		}
+		v, err := readInstant(t.text)
+		if err != nil {
+			return Operand{}, false, &SyntaxError{Pos: t.pos + 1, Expected: "'..' or an RFC 3339 date or date-time", Found: t.describe()}
+		}
+		return Operand{Literal: v}, false, p.advance()
+	}
+	o, err = p.instant()
+	return o, false, err
+}
+
+// instant reads an operand that must be a property or a time literal.
+func (p *textParser) instant() (Operand, error) {
+	t := p.tok
+	o, err := p.operand()
+	if err != nil {
+		return Operand{}, err
+	}
+	if o.Property == "" && o.Literal.Kind != Time {
+		return Operand{}, &SyntaxError{Pos: t.pos + 1, Expected: "a property, TIMESTAMP(...), DATE(...) or INTERVAL(...)", Found: t.describe()}
+	}
+	return o, nil
 }
 
 // converse is the relation with its arguments swapped.
