@@ -33,8 +33,8 @@ const (
 )
 
 // batchParams are GET /proximity's parameters but the point, which each
-// strike gives.
-var batchParams = proximityParams.except("lon", "lat")
+// strike gives, and geometry, since a batch answers with sites' ids.
+var batchParams = proximityParams.except("lon", "lat", "geometry")
 
 // strike is one feature of a POST /proximity body.
 type strike struct {

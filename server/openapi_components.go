@@ -75,6 +75,8 @@ func parameters() obj {
 		"k":              queryParam("k", "How many sites; a larger value is clamped to the maximum.", false, countSchema(defaultNearestK, maxNearestK)),
 		"collections": queryParam("collections", "Comma-separated collection ids to search; all by default.", false,
 			arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
+		"proximityGeometry": queryParam("geometry", "What of each site's geometry the answer carries: full (as stored), simplified (Douglas-Peucker at 0.0001°, about 11 m; a site smaller than that keeps its own) or none (null).",
+			false, obj{"type": "string", "enum": []string{"full", "simplified", "none"}, "default": "full"}),
 		"uncertainty": queryParam("uncertainty", "The strike location's error radius in metres: a site within it is possibly hit.", false, metersSchema(0)),
 		"verdictDatetime": queryParam("datetime", "The strike's instant, RFC 3339 with an offset: each site then lists the agreements protecting it at that instant (protected_by) and the summary gives the verdict. POST /proximity uses it for strikes without a datetime of their own.", false,
 			obj{"type": "string", "format": "date-time"}, "example", "2025-03-20T04:10:00+02:00"),

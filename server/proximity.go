@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/simplify"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/geojson"
@@ -39,6 +40,50 @@ type proximityQuery struct {
 	// scope names collections a hypothetical agreement covers (see
 	// agreement.VerdictQuery.Scope).
 	scope []string
+	// geometry is what of each site's geometry the answer carries.
+	geometry geometryMode
+}
+
+// geometryMode is what of each site's geometry a proximity answer carries
+// (geometry=): a phone asking what is near it needs no plant's outline to
+// the centimetre.
+type geometryMode uint8
+
+const (
+	geometryFull geometryMode = iota
+	geometrySimplified
+	geometryNone
+)
+
+// simplifyDegrees is geometry=simplified's Douglas-Peucker tolerance: about
+// 11 m, finer than a phone's position fix.
+const simplifyDegrees = 1e-4
+
+// parseGeometryMode reads geometry=.
+func parseGeometryMode(v string) (geometryMode, error) {
+	switch v {
+	case "full":
+		return geometryFull, nil
+	case "simplified":
+		return geometrySimplified, nil
+	case "none":
+		return geometryNone, nil
+	}
+	return geometryFull, fmt.Errorf("%q is not full, simplified or none", v)
+}
+
+// shape returns g as the mode has it. A site smaller than the tolerance,
+// which simplifying would erase, keeps its geometry.
+func (m geometryMode) shape(g orb.Geometry) orb.Geometry {
+	switch m {
+	case geometryNone:
+		return nil
+	case geometrySimplified:
+		if s := simplify.DouglasPeucker(simplifyDegrees).Simplify(orb.Clone(g)); s != nil {
+			return s
+		}
+	}
+	return g
 }
 
 var proximityParams = params[proximityQuery]{
@@ -76,6 +121,10 @@ var proximityParams = params[proximityQuery]{
 	},
 	"scope": func(q *proximityQuery, v string) (err error) {
 		q.scope, err = parseNames(v)
+		return err
+	},
+	"geometry": func(q *proximityQuery, v string) (err error) {
+		q.geometry, err = parseGeometryMode(v)
 		return err
 	},
 	"f":            func(_ *proximityQuery, v string) error { return featureFormat(v) },
@@ -230,13 +279,13 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 		if err != nil {
 			return err
 		}
-		return sendHits(c, h.dataset(c).bodies, echoQuery, verdictHits(v), q.uncertainty, v)
+		return sendHits(c, h.dataset(c).bodies, echoQuery, verdictHits(v), q, v)
 	}
 	hits, err := search(c.Request().Context(), ix, p)
 	if err != nil {
 		return err
 	}
-	return sendHits(c, h.dataset(c).bodies, echoQuery, hits, q.uncertainty, nil)
+	return sendHits(c, h.dataset(c).bodies, echoQuery, hits, q, nil)
 }
 
 // nearestQuery is a parsed GET /nearest request.
@@ -329,10 +378,12 @@ func appendStrings(b []byte, list []string) []byte {
 
 // sendHits answers a proximity question: the sites found, nearest first,
 // each with its distance, bearing, nearest point and collection (and
-// whether it is possibly hit, when an uncertainty was given, and what
+// whether it is possibly hit, when q gives an uncertainty, and what
 // protected it, with a verdict v), the query as understood, and a summary.
-// With v, hits are its sites. Their GeoJSON is what bodies keeps, when it does.
-func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte, hits []geo.Hit, uncertainty float64, v *agreement.Verdict) error {
+// With v, hits are its sites. Their GeoJSON is what bodies keeps, when it
+// does and q asks for whole geometries.
+func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte, hits []geo.Hit, q *proximityQuery, v *agreement.Verdict) error {
+	uncertainty := q.uncertainty
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
@@ -348,10 +399,21 @@ func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte,
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = bodies.AppendHit(b, &hits[i], hitMembers(&hits[i], uncertainty, v, i)...)
+		b = appendHit(b, bodies, &hits[i], q.geometry, hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
 	return send(c, mediaGeoJSON, *buf, false)
+}
+
+// appendHit writes the site h found with its geometry as mode has it:
+// the body bodies keeps when whole.
+func appendHit(b []byte, bodies *geojson.Bodies, h *geo.Hit, mode geometryMode, extra ...geojson.Member) []byte {
+	if mode == geometryFull {
+		return bodies.AppendHit(b, h, extra...)
+	}
+	f := *h.Feature
+	f.Geometry = mode.shape(f.Geometry)
+	return geojson.AppendHit(b, &f, h, extra...)
 }
 
 // hitMembers are the properties added to site i found after geojson.AppendHit's:

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -121,6 +122,106 @@ func TestProximityDefaults(t *testing.T) {
 			t.Errorf("GET %s: query %v, want radius %v and limit 100", target, q, radius)
 		}
 	}
+}
+
+// TestProximityGeometry: geometry=none writes every site's geometry as
+// null, geometry=simplified a subset of its vertices with the same ends,
+// fewer for some sites, and both leave the rest of the answer as whole
+// geometries have it. The default layers' plant outlines, drawn from OSM,
+// have vertices a few metres apart.
+func TestProximityGeometry(t *testing.T) {
+	f := newFixture(t, defaultDataset(t))
+	const target = "/proximity?lon=30.5234&lat=50.4501&radius=50000&limit=300"
+	full := decode(t, f.get(t, target).Body.Bytes())["features"].([]any)
+	if len(full) < 50 {
+		t.Fatalf("%d sites near Kyiv: too few to compare", len(full))
+	}
+	simplified, shorter := 0, 0
+	for _, mode := range []string{"none", "simplified", "full"} {
+		rec := f.get(t, target+"&geometry="+mode)
+		if rec.Code != 200 {
+			t.Fatalf("geometry=%s: %d %s", mode, rec.Code, rec.Body)
+		}
+		got := decode(t, rec.Body.Bytes())["features"].([]any)
+		if len(got) != len(full) {
+			t.Fatalf("geometry=%s: %d sites, want %d", mode, len(got), len(full))
+		}
+		for k := range got {
+			g, w := got[k].(map[string]any), full[k].(map[string]any)
+			if g["id"] != w["id"] || !reflect.DeepEqual(g["properties"], w["properties"]) {
+				t.Errorf("geometry=%s: site %d is %v %v, want %v %v", mode, k, g["id"], g["properties"], w["id"], w["properties"])
+			}
+			switch mode {
+			case "none":
+				if g["geometry"] != nil {
+					t.Errorf("geometry=none: site %v has geometry %v", g["id"], g["geometry"])
+				}
+			case "full":
+				if !reflect.DeepEqual(g["geometry"], w["geometry"]) {
+					t.Errorf("geometry=full: site %v differs from the default", g["id"])
+				}
+			case "simplified":
+				sg, wg := g["geometry"].(map[string]any), w["geometry"].(map[string]any)
+				if sg["type"] != wg["type"] {
+					t.Errorf("geometry=simplified: site %v is a %v, want a %v", g["id"], sg["type"], wg["type"])
+					continue
+				}
+				sv, wv := vertexRuns(sg["coordinates"]), vertexRuns(wg["coordinates"])
+				if !subsequences(sv, wv) {
+					t.Errorf("geometry=simplified: site %v: %v is not its vertices %v thinned, ends kept", g["id"], sv, wv)
+				}
+				simplified++
+				if !reflect.DeepEqual(sv, wv) {
+					shorter++
+				}
+			}
+		}
+	}
+	if shorter == 0 {
+		t.Errorf("geometry=simplified thinned none of %d sites", simplified)
+	}
+	checkProblem(t, f.get(t, target+"&geometry=outline"), 400, "geometry", `"outline" is not full, simplified or none`)
+}
+
+// vertexRuns are the runs of positions in GeoJSON coordinates: one for a
+// Point's, one a line or ring.
+func vertexRuns(coords any) [][]any {
+	c := coords.([]any)
+	if _, isNumber := c[0].(float64); isNumber {
+		return [][]any{c}
+	}
+	if _, isPosition := c[0].([]any)[0].(float64); isPosition {
+		return [][]any{c}
+	}
+	var out [][]any
+	for _, part := range c {
+		out = append(out, vertexRuns(part)...)
+	}
+	return out
+}
+
+// subsequences reports whether each run of got is the same run of want
+// with some inner positions left out.
+func subsequences(got, want [][]any) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if len(g) == 0 || !reflect.DeepEqual(g[0], w[0]) || !reflect.DeepEqual(g[len(g)-1], w[len(w)-1]) {
+			return false
+		}
+		k := 0
+		for _, p := range w {
+			if k < len(g) && reflect.DeepEqual(g[k], p) {
+				k++
+			}
+		}
+		if k != len(g) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestNearest checks k nearest sites against the index, whatever their distance.
