@@ -9,6 +9,7 @@ import (
 // needs no locks: a reload builds a new Index and swaps it in whole.
 type Index struct {
 	layers []*Layer // sorted by name
+	names  []string // the layers' names, in the same order
 	byName map[string]*Layer
 }
 
@@ -23,8 +24,14 @@ func NewIndex(layers ...*Layer) (*Index, error) {
 		ix.layers = append(ix.layers, l)
 	}
 	sort.Slice(ix.layers, func(i, j int) bool { return ix.layers[i].name < ix.layers[j].name })
+	for _, l := range ix.layers {
+		ix.names = append(ix.names, l.name)
+	}
 	return ix, nil
 }
+
+// Names returns the layers' names, sorted. The slice must not be modified.
+func (ix *Index) Names() []string { return ix.names }
 
 // Layers returns the layers sorted by name. The slice must not be modified.
 func (ix *Index) Layers() []*Layer { return ix.layers }
@@ -44,12 +51,13 @@ func (ix *Index) Len() int {
 	return n
 }
 
-// pick resolves layer names; none means every layer.
-func (ix *Index) pick(names []string) ([]*Layer, error) {
+// pick resolves layer names into out; none means every layer. A caller
+// that keeps the result no longer than a query passes an array on its
+// stack, so a query naming a few layers allocates nothing for them.
+func (ix *Index) pick(out []*Layer, names []string) ([]*Layer, error) {
 	if len(names) == 0 {
 		return ix.layers, nil
 	}
-	out := make([]*Layer, 0, len(names))
 	for _, n := range names {
 		l, ok := ix.byName[n]
 		if !ok {

@@ -63,7 +63,7 @@ func TestNearbyAgreesWithLinearScan(t *testing.T) {
 		if q%3 == 0 {
 			names = []string{"b"}
 		}
-		layers, _ := ix.pick(names)
+		layers, _ := ix.pick(nil, names)
 		got, err := ix.Nearby(p, meters, limit, names...)
 		if err != nil {
 			t.Fatal(err)

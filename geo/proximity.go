@@ -68,7 +68,8 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 	if limit < 1 {
 		return nil, badQuery("limit", "limit %d must be at least 1", limit)
 	}
-	ls, err := ix.pick(names)
+	var picked [8]*Layer
+	ls, err := ix.pick(picked[:0], names)
 	if err != nil {
 		return nil, err
 	}

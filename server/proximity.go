@@ -201,10 +201,7 @@ func (q *proximityQuery) resolveCollections(ix *geo.Index) error {
 	if q.collections != nil {
 		return checkCollections(ix, "collections", q.collections)
 	}
-	q.collections = make([]string, 0, len(ix.Layers()))
-	for _, l := range ix.Layers() {
-		q.collections = append(q.collections, l.Name())
-	}
+	q.collections = ix.Names()
 	return nil
 }
 

@@ -38,15 +38,19 @@ func tileOrigin(tileURL string) string {
 // securityHeaders sets headers that keep browsers from sniffing types,
 // leaking full URLs to the tile host, or framing the map.
 func securityHeaders(csp string) echo.MiddlewareFunc {
+	// Every response shares these values, as send shares its own (see
+	// respond.go): set whole, never changed in place.
+	nosniff, deny, cspValue := []string{"nosniff"}, []string{"DENY"}, []string{csp}
+	// Tile servers (OpenStreetMap's among them) ask for a Referer: the
+	// origin is sent, never the path and query.
+	referrer := []string{"strict-origin-when-cross-origin"}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hdr := c.Response().Header()
-			hdr.Set(echo.HeaderXContentTypeOptions, "nosniff")
-			// Tile servers (OpenStreetMap's among them) ask for a Referer:
-			// the origin is sent, never the path and query.
-			hdr.Set(echo.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
-			hdr.Set(echo.HeaderXFrameOptions, "DENY")
-			hdr.Set(echo.HeaderContentSecurityPolicy, csp)
+			hdr[echo.HeaderXContentTypeOptions] = nosniff
+			hdr[echo.HeaderReferrerPolicy] = referrer
+			hdr[echo.HeaderXFrameOptions] = deny
+			hdr[echo.HeaderContentSecurityPolicy] = cspValue
 			return next(c)
 		}
 	}

@@ -189,7 +189,7 @@ func New(cfg Config) *echo.Echo {
 	add := func(class routeClass, method, path string, fn echo.HandlerFunc) {
 		e.Add(method, path, fn)
 		if class != 0 {
-			h.routes[method+" "+path] = class
+			h.routes[route{method, path}] = class
 		}
 	}
 	getAs := func(class routeClass, path string, fn echo.HandlerFunc) {
