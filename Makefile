@@ -5,7 +5,7 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed loadtest-flood oracle clean data data-check
+.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed loadtest-flood cost-curve bench-10m oracle clean data data-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -81,6 +81,12 @@ loadtest-mixed: ## items, proximity, tiles and strike writes at once: wrk, 64 co
 
 loadtest-flood: ## 2,000 connections asking the largest proximity answer for 30 s; fails on 5xx but 503 with Retry-After, /healthz over 100 ms, or resident memory over 1.5 GiB
 	$(GO) run ./server/loadtest -flood
+
+cost-curve: ## load time, resident memory, Nearby and proximity over HTTP at 10^4 to 10^7 generated features; writes the README's table and cost-curve.svg (about 30 minutes and 4 GiB)
+	$(GO) run ./server/loadtest -curve -sizes 10000,100000,1000000,10000000 -readme README.md -svg cost-curve.svg
+
+bench-10m: ## load, index and serve 10,000,000 generated features in one process, once (about 15 minutes and 4 GiB; not in CI)
+	$(GO) run ./server/loadtest -curve -sizes 10000000
 
 oracle: ## regenerate the GeographicLib oracle figures (needs python3-geographiclib)
 	/usr/bin/python3 testdata/oracle/gen.py

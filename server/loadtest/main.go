@@ -118,6 +118,12 @@ type options struct {
 	// The flood's bounds: resident memory in bytes, and /healthz latency.
 	maxRSS     int64
 	healthzMax time.Duration
+	// The cost curve: the sizes measured, where its table and plot go,
+	// and the file a child process measures.
+	curve       bool
+	sizes       []int
+	readme, svg string
+	child       string
 }
 
 func main() {
@@ -136,16 +142,41 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
 	probeURL := flag.String("probe", "", "ask this URL every 50 ms and print each latency (µs) and status until interrupted: the flood's outside prober")
+	flag.BoolVar(&o.curve, "curve", false, "measure load time, resident memory, Nearby and proximity over HTTP at each of -sizes instead")
+	flag.Func("sizes", "with -curve: comma-separated feature counts (default 10000,100000,1000000)", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1000 {
+				return fmt.Errorf("%q is not a feature count of at least 1000", s)
+			}
+			o.sizes = append(o.sizes, n)
+		}
+		return nil
+	})
+	flag.StringVar(&o.readme, "readme", "", "with -curve: write the table into this file, between its cost curve markers")
+	flag.StringVar(&o.svg, "svg", "", "with -curve: write the plot to this SVG file")
+	flag.StringVar(&o.child, "curve-child", "", "measure this GeoJSON file in this process and print the figures as JSON (run by -curve)")
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
 		return
 	}
 	o.defaults()
-	if err := run(o); err != nil {
+	if err := o.start(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
+}
+
+// start runs the mode o asks for.
+func (o options) start() error {
+	switch {
+	case o.child != "":
+		return measure(o.child, o)
+	case o.curve:
+		return curve(o)
+	}
+	return run(o)
 }
 
 func (o *options) defaults() {
@@ -162,7 +193,16 @@ func (o *options) defaults() {
 		}
 	}
 	or(&o.connections, 16, 64, 2000)
+	if o.curve && o.runs <= 0 {
+		o.runs = 3
+	}
+	if o.curve && o.duration <= 0 {
+		o.duration = 10 * time.Second
+	}
 	or(&o.runs, 1, 3, 1)
+	if o.curve && len(o.sizes) == 0 {
+		o.sizes = []int{10_000, 100_000, 1_000_000}
+	}
 	if o.duration <= 0 {
 		secs := 0
 		or(&secs, 20, 60, 30)

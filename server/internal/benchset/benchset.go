@@ -52,10 +52,22 @@ func Index(n int, seed uint64) (*geo.Index, []synth.Site, error) {
 
 // points are n query points near generated sites, where analysts' questions are.
 func points(sites []synth.Site, n int, seed uint64) []orb.Point {
+	return near(len(sites), func(i int) orb.Geometry { return sites[i].Geometry }, n, seed)
+}
+
+// LayerPoints are n query points near the features of l, drawn as the
+// points near generated sites are: for a layer loaded from a file of them.
+func LayerPoints(l *geo.Layer, n int, seed uint64) []orb.Point {
+	return near(l.Len(), func(i int) orb.Geometry { return l.Feature(i).Geometry }, n, seed)
+}
+
+// near are n points scattered around the centres of geometries drawn at
+// random from count.
+func near(count int, geometry func(int) orb.Geometry, n int, seed uint64) []orb.Point {
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]orb.Point, n)
 	for i := range out {
-		c := sites[r.IntN(len(sites))].Geometry.Bound().Center()
+		c := geometry(r.IntN(count)).Bound().Center()
 		out[i] = orb.Point{c[0] + r.NormFloat64()*0.02, c[1] + r.NormFloat64()*0.015}
 	}
 	return out
@@ -87,8 +99,13 @@ func FilterTargets(sites []synth.Site, n int, seed uint64) []string {
 
 // ProximityTargets are n request URIs for the sites near a point.
 func ProximityTargets(sites []synth.Site, n int, seed uint64) []string {
-	out := make([]string, n)
-	for i, p := range points(sites, n, seed) {
+	return ProximityTargetsAt(points(sites, n, seed))
+}
+
+// ProximityTargetsAt are request URIs for the sites near each point.
+func ProximityTargetsAt(ps []orb.Point) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
 		out[i] = fmt.Sprintf("/proximity?lon=%.5f&lat=%.5f&radius=%d&limit=%d", p[0], p[1], RadiusMeters, NearbyLimit)
 	}
 	return out
