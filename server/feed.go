@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/server/store"
@@ -28,17 +29,32 @@ const feedPage = 1000
 // connect again after losing it.
 const feedRetryMillis = 2000
 
-// frame is one event of the feed, encoded once for every client.
+// frame is one event of the feed, encoded once for every client, with
+// what alert filters look at.
 type frame struct {
-	seq  int64
-	body []byte
+	seq    int64
+	body   []byte
+	action string
+	point  orb.Point
+}
+
+// newFrame decodes and encodes e.
+func newFrame(e *store.Event) (frame, error) {
+	st, err := e.Decode()
+	if err != nil {
+		return frame{}, err
+	}
+	return frame{seq: e.Seq, body: appendFrame(nil, e, &st), action: e.Action, point: st.Point}, nil
 }
 
 // feedClient is one connected stream. frames holds what it has yet to
-// send, at most Limits.FeedBuffer; the reader closes it to drop a client
-// that fell that far behind.
+// send, at most Limits.FeedBuffer. When it is full the reader signals
+// behind instead, and the stream reads what it missed from the store: one
+// write of more events than the buffer holds must not drop every client.
+// A client too slow to take its writes is dropped by their deadline.
 type feedClient struct {
 	frames chan frame
+	behind chan struct{}
 }
 
 // feed fans the strike store's events out to the connected streams. One
@@ -62,7 +78,7 @@ func newFeed(h *handlers) *feed {
 	f := &feed{st: h.cfg.Store, limits: h.limits, log: h.log, clients: map[*feedClient]struct{}{},
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "protectmap_feed_dropped_total",
-			Help: "Clients of GET /strikes/events dropped, by reason: behind (their buffer of events filled) or write_timeout (a write to them stalled).",
+			Help: "Clients of GET /strikes/events dropped, by reason: write_timeout (a write to them stalled past --feed-write-timeout).",
 		}, []string{"reason"})}
 	h.metrics.reg.MustRegister(f.dropped, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "protectmap_feed_clients",
@@ -142,13 +158,12 @@ func (f *feed) publishAfter(ctx context.Context, seq int64) (int64, error) {
 			return seq, err
 		}
 		for i := range page.Events {
-			e := &page.Events[i]
-			body, err := appendFrame(nil, e)
+			fr, err := newFrame(&page.Events[i])
 			if err != nil {
 				return seq, err
 			}
-			f.offer(frame{seq: e.Seq, body: body})
-			seq = e.Seq
+			f.offer(fr)
+			seq = fr.seq
 		}
 		if len(page.Events) < feedPage {
 			return seq, nil
@@ -156,7 +171,8 @@ func (f *feed) publishAfter(ctx context.Context, seq int64) (int64, error) {
 	}
 }
 
-// offer queues fr for every client with room for it, and drops the others.
+// offer queues fr for every client with room for it, and tells the others
+// they are behind.
 func (f *feed) offer(fr frame) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -164,20 +180,18 @@ func (f *feed) offer(fr frame) {
 		select {
 		case c.frames <- fr:
 		default:
-			f.dropLocked(c, "behind")
+			select {
+			case c.behind <- struct{}{}:
+			default: // told already
+			}
 		}
 	}
 }
 
-// drop ends c's membership for reason, once: a client dropped for falling
-// behind may also stall its last write, and is counted only once.
+// drop ends c's membership for reason, once.
 func (f *feed) drop(c *feedClient, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dropLocked(c, reason)
-}
-
-func (f *feed) dropLocked(c *feedClient, reason string) {
 	if _, ok := f.clients[c]; !ok {
 		return
 	}
@@ -187,14 +201,21 @@ func (f *feed) dropLocked(c *feedClient, reason string) {
 }
 
 // appendFrame appends e as a Server-Sent Event: its seq as the id, and as
-// data the strike as a GeoJSON Feature whose properties add the action
-// (create, update or delete), the verdict the strike was recorded with
-// (null when none was) and, for a delete, deleted_at.
-func appendFrame(b []byte, e *store.Event) ([]byte, error) {
-	st, err := e.Decode()
-	if err != nil {
-		return b, err
-	}
+// data the strike as appendEventFeature writes it.
+func appendFrame(b []byte, e *store.Event, st *store.Strike) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, "\ndata: "...)
+	// Compact JSON holds no line breaks, so the data is one line.
+	b = appendEventFeature(b, e, st)
+	return append(b, "\n\n"...)
+}
+
+// appendEventFeature appends st, decoded from e, as a GeoJSON Feature
+// whose properties add the action (create, update or delete), the seq,
+// the verdict the strike was recorded with (null when none was) and, for a
+// delete, deleted_at.
+func appendEventFeature(b []byte, e *store.Event, st *store.Strike) []byte {
 	members := []geojson.Member{{Key: "action", Value: e.Action}, {Key: "seq", Value: e.Seq}}
 	if st.Verdict != nil {
 		members = append(members, geojson.Member{Key: "verdict", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
@@ -204,12 +225,7 @@ func appendFrame(b []byte, e *store.Event) ([]byte, error) {
 	if !st.DeletedAt.IsZero() {
 		members = append(members, geojson.Member{Key: "deleted_at", Value: st.DeletedAt.UTC().Format(time.RFC3339Nano)})
 	}
-	b = append(b, "id: "...)
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = append(b, "\ndata: "...)
-	// Compact JSON holds no line breaks, so the data is one line.
-	b = store.AppendFeature(b, &st, members...)
-	return append(b, "\n\n"...), nil
+	return store.AppendFeature(b, st, members...)
 }
 
 // parseEventID reads the id of an event: a whole number from 0.
@@ -221,49 +237,77 @@ func parseEventID(v string) (int64, error) {
 	return seq, nil
 }
 
+// feedQuery is what GET /strikes/events was asked for.
+type feedQuery struct {
+	// after is the event a stream starts after; -1 for the last committed.
+	after int64
+	// alert is the id of the alert subscription whose strikes alone are
+	// sent; empty sends every event.
+	alert string
+}
+
 // feedParams are the parameters of GET /strikes/events.
-var feedParams = params[int64]{
-	"since": func(after *int64, v string) (err error) {
-		*after, err = parseEventID(v)
+var feedParams = params[feedQuery]{
+	"since": func(q *feedQuery, v string) (err error) {
+		q.after, err = parseEventID(v)
 		return err
+	},
+	"alert": func(q *feedQuery, v string) error {
+		if v == "" {
+			return errors.New("must be the id of an alert subscription")
+		}
+		q.alert = v
+		return nil
 	},
 }
 
-// feedStart is where a stream starts: after the event of Last-Event-ID
-// (sent by a browser reconnecting, so it wins over the URL's ?since),
-// else of ?since, else after the last event committed (-1: read it from
-// the store).
-func feedStart(c echo.Context) (int64, error) {
-	after := int64(-1)
-	if err := feedParams.parse(c.QueryParams(), &after, nil); err != nil {
-		return 0, err
+// feedStart reads the query: a stream starts after the event of
+// Last-Event-ID (sent by a browser reconnecting, so it wins over the
+// URL's ?since), else of ?since, else after the last event committed.
+func feedStart(c echo.Context) (feedQuery, error) {
+	q := feedQuery{after: -1}
+	if err := feedParams.parse(c.QueryParams(), &q, nil); err != nil {
+		return q, err
 	}
 	if v := strings.TrimSpace(c.Request().Header.Get("Last-Event-ID")); v != "" {
 		seq, err := parseEventID(v)
 		if err != nil {
-			return 0, paramError("Last-Event-ID", "%s", err.Error())
+			return q, paramError("Last-Event-ID", "%s", err.Error())
 		}
-		after = seq
+		q.after = seq
 	}
-	return after, nil
+	return q, nil
 }
 
 // strikeEvents answers GET /strikes/events: the strike log's events as
 // they are committed, as Server-Sent Events, from the one after
 // Last-Event-ID (or ?since) on, so a client that reconnects misses none
-// and gets none twice. A client whose buffer fills, or that takes longer
-// than Limits.FeedWriteTimeout to take a write, is dropped: it reconnects
-// and resumes from the store.
+// and gets none twice. With ?alert it sends only the strikes recorded that
+// concern that alert subscription. A client that takes longer than
+// Limits.FeedWriteTimeout to take a write is dropped: it reconnects and
+// resumes from the store.
 func (h *handlers) strikeEvents(c echo.Context) error {
-	after, err := feedStart(c)
+	q, err := feedStart(c)
 	if err != nil {
 		return err
 	}
 	if err := acceptable(c, mediaEventStream); err != nil {
 		return err
 	}
+	after := q.after
+	var alert *store.Subscription
+	if q.alert != "" {
+		sub, err := h.cfg.Store.Subscription(c.Request().Context(), q.alert)
+		if errors.Is(err, store.ErrNoSubscription) {
+			return paramError("alert", "no alert subscription %q", q.alert)
+		}
+		if err != nil {
+			return err
+		}
+		alert = &sub
+	}
 	ctx := c.Request().Context()
-	client := &feedClient{frames: make(chan frame, h.limits.FeedBuffer)}
+	client := &feedClient{frames: make(chan frame, h.limits.FeedBuffer), behind: make(chan struct{}, 1)}
 	if err := h.feed.join(c, client); err != nil {
 		return err
 	}
@@ -290,7 +334,7 @@ func (h *handlers) strikeEvents(c echo.Context) error {
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
-	s := &stream{h: h, c: c, rc: rc, client: client, sent: after}
+	s := &stream{h: h, c: c, rc: rc, client: client, sent: after, alert: alert}
 	if err := s.write([]byte("retry: " + strconv.Itoa(feedRetryMillis) + "\n\n")); err != nil {
 		return s.end(err)
 	}
@@ -310,9 +354,13 @@ func (h *handlers) strikeEvents(c echo.Context) error {
 			if err := s.write([]byte(": heartbeat\n\n")); err != nil {
 				return s.end(err)
 			}
+		case <-client.behind:
+			if err := s.catchUp(ctx); err != nil {
+				return s.end(err)
+			}
 		case fr, ok := <-client.frames:
 			if !ok {
-				return nil // dropped for falling behind; the client resumes where it was
+				return nil // dropped; the client resumes where it was
 			}
 			if fr.seq > s.sent+1 { // events this stream has not seen lie between
 				if err := s.catchUp(ctx); err != nil {
@@ -322,10 +370,9 @@ func (h *handlers) strikeEvents(c echo.Context) error {
 			if fr.seq != s.sent+1 {
 				continue // sent already
 			}
-			if err := s.write(fr.body); err != nil {
+			if err := s.send(&fr); err != nil {
 				return s.end(err)
 			}
-			s.sent = fr.seq
 		}
 	}
 }
@@ -336,7 +383,32 @@ type stream struct {
 	c      echo.Context
 	rc     *http.ResponseController
 	client *feedClient
-	sent   int64 // the seq of the last event written
+	sent   int64 // the seq of the last event passed: written, or left out by alert
+	// alert, when set, keeps the strikes recorded that concern it.
+	alert *store.Subscription
+}
+
+// send writes fr unless the stream's alert leaves it out.
+func (s *stream) send(fr *frame) error {
+	if s.alert != nil {
+		if fr.action != "create" || fr.seq <= s.alert.AfterSeq {
+			s.sent = fr.seq
+			return nil
+		}
+		hits, err := alertSites(s.h.current().Index, s.alert, fr.point)
+		if err != nil {
+			return err
+		}
+		if len(hits) == 0 {
+			s.sent = fr.seq
+			return nil
+		}
+	}
+	if err := s.write(fr.body); err != nil {
+		return err
+	}
+	s.sent = fr.seq
+	return nil
 }
 
 // write sends b at once, within Limits.FeedWriteTimeout.
@@ -366,15 +438,14 @@ func (s *stream) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var b []byte
 		for i := range page.Events {
-			if b, err = appendFrame(b[:0], &page.Events[i]); err != nil {
+			fr, err := newFrame(&page.Events[i])
+			if err != nil {
 				return err
 			}
-			if err := s.write(b); err != nil {
+			if err := s.send(&fr); err != nil {
 				return err
 			}
-			s.sent = page.Events[i].Seq
 		}
 		if len(page.Events) < feedPage {
 			return nil

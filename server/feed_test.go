@@ -300,10 +300,34 @@ func TestStrikeEventsSlowClient(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return metric(t, base, "protectmap_feed_clients") == 1 })
-	dropped := metric(t, base, `protectmap_feed_dropped_total{reason="behind"}`) +
-		metric(t, base, `protectmap_feed_dropped_total{reason="write_timeout"}`)
-	if dropped != 1 {
+	if dropped := metric(t, base, `protectmap_feed_dropped_total{reason="write_timeout"}`); dropped != 1 {
 		t.Errorf("%v clients dropped, want the slow one", dropped)
+	}
+}
+
+// TestStrikeEventsLargeWrite: one write of more events than a client's
+// buffer holds drops no one; each client reads the rest from the store.
+func TestStrikeEventsLargeWrite(t *testing.T) {
+	l := feedLimits
+	l.FeedBuffer = 8
+	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) { c.Limits = l })
+	base := serveLive(t, f, l)
+	clients := []*sseClient{follow(t, base, ""), follow(t, base, "")}
+	var fs []string
+	for k := range 300 {
+		fs = append(fs, strikeAt(30+float64(k)/1000, 50, moratoriumStart, ""))
+	}
+	f.post(t, "application/geo+json", collectionOf(fs...), http.StatusCreated)
+	for i, c := range clients {
+		for want := int64(1); want <= 300; want++ {
+			if got := c.next(t, 10*time.Second).id; got != want {
+				t.Fatalf("client %d: event %d, want %d", i, got, want)
+			}
+		}
+		c.quiet(t, 100*time.Millisecond)
+	}
+	if n := metric(t, base, "protectmap_feed_clients"); n != 2 {
+		t.Errorf("%v clients connected, want 2", n)
 	}
 }
 

@@ -80,6 +80,23 @@ type Limits struct {
 	FeedPoll time.Duration
 	// MaxFeedClients bounds the live feed's connected clients; more get 503.
 	MaxFeedClients int
+	// WebhookTimeout bounds one webhook delivery: connecting, the TLS
+	// handshake, sending and the receiver's answer.
+	WebhookTimeout time.Duration
+	// WebhookAttempts is how many times a delivery is tried before it goes
+	// to its subscription's dead-letter list.
+	WebhookAttempts int
+	// WebhookBackoff is the pause after a delivery's first failed attempt;
+	// each later pause is twice the last, up to an hour.
+	WebhookBackoff time.Duration
+	// WebhookPoll is how often pending webhook deliveries are looked for
+	// (new strikes wake the sender at once).
+	WebhookPoll time.Duration
+	// MaxWebhookQueue bounds the deliveries waiting to be sent; one queued
+	// beyond goes to the dead-letter list unsent.
+	MaxWebhookQueue int
+	// MaxAlertsPerOwner bounds the alert subscriptions of one token.
+	MaxAlertsPerOwner int
 }
 
 // DefaultLimits returns the limits used where Config.Limits leaves a
@@ -104,6 +121,12 @@ func DefaultLimits() Limits {
 		FeedWriteTimeout:        10 * time.Second,
 		FeedPoll:                5 * time.Second,
 		MaxFeedClients:          10_000,
+		WebhookTimeout:          10 * time.Second,
+		WebhookAttempts:         8,
+		WebhookBackoff:          5 * time.Second,
+		WebhookPoll:             time.Second,
+		MaxWebhookQueue:         10_000,
+		MaxAlertsPerOwner:       100,
 	}
 }
 
@@ -129,6 +152,12 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.FeedPoll, d.FeedPoll)
 	orDefault(&l.FeedBuffer, d.FeedBuffer)
 	orDefault(&l.MaxFeedClients, d.MaxFeedClients)
+	orDefault(&l.WebhookTimeout, d.WebhookTimeout)
+	orDefault(&l.WebhookAttempts, d.WebhookAttempts)
+	orDefault(&l.WebhookBackoff, d.WebhookBackoff)
+	orDefault(&l.WebhookPoll, d.WebhookPoll)
+	orDefault(&l.MaxWebhookQueue, d.MaxWebhookQueue)
+	orDefault(&l.MaxAlertsPerOwner, d.MaxAlertsPerOwner)
 	orDefault(&l.MaxHeavy, d.MaxHeavy)
 	orDefault(&l.MaxSitesInFlight, d.MaxSitesInFlight)
 	orDefault(&l.MinUploadBytesPerSecond, d.MinUploadBytesPerSecond)

@@ -53,6 +53,7 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 	h.agreementPaths(paths, ix)
 	if h.cfg.Store != nil {
 		strikePaths(paths)
+		alertPaths(paths)
 	}
 	if h.cfg.Reloader != nil {
 		reload := op("reloadData", "Load the data again and swap it in at once; on an error the data served stays as it was.",
@@ -165,8 +166,9 @@ func strikePaths(paths obj) {
 	paths["/strikes/{featureId}"] = obj{"get": get("getStrike"), "delete": del}
 	paths["/strikes/{featureId}/history"] = obj{"get": op("getStrikeHistory", "Every event of one strike, oldest first: created, updated, deleted, by whom and when, each with its record and hash. Kept after the strike is deleted.",
 		[]any{ref("strikeId")}, ok("the strike's events", mediaJSON, "strikeHistory"))}
-	paths["/strikes/events"] = obj{"get": op("getStrikeEvents", "The strike log live, as Server-Sent Events: one event per strike recorded, updated or deleted, as it is committed. Each has an id line, the event's seq in the audit log (the same on every replica of one database), and a data line, the strike as a GeoJSON Feature whose properties add action (create, update or delete), seq, verdict (the verdict it was recorded with, or null) and, for a delete, deleted_at. A stream starts after the event of Last-Event-ID, else of since, else after the last event committed, so a client that reconnects misses none and gets none twice. Comment lines are heartbeats. A client that falls behind or stalls is dropped, to reconnect and resume.",
+	paths["/strikes/events"] = obj{"get": op("getStrikeEvents", "The strike log live, as Server-Sent Events: one event per strike recorded, updated or deleted, as it is committed. Each has an id line, the event's seq in the audit log (the same on every replica of one database), and a data line, the strike as a GeoJSON Feature whose properties add action (create, update or delete), seq, verdict (the verdict it was recorded with, or null) and, for a delete, deleted_at. A stream starts after the event of Last-Event-ID, else of since, else after the last event committed, so a client that reconnects misses none and gets none twice. Comment lines are heartbeats. A client that falls behind reads what it missed from the store; one that stalls a write is dropped, to reconnect and resume. With alert, only the strikes recorded that concern that alert subscription are sent (ids still those of the audit log, so Last-Event-ID resumes).",
 		[]any{queryParam("since", "Start after the event with this id (0: from the first event). Last-Event-ID wins when both are given.", false, obj{"type": "integer", "minimum": 0}),
+			queryParam("alert", "Send only the strikes recorded, after the subscription was made, within its distance of its sites: the id of an alert subscription (POST /alerts).", false, obj{"type": "string"}),
 			obj{"name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received: the stream resumes after it (browsers send it when they reconnect).", "schema": obj{"type": "integer", "minimum": 0}}},
 		ok("the event stream", mediaEventStream, nil))}
 	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on, plus the last served (serve --keep-versions).",
@@ -190,6 +192,32 @@ func strikePaths(paths obj) {
 			shedding(o.(obj))
 		}
 	}
+}
+
+// alertPaths describes the alert subscriptions, which belong to the token
+// that made them.
+func alertPaths(paths obj) {
+	bearer := []any{obj{"bearer": []any{}}}
+	secured := func(o obj) obj {
+		o["security"] = bearer
+		return o
+	}
+	id := obj{"name": "alertId", "in": "path", "required": true, "description": "The subscription's id.", "schema": obj{"type": "string"}}
+	create := secured(op("createAlert", "Subscribe to strikes recorded within meters of protected sites: any, those of some collections or classes (kind), or one site. They reach GET /strikes/events?alert=ID and, with a webhook, are POSTed to it, signed (Protectmap-Signature: t=UNIX,v1=HEX, the HMAC-SHA256 by the secret of UNIX.BODY), retried with a doubling backoff, and after the last attempt listed in dead-letters. The secret is in this answer only. A webhook must be http(s) to a public address (or one in serve --webhook-allow), checked again on every connection; redirects are not followed.",
+		nil, ok("the subscription", mediaJSON, "alert")))
+	create["requestBody"] = obj{"required": true, "content": obj{mediaJSON: obj{"schema": schemaRef("alertInput")}}}
+	create["responses"].(obj)["201"] = create["responses"].(obj)["200"]
+	delete(create["responses"].(obj), "200")
+	delete(create["responses"].(obj), "304")
+	del := secured(op("deleteAlert", "Delete a subscription with its deliveries, dead ones included.", []any{id}, nil))
+	responses := del["responses"].(obj)
+	delete(responses, "200")
+	delete(responses, "304")
+	responses["204"] = obj{"description": "deleted"}
+	paths["/alerts"] = obj{"post": create, "get": secured(op("getAlerts", "The token's alert subscriptions, oldest first (without their secrets).", nil, ok("the subscriptions", mediaJSON, "alerts")))}
+	paths["/alerts/{alertId}"] = obj{"get": secured(op("getAlert", "One of the token's alert subscriptions (without its secret); another token's is not found.", []any{id}, ok("the subscription", mediaJSON, "alert"))), "delete": del}
+	paths["/alerts/{alertId}/dead-letters"] = obj{"get": secured(op("getAlertDeadLetters", fmt.Sprintf("The subscription's webhook deliveries given up on, the latest queued first (at most %d): after serve --webhook-attempts failures, or queued beyond --max-webhook-queue.", maxDeadLetters),
+		[]any{id}, ok("the dead letters", mediaJSON, "deadLetters")))}
 }
 
 // op is an operation whose errors are problem documents.

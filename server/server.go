@@ -97,6 +97,10 @@ type Config struct {
 	// AllowInsecureTokens accepts Authorization headers over plain HTTP
 	// from other machines; by default they need HTTPS (or a loopback client).
 	AllowInsecureTokens bool
+	// WebhookAllow are networks alert webhooks may be posted to besides
+	// public addresses (loopback, private, link-local and shared ones are
+	// refused otherwise).
+	WebhookAllow []netip.Prefix
 }
 
 // handlers holds the state every route shares; it is built once by New.
@@ -150,6 +154,10 @@ func New(cfg Config) *echo.Echo {
 	}
 	if cfg.Context != nil {
 		h.done = cfg.Context.Done()
+		if cfg.Store != nil {
+			a := &alerter{h: h, client: newWebhookClient(cfg.WebhookAllow, h.limits.WebhookTimeout)}
+			go a.run(cfg.Context)
+		}
 	}
 	h.swap(&Dataset{Index: cfg.Index.Load(), Agreements: cfg.Agreements, Version: cfg.DataVersion})
 	if cfg.Reloader != nil {
@@ -236,6 +244,11 @@ func New(cfg Config) *echo.Echo {
 		get(collectionPath(strikesCollection)+"/items/:featureId", h.atVersion(h.getStrike))
 		get("/versions", h.listVersions)
 		getAs(heavyRoute, "/report", h.atVersion(h.report))
+		add(writeRoute, http.MethodPost, "/alerts", h.createAlert)
+		getAs(writeRoute, "/alerts", h.listAlerts)
+		getAs(writeRoute, "/alerts/:alertId", h.getAlert)
+		add(writeRoute, http.MethodDelete, "/alerts/:alertId", h.deleteAlert)
+		getAs(writeRoute, "/alerts/:alertId/dead-letters", h.deadLetters)
 	}
 	get("/map-config.json", h.mapConfig)
 	get("/basemap.geojson", h.basemapFile)

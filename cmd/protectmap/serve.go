@@ -74,6 +74,7 @@ func serve(args []string, stderr io.Writer) error {
 	tokensFile := fs.String("tokens-file", "", "file of bearer tokens, one a line as NAME:TOKEN (the name is the actor in the audit log; a bare TOKEN is named token- and 8 hex digits of its SHA-256), added to --tokens")
 	allowInsecure := fs.Bool("allow-insecure-tokens", false, "accept Authorization headers over plain HTTP from other machines (default: HTTPS, a trusted proxy saying X-Forwarded-Proto: https, or loopback only)")
 	trustedProxies := fs.String("trusted-proxies", "127.0.0.0/8,::1", `comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-Proto, X-Forwarded-For and X-Forwarded-Host are believed; from any other peer they are ignored; "none" trusts none`)
+	webhookAllow := fs.String("webhook-allow", "", `comma-separated CIDR prefixes or addresses alert webhooks may be posted to besides public addresses, such as "10.1.0.0/16" for a receiver on the internal network (loopback, private, link-local and shared addresses are refused otherwise)`)
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
 	featureCacheMiB := fs.Int("feature-cache-mib", server.DefaultFeatureCacheBytes>>20, "memory for the GeoJSON of features as first written, which answers then copy instead of writing again, in MiB; 0 keeps none")
@@ -97,6 +98,10 @@ func serve(args []string, stderr io.Writer) error {
 	proxies, err := server.ParseTrustedProxies(*trustedProxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
+	}
+	webhookNets, err := server.ParseTrustedProxies(*webhookAllow)
+	if err != nil {
+		return usagef("--webhook-allow: %v", err)
 	}
 	if *tileCacheMiB < 0 {
 		return usagef("--tile-cache-mib must be 0 or more, not %d", *tileCacheMiB)
@@ -184,6 +189,7 @@ func serve(args []string, stderr io.Writer) error {
 		Tokens:              accepted,
 		AllowInsecureTokens: *allowInsecure,
 		TrustedProxies:      proxies,
+		WebhookAllow:        webhookNets,
 		Limits:              limits,
 		WarmTileZoom:        *warmTiles,
 		TileCacheBytes:      cacheBytes(*tileCacheMiB),
@@ -360,6 +366,12 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.DurationVar(&l.FeedWriteTimeout, "feed-write-timeout", d.FeedWriteTimeout, "time one write to a GET /strikes/events client may take before the client is dropped")
 	fs.DurationVar(&l.FeedPoll, "feed-poll", d.FeedPoll, "how often the live feed reads the strike store unprompted (it is woken at once by this server's writes, and on PostgreSQL by every replica's)")
 	fs.IntVar(&l.MaxFeedClients, "max-feed-clients", d.MaxFeedClients, "clients GET /strikes/events serves at once; more get 503 with Retry-After")
+	fs.DurationVar(&l.WebhookTimeout, "webhook-timeout", d.WebhookTimeout, "time one alert webhook delivery may take, connecting and answer included")
+	fs.IntVar(&l.WebhookAttempts, "webhook-attempts", d.WebhookAttempts, "tries of an alert webhook delivery before it goes to the subscription's dead letters")
+	fs.DurationVar(&l.WebhookBackoff, "webhook-backoff", d.WebhookBackoff, "pause after an alert webhook delivery's first failure, doubling after each further one (at most an hour)")
+	fs.DurationVar(&l.WebhookPoll, "webhook-poll", d.WebhookPoll, "how often deliveries due for a retry are looked for")
+	fs.IntVar(&l.MaxWebhookQueue, "max-webhook-queue", d.MaxWebhookQueue, "alert webhook deliveries waiting at once; one more goes to the dead letters unsent")
+	fs.IntVar(&l.MaxAlertsPerOwner, "max-alerts-per-token", d.MaxAlertsPerOwner, "alert subscriptions one token may hold")
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -202,11 +202,15 @@ type Store interface {
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error
+	Alerts
 }
 
 var (
 	// ErrNotFound is returned for an id the store does not hold.
 	ErrNotFound = errors.New("store: no such strike")
+	// ErrNoSubscription is returned for an alert subscription the store
+	// does not hold, or holds for another owner.
+	ErrNoSubscription = errors.New("store: no such alert subscription")
 	// ErrGone is returned for a strike that was deleted.
 	ErrGone = errors.New("store: the strike was deleted")
 	// ErrInvalid is matched (errors.Is) by every error about bad input: a
