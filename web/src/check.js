@@ -3,8 +3,8 @@
 // as circles and as lines to each site's nearest point. Given an instant, the
 // check is a verdict: whether a site protected by an agreement then was hit.
 import L from 'leaflet';
-import { parseCoordinates, formatPoint, roundDegrees } from './coords.js';
-import { coordMessage, featureName, formatBearing, formatCount, formatInstant, formatMeters, t } from './i18n.js';
+import { parseCoordinates, roundDegrees } from './coords.js';
+import { collectionTitle, coordMessage, featureName, formatBearing, formatCount, formatInstant, formatMeters, formatPoint, kindName, t } from './i18n.js';
 import { rfc3339, validInstant } from './hash.js';
 import { readingsView } from './readings.js';
 
@@ -69,7 +69,7 @@ export class Check {
       box.name = 'scope';
       box.value = c.id;
       const label = document.createElement('label');
-      label.append(box, ` ${c.title || c.id}`);
+      label.append(box, ` ${collectionTitle(c)}`);
       this.scopeEl.append(label);
     }
     this.scopeEl.hidden = collections.length === 0;
@@ -260,7 +260,7 @@ export class Check {
     if (p.possibly_hit) name.append(span('badge', t('check.possiblyBadge')));
     const distance = span('distance', formatMeters(p.distance_m));
     distance.append(span('bearing', formatBearing(p.bearing_deg)));
-    const meta = span('meta', [this.hooks.titleOf(p.collection), p.kind].filter(Boolean).join(' · '));
+    const meta = span('meta', [this.hooks.titleOf(p.collection), kindName(p.kind)].filter(Boolean).join(' · '));
     button.append(rank, name, distance, meta);
     if (Array.isArray(p.protected_by)) button.append(protection(p.protected_by, titles));
     button.addEventListener('click', () => {

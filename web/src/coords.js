@@ -195,10 +195,10 @@ export function roundDegrees(deg) {
   return Math.round(deg * 1e6) / 1e6;
 }
 
-/** formatPoint writes a point as "50.450000° N, 30.523400° E". */
-export function formatPoint(lat, lon, digits = 6) {
-  const ns = lat < 0 ? 'S' : 'N';
-  const ew = lon < 0 ? 'W' : 'E';
+/** formatPoint writes a point as "50.450000° N, 30.523400° E", with letters.N, S, E and W for the hemispheres. */
+export function formatPoint(lat, lon, digits = 6, letters = { N: 'N', S: 'S', E: 'E', W: 'W' }) {
+  const ns = lat < 0 ? letters.S : letters.N;
+  const ew = lon < 0 ? letters.W : letters.E;
   return `${Math.abs(lat).toFixed(digits)}° ${ns}, ${Math.abs(lon).toFixed(digits)}° ${ew}`;
 }
 

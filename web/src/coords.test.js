@@ -81,6 +81,7 @@ test('formatting', () => {
   assert.equal(formatBearing(359.8, words), '0° N');
   assert.equal(formatBearing(null, words), 'here');
   assert.equal(formatPoint(50.45, -30.5234, 4), '50.4500° N, 30.5234° W');
+  assert.equal(formatPoint(-50.45, 30.5234, 2, { N: 'пн. ш.', S: 'пд. ш.', E: 'сх. д.', W: 'зх. д.' }), '50.45° пд. ш., 30.52° сх. д.');
   assert.equal(roundDegrees(30.52340049), 30.5234);
 });
 

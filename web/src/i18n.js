@@ -66,6 +66,25 @@ export function languageSwitch(select) {
   });
 }
 
+/**
+ * optional is the message key in lang when the catalogue has it, else
+ * fallback: for names the catalogue may or may not know, such as the
+ * server's collections and the data's kinds of site.
+ */
+function optional(key, fallback) {
+  return typeof catalogues[lang][key] === 'string' ? t(key) : fallback;
+}
+
+/** collectionTitle is a collection's title in lang: the catalogue's collection.ID, else the server's title, else its id. */
+export const collectionTitle = (collection) => optional(`collection.${collection.id}`, collection.title || collection.id);
+
+/** kindName is a kind of site in lang: the catalogue's kind.KIND, else the kind as the data writes it. */
+export const kindName = (kind) => (kind ? optional(`kind.${kind}`, kind) : kind);
+
+/** formatPoint writes a point with lang's letters for the hemispheres (see coords.js). */
+const hemispheres = { N: t('point.north'), S: t('point.south'), E: t('point.east'), W: t('point.west') };
+export const formatPoint = (lat, lon, digits) => coords.formatPoint(lat, lon, digits, hemispheres);
+
 /** featureName is a site's name in lang where its data has one (name_uk, name_en), else its name. */
 export function featureName(props) {
   for (const key of [`name_${lang}`, 'name']) {

@@ -14,7 +14,7 @@ import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
 import { Recorder } from './record.js';
 import { Strikes, strikeCanvas } from './strikes.js';
 import { timeline } from './readings.js';
-import { languageSwitch, localize, t } from './i18n.js';
+import { collectionTitle, languageSwitch, localize, t } from './i18n.js';
 
 /** UKRAINE is the view when neither the link nor the data give one. */
 const UKRAINE = L.latLngBounds([44.3, 22.1], [52.4, 40.2]);
@@ -84,7 +84,7 @@ class App {
     this.check = new Check(this.map, document.getElementById('check-form'), document.getElementById('check-result'), {
       api: this.api,
       layers: () => this.overlays.filter((o) => o.visible).map((o) => o.id),
-      titleOf: (id) => this.overlayById(id)?.collection.title ?? id,
+      titleOf: (id) => { const o = this.overlayById(id); return o ? collectionTitle(o.collection) : id; },
       openSite: (feature, collectionId, latlng) => this.openSite(feature, collectionId, latlng),
       onChange: () => {
         this.recorder?.show(this.check.query);

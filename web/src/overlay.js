@@ -7,7 +7,7 @@ import 'leaflet.markercluster';
 import { kindOf, colourOf, pathStyle, SiteMarker, symbolCanvas } from './symbols.js';
 import { ListedLayer } from './layer.js';
 import { SiteTiles } from './tiles.js';
-import { featureName, formatCount as count, t } from './i18n.js';
+import { collectionTitle, featureName, formatCount as count, kindName, t } from './i18n.js';
 import { asText } from './popup.js';
 
 /** PAGE_SIZE is how many sites one items request asks for. */
@@ -129,7 +129,7 @@ export class Overlay extends ListedLayer {
     this.kindsEl.className = 'kinds';
     const title = document.createElement('span');
     title.className = 'title';
-    title.textContent = this.collection.title || this.id;
+    title.textContent = collectionTitle(this.collection);
     label.append(this.checkbox, title, this.kindsEl);
     this.countEl = document.createElement('span');
     this.countEl.className = 'count';
@@ -231,7 +231,7 @@ export class Overlay extends ListedLayer {
     if (!this.kinds.has(kind)) {
       this.kinds.add(kind);
       const symbol = symbolCanvas(kind, colourOf(kind, this.paletteIndex));
-      symbol.title = kind;
+      symbol.title = kindName(kind);
       this.kindsEl.append(symbol);
     }
     const entry = { feature, kind, marker: null, shape: null, bounds: null, shown: null };
@@ -376,7 +376,7 @@ export class Overlay extends ListedLayer {
     const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 40 : 46;
     const disc = document.createElement('span');
     disc.style.background = colourOf(kind, this.paletteIndex);
-    disc.title = t('layer.cluster', { n: count(n), layer: this.collection.title || this.id });
+    disc.title = t('layer.cluster', { n: count(n), layer: collectionTitle(this.collection) });
     disc.textContent = String(n);
     return L.divIcon({ html: disc, className: `pm-cluster ${this.layerClass}`, iconSize: [size, size] });
   }

@@ -1,4 +1,4 @@
-import { featureName, t } from './i18n.js';
+import { collectionTitle, featureName, kindName, t } from './i18n.js';
 
 // A site's popup: name in the reader's language and as written locally, kind, layer,
 // source, every property, and links.
@@ -34,7 +34,7 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
     p.lang = local.lang;
     root.append(p);
   }
-  const meta = [text(props.kind), collection.title || collection.id].filter(Boolean).join(' · ');
+  const meta = [text(kindName(props.kind)), collectionTitle(collection)].filter(Boolean).join(' · ');
   root.append(el('p', 'meta', meta));
   if (props.source !== undefined) {
     root.append(el('p', 'source', t('site.source', { source: text(props.source) })));

@@ -1,8 +1,7 @@
 // Recording a checked location as a strike: an analyst's bearer token
 // (kept in this tab's sessionStorage only, never in the link) lets the form
 // POST it to the strike log.
-import { formatPoint } from './coords.js';
-import { t } from './i18n.js';
+import { formatPoint, t } from './i18n.js';
 import { validInstant, rfc3339 } from './hash.js';
 
 /** TOKEN_KEY is where the tab keeps the token. */
