@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -292,6 +293,9 @@ type Manifest struct {
 	// Agreement is the one agreement the report judges by, when it was
 	// asked for one (GET /report?agreement=).
 	Agreement string `json:"agreement,omitempty"`
+	// Scope names the collections a hypothetical agreement covered, at all
+	// times, beside the real ones (GET /report?scope=).
+	Scope []string `json:"scope,omitempty"`
 }
 
 // manifest is the manifest of a report answered from the request's data,
@@ -313,6 +317,9 @@ func (m *Manifest) setHeaders(hdr http.Header) {
 	hdr.Set("Protectmap-Audit-Head", m.AuditHead.String())
 	if m.Agreement != "" {
 		hdr.Set("Protectmap-Agreement", m.Agreement)
+	}
+	if m.Scope != nil {
+		hdr.Set("Protectmap-Scope", strings.Join(m.Scope, ","))
 	}
 	sum, _ := hex.DecodeString(m.BodySHA256)
 	hdr.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")

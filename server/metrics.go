@@ -194,6 +194,10 @@ func (s *timedStore) Delete(ctx context.Context, actor, id string) error {
 	return err
 }
 
+func (s *timedStore) Recorders(ctx context.Context, ids []string) (map[string]string, error) {
+	return timed(s, "recorders", func() (map[string]string, error) { return s.Store.Recorders(ctx, ids) })
+}
+
 func (s *timedStore) History(ctx context.Context, id string) ([]store.Event, error) {
 	return timed(s, "history", func() ([]store.Event, error) { return s.Store.History(ctx, id) })
 }

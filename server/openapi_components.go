@@ -80,7 +80,7 @@ func parameters() obj {
 		"uncertainty": queryParam("uncertainty", "The strike location's error radius in metres: a site within it is possibly hit.", false, metersSchema(0)),
 		"verdictDatetime": queryParam("datetime", "The strike's instant, RFC 3339 with an offset: each site then lists the agreements protecting it at that instant (protected_by) and the summary gives the verdict. POST /proximity uses it for strikes without a datetime of their own.", false,
 			obj{"type": "string", "format": "date-time"}, "example", "2025-03-20T04:10:00+02:00"),
-		"scope": queryParam("scope", "Comma-separated collections a hypothetical agreement covers (all their sites, at all times, no buffer), judged beside the real ones and listed as agreement \"scope\"; verdict_without_scope keeps the real agreements' verdict. Needs datetime on GET /proximity.", false,
+		"scope": queryParam("scope", "Comma-separated collections a hypothetical agreement covers (all their sites, at all times, no buffer), judged beside the real ones and listed as agreement \"scope\"; verdict_without_scope keeps the real agreements' verdict. Needs datetime on GET /proximity; a strike and a report judge each strike at its own time.", false,
 			arrayOf(obj{"type": "string"}), "style", "form", "explode", false),
 		"fStrikes": queryParam("f", "The representation: GeoJSON (json, geojson) or CSV pages; or ndjson (newline-delimited GeoJSON) or kml, an export of every strike matching, not paged. Without f, the Accept header chooses.", false,
 			obj{"type": "string", "enum": []string{"json", "geojson", "csv", "ndjson", "kml"}}),
@@ -286,13 +286,13 @@ func strikeSchemas() obj {
 			"source": obj{"type": "string"}, "event_id": nullable("string"), "weapon": obj{"type": "string"}, "notes": obj{"type": "string"},
 			"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
 		})})}},
-		"strikeVerdict": obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object(nil, obj{
+		"strikeVerdict": obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object(nil, withMembers(obj{
 			"verdict":          schemaRef("verdict"),
 			"verdict_error":    str("why no verdict could be computed: the uncertainty plus a buffer reaches too far"),
 			"verdict_recorded": obj{"allOf": []any{schemaRef("judgedVerdict")}, "nullable": true, "description": "the verdict stored with the strike when it was recorded (or back-filled when an older store was upgraded); null for a strike recorded without one"},
 			"verdict_now":      obj{"allOf": []any{schemaRef("judgedVerdict")}, "description": "the verdict against the data served now, or the data_version asked for"},
 			"verdict_changed":  obj{"type": "boolean", "description": "true when verdict_now differs from verdict_recorded in outcome, agreements in force or protected sites"},
-		}), "summary": object([]string{"verdict", "agreement_status", "readings"}, obj{
+		}, strikeFactSchemas())), "summary": object([]string{"verdict", "agreement_status", "readings"}, obj{
 			"verdict": schemaRef("outcome"), "agreement_status": schemaRef("agreementStatus"),
 			"disputes": arrayOf(schemaRef("dispute")), "readings": arrayOf(schemaRef("readingVerdict")),
 		})})}},
@@ -380,23 +380,41 @@ func strikeSchemas() obj {
 				"body_sha256":        str(`hex SHA-256 over the bytes of the "features" array as sent; a CSV report carries the manifest as Protectmap-* headers and Content-Digest instead`),
 				"audit_head":         schemaRef("auditHead"),
 				"agreement":          str("the one agreement judged by, when the report was asked for one"),
+				"scope":              obj{"type": "array", "items": obj{"type": "string"}, "description": "the scope judged under, when the report was asked for one (a CSV report: Protectmap-Scope, comma-separated)"},
 			}),
 			"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
 			"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string"),
-				"source": obj{"type": "array", "items": obj{"type": "string"}, "nullable": true}}),
+				"source": obj{"type": "array", "items": obj{"type": "string"}, "nullable": true},
+				"scope":  obj{"type": "array", "items": obj{"type": "string"}, "nullable": true}}),
 			"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
 				string(agreement.PossibleProtectedSiteHit): obj{"type": "integer"}, string(agreement.ProtectedSiteNearby): obj{"type": "integer"},
 				string(agreement.NoProtectedSite): obj{"type": "integer"}, string(agreement.LocationTooCoarse): obj{"type": "integer"},
 				"disputed": obj{"type": "integer", "description": "strikes whose agreements' readings disagree"}}),
-			"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "agreement_status", "readings", "protected_sites"}, obj{
+			"features": arrayOf(obj{"allOf": []any{schemaRef("strike"), object(nil, obj{"properties": object([]string{"verdict", "agreements_in_force", "agreements_breached", "agreement_status", "readings", "protected_sites"}, withMembers(obj{
 				"verdict": schemaRef("outcome"), "agreements_in_force": arrayOf(obj{"type": "string"}), "agreements_breached": arrayOf(obj{"type": "string"}),
 				"agreement_status": schemaRef("agreementStatus"), "readings": arrayOf(schemaRef("readingVerdict")),
 				"protected_sites": arrayOf(object([]string{"collection", "id", "distance_m", "protected_by"}, obj{
 					"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
 					"distance_m": number, "protected_by": arrayOf(schemaRef("protection")),
 				})),
-			})})}}),
+				"verdict_without_scope": obj{"allOf": []any{schemaRef("outcome")}, "description": "with scope: the verdict of the real agreements alone"},
+			}, strikeFactSchemas()))})}}),
 		}),
+	}
+}
+
+// strikeFactSchemas describe what a served strike and a report row carry
+// beside the verdict.
+func strikeFactSchemas() obj {
+	return obj{
+		propNearestSite: obj{"nullable": true, "description": "the site nearest the strike, however far and whether or not an agreement protects it (of the scope's collections, with scope); null only when no layer has a site",
+			"allOf": []any{object([]string{"collection", "id", "distance_m"}, obj{
+				"collection": obj{"type": "string"}, "id": obj{"type": "string"}, "name": obj{"type": "string"},
+				"kind": str("the site's kind property, such as substation, hospital or bridge"), "distance_m": obj{"type": "number", "minimum": 0},
+			})}},
+		propSourceLink: nullableText("the event's page: the strike's source_url or url property when it is an http(s) address; null otherwise (ACLED and UCDP publish no page per event)"),
+		propPrecision:  nullableText("the source's precision code as column=code: where_prec=1 to 7 (UCDP), geo_precision=1 to 3 (ACLED); null for other sources"),
+		propRecordedBy: nullableText("who recorded the strike: the actor of its first audit event (the token's name, or import's --actor)"),
 	}
 }
 
@@ -504,7 +522,18 @@ func object(required []string, props obj) obj {
 	}
 	return o
 }
-func nullable(typ string) obj    { return obj{"type": typ, "nullable": true} }
+func nullable(typ string) obj { return obj{"type": typ, "nullable": true} }
+
+// nullableText is a string that may be null, described.
+func nullableText(description string) obj {
+	return obj{"type": "string", "nullable": true, "description": description}
+}
+
+// withMembers is props with more members added.
+func withMembers(props, more obj) obj {
+	maps.Copy(props, more)
+	return props
+}
 func str(description string) obj { return obj{"type": "string", "description": description} }
 
 func problemResponse(description string) obj {

@@ -152,7 +152,7 @@ func strikePaths(paths obj) {
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
 	get := func(id string) obj {
-		return op(id, "One strike, with its verdict against the layers and agreements served now (verdict, verdict_now), the verdict it was recorded with (verdict_recorded) and whether they differ (verdict_changed). A deleted strike: 410, its history kept.",
+		return op(id, "One strike, with its verdict against the layers and agreements served now (verdict, verdict_now; under scope, if given, with verdict_without_scope), the verdict it was recorded with (verdict_recorded) and whether they differ (verdict_changed), the nearest site however far (nearest_site), its source's link and precision code, and who recorded it. A deleted strike: 410, its history kept.",
 			[]any{ref("strikeId"), ref("fFeatures"), ref("scope"), ref("dataVersion"), ref("crs")}, ok("the strike", mediaGeoJSON, "strikeVerdict"))
 	}
 	del := op("deleteStrike", "Remove a strike from the log, the map and exports, leaving a tombstone: GET then answers 410, and its history stays. A strike already deleted: 410.", []any{ref("strikeId")}, nil)
@@ -184,8 +184,8 @@ func strikePaths(paths obj) {
 	paths[p+"/schema"] = obj{"get": op("getSchema_"+strikesCollection, "The JSON Schema of a strike: every property and its type.",
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
-	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict, the agreements in force and breached, and the %d protected sites nearest to it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
-		[]any{ref("from"), ref("to"), ref("agreement"), ref("strikeSource"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
+	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict (under scope, if given, with verdict_without_scope), the agreements in force and breached, the %d protected sites nearest to it, the nearest site however far (nearest_site), its source's link and precision code, and who recorded it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("strikeSource"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil))}
 	// Each of these reads or writes the database.
 	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
 		for _, o := range paths[path].(obj) {

@@ -27,6 +27,9 @@ type reportQuery struct {
 
 	agreement string
 	sources   []string
+	// scope names collections a hypothetical agreement covers at all
+	// times, judged beside the real ones (see /proximity).
+	scope     []string
 	csv, json bool // the format asked for with f
 }
 
@@ -35,6 +38,7 @@ var reportParams = params[reportQuery]{
 	"to":           func(q *reportQuery, v string) error { return q.window.setEnd(v) },
 	"agreement":    func(q *reportQuery, v string) error { q.agreement = v; return nil },
 	"source":       func(q *reportQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
+	"scope":        func(q *reportQuery, v string) (err error) { q.scope, err = parseNames(v); return err },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
 	"f": func(q *reportQuery, v string) error {
 		q.csv = v == "csv"
@@ -63,6 +67,7 @@ type reportLine struct {
 	breached []string
 	// sites are the protected sites nearest the strike, at most reportSites.
 	sites []reportSite
+	facts strikeFacts
 }
 
 // report answers GET /report: every recorded strike in a window, each with
@@ -75,6 +80,9 @@ func (h *handlers) report(c echo.Context) error {
 		return err
 	}
 	ix := h.index(c)
+	if err := checkCollections(ix, "scope", q.scope); err != nil {
+		return err
+	}
 	set, err := h.agreementsFor(ix)
 	if err != nil {
 		return err
@@ -111,7 +119,7 @@ func (h *handlers) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Agreement = q.agreement
+	m.Agreement, m.Scope = q.agreement, q.scope
 	if q.csv {
 		return sendReportCSV(c, m, lines)
 	}
@@ -132,21 +140,47 @@ func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q re
 		if len(lines)+len(page.Strikes) > maxReportStrikes {
 			return nil, paramError("from", "more than %d strikes in the window; narrow it with from and to", maxReportStrikes)
 		}
-		for _, st := range page.Strikes {
+		facts, err := factsOf(c.Request().Context(), h.cfg.Store, set.Index(), q.scope, page.Strikes)
+		if err != nil {
+			return nil, err
+		}
+		for i, st := range page.Strikes {
 			if gone.stop() {
 				return nil, gone.err
 			}
-			v, err := set.Verdict(agreement.NewVerdictQuery(st.Geo()))
+			vq := agreement.NewVerdictQuery(st.Geo())
+			vq.Scope = q.scope
+			v, err := set.Verdict(vq)
 			if err != nil {
 				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
 			}
-			lines = append(lines, judge(st, v, reportSites))
+			l := judge(st, v, reportSites)
+			l.facts = facts[i]
+			lines = append(lines, l)
 		}
 		if page.Next == "" {
 			return lines, nil
 		}
 		sq.Cursor = page.Next
 	}
+}
+
+// members are what a report says of a strike beside the strike itself:
+// its verdict, with the verdict of the real agreements alone when judged
+// under a scope, and its facts.
+func (l *reportLine) members() []geojson.Member {
+	v := l.verdict
+	ms := []geojson.Member{{Key: "verdict", Value: string(v.Outcome)}}
+	if v.WithoutScope != "" {
+		ms = append(ms, geojson.Member{Key: "verdict_without_scope", Value: string(v.WithoutScope)})
+	}
+	ms = append(ms,
+		geojson.Member{Key: "agreements_in_force", Value: v.InForce},
+		geojson.Member{Key: "agreements_breached", Value: l.breached},
+		geojson.Member{Key: "agreement_status", Value: v.AgreementStatus},
+		geojson.Member{Key: "readings", Value: v.Readings},
+		geojson.Member{Key: "protected_sites", Value: l.sites})
+	return append(ms, l.facts.members()...)
 }
 
 // judge sums up a verdict for a report, listing up to maxSites protected
@@ -197,6 +231,12 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 	} else {
 		b = appendStrings(b, q.sources)
 	}
+	b = append(b, `,"scope":`...)
+	if q.scope == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendStrings(b, q.scope)
+	}
 	b = append(b, `},"summary":{"strikes":`...)
 	b = appendInt(b, len(lines))
 	for _, o := range agreement.Outcomes() {
@@ -214,13 +254,7 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 			b = append(b, ',')
 		}
 		l := &lines[i]
-		b = store.AppendFeature(b, &l.strike,
-			geojson.Member{Key: "verdict", Value: string(l.verdict.Outcome)},
-			geojson.Member{Key: "agreements_in_force", Value: l.verdict.InForce},
-			geojson.Member{Key: "agreements_breached", Value: l.breached},
-			geojson.Member{Key: "agreement_status", Value: l.verdict.AgreementStatus},
-			geojson.Member{Key: "readings", Value: l.verdict.Readings},
-			geojson.Member{Key: "protected_sites", Value: l.sites})
+		b = store.AppendFeature(b, &l.strike, l.members()...)
 	}
 	b = append(b, ']')
 	m.BodySHA256 = digest(b[features:])
@@ -252,9 +286,12 @@ func appendInstant(b []byte, a instant) []byte {
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its
-// verdict, the verdict under each reading and the nearest protected site.
-var reportHeader = append(append([]string{}, strikeHeader...), "verdict", "agreements_in_force", "agreements_breached",
-	"agreement_status", "readings", "nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites")
+// verdict, the verdict under each reading, the nearest protected site, the
+// real agreements' verdict when judged under a scope, and the strike's
+// facts (the nearest site whether protected or not, and its source's).
+var reportHeader = append(append(append([]string{}, strikeHeader...), "verdict", "agreements_in_force", "agreements_breached",
+	"agreement_status", "readings", "nearest_protected_collection", "nearest_protected_id", "nearest_protected_name", "nearest_protected_m", "protected_sites",
+	"verdict_without_scope"), factColumns...)
 
 func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
 	return sendCSV(c, reportHeader, func(body []byte) {
@@ -278,7 +315,8 @@ func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
 			for k, s := range l.sites {
 				sites[k] = s.Collection + "/" + s.ID + "@" + strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64)
 			}
-			if err := w.Write(append(rec, strings.Join(sites, ";"))); err != nil {
+			rec = l.facts.cells(append(rec, strings.Join(sites, ";"), string(l.verdict.WithoutScope)))
+			if err := w.Write(rec); err != nil {
 				return fmt.Errorf("strike %s: %w", l.strike.ID, err)
 			}
 		}

@@ -122,7 +122,9 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader, header 
 		} else if err != nil {
 			return nil, err
 		}
-		v, err := set.Verdict(agreement.NewVerdictQuery(s.Geo()))
+		q := agreement.NewVerdictQuery(s.Geo())
+		q.Scope = r.Manifest.Scope
+		v, err := set.Verdict(q)
 		if err != nil {
 			r.Differences = append(r.Differences, fmt.Sprintf("strike %s: %v", f.id, err))
 			continue
@@ -204,6 +206,9 @@ func plainCell(s string) string {
 func manifestOf(h http.Header) (Manifest, error) {
 	m := Manifest{DataVersion: h.Get("Protectmap-Data-Version"), AgreementsDigest: h.Get("Protectmap-Agreements-Digest"),
 		ProgramVersion: h.Get("Protectmap-Version"), Agreement: h.Get("Protectmap-Agreement")}
+	if s := h.Get("Protectmap-Scope"); s != "" {
+		m.Scope = strings.Split(s, ",")
+	}
 	if m.DataVersion == "" {
 		return m, errors.New("a CSV report is checked with the response headers it came with (save it with curl -i, or curl -D FILE and --headers FILE): no Protectmap-Data-Version header")
 	}

@@ -305,7 +305,11 @@ func (h *handlers) sendStrike(c echo.Context, st *store.Strike, q strikeQuery, j
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	members := append([]geojson.Member{verdict}, verdictMembers(st, judged.body, d.Version)...)
+	facts, err := factsOf(c.Request().Context(), h.cfg.Store, d.Index, scope, []store.Strike{*st})
+	if err != nil {
+		return err
+	}
+	members := append(append([]geojson.Member{verdict}, verdictMembers(st, judged.body, d.Version)...), facts[0].members()...)
 	f := st.Feature(members...)
 	var scratch []byte
 	f = q.shape.apply(&f, &scratch)

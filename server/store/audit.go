@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -310,6 +311,43 @@ func (s *sqlStore) History(ctx context.Context, id string) ([]Event, error) {
 		err = &LookupError{Key: id, Err: ErrNotFound}
 	}
 	return events, unavailable(err)
+}
+
+// recordersPerQuery bounds the ids one query of Recorders binds.
+const recordersPerQuery = 500
+
+func (s *sqlStore) Recorders(ctx context.Context, ids []string) (_ map[string]string, err error) {
+	defer func() { err = unavailable(err) }()
+	out := make(map[string]string, len(ids))
+	for chunk := range slices.Chunk(ids, recordersPerQuery) {
+		args := make([]any, len(chunk))
+		in := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], in[i] = id, s.param(i+1)
+		}
+		// A strike's first event is its create (or back-fill): the least
+		// seq of its events, found through the (strike_id, seq) index.
+		rows, err := s.db.QueryContext(ctx, "SELECT strike_id, actor FROM strike_events WHERE seq IN (SELECT MIN(seq) FROM strike_events WHERE strike_id IN ("+
+			strings.Join(in, ", ")+") GROUP BY strike_id)", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, actor string
+			if err := rows.Scan(&id, &actor); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = actor
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (s *sqlStore) queryEvents(ctx context.Context, query string, args ...any) ([]Event, error) {

@@ -165,6 +165,9 @@ type Store interface {
 	// History returns the events of one strike, oldest first, or
 	// ErrNotFound when it has none.
 	History(ctx context.Context, id string) ([]Event, error)
+	// Recorders returns, for each id that has events, the actor of its
+	// first event: who recorded the strike (or back-filled it).
+	Recorders(ctx context.Context, ids []string) (map[string]string, error)
 	// Events returns one page of the audit log, by Seq.
 	Events(ctx context.Context, q EventQuery) (EventPage, error)
 	// Head returns the audit log's newest event; the zero ChainHead when

@@ -48,13 +48,15 @@ const MaxPropertyDepth = 400
 // IsComputedProperty reports whether name is a property the server
 // computes into the strikes it serves (its id, its verdict and what goes
 // with it, the batch proximity answer's hits and summary, created_at and
-// updated_at). Such a property given with a strike is dropped, never
+// updated_at, and the facts beside a verdict: nearest site, source link,
+// precision code, recorder). Such a property given with a strike is dropped, never
 // stored: a served strike read back in must not make the server's
 // computations its own, nor serve them as if they were.
 func IsComputedProperty(name string) bool {
 	switch name {
-	case "id", "verdict", "verdict_error", "verdict_now", "verdict_recorded", "verdict_changed",
-		"agreements_in_force", "agreements_breached", "protected_sites", "hits", "summary", propCreated, propUpdated:
+	case "id", "verdict", "verdict_without_scope", "verdict_error", "verdict_now", "verdict_recorded", "verdict_changed",
+		"agreements_in_force", "agreements_breached", "protected_sites", "hits", "summary", propCreated, propUpdated,
+		"nearest_site", "source_link", "precision_code", "recorded_by":
 		return true
 	}
 	return false
