@@ -1213,6 +1213,11 @@ func TestBrowserStrikes(t *testing.T) {
 		if pp.Rows["Source"] != "test-source · e1" || pp.Rows["Uncertainty"] != "20 m" || pp.Rows["Notes"] != "on the solar park" {
 			t.Errorf("popup rows %v", pp.Rows)
 		}
+		// The facts fetched with the strike: the nearest site (the one hit, at
+		// 0 m) and who recorded it.
+		if !strings.HasPrefix(pp.Rows["Nearest site"], site.Name+" (") || pp.Rows["Recorded by"] != "tester" {
+			t.Errorf("popup facts %v, want the nearest site %s and the recorder tester", pp.Rows, site.Name)
+		}
 		if len(pp.HitSites) != 1 || !strings.HasPrefix(pp.HitSites[0], site.Name+" (energy)") {
 			t.Errorf("popup lists hit sites %q, want %s", pp.HitSites, site.Name)
 		}

@@ -14,7 +14,9 @@ import (
 // (with its media types in geo/export).
 func itemsOffer() []export.Format   { return export.Formats() }
 func strikesOffer() []export.Format { return export.Formats() }
-func reportOffer() []export.Format  { return []export.Format{export.GeoJSON, export.CSV} }
+func reportOffer() []export.Format {
+	return []export.Format{export.GeoJSON, export.CSV, export.KML}
+}
 
 // representation is how a resource other than a feature collection is
 // offered: the f value that asks for it, and the media types that do in

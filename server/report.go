@@ -29,8 +29,8 @@ type reportQuery struct {
 	sources   []string
 	// scope names collections a hypothetical agreement covers at all
 	// times, judged beside the real ones (see /proximity).
-	scope     []string
-	csv, json bool // the format asked for with f
+	scope  []string
+	format export.Format // asked for with f; empty: by Accept
 }
 
 var reportParams = params[reportQuery]{
@@ -40,14 +40,7 @@ var reportParams = params[reportQuery]{
 	"source":       func(q *reportQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 	"scope":        func(q *reportQuery, v string) (err error) { q.scope, err = parseNames(v); return err },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
-	"f": func(q *reportQuery, v string) error {
-		q.csv = v == "csv"
-		q.json = !q.csv
-		if !q.csv && featureFormat(v) != nil {
-			return formatsNotAcceptable(reportOffer(), v)
-		}
-		return nil
-	},
+	"f":            func(q *reportQuery, v string) (err error) { q.format, err = reportFormat(v); return err },
 }
 
 // reportSite is a protected site near a strike, in a report.
@@ -104,12 +97,10 @@ func (h *handlers) report(c echo.Context) error {
 	if q.window.empty() {
 		return paramError("to", "the window ends before it starts")
 	}
-	if !q.csv && !q.json {
-		f, err := negotiate(c, reportOffer())
-		if err != nil {
+	if q.format == "" {
+		if q.format, err = negotiate(c, reportOffer()); err != nil {
 			return err
 		}
-		q.csv = f == export.CSV
 	}
 	lines, err := h.reportLines(c, set, q)
 	if err != nil {
@@ -120,8 +111,11 @@ func (h *handlers) report(c echo.Context) error {
 		return err
 	}
 	m.Agreement, m.Scope = q.agreement, q.scope
-	if q.csv {
+	switch q.format {
+	case export.CSV:
 		return sendReportCSV(c, m, lines)
+	case export.KML:
+		return sendReportKML(c, m, lines)
 	}
 	return sendReportGeoJSON(c, &q, m, lines)
 }

@@ -75,9 +75,9 @@ type reportClaim struct {
 // VerifyReport reads a report written by GET /report, checks its body
 // against its manifest and the audit log against the manifest's head, and
 // judges each of its strikes again, as the store holds it, against the
-// data version the manifest names, rebuilt from st. A GeoJSON report
-// carries its manifest; a CSV report's manifest is header, the response
-// headers it was sent with.
+// data version the manifest names, rebuilt from st. A GeoJSON or KML
+// report carries its manifest; a CSV report's manifest is header, the
+// response headers it was sent with.
 func VerifyReport(ctx context.Context, st store.Store, report io.Reader, header http.Header) (*ReportCheck, error) {
 	raw, err := io.ReadAll(report)
 	if err != nil {
@@ -85,9 +85,13 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader, header 
 	}
 	var r *ReportCheck
 	var claims []reportClaim
-	if trimmed := bytes.TrimLeft(raw, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '{' {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{':
 		r, claims, err = readGeoJSONReport(trimmed)
-	} else {
+	case len(trimmed) > 0 && trimmed[0] == '<':
+		r, claims, err = readKMLReport(trimmed)
+	default:
 		r, claims, err = readCSVReport(raw, header)
 	}
 	if err != nil {

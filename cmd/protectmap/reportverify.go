@@ -25,7 +25,7 @@ holds it against the data version the manifest names (rebuilt from the
 store), gets the same verdict and breaches the same agreements. Exits 0
 when the report stands, 1 listing what differs.
 
-A GeoJSON report carries its manifest. A CSV report's manifest is the
+A GeoJSON or KML report carries its manifest. A CSV report's manifest is the
 response headers it was sent with: save the report with curl -i (headers
 first), or with curl -D FILE and name that file with --headers.`
 

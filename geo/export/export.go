@@ -34,6 +34,10 @@ const (
 	NDJSON  Format = "ndjson"
 	CSV     Format = "csv"
 	KML     Format = "kml"
+	// GeoPackage and HTML are written whole, by the report alone; they are
+	// not among the streaming Formats.
+	GeoPackage Format = "gpkg"
+	HTML       Format = "html"
 )
 
 // Formats lists every format, GeoJSON first; the slice is the caller's.
@@ -62,6 +66,10 @@ func (f Format) ContentType() string {
 		return "text/csv; charset=utf-8"
 	case KML:
 		return "application/vnd.google-earth.kml+xml"
+	case GeoPackage:
+		return "application/geopackage+sqlite3"
+	case HTML:
+		return "text/html; charset=utf-8"
 	}
 	return "application/geo+json"
 }
@@ -75,6 +83,10 @@ func (f Format) Ext() string {
 		return ".csv"
 	case KML:
 		return ".kml"
+	case GeoPackage:
+		return ".gpkg"
+	case HTML:
+		return ".html"
 	}
 	return ".geojson"
 }
@@ -93,6 +105,9 @@ type Options struct {
 	// Columns are the property columns of a CSV, in order; features lacking
 	// one leave it empty. Use Columns to find them from the features.
 	Columns []string
+	// Bare writes KML Placemarks alone, without the document around them,
+	// for a caller that writes its own (and hashes the Placemarks' bytes).
+	Bare bool
 }
 
 // NewWriter returns a writer of format f to w.
@@ -107,7 +122,10 @@ func NewWriter(w io.Writer, f Format, opts Options) (Writer, error) {
 		// The header is written with the first row, once extra members are known.
 		return &csvWriter{w: bw, csv: NewCSVWriter(bw), columns: opts.Columns}, nil
 	case KML:
-		kw := &kmlWriter{w: bw, enc: xml.NewEncoder(bw)}
+		kw := &kmlWriter{w: bw, enc: xml.NewEncoder(bw), bare: opts.Bare}
+		if opts.Bare {
+			return kw, nil
+		}
 		return kw, kw.header(opts.Name)
 	}
 	return nil, fmt.Errorf("%w %q", ErrFormat, f)
@@ -266,8 +284,9 @@ func (c *csvWriter) Close() error {
 
 // kmlWriter writes a Document of Placemarks, one encoded at a time.
 type kmlWriter struct {
-	w   *bufio.Writer
-	enc *xml.Encoder
+	w    *bufio.Writer
+	enc  *xml.Encoder
+	bare bool
 }
 
 func (k *kmlWriter) header(name string) error {
@@ -328,7 +347,9 @@ func (k *kmlWriter) Close() error {
 	if err := k.enc.Flush(); err != nil {
 		return err
 	}
-	k.w.WriteString("</Document></kml>\n")
+	if !k.bare {
+		k.w.WriteString("</Document></kml>\n")
+	}
 	return k.w.Flush()
 }
 

@@ -365,7 +365,7 @@ export class Strikes extends ListedLayer {
     });
     const entry = { id: String(feature.id), time: Date.parse(feature.properties.datetime), feature, judged, marker };
     marker.bindTooltip(asText(t('strikes.tooltip', { time: formatInstant(feature.properties.datetime), verdict: verdictWords(verdict) })), { direction: 'top', offset: [0, -6] });
-    marker.bindPopup(() => strikePopup(entry, verdict), { maxWidth: 360, minWidth: 240 });
+    marker.bindPopup(() => strikePopup(entry, verdict, this.hooks.api), { maxWidth: 360, minWidth: 240 });
     return entry;
   }
 
@@ -469,8 +469,9 @@ export class Strikes extends ListedLayer {
 }
 
 // strikePopup shows a strike: when, who reported it, how precisely, its
-// verdict and the protected sites it hit. DOM nodes only: the data is not ours.
-function strikePopup(entry, verdict) {
+// verdict and the protected sites it hit, then, once the strike itself is
+// fetched, its facts. DOM nodes only: the data is not ours.
+function strikePopup(entry, verdict, api) {
   const p = entry.feature.properties;
   const root = el('div', 'site-popup strike-popup');
   root.append(el('h2', null, t('strikes.popupTitle', { time: formatInstant(p.datetime) })));
@@ -508,6 +509,15 @@ function strikePopup(entry, verdict) {
   const table = el('table');
   table.append(body);
   root.append(table);
+  api.get(`/strikes/${encodeURIComponent(entry.id)}`).then(
+    (strike) => {
+      addFacts(body, strike.properties ?? {});
+      table.dataset.facts = 'loaded';
+    },
+    () => {
+      table.dataset.facts = 'failed';
+    },
+  );
   const summary = entry.judged?.properties?.summary;
   if (Array.isArray(summary?.readings) && summary.readings.length > 0) root.append(readingsView(summary, null));
   const hits = hitSites(entry.judged);
@@ -521,10 +531,37 @@ function strikePopup(entry, verdict) {
     root.append(ul);
   }
   const actions = el('p', 'actions');
-  const api = el('a', null, t('strikes.geojson'));
-  api.href = `/strikes/${encodeURIComponent(entry.id)}`;
-  api.type = 'application/geo+json';
-  actions.append(api);
+  const link = el('a', null, t('strikes.geojson'));
+  link.href = `/strikes/${encodeURIComponent(entry.id)}`;
+  link.type = 'application/geo+json';
+  actions.append(link);
   root.append(actions);
   return root;
+}
+
+// addFacts adds a strike's facts to its popup's table: the nearest site
+// (however far, so a miss says by how much), the source's precision code
+// and link, and who recorded it.
+function addFacts(body, p) {
+  const row = (key, content) => {
+    const tr = el('tr');
+    const td = el('td');
+    td.append(content);
+    tr.append(el('th', null, key), td);
+    body.append(tr);
+  };
+  const n = p.nearest_site;
+  if (n) {
+    const name = featureName(n) ?? t('site.unnamed', { id: n.id });
+    row(t('strikes.nearestSite'), t('strikes.nearestSiteIs', { name, kind: n.kind ?? n.collection, distance: formatMeters(n.distance_m) }));
+  }
+  if (p.precision_code) row(t('strikes.precisionCode'), p.precision_code);
+  if (p.source_link) {
+    const a = el('a', null, p.source_link);
+    a.href = p.source_link;
+    a.rel = 'noopener noreferrer';
+    a.target = '_blank';
+    row(t('strikes.sourceLink'), a);
+  }
+  if (p.recorded_by) row(t('strikes.recordedBy'), p.recorded_by);
 }

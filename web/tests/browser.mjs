@@ -618,6 +618,8 @@ const scenarios = {
 
     // A strike's popup, opened by clicking it.
     await clickAt(page, spec.view, spec.popup.lat, spec.popup.lon);
+    // The strike's facts come with the strike itself, fetched as the popup opens.
+    await page.waitForSelector('.leaflet-popup .strike-popup table[data-facts]', { state: 'attached' }).catch(() => {});
     out.popup = await strikePopupInfo(page);
     await shot(page, 'strike-popup');
     await page.keyboard.press('Escape');
