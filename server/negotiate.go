@@ -15,7 +15,7 @@ import (
 func itemsOffer() []export.Format   { return export.Formats() }
 func strikesOffer() []export.Format { return export.Formats() }
 func reportOffer() []export.Format {
-	return []export.Format{export.GeoJSON, export.CSV, export.KML}
+	return []export.Format{export.GeoJSON, export.CSV, export.KML, export.GeoPackage}
 }
 
 // representation is how a resource other than a feature collection is

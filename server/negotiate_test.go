@@ -26,7 +26,7 @@ func TestNotAcceptable(t *testing.T) {
 		{"/collections/energy/items", all + ", text/html", true},
 		{"/strikes", all, false},
 		{"/collections/strikes/items", all, false},
-		{"/report?from=2025-01-01", "application/geo+json, text/csv, application/vnd.google-earth.kml+xml", false},
+		{"/report?from=2025-01-01", "application/geo+json, text/csv, application/vnd.google-earth.kml+xml, application/geopackage+sqlite3", false},
 	}
 	accepts := []struct{ accept, want, page string }{
 		{"text/html", "", html},

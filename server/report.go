@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -116,6 +117,8 @@ func (h *handlers) report(c echo.Context) error {
 		return sendReportCSV(c, m, lines)
 	case export.KML:
 		return sendReportKML(c, m, lines)
+	case export.GeoPackage:
+		return sendReportGeoPackage(c, m, lines)
 	}
 	return sendReportGeoJSON(c, &q, m, lines)
 }
@@ -288,32 +291,48 @@ var reportHeader = append(append(append([]string{}, strikeHeader...), "verdict",
 	"verdict_without_scope"), factColumns...)
 
 func sendReportCSV(c echo.Context, m Manifest, lines []reportLine) error {
-	return sendCSV(c, reportHeader, func(body []byte) {
-		m.BodySHA256 = digest(body)
-		m.setHeaders(c.Response().Header())
-	}, func(w *export.CSVWriter) error {
-		rec := make([]string, 0, len(reportHeader))
-		for i := range lines {
-			l := &lines[i]
-			rec = strikeRecord(rec[:0], &l.strike)
-			rec = append(rec, string(l.verdict.Outcome), strings.Join(l.verdict.InForce, ";"), strings.Join(l.breached, ";"),
-				string(l.verdict.AgreementStatus), readingsCell(l.verdict.Readings))
-			if len(l.sites) > 0 {
-				s := l.sites[0]
-				rec = append(rec, s.Collection, s.ID, s.Name, strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64))
-			} else {
-				rec = append(rec, "", "", "", "")
-			}
-			// Every protected site listed, as collection/id@metres.
-			sites := make([]string, len(l.sites))
-			for k, s := range l.sites {
-				sites[k] = s.Collection + "/" + s.ID + "@" + strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64)
-			}
-			rec = l.facts.cells(append(rec, strings.Join(sites, ";"), string(l.verdict.WithoutScope)))
-			if err := w.Write(rec); err != nil {
-				return fmt.Errorf("strike %s: %w", l.strike.ID, err)
-			}
+	body, err := reportCSVBody(lines)
+	if err != nil {
+		return err
+	}
+	m.BodySHA256 = digest(body)
+	m.setHeaders(c.Response().Header())
+	return send(c, mediaCSV, body, false)
+}
+
+// reportCSVBody is a report as CSV: reportHeader, then a strike a row.
+func reportCSVBody(lines []reportLine) ([]byte, error) {
+	var out bytes.Buffer
+	w := export.NewCSVWriter(&out)
+	if err := w.Write(reportHeader); err != nil {
+		return nil, err
+	}
+	rec := make([]string, 0, len(reportHeader))
+	for i := range lines {
+		rec = reportRecord(rec[:0], &lines[i])
+		if err := w.Write(rec); err != nil {
+			return nil, fmt.Errorf("strike %s: %w", lines[i].strike.ID, err)
 		}
-		return nil
-	})
+	}
+	w.Flush()
+	return out.Bytes(), nil
+}
+
+// reportRecord appends a report row's cells, in reportHeader's order.
+func reportRecord(rec []string, l *reportLine) []string {
+	rec = strikeRecord(rec, &l.strike)
+	rec = append(rec, string(l.verdict.Outcome), strings.Join(l.verdict.InForce, ";"), strings.Join(l.breached, ";"),
+		string(l.verdict.AgreementStatus), readingsCell(l.verdict.Readings))
+	if len(l.sites) > 0 {
+		s := l.sites[0]
+		rec = append(rec, s.Collection, s.ID, s.Name, strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64))
+	} else {
+		rec = append(rec, "", "", "", "")
+	}
+	// Every protected site listed, as collection/id@metres.
+	sites := make([]string, len(l.sites))
+	for k, s := range l.sites {
+		sites[k] = s.Collection + "/" + s.ID + "@" + strconv.FormatFloat(s.DistanceMeters, 'f', -1, 64)
+	}
+	return l.facts.cells(append(rec, strings.Join(sites, ";"), string(l.verdict.WithoutScope)))
 }

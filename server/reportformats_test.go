@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,6 +49,19 @@ func saveReport(t *testing.T, f *strikeFixture, target, name string) (string, []
 	return file, rec.Body.Bytes()
 }
 
+// ogrReport saves a report and returns what ogrinfo -al reads of it, and
+// the report's bytes.
+func ogrReport(t *testing.T, f *strikeFixture, target, name string) (string, []byte) {
+	t.Helper()
+	ogrinfo := testenv.Tool(t, "ogrinfo")
+	file, body := saveReport(t, f, target, name)
+	out, err := exec.Command(ogrinfo, "-ro", "-al", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	return string(out), body
+}
+
 // verifyReport checks a report's bytes as protectmap report verify does.
 func verifyReport(t *testing.T, f *strikeFixture, body []byte) *server.ReportCheck {
 	t.Helper()
@@ -60,14 +75,8 @@ func verifyReport(t *testing.T, f *strikeFixture, body []byte) *server.ReportChe
 // TestReportKML reads a KML report with GDAL, checks its manifest and
 // verifies it, then finds an edited verdict.
 func TestReportKML(t *testing.T) {
-	ogrinfo := testenv.Tool(t, "ogrinfo")
 	f := reportFixture(t)
-	file, body := saveReport(t, f, "/report?from=2025-03-01&f=kml&scope=hospitals", "report.kml")
-	out, err := exec.Command(ogrinfo, "-ro", "-al", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ogrinfo: %v\n%s", err, out)
-	}
-	text := string(out)
+	text, body := ogrReport(t, f, "/report?from=2025-03-01&f=kml&scope=hospitals", "report.kml")
 	if got := strings.Count(text, "OGRFeature("); got != 3 {
 		t.Errorf("ogrinfo reads %d features, want 3:\n%s", got, text)
 	}
@@ -89,5 +98,34 @@ func TestReportKML(t *testing.T) {
 	}
 	if r := verifyReport(t, f, edited); r.OK() || r.BodyIntact || len(r.Differences) != 1 {
 		t.Errorf("verify of an edited report: %+v", r)
+	}
+}
+
+// TestReportGeoPackage reads a GeoPackage report with GDAL: its layer, the
+// strikes' facts and verdicts, and the manifest in its metadata and
+// description; report verify says plainly it does not check one.
+func TestReportGeoPackage(t *testing.T) {
+	f := reportFixture(t)
+	text, body := ogrReport(t, f, "/report?from=2025-03-01&f=gpkg&scope=hospitals", "report.gpkg")
+	for _, want := range []string{"using driver `GPKG'", "Layer name: strikes", "Feature Count: 3", "Geometry: Unknown (any)",
+		`"data_version":"fixture"`, `"scope":["hospitals"]`, "verdict (String) = protected_site_hit", "recorded_by (String) = " + testActor,
+		"source_link (String) = https://monitor.example/events/1", "nearest_site_kind (String) = hospital", "POINT (30.4702 50.5253)",
+		`notes (String) = <b>&amp; "quoted"</b>`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("ogrinfo output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "ERROR") || strings.Contains(text, "Warning") {
+		t.Errorf("ogrinfo complains:\n%s", text)
+	}
+	// The manifest's body digest is that of the same report as CSV.
+	csvRec := f.get(t, "/report?from=2025-03-01&f=csv&scope=hospitals")
+	b64 := strings.TrimSuffix(strings.TrimPrefix(csvRec.Header().Get("Content-Digest"), "sha-256=:"), ":")
+	sum, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || !strings.Contains(text, `"body_sha256":"`+hex.EncodeToString(sum)+`"`) {
+		t.Errorf("the manifest's body_sha256 is not the CSV report's Content-Digest %q (%v)", b64, err)
+	}
+	if _, err := server.VerifyReport(t.Context(), f.store, bytes.NewReader(body), nil); err == nil || !strings.Contains(err.Error(), "GeoJSON, CSV and KML") {
+		t.Errorf("verify of a GeoPackage: %v, want a plain refusal naming the formats verified", err)
 	}
 }

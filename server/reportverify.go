@@ -87,6 +87,9 @@ func VerifyReport(ctx context.Context, st store.Store, report io.Reader, header 
 	var claims []reportClaim
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	switch {
+	case bytes.HasPrefix(raw, []byte("SQLite format 3\x00")):
+		return nil, errors.New("a GeoPackage report is not verified here: report verify checks GeoJSON, CSV and KML reports. " +
+			"Its manifest (gpkg_metadata) gives the query's data_version; the same report as CSV has its body_sha256")
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		r, claims, err = readGeoJSONReport(trimmed)
 	case len(trimmed) > 0 && trimmed[0] == '<':
