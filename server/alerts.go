@@ -161,9 +161,6 @@ func (h *handlers) createAlert(c echo.Context) error {
 	}
 	sub.Owner = actorOf(c)
 	sub, err = h.cfg.Store.CreateSubscription(c.Request().Context(), sub, h.limits.MaxAlertsPerOwner)
-	if errors.Is(err, store.ErrInvalid) {
-		return echo.NewHTTPError(http.StatusConflict, strings.TrimPrefix(err.Error(), "store: invalid input: "))
-	}
 	if err != nil {
 		return err
 	}
@@ -171,12 +168,13 @@ func (h *handlers) createAlert(c echo.Context) error {
 	return c.JSON(http.StatusCreated, h.alertView(c, sub, true))
 }
 
-// ownAlert returns the request's token's subscription :alertId, or 404.
+// ownAlert returns the request's token's subscription :alertId; another
+// token's is as absent as one never made.
 func (h *handlers) ownAlert(c echo.Context) (store.Subscription, error) {
 	id := pathParam(c, "alertId")
 	sub, err := h.cfg.Store.Subscription(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNoSubscription) || err == nil && sub.Owner != actorOf(c) {
-		return store.Subscription{}, notFound("no alert subscription %q of this token; GET /alerts lists them", id)
+	if err == nil && sub.Owner != actorOf(c) {
+		return store.Subscription{}, fmt.Errorf("%w: %q", store.ErrNoSubscription, id)
 	}
 	return sub, err
 }
@@ -210,7 +208,7 @@ func (h *handlers) deleteAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.cfg.Store.DeleteSubscription(c.Request().Context(), sub.Owner, sub.ID); err != nil && !errors.Is(err, store.ErrNoSubscription) {
+	if err := h.cfg.Store.DeleteSubscription(c.Request().Context(), sub.Owner, sub.ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

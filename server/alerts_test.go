@@ -219,7 +219,12 @@ func TestAlertWebhooks(t *testing.T) {
 }
 
 func TestAlertSubscriptions(t *testing.T) {
-	f := alertFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) {
+		c.Limits, c.Context = alertLimits, ctx
+		c.Limits.MaxAlertsPerOwner = 2
+	})
 	other := func(method, target string) int {
 		req := httptest.NewRequest(method, target, nil)
 		req.RemoteAddr = "127.0.0.1:40000"
@@ -248,6 +253,10 @@ func TestAlertSubscriptions(t *testing.T) {
 	list, _ := decode(t, rec.Body.Bytes())["alerts"].([]any)
 	if len(list) != 1 || list[0].(map[string]any)["secret"] != nil {
 		t.Errorf("GET /alerts: %s", rec.Body)
+	}
+	f.subscribe(t, `{"meters":5}`)
+	if rec := f.send(t, http.MethodPost, "/alerts", "application/json", `{"meters":5}`, true); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "2 alert subscriptions already") {
+		t.Errorf("a third subscription of two allowed: %d %s", rec.Code, rec.Body)
 	}
 	if rec := f.send(t, http.MethodGet, "/alerts", "", "", false); rec.Code != http.StatusUnauthorized {
 		t.Errorf("GET /alerts without a token: %d", rec.Code)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -93,6 +94,10 @@ func problemFor(err error) (p problem, internal bool) {
 		p = paramProblem(qe.Param, qe.Reason)
 	case errors.As(err, &le):
 		p = lookupProblem(le)
+	case errors.Is(err, store.ErrNoSubscription):
+		p = problem{Status: http.StatusNotFound, Detail: "no such alert subscription of this token; GET /alerts lists them"}
+	case errors.Is(err, store.ErrTooMany):
+		p = problem{Status: http.StatusConflict, Detail: strings.TrimPrefix(err.Error(), "store: too many: ")}
 	case errors.Is(err, errStrikeMedia):
 		p = problem{Status: http.StatusUnsupportedMediaType, Detail: err.Error()}
 	case errors.As(err, &nf):

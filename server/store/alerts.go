@@ -71,7 +71,7 @@ type Delivery struct {
 // Alerts keeps alert subscriptions and their webhook deliveries.
 type Alerts interface {
 	// CreateSubscription records sub for its Owner, setting its ID,
-	// Secret, AfterSeq and CreatedAt; ErrInvalid when the owner has
+	// Secret, AfterSeq and CreatedAt; ErrTooMany when the owner has
 	// maxPerOwner already.
 	CreateSubscription(ctx context.Context, sub Subscription, maxPerOwner int) (Subscription, error)
 	// Subscription returns the subscription with the given id, or ErrNoSubscription.
@@ -122,7 +122,7 @@ func (s *sqlStore) CreateSubscription(ctx context.Context, sub Subscription, max
 			return err
 		}
 		if n >= maxPerOwner {
-			return fmt.Errorf("%w: %s has %d alert subscriptions already, the most allowed", ErrInvalid, sub.Owner, n)
+			return fmt.Errorf("%w: %s has %d alert subscriptions already, the most allowed", ErrTooMany, sub.Owner, n)
 		}
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM strike_events").Scan(&sub.AfterSeq); err != nil {
 			return err

@@ -28,7 +28,7 @@ func TestAlertSubscriptionsAndDeliveries(t *testing.T) {
 		if _, err := st.CreateSubscription(ctx, Subscription{Owner: "ann", Meters: 5}, 2); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateSubscription(ctx, Subscription{Owner: "ann", Meters: 5}, 2); !errors.Is(err, ErrInvalid) {
+		if _, err := st.CreateSubscription(ctx, Subscription{Owner: "ann", Meters: 5}, 2); !errors.Is(err, ErrTooMany) {
 			t.Errorf("a third subscription of two allowed: %v", err)
 		}
 		got, err := st.Subscription(ctx, sub.ID)

@@ -214,6 +214,9 @@ var (
 	// ErrNoSubscription is returned for an alert subscription the store
 	// does not hold, or holds for another owner.
 	ErrNoSubscription = errors.New("store: no such alert subscription")
+	// ErrTooMany is matched (errors.Is) by a write refused because it
+	// would pass a limit, such as the alert subscriptions of one owner.
+	ErrTooMany = errors.New("store: too many")
 	// ErrGone is returned for a strike that was deleted.
 	ErrGone = errors.New("store: the strike was deleted")
 	// ErrInvalid is matched (errors.Is) by every error about bad input: a
