@@ -69,7 +69,12 @@ func (h *handlers) exportStrikes(c echo.Context, q *strikesQuery) error {
 	strikes := func(yield func(*geo.Feature) bool) {
 		for {
 			for i := range page.Strikes {
-				if !matchesStrike(q.where, &page.Strikes[i]) {
+				ok, err := q.matches(&page.Strikes[i])
+				if err != nil {
+					h.log.Warn("export cut short", "collection", strikesCollection, "err", err)
+					return
+				}
+				if !ok {
 					continue
 				}
 				f := page.Strikes[i].Feature()

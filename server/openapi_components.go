@@ -88,9 +88,17 @@ func parameters() obj {
 			obj{"type": "string"}),
 		"strikeCursor": queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
 		"strikeId":     obj{"name": "featureId", "in": "path", "required": true, "description": "The strike's id, as the store assigned it.", "schema": obj{"type": "string"}},
-		"from":         queryParam("from", "The report's first instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
-		"to":           queryParam("to", "The report's last instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
-		"agreement":    queryParam("agreement", "Judge by this agreement alone; the window then defaults to the agreement's.", false, obj{"type": "string"}),
+		"from":         queryParam("from", "Only strikes from this instant (RFC 3339) or day on, included.", false, obj{"type": "string"}),
+		"to":           queryParam("to", "Only strikes up to this instant (RFC 3339) or day, included.", false, obj{"type": "string"}),
+		"agreement":    queryParam("agreement", "Judge by this agreement alone, and only strikes within its window.", false, obj{"type": "string"}),
+		"reading":      queryParam("reading", "With agreement: verdict and collection select by the verdict under this reading of it (such as ru), which may be not_in_force.", false, obj{"type": "string"}),
+		"oblast": queryParam("oblast", "Only strikes whose point lies in these oblasts, comma-separated ISO 3166-2 codes (UA-63), found from the point in the basemap's outlines.", false,
+			obj{"type": "string"}, "example", "UA-63"),
+		"verdict": queryParam("verdict", "Only strikes with these verdicts against the data served now, comma-separated.", false,
+			obj{"type": "string"}, "example", "protected_site_hit,possible_protected_site_hit"),
+		"hitCollection": queryParam("collection", "Only strikes that hit, or possibly hit, a protected site of these collections, comma-separated.", false, obj{"type": "string"}),
+		"energyClass": queryParam("energy_class", "Only strikes that hit, or possibly hit, a protected energy site of these classes, comma-separated.", false,
+			obj{"type": "string"}, "example", "substation"),
 		"strikeSource": queryParam("source", "Only strikes from these sources, comma-separated, named as recorded (such as UCDP,ACLED); up to 20.", false, obj{"type": "string"}),
 		"dataVersion":  queryParam("data_version", "Judge against this earlier data version (layers and agreements) as kept in the strike store, rebuilt exactly, instead of the data served now; GET /versions lists those kept. One not kept: 404.", false, obj{"type": "string"}),
 		"auditFrom":    queryParam("from", "Only events at or after this instant (RFC 3339) or day.", false, obj{"type": "string"}),
@@ -370,6 +378,17 @@ func strikeSchemas() obj {
 		"strikeLog": object([]string{"type", "features", "links"}, obj{
 			"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),
 			"numberReturned": obj{"type": "integer", "minimum": 0}, "timeStamp": obj{"type": "string", "format": "date-time"}, "links": links,
+		}),
+		"strikeSummary": object([]string{"by", "strikes", "rows"}, obj{
+			"by":      obj{"type": "string", "enum": summaryPeriods},
+			"strikes": obj{"type": "integer", "description": "the strikes matched; the rows' counts add up to it"},
+			"rows": obj{"type": "array", "items": object([]string{"period", "oblast", "verdict", "count"}, obj{
+				"period":  obj{"type": "string", "description": "2025-03-20, 2025-W12 (ISO week) or 2025-03, in UTC, by the strike's datetime"},
+				"oblast":  nullable("string"),
+				"verdict": obj{"type": "string"},
+				"count":   obj{"type": "integer"},
+			})},
+			"links": obj{"type": "array", "items": obj{"$ref": "#/components/schemas/link"}},
 		}),
 		"report": object([]string{"type", "query", "summary", "features", "manifest"}, obj{
 			"manifest": object([]string{"data_version", "agreements_digest", "protectmap_version", "generated_at", "body_sha256", "audit_head"}, obj{

@@ -142,12 +142,13 @@ func strikePaths(paths obj) {
 	post["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string"}}
 	post["responses"].(obj)["201"] = ok("recorded", mediaGeoJSON, "strikeVerdict", mediaJSON, "strikePut")
 	post["security"] = bearer
+	// source has a parameter of its own, which takes a list.
+	equality := equalityParams(slices.DeleteFunc(slices.Clone(strikeQueryables), func(q queryable) bool { return q.Name == "source" }), "strikes")
 	list := func(id string) obj {
-		// source has a parameter of its own, which takes a list.
-		equality := slices.DeleteFunc(slices.Clone(strikeQueryables), func(q queryable) bool { return q.Name == "source" })
 		return op(id, "Recorded strikes by time, then id, a page at a time: follow the next link (a Link header for CSV) until there is none. A filter (or property=value) is evaluated on every strike bbox and datetime select, at most 1,000,000.",
-			append([]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikeSource"), ref("strikesSortby"), ref("properties"), ref("skipGeometry"), ref("filter"), ref("filter-lang"), ref("filter-crs")},
-				equalityParams(equality, "strikes")...),
+			append([]any{ref("fStrikes"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("strikeCursor"), ref("offset"), ref("strikesDatetime"), ref("strikeSource"), ref("from"), ref("to"), ref("oblast"), ref("verdict"), ref("agreement"), ref("reading"),
+				ref("hitCollection"), ref("energyClass"), ref("strikesSortby"), ref("properties"), ref("skipGeometry"), ref("filter"), ref("filter-lang"), ref("filter-crs")},
+				equality...),
 			ok("a page of strikes, or every strike matching as an export", mediaGeoJSON, "strikeLog", "text/csv", nil,
 				export.NDJSON.ContentType(), nil, export.KML.ContentType(), nil))
 	}
@@ -171,6 +172,11 @@ func strikePaths(paths obj) {
 			queryParam("alert", "Send only the strikes recorded, after the subscription was made, within its distance of its sites: the id of an alert subscription (POST /alerts).", false, obj{"type": "string"}),
 			obj{"name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received: the stream resumes after it (browsers send it when they reconnect).", "schema": obj{"type": "integer", "minimum": 0}}},
 		ok("the event stream", mediaEventStream, nil))}
+	paths["/strikes/summary"] = obj{"get": op("getStrikeSummary", "The strikes the strike log's filters select, counted by period (day, week or month), oblast and verdict against the data served now: each strike in exactly one row, so the counts add up to strikes.",
+		append([]any{queryParam("by", "The period to count by.", true, obj{"type": "string", "enum": summaryPeriods}),
+			ref("bbox"), ref("bbox-crs"), ref("strikesDatetime"), ref("strikeSource"), ref("from"), ref("to"), ref("oblast"), ref("verdict"), ref("agreement"), ref("reading"),
+			ref("hitCollection"), ref("energyClass"), ref("filter"), ref("filter-lang"), ref("filter-crs")}, equality...),
+		ok("the counts", mediaJSON, "strikeSummary"))}
 	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on, plus the last served (serve --keep-versions).",
 		nil, ok("the kept versions", mediaJSON, "versions"))}
 	paths["/audit"] = obj{"get": op("getAudit", "The audit log: every strike's events in the order they were committed (seq), a page at a time; follow the next link until there is none. protectmap audit verify recomputes its hash chain.",
@@ -185,9 +191,9 @@ func strikePaths(paths obj) {
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict (under scope, if given, with verdict_without_scope), the agreements in force and breached, the %d protected sites nearest to it, the nearest site however far (nearest_site), its source's link and precision code, and who recorded it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
-		[]any{ref("from"), ref("to"), ref("agreement"), ref("strikeSource"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil, export.KML.ContentType(), nil, export.GeoPackage.ContentType(), nil))}
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("reading"), ref("strikeSource"), ref("oblast"), ref("verdict"), ref("hitCollection"), ref("energyClass"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil, export.KML.ContentType(), nil, export.GeoPackage.ContentType(), nil))}
 	// Each of these reads or writes the database.
-	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
+	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/strikes/summary", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
 		for _, o := range paths[path].(obj) {
 			shedding(o.(obj))
 		}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo/agreement"
@@ -24,10 +23,10 @@ const (
 
 // reportQuery is a parsed GET /report request.
 type reportQuery struct {
-	window span // both ends inclusive
-
-	agreement string
-	sources   []string
+	sel strikeSelection
+	// window is sel's, narrowed to its agreement's.
+	window  span
+	sources []string
 	// scope names collections a hypothetical agreement covers at all
 	// times, judged beside the real ones (see /proximity).
 	scope  []string
@@ -35,14 +34,11 @@ type reportQuery struct {
 }
 
 var reportParams = params[reportQuery]{
-	"from":         func(q *reportQuery, v string) error { return q.window.setStart(v) },
-	"to":           func(q *reportQuery, v string) error { return q.window.setEnd(v) },
-	"agreement":    func(q *reportQuery, v string) error { q.agreement = v; return nil },
 	"source":       func(q *reportQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 	"scope":        func(q *reportQuery, v string) (err error) { q.scope, err = parseNames(v); return err },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
 	"f":            func(q *reportQuery, v string) (err error) { q.format, err = reportFormat(v); return err },
-}
+}.with(lift(selectionParams, func(q *reportQuery) *strikeSelection { return &q.sel }, selectionNames...))
 
 // reportSite is a protected site near a strike, in a report.
 type reportSite struct {
@@ -69,7 +65,7 @@ type reportLine struct {
 // (f=csv, or Accept: text/csv). With agreement, the window defaults to the
 // agreement's and the verdicts consider that agreement alone.
 func (h *handlers) report(c echo.Context) error {
-	q := reportQuery{window: openSpan}
+	q := reportQuery{sel: strikeSelection{window: openSpan}}
 	if err := reportParams.parse(c.QueryParams(), &q, nil); err != nil {
 		return err
 	}
@@ -77,33 +73,17 @@ func (h *handlers) report(c echo.Context) error {
 	if err := checkCollections(ix, "scope", q.scope); err != nil {
 		return err
 	}
-	set, err := h.agreementsFor(ix)
+	filter, err := h.filter(c, q.sel)
 	if err != nil {
 		return err
 	}
-	if q.agreement != "" {
-		a, ok := set.Agreement(q.agreement)
-		if !ok {
-			return paramError("agreement", "no agreement %q; GET /agreements lists them", q.agreement)
-		}
-		if set, err = agreement.NewAgreementSet(ix, []agreement.Agreement{*a}); err != nil {
-			return err
-		}
-		// The agreement's window is half-open: its end is not in it.
-		q.window.start = maxOf(q.window.start, instantOf(a.Start))
-		if a.End != nil {
-			q.window.end = minOf(q.window.end, instantOf(a.End.Add(-time.Nanosecond)))
-		}
-	}
-	if q.window.empty() {
-		return paramError("to", "the window ends before it starts")
-	}
+	filter.scope, q.window = q.scope, filter.window
 	if q.format == "" {
 		if q.format, err = negotiate(c, reportOffer()); err != nil {
 			return err
 		}
 	}
-	lines, err := h.reportLines(c, set, q)
+	lines, err := h.reportLines(c, filter, q)
 	if err != nil {
 		return err
 	}
@@ -111,7 +91,7 @@ func (h *handlers) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Agreement, m.Scope = q.agreement, q.scope
+	m.Agreement, m.Scope = q.sel.agreement, q.scope
 	switch q.format {
 	case export.CSV:
 		return sendReportCSV(c, m, lines)
@@ -123,11 +103,12 @@ func (h *handlers) report(c echo.Context) error {
 	return sendReportGeoJSON(c, &q, m, lines)
 }
 
-// reportLines reads every strike in q's window, a store page at a time,
-// and judges each.
-func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q reportQuery) ([]reportLine, error) {
+// reportLines reads every strike the filter selects, a store page at a
+// time, and judges each.
+func (h *handlers) reportLines(c echo.Context, filter *strikeFilter, q reportQuery) ([]reportLine, error) {
 	var lines []reportLine
-	sq := store.Query{From: q.window.from(), To: q.window.to(), Limit: store.MaxLimit, Sources: q.sources}
+	sq := store.Query{Limit: store.MaxLimit, Sources: q.sources}
+	filter.narrow(&sq)
 	gone := newStopper(c.Request().Context())
 	for {
 		page, err := h.cfg.Store.List(c.Request().Context(), sq)
@@ -137,7 +118,7 @@ func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q re
 		if len(lines)+len(page.Strikes) > maxReportStrikes {
 			return nil, paramError("from", "more than %d strikes in the window; narrow it with from and to", maxReportStrikes)
 		}
-		facts, err := factsOf(c.Request().Context(), h.cfg.Store, set.Index(), q.scope, page.Strikes)
+		facts, err := factsOf(c.Request().Context(), h.cfg.Store, filter.set.Index(), q.scope, page.Strikes)
 		if err != nil {
 			return nil, err
 		}
@@ -145,13 +126,14 @@ func (h *handlers) reportLines(c echo.Context, set *agreement.AgreementSet, q re
 			if gone.stop() {
 				return nil, gone.err
 			}
-			vq := agreement.NewVerdictQuery(st.Geo())
-			vq.Scope = q.scope
-			v, err := set.Verdict(vq)
+			found, ok, err := filter.examine(&st, true)
 			if err != nil {
-				return nil, fmt.Errorf("strike %s: %w", st.ID, err)
+				return nil, err
 			}
-			l := judge(st, v, reportSites)
+			if !ok {
+				continue
+			}
+			l := judge(st, found.verdict, reportSites)
 			l.facts = facts[i]
 			lines = append(lines, l)
 		}
@@ -217,10 +199,10 @@ func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []repor
 	b = append(b, `,"to":`...)
 	b = appendInstant(b, q.window.end)
 	b = append(b, `,"agreement":`...)
-	if q.agreement == "" {
+	if q.sel.agreement == "" {
 		b = append(b, "null"...)
 	} else {
-		b = geojson.AppendJSONString(b, q.agreement)
+		b = geojson.AppendJSONString(b, q.sel.agreement)
 	}
 	b = append(b, `,"source":`...)
 	if q.sources == nil {

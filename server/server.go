@@ -136,6 +136,8 @@ type handlers struct {
 	done <-chan struct{}
 	// old holds earlier data versions rebuilt from the store for ?data_version.
 	old oldVersions
+	// oblasts are the basemap's outlines strikes are placed in; nil without one.
+	oblasts *oblasts
 }
 
 // New builds the HTTP handler.
@@ -166,6 +168,10 @@ func New(cfg Config) *echo.Echo {
 	h.pageMap = readPageMap(cfg.Web)
 	if cfg.Basemap != nil {
 		h.basemap = newStatic(mediaGeoJSON, cfg.Basemap)
+	}
+	var err error
+	if h.oblasts, err = newOblasts(cfg.Basemap); err != nil {
+		h.log.Error("the basemap's oblast outlines cannot be read; oblast= is refused", "err", err)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -232,6 +238,7 @@ func New(cfg Config) *echo.Echo {
 	if cfg.Store != nil {
 		get("/strikes", h.listStrikes)
 		get("/strikes/events", h.strikeEvents)
+		getAs(heavyRoute, "/strikes/summary", h.strikesSummary)
 		add(writeRoute|bulkRoute, http.MethodPost, "/strikes", h.postStrikes)
 		get("/strikes/:featureId", h.atVersion(h.getStrike))
 		get("/strikes/:featureId/history", h.strikeHistory)

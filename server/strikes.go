@@ -357,13 +357,22 @@ type strikesQuery struct {
 	// strike; nil when they ask nothing.
 	where cql2.Expr
 	eq    []cql2.Expr
+	// sel is what the analyst's parameters ask; filter is sel checked
+	// against the data served.
+	sel       strikeSelection
+	selection *strikeFilter
 }
 
 var strikesParams = lift(itemsParams, func(q *strikesQuery) *itemsQuery { return &q.itemsQuery },
 	"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "sortby", "properties", "skipGeometry", "filter", "filter-lang", "filter-crs").with(params[strikesQuery]{
 	"cursor": func(q *strikesQuery, v string) error { q.cursor = v; return nil },
 	"source": func(q *strikesQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
-})
+}).with(lift(selectionParams, func(q *strikesQuery) *strikeSelection { return &q.sel }, selectionNames...))
+
+// newStrikesQuery is a query before its parameters are read.
+func newStrikesQuery() strikesQuery {
+	return strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}, sel: strikeSelection{window: openSpan}}
+}
 
 // storeQuery is the store's form of the query.
 func (q *strikesQuery) storeQuery() store.Query {
@@ -374,19 +383,22 @@ func (q *strikesQuery) storeQuery() store.Query {
 	if q.hasTime {
 		sq.From, sq.To = q.when.from(), q.when.to()
 	}
+	q.selection.narrow(&sq)
 	return sq
 }
 
-// listStrikes answers GET /strikes and GET /collections/strikes/items: a
-// page of strikes by time, then id, as GeoJSON with a next link, or as CSV
-// with the next page in a Link header; or every strike matching, streamed
-// as newline-delimited GeoJSON or KML (see exportStrikes). The format is
-// f's, else the Accept header's.
-func (h *handlers) listStrikes(c echo.Context) error {
-	q := strikesQuery{itemsQuery: itemsQuery{limit: defaultItemsLimit}}
-	if err := strikesParams.parse(c.QueryParams(), &q, strikeEquality); err != nil {
-		return err
+// matches reports whether st passes the filter and the selection.
+func (q *strikesQuery) matches(st *store.Strike) (bool, error) {
+	if !matchesStrike(q.where, st) {
+		return false, nil
 	}
+	_, ok, err := q.selection.examine(st, false)
+	return ok, err
+}
+
+// prepare reads what a strike log query's parameters, once parsed, ask
+// together, and checks the selection against the data served.
+func (h *handlers) prepareStrikesQuery(c echo.Context, q *strikesQuery) error {
 	if err := q.readWhere(); err != nil {
 		return err
 	}
@@ -395,6 +407,24 @@ func (h *handlers) listStrikes(c echo.Context) error {
 	}
 	if q.bboxShape != nil {
 		return paramError("bbox-crs", "the strike log takes a bbox in %s, EPSG:4326 or EPSG:3857, whose boxes are longitude/latitude boxes", crs84URI)
+	}
+	var err error
+	q.selection, err = h.filter(c, q.sel)
+	return err
+}
+
+// listStrikes answers GET /strikes and GET /collections/strikes/items: a
+// page of strikes by time, then id, as GeoJSON with a next link, or as CSV
+// with the next page in a Link header; or every strike matching, streamed
+// as newline-delimited GeoJSON or KML (see exportStrikes). The format is
+// f's, else the Accept header's.
+func (h *handlers) listStrikes(c echo.Context) error {
+	q := newStrikesQuery()
+	if err := strikesParams.parse(c.QueryParams(), &q, strikeEquality); err != nil {
+		return err
+	}
+	if err := h.prepareStrikesQuery(c, &q); err != nil {
+		return err
 	}
 	if err := q.checkShape(isStrikeSortKey, isStrikeField); err != nil {
 		return err
@@ -587,7 +617,7 @@ func (h *handlers) filteredStrikesPage(c echo.Context, q *strikesQuery, sq store
 	sq.Limit, sq.Count, sq.Offset = store.MaxLimit, false, 0
 	var out store.Page
 	skipped := 0
-	err := h.eachStrike(c, q.where, sq, func(st *store.Strike) {
+	err := h.eachStrike(c, q.matches, sq, func(st *store.Strike) {
 		out.Matched++
 		switch {
 		case skipped < q.offset:
@@ -603,23 +633,27 @@ func (h *handlers) filteredStrikesPage(c echo.Context, q *strikesQuery, sq store
 	}
 	// numberMatched counts the whole selection, as on the first page.
 	sq.Cursor, out.Matched = "", 0
-	return out, h.eachStrike(c, q.where, sq, func(*store.Strike) { out.Matched++ })
+	return out, h.eachStrike(c, q.matches, sq, func(*store.Strike) { out.Matched++ })
 }
 
 // maxFilterScan bounds how many strikes one filtered request reads, so a
 // filter that matches nothing in a huge log cannot hold the store long.
 const maxFilterScan = 1_000_000
 
-// eachStrike calls fn with every strike sq selects that where matches, in
+// eachStrike calls fn with every strike sq selects that match takes, in
 // order, reading the log a page at a time.
-func (h *handlers) eachStrike(c echo.Context, where cql2.Expr, sq store.Query, fn func(*store.Strike)) error {
+func (h *handlers) eachStrike(c echo.Context, match func(*store.Strike) (bool, error), sq store.Query, fn func(*store.Strike)) error {
 	for scanned := 0; ; {
 		page, err := h.strikesPage(c, sq)
 		if err != nil {
 			return err
 		}
 		for i := range page.Strikes {
-			if matchesStrike(where, &page.Strikes[i]) {
+			ok, err := match(&page.Strikes[i])
+			if err != nil {
+				return err
+			}
+			if ok {
 				fn(&page.Strikes[i])
 			}
 		}
@@ -639,7 +673,7 @@ func (h *handlers) eachStrike(c echo.Context, where cql2.Expr, sq store.Query, f
 // strikesOrFiltered reads the page q asks for, by the store alone when q
 // has no filter.
 func (h *handlers) strikesOrFiltered(c echo.Context, q *strikesQuery, sq store.Query) (store.Page, error) {
-	if q.where == nil {
+	if q.where == nil && !q.selection.active() {
 		return h.strikesPage(c, sq)
 	}
 	return h.filteredStrikesPage(c, q, sq)

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo/agreement"
+	"github.com/protectmap/protectmap/server/store"
+)
+
+// summaryQuery is a parsed GET /strikes/summary request: the strike log's
+// filters, and the periods to count by.
+type summaryQuery struct {
+	strikesQuery
+	by string
+}
+
+var summaryParams = lift(strikesParams, func(q *summaryQuery) *strikesQuery { return &q.strikesQuery },
+	append([]string{"bbox", "bbox-crs", "datetime", "source", "filter", "filter-lang", "filter-crs"}, selectionNames...)...).with(params[summaryQuery]{
+	"f": func(_ *summaryQuery, v string) error { return jsonFormat(v) },
+	"by": func(q *summaryQuery, v string) error {
+		if !slices.Contains(summaryPeriods, v) {
+			return paramError("by", "%q is not a period; count by day, week or month", v)
+		}
+		q.by = v
+		return nil
+	},
+})
+
+// summaryPeriods are the periods a summary counts by.
+var summaryPeriods = []string{"day", "week", "month"}
+
+// periodOf names the period of by holding t, in UTC: a day 2025-03-20, an
+// ISO week 2025-W12, a month 2025-03.
+func periodOf(t time.Time, by string) string {
+	t = t.UTC()
+	switch by {
+	case "week":
+		y, w := t.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w)
+	case "month":
+		return t.Format("2006-01")
+	}
+	return t.Format(time.DateOnly)
+}
+
+// summaryRow counts the strikes of one period in one oblast with one verdict.
+type summaryRow struct {
+	Period string `json:"period"`
+	// Oblast is null for strikes outside every oblast's outline.
+	Oblast  *string           `json:"oblast"`
+	Verdict agreement.Outcome `json:"verdict"`
+	Count   int               `json:"count"`
+}
+
+type summaryKey struct {
+	period, oblast string
+	verdict        agreement.Outcome
+}
+
+// strikesSummary answers GET /strikes/summary: the strikes the log's
+// filters select, counted by period, oblast and verdict (the verdict
+// against the data served now, under the reading named, if any). Every
+// strike is in exactly one row, so the counts add up to strikes.
+func (h *handlers) strikesSummary(c echo.Context) error {
+	q := summaryQuery{strikesQuery: newStrikesQuery()}
+	if err := summaryParams.parse(c.QueryParams(), &q, func(q *summaryQuery, name, v string) (bool, error) {
+		return strikeEquality(&q.strikesQuery, name, v)
+	}); err != nil {
+		return err
+	}
+	if q.by == "" {
+		return paramError("by", "is required: day, week or month")
+	}
+	if err := h.prepareStrikesQuery(c, &q.strikesQuery); err != nil {
+		return err
+	}
+	sq := q.storeQuery()
+	sq.Limit = store.MaxLimit
+	counts := map[summaryKey]int{}
+	var facts strikeFindings
+	match := func(st *store.Strike) (ok bool, err error) {
+		if !matchesStrike(q.where, st) {
+			return false, nil
+		}
+		facts, ok, err = q.selection.examine(st, true)
+		return ok, err
+	}
+	total := 0
+	err := h.eachStrike(c, match, sq, func(st *store.Strike) {
+		counts[summaryKey{periodOf(st.Time, q.by), facts.oblast, facts.outcome}]++
+		total++
+	})
+	if err != nil {
+		return err
+	}
+	rows := make([]summaryRow, 0, len(counts))
+	for k, n := range counts {
+		r := summaryRow{Period: k.period, Verdict: k.verdict, Count: n}
+		if k.oblast != "" {
+			r.Oblast = &k.oblast
+		}
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b summaryRow) int {
+		return cmp.Or(cmp.Compare(a.Period, b.Period), cmp.Compare(deref(a.Oblast), deref(b.Oblast)),
+			cmp.Compare(verdictRank(a.Verdict), verdictRank(b.Verdict)))
+	})
+	return sendJSON(c, mediaJSON, map[string]any{
+		"by": q.by, "strikes": total, "rows": rows,
+		"links": []link{{Href: h.selfURL(c), Rel: "self", Type: mediaJSON, Title: "this summary"}},
+	}, false)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// verdictRank orders verdicts gravest first, a reading's not_in_force last.
+func verdictRank(o agreement.Outcome) int {
+	if i := slices.Index(agreement.Outcomes(), o); i >= 0 {
+		return i
+	}
+	return len(agreement.Outcomes())
+}
