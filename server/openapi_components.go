@@ -369,11 +369,12 @@ func strikeSchemas() obj {
 		}),
 		"strikeInput": obj{"description": "A GeoJSON Feature with a Point geometry, or a FeatureCollection of them; properties: datetime (required, RFC 3339), end (for an event over a window, the first instant after it; after datetime), uncertainty_m, source, event_id, weapon, notes, and any others.",
 			"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature", "FeatureCollection"}}}},
-		"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "links"}, obj{
+		"strikePut": object([]string{"strikes", "created", "updated", "unchanged", "linked", "links"}, obj{
 			"strikes": arrayOf(object([]string{"id", "status", "href"}, obj{
-				"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"created", "updated", "unchanged"}}, "href": obj{"type": "string"},
+				"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"created", "updated", "unchanged", "linked"}}, "href": obj{"type": "string"},
 			})),
-			"created": obj{"type": "integer", "minimum": 0}, "updated": obj{"type": "integer", "minimum": 0}, "unchanged": obj{"type": "integer", "minimum": 0}, "links": links,
+			"created": obj{"type": "integer", "minimum": 0}, "updated": obj{"type": "integer", "minimum": 0}, "unchanged": obj{"type": "integer", "minimum": 0},
+			"linked": obj{"type": "integer", "minimum": 0, "description": "CSV strikes that a thinner copy of a data set restates: linked to the strike recorded, which stays as it is"}, "links": links,
 		}),
 		"strikeLog": object([]string{"type", "features", "links"}, obj{
 			"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),

@@ -133,7 +133,15 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := h.cfg.Store.Put(c.Request().Context(), actorOf(c), strikes)
+	// Only a data set's CSV comes in thinner copies; a GeoJSON strike
+	// posted without a property it was recorded with drops it.
+	linked := make([]string, len(strikes))
+	if mt == "text/csv" {
+		if linked, err = h.linkCopies(c, strikes); err != nil {
+			return err
+		}
+	}
+	results, err := h.putLinked(c, strikes, linked)
 	if err != nil {
 		return asRecordsError(err)
 	}
@@ -186,8 +194,8 @@ func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
 // sendPutResults answers a batch: how many strikes were created, updated
 // and found recorded exactly as given, and where each is. Location names
 // the strike log.
-func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, status int) error {
-	var created, updated, unchanged int
+func (h *handlers) sendPutResults(c echo.Context, results []putOutcome, status int) error {
+	var created, updated, unchanged, linked int
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"strikes":[`...)
@@ -199,6 +207,9 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 		b = geojson.AppendJSONString(b, r.ID)
 		b = append(b, `,"status":`...)
 		switch {
+		case r.linked:
+			linked++
+			b = append(b, `"linked"`...)
 		case r.Created:
 			created++
 			b = append(b, `"created"`...)
@@ -218,6 +229,8 @@ func (h *handlers) sendPutResults(c echo.Context, results []store.PutResult, sta
 	b = appendInt(b, updated)
 	b = append(b, `,"unchanged":`...)
 	b = appendInt(b, unchanged)
+	b = append(b, `,"linked":`...)
+	b = appendInt(b, linked)
 	b = append(b, `,"links":[`...)
 	list := h.baseURL(c) + "/strikes"
 	b = appendLink(b, list, "collection", mediaGeoJSON, "the strike log")

@@ -90,12 +90,14 @@ var acledDateLayouts = []string{"2006-01-02", "2 January 2006", "02-01-2006", ti
 // are required. UCDP dates an event by days, so it is the window from
 // date_start, 00:00 UTC, to the end of date_end: its End is the next
 // midnight. side_a, side_b, dyad_name and the rest stay in Extra under
-// "ucdp".
+// "ucdp". Copies that add the dates in ISO form beside month-first ones
+// (date_start_iso, date_end_iso) must agree with them; being read, they
+// are not kept, so such a copy keeps the columns the file as published does.
 var ucdpDialect = &csvDialect{
 	name:     UCDPSource,
 	required: []string{"where_prec", "id", "date_start", "date_end", "latitude", "longitude"},
 	extraKey: "ucdp",
-	own:      []string{"id", "date_start", "date_end", "latitude", "longitude"},
+	own:      []string{"id", "date_start", "date_end", "latitude", "longitude", "date_start_iso", "date_end_iso"},
 	columns: map[string]string{propTime: "date_start", propEnd: "date_end", propEventID: "id",
 		"properties": "row"},
 	read: func(row csvRow, s *Strike) *fieldError {
@@ -113,6 +115,21 @@ var ucdpDialect = &csvDialect{
 		}
 		if end.Before(s.Time) {
 			return failf("date_end", "%s is before date_start", row.get("date_end"))
+		}
+		for _, d := range []struct {
+			column string
+			want   time.Time
+		}{{"date_start_iso", s.Time}, {"date_end_iso", end}} {
+			if row.get(d.column) == "" {
+				continue
+			}
+			iso, fe := row.date(d.column, ucdpDateLayouts[:1], "2022-03-20")
+			if fe != nil {
+				return fe
+			}
+			if !iso.Equal(d.want) {
+				return failf(d.column, "%s is not the day of %s, %s", row.get(d.column), strings.TrimSuffix(d.column, "_iso"), d.want.Format(time.DateOnly))
+			}
 		}
 		s.End = end.AddDate(0, 0, 1)
 		if fe := row.point(s, "longitude", "latitude"); fe != nil {
