@@ -13,6 +13,7 @@ import { sitePopup, itemPath } from './popup.js';
 import { colourOf, lineCanvas, symbolCanvas } from './symbols.js';
 import { Recorder } from './record.js';
 import { Strikes, strikeCanvas } from './strikes.js';
+import { Summary } from './summary.js';
 import { timeline } from './readings.js';
 import { collectionTitle, languageSwitch, localize, t } from './i18n.js';
 
@@ -161,6 +162,12 @@ class App {
     );
     // Strikes are recorded where a check is, into the log this layer shows.
     this.recorder = new Recorder(byId('record'), { api: this.api, onRecorded: () => this.strikes.load() });
+    byId('summary-section').hidden = false;
+    this.summary = new Summary(
+      { section: byId('summary-section'), oblast: byId('summary-oblast'), by: byId('summary-by'), chart: byId('summary-chart'), total: byId('summary-total'), legend: byId('summary-legend'), error: byId('summary-error'), from: byId('strikes-from'), to: byId('strikes-to') },
+      { api: this.api },
+    );
+    this.api.get('basemap.geojson').then((b) => this.summary.oblasts(b), () => {});
   }
 
   // fitData frames the union of the collections' extents, or Ukraine.

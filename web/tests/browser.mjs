@@ -371,6 +371,31 @@ async function clickAt(page, view, lat, lon) {
   await settle(page);
 }
 
+// summaryInfo reads the summary panel: the total, the legend's words by
+// verdict, and how many of the chart's pixels take each verdict's colour
+// (bars are filled solid, so a verdict drawn has pixels of its colour).
+async function summaryInfo(page) {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('summary-chart');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const legend = [...document.querySelectorAll('#summary-legend li')].map((li) => {
+      const [r, g, b] = getComputedStyle(li.querySelector('.swatch')).backgroundColor.match(/\d+/g).map(Number);
+      return { verdict: li.dataset.verdict, words: li.textContent.trim(), rgb: [r, g, b] };
+    });
+    const pixels = Object.fromEntries(legend.map((l) => [l.verdict, 0]));
+    for (let i = 0; i < data.length; i += 4) {
+      const l = legend.find((x) => x.rgb[0] === data[i] && x.rgb[1] === data[i + 1] && x.rgb[2] === data[i + 2] && data[i + 3] === 255);
+      if (l) pixels[l.verdict]++;
+    }
+    return {
+      strikes: Number(document.getElementById('summary-total').dataset.strikes),
+      drawn: document.getElementById('summary-section').dataset.drawn,
+      legend: legend.map(({ verdict, words }) => ({ verdict, words })),
+      pixels,
+    };
+  });
+}
+
 const scenarios = {
   // The server's HTML pages of items: each path is opened as a browser
   // opens a link (Accept: text/html), and the page's map reports how many
@@ -406,6 +431,29 @@ const scenarios = {
     }
     return out;
   },
+  // The summary panel: opened, its chart drawn; an oblast chosen, and a
+  // date typed into the strike layer's range, the chart follows each.
+  async summary() {
+    const out = {};
+    const page = await newPage();
+    await open(page, spec.hash);
+    const drawn = (part) =>
+      page.waitForFunction((p) => (document.getElementById('summary-section').dataset.drawn ?? '').includes(p), part, { timeout: 60000 });
+    await page.locator('#summary-section > summary').click();
+    await drawn('strikes/summary');
+    out.all = await summaryInfo(page);
+    await shot(page, 'summary');
+    await page.selectOption('#summary-oblast', spec.oblast);
+    await drawn(`oblast=${spec.oblast}`);
+    out.oblast = await summaryInfo(page);
+    await page.fill('#strikes-from', spec.from);
+    await page.locator('#strikes-from').press('Tab');
+    await drawn(`from=${spec.from}`);
+    out.from = await summaryInfo(page);
+    await shot(page, 'summary-filtered');
+    return out;
+  },
+
   // The default data with no tile URL: the map must ask nothing of any host
   // but its server.
   async offline() {
