@@ -262,14 +262,25 @@ const BackfillActor = "protectmap-upgrade"
 // back-filled; it returns how many strikes it filled. Run it once the data
 // served at the upgrade is loaded, before serving.
 func Backfill(ctx context.Context, st store.Store, d *Dataset) (int, error) {
-	set, err := agreement.NewAgreementSet(d.Index, d.Agreements)
+	judge, err := Judge(d)
 	if err != nil {
 		return 0, err
 	}
+	return st.Backfill(ctx, BackfillActor, judge)
+}
+
+// Judge returns what gives a strike its verdict against d, judged now, as
+// POST /strikes records it: for the store to record with the strike, once
+// d is kept in it (KeepVersion).
+func Judge(d *Dataset) (func(*store.Strike) (*store.Verdict, error), error) {
+	set, err := agreement.NewAgreementSet(d.Index, d.Agreements)
+	if err != nil {
+		return nil, err
+	}
 	t := time.Now()
-	return st.Backfill(ctx, BackfillActor, func(s *store.Strike) (*store.Verdict, error) {
+	return func(s *store.Strike) (*store.Verdict, error) {
 		return &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: judgeStrike(set, s)}, nil
-	})
+	}, nil
 }
 
 // Manifest says what a report was computed from, so that anyone holding the

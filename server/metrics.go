@@ -177,8 +177,8 @@ func (s *timedStore) Put(ctx context.Context, actor string, strikes []store.Stri
 	return timed(s, "put", func() ([]store.PutResult, error) { return s.Store.Put(ctx, actor, strikes) })
 }
 
-func (s *timedStore) Import(ctx context.Context, actor string, dec store.Decoder) (store.ImportResult, error) {
-	return timed(s, "import", func() (store.ImportResult, error) { return s.Store.Import(ctx, actor, dec) })
+func (s *timedStore) Import(ctx context.Context, actor string, dec store.Decoder, judge func(*store.Strike) (*store.Verdict, error)) (store.ImportResult, error) {
+	return timed(s, "import", func() (store.ImportResult, error) { return s.Store.Import(ctx, actor, dec, judge) })
 }
 
 func (s *timedStore) Get(ctx context.Context, id string) (store.Strike, error) {

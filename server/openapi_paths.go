@@ -29,7 +29,7 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("proximityGeometry"), ref("dataVersion"), ref("fFeatures")},
 				ok("the sites found", mediaGeoJSON, "proximity"))),
 			"post": shedding(withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
-				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("fFeatures")},
+				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("dataVersion"), ref("fFeatures")},
 				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes")),
 		},
 		"/nearest": obj{"get": shedding(op("getNearest", "The k protected sites nearest to a point, whatever their distance.",

@@ -223,7 +223,7 @@ func New(cfg Config) *echo.Echo {
 	get("/collections/:collectionId/tiles", h.tileJSON)
 	get("/collections/:collectionId/tiles/:z/:x/:y", h.tile)
 	get("/proximity", h.atVersion(h.proximity))
-	add(bulkRoute, http.MethodPost, "/proximity", h.proximityBatch)
+	add(bulkRoute, http.MethodPost, "/proximity", h.atVersion(h.proximityBatch))
 	get("/nearest", h.nearest)
 	// Liveness (/healthz: the process answers) looks at nothing else, so a
 	// liveness probe never restarts a server only waiting for its data.

@@ -192,6 +192,15 @@ func TestEvidenceEndToEnd(t *testing.T) {
 			if s := prox["summary"].(map[string]any); s["verdict"] != "protected_site_hit" {
 				t.Errorf("/proximity on %s: %v", oldVersion, s)
 			}
+			batch := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":` + struckAt + `},` +
+				`"properties":{"datetime":"2025-03-20T04:00:00Z"}}]}`
+			for version, hits := range map[string]bool{oldVersion: true, newVersion: false} {
+				got := call(t, http.MethodPost, p.base+"/proximity?radius=10&data_version="+version, batch, false, http.StatusOK)
+				if s := got["summary"].(map[string]any)["verdicts"]; strings.Contains(fmt.Sprint(s), "protected_site_hit:1") != hits {
+					t.Errorf("POST /proximity on %s: verdicts %v, want a protected site hit: %t", version, s, hits)
+				}
+			}
+			call(t, http.MethodPost, p.base+"/proximity?data_version=never-served", batch, false, http.StatusNotFound)
 			call(t, http.MethodGet, p.base+"/strikes/"+id+"?data_version=never-served", "", false, http.StatusNotFound)
 			versions := call(t, http.MethodGet, p.base+"/versions", "", false, http.StatusOK)["versions"].([]any)
 			if len(versions) != 2 || versions[0].(map[string]any)["data_version"] != newVersion {

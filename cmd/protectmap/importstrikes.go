@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 )
 
-const importStrikesSynopsis = `FILE [--store DSN] [--actor NAME] [--columns lat=COL,lon=COL,time=COL,... [--source NAME]]
+const importStrikesSynopsis = `FILE [--store DSN] [--actor NAME] [--data DIR] [--layer NAME=FILE]... [--agreements FILE] [--columns lat=COL,lon=COL,time=COL,... [--source NAME]]
 
 Records the strikes of FILE in the strike store, as POST /strikes does:
 CSV (.csv) as ACLED exports or UCDP GED publishes it, told by its header,
@@ -20,8 +21,10 @@ any other CSV through --columns, or GeoJSON (.geojson, .json). The file is recor
 bad record anywhere lists every bad record by line and column and records
 nothing. A strike whose source and event id are already recorded is
 updated, and left as it is when nothing differs, so importing a file again
-changes nothing. The verdict is not judged here: GET /strikes/{id} judges it
-against the data served.`
+changes nothing. Each strike is judged as POST /strikes judges it, against
+the data named as serve names it (default: the embedded data), and its
+verdict is recorded with it in the same transaction; that data version is
+kept in the store first, as a server keeps the one it serves.`
 
 func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("import strikes", importStrikesSynopsis, stdout)
@@ -29,6 +32,7 @@ func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	actor := fs.String("actor", "import", "who the audit log says recorded the strikes")
 	columns := fs.String("columns", "", "for a CSV of another layout, field=column pairs: lat, lon and time required; end, id, uncertainty (metres), source, weapon, notes")
 	source := fs.String("source", "", "with --columns and no source column, the source of every strike (default "+store.DefaultCSVSource+")")
+	input := addDataFlags(fs)
 	pos, err := importFlags{fs: fs}.parse(args)
 	if err != nil {
 		return err
@@ -68,12 +72,24 @@ func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usagef("%s: name a .csv, .geojson or .json file", pos[0])
 	}
+	d, _, err := input.load()
+	if err != nil {
+		return fmt.Errorf("the data to judge against: %w", err)
+	}
+	judge, err := server.Judge(d)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Import(ctx, *actor, dec)
+	// Dropping no version: what serve --keep-versions keeps is serve's say.
+	if err := server.KeepVersion(ctx, st, d, -1); err != nil {
+		return fmt.Errorf("keeping data version %s in the strike store: %w", d.Version, err)
+	}
+	res, err := st.Import(ctx, *actor, dec, judge)
 	if errors.Is(err, store.ErrInvalid) {
 		return fmt.Errorf("%s: nothing recorded:\n%w", pos[0], err)
 	} else if err != nil {

@@ -80,3 +80,65 @@ func TestImportStrikesColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestImportStrikesJudges: an imported strike is recorded with its verdict
+// against the data named, as POST /strikes records it, that data version is
+// kept, and the audit log names the actor.
+func TestImportStrikesJudges(t *testing.T) {
+	dir, _ := evidenceData(t)
+	removeSite(t, dir, struckSite)
+	file := filepath.Join(t.TempDir(), "strikes.geojson")
+	dsn := filepath.Join(t.TempDir(), "strikes.db")
+	ctx := context.Background()
+	var versions []string
+	for i, c := range []struct {
+		args []string
+		hit  bool
+	}{
+		{nil, true},                      // the embedded data holds the site struck
+		{[]string{"--data", dir}, false}, // this data no longer does
+	} {
+		strike := fmt.Sprintf(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":%s},`+
+			`"properties":{"datetime":"2025-03-20T04:00:00Z","source":"field report","event_id":"I-%d"}}]}`, struckAt, i)
+		if err := os.WriteFile(file, []byte(strike), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"import", "strikes", file, "--store", dsn, "--actor", analyst}, c.args...)
+		if code, out, errOut := runCLI(t, args...); code != 0 || !strings.Contains(out, "1 strikes recorded") {
+			t.Fatalf("%v: exit %d, %q %q", c.args, code, out, errOut)
+		}
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.List(ctx, store.Query{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *store.Strike
+		for k := range page.Strikes {
+			if page.Strikes[k].SourceEventID == fmt.Sprintf("I-%d", i) {
+				got = &page.Strikes[k]
+			}
+		}
+		if got == nil || got.Verdict == nil {
+			t.Fatalf("%v: strike I-%d recorded with no verdict: %+v", c.args, i, got)
+		}
+		if hit := strings.Contains(string(got.Verdict.Body), `"verdict":"protected_site_hit"`); hit != c.hit {
+			t.Errorf("%v: verdict %s, want a protected site hit: %t", c.args, got.Verdict.Body, c.hit)
+		}
+		versions = append(versions, got.Verdict.DataVersion)
+		events, err := st.History(ctx, got.ID)
+		if err != nil || len(events) != 1 || events[0].Actor != analyst || !strings.Contains(string(events[0].Record), got.Verdict.DataVersion) {
+			t.Errorf("%v: history %+v, %v", c.args, events, err)
+		}
+		kept, err := st.Versions(ctx)
+		st.Close()
+		if err != nil || len(kept) != i+1 || kept[0].Version != got.Verdict.DataVersion {
+			t.Errorf("%v: versions kept %+v, %v; want %d, the newest %s", c.args, kept, err, i+1, got.Verdict.DataVersion)
+		}
+	}
+	if versions[0] == versions[1] {
+		t.Errorf("both imports judged on data version %s", versions[0])
+	}
+}

@@ -61,10 +61,8 @@ the server: it stops accepting, lets requests finish within
 func serve(args []string, stderr io.Writer) error {
 	fs := newFlags("serve", serveSynopsis, stderr)
 	addr := fs.String("addr", ":8080", "listen address, HOST:PORT")
-	dir := fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)")
-	var extra layerFlags
-	fs.Var(&extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
-	agreementsFile := fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`)
+	input := addDataFlags(fs)
+	dir, agreementsFile := input.dir, input.agreements
 	baseURL := fs.String("base-url", "", "public URL of the service root behind a reverse proxy, e.g. https://maps.example.org/protectmap (default: from the request and X-Forwarded-* headers)")
 	tileURL := fs.String("tile-url", defaultTileURL, `raster tile URL template for the map; "" or "off" keeps the map offline on the built-in basemap. Its host is the only one the map's Content-Security-Policy allows images from`)
 	tileAttribution := fs.String("tile-attribution", defaultTileAttribution, "credit shown for the tiles of --tile-url")
@@ -92,7 +90,7 @@ func serve(args []string, stderr io.Writer) error {
 			return usagef("--base-url must be an absolute http(s) URL, not %q", *baseURL)
 		}
 	}
-	if *watch < 0 || *watch > 0 && *dir == "" && len(extra) == 0 && *agreementsFile == "" {
+	if *watch < 0 || *watch > 0 && *dir == "" && len(input.extra) == 0 && *agreementsFile == "" {
 		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
 	}
 	proxies, err := server.ParseTrustedProxies(*trustedProxies)
@@ -127,7 +125,7 @@ func serve(args []string, stderr io.Writer) error {
 	log.Info("settings", set.describe()...)
 
 	load := func(context.Context) (*server.Dataset, error) {
-		d, from, err := loadDataset(*dir, extra, *agreementsFile)
+		d, from, err := input.load()
 		if err == nil {
 			log.Info("agreements loaded", "from", from, "agreements", len(d.Agreements))
 		}
@@ -208,7 +206,7 @@ func serve(args []string, stderr io.Writer) error {
 	srv := server.HTTPServer(h, limits)
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {
-		files := func() []string { return dataFiles(*dir, extra, *agreementsFile) }
+		files := func() []string { return dataFiles(*dir, input.extra, *agreementsFile) }
 		// The files are fingerprinted before serving: a change made once the
 		// server answers is then always seen as one.
 		go reloadOnChange(ctx, reloader, *watch, files, fingerprint(files()))
@@ -255,6 +253,27 @@ func reloadOnHangup(ctx context.Context, r *server.Reloader) {
 			r.Reload(ctx) //nolint:errcheck // logged, and reported by /readyz
 		}
 	}
+}
+
+// dataFlags name the data served, or judged against: the layers and the
+// agreements.
+type dataFlags struct {
+	dir, agreements *string
+	extra           layerFlags
+}
+
+func addDataFlags(fs *flag.FlagSet) *dataFlags {
+	f := &dataFlags{
+		dir:        fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)"),
+		agreements: fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`),
+	}
+	fs.Var(&f.extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
+	return f
+}
+
+// load reads the data the flags name.
+func (f *dataFlags) load() (*server.Dataset, string, error) {
+	return loadDataset(*f.dir, f.extra, *f.agreements)
 }
 
 // loadDataset loads the layers and the agreements, checks that they fit

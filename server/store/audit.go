@@ -536,6 +536,7 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 				return err
 			}
 			t := now()
+			bodies := canonicalBodies{}
 			for i := range batch {
 				st := &batch[i]
 				if st.Verdict == nil && judge != nil {
@@ -546,7 +547,7 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 					if v != nil {
 						v.Backfilled = true
 						st.Verdict = v
-						if err := st.canonicalVerdict(); err != nil {
+						if err := st.canonicalVerdict(bodies); err != nil {
 							return err
 						}
 						if _, err := tx.ExecContext(ctx, "UPDATE strikes SET verdict = "+s.param(1)+", verdict_version = "+s.param(2)+

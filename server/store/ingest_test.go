@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -342,6 +343,38 @@ func TestComputedAndDeepProperties(t *testing.T) {
 	})
 }
 
+// TestImportRecordsVerdicts: an import records each strike with the verdict
+// judged for it, canonical, in its row and in its create event, as Put does.
+func TestImportRecordsVerdicts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		judged := time.Date(2025, 3, 20, 4, 0, 0, 123456789, time.UTC)
+		judge := func(s *Strike) (*Verdict, error) {
+			body := fmt.Sprintf(`{"verdict":"no_protected_site", "lon":%v}`, s.Point[0])
+			return &Verdict{DataVersion: "v-import", JudgedAt: judged, Body: json.RawMessage(body)}, nil
+		}
+		if _, err := st.Import(ctx, "importer", NewGeoJSONDecoder(testdata(t, "strikes.geojson")), judge); err != nil {
+			t.Fatal(err)
+		}
+		strikes := listAll(t, st, Query{})
+		if len(strikes) != 3 {
+			t.Fatalf("%d strikes recorded, want 3", len(strikes))
+		}
+		for _, s := range strikes {
+			want := fmt.Sprintf(`{"lon":%v,"verdict":"no_protected_site"}`, s.Point[0])
+			if s.Verdict == nil || s.Verdict.DataVersion != "v-import" || string(s.Verdict.Body) != want || !s.Verdict.JudgedAt.Equal(judged.Truncate(time.Microsecond)) {
+				t.Fatalf("strike %s: verdict %+v, want %s on v-import", s.ID, s.Verdict, want)
+			}
+			events, err := st.History(ctx, s.ID)
+			if err != nil || len(events) != 1 || events[0].Actor != "importer" || !bytes.Contains(events[0].Record, []byte(`"verdict":`+want)) {
+				t.Errorf("strike %s: history %+v, %v", s.ID, events, err)
+			}
+		}
+		if _, err := st.VerifyChain(ctx, nil); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 func TestImport(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
 		for _, c := range []struct {
@@ -352,12 +385,12 @@ func TestImport(t *testing.T) {
 			{"strikes.geojson", func(r io.Reader) Decoder { return NewGeoJSONDecoder(r) }, 3},
 			{"acled.csv", func(r io.Reader) Decoder { return NewCSVDecoder(r) }, 4},
 		} {
-			res, err := st.Import(ctx, "tester", c.dec(testdata(t, c.file)))
+			res, err := st.Import(ctx, "tester", c.dec(testdata(t, c.file)), nil)
 			if err != nil || res != (ImportResult{Created: c.n}) {
 				t.Fatalf("%s: %+v, %v", c.file, res, err)
 			}
 			// Only strikes with an event id are recognised again.
-			res, err = st.Import(ctx, "tester", c.dec(testdata(t, c.file)))
+			res, err = st.Import(ctx, "tester", c.dec(testdata(t, c.file)), nil)
 			want := ImportResult{Unchanged: 2, Created: 1}
 			if c.file == "acled.csv" {
 				want = ImportResult{Unchanged: 4}
@@ -372,7 +405,7 @@ func TestImport(t *testing.T) {
 			if strings.HasSuffix(file, ".geojson") {
 				dec = NewGeoJSONDecoder(testdata(t, file))
 			}
-			_, err := st.Import(ctx, "tester", dec)
+			_, err := st.Import(ctx, "tester", dec, nil)
 			if err == nil || !errors.Is(err, ErrInvalid) || strings.Count(err.Error(), "\n") < 6 {
 				t.Errorf("%s: %v, want every bad record listed", file, err)
 			}
@@ -392,7 +425,7 @@ func TestImportStopsAfterManyProblems(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&b, "E%d,2025-03-20,50,30,9\n", i)
 	}
-	_, err := st.Import(ctx, "tester", NewCSVDecoder(strings.NewReader(b.String())))
+	_, err := st.Import(ctx, "tester", NewCSVDecoder(strings.NewReader(b.String())), nil)
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -423,7 +456,7 @@ func TestImportRealEvents(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					res, err := st.Import(ctx, "tester", NewCSVDecoder(fh))
+					res, err := st.Import(ctx, "tester", NewCSVDecoder(fh), nil)
 					fh.Close()
 					if err != nil || res != want {
 						t.Fatalf("import: %+v, %v, want %+v", res, err, want)

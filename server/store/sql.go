@@ -286,6 +286,7 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 	}
 	var errs []error
 	seen := seenKeys{}
+	bodies := canonicalBodies{}
 	t := now()
 	batch := make([]Strike, len(strikes))
 	for i := range strikes {
@@ -296,7 +297,7 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 			errs = append(errs, failf(propEventID, "the same source and event id as strikes[%d]", first).at(0, prefix))
 		}
 		batch[i] = prepare(strikes[i], t)
-		if err := batch[i].canonicalVerdict(); err != nil {
+		if err := batch[i].canonicalVerdict(bodies); err != nil {
 			errs = append(errs, (&fieldError{"verdict", err}).at(0, prefix))
 		}
 	}
@@ -366,11 +367,12 @@ func compareKeys(a, b *Strike) int {
 // Import reads every record first, so that nothing is written when any
 // is bad, no transaction stays open while a client sends its body, and a
 // transaction that must be retried can be.
-func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder) (ImportResult, error) {
+func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder, judge func(*Strike) (*Verdict, error)) (ImportResult, error) {
 	var (
 		errs  []error
 		batch []Strike
 	)
+	bodies := canonicalBodies{}
 	t := now()
 	for n := 0; len(errs) < maxReported; n++ {
 		st, err := dec.Next()
@@ -388,9 +390,20 @@ func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder) (Impor
 			errs = append(errs, fe.at(0, "records["+strconv.Itoa(n)+"]."))
 			continue
 		}
-		if len(errs) == 0 { // read on for more problems, but keep nothing
-			batch = append(batch, prepare(st, t))
+		if len(errs) > 0 { // read on for more problems, but keep nothing
+			continue
 		}
+		if judge != nil {
+			if st.Verdict, err = judge(&st); err != nil {
+				return ImportResult{}, err
+			}
+		}
+		st = prepare(st, t)
+		if err := st.canonicalVerdict(bodies); err != nil {
+			errs = append(errs, (&fieldError{"verdict", err}).at(0, "records["+strconv.Itoa(n)+"]."))
+			continue
+		}
+		batch = append(batch, st)
 	}
 	if len(errs) == maxReported {
 		errs = append(errs, fmt.Errorf("stopped reading after %d bad records", maxReported))

@@ -151,8 +151,10 @@ type Store interface {
 	// Import reads every strike from dec and records them like Put, in one
 	// transaction, without holding them all in memory. If any record is
 	// bad, nothing is recorded and the error lists every bad record (up to
-	// 100, then reading stops), each a *RecordError.
-	Import(ctx context.Context, actor string, dec Decoder) (ImportResult, error)
+	// 100, then reading stops), each a *RecordError. Each good strike is
+	// given the verdict judge returns (none when judge is nil), recorded
+	// with it in the same transaction.
+	Import(ctx context.Context, actor string, dec Decoder, judge func(*Strike) (*Verdict, error)) (ImportResult, error)
 	// Get returns the strike with the given id, or ErrNotFound; a deleted
 	// one is returned with ErrGone.
 	Get(ctx context.Context, id string) (Strike, error)

@@ -290,7 +290,7 @@ func TestBatchIsAtomic(t *testing.T) {
 		if _, err := st.Put(ctx, "tester", batch); err == nil || !strings.Contains(err.Error(), "poisoned") {
 			t.Fatalf("error %v, want the trigger's", err)
 		}
-		if _, err := st.Import(ctx, "tester", &sliceDecoder{strikes: batch}); err == nil {
+		if _, err := st.Import(ctx, "tester", &sliceDecoder{strikes: batch}, nil); err == nil {
 			t.Fatal("import of a poisoned batch succeeded")
 		}
 		if n := len(listAll(t, st, Query{})); n != 0 {

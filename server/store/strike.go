@@ -195,12 +195,13 @@ func prepare(s Strike, now time.Time) Strike {
 
 // canonicalVerdict copies s's verdict with its body in canonical JSON and
 // its time to the microsecond, so that the bytes stored are the bytes the
-// audit log hashes.
-func (s *Strike) canonicalVerdict() error {
+// audit log hashes. Bodies already made canonical in this write are taken
+// from bodies.
+func (s *Strike) canonicalVerdict(bodies canonicalBodies) error {
 	if s.Verdict == nil {
 		return nil
 	}
-	body, err := canonicalJSON(s.Verdict.Body)
+	body, err := bodies.of(s.Verdict.Body)
 	if err != nil {
 		return err
 	}
@@ -209,6 +210,27 @@ func (s *Strike) canonicalVerdict() error {
 	s.Verdict = &v
 	s.Verdict.encode()
 	return nil
+}
+
+// canonicalBodies maps verdict bodies to their canonical JSON within one
+// write. The strikes of a batch far from every site, or near the same
+// ones, share one body, and making each canonical again was a tenth of
+// the time a write of a thousand took.
+type canonicalBodies map[string]json.RawMessage
+
+// maxCanonicalBodies bounds the bodies one write remembers, so that a
+// large import of bodies all different holds no second copy of each.
+const maxCanonicalBodies = 1024
+
+func (c canonicalBodies) of(body json.RawMessage) (json.RawMessage, error) {
+	if b, ok := c[string(body)]; ok {
+		return b, nil
+	}
+	b, err := canonicalJSON(body)
+	if err == nil && len(c) < maxCanonicalBodies {
+		c[string(body)] = b
+	}
+	return b, err
 }
 
 // now is the store's clock, to the microsecond it keeps.
