@@ -343,12 +343,6 @@ var geometryTypes = [...]struct {
 	{"MultiLineString", 3}, {"Polygon", 3}, {"MultiPolygon", 4},
 }
 
-// decodeGeometry parses and validates a GeoJSON geometry object.
-func decodeGeometry(raw []byte, nesting int) (orb.Geometry, error) {
-	var d decoder
-	return d.geometry(raw, nesting, false)
-}
-
 // geometry parses and validates a GeoJSON geometry object; checked says
 // its JSON syntax was checked already.
 func (d *decoder) geometry(raw []byte, nesting int, checked bool) (orb.Geometry, error) {
