@@ -563,6 +563,7 @@ func (h *handlers) items(c echo.Context) error {
 			b = h.appendAlternateLink(append(b, ','), c, f)
 		}
 	}
+	b = h.appendHTMLLink(append(b, ','), c)
 	limit := strconv.Itoa(q.limit)
 	next, prev := cursor{at: p.last}.String(), cursor{backward: true, at: p.first}.String()
 	nextOffset, prevOffset := "", ""
@@ -629,6 +630,16 @@ func (h *handlers) appendAlternateLink(b []byte, c echo.Context, f export.Format
 		}, "f", "cursor", "limit", "offset", "sortby", "properties", "skipGeometry")
 	})
 	return appendLinkEnd(b, "alternate", f.ContentType(), "every item matching, as "+strings.ToUpper(string(f)))
+}
+
+// appendHTMLLink appends the link to this page of results as a web page.
+func (h *handlers) appendHTMLLink(b []byte, c echo.Context) []byte {
+	b = appendHref(b, func(b []byte) []byte {
+		return h.appendWithQuery(b, c, func(name string) (string, bool) {
+			return "html", name == "f"
+		}, "f")
+	})
+	return appendLinkEnd(b, "alternate", "text/html", "this page as a web page")
 }
 
 func (h *handlers) item(c echo.Context) error {
