@@ -11,8 +11,8 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
