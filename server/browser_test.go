@@ -999,6 +999,21 @@ func TestBrowserVerdict(t *testing.T) {
 	}
 }
 
+// webJudgedStrike is the default data and agreements, with a store holding
+// one strike of source on the moratorium site while the moratorium holds,
+// at p, and its verdict.
+func webJudgedStrike(t *testing.T, source string) (*geo.Index, []agreement.Agreement, store.Store, orb.Point, *agreement.Verdict) {
+	t.Helper()
+	ix, agreements, set, _, p := webMoratoriumSite(t)
+	strike := store.Strike{Point: p, Time: time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC), Source: source, SourceEventID: "1"}
+	st := webStrikeStore(t, []store.Strike{strike})
+	v, err := set.Verdict(agreement.NewVerdictQuery(strike.Geo()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, agreements, st, p, v
+}
+
 // webStrikeStore is a new SQLite strike log holding strikes, with their ids set.
 func webStrikeStore(t *testing.T, strikes []store.Strike) store.Store {
 	t.Helper()
@@ -1917,14 +1932,7 @@ type webInLanguage struct {
 // message anywhere on the page.
 func TestBrowserLanguages(t *testing.T) {
 	tools := needBrowser(t)
-	ix, agreements, set, _, p := webMoratoriumSite(t)
-	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
-	strike := store.Strike{Point: p, Time: when, Source: "lang-test", SourceEventID: "1"}
-	st := webStrikeStore(t, []store.Strike{strike})
-	v, err := set.Verdict(agreement.NewVerdictQuery(strike.Geo()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, agreements, st, p, v := webJudgedStrike(t, "lang-test")
 	site, _, ok := webLayer(t, ix, "energy").Lookup("gppd:WRI1005115")
 	if !ok {
 		t.Fatal("energy site gppd:WRI1005115 is missing from the default data")
@@ -2015,14 +2023,7 @@ type webViolation struct {
 // panel and with a strike's popup open, none of its rules may be broken.
 func TestBrowserAccessibility(t *testing.T) {
 	tools := needBrowser(t)
-	ix, agreements, set, _, p := webMoratoriumSite(t)
-	when := time.Date(2025, 3, 25, 12, 0, 0, 0, time.UTC)
-	strike := store.Strike{Point: p, Time: when, Source: "a11y-test", SourceEventID: "1"}
-	st := webStrikeStore(t, []store.Strike{strike})
-	v, err := set.Verdict(agreement.NewVerdictQuery(strike.Geo()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, agreements, st, p, v := webJudgedStrike(t, "a11y-test")
 	srv := serveWeb(t, ix, "", func(c *server.Config) { c.Agreements, c.Store = agreements, st })
 	view := webView{14, p.Lat(), p.Lon()}
 	check := fmt.Sprintf("%s&layers=strikes,energy&check=%.6f,%.6f,5000&at=2025-03-25T12:00Z", view.hash(), p.Lat(), p.Lon())
