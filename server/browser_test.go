@@ -795,10 +795,7 @@ func TestBrowserPan(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := serveWeb(t, webIndex(t, layer), "")
-	views := []struct {
-		Name string `json:"name"`
-		Hash string `json:"hash"`
-	}{
+	views := []panView{
 		{"single", webView{14, 50.45, 30.52}.hash() + "&layers=generated"},
 		{"clustered", webView{11, 50.45, 30.52}.hash() + "&layers=generated"},
 	}
@@ -822,10 +819,16 @@ func TestBrowserPan(t *testing.T) {
 	}
 }
 
+// panView is a view of the map to drag, by its name and its URL hash.
+type panView struct {
+	Name string `json:"name"`
+	Hash string `json:"hash"`
+}
+
 // panOnce drags each of views and says which kept the page blocked for
 // over webPanBudget in more than a quarter of the drags. The counts of
 // points drawn are checked as they must hold on every try.
-func panOnce(t *testing.T, tools webTools, base string, views any, n int) (over []string) {
+func panOnce(t *testing.T, tools webTools, base string, views []panView, n int) (over []string) {
 	t.Helper()
 	var got struct {
 		Views []struct {
@@ -838,8 +841,8 @@ func panOnce(t *testing.T, tools webTools, base string, views any, n int) (over 
 	c := runBrowser(t, tools, map[string]any{"scenario": "pan", "base": base, "panViews": views}, &got)
 	webCheckHosts(t, c.Requests, strings.TrimPrefix(base, "http://"))
 	webNoConsoleErrors(t, c.ConsoleErrors)
-	if len(got.Views) != 2 {
-		t.Fatalf("measured %d views, want 2", len(got.Views))
+	if len(got.Views) != len(views) {
+		t.Fatalf("measured %d views, want %d", len(got.Views), len(views))
 	}
 	for _, v := range got.Views {
 		b := v.Before["generated"]
