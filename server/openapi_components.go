@@ -379,10 +379,13 @@ func strikeSchemas() obj {
 		"strikeLog": object([]string{"type", "features", "links"}, obj{
 			"type": obj{"type": "string", "enum": []string{"FeatureCollection"}}, "features": arrayOf(schemaRef("strike")),
 			"numberReturned": obj{"type": "integer", "minimum": 0}, "timeStamp": obj{"type": "string", "format": "date-time"}, "links": links,
+			"numberMatched": obj{"type": "integer", "minimum": 0, "description": "the records matched, every source's"},
+			"numberEvents":  obj{"type": "integer", "minimum": 0, "description": "the events among them: records of several sources linked as one event (linked_to) count once; absent when more than 1,000,000 records match"},
 		}),
 		"strikeSummary": object([]string{"by", "strikes", "rows"}, obj{
 			"by":      obj{"type": "string", "enum": summaryPeriods},
-			"strikes": obj{"type": "integer", "description": "the strikes matched; the rows' counts add up to it"},
+			"strikes": obj{"type": "integer", "description": "the strikes (events) matched, records of several sources linked as one event counted once; the rows' counts add up to it"},
+			"records": obj{"type": "integer", "description": "the records matched, every source's"},
 			"rows": obj{"type": "array", "items": object([]string{"period", "oblast", "verdict", "count"}, obj{
 				"period":  obj{"type": "string", "description": "2025-03-20, 2025-W12 (ISO week) or 2025-03, in UTC, by the strike's datetime"},
 				"oblast":  nullable("string"),
@@ -406,7 +409,8 @@ func strikeSchemas() obj {
 			"query": object(nil, obj{"from": nullable("string"), "to": nullable("string"), "agreement": nullable("string"),
 				"source": obj{"type": "array", "items": obj{"type": "string"}, "nullable": true},
 				"scope":  obj{"type": "array", "items": obj{"type": "string"}, "nullable": true}}),
-			"summary": object([]string{"strikes"}, obj{"strikes": obj{"type": "integer"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
+			"summary": object([]string{"strikes", "records"}, obj{"strikes": obj{"type": "integer", "description": "events: records of several sources linked as one event count once, by the verdict of the record the event is counted by"},
+				"records": obj{"type": "integer", "description": "the report's records, every source's"}, string(agreement.ProtectedSiteHit): obj{"type": "integer"},
 				string(agreement.PossibleProtectedSiteHit): obj{"type": "integer"}, string(agreement.ProtectedSiteNearby): obj{"type": "integer"},
 				string(agreement.NoProtectedSite): obj{"type": "integer"}, string(agreement.LocationTooCoarse): obj{"type": "integer"},
 				"disputed": obj{"type": "integer", "description": "strikes whose agreements' readings disagree"}}),
@@ -435,6 +439,8 @@ func strikeFactSchemas() obj {
 		propSourceLink: nullableText("the event's page: the strike's source_url or url property when it is an http(s) address; null otherwise (ACLED and UCDP publish no page per event)"),
 		propPrecision:  nullableText("the source's precision code as column=code: where_prec=1 to 7 (UCDP), geo_precision=1 to 3 (ACLED); null for other sources"),
 		propRecordedBy: nullableText("who recorded the strike: the actor of its first audit event (the token's name, or import's --actor)"),
+		propLinkedTo:   linkRefs("the records of other sources linked to this one as the same event (same day or overlapping windows of at most a week, points within their uncertainties added plus 100 m, each the other's only match of its source); null when none"),
+		propCandidates: linkRefs("the records of other sources this one matches without being linked to them, since it or they match more than one record of a source; null when none"),
 	}
 }
 
@@ -554,6 +560,14 @@ func withMembers(props, more obj) obj {
 	maps.Copy(props, more)
 	return props
 }
+
+// linkRefs describes a list of other records of the strike log.
+func linkRefs(description string) obj {
+	return obj{"type": "array", "nullable": true, "description": description, "items": object([]string{"id", "source"}, obj{
+		"id": str("the record's id in the strike log"), "source": obj{"type": "string"}, "event_id": str("its source's event id"),
+	})}
+}
+
 func str(description string) obj { return obj{"type": "string", "description": description} }
 
 func problemResponse(description string) obj {

@@ -172,7 +172,7 @@ func strikePaths(paths obj) {
 			queryParam("alert", "Send only the strikes recorded, after the subscription was made, within its distance of its sites: the id of an alert subscription (POST /alerts).", false, obj{"type": "string"}),
 			obj{"name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received: the stream resumes after it (browsers send it when they reconnect).", "schema": obj{"type": "integer", "minimum": 0}}},
 		ok("the event stream", mediaEventStream, nil))}
-	paths["/strikes/summary"] = obj{"get": op("getStrikeSummary", "The strikes the strike log's filters select, counted by period (day, week or month), oblast and verdict against the data served now: each strike in exactly one row, so the counts add up to strikes.",
+	paths["/strikes/summary"] = obj{"get": op("getStrikeSummary", "The strikes the strike log's filters select, counted by period (day, week or month), oblast and verdict against the data served now: each strike in exactly one row, so the counts add up to strikes. Records of several sources linked as one event (linked_to) count once, in the row of the record most precisely located among those selected (then the earliest, then the least id); records counts them all.",
 		append([]any{queryParam("by", "The period to count by.", true, obj{"type": "string", "enum": summaryPeriods}),
 			ref("bbox"), ref("bbox-crs"), ref("strikesDatetime"), ref("strikeSource"), ref("from"), ref("to"), ref("oblast"), ref("verdict"), ref("agreement"), ref("reading"),
 			ref("hitCollection"), ref("energyClass"), ref("filter"), ref("filter-lang"), ref("filter-crs")}, equality...),

@@ -183,48 +183,76 @@ func judge(st store.Strike, v *agreement.Verdict, maxSites int) reportLine {
 	return l
 }
 
-func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []reportLine) error {
-	counts := map[agreement.Outcome]int{}
-	disputed := 0
-	for _, l := range lines {
-		counts[l.verdict.Outcome]++
+// reportEcho is what a report says it was asked for: every filter
+// applied, null where none was.
+type reportEcho struct {
+	From        any                 `json:"from"`
+	To          any                 `json:"to"`
+	Agreement   *string             `json:"agreement"`
+	Reading     *string             `json:"reading"`
+	Source      []string            `json:"source"`
+	Scope       []string            `json:"scope"`
+	Oblast      []string            `json:"oblast"`
+	Verdict     []agreement.Outcome `json:"verdict"`
+	Collection  []string            `json:"collection"`
+	EnergyClass []string            `json:"energy_class"`
+}
+
+// echo is the query as a report states it; the window is the one applied,
+// narrowed to the agreement's.
+func (q *reportQuery) echo() reportEcho {
+	orNull := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return reportEcho{From: formatTime(q.window.start), To: formatTime(q.window.end),
+		Agreement: orNull(q.sel.agreement), Reading: orNull(q.sel.reading), Source: q.sources, Scope: q.scope,
+		Oblast: q.sel.oblasts, Verdict: q.sel.verdicts, Collection: q.sel.collections, EnergyClass: q.sel.classes}
+}
+
+// reportSummary counts a report's events (a strike recorded by several
+// sources, linked, once: by the record its event is counted by among the
+// report's) by verdict, and its records.
+type reportSummary struct {
+	events, records, disputed int
+	counts                    map[agreement.Outcome]int
+}
+
+func summarize(lines []reportLine) reportSummary {
+	once := countedOnce(len(lines), func(i int) *store.Strike { return &lines[i].strike }, func(i int) string { return lines[i].facts.event })
+	s := reportSummary{records: len(lines), counts: map[agreement.Outcome]int{}}
+	for i, l := range lines {
+		if !once[i] {
+			continue
+		}
+		s.events++
+		s.counts[l.verdict.Outcome]++
 		if l.verdict.AgreementStatus == agreement.Disputed {
-			disputed++
+			s.disputed++
 		}
 	}
+	return s
+}
+
+func sendReportGeoJSON(c echo.Context, q *reportQuery, m Manifest, lines []reportLine) error {
+	sum := summarize(lines)
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := append(*buf, `{"type":"FeatureCollection","query":{"from":`...)
-	b = appendInstant(b, q.window.start)
-	b = append(b, `,"to":`...)
-	b = appendInstant(b, q.window.end)
-	b = append(b, `,"agreement":`...)
-	if q.sel.agreement == "" {
-		b = append(b, "null"...)
-	} else {
-		b = geojson.AppendJSONString(b, q.sel.agreement)
-	}
-	b = append(b, `,"source":`...)
-	if q.sources == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendStrings(b, q.sources)
-	}
-	b = append(b, `,"scope":`...)
-	if q.scope == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendStrings(b, q.scope)
-	}
-	b = append(b, `},"summary":{"strikes":`...)
-	b = appendInt(b, len(lines))
+	b := append(*buf, `{"type":"FeatureCollection","query":`...)
+	b = append(b, mustJSON(q.echo())...)
+	b = append(b, `,"summary":{"strikes":`...)
+	b = appendInt(b, sum.events)
+	b = append(b, `,"records":`...)
+	b = appendInt(b, sum.records)
 	for _, o := range agreement.Outcomes() {
 		b = append(b, ',')
 		b = geojson.AppendJSONString(b, string(o))
-		b = appendInt(append(b, ':'), counts[o])
+		b = appendInt(append(b, ':'), sum.counts[o])
 	}
 	b = append(b, `,"disputed":`...)
-	b = appendInt(b, disputed)
+	b = appendInt(b, sum.disputed)
 	b = append(b, `},"features":`...)
 	features := len(b)
 	b = append(b, '[')
@@ -253,15 +281,6 @@ func readingsCell(rs []agreement.ReadingVerdict) string {
 		}
 	}
 	return strings.Join(cells, ";")
-}
-
-// appendInstant writes a window's end in RFC 3339, or null when open.
-func appendInstant(b []byte, a instant) []byte {
-	s, ok := a.format()
-	if !ok {
-		return append(b, "null"...)
-	}
-	return geojson.AppendJSONString(b, s)
 }
 
 // reportHeader names the columns of a CSV report: the strike's, then its

@@ -26,6 +26,11 @@ type strikeFacts struct {
 	precision string
 	// recordedBy is the actor of the strike's first audit event.
 	recordedBy string
+	// links are the records of other sources found to be the same event,
+	// or candidates for it; nil when there are none. event is the id of
+	// the record the event is counted by (the strike's own when unlinked).
+	links *strikeLinks
+	event string
 }
 
 // nearestSite is the site nearest a strike, protected by an agreement at
@@ -44,11 +49,13 @@ const (
 	propSourceLink  = "source_link"
 	propPrecision   = "precision_code"
 	propRecordedBy  = "recorded_by"
+	propLinkedTo    = "linked_to"
+	propCandidates  = "link_candidates"
 )
 
 // factColumns name the facts in a CSV report, after the verdict's columns.
 var factColumns = []string{"nearest_site_collection", "nearest_site_id", "nearest_site_name", "nearest_site_kind",
-	"nearest_site_m", propSourceLink, propPrecision, propRecordedBy}
+	"nearest_site_m", propSourceLink, propPrecision, propRecordedBy, propLinkedTo, propCandidates}
 
 // precisionColumn names where a source's precision code is kept in its
 // strikes' properties: the data set's object and its column.
@@ -63,8 +70,8 @@ func precisionColumn(source string) (object, column string) {
 }
 
 // factsOf gathers the facts of strikes: the nearest site among collections
-// (every layer when none are named), and each strike's recorder, read in
-// one look at the audit log.
+// (every layer when none are named), each strike's recorder, read in one
+// look at the audit log, and the records of other sources it is linked to.
 func factsOf(ctx context.Context, st store.Store, ix *geo.Index, collections []string, strikes []store.Strike) ([]strikeFacts, error) {
 	ids := make([]string, len(strikes))
 	for i := range strikes {
@@ -74,11 +81,16 @@ func factsOf(ctx context.Context, st store.Store, ix *geo.Index, collections []s
 	if err != nil {
 		return nil, err
 	}
+	links, err := linksAround(ctx, st, strikes)
+	if err != nil {
+		return nil, err
+	}
 	facts := make([]strikeFacts, len(strikes))
 	for i := range strikes {
 		s := &strikes[i]
 		f := &facts[i]
 		f.recordedBy = recorders[s.ID]
+		f.links, f.event = links[s.ID], eventOf(links, s)
 		hits, err := ix.NearestContext(ctx, s.Point, 1, collections...)
 		if err != nil {
 			return nil, err
@@ -129,12 +141,12 @@ func isWebAddress(s string) bool {
 
 // members are the facts as GeoJSON properties, each null when unknown.
 func (f *strikeFacts) members() []geojson.Member {
-	return []geojson.Member{
+	return append([]geojson.Member{
 		{Key: propNearestSite, Value: f.nearest},
 		{Key: propSourceLink, Value: textOrNull(f.link)},
 		{Key: propPrecision, Value: textOrNull(f.precision)},
 		{Key: propRecordedBy, Value: textOrNull(f.recordedBy)},
-	}
+	}, linkMembers(f.links)...)
 }
 
 // cells are the facts as CSV cells, in factColumns' order.
@@ -144,7 +156,7 @@ func (f *strikeFacts) cells(rec []string) []string {
 	} else {
 		rec = append(rec, "", "", "", "", "")
 	}
-	return append(rec, f.link, f.precision, f.recordedBy)
+	return append(rec, f.link, f.precision, f.recordedBy, refsCell(f.links.linked()), refsCell(f.links.matched()))
 }
 
 // textOrNull is s, or JSON null when s is empty.

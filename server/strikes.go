@@ -480,10 +480,23 @@ func (h *handlers) listStrikes(c echo.Context) error {
 			return nil
 		})
 	}
+	ctx := c.Request().Context()
+	links, err := linksAround(ctx, h.cfg.Store, page.Strikes)
+	if err != nil {
+		return err
+	}
+	events, err := h.countEvents(c, &q, sq, page.Matched)
+	if err != nil {
+		return err
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"type":"FeatureCollection","numberMatched":`...)
 	b = appendInt(b, page.Matched)
+	if events >= 0 {
+		b = append(b, `,"numberEvents":`...)
+		b = appendInt(b, events)
+	}
 	b = append(b, `,"numberReturned":`...)
 	b = appendInt(b, len(page.Strikes))
 	b = append(b, `,"timeStamp":`...)
@@ -505,10 +518,11 @@ func (h *handlers) listStrikes(c echo.Context) error {
 			b = append(b, ',')
 		}
 		st := &page.Strikes[i]
-		var members []geojson.Member
+		members := linkMembers(links[st.ID])
 		if st.Verdict != nil {
-			members = q.shape.members([]geojson.Member{{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))}})
+			members = append(members, geojson.Member{Key: "verdict_recorded", Value: json.RawMessage(appendVerdict(nil, st.Verdict))})
 		}
+		members = q.shape.members(members)
 		f := st.Feature(members...)
 		f = q.shape.apply(&f, scratch)
 		b = geojson.AppendFeature(b, &f, members...)
@@ -561,6 +575,10 @@ var strikeFields = []field{
 	{Name: "created_at", Type: "string", Format: "date-time"},
 	{Name: "datetime", Type: "string", Format: "date-time"},
 	{Name: "event_id", Type: "string"},
+	// The records of other sources linked to it as one event, and those it
+	// matches without linking (see crosslink.go); null when none.
+	{Name: propCandidates, Type: "array"},
+	{Name: propLinkedTo, Type: "array"},
 	{Name: "notes", Type: "string"},
 	{Name: "source", Type: "string"},
 	{Name: "uncertainty_m", Type: "number"},

@@ -63,8 +63,11 @@ type summaryKey struct {
 
 // strikesSummary answers GET /strikes/summary: the strikes the log's
 // filters select, counted by period, oblast and verdict (the verdict
-// against the data served now, under the reading named, if any). Every
-// strike is in exactly one row, so the counts add up to strikes.
+// against the data served now, under the reading named, if any). A strike
+// several sources recorded, linked, counts once, in the row of the record
+// its event is counted by among those selected; so every strike is in
+// exactly one row, and the counts add up to strikes (records counts the
+// records selected).
 func (h *handlers) strikesSummary(c echo.Context) error {
 	q := summaryQuery{strikesQuery: newStrikesQuery()}
 	if err := summaryParams.parse(c.QueryParams(), &q, func(q *summaryQuery, name, v string) (bool, error) {
@@ -80,8 +83,11 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 	}
 	sq := q.storeQuery()
 	sq.Limit = store.MaxLimit
-	counts := map[summaryKey]int{}
-	var facts strikeFindings
+	var (
+		selected []store.Strike
+		keys     []summaryKey
+		facts    strikeFindings
+	)
 	match := func(st *store.Strike) (ok bool, err error) {
 		if !matchesStrike(q.where, st) {
 			return false, nil
@@ -89,13 +95,24 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 		facts, ok, err = q.selection.examine(st, true)
 		return ok, err
 	}
-	total := 0
 	err := h.eachStrike(c, match, sq, func(st *store.Strike) {
-		counts[summaryKey{periodOf(st.Time, q.by), facts.oblast, facts.outcome}]++
-		total++
+		selected = append(selected, forLinking(st))
+		keys = append(keys, summaryKey{periodOf(st.Time, q.by), facts.oblast, facts.outcome})
 	})
 	if err != nil {
 		return err
+	}
+	once, err := countedByEvent(c.Request().Context(), h.cfg.Store, selected)
+	if err != nil {
+		return err
+	}
+	counts := map[summaryKey]int{}
+	total := 0
+	for i, k := range keys {
+		if once[i] {
+			counts[k]++
+			total++
+		}
 	}
 	rows := make([]summaryRow, 0, len(counts))
 	for k, n := range counts {
@@ -110,7 +127,7 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 			cmp.Compare(verdictRank(a.Verdict), verdictRank(b.Verdict)))
 	})
 	return sendJSON(c, mediaJSON, map[string]any{
-		"by": q.by, "strikes": total, "rows": rows,
+		"by": q.by, "strikes": total, "records": len(selected), "rows": rows,
 		"links": []link{{Href: h.selfURL(c), Rel: "self", Type: mediaJSON, Title: "this summary"}},
 	}, false)
 }

@@ -49,14 +49,14 @@ const MaxPropertyDepth = 400
 // computes into the strikes it serves (its id, its verdict and what goes
 // with it, the batch proximity answer's hits and summary, created_at and
 // updated_at, and the facts beside a verdict: nearest site, source link,
-// precision code, recorder). Such a property given with a strike is dropped, never
+// precision code, recorder, the records linked to it). Such a property given with a strike is dropped, never
 // stored: a served strike read back in must not make the server's
 // computations its own, nor serve them as if they were.
 func IsComputedProperty(name string) bool {
 	switch name {
 	case "id", "verdict", "verdict_without_scope", "verdict_error", "verdict_now", "verdict_recorded", "verdict_changed",
 		"agreements_in_force", "agreements_breached", "protected_sites", "hits", "summary", propCreated, propUpdated,
-		"nearest_site", "source_link", "precision_code", "recorded_by":
+		"nearest_site", "source_link", "precision_code", "recorded_by", "linked_to", "link_candidates":
 		return true
 	}
 	return false
