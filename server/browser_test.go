@@ -52,11 +52,10 @@ const (
 	webArtifacts = "../testdata/artifacts/browser"
 	// webFirstLoadBudget is the most the page's HTML, scripts and styles may weigh, gzipped.
 	webFirstLoadBudget = 400 << 10
-	// webFirstRenderRatio is the most the first render of the country view
-	// of the default data may cost, as a multiple of the same app's first
-	// render of a view holding no site (both in CPU time); 1.6 measured on a
-	// quiet moment, 2.9 under a load average of 36 on 2 cores.
-	webFirstRenderRatio = 4.0
+	// webFirstRenderBudget is the most main-thread CPU time the first render
+	// of every default layer at the country view may take, from navigation
+	// (the median of the loads web/tests/browser.mjs times).
+	webFirstRenderBudget = 1500 * time.Millisecond
 	// webPanBudget is the longest the page may block while panning.
 	webPanBudget = 100 * time.Millisecond
 	// webEdgeSlackPx is how far from a view's edge every site must lie for the
@@ -109,6 +108,11 @@ type (
 		Lines, Circles int
 		Hash           string
 		Popup          *webPopup
+	}
+	// webRender is what a first render cost, as medians over Tries (main-thread ms of each load).
+	webRender struct {
+		MainMs, RendererMs, WallMs float64
+		Tries                      []float64
 	}
 	webViewResult struct {
 		Map   webMap
@@ -463,7 +467,7 @@ func TestBrowserOffline(t *testing.T) {
 
 	var got struct {
 		FirstLoad                []string
-		FirstRender, EmptyRender struct{ WallMs, CPUMs float64 }
+		FirstRender, EmptyRender webRender
 		Country, City            webViewResult
 		Toggles                  map[string]struct{ Off, On map[string]webDrawn }
 		Click, Typed             webCheck
@@ -515,18 +519,18 @@ func TestBrowserOffline(t *testing.T) {
 	})
 
 	t.Run("first render", func(t *testing.T) {
-		// The country view with every default layer may cost at most
-		// webFirstRenderRatio times the CPU of the same app showing a view
-		// with no site, both the CPU time of the browser and the script
-		// driving it, best of three loads. Measured on a quiet moment the
-		// whole first render took 1.36 s of CPU (0.86 s without sites), inside
-		// the 1.5 s the map is allowed; on a crowded shared machine both
-		// grow, the data's part faster, so the ratio only guards against a
-		// gross regression such as drawing every outline as a path again.
+		// The main thread runs the map's scripts, layout and drawing, so its
+		// CPU time is the cost of a first render that a shared, loaded
+		// machine inflates least; wall time and the renderer's other threads
+		// are logged beside it. The view of open sea is the app's own cost.
 		full, empty := got.FirstRender, got.EmptyRender
-		t.Logf("first render of every layer at the country view: %.0f ms CPU, %.0f ms wall; with no site in view: %.0f ms CPU, %.0f ms wall (best of 3)", full.CPUMs, full.WallMs, empty.CPUMs, empty.WallMs)
-		if full.CPUMs <= 0 || empty.CPUMs <= 0 || full.CPUMs > webFirstRenderRatio*empty.CPUMs {
-			t.Errorf("the country view took %.0f ms of CPU to draw every layer, over %.1f times the %.0f ms of a view with no site", full.CPUMs, webFirstRenderRatio, empty.CPUMs)
+		t.Logf("first render of every layer at the country view, median of %d loads: %.0f ms main-thread CPU %v, %.0f ms renderer CPU, %.0f ms wall; with no site in view: %.0f ms main-thread CPU, %.0f ms renderer CPU, %.0f ms wall",
+			len(full.Tries), full.MainMs, full.Tries, full.RendererMs, full.WallMs, empty.MainMs, empty.RendererMs, empty.WallMs)
+		if full.MainMs <= 0 || empty.MainMs <= 0 || len(full.Tries) < 3 {
+			t.Fatalf("the first render was not measured: %+v, %+v", full, empty)
+		}
+		if budget := float64(webFirstRenderBudget.Milliseconds()); full.MainMs > budget {
+			t.Errorf("the country view took %.0f ms of main-thread CPU to draw every layer, over the %.0f ms allowed", full.MainMs, budget)
 		}
 	})
 

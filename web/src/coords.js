@@ -210,9 +210,15 @@ export function formatInstant(datetime, lang = 'en') {
   return `${time} UTC`;
 }
 
-/** formatCount writes a count with lang's thousands separators: "12,345", "12 345". */
-export function formatCount(n, lang = 'en') {
-  return n.toLocaleString(lang);
+/**
+ * countFormat gives the function that writes a count with lang's thousands
+ * separators: "12,345", "12 345". Its number format is made once, where
+ * toLocaleString makes one per call: the map writes a count on every
+ * cluster it draws.
+ */
+export function countFormat(lang = 'en') {
+  const format = new Intl.NumberFormat(lang);
+  return (n) => format.format(n);
 }
 
 /** formatMeters writes a distance to the metre in lang: "12,345 m", "12 345 м". */

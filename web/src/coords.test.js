@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseCoordinates, CoordError, formatCount, formatInstant, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
+import { parseCoordinates, CoordError, countFormat, formatInstant, formatMeters, formatBearing, formatPoint, roundDegrees } from './coords.js';
 import { coordMessage, translator } from './messages.js';
 
 const en = JSON.parse(readFileSync(new URL('./messages/en.json', import.meta.url), 'utf8'));
@@ -75,7 +75,8 @@ test('formatting', () => {
   assert.equal(formatMeters(12345.4), '12,345 m');
   assert.equal(formatMeters(0.4), '0 m');
   assert.equal(formatMeters(12345.4, 'uk'), '12\u00a0345 м');
-  assert.equal(formatCount(1234567, 'uk'), '1\u00a0234\u00a0567');
+  assert.equal(countFormat('uk')(1234567), '1\u00a0234\u00a0567');
+  assert.equal(countFormat()(1234567), '1,234,567');
   const words = { here: en['bearing.here'], points: en['bearing.points'].split(' ') };
   assert.equal(formatBearing(47.2, words), '47° NE');
   assert.equal(formatBearing(359.8, words), '0° N');

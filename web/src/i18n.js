@@ -28,7 +28,7 @@ const catalogues = { en, uk };
 export const t = translator(catalogues[lang], lang, (key) => console.error(`no message ${key} in ${lang}`));
 
 /** formatCount, formatMeters, formatInstant and formatBearing write for lang's readers (see coords.js). */
-export const formatCount = (n) => coords.formatCount(n, lang);
+export const formatCount = coords.countFormat(lang);
 export const formatMeters = (meters) => coords.formatMeters(meters, lang);
 export const formatInstant = (datetime) => coords.formatInstant(datetime, lang);
 const compass = { here: t('bearing.here'), points: t('bearing.points').split(' ') };

@@ -29,6 +29,8 @@ const DEFLATE_PX = 12;
  */
 export const TILED_SITES = MAX_IN_VIEW;
 export const TILED_MAX_ZOOM = 12;
+/** POPUP_OPTIONS size a site's popup. */
+const POPUP_OPTIONS = { maxWidth: 360, minWidth: 240 };
 /** BATCH is how many symbols are clustered per task, so a big page never blocks panning for long. */
 const BATCH = 500;
 
@@ -63,6 +65,12 @@ export class Overlay extends ListedLayer {
       iconCreateFunction: (c) => this.clusterIcon(c),
     });
     this.shapes = L.featureGroup();
+    // One popup per group, filled for the site clicked: a popup bound to
+    // each of a country's thousands of sites up front costs more than
+    // drawing them.
+    for (const g of [this.cluster, this.shapes]) {
+      g.bindPopup((site) => this.hooks.popup(site.entry.feature, this.collection, g), POPUP_OPTIONS);
+    }
     this.group = L.layerGroup([this.cluster, this.shapes]);
     this.total = Number.isInteger(collection.itemCount) ? collection.itemCount : null;
     this.tiles = null;
@@ -247,13 +255,18 @@ export class Overlay extends ListedLayer {
     return entry;
   }
 
+  // shape is the entry's line or outline as one Leaflet layer (a group only
+  // for a geometry collection), each part knowing its entry for the popup.
   shape(entry) {
-    const style = pathStyle(entry.kind, this.paletteIndex, this.layerClass);
-    const shape = L.geoJSON(entry.feature, {
-      style: () => style,
+    const shape = L.GeoJSON.geometryToLayer(entry.feature, {
+      ...pathStyle(entry.kind, this.paletteIndex, this.layerClass),
       pointToLayer: (_, latlng) => this.marker(entry, latlng),
     });
-    this.bindPopup(shape, entry);
+    const own = (layer) => {
+      layer.entry = entry;
+      if (layer instanceof L.LayerGroup) layer.eachLayer(own);
+    };
+    own(shape);
     return shape;
   }
 
@@ -271,12 +284,7 @@ export class Overlay extends ListedLayer {
     if (typeof name === 'string') {
       m.once('mouseover', () => m.bindTooltip(asText(name), { direction: 'top', offset: [0, -8] }).openTooltip());
     }
-    this.bindPopup(m, entry);
     return m;
-  }
-
-  bindPopup(layer, entry) {
-    layer.bindPopup(() => this.hooks.popup(entry.feature, this.collection, layer), { maxWidth: 360, minWidth: 240 });
   }
 
   // show puts an entry on the map as it should look at zoom: points and
