@@ -9,8 +9,8 @@ import (
 
 // TestNotAcceptable: every negotiated resource answers an Accept header
 // that rules out all it offers with 406, naming what it offers, and
-// otherwise the representation asked for: a layer's items are HTML pages
-// too, the strike log and reports are not.
+// otherwise the representation asked for: a layer's items and a report
+// are HTML pages too (the report its printable page), the strike log is not.
 func TestNotAcceptable(t *testing.T) {
 	f := newStrikeFixture(t, sqliteStore(t))
 	all := "application/geo+json, application/x-ndjson, text/csv, application/vnd.google-earth.kml+xml"
@@ -26,7 +26,7 @@ func TestNotAcceptable(t *testing.T) {
 		{"/collections/energy/items", all + ", text/html", true},
 		{"/strikes", all, false},
 		{"/collections/strikes/items", all, false},
-		{"/report?from=2025-01-01", "application/geo+json, text/csv, application/vnd.google-earth.kml+xml, application/geopackage+sqlite3", false},
+		{"/report?from=2025-01-01", "application/geo+json, text/csv, application/vnd.google-earth.kml+xml, application/geopackage+sqlite3, text/html", true},
 	}
 	accepts := []struct{ accept, want, page string }{
 		{"text/html", "", html},

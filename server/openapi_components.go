@@ -104,8 +104,8 @@ func parameters() obj {
 		"auditFrom":    queryParam("from", "Only events at or after this instant (RFC 3339) or day.", false, obj{"type": "string"}),
 		"auditTo":      queryParam("to", "Only events at or before this instant (RFC 3339) or day.", false, obj{"type": "string"}),
 		"auditCursor":  queryParam("cursor", "Where a page starts; take it from a next link.", false, obj{"type": "string"}),
-		"fReport": queryParam("f", "The representation: GeoJSON (json, geojson), CSV, KML or GeoPackage (gpkg); without f, Accept picks one by its media type. Each carries the manifest: GeoJSON in its manifest member, CSV as Protectmap-* headers, KML as JSON in the Document's ExtendedData (Data protectmap_manifest, body_sha256 over the Placemarks' bytes), GeoPackage as JSON in gpkg_metadata referring to its layer strikes and in the layer's description (body_sha256 that of the same rows as the CSV report).", false,
-			obj{"type": "string", "enum": []string{"json", "geojson", "csv", "kml", "gpkg"}}),
+		"fReport": queryParam("f", "The representation: GeoJSON (json, geojson), CSV, KML or GeoPackage (gpkg); without f, Accept picks one by its media type. Each carries the manifest: GeoJSON in its manifest member, CSV as Protectmap-* headers, KML as JSON in the Document's ExtendedData (Data protectmap_manifest, body_sha256 over the Placemarks' bytes), GeoPackage as JSON in gpkg_metadata referring to its layer strikes and in the layer's description (body_sha256 that of the same rows as the CSV report); html (or Accept: text/html) is a printable page: the manifest (body_sha256 that of the same rows as the CSV report), the query, the verdicts counted, an inline SVG map of the strikes over the oblasts' outlines, and a row a strike, loading nothing else.", false,
+			obj{"type": "string", "enum": []string{"json", "geojson", "csv", "kml", "gpkg", "html"}}),
 	}
 }
 

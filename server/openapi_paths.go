@@ -191,7 +191,7 @@ func strikePaths(paths obj) {
 		[]any{ref("f")}, ok("the schema", mediaSchema, "queryables", mediaJSON, "queryables"))}
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict (under scope, if given, with verdict_without_scope), the agreements in force and breached, the %d protected sites nearest to it, the nearest site however far (nearest_site), its source's link and precision code, and who recorded it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
-		[]any{ref("from"), ref("to"), ref("agreement"), ref("reading"), ref("strikeSource"), ref("oblast"), ref("verdict"), ref("hitCollection"), ref("energyClass"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil, export.KML.ContentType(), nil, export.GeoPackage.ContentType(), nil))}
+		[]any{ref("from"), ref("to"), ref("agreement"), ref("reading"), ref("strikeSource"), ref("oblast"), ref("verdict"), ref("hitCollection"), ref("energyClass"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil, export.KML.ContentType(), nil, export.GeoPackage.ContentType(), nil, "text/html", nil))}
 	// Each of these reads or writes the database.
 	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/strikes/summary", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
 		for _, o := range paths[path].(obj) {

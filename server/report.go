@@ -31,13 +31,22 @@ type reportQuery struct {
 	// times, judged beside the real ones (see /proximity).
 	scope  []string
 	format export.Format // asked for with f; empty: by Accept
+	// html asks for the printable page (f=html, or Accept: text/html).
+	html bool
 }
 
 var reportParams = params[reportQuery]{
 	"source":       func(q *reportQuery, v string) (err error) { q.sources, err = parseSources(v); return err },
 	"scope":        func(q *reportQuery, v string) (err error) { q.scope, err = parseNames(v); return err },
 	"data_version": func(*reportQuery, string) error { return nil }, // read by atVersion
-	"f":            func(q *reportQuery, v string) (err error) { q.format, err = reportFormat(v); return err },
+	"f": func(q *reportQuery, v string) (err error) {
+		if v == asHTML.f {
+			q.html = true
+			return nil
+		}
+		q.format, err = reportFormat(v)
+		return err
+	},
 }.with(lift(selectionParams, func(q *reportQuery) *strikeSelection { return &q.sel }, selectionNames...))
 
 // reportSite is a protected site near a strike, in a report.
@@ -78,8 +87,8 @@ func (h *handlers) report(c echo.Context) error {
 		return err
 	}
 	filter.scope, q.window = q.scope, filter.window
-	if q.format == "" {
-		if q.format, err = negotiate(c, reportOffer()); err != nil {
+	if q.format == "" && !q.html {
+		if q.format, q.html, err = negotiatePage(c, reportOffer()); err != nil {
 			return err
 		}
 	}
@@ -92,12 +101,14 @@ func (h *handlers) report(c echo.Context) error {
 		return err
 	}
 	m.Agreement, m.Scope = q.sel.agreement, q.scope
-	switch q.format {
-	case export.CSV:
+	switch {
+	case q.html:
+		return h.sendReportHTML(c, &q, m, lines)
+	case q.format == export.CSV:
 		return sendReportCSV(c, m, lines)
-	case export.KML:
+	case q.format == export.KML:
 		return sendReportKML(c, m, lines)
-	case export.GeoPackage:
+	case q.format == export.GeoPackage:
 		return sendReportGeoPackage(c, m, lines)
 	}
 	return sendReportGeoJSON(c, &q, m, lines)

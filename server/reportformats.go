@@ -18,7 +18,8 @@ import (
 // features: the KML Document's ExtendedData, the GeoPackage's metadata.
 const manifestKey = "protectmap_manifest"
 
-// reportFormat reads GET /report's f: json or any format offered.
+// reportFormat reads GET /report's f: json or any format offered (html,
+// the printable page, is read before).
 func reportFormat(v string) (export.Format, error) {
 	if v == "json" {
 		return export.GeoJSON, nil
@@ -26,7 +27,7 @@ func reportFormat(v string) (export.Format, error) {
 	if f := export.Format(v); slices.Contains(reportOffer(), f) {
 		return f, nil
 	}
-	return "", formatsNotAcceptable(reportOffer(), v)
+	return "", formatsNotAcceptable(reportOffer(), v).or(asHTML)
 }
 
 // sendReportKML writes a report as a KML Document: one Placemark a strike,

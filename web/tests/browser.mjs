@@ -949,6 +949,70 @@ const scenarios = {
     };
   },
 
+  // The printable report, laid out for print: its map drawn (the pixels of
+  // each verdict's colour counted in a screenshot of it), every row there,
+  // then printed to PDF.
+  async reportPrint() {
+    const page = await newPage({ width: 1000, height: 1400 });
+    const res = await page.goto(spec.url);
+    await page.emulateMedia({ media: 'print' });
+    const svg = page.locator('figure svg');
+    await svg.scrollIntoViewIfNeeded();
+    const seen = await page.evaluate(() => {
+      const box = document.querySelector('figure svg').getBoundingClientRect();
+      const dots = [...document.querySelectorAll('circle.strike')];
+      const onTop = dots.filter((c) => {
+        const r = c.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return hit === c || c.contains(hit);
+      });
+      return {
+        svgWidth: box.width,
+        svgHeight: box.height,
+        dots: dots.length,
+        dotsOnTop: onTop.length,
+        outlines: document.querySelectorAll('figure svg path').length,
+        rows: [...document.querySelectorAll('tr.strike')].map((tr) => tr.id),
+      };
+    });
+    const png = await svg.screenshot();
+    const colours = await page.evaluate(
+      async ({ b64, wanted }) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        const counts = {};
+        for (const [name, hex] of Object.entries(wanted)) {
+          const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (Math.abs(data[i] - r) < 6 && Math.abs(data[i + 1] - g) < 6 && Math.abs(data[i + 2] - b) < 6) n++;
+          }
+          counts[name] = n;
+        }
+        return counts;
+      },
+      { b64: png.toString('base64'), wanted: spec.colours },
+    );
+    await shot(page, 'report-print');
+    const pdf = await page.pdf({ format: 'A4', printBackground: true, path: join(spec.artifacts, 'report.pdf') });
+    const raw = pdf.toString('latin1');
+    return {
+      status: res.status(),
+      ...seen,
+      colours,
+      pdfHeader: raw.slice(0, 5),
+      pdfBytes: pdf.length,
+      pdfPages: (raw.match(/\/Type\s*\/Page(?!s)/g) || []).length,
+    };
+  },
+
   // Panning a view of many points must not block the page: the Long Tasks
   // API times every task over 50 ms from each drag until the map settles.
   async pan() {
