@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -314,6 +315,12 @@ func TestBuildReproduces(t *testing.T) {
 	out, err := exec.Command(python, "build/build.py", shared, "--check").CombinedOutput()
 	if err != nil {
 		t.Fatalf("build.py --check: %v\n%s", err, out)
+	}
+	// Every layer the build makes is checked, none skipped for a missing input.
+	for _, layer := range []string{"energy", "hospitals", "bridges"} {
+		if !regexp.MustCompile(`(?m)^` + layer + `\.geojson +ok$`).Match(out) {
+			t.Errorf("build.py --check did not prove %s.geojson:\n%s", layer, out)
+		}
 	}
 }
 

@@ -29,8 +29,9 @@ Inputs read (never copied into the repository, only facts derived):
   boundaries/geoBoundaries-UKR-ADM1.geojson                geoBoundaries, ODbL 1.0
   boundaries/geoBoundaries-UKR-ADM1_simplified.geojson     geoBoundaries, ODbL 1.0
   boundaries/ukraine_adm0_dissolved_from_geoBoundaries_ADM1.geojson (derived)
-  wikidata_hospitals/hospital.001.wikidata.tsv             Wikidata, CC0 (optional:
-      without it hospitals.geojson is neither written nor checked)
+Committed beside this script (CC0, so its rows may be copied):
+  wikidata_hospitals_ukraine.tsv   the rows of Wikidata's hospitals query result
+      with a point in the box lon 22..40.5, lat 44..52.5
 The hospital and bridge lists are embedded below (public knowledge).
 """
 
@@ -1726,11 +1727,13 @@ DAM_MAX_M = 2000
 
 # Wikidata hospitals (items that are hospitals or of a subclass, with
 # coordinates): the query result committed to fititnt/sdm-test-data as
-# d/hospital.001.wikidata.tsv (commit c64bd08e, 2024-08-08; CC0), copied
-# unchanged to SHARED/wikidata_hospitals/. Rows inside the national outline
-# are read; the labels are in the first of pt, en, de, fr, ru, es, ja, zh, ar
-# Wikidata had, or the bare QID when none.
-WD_HOSP_FILE = os.path.join('wikidata_hospitals', 'hospital.001.wikidata.tsv')
+# d/hospital.001.wikidata.tsv (commit c64bd08e, 2024-08-08; CC0). Its rows
+# with a point in the box lon 22..40.5, lat 44..52.5, unchanged, are
+# committed beside this script (WD_HOSP_FILE), so the layer is built and
+# checked from the repository alone. Rows inside the national outline are
+# read; the labels are in the first of pt, en, de, fr, ru, es, ja, zh, ar
+# Wikidata had, or the bare QID when none (no Ukrainian).
+WD_HOSP_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wikidata_hospitals_ukraine.tsv')
 SRC_WD_HOSP = ('Wikidata (CC0), hospitals query of 2024-08-08 '
                '(fititnt/sdm-test-data d/hospital.001.wikidata.tsv); coordinates as Wikidata gives them')
 # WD_HOSP_SAME: items that are a hospital of the curated list (the curated
@@ -1763,13 +1766,10 @@ WD_HOSP_NAME = {
 }
 
 
-def wikidata_hospital_features(shared, oblasts, national, curated, log):
+def wikidata_hospital_features(oblasts, national, curated, log):
     """Named Wikidata hospitals in Ukraine not in the curated list; the
-    curated features of WD_HOSP_SAME gain their item's id. Returns None when
-    the input is absent (the hospitals layer is then not built)."""
-    path = os.path.join(shared, WD_HOSP_FILE)
-    if not os.path.exists(path):
-        return None
+    curated features of WD_HOSP_SAME gain their item's id."""
+    path = WD_HOSP_FILE
     by_slug = {f['id'][len('hosp:'):]: f for f in curated}
     feats, seen, unnamed = [], set(), 0
     with open(path, encoding='utf-8', newline='') as fh:
@@ -2145,9 +2145,8 @@ def main(argv=None):
     # Energy
     energy, cents = energy_features(shared, oblasts, adm0, national, log)
     hospitals = hospital_features(oblasts, log)
-    wd_hospitals = wikidata_hospital_features(shared, oblasts, national, hospitals, log)
-    if wd_hospitals is not None:
-        hospitals = sorted(hospitals + wd_hospitals, key=lambda f: f['id'])
+    wd_hospitals = wikidata_hospital_features(oblasts, national, hospitals, log)
+    hospitals = sorted(hospitals + wd_hospitals, key=lambda f: f['id'])
     plant_centres = {oid: cents[oid] for oid in DAM_PLANT.values()}
     bridges = sorted(bridge_features(oblasts, plant_centres, log), key=lambda f: f['id'])
     basemap = build_basemap(shared, log)
@@ -2158,11 +2157,6 @@ def main(argv=None):
         'bridges.geojson': (dump_fc(bridges), True),
         os.path.join('basemap', 'ukraine.geojson'): (dump_fc(basemap), False),
     }
-    if wd_hospitals is None:
-        # Without the Wikidata input the layer cannot be made as committed:
-        # it is neither written nor checked, and the run says so.
-        del outputs['hospitals.geojson']
-        print('%-26s skipped: %s is absent (see data/SOURCES.md)' % ('hospitals.geojson', os.path.join(shared, WD_HOSP_FILE)))
     for rel, (text, need_prec) in outputs.items():
         validate_fc(text, rel, need_prec)
 
