@@ -45,6 +45,7 @@ func TestValidate(t *testing.T) {
 	for _, want := range []string{
 		"bad.geojson: feature 1 (id \"far\"): Point: longitude 200 out of range",
 		"bad.geojson: feature 2 (id \"open\"): unclosed ring",
+		"bad.geojson: feature 3 (id \"twice\"): property \"kind\" appears twice",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

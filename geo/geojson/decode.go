@@ -162,6 +162,7 @@ type decoder struct {
 	props  []byte        // the run's properties, compacted
 	texts  []featureText // where each decoded feature's text lies
 	name   []byte        // a geometry's type name, unescaped
+	keys   [][]byte      // a feature's property names, to find one given twice
 }
 
 // featureText locates a feature's strings in decoder.strs and its
@@ -251,9 +252,10 @@ func (d *decoder) feature(raw []byte) (geo.Feature, error) {
 		}
 		d.props = jsonscan.AppendCompact(d.props, props)
 		text.props = span{int32(nprops), int32(len(d.props))}
-		pt := jsonscan.Text{B: d.props[nprops:], Checked: true}
 		var pv [3][]byte
-		pt.Fields(propertyMembers, pv[:])
+		if err := d.properties(d.props[nprops:], pv[:]); err != nil {
+			return fail(err)
+		}
 		name, kind, siteID := pv[0], pv[1], pv[2]
 		text.name = d.appendString(name)
 		text.kind = d.appendString(kind)
@@ -290,6 +292,33 @@ var (
 	propertyMembers = []string{"name", "kind", IDProperty}
 	geometryMembers = []string{"type", "coordinates", "geometries"}
 )
+
+// properties reads the members propertyMembers names out of a compacted
+// properties object into values. A name given twice is refused: a filter,
+// an export and the site's name must all read one value.
+func (d *decoder) properties(obj []byte, values [][]byte) error {
+	d.keys = d.keys[:0]
+	var dup []byte
+	jsonscan.EachMember(obj, func(key, value []byte) bool {
+		for _, k := range d.keys {
+			if len(k) == len(key) && string(k) == string(key) {
+				dup = key
+				return false
+			}
+		}
+		d.keys = append(d.keys, key)
+		for i, name := range propertyMembers {
+			if string(key) == name {
+				values[i] = value
+			}
+		}
+		return true
+	})
+	if dup != nil {
+		return fmt.Errorf("property %q appears twice; a property name must be unique within a feature", dup)
+	}
+	return nil
+}
 
 // appendString appends the value of a JSON string to d.strs; other
 // values give an empty string.

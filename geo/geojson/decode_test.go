@@ -56,6 +56,8 @@ func TestDecodeValidation(t *testing.T) {
 		{"id of wrong type", fc(`{"type":"Feature","id":{"a":1},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, "string or a number"},
 		{"duplicate id", fc(point, point), 1, "duplicate id"},
 		{"NUL in a property", fc(point, `{"type":"Feature","id":"b","properties":{"name":"Kyiv\u0000TPP"},"geometry":{"type":"Point","coordinates":[30,50]}}`), 1, `properties: a string holds NUL`},
+		{"a property named twice", fc(point, `{"type":"Feature","id":"b","properties":{"kind":"plant","name":"A","kind":"substation"},"geometry":{"type":"Point","coordinates":[30,50]}}`), 1, `property "kind" appears twice`},
+		{"a property named twice, once escaped", fc(`{"type":"Feature","properties":{"voltage":1,"volt\u0061ge":2},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `property "voltage" appears twice`},
 		{"NUL in a property name", fc(`{"type":"Feature","properties":{"\u0000":1},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `properties: a string holds NUL`},
 		{"NUL in the id", fc(`{"type":"Feature","id":"a\u0000","geometry":{"type":"Point","coordinates":[30,50]}}`), 0, `id: a string holds NUL`},
 		{"lone surrogate in a property", fc(`{"type":"Feature","properties":{"name":"\ud83d"},"geometry":{"type":"Point","coordinates":[30,50]}}`), 0, "lone UTF-16 surrogate"},
@@ -124,6 +126,19 @@ func TestDecodeAllGeometryTypes(t *testing.T) {
 
 // TestIDStability: ids without an id member come from content, so
 // reordering a file keeps every feature's id.
+// TestNameAndKindReadExactly: a feature's name and kind are the members
+// named exactly so, escapes resolved, as a filter reads them; "Kind" is
+// another property.
+func TestNameAndKindReadExactly(t *testing.T) {
+	l, err := decodeString(t, fc(`{"type":"Feature","id":"a","properties":{"Kind":"plant","n\u0061me":"Paton","KIND":"x"},"geometry":{"type":"Point","coordinates":[30,50]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := l.Feature(0); f.Name != "Paton" || f.Kind != "" {
+		t.Errorf("name %q kind %q, want \"Paton\" and none", f.Name, f.Kind)
+	}
+}
+
 func TestIDStability(t *testing.T) {
 	a := `{"type":"Feature","properties":{"name":"A"},"geometry":{"type":"Point","coordinates":[30,50]}}`
 	b := `{"type":"Feature","properties":{"name":"B"},"geometry":{"type":"Point","coordinates":[30,50]}}`
