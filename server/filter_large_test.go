@@ -13,7 +13,9 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
+	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/cql2"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
@@ -27,7 +29,9 @@ type generatedFilter struct {
 
 // generateFilters makes n filters over the generated sites' kind, name
 // and geometry: comparisons, IN, LIKE, CASEI, NOT and OR, most within a
-// box given as BBOX or POLYGON, some of them S_DISJOINT from it.
+// box given as BBOX or POLYGON, some of them S_DISJOINT from it, some of
+// them related to it or to a site by S_CROSSES, S_OVERLAPS, S_EQUALS or
+// S_TOUCHES.
 func generateFilters(sites []synth.Site, n int, seed uint64) []generatedFilter {
 	r := rand.New(rand.NewPCG(seed, 3))
 	kinds := []string{"substation", "hospital", "line", "plant"}
@@ -67,6 +71,10 @@ func generateFilters(sites []synth.Site, n int, seed uint64) []generatedFilter {
 			lit = fmt.Sprintf("POLYGON((%g %g, %g %g, %g %g, %g %g, %g %g))", box.Min[0], box.Min[1], box.Max[0], box.Min[1],
 				box.Max[0], box.Max[1], box.Min[0], box.Max[1], box.Min[0], box.Min[1])
 		}
+		if r.IntN(5) == 0 {
+			out[i] = relationFilter(r, sites, a, lit, box.ToPolygon())
+			continue
+		}
 		meets := func(s *synth.Site) bool { return boxMeets(box, s.Geometry) }
 		if r.IntN(8) == 0 {
 			out[i] = generatedFilter{"S_DISJOINT(geometry, " + lit + ") AND (" + a.text + ")", func(s *synth.Site) bool { return a.keep(s) && !meets(s) }}
@@ -75,6 +83,43 @@ func generateFilters(sites []synth.Site, n int, seed uint64) []generatedFilter {
 		out[i] = generatedFilter{"(" + a.text + ") AND S_INTERSECTS(geometry, " + lit + ")", func(s *synth.Site) bool { return a.keep(s) && meets(s) }}
 	}
 	return out
+}
+
+// relationFilter makes a filter of one of the DE-9IM relations: a lines
+// or polygons crossing or overlapping box (written lit) and matching a, or
+// a site's geometry equal to one of the sites' or touching one of its
+// vertices. The brute force evaluates the relation on each site alone,
+// without the R-tree; TestRelationsAgainstGEOS holds the relations to GEOS.
+func relationFilter(r *rand.Rand, sites []synth.Site, a generatedFilter, lit string, box orb.Polygon) generatedFilter {
+	site := func() orb.Geometry {
+		for {
+			if g := sites[r.IntN(len(sites))].Geometry; g.Dimensions() > 0 {
+				return g
+			}
+		}
+	}
+	var op string
+	var rel func(a, b orb.Geometry) bool
+	var g orb.Geometry
+	switch r.IntN(4) {
+	case 0:
+		op, rel, g = "S_CROSSES", cql2.Cross, box
+	case 1:
+		op, rel, g = "S_OVERLAPS", cql2.Overlap, box
+	case 2:
+		g = site()
+		return generatedFilter{"S_EQUALS(geometry, " + wkt.MarshalString(g) + ")", func(s *synth.Site) bool { return cql2.Equal(s.Geometry, g) }}
+	default:
+		var v orb.Point
+		switch site := site().(type) {
+		case orb.LineString:
+			v = site[len(site)-1]
+		case orb.Polygon:
+			v = site[0][r.IntN(len(site[0]))]
+		}
+		return generatedFilter{"S_TOUCHES(" + wkt.MarshalString(v) + ", geometry)", func(s *synth.Site) bool { return cql2.Touch(s.Geometry, v) }}
+	}
+	return generatedFilter{"(" + a.text + ") AND " + op + "(geometry, " + lit + ")", func(s *synth.Site) bool { return a.keep(s) && rel(s.Geometry, g) }}
 }
 
 // boxMeets reports whether g has a point in b, by clipping g to b: a

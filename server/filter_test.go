@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/url"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/planar"
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/geo/cql2"
 )
 
 // TestFilter selects items with CQL2 filters, as text and as JSON, and
@@ -44,10 +47,38 @@ func TestFilter(t *testing.T) {
 	for _, h := range all {
 		meters[h.Index] = h.Meters
 	}
+	// Literals for the DE-9IM relations: the Kyiv box, the end of the
+	// first line, the first polygon and a box overlapping it.
+	kyivPolygon := orb.Bound{Min: orb.Point{30.3, 50.3}, Max: orb.Point{30.8, 50.6}}.ToPolygon()
+	var lineEnd orb.Point
+	var polygon orb.Geometry
+	for i := energy.Len() - 1; i >= 0; i-- {
+		switch g := energy.Feature(i).Geometry.(type) {
+		case orb.LineString:
+			lineEnd = g[len(g)-1]
+		case orb.Polygon:
+			polygon = g
+		}
+	}
+	// A box from the polygon's middle outward overlaps it.
+	mid := polygon.Bound().Center()
+	corner := orb.Bound{Min: mid, Max: orb.Point{mid[0] + 1, mid[1] + 1}}
+	polygonJSON, err := geojson.NewGeometry(polygon).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relation := func(rel func(a, b orb.Geometry) bool, lit orb.Geometry) func(i int) bool {
+		return func(i int) bool { return rel(energy.Feature(i).Geometry, lit) }
+	}
 	tests := []struct {
 		name, lang, filter string
 		keep               func(i int) bool
 	}{
+		{"s_crosses", "", "S_CROSSES(geometry, BBOX(30.3, 50.3, 30.8, 50.6))", relation(cql2.Cross, kyivPolygon)},
+		{"s_overlaps", "cql2-json", fmt.Sprintf(`{"op":"s_overlaps","args":[{"property":"geometry"},{"bbox":[%v,%v,%v,%v]}]}`, corner.Min[0], corner.Min[1], corner.Max[0], corner.Max[1]),
+			relation(cql2.Overlap, corner.ToPolygon())},
+		{"s_touches", "", fmt.Sprintf("S_TOUCHES(geometry, POINT(%v %v))", lineEnd[0], lineEnd[1]), relation(cql2.Touch, lineEnd)},
+		{"s_equals", "cql2-json", `{"op":"s_equals","args":[` + string(polygonJSON) + `,{"property":"geometry"}]}`, relation(cql2.Equal, polygon)},
 		{"equality", "", "kind = 'substation'", func(i int) bool { return str(i, "kind") == "substation" }},
 		{"comparison and", "cql2-text", "voltage_kv >= 330 AND kind <> 'line'", func(i int) bool { return num(i, "voltage_kv") >= 330 && str(i, "kind") != "line" }},
 		{"or, not", "", "NOT (kind = 'substation') OR capacity_mw > 1000", func(i int) bool {

@@ -30,6 +30,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+	"http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 	"http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
 }
 

@@ -3,11 +3,14 @@
 //
 // It implements the conformance classes Basic CQL2, Advanced Comparison
 // Operators (LIKE, BETWEEN, IN), Case-insensitive Comparison (CASEI), Basic
-// Spatial Functions with any geometry literal (S_INTERSECTS) and the
-// spatial functions S_DISJOINT, S_WITHIN and S_CONTAINS, plus DWITHIN, a
+// Spatial Functions with any geometry literal (S_INTERSECTS) and Spatial
+// Functions (S_DISJOINT, S_WITHIN, S_CONTAINS, and S_EQUALS, S_TOUCHES,
+// S_OVERLAPS, S_CROSSES on the DE-9IM of Simple Features), plus DWITHIN, a
 // distance in geodesic metres as pg_featureserv offers it. Spatial tests
 // are exact on the real geometry, in longitude/latitude (CRS84), edges
-// and boundaries included. Times compare as instants: TIMESTAMP('...')
+// and boundaries included. The DE-9IM relations hold between geometries
+// of one dimension each: a collection mixing points, lines and polygons
+// equals, touches, overlaps and crosses nothing. Times compare as instants: TIMESTAMP('...')
 // and DATE('...') literals against RFC 3339 strings.
 //
 // The package knows nothing of HTTP; a *SyntaxError says where a filter
@@ -102,6 +105,10 @@ const (
 	Disjoint   = "s_disjoint"
 	Within     = "s_within"
 	Contains   = "s_contains"
+	Equals     = "s_equals"
+	Touches    = "s_touches"
+	Overlaps   = "s_overlaps"
+	Crosses    = "s_crosses"
 )
 
 // Spatial is a spatial function of the feature's geometry and a literal,

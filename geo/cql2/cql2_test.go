@@ -86,6 +86,13 @@ func TestMatches(t *testing.T) {
 		{"S_WITHIN(geometry, POLYGON((30 50, 31 50, 31 51, 30 51, 30 50)))", true},
 		{"S_CONTAINS(POLYGON((30 50, 31 50, 31 51, 30 51, 30 50)), geometry)", true},
 		{"S_CONTAINS(geometry, POINT(30.5 50.5))", true},
+		{"S_TOUCHES(geometry, BBOX(30.5, 50.5, 31, 51))", true},
+		{"s_touches(LINESTRING(30 50, 30.5 50.5), geometry)", true},
+		{"S_TOUCHES(geometry, POINT(30.5 50.5))", false},
+		{"S_EQUALS(geometry, MULTIPOINT((30.5 50.5), (30.5 50.5)))", true},
+		{"S_CROSSES(geometry, LINESTRING(30 50, 31 51))", false},
+		{"S_CROSSES(MULTIPOINT((30.5 50.5), (40 50)), geometry)", false},
+		{"S_OVERLAPS(MULTIPOINT((30.5 50.5), (40 50)), geometry)", false},
 		{"S_INTERSECTS(geometry, BBOX(170, 50, -170, 51))", false},
 		{"TRUE", true},
 		{"FALSE OR kind = 'substation'", true},
@@ -123,6 +130,10 @@ func TestJSONMatchesText(t *testing.T) {
 		{`{"op":"not","args":[{"op":"isNull","args":[{"property":"kind"}]}]}`, true},
 		{`{"op":"s_intersects","args":[{"property":"geometry"},{"bbox":[30,50,31,51]}]}`, true},
 		{`{"op":"s_within","args":[{"property":"geometry"},{"type":"Polygon","coordinates":[[[31,50],[32,50],[32,51],[31,50]]]}]}`, false},
+		{`{"op":"s_touches","args":[{"property":"geometry"},{"bbox":[30.5,50.5,31,51]}]}`, true},
+		{`{"op":"s_equals","args":[{"type":"Point","coordinates":[30.5,50.5]},{"property":"geometry"}]}`, true},
+		{`{"op":"s_crosses","args":[{"property":"geometry"},{"type":"LineString","coordinates":[[30,50],[31,51]]}]}`, false},
+		{`{"op":"s_overlaps","args":[{"property":"geometry"},{"type":"MultiPoint","coordinates":[[30.5,50.5],[40,50]]}]}`, false},
 		{`{"op":"dwithin","args":[{"property":"geometry"},{"type":"Point","coordinates":[30.5,50.49]},5000]}`, true},
 	}
 	for _, tc := range tests {
@@ -258,6 +269,9 @@ func TestLike(t *testing.T) {
 // evaluates.
 func FuzzParseText(f *testing.F) {
 	for _, s := range []string{"kind = 'x'", "a BETWEEN 1 AND 2 OR NOT b IN ('x','y')", "S_WITHIN(geometry, POLYGON((0 0, 1 0, 1 1, 0 0)))",
+		"S_TOUCHES(geometry, LINESTRING(0 0, 0.5 0.5))", "S_CROSSES(MULTILINESTRING((0 1, 1 0), (0 0, 1 1)), geometry)",
+		"S_OVERLAPS(geometry, MULTIPOINT((0.5 0.5), (2 2))) OR S_EQUALS(geometry, POINT(0.5 0.5))",
+		"S_EQUALS(geometry, GEOMETRYCOLLECTION(POINT(0 0), POLYGON((0 0, 1 0, 1 1, 0 0))))",
 		"CASEI(name) LIKE '%x_'", "DWITHIN(geometry, POINT(30 50), 1000)", "t < TIMESTAMP('2024-01-01T00:00:00Z')", "((a = 1)", "'",
 		"T_DURING(t, INTERVAL('2025-03-18', '..'))", "T_OVERLAPS(INTERVAL(a, b), INTERVAL(DATE('2025-01-01'), TIMESTAMP('2025-02-01T00:00:00Z')))"} {
 		f.Add(s)
@@ -280,6 +294,8 @@ func FuzzParseText(f *testing.F) {
 func FuzzParseJSON(f *testing.F) {
 	f.Add(`{"op":"and","args":[{"op":"=","args":[{"property":"a"},1]},{"op":"s_intersects","args":[{"property":"geometry"},{"bbox":[0,0,1,1]}]}]}`)
 	f.Add(`{"op":"in","args":[{"property":"a"},[1,2]]}`)
+	f.Add(`{"op":"s_crosses","args":[{"property":"geometry"},{"type":"LineString","coordinates":[[0,0],[1,1]]}]}`)
+	f.Add(`{"op":"or","args":[{"op":"s_touches","args":[{"type":"Point","coordinates":[0,0]},{"property":"geometry"}]},{"op":"s_equals","args":[{"property":"geometry"},{"bbox":[0,0,1,1]}]},{"op":"s_overlaps","args":[{"property":"geometry"},{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}]}]}`)
 	f.Add(`{"op":"t_during","args":[{"property":"t"},{"interval":["2025-03-18",".."]}]}`)
 	probe := feature{props: map[string]any{"a": 1.0}, geom: orb.Point{0.5, 0.5}}
 	f.Fuzz(func(t *testing.T, s string) {

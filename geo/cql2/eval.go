@@ -145,6 +145,14 @@ func eval(e Expr, f Feature) truth {
 			return truthOf(!Intersect(g, e.Geometry))
 		case Within:
 			return truthOf(WithinGeometry(g, e.Geometry))
+		case Equals:
+			return truthOf(Equal(g, e.Geometry))
+		case Touches:
+			return truthOf(Touch(g, e.Geometry))
+		case Overlaps:
+			return truthOf(Overlap(g, e.Geometry))
+		case Crosses:
+			return truthOf(Cross(g, e.Geometry))
 		}
 		return truthOf(WithinGeometry(e.Geometry, g))
 	case Temporal:

@@ -171,7 +171,7 @@ func (p *jsonParser) jsonBool(v any, path string, depth int) (Expr, error) {
 		}
 		o, err := jsonOperand(args[0], child(path, 0))
 		return IsNull{Subject: o}, err
-	case Intersects, Disjoint, Within, Contains:
+	case Intersects, Disjoint, Within, Contains, Equals, Touches, Overlaps, Crosses:
 		if err := arity(2); err != nil {
 			return nil, err
 		}
@@ -219,7 +219,7 @@ func (p *jsonParser) jsonBool(v any, path string, depth int) (Expr, error) {
 		}
 		return DWithin{Point: pt, Meters: m}, nil
 	}
-	return nil, jsonErr(dot(path)+"op", "%q is not an operator offered: and, or, not, =, <>, <, <=, >, >=, like, between, in, isNull, s_intersects, s_disjoint, s_within, s_contains, dwithin, and the t_ temporal functions", op)
+	return nil, jsonErr(dot(path)+"op", "%q is not an operator offered: and, or, not, =, <>, <, <=, >, >=, like, between, in, isNull, s_intersects, s_disjoint, s_within, s_contains, s_equals, s_touches, s_overlaps, s_crosses, dwithin, and the t_ temporal functions", op)
 }
 
 // jsonPeriod reads a temporal function's argument: {"interval": [start,

@@ -286,7 +286,7 @@ func (p *textParser) primary() (Expr, error) {
 	}
 	if p.tok.kind == tIdent {
 		switch strings.ToLower(p.tok.text) {
-		case Intersects, Disjoint, Within, Contains:
+		case Intersects, Disjoint, Within, Contains, Equals, Touches, Overlaps, Crosses:
 			return p.spatial()
 		case "dwithin":
 			return p.dwithin()
