@@ -384,13 +384,15 @@ func strikeSchemas() obj {
 		}),
 		"strikeSummary": object([]string{"by", "strikes", "rows"}, obj{
 			"by":      obj{"type": "string", "enum": summaryPeriods},
+			"group":   obj{"type": "array", "items": obj{"type": "string", "enum": summaryGroups}},
 			"strikes": obj{"type": "integer", "description": "the strikes (events) matched, records of several sources linked as one event counted once; the rows' counts add up to it"},
 			"records": obj{"type": "integer", "description": "the records matched, every source's"},
-			"rows": obj{"type": "array", "items": object([]string{"period", "oblast", "verdict", "count"}, obj{
-				"period":  obj{"type": "string", "description": "2025-03-20, 2025-W12 (ISO week) or 2025-03, in UTC, by the strike's datetime"},
-				"oblast":  nullable("string"),
-				"verdict": obj{"type": "string"},
-				"count":   obj{"type": "integer"},
+			"rows": obj{"type": "array", "items": object([]string{"period", "verdict", "count"}, obj{
+				"period":     obj{"type": "string", "description": "2025-03-20, 2025-W12 (ISO week) or 2025-03, in UTC, by the strike's datetime"},
+				"oblast":     obj{"type": "string", "nullable": true, "description": "grouped by oblast (the default): the ISO 3166-2 code; null outside every outline"},
+				"collection": obj{"type": "string", "nullable": true, "description": "grouped by collection: the collections of the sites hit or possibly hit, sorted, comma-separated; null when none"},
+				"verdict":    obj{"type": "string"},
+				"count":      obj{"type": "integer"},
 			})},
 			"links": obj{"type": "array", "items": obj{"$ref": "#/components/schemas/link"}},
 		}),

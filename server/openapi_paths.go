@@ -174,6 +174,8 @@ func strikePaths(paths obj) {
 		ok("the event stream", mediaEventStream, nil))}
 	paths["/strikes/summary"] = obj{"get": op("getStrikeSummary", "The strikes the strike log's filters select, counted by period (day, week or month), oblast and verdict against the data served now: each strike in exactly one row, so the counts add up to strikes. Records of several sources linked as one event (linked_to) count once, in the row of the record most precisely located among those selected (then the earliest, then the least id); records counts them all.",
 		append([]any{queryParam("by", "The period to count by.", true, obj{"type": "string", "enum": summaryPeriods}),
+			queryParam("group", "What rows count by beside period and verdict, comma-separated: oblast (the default), collection (the collections of the sites hit or possibly hit, a strike hitting two in one row naming both, so rows still add up to strikes), or both.", false,
+				obj{"type": "array", "items": obj{"type": "string", "enum": summaryGroups}}),
 			ref("bbox"), ref("bbox-crs"), ref("strikesDatetime"), ref("strikeSource"), ref("from"), ref("to"), ref("oblast"), ref("verdict"), ref("agreement"), ref("reading"),
 			ref("hitCollection"), ref("energyClass"), ref("filter"), ref("filter-lang"), ref("filter-crs")}, equality...),
 		ok("the counts", mediaJSON, "strikeSummary"))}

@@ -222,9 +222,7 @@ func (f *strikeFilter) examine(st *store.Strike, judge bool) (strikeFindings, bo
 func (f *strikeFilter) hitsKept(v *agreement.Verdict) bool {
 	for i := range v.Sites {
 		s := &v.Sites[i]
-		if !slices.ContainsFunc(s.ProtectedBy, func(p agreement.Protection) bool {
-			return (p.Hit || p.PossibleHit) && (f.reading == "" || p.Reading == f.reading)
-		}) {
+		if !f.hits(s) {
 			continue
 		}
 		if len(f.collections) > 0 && !slices.Contains(f.collections, s.Collection) {
@@ -244,4 +242,25 @@ func siteClass(h geo.Hit) string {
 		return ""
 	}
 	return agreement.EnergyClass(h.Feature.Kind, h.Feature.Properties)
+}
+
+// hits reports whether a site is hit, or possibly hit, under the reading
+// asked for (any, when none is).
+func (f *strikeFilter) hits(s *agreement.SiteVerdict) bool {
+	return slices.ContainsFunc(s.ProtectedBy, func(p agreement.Protection) bool {
+		return (p.Hit || p.PossibleHit) && (f.reading == "" || p.Reading == f.reading)
+	})
+}
+
+// collectionsHit names the collections of the sites v hits or possibly
+// hits (see hits), sorted and comma-separated; "" when none.
+func (f *strikeFilter) collectionsHit(v *agreement.Verdict) string {
+	var names []string
+	for i := range v.Sites {
+		if s := &v.Sites[i]; f.hits(s) && !slices.Contains(names, s.Collection) {
+			names = append(names, s.Collection)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
 }

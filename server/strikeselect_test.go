@@ -301,3 +301,90 @@ func TestStrikeSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestStrikeSummaryByCollection: group=collection counts the strikes by
+// the collections of the sites they hit or possibly hit (a strike hitting
+// two in one row naming both, null for none), alone, beside the oblast and
+// with a filter, against the same counts made here; the rows add up to the
+// strikes matched.
+func TestStrikeSummaryByCollection(t *testing.T) {
+	f := newSelectionFixture(t)
+	all := judgeAll(t, f)
+	recs, _ := linkRecords(t, f)
+	links := newLinkOracle(recs)
+	collectionsOf := func(s judgedStrike) string {
+		var names []string
+		for i := 0; i < len(s.hit); i += 2 {
+			if !slices.Contains(names, s.hit[i]) {
+				names = append(names, s.hit[i])
+			}
+		}
+		slices.Sort(names)
+		return strings.Join(names, ",")
+	}
+	several := 0
+	for _, s := range all {
+		if strings.Contains(collectionsOf(s), ",") {
+			several++
+		}
+	}
+	if several == 0 {
+		t.Fatal("no strike hits sites of two collections: the fixture tells nothing of how they count")
+	}
+	for _, tc := range []struct {
+		query string
+		keep  func(judgedStrike) bool
+	}{
+		{"group=collection", func(judgedStrike) bool { return true }},
+		{"group=oblast,collection", func(judgedStrike) bool { return true }},
+		{"group=collection&collection=hospitals", func(s judgedStrike) bool { return slices.Contains(s.hit, "hospitals") }},
+	} {
+		byOblast := strings.Contains(tc.query, "oblast")
+		var selected []string
+		for _, s := range all {
+			if tc.keep(s) {
+				selected = append(selected, s.id)
+			}
+		}
+		counted := links.counted(selected)
+		want := map[string]int{}
+		for _, s := range all {
+			if counted[s.id] {
+				o := "-"
+				if byOblast {
+					o = s.oblast
+				}
+				want[s.time.UTC().Format("2006-01")+" "+o+" "+collectionsOf(s)+" "+s.verdict]++
+			}
+		}
+		summary := f.getJSON(t, "/strikes/summary?by=month&"+tc.query)
+		got := map[string]int{}
+		total := 0
+		for _, r := range summary["rows"].([]any) {
+			r := r.(map[string]any)
+			o, hasOblast := r["oblast"]
+			if hasOblast != byOblast {
+				t.Fatalf("%s: a row %v", tc.query, r)
+			}
+			if !byOblast {
+				o = "-"
+			}
+			c, _ := r["collection"].(string)
+			if _, ok := r["collection"]; !ok {
+				t.Fatalf("%s: a row without collection %v", tc.query, r)
+			}
+			oblast, _ := o.(string)
+			got[r["period"].(string)+" "+oblast+" "+c+" "+r["verdict"].(string)] += int(r["count"].(float64))
+			total += int(r["count"].(float64))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s:\ngot  %v\nwant %v", tc.query, got, want)
+		}
+		if total != len(counted) || summary["strikes"] != float64(len(counted)) {
+			t.Errorf("%s: rows add up to %d, strikes %v; want %d", tc.query, total, summary["strikes"], len(counted))
+		}
+	}
+	if rec := f.get(t, "/strikes/summary?by=week&group=site"); rec.Code != 400 || !strings.Contains(rec.Body.String(), `no grouping \"site\"`) {
+		t.Errorf("group=site: %d %s", rec.Code, rec.Body)
+	}
+}

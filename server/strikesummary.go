@@ -16,6 +16,9 @@ import (
 type summaryQuery struct {
 	strikesQuery
 	by string
+	// group names what rows are counted by beside period and verdict:
+	// oblast, collection or both.
+	group []string
 }
 
 var summaryParams = lift(strikesParams, func(q *summaryQuery) *strikesQuery { return &q.strikesQuery },
@@ -28,7 +31,15 @@ var summaryParams = lift(strikesParams, func(q *summaryQuery) *strikesQuery { re
 		q.by = v
 		return nil
 	},
+	"group": func(q *summaryQuery, v string) (err error) {
+		q.group, err = parseList(v, "grouping", summaryGroups)
+		return err
+	},
 })
+
+// summaryGroups are what a summary's rows may be grouped by beside period
+// and verdict.
+var summaryGroups = []string{"oblast", "collection"}
 
 // summaryPeriods are the periods a summary counts by.
 var summaryPeriods = []string{"day", "week", "month"}
@@ -47,18 +58,12 @@ func periodOf(t time.Time, by string) string {
 	return t.Format(time.DateOnly)
 }
 
-// summaryRow counts the strikes of one period in one oblast with one verdict.
-type summaryRow struct {
-	Period string `json:"period"`
-	// Oblast is null for strikes outside every oblast's outline.
-	Oblast  *string           `json:"oblast"`
-	Verdict agreement.Outcome `json:"verdict"`
-	Count   int               `json:"count"`
-}
-
+// summaryKey is a row of a summary: the strikes of one period in one
+// oblast (when grouped by oblast), hitting one set of collections (when
+// grouped by collection), with one verdict.
 type summaryKey struct {
-	period, oblast string
-	verdict        agreement.Outcome
+	period, oblast, collections string
+	verdict                     agreement.Outcome
 }
 
 // strikesSummary answers GET /strikes/summary: the strikes the log's
@@ -78,6 +83,10 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 	if q.by == "" {
 		return paramError("by", "is required: day, week or month")
 	}
+	if q.group == nil {
+		q.group = []string{"oblast"}
+	}
+	byOblast, byCollection := slices.Contains(q.group, "oblast"), slices.Contains(q.group, "collection")
 	if err := h.prepareStrikesQuery(c, &q.strikesQuery); err != nil {
 		return err
 	}
@@ -97,7 +106,14 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 	}
 	err := h.eachStrike(c, match, sq, func(st *store.Strike) {
 		selected = append(selected, forLinking(st))
-		keys = append(keys, summaryKey{periodOf(st.Time, q.by), facts.oblast, facts.outcome})
+		k := summaryKey{period: periodOf(st.Time, q.by), verdict: facts.outcome}
+		if byOblast {
+			k.oblast = facts.oblast
+		}
+		if byCollection {
+			k.collections = q.selection.collectionsHit(facts.verdict)
+		}
+		keys = append(keys, k)
 	})
 	if err != nil {
 		return err
@@ -114,29 +130,29 @@ func (h *handlers) strikesSummary(c echo.Context) error {
 			total++
 		}
 	}
-	rows := make([]summaryRow, 0, len(counts))
-	for k, n := range counts {
-		r := summaryRow{Period: k.period, Verdict: k.verdict, Count: n}
-		if k.oblast != "" {
-			r.Oblast = &k.oblast
-		}
-		rows = append(rows, r)
+	order := make([]summaryKey, 0, len(counts))
+	for k := range counts {
+		order = append(order, k)
 	}
-	slices.SortFunc(rows, func(a, b summaryRow) int {
-		return cmp.Or(cmp.Compare(a.Period, b.Period), cmp.Compare(deref(a.Oblast), deref(b.Oblast)),
-			cmp.Compare(verdictRank(a.Verdict), verdictRank(b.Verdict)))
+	slices.SortFunc(order, func(a, b summaryKey) int {
+		return cmp.Or(cmp.Compare(a.period, b.period), cmp.Compare(a.oblast, b.oblast), cmp.Compare(a.collections, b.collections),
+			cmp.Compare(verdictRank(a.verdict), verdictRank(b.verdict)))
 	})
+	rows := make([]map[string]any, len(order))
+	for i, k := range order {
+		r := map[string]any{"period": k.period, "verdict": k.verdict, "count": counts[k]}
+		if byOblast {
+			r["oblast"] = textOrNull(k.oblast)
+		}
+		if byCollection {
+			r["collection"] = textOrNull(k.collections)
+		}
+		rows[i] = r
+	}
 	return sendJSON(c, mediaJSON, map[string]any{
-		"by": q.by, "strikes": total, "records": len(selected), "rows": rows,
+		"by": q.by, "group": q.group, "strikes": total, "records": len(selected), "rows": rows,
 		"links": []link{{Href: h.selfURL(c), Rel: "self", Type: mediaJSON, Title: "this summary"}},
 	}, false)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // verdictRank orders verdicts gravest first, a reading's not_in_force last.
