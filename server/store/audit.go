@@ -52,7 +52,11 @@ type Event struct {
 
 // CanonicalBytes are what Hash covers, after the previous hash.
 func (e *Event) CanonicalBytes() []byte {
-	b := make([]byte, 0, 128+len(e.Record))
+	return e.appendCanonical(make([]byte, 0, 128+len(e.Record)))
+}
+
+// appendCanonical appends e's canonical bytes to b.
+func (e *Event) appendCanonical(b []byte) []byte {
 	b = append(b, `{"action":`...)
 	b = appendString(b, e.Action)
 	b = append(b, `,"actor":`...)
@@ -107,7 +111,11 @@ type record struct {
 // recordOf is s as canonical JSON for the audit log: record's members in
 // order, as encoding/json would write it.
 func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
-	b := make([]byte, 0, 320+len(s.Notes)+len(s.Extra))
+	var verdict []byte
+	if s.Verdict != nil {
+		verdict = s.Verdict.encode()
+	}
+	b := make([]byte, 0, 320+len(s.Notes)+len(s.Extra)+len(verdict))
 	b = append(b, '{')
 	if backfilled {
 		b = append(b, `"backfilled":true,`...)
@@ -134,8 +142,8 @@ func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
 	b = appendString(append(b, `,"source":`...), s.Source)
 	b = appendFloat(append(b, `,"uncertainty_m":`...), s.UncertaintyMeters)
 	b = appendString(append(b, `,"updated_at":`...), formatTime(s.UpdatedAt))
-	if s.Verdict != nil {
-		b = append(append(b, `,"verdict":`...), s.Verdict.encode()...)
+	if verdict != nil {
+		b = append(append(b, `,"verdict":`...), verdict...)
 	}
 	b = appendString(append(b, `,"weapon":`...), s.Weapon)
 	return append(b, '}'), nil
@@ -156,6 +164,9 @@ type chain struct {
 	locked bool
 	seq    int64
 	hash   []byte
+	// canonical holds the canonical bytes of the event being hashed,
+	// reused from one event to the next.
+	canonical []byte
 }
 
 func (s *sqlStore) chain(tx *sql.Tx) *chain { return &chain{tx: tx, s: s} }
@@ -187,11 +198,14 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 		}
 		c.locked = true
 	}
-	for start := 0; start < len(strikes); start += eventRows {
-		part := strikes[start:min(start+eventRows, len(strikes))]
-		var q strings.Builder
-		q.WriteString("INSERT INTO strike_events (" + eventColumns + ") VALUES ")
-		args := make([]any, 0, len(part)*7)
+	for start := 0; start < len(strikes); {
+		part := strikes[start:min(start+insertRows(len(strikes)-start, eventRows), len(strikes))]
+		start += len(part)
+		stmt, err := c.s.prepared(ctx, c.tx, statementKey{"events", len(part)}, c.s.eventsSQL)
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, len(part)*eventColumnCount)
 		for i := range part {
 			rec, err := recordOf(&part[i], backfilled)
 			if err != nil {
@@ -199,25 +213,25 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 			}
 			c.seq++
 			e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: part[i].ID, Record: rec}
-			c.hash = chainHash(c.hash, e.CanonicalBytes())
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for k := range 7 {
-				if k > 0 {
-					q.WriteByte(',')
-				}
-				q.WriteString(c.s.param(len(args) + k + 1))
-			}
-			q.WriteByte(')')
+			c.canonical = e.appendCanonical(c.canonical[:0])
+			c.hash = chainHash(c.hash, c.canonical)
 			args = append(args, e.Seq, t.UnixMicro(), actor, action, e.Strike, string(rec), hex.EncodeToString(c.hash))
 		}
-		if _, err := c.tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+const eventColumnCount = 7
+
+// eventsSQL inserts rows events.
+func (s *sqlStore) eventsSQL(rows int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO strike_events (" + eventColumns + ") VALUES ")
+	s.writeValues(&q, rows, eventColumnCount)
+	return q.String()
 }
 
 // EventQuery selects events for Events.

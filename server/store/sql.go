@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	mrand "math/rand/v2"
 	"slices"
 	"strconv"
@@ -37,8 +38,8 @@ type sqlStore struct {
 	full atomic.Bool
 	// numbered is true where placeholders are numbered ($1, $2, ...).
 	numbered bool
-	// insertFull is insertSQL(rowsPerInsert), built once.
-	insertFull string
+	// inserts holds the prepared INSERTs of strikes and events.
+	inserts statements
 	// changes wakes the waiters of Changed after each commit; dsn, set on
 	// PostgreSQL, is what listen connects to for other processes' commits.
 	changes notifier
@@ -64,9 +65,55 @@ const (
 
 const columnCount = 15
 
-// rowsPerInsert is how many strikes one INSERT carries: 3,840 parameters,
-// well within both databases' limits, and a round trip per 256 strikes.
+// rowsPerInsert is how many strikes one INSERT carries at most: 3,840
+// parameters, well within both databases' limits, and a round trip per 256
+// strikes.
 const rowsPerInsert = 256
+
+// insertRows is how many of n rows the next INSERT carries: maxRows, or
+// below that the largest power of two up to n. A write of any size is
+// then made of a few statements, each prepared once per connection and
+// reused: parsing a 256-row INSERT took as long as running it.
+func insertRows(n, maxRows int) int {
+	if n >= maxRows {
+		return maxRows
+	}
+	return 1 << (bits.Len(uint(n)) - 1)
+}
+
+// statements keeps prepared statements, each built by its own function
+// of a row count, for the life of the store; database/sql prepares each
+// once on every connection that runs it.
+type statements struct {
+	mu sync.Mutex
+	m  map[statementKey]*sql.Stmt
+}
+
+// statementKey names a statement: what it does and the rows it carries.
+type statementKey struct {
+	kind string
+	rows int
+}
+
+// prepared returns, within tx, the statement of key, built by build the
+// first time it is asked for.
+func (s *sqlStore) prepared(ctx context.Context, tx *sql.Tx, key statementKey, build func(rows int) string) (*sql.Stmt, error) {
+	s.inserts.mu.Lock()
+	stmt, ok := s.inserts.m[key]
+	if !ok {
+		var err error
+		if stmt, err = s.db.PrepareContext(ctx, build(key.rows)); err != nil {
+			s.inserts.mu.Unlock()
+			return nil, err
+		}
+		if s.inserts.m == nil {
+			s.inserts.m = map[statementKey]*sql.Stmt{}
+		}
+		s.inserts.m[key] = stmt
+	}
+	s.inserts.mu.Unlock()
+	return tx.StmtContext(ctx, stmt), nil
+}
 
 // maxReported caps the bad records an import lists before it stops reading.
 const maxReported = 100
@@ -75,31 +122,38 @@ const maxReported = 100
 // are already recorded (and bringing back a deleted one); a strike posted
 // again as recorded keeps its updated_us and the verdict it was recorded
 // with, so that re-posting a file changes nothing. It returns each
-// row's id, times and verdict with its key so the caller can tell new from
-// updated and answer with what was kept.
+// row's id and times with its key so the caller can tell new from updated,
+// and the verdict of a row kept as it was (one whose updated_us is not the
+// last parameter, the write's time) to answer with what was kept.
 func (s *sqlStore) insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO strikes (" + strikeColumns + ") VALUES ")
-	for r := range rows {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := range columnCount {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(s.param(r*columnCount + c + 1))
-		}
-		b.WriteByte(')')
-	}
+	s.writeValues(&b, rows, columnCount)
 	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
  time_us = excluded.time_us, end_us = excluded.end_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
  extra = excluded.extra, updated_us = CASE WHEN ` + changedSQL + ` THEN excluded.updated_us ELSE strikes.updated_us END,
  verdict = CASE WHEN ` + changedSQL + ` THEN excluded.verdict ELSE strikes.verdict END,
  verdict_version = CASE WHEN ` + changedSQL + ` THEN excluded.verdict_version ELSE strikes.verdict_version END, deleted_us = NULL
- RETURNING id, source, source_event_id, created_us, updated_us, verdict`)
+ RETURNING id, source, source_event_id, created_us, updated_us, CASE WHEN updated_us = ` + s.param(rows*columnCount+1) + ` THEN NULL ELSE verdict END`)
 	return b.String()
+}
+
+// writeValues writes the placeholders of rows rows of columns values each:
+// (?,?),(?,?),...
+func (s *sqlStore) writeValues(b *strings.Builder, rows, columns int) {
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range columns {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.param(r*columns + c + 1))
+		}
+		b.WriteByte(')')
+	}
 }
 
 // changedSQL is true when a strike posted again differs from the one
@@ -178,11 +232,11 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // times and verdict to the stored strike's. A row that does not carry t as
 // its updated_us was posted again unchanged and kept as it was.
 func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []Strike) ([]PutResult, error) {
-	query := s.insertFull
-	if len(batch) != rowsPerInsert {
-		query = s.insertSQL(len(batch))
+	stmt, err := s.prepared(ctx, tx, statementKey{"strikes", len(batch)}, s.insertSQL)
+	if err != nil {
+		return nil, err
 	}
-	args := make([]any, 0, len(batch)*columnCount)
+	args := make([]any, 0, len(batch)*columnCount+1)
 	for i := range batch {
 		st := &batch[i]
 		var end, eventID, extra, verdict, version any
@@ -202,7 +256,7 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []S
 			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(),
 			verdict, version)
 	}
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := stmt.QueryContext(ctx, append(args, t.UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
@@ -326,12 +380,14 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 	var written []PutResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		written = written[:0]
-		for start := 0; start < len(sorted); start += rowsPerInsert {
-			res, err := s.write(ctx, tx, t, sorted[start:min(start+rowsPerInsert, len(sorted))])
+		for start := 0; start < len(sorted); {
+			end := start + insertRows(len(sorted)-start, rowsPerInsert)
+			res, err := s.write(ctx, tx, t, sorted[start:end])
 			if err != nil {
 				return err
 			}
 			written = append(written, res...)
+			start = end
 		}
 		// The log's lock is taken last, so writers wait on it only for
 		// their events and the commit.

@@ -305,7 +305,6 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.insertFull = s.insertSQL(rowsPerInsert)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
