@@ -18,12 +18,15 @@
 // proximity answer there is (200 km, limit 10,000), while it asks
 // /healthz every 50 ms on a connection of its own and samples the
 // server's resident memory every 100 ms. It fails on any answer but 2xx
-// and the documented 503 with Retry-After, on any socket error, on a
-// /healthz slower than -healthz-max or failing, and when resident memory
-// passes -max-rss. Run it with `make loadtest-flood`.
+// and the documented 503 with Retry-After, on any socket error (a client
+// waiting over 2 s for an answer among them), on a /healthz slower than
+// -healthz-max or failing, and when resident memory passes -max-rss.
+// Run it with `make loadtest-flood`.
 //
 // -cpuprofile and -memprofile write the server's CPU and allocation
-// profiles of the runs, for go tool pprof.
+// profiles of the runs, for go tool pprof; -trace its execution trace,
+// for go tool trace, where each /healthz answer's start and end are
+// logged under the category "healthz".
 package main
 
 import (
@@ -42,6 +45,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -82,7 +86,7 @@ function setup(thread)
   thread:set("first", #threads * 7919)
   threads[#threads + 1] = thread
 end
-non2xx, created, shed = 0, 0, 0
+non2xx, created, shed, failed = 0, 0, 0, 0
 local i
 function request()
   i = ((i or first) % #reqs) + 1
@@ -90,20 +94,22 @@ function request()
 end
 function response(status, headers, body)
   if status == 201 then created = created + 1 end
-  if status == 503 and headers["Retry-After"] then shed = shed + 1 end
+  if status == 503 and headers["Retry-After"] then shed = shed + 1
+  elseif status >= 500 then failed = failed + 1 end
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
 function done(summary, latency, requests)
-  local bad, made, refused = 0, 0, 0
+  local bad, made, refused, broken = 0, 0, 0, 0
   for _, t in ipairs(threads) do
     bad = bad + t:get("non2xx")
     made = made + t:get("created")
     refused = refused + t:get("shed")
+    broken = broken + t:get("failed")
   end
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d status_errors=%d created=%d shed=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d timeouts=%d status_errors=%d created=%d shed=%d server_errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.connect + e.read + e.write + e.timeout, bad, made, refused))
+    e.connect + e.read + e.write + e.timeout, e.timeout, bad, made, refused, broken))
 end
 `
 
@@ -114,7 +120,7 @@ type options struct {
 	duration                                      time.Duration
 	mixed, flood                                  bool
 	rssGrowth                                     float64
-	cpuProfile, memProfile                        string
+	cpuProfile, memProfile, trace                 string
 	// The flood's bounds: resident memory in bytes, and /healthz latency.
 	maxRSS     int64
 	healthzMax time.Duration
@@ -141,6 +147,7 @@ func main() {
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
+	flag.StringVar(&o.trace, "trace", "", "write an execution trace of the server during the runs to this file, for go tool trace")
 	probeURL := flag.String("probe", "", "ask this URL every 50 ms and print each latency (µs) and status until interrupted: the flood's outside prober")
 	flag.BoolVar(&o.curve, "curve", false, "measure load time, resident memory, Nearby and proximity over HTTP at each of -sizes instead")
 	flag.Func("sizes", "with -curve: comma-separated feature counts (default 10000,100000,1000000)", func(v string) error {
@@ -271,7 +278,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: server.New(cfg), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: marked(server.New(cfg)), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Shutdown(context.Background())
 	base := "http://" + ln.Addr().String()
@@ -347,17 +354,36 @@ func run(o options) error {
 // allocation profile, where the runs' allocations are those under
 // net/http and the data set's those under benchset.Index.
 func profile(o options) (stop func() error, err error) {
-	var cpu *os.File
+	var cpu, tr *os.File
+	if o.trace != "" {
+		if tr, err = os.Create(o.trace); err != nil {
+			return nil, err
+		}
+		if err := trace.Start(tr); err != nil {
+			tr.Close()
+			return nil, err
+		}
+	}
 	if o.cpuProfile != "" {
 		if cpu, err = os.Create(o.cpuProfile); err != nil {
 			return nil, err
 		}
 		if err := pprof.StartCPUProfile(cpu); err != nil {
 			cpu.Close()
+			if tr != nil {
+				trace.Stop()
+				tr.Close()
+			}
 			return nil, err
 		}
 	}
 	return func() error {
+		if tr != nil {
+			trace.Stop()
+			if err := tr.Close(); err != nil {
+				return err
+			}
+		}
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			if err := cpu.Close(); err != nil {
@@ -377,6 +403,20 @@ func profile(o options) (stop func() error, err error) {
 		}
 		return f.Close()
 	}, nil
+}
+
+// marked logs each /healthz request's start and end into the execution
+// trace (-trace), so its goroutine and its answers can be found there.
+func marked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		trace.Log(r.Context(), "healthz", "start")
+		next.ServeHTTP(w, r)
+		trace.Log(r.Context(), "healthz", "end")
+	})
 }
 
 // gets are request lines for GET targets.
@@ -472,12 +512,25 @@ func (r result) rps() float64 {
 
 var resultLine = regexp.MustCompile(`RESULT (.*)`)
 
+// floodTimeout is how long a flooding client waits for each answer: a
+// common patience of clients and proxies, and wrk's own default.
+const floodTimeout = 2 * time.Second
+
+// clientTimeout is how long wrk waits for an answer before it counts a
+// timeout.
+func (o options) clientTimeout() time.Duration {
+	if o.flood {
+		return floodTimeout
+	}
+	return 5 * time.Second
+}
+
 // drive runs wrk once, bounded in time even if it hangs.
 func drive(wrk, lua string, env []string, base string, o options) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wrk, "-t"+strconv.Itoa(o.threads), "-c"+strconv.Itoa(o.connections),
-		"-d"+strconv.Itoa(int(o.duration.Seconds()))+"s", "--timeout", "5s", "-s", lua, base)
+		"-d"+strconv.Itoa(int(o.duration.Seconds()))+"s", "--timeout", o.clientTimeout().String(), "-s", lua, base)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

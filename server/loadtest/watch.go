@@ -136,11 +136,12 @@ func (w *watch) report(name string, r result, o options) []string {
 		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 	}
 	answered := r["requests"] - r["status_errors"]
-	fmt.Printf("  answers: %d 2xx (%.1f/s), %d 503 with Retry-After, %d other\n", answered,
-		float64(answered)/(float64(r["duration_us"])/1e6), r["shed"], r["status_errors"]-r["shed"])
-	fmt.Printf("  /healthz: %d probes, p50 %v, p99 %v, max %v, %d failed\n", len(sorted),
-		q(0.5).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(1).Round(time.Microsecond), len(w.failures))
-	fmt.Printf("  resident memory: %s before, %s at the peak\n", mib(w.rssStart), mib(w.rssPeak))
+	fmt.Printf("  answers: %d 2xx (%.1f/s), %d 503 with Retry-After, %d other 5xx, %d other\n", answered,
+		float64(answered)/(float64(r["duration_us"])/1e6), r["shed"], r["server_errors"], r["status_errors"]-r["shed"]-r["server_errors"])
+	fmt.Printf("  clients: %d timed out (no answer within %v), %d other socket errors\n", r["timeouts"], o.clientTimeout(), r["socket_errors"]-r["timeouts"])
+	fmt.Printf("  /healthz: %d probes, p50 %v, p99 %v, max %v (at most %v), %d failed\n", len(sorted),
+		q(0.5).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(1).Round(time.Microsecond), o.healthzMax, len(w.failures))
+	fmt.Printf("  resident memory: %s before, %s at the peak (at most %s)\n", mib(w.rssStart), mib(w.rssPeak), mib(o.maxRSS>>10))
 	if len(w.failures) > 0 {
 		failed = append(failed, fmt.Sprintf("%s: /healthz failed %d times (first: %s)", name, len(w.failures), w.failures[0]))
 	}
