@@ -38,9 +38,17 @@ type Limits struct {
 	// are the requests to the heavy routes (GET /report), and those to the
 	// bulk routes with a body over MaxBodyBytes or of unknown length.
 	HeavyTimeout time.Duration
-	// MaxHeavy is how many heavy requests run at once; more are refused
-	// with 503 and Retry-After rather than queued.
+	// MaxHeavy is how many heavy requests run at once; more wait for a
+	// slot (see HeavyWait), then are refused with 503 and Retry-After.
+	// Slots go first to the client addresses holding fewest.
 	MaxHeavy int
+	// HeavyWait is the longest a heavy request waits for a slot, less a
+	// random part of up to half of it; one not admitted by then gets 503
+	// and Retry-After.
+	HeavyWait time.Duration
+	// MaxHeavyWaiting bounds the heavy requests waiting for a slot at
+	// once; one more gets 503 and Retry-After at once.
+	MaxHeavyWaiting int
 	// MaxSitesInFlight bounds the sites that the proximity, nearest and
 	// items answers being built at once may hold, each counted at its
 	// limit: a request that would pass it gets 503 and Retry-After. An
@@ -111,6 +119,9 @@ func DefaultLimits() Limits {
 		MaxBodyBytes:      1 << 20,
 		HeavyTimeout:      120 * time.Second,
 		MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+		// Well within the 2 s a client or a proxy commonly waits.
+		HeavyWait:       time.Second,
+		MaxHeavyWaiting: 10_000,
 		// Twenty answers of the largest proximity limit at once, about 200 MB.
 		MaxSitesInFlight: 200_000,
 		// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
@@ -159,6 +170,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxWebhookQueue, d.MaxWebhookQueue)
 	orDefault(&l.MaxAlertsPerOwner, d.MaxAlertsPerOwner)
 	orDefault(&l.MaxHeavy, d.MaxHeavy)
+	orDefault(&l.HeavyWait, d.HeavyWait)
+	orDefault(&l.MaxHeavyWaiting, d.MaxHeavyWaiting)
 	orDefault(&l.MaxSitesInFlight, d.MaxSitesInFlight)
 	orDefault(&l.MinUploadBytesPerSecond, d.MinUploadBytesPerSecond)
 	orDefault(&l.MaxHeaderBytes, d.MaxHeaderBytes)
@@ -275,16 +288,15 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// takeHeavy takes one of the heavy requests' slots, or refuses the
-// request with 503 when all are taken: heavy work is never queued.
+// takeHeavy takes one of the heavy requests' slots for the client of c,
+// waiting for one as heavySlots does, or refuses the request with 503.
 func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
-	select {
-	case h.heavy <- struct{}{}:
-		return func() { <-h.heavy }, nil
-	default:
+	release, err = h.heavy.acquire(c.Request().Context(), c.RealIP())
+	if errors.Is(err, errSlotsBusy) {
 		return nil, overloaded(c, http.StatusServiceUnavailable,
-			"the server is answering %d large requests already; retry in a moment", cap(h.heavy))
+			"the server is answering %d large requests already; retry in a moment", h.limits.MaxHeavy)
 	}
+	return release, err
 }
 
 // largeAnswerSites is the most sites an answer may hold without being

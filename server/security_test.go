@@ -203,9 +203,10 @@ func TestSlowHeaders(t *testing.T) {
 }
 
 // TestHeavyLimits: heavy requests beyond MaxHeavy get 503 with
-// Retry-After at once, and one that outlives HeavyTimeout is stopped.
+// Retry-After once HeavyWait passes without a slot, and one that outlives
+// HeavyTimeout is stopped.
 func TestHeavyLimits(t *testing.T) {
-	addr := liveServer(t, server.Limits{MaxHeavy: 1, HeavyTimeout: 400 * time.Millisecond})
+	addr := liveServer(t, server.Limits{MaxHeavy: 1, HeavyTimeout: 400 * time.Millisecond, HeavyWait: 50 * time.Millisecond})
 	// A batch whose length is unknown (chunked) is heavy; this one stalls
 	// after its first bytes, holding the only slot.
 	conn, err := net.Dial("tcp", addr)

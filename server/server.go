@@ -123,7 +123,7 @@ type handlers struct {
 	limits   Limits
 	routes   routeClasses
 	proxies  proxies
-	heavy    chan struct{} // a slot per heavy request running
+	heavy    *heavySlots
 	// sitesInFlight are the sites reserved by answers being built (see
 	// reserveSites).
 	sitesInFlight atomic.Int64
@@ -147,7 +147,7 @@ func New(cfg Config) *echo.Echo {
 	}
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
 		boot: newBootID(), limits: cfg.Limits.withDefaults(), routes: routeClasses{}, proxies: cfg.TrustedProxies}
-	h.heavy = make(chan struct{}, h.limits.MaxHeavy)
+	h.heavy = newHeavySlots(h.limits)
 	h.tiles = tile.NewCache(cacheBytes(cfg.TileCacheBytes, DefaultTileCacheBytes))
 	h.metrics = newMetrics(h)
 	if cfg.Store != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -13,7 +14,8 @@ import (
 // sites between them; one more is refused with 503 and Retry-After until
 // one is done, and a single answer larger than the budget runs alone.
 func TestReserveSites(t *testing.T) {
-	h := &handlers{limits: Limits{MaxSitesInFlight: 100}.withDefaults(), heavy: make(chan struct{}, 2)}
+	l := Limits{MaxSitesInFlight: 100}.withDefaults()
+	h := &handlers{limits: l, heavy: newHeavySlots(l)}
 	e := echo.New()
 	ctx := func() (echo.Context, *httptest.ResponseRecorder) {
 		rec := httptest.NewRecorder()
@@ -52,8 +54,8 @@ func TestReserveSites(t *testing.T) {
 // takes a heavy request's slot, so no more of them run at once than there
 // are slots, while smaller answers still use the sites left.
 func TestLargeAnswersAreHeavy(t *testing.T) {
-	l := Limits{MaxHeavy: 2}.withDefaults()
-	h := &handlers{limits: l, heavy: make(chan struct{}, l.MaxHeavy)}
+	l := Limits{MaxHeavy: 2, HeavyWait: time.Millisecond}.withDefaults()
+	h := &handlers{limits: l, heavy: newHeavySlots(l)}
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/proximity", nil), httptest.NewRecorder())
 	var releases []func()
 	for range l.MaxHeavy {
@@ -78,8 +80,8 @@ func TestLargeAnswersAreHeavy(t *testing.T) {
 	for _, release := range releases {
 		release()
 	}
-	if len(h.heavy) != 0 || h.sitesInFlight.Load() != 0 {
-		t.Fatalf("released: %d slots, %d sites still held", len(h.heavy), h.sitesInFlight.Load())
+	if h.heavy.taken() != 0 || h.sitesInFlight.Load() != 0 {
+		t.Fatalf("released: %d slots, %d sites still held", h.heavy.taken(), h.sitesInFlight.Load())
 	}
 	last, err := h.reserveSites(c, maxProximityLimit)
 	if err != nil {
