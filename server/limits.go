@@ -119,8 +119,10 @@ func DefaultLimits() Limits {
 		MaxBodyBytes:      1 << 20,
 		HeavyTimeout:      120 * time.Second,
 		MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
-		// Well within the 2 s a client or a proxy commonly waits.
-		HeavyWait:       time.Second,
+		// Enough for a client's next request to find the slot its last
+		// answer frees; longer waits cost flooding clients more time-outs
+		// on a starved machine than they saved (see README).
+		HeavyWait:       100 * time.Millisecond,
 		MaxHeavyWaiting: 10_000,
 		// Twenty answers of the largest proximity limit at once, about 200 MB.
 		MaxSitesInFlight: 200_000,

@@ -13,13 +13,12 @@ import (
 var errSlotsBusy = errors.New("every heavy request slot is taken")
 
 // heavySlots admits heavy requests: at most a fixed number run at once.
-// One that finds every slot taken waits for one, parked rather than
-// refused at once: a refused client asks again at once, and under a flood
-// those retries keep thousands of goroutines runnable, so every other
-// request, /healthz included, waits its turn behind them in the
-// scheduler's queue. A freed slot goes to the waiting client address that
-// holds the fewest slots, the longest waiting among them, so one address
-// cannot keep every slot while another waits.
+// One that finds every slot taken waits a little for one, parked, rather
+// than being refused at once: a client sending its next large request the
+// moment its last answer arrives finds the slot that answer frees. A freed
+// slot goes to the waiting client address that holds the fewest slots, the
+// longest waiting among them, so one address cannot keep every slot while
+// another waits.
 type heavySlots struct {
 	wait       time.Duration // the longest a request waits for a slot
 	maxWaiting int           // requests waiting at once; more are refused at once
