@@ -11,28 +11,43 @@ import (
 // only proposes candidates by envelope; each is then tested exactly, in
 // plain longitude/latitude as OGC bbox filters are. Order is unspecified.
 func (l *Layer) Search(b BBox, fn func(i int) bool) {
-	l.SearchEnvelopes(b, func(i int, _ orb.Bound) bool { return fn(i) })
+	l.search(b, visitor{index: fn})
 }
 
 // SearchEnvelopes is Search that also gives each feature's envelope as the
 // R-tree holds it: rounded outward to float32 (within about 2e-6° of the
 // exact one), so it always holds the geometry, and costs nothing to get.
 func (l *Layer) SearchEnvelopes(b BBox, fn func(i int, envelope orb.Bound) bool) {
+	l.search(b, visitor{envelope: fn})
+}
+
+// visitor holds the function given to Search or to SearchEnvelopes, one of
+// the two. The search calls it directly: adapting one to the other instead
+// costs a call more for every feature found.
+type visitor struct {
+	index    func(i int) bool
+	envelope func(i int, envelope orb.Bound) bool
+}
+
+func (l *Layer) search(b BBox, v visitor) {
 	parts := b.parts()
 	for k, part := range parts {
 		more := true
 		lo, hi := box32(part)
 		l.tree.Search(lo, hi, func(lo, hi [2]float32, at int32) bool {
-			env := bound64(lo, hi)
 			// An envelope inside the box needs no look at the geometry.
-			if !geodesy.Within(env, part) && !meets(l.geometry(at), part) {
+			if !geodesy.Within(bound64(lo, hi), part) && !meets(l.geometry(at), part) {
 				return true
 			}
 			// A feature touching both halves of a split box is reported once.
 			if k == 1 && intersects(l.geometry(at), parts[0]) {
 				return true
 			}
-			more = fn(int(l.order[at]), env)
+			if v.index != nil {
+				more = v.index(int(l.order[at]))
+			} else {
+				more = v.envelope(int(l.order[at]), bound64(lo, hi))
+			}
 			return more
 		})
 		if !more {
