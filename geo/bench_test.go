@@ -140,10 +140,14 @@ func BenchmarkSearch(b *testing.B) {
 	box := func(p orb.Point) BBox { return BBox{p[0] - 0.05, p[1] - 0.05, p[0] + 0.05, p[1] + 0.05} }
 	b.Run("rtree", func(b *testing.B) {
 		b.ReportAllocs()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		hits := 0
+		start := testenv.ThreadCPU(b)
 		for i := range b.N {
 			l.Search(box(qs[i%len(qs)]), func(int) bool { hits++; return true })
 		}
+		b.ReportMetric(float64(testenv.ThreadCPU(b)-start)/1e3/float64(b.N), "cpu-µs/op")
 		b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
 	})
 	b.Run("linear", func(b *testing.B) {
