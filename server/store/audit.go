@@ -201,10 +201,7 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 	for start := 0; start < len(strikes); {
 		part := strikes[start:min(start+insertRows(len(strikes)-start, eventRows), len(strikes))]
 		start += len(part)
-		stmt, err := c.s.prepared(ctx, c.tx, statementKey{"events", len(part)}, c.s.eventsSQL)
-		if err != nil {
-			return err
-		}
+		stmt := c.s.prepared(ctx, c.tx, statementKey{"events", len(part)})
 		args := make([]any, 0, len(part)*eventColumnCount)
 		for i := range part {
 			rec, err := recordOf(&part[i], backfilled)

@@ -38,8 +38,9 @@ type sqlStore struct {
 	full atomic.Bool
 	// numbered is true where placeholders are numbered ($1, $2, ...).
 	numbered bool
-	// inserts holds the prepared INSERTs of strikes and events.
-	inserts statements
+	// inserts holds the INSERTs of strikes and events, prepared at open
+	// for every row count a write uses; read-only after that.
+	inserts map[statementKey]*sql.Stmt
 	// changes wakes the waiters of Changed after each commit; dsn, set on
 	// PostgreSQL, is what listen connects to for other processes' commits.
 	changes notifier
@@ -81,38 +82,37 @@ func insertRows(n, maxRows int) int {
 	return 1 << (bits.Len(uint(n)) - 1)
 }
 
-// statements keeps prepared statements, each built by its own function
-// of a row count, for the life of the store; database/sql prepares each
-// once on every connection that runs it.
-type statements struct {
-	mu sync.Mutex
-	m  map[statementKey]*sql.Stmt
-}
-
 // statementKey names a statement: what it does and the rows it carries.
 type statementKey struct {
 	kind string
 	rows int
 }
 
-// prepared returns, within tx, the statement of key, built by build the
-// first time it is asked for.
-func (s *sqlStore) prepared(ctx context.Context, tx *sql.Tx, key statementKey, build func(rows int) string) (*sql.Stmt, error) {
-	s.inserts.mu.Lock()
-	stmt, ok := s.inserts.m[key]
-	if !ok {
-		var err error
-		if stmt, err = s.db.PrepareContext(ctx, build(key.rows)); err != nil {
-			s.inserts.mu.Unlock()
-			return nil, err
+// prepareInserts prepares, once at open, the INSERT of strikes and of
+// events for every row count insertRows can ask for. Preparing them in the
+// middle of a write would borrow a second connection from the pool while
+// the write's transaction holds one, and wait on readers that hold the rest.
+func (s *sqlStore) prepareInserts(ctx context.Context) error {
+	s.inserts = map[statementKey]*sql.Stmt{}
+	for _, kind := range []struct {
+		name    string
+		maxRows int
+		build   func(rows int) string
+	}{{"strikes", rowsPerInsert, s.insertSQL}, {"events", eventRows, s.eventsSQL}} {
+		for rows := 1; rows <= kind.maxRows; rows *= 2 {
+			stmt, err := s.db.PrepareContext(ctx, kind.build(rows))
+			if err != nil {
+				return err
+			}
+			s.inserts[statementKey{kind.name, rows}] = stmt
 		}
-		if s.inserts.m == nil {
-			s.inserts.m = map[statementKey]*sql.Stmt{}
-		}
-		s.inserts.m[key] = stmt
 	}
-	s.inserts.mu.Unlock()
-	return tx.StmtContext(ctx, stmt), nil
+	return nil
+}
+
+// prepared returns, within tx, the statement of key.
+func (s *sqlStore) prepared(ctx context.Context, tx *sql.Tx, key statementKey) *sql.Stmt {
+	return tx.StmtContext(ctx, s.inserts[key])
 }
 
 // maxReported caps the bad records an import lists before it stops reading.
@@ -232,10 +232,7 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // times and verdict to the stored strike's. A row that does not carry t as
 // its updated_us was posted again unchanged and kept as it was.
 func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []Strike) ([]PutResult, error) {
-	stmt, err := s.prepared(ctx, tx, statementKey{"strikes", len(batch)}, s.insertSQL)
-	if err != nil {
-		return nil, err
-	}
+	stmt := s.prepared(ctx, tx, statementKey{"strikes", len(batch)})
 	args := make([]any, 0, len(batch)*columnCount+1)
 	for i := range batch {
 		st := &batch[i]

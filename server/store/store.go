@@ -309,5 +309,9 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepareInserts(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
