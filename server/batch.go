@@ -66,7 +66,7 @@ type batch struct {
 // strike points in, each strike annotated with the sites near it out.
 func (h *handlers) proximityBatch(c echo.Context) error {
 	q := newProximityQuery()
-	if err := batchParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := batchParams.parse(c.QueryString(), &q, nil); err != nil {
 		return err
 	}
 	ix := h.index(c)

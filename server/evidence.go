@@ -223,7 +223,7 @@ var auditParams = params[auditQuery]{
 // events in the order they were committed, with a next link.
 func (h *handlers) audit(c echo.Context) error {
 	q := auditQuery{window: openSpan, limit: store.DefaultLimit}
-	if err := auditParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := auditParams.parse(c.QueryString(), &q, nil); err != nil {
 		return err
 	}
 	if q.window.empty() {

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/hex"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -124,9 +123,9 @@ func FuzzParseAuditQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		q, ok := parsed(t, raw, func(v url.Values) (auditQuery, error) {
+		q, ok := parsed(t, raw, func(raw string) (auditQuery, error) {
 			q := auditQuery{window: openSpan, limit: store.DefaultLimit}
-			return q, auditParams.parse(v, &q, nil)
+			return q, auditParams.parse(raw, &q, nil)
 		})
 		if ok && (q.limit < 1 || q.limit > store.MaxLimit) {
 			t.Fatalf("%q: limit %d", raw, q.limit)

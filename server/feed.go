@@ -266,7 +266,7 @@ var feedParams = params[feedQuery]{
 // URL's ?since), else of ?since, else after the last event committed.
 func feedStart(c echo.Context) (feedQuery, error) {
 	q := feedQuery{after: -1}
-	if err := feedParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := feedParams.parse(c.QueryString(), &q, nil); err != nil {
 		return q, err
 	}
 	if v := strings.TrimSpace(c.Request().Header.Get("Last-Event-ID")); v != "" {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"math"
 	"net/url"
 	"slices"
@@ -12,18 +13,14 @@ import (
 )
 
 // parsed runs a query parser on a fuzzed query string: it reports false
-// when the string is not a query or the parser refused it, failing unless
-// the refusal is a *ParamError, or a 406 naming the f value refused.
-func parsed[Q any](t *testing.T, raw string, parse func(url.Values) (Q, error)) (Q, bool) {
-	var q Q
-	values, err := url.ParseQuery(raw)
-	if err != nil {
-		return q, false
-	}
-	q, err = parse(values)
+// when the parser refused it, failing unless the refusal is a *ParamError,
+// or a 406 naming the f value refused.
+func parsed[Q any](t *testing.T, raw string, parse func(string) (Q, error)) (Q, bool) {
+	q, err := parse(raw)
 	if err != nil {
 		na, refusedF := err.(*notAcceptableError)
-		if _, ok := err.(*ParamError); !ok && !(refusedF && na.f != "" && na.f == values.Get("f")) {
+		f, _ := queryValue(raw, "f")
+		if _, ok := err.(*ParamError); !ok && !(refusedF && na.f != "" && na.f == f) {
 			t.Fatalf("%q: error %T %v is neither a *ParamError nor a 406 for its f", raw, err, err)
 		}
 		return q, false
@@ -53,7 +50,7 @@ func FuzzParseItemsQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		q, ok := parsed(t, raw, func(v url.Values) (itemsQuery, error) { return parseItemsQuery(v, fuzzMeta) })
+		q, ok := parsed(t, raw, func(raw string) (itemsQuery, error) { return parseItemsQuery(raw, fuzzMeta) })
 		if !ok {
 			return
 		}
@@ -104,7 +101,10 @@ func FuzzParseProximity(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		q, ok := parsed(t, raw, parseProximity)
+		q, ok := parsed(t, raw, func(raw string) (proximityQuery, error) {
+			q := newProximityQuery()
+			return q, q.parse(raw)
+		})
 		if !ok {
 			return
 		}
@@ -172,8 +172,26 @@ func FuzzParseDatetime(f *testing.F) {
 // not a 406 that would blame the Accept header.
 func TestEmptyFormat(t *testing.T) {
 	var q itemsQuery
-	err := itemsParams.parse(url.Values{"f": {""}}, &q, nil)
+	err := itemsParams.parse("f=", &q, nil)
 	if pe, ok := err.(*ParamError); !ok || pe.Param != "f" {
 		t.Fatalf("f= gave %T %v, want a *ParamError naming f", err, err)
 	}
+}
+
+// FuzzParseQuery: a query string parses to the pairs url.ParseQuery gives,
+// each name's values in the order given.
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"", "a=1&b=2", "a=1&a=2", "a", "=x", "a=%zz&b=1", "a;b=1&c=2", "a+b=c+d%20e", "&&a=&", "%E2%82%AC=%FF"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		want, _ := url.ParseQuery(raw)
+		got := url.Values{}
+		for _, p := range parseQuery(nil, raw) {
+			got[p.name] = append(got[p.name], p.value)
+		}
+		if !maps.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("%q: parsed %v, url.ParseQuery %v", raw, got, want)
+		}
+	})
 }

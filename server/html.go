@@ -60,7 +60,7 @@ func readPageMap(app fs.FS) pageMap {
 // asked for as the page: by f, whose value parsing accepted, else by the
 // Accept header.
 func htmlAsked(c echo.Context, r representation) (bool, error) {
-	switch c.QueryParam("f") {
+	switch queryArg(c, "f") {
 	case "":
 		i, err := accepts(c, r, asHTML)
 		return i == 1, err

@@ -198,9 +198,9 @@ func (q *itemsQuery) pageOnly() error {
 
 // parseItemsQuery reads an items request; any other parameter must be one
 // of the collection's queryables, as a property=value filter.
-func parseItemsQuery(values url.Values, m *layerMeta) (itemsQuery, error) {
+func parseItemsQuery(raw string, m *layerMeta) (itemsQuery, error) {
 	q := itemsQuery{limit: defaultItemsLimit, cursor: start}
-	err := itemsParams.parse(values, &q, func(q *itemsQuery, name, v string) (bool, error) {
+	err := itemsParams.parse(raw, &q, func(q *itemsQuery, name, v string) (bool, error) {
 		qa, ok := m.queryable(name)
 		if !ok {
 			return false, nil
@@ -516,7 +516,7 @@ func (h *handlers) items(c echo.Context) error {
 		return err
 	}
 	m := h.catalogFor(ix).meta(l)
-	q, err := parseItemsQuery(c.QueryParams(), m)
+	q, err := parseItemsQuery(c.QueryString(), m)
 	if err != nil {
 		return err
 	}
@@ -537,11 +537,11 @@ func (h *handlers) items(c echo.Context) error {
 	if q.format != export.GeoJSON {
 		return h.exportItems(c, l, m, &q, gone)
 	}
-	release, err := h.reserveSites(c, q.limit)
+	reserved, err := h.reserveSites(c, q.limit)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer reserved.release()
 	top := scratch.get()
 	defer scratch.put(top)
 	p := selectPage(l, m, &q, *top, gone)
@@ -648,7 +648,7 @@ func (h *handlers) item(c echo.Context) error {
 		return err
 	}
 	var sh shape
-	if err := itemParams.parse(c.QueryParams(), &sh, nil); err != nil {
+	if err := itemParams.parse(c.QueryString(), &sh, nil); err != nil {
 		return err
 	}
 	html, err := htmlAsked(c, asGeoJSON)

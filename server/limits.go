@@ -325,23 +325,42 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 // reserveSites takes n sites (at most the whole budget) of
 // Limits.MaxSitesInFlight for one answer, and a heavy slot for an answer
 // of more than largeAnswerSites, or refuses the request with 503 when
-// answers being built hold too many already; release gives them back.
-func (h *handlers) reserveSites(c echo.Context, n int) (release func(), err error) {
-	freeSlot := func() {}
+// answers being built hold too many already; the reservation's release
+// gives them back.
+func (h *handlers) reserveSites(c echo.Context, n int) (sitesReserved, error) {
+	r := sitesReserved{h: h}
 	if n > largeAnswerSites {
-		if freeSlot, err = h.takeHeavy(c); err != nil {
-			return nil, err
+		var err error
+		if r.freeSlot, err = h.takeHeavy(c); err != nil {
+			return r, err
 		}
 	}
 	budget := h.limits.MaxSitesInFlight
-	take := min(int64(n), budget)
-	if h.sitesInFlight.Add(take) > budget {
-		h.sitesInFlight.Add(-take)
-		freeSlot()
-		return nil, overloaded(c, http.StatusServiceUnavailable,
+	r.sites = min(int64(n), budget)
+	if h.sitesInFlight.Add(r.sites) > budget {
+		h.sitesInFlight.Add(-r.sites)
+		if r.freeSlot != nil {
+			r.freeSlot()
+		}
+		return r, overloaded(c, http.StatusServiceUnavailable,
 			"answers of %d sites in all are being built already; retry in a moment, or ask for fewer (limit)", budget)
 	}
-	return func() { h.sitesInFlight.Add(-take); freeSlot() }, nil
+	return r, nil
+}
+
+// sitesReserved is what reserveSites took: a value, so that the answers
+// of most requests reserve without allocating.
+type sitesReserved struct {
+	h        *handlers
+	sites    int64
+	freeSlot func() // the heavy slot's release; nil without one
+}
+
+func (r sitesReserved) release() {
+	r.h.sitesInFlight.Add(-r.sites)
+	if r.freeSlot != nil {
+		r.freeSlot()
+	}
 }
 
 // minRate makes body fail with a slowUploadError once a window passes

@@ -92,12 +92,13 @@ func (h *handlers) withQuery(c echo.Context, set map[string]string) string {
 // encoded as url.Values.Encode does: sorted by name, query-escaped.
 func (h *handlers) appendWithQuery(b []byte, c echo.Context, set func(name string) (string, bool), names ...string) []byte {
 	b = append(h.appendBaseURL(b, c), c.Request().URL.EscapedPath()...)
-	query := c.QueryParams()
-	var buf [16]string // a request has few parameters: no allocation
+	var pairs [16]queryPair // a request has few parameters: no allocation
+	query := parseQuery(pairs[:0], c.QueryString())
+	var buf [16]string
 	all := append(buf[:0], names...)
-	for name := range query {
-		if !slices.Contains(names, name) {
-			all = append(all, name)
+	for _, p := range query {
+		if !slices.Contains(all, p.name) {
+			all = append(all, p.name)
 		}
 	}
 	slices.Sort(all)
@@ -113,8 +114,10 @@ func (h *handlers) appendWithQuery(b []byte, c echo.Context, set func(name strin
 			}
 			continue
 		}
-		for _, v := range query[name] {
-			put(name, v)
+		for _, p := range query {
+			if p.name == name {
+				put(name, p.value)
+			}
 		}
 	}
 	return b

@@ -12,7 +12,7 @@ import (
 // landing answers GET /: the map app (or a page linking the API) for
 // browsers, the OGC API landing page for f=json and JSON clients.
 func (h *handlers) landing(c echo.Context) error {
-	if f := c.QueryParam("f"); f != "" {
+	if f := queryArg(c, "f"); f != "" {
 		if err := docFormat(f); err != nil {
 			return err
 		}

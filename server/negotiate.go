@@ -101,7 +101,7 @@ func acceptable(c echo.Context, ctype string) error {
 		hdr.Add(echo.HeaderVary, echo.HeaderAccept)
 	}
 	accept := c.Request().Header.Get(echo.HeaderAccept)
-	if accept == "" || c.QueryParam("f") != "" {
+	if accept == "" || queryArg(c, "f") != "" {
 		return nil
 	}
 	mt, _, _ := strings.Cut(ctype, ";")
@@ -149,7 +149,7 @@ func negotiatePage(c echo.Context, offered []export.Format) (f export.Format, ht
 // whose Accept header rules r out; an f parameter, checked already, takes
 // precedence over the header.
 func acceptsOnly(c echo.Context, r representation) error {
-	if c.QueryParam("f") != "" {
+	if queryArg(c, "f") != "" {
 		return nil
 	}
 	_, err := accepts(c, r)

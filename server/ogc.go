@@ -152,7 +152,7 @@ func (h *handlers) describe(c echo.Context, cat *catalog, l *geo.Layer) collecti
 }
 
 func (h *handlers) collections(c echo.Context) error {
-	if err := docOnly.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+	if err := docOnly.parse(c.QueryString(), &struct{}{}, nil); err != nil {
 		return err
 	}
 	html, err := htmlAsked(c, asJSON)
@@ -199,7 +199,7 @@ func (h *handlers) collection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := docOnly.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+	if err := docOnly.parse(c.QueryString(), &struct{}{}, nil); err != nil {
 		return err
 	}
 	html, err := htmlAsked(c, asJSON)

@@ -66,34 +66,87 @@ func (p params[Q]) except(names ...string) params[Q] {
 	return out
 }
 
-// parse applies values to q. Parameters are visited in name order so the
-// same bad request always gets the same answer. A name missing from p goes
-// to other, when given, which reports whether it took it; anything left is
-// an unknown parameter, which OGC API - Features recommends refusing.
-func (p params[Q]) parse(values url.Values, q *Q, other func(q *Q, name, v string) (bool, error)) error {
-	var buf [16]string // requests have few parameters: no allocation
-	names := buf[:0]
-	for name := range values {
-		names = append(names, name)
+// queryPair is one name=value pair of a query string, unescaped.
+type queryPair struct{ name, value string }
+
+// parseQuery appends the pairs of the query string raw to dst, leaving out
+// those url.ParseQuery refuses (a ';', a bad escape). Parsed into a
+// caller's array, a query costs no allocation unless a pair is escaped,
+// where url.Values costs a map and a slice for each name.
+func parseQuery(dst []queryPair, raw string) []queryPair {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, errName := unescapeQuery(name)
+		value, errValue := unescapeQuery(value)
+		if errName == nil && errValue == nil {
+			dst = append(dst, queryPair{name, value})
+		}
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		vs := values[name]
-		if len(vs) > 1 {
-			return paramError(name, "given %d times; give it once", len(vs))
+	return dst
+}
+
+func unescapeQuery(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
+}
+
+// queryValue is the first value of the parameter name in the query string
+// raw, as url.Values.Get gives it; ok says whether it is there at all.
+func queryValue(raw, name string) (value string, ok bool) {
+	var buf [16]queryPair
+	for _, p := range parseQuery(buf[:0], raw) {
+		if p.name == name {
+			return p.value, true
+		}
+	}
+	return "", false
+}
+
+// queryArg is the request's query parameter name, as echo.Context.QueryParam
+// gives it, without building the url.Values that caches.
+func queryArg(c echo.Context, name string) string {
+	v, _ := queryValue(c.QueryString(), name)
+	return v
+}
+
+// parse applies the query string raw to q. Parameters are visited in name
+// order so the same bad request always gets the same answer. A name missing
+// from p goes to other, when given, which reports whether it took it;
+// anything left is an unknown parameter, which OGC API - Features
+// recommends refusing.
+func (p params[Q]) parse(raw string, q *Q, other func(q *Q, name, v string) (bool, error)) error {
+	var buf [16]queryPair // requests have few parameters: no allocation
+	values := parseQuery(buf[:0], raw)
+	slices.SortStableFunc(values, func(a, b queryPair) int { return strings.Compare(a.name, b.name) })
+	for i := 0; i < len(values); {
+		name, v := values[i].name, values[i].value
+		n := 1
+		for i+n < len(values) && values[i+n].name == name {
+			n++
+		}
+		i += n
+		if n > 1 {
+			return paramError(name, "given %d times; give it once", n)
 		}
 		// An empty f names no format: refused here, as a 406 would blame
 		// the Accept header.
-		if name == "f" && vs[0] == "" {
+		if name == "f" && v == "" {
 			return paramError(name, "is empty; leave it out or name a format")
 		}
 		var err error
 		if set, ok := p[name]; ok {
-			err = set(q, vs[0])
+			err = set(q, v)
 		} else {
 			took := false
 			if other != nil {
-				took, err = other(q, name, vs[0])
+				took, err = other(q, name, v)
 			}
 			if !took && err == nil {
 				return &ParamError{Param: name, Reason: "unknown parameter; " + p.known()}
@@ -133,7 +186,7 @@ var docOnly = params[struct{}]{"f": func(_ *struct{}, v string) error { return d
 
 // checkParams refuses any parameter but f=json.
 func checkParams(c echo.Context) error {
-	return formatOnly.parse(c.QueryParams(), &struct{}{}, nil)
+	return formatOnly.parse(c.QueryString(), &struct{}{}, nil)
 }
 
 // featureFormat accepts f=json and f=geojson, both naming GeoJSON, and

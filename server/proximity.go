@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -145,19 +144,19 @@ func newProximityQuery() proximityQuery {
 	return proximityQuery{radius: defaultRadiusMeters, limit: defaultProximityLimit, uncertainty: math.NaN()}
 }
 
-// parseProximity reads a GET /proximity query.
-func parseProximity(values url.Values) (proximityQuery, error) {
-	q := newProximityQuery()
-	if err := proximityParams.parse(values, &q, nil); err != nil {
-		return q, err
+// parse reads a GET /proximity query string into q, which holds the
+// defaults (newProximityQuery).
+func (q *proximityQuery) parse(raw string) error {
+	if err := proximityParams.parse(raw, q, nil); err != nil {
+		return err
 	}
 	if err := q.requirePoint(); err != nil {
-		return q, err
+		return err
 	}
 	if err := q.checkScope(); err != nil {
-		return q, err
+		return err
 	}
-	return q, q.checkUncertainty()
+	return q.checkUncertainty()
 }
 
 // checkScope refuses a scope without the instant its verdict is about.
@@ -215,14 +214,23 @@ func checkCollections(ix *geo.Index, param string, names []string) error {
 	return nil
 }
 
+// proximityQueries keeps parsed queries for reuse: a query's parameters
+// are set through a table of functions, which moves it to the heap.
+var proximityQueries = newPool(func() *proximityQuery { return new(proximityQuery) })
+
 func (h *handlers) proximity(c echo.Context) error {
-	q, err := parseProximity(c.QueryParams())
-	if err != nil {
+	q := proximityQueries.get()
+	defer proximityQueries.put(q)
+	*q = newProximityQuery()
+	if err := q.parse(c.QueryString()); err != nil {
 		return err
 	}
-	return h.answer(c, &q, q.limit, q.appendJSON, func(ctx context.Context, ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
-		return ix.NearbyContext(ctx, p, q.radius, q.limit, q.collections...)
-	})
+	return h.answer(c, q, q.limit, q.appendJSON, nearby)
+}
+
+// nearby is proximity's search: the n nearest sites within q.radius.
+func nearby(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
+	return ix.NearbyContext(ctx, p, q.radius, n, q.collections...)
 }
 
 // verdict decides whether a strike at p at q.when hit a site protected by
@@ -259,13 +267,15 @@ func verdictHits(v *agreement.Verdict) []geo.Hit {
 // answer runs a search around the query's point on the current index and
 // sends the sites found, at most sites of them: their room is reserved
 // (reserveSites) while the answer is built. The search and the encoding
-// stop when the client goes away.
-func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte, search func(context.Context, *geo.Index, orb.Point) ([]geo.Hit, error)) error {
-	release, err := h.reserveSites(c, sites)
+// stop when the client goes away. The search is a function of q rather
+// than a closure over it, which would move every query to the heap.
+func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte,
+	search func(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error)) error {
+	reserved, err := h.reserveSites(c, sites)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer reserved.release()
 	ix := h.index(c)
 	if err := q.resolveCollections(ix); err != nil {
 		return err
@@ -278,7 +288,7 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 		}
 		return sendHits(c, h.dataset(c).bodies, echoQuery, verdictHits(v), q, v)
 	}
-	hits, err := search(c.Request().Context(), ix, p)
+	hits, err := search(c.Request().Context(), ix, p, q, sites)
 	if err != nil {
 		return err
 	}
@@ -300,22 +310,25 @@ var nearestParams = lift(proximityParams, func(q *nearestQuery) *proximityQuery 
 })
 
 // parseNearest reads a GET /nearest query.
-func parseNearest(values url.Values) (nearestQuery, error) {
+func parseNearest(raw string) (nearestQuery, error) {
 	q := nearestQuery{proximityQuery: newProximityQuery(), k: defaultNearestK}
-	if err := nearestParams.parse(values, &q, nil); err != nil {
+	if err := nearestParams.parse(raw, &q, nil); err != nil {
 		return q, err
 	}
 	return q, q.requirePoint()
 }
 
 func (h *handlers) nearest(c echo.Context) error {
-	q, err := parseNearest(c.QueryParams())
+	q, err := parseNearest(c.QueryString())
 	if err != nil {
 		return err
 	}
-	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, func(ctx context.Context, ix *geo.Index, p orb.Point) ([]geo.Hit, error) {
-		return ix.NearestContext(ctx, p, q.k, q.collections...)
-	})
+	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, nearest)
+}
+
+// nearest is nearest's search: the n nearest sites however far.
+func nearest(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
+	return ix.NearestContext(ctx, p, n, q.collections...)
 }
 
 // appendJSON echoes the query as the server understood it.

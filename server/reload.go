@@ -116,18 +116,63 @@ func (r *Reloader) Reload(ctx context.Context) (*Dataset, error) {
 // Status is the outcome of the last reload; nil before the first.
 func (r *Reloader) Status() *ReloadStatus { return r.last.Load() }
 
-// dataKey is where a request keeps the Dataset it answers from.
+// request is one request's context as the handlers see it, with what it
+// keeps while it is answered, where echo.Context would keep it in a map
+// made for each request. Requests are pooled.
+type request struct {
+	echo.Context
+	// data is the Dataset the request answers from (see dataset).
+	data *Dataset
+}
+
+var requests = newPool(func() *request { return new(request) })
+
+// withRequest runs the rest of the chain with a pooled request around c.
+func (h *handlers) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := requests.get()
+		r.Context = c
+		err := next(r)
+		*r = request{}
+		requests.put(r)
+		return err
+	}
+}
+
+// Error has the server's error handler answer from the request's data.
+func (r *request) Error(err error) { r.Echo().HTTPErrorHandler(err, r) }
+
+// dataKey is where a context that is no request (see withRequest) keeps
+// the Dataset it answers from.
 const dataKey = "protectmap.dataset"
 
 // dataset is the data one request answers from: read once, on first use,
 // so a reload mid-request cannot mix two versions in one answer.
 func (h *handlers) dataset(c echo.Context) *Dataset {
-	if d, ok := c.Get(dataKey).(*Dataset); ok {
+	if d := datasetOf(c); d != nil {
 		return d
 	}
 	d := h.current()
-	c.Set(dataKey, d)
+	useDataset(c, d)
 	return d
+}
+
+// datasetOf is the Dataset the request answers from; nil until chosen.
+func datasetOf(c echo.Context) *Dataset {
+	if r, ok := c.(*request); ok {
+		return r.data
+	}
+	d, _ := c.Get(dataKey).(*Dataset)
+	return d
+}
+
+// useDataset has the request answer from d.
+func useDataset(c echo.Context, d *Dataset) {
+	if r, ok := c.(*request); ok {
+		r.data = d
+		return
+	}
+	c.Set(dataKey, d)
 }
 
 // index is the index of the request's dataset.
@@ -136,7 +181,7 @@ func (h *handlers) index(c echo.Context) *geo.Index { return h.dataset(c).Index 
 // versionOf is the data version of the request's answer; empty when it was
 // not computed from the data.
 func versionOf(c echo.Context) string {
-	if d, ok := c.Get(dataKey).(*Dataset); ok {
+	if d := datasetOf(c); d != nil {
 		return d.Version
 	}
 	return ""

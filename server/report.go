@@ -75,7 +75,7 @@ type reportLine struct {
 // agreement's and the verdicts consider that agreement alone.
 func (h *handlers) report(c echo.Context) error {
 	q := reportQuery{sel: strikeSelection{window: openSpan}}
-	if err := reportParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := reportParams.parse(c.QueryString(), &q, nil); err != nil {
 		return err
 	}
 	ix := h.index(c)

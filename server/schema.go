@@ -70,7 +70,7 @@ func sendSchema(c echo.Context, schema map[string]any) error {
 	// f=json names both; the Accept header picks one, or, refusing both,
 	// yields to f.
 	i, err := accepts(c, asSchema, asJSON)
-	if err != nil && c.QueryParam("f") == "" {
+	if err != nil && queryArg(c, "f") == "" {
 		return err
 	}
 	return sendJSON(c, []string{mediaSchema, mediaJSON}[i], schema, true)

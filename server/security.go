@@ -107,14 +107,13 @@ func validUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 		if !utf8.ValidString(r.URL.Path) {
 			return paramError("path", "the path is not UTF-8")
 		}
-		for name, values := range c.QueryParams() {
-			if !utf8.ValidString(name) {
+		var buf [16]queryPair
+		for _, p := range parseQuery(buf[:0], c.QueryString()) {
+			if !utf8.ValidString(p.name) {
 				return paramError("query", "a parameter name is not UTF-8")
 			}
-			for _, v := range values {
-				if !utf8.ValidString(v) {
-					return paramError(name, "the value is not UTF-8")
-				}
+			if !utf8.ValidString(p.value) {
+				return paramError(p.name, "the value is not UTF-8")
 			}
 		}
 		if r.Body != nil && r.Body != http.NoBody {

@@ -180,25 +180,28 @@ func New(cfg Config) *echo.Echo {
 	// only through trusted proxies.
 	e.IPExtractor = h.proxies.ipExtractor()
 	e.Pre(middleware.RemoveTrailingSlash())
-	e.Use(h.logRequests)
-	e.Use(securityHeaders(contentSecurityPolicy(cfg.TileURL)))
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		// handleError logs the panic once, with its request, and answers 500.
-		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
-			return fmt.Errorf("panic: %w\n%s", err, stack)
-		},
-	}))
-	e.Use(middleware.CORSWithConfig(corsConfig(cfg.CORSOrigins)))
-	e.Use(refuseURLTokens)
-	e.Use(validUTF8)
-	e.Use(tokenTransport(cfg.AllowInsecureTokens, h.proxies))
+	mws := []echo.MiddlewareFunc{
+		h.withRequest,
+		h.logRequests,
+		securityHeaders(contentSecurityPolicy(cfg.TileURL)),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			// handleError logs the panic once, with its request, and answers 500.
+			LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+				return fmt.Errorf("panic: %w\n%s", err, stack)
+			},
+		}),
+		middleware.CORSWithConfig(corsConfig(cfg.CORSOrigins)),
+		refuseURLTokens,
+		validUTF8,
+		tokenTransport(cfg.AllowInsecureTokens, h.proxies),
+	}
 	if rl := h.rateLimit(); rl != nil {
-		e.Use(rl)
+		mws = append(mws, rl)
 	}
 	// Writes are authorised before limitRequests, so a request without a
 	// valid token never holds one of the heavy requests' slots.
-	e.Use(h.routes.only(writeRoute, BearerAuth(cfg.Tokens)))
-	e.Use(h.limitRequests)
+	mws = append(mws, h.routes.only(writeRoute, BearerAuth(cfg.Tokens)), h.limitRequests)
+	e.Use(composed(mws...))
 
 	add := func(class routeClass, method, path string, fn echo.HandlerFunc) {
 		e.Add(method, path, fn)
@@ -261,6 +264,17 @@ func New(cfg Config) *echo.Echo {
 	get("/basemap.geojson", h.basemapFile)
 	get("/assets/*", h.asset)
 	return e
+}
+
+// composed is the middleware mws, composed once around whichever handler
+// the router found: echo composes the middleware of Use anew for every
+// request, a closure for each, where these run for every request alike.
+func composed(mws ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
 // only applies mw to the requests of the routes of class.

@@ -35,8 +35,8 @@ func TestReserveSites(t *testing.T) {
 	if err != nil {
 		t.Fatalf("100 sites of 100: %v", err)
 	}
-	first()
-	second()
+	first.release()
+	second.release()
 	if h.sitesInFlight.Load() != 0 {
 		t.Fatalf("%d sites still reserved", h.sitesInFlight.Load())
 	}
@@ -47,7 +47,7 @@ func TestReserveSites(t *testing.T) {
 	if _, err := h.reserveSites(c, 1); err == nil {
 		t.Error("a site beside an answer taking the whole budget")
 	}
-	alone()
+	alone.release()
 }
 
 // TestLargeAnswersAreHeavy: an answer of more than largeAnswerSites also
@@ -57,13 +57,13 @@ func TestLargeAnswersAreHeavy(t *testing.T) {
 	l := Limits{MaxHeavy: 2, HeavyWait: time.Millisecond}.withDefaults()
 	h := &handlers{limits: l, heavy: newHeavySlots(l)}
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/proximity", nil), httptest.NewRecorder())
-	var releases []func()
+	var reservations []sitesReserved
 	for range l.MaxHeavy {
-		release, err := h.reserveSites(c, maxProximityLimit)
+		reserved, err := h.reserveSites(c, maxProximityLimit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		releases = append(releases, release)
+		reservations = append(reservations, reserved)
 	}
 	var over *overloadError
 	if _, err := h.reserveSites(c, largeAnswerSites+1); !errors.As(err, &over) || over.status != http.StatusServiceUnavailable {
@@ -76,9 +76,9 @@ func TestLargeAnswersAreHeavy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a small answer beside the large ones: %v", err)
 	}
-	small()
-	for _, release := range releases {
-		release()
+	small.release()
+	for _, reserved := range reservations {
+		reserved.release()
 	}
 	if h.heavy.taken() != 0 || h.sitesInFlight.Load() != 0 {
 		t.Fatalf("released: %d slots, %d sites still held", h.heavy.taken(), h.sitesInFlight.Load())
@@ -87,5 +87,5 @@ func TestLargeAnswersAreHeavy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a large answer once the slots are free: %v", err)
 	}
-	last()
+	last.release()
 }

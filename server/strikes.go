@@ -95,7 +95,7 @@ var postStrikesParams = params[postStrikesQuery]{
 // collection or CSV with the id and status of each strike.
 func (h *handlers) postStrikes(c echo.Context) error {
 	var q postStrikesQuery
-	if err := postStrikesParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := postStrikesParams.parse(c.QueryString(), &q, nil); err != nil {
 		return err
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxStrikeBody)
@@ -269,7 +269,7 @@ var strikeParams = params[strikeQuery]{
 // against the layers and agreements served now.
 func (h *handlers) getStrike(c echo.Context) error {
 	var q strikeQuery
-	if err := strikeParams.parse(c.QueryParams(), &q, nil); err != nil {
+	if err := strikeParams.parse(c.QueryString(), &q, nil); err != nil {
 		return err
 	}
 	if err := checkCollections(h.index(c), "scope", q.scope); err != nil {
@@ -433,7 +433,7 @@ func (h *handlers) prepareStrikesQuery(c echo.Context, q *strikesQuery) error {
 // f's, else the Accept header's.
 func (h *handlers) listStrikes(c echo.Context) error {
 	q := newStrikesQuery()
-	if err := strikesParams.parse(c.QueryParams(), &q, strikeEquality); err != nil {
+	if err := strikesParams.parse(c.QueryString(), &q, strikeEquality); err != nil {
 		return err
 	}
 	if err := h.prepareStrikesQuery(c, &q); err != nil {

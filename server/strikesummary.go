@@ -75,7 +75,7 @@ type summaryKey struct {
 // records selected).
 func (h *handlers) strikesSummary(c echo.Context) error {
 	q := summaryQuery{strikesQuery: newStrikesQuery()}
-	if err := summaryParams.parse(c.QueryParams(), &q, func(q *summaryQuery, name, v string) (bool, error) {
+	if err := summaryParams.parse(c.QueryString(), &q, func(q *summaryQuery, name, v string) (bool, error) {
 		return strikeEquality(&q.strikesQuery, name, v)
 	}); err != nil {
 		return err

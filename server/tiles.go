@@ -38,7 +38,7 @@ func (h *handlers) tile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := noParams.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+	if err := noParams.parse(c.QueryString(), &struct{}{}, nil); err != nil {
 		return err
 	}
 	path := pathParam(c, "z") + "/" + pathParam(c, "x") + "/" + pathParam(c, "y")
@@ -69,7 +69,7 @@ func (h *handlers) tileJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := noParams.parse(c.QueryParams(), &struct{}{}, nil); err != nil {
+	if err := noParams.parse(c.QueryString(), &struct{}{}, nil); err != nil {
 		return err
 	}
 	url := h.baseURL(c) + collectionPath(l.Name()) + "/tiles/{z}/{x}/{y}.mvt"

@@ -28,7 +28,7 @@ func (urlTokenError) problem() problem {
 // parameter, before anything else reads it.
 func refuseURLTokens(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := c.QueryParams()[urlTokenParam]; ok {
+		if _, ok := queryValue(c.QueryString(), urlTokenParam); ok {
 			return urlTokenError{}
 		}
 		return next(c)
@@ -38,7 +38,10 @@ func refuseURLTokens(next echo.HandlerFunc) echo.HandlerFunc {
 // redactedURI is the request's URI for logs and problem documents, the
 // value of every access_token parameter replaced by "REDACTED".
 func redactedURI(r *http.Request) string {
-	uri := r.URL.RequestURI()
+	uri := r.RequestURI // as the client sent it: reading it costs nothing
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
 	path, query, ok := strings.Cut(uri, "?")
 	// Most queries name no token, even escaped: keep them as they are.
 	if !ok || !strings.Contains(query, "oken") && !strings.Contains(query, "%") {

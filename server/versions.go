@@ -164,7 +164,7 @@ func (o *oldVersions) byIndex(ix *geo.Index) *Dataset {
 // one served now.
 func (h *handlers) atVersion(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		version := c.QueryParam("data_version")
+		version := queryArg(c, "data_version")
 		if version == "" || version == h.dataset(c).Version {
 			return next(c)
 		}
@@ -177,7 +177,7 @@ func (h *handlers) atVersion(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(dataKey, d)
+		useDataset(c, d)
 		return next(c)
 	}
 }
