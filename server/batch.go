@@ -395,7 +395,7 @@ func (s *spool) send(c echo.Context, ctype string) error {
 	}
 	hdr := c.Response().Header()
 	hdr.Set(echo.HeaderContentType, ctype)
-	hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	addVary(hdr, echo.HeaderAcceptEncoding)
 	if !acceptsGzip(c.Request()) {
 		hdr.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
 		c.Response().WriteHeader(http.StatusOK)

@@ -65,10 +65,10 @@ func htmlAsked(c echo.Context, r representation) (bool, error) {
 		i, err := accepts(c, r, asHTML)
 		return i == 1, err
 	case asHTML.f:
-		c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+		addVary(c.Response().Header(), echo.HeaderAccept)
 		return true, nil
 	}
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	addVary(c.Response().Header(), echo.HeaderAccept)
 	return false, nil
 }
 

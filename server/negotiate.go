@@ -97,9 +97,7 @@ func (e *notAcceptableError) problem() problem {
 // checked, takes precedence; a JSON dialect (geo+json, schema+json, ...)
 // is plain JSON too.
 func acceptable(c echo.Context, ctype string) error {
-	if hdr := c.Response().Header(); !slices.Contains(hdr.Values(echo.HeaderVary), echo.HeaderAccept) {
-		hdr.Add(echo.HeaderVary, echo.HeaderAccept)
-	}
+	addVary(c.Response().Header(), echo.HeaderAccept)
 	accept := c.Request().Header.Get(echo.HeaderAccept)
 	if accept == "" || queryArg(c, "f") != "" {
 		return nil
@@ -118,7 +116,7 @@ func acceptable(c echo.Context, ctype string) error {
 // negotiate picks the representation of offered that the request's Accept
 // header asks for, or refuses with 406.
 func negotiate(c echo.Context, offered []export.Format) (export.Format, error) {
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	addVary(c.Response().Header(), echo.HeaderAccept)
 	f, ok := export.NegotiateAmong(c.Request().Header.Get(echo.HeaderAccept), offered)
 	if !ok {
 		return "", formatsNotAcceptable(offered, "")
@@ -130,7 +128,7 @@ func negotiate(c echo.Context, offered []export.Format) (export.Format, error) {
 // HTML pages too: html is true when the Accept header asks for one (of
 // GeoJSON, which the page shows).
 func negotiatePage(c echo.Context, offered []export.Format) (f export.Format, html bool, err error) {
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	addVary(c.Response().Header(), echo.HeaderAccept)
 	types := make([][]string, 0, len(offered)+1)
 	for _, of := range offered {
 		types = append(types, of.MediaTypes())
@@ -159,7 +157,7 @@ func acceptsOnly(c echo.Context, r representation) error {
 // accepts picks which of offered the request's Accept header asks for, by
 // its index, or refuses with 406.
 func accepts(c echo.Context, offered ...representation) (int, error) {
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	addVary(c.Response().Header(), echo.HeaderAccept)
 	types := make([][]string, len(offered))
 	for k, r := range offered {
 		types[k] = r.types

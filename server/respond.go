@@ -4,6 +4,7 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,10 +31,29 @@ const headerIfNoneMatch = "If-None-Match"
 var (
 	jsonValue          = []string{mediaJSON}
 	geoJSONValue       = []string{mediaGeoJSON}
+	varyAccept         = []string{echo.HeaderAccept}
 	varyAcceptEncoding = []string{echo.HeaderAcceptEncoding}
+	varyBoth           = []string{echo.HeaderAccept, echo.HeaderAcceptEncoding}
 	cacheControlValue  = []string{cacheControl}
 	gzipValue          = []string{"gzip"}
 )
+
+// addVary adds name to the Vary header once, with the values shared for
+// the usual ones.
+func addVary(hdr http.Header, name string) {
+	vary := hdr[echo.HeaderVary]
+	switch {
+	case slices.Contains(vary, name):
+	case len(vary) == 0 && name == echo.HeaderAccept:
+		hdr[echo.HeaderVary] = varyAccept
+	case len(vary) == 0 && name == echo.HeaderAcceptEncoding:
+		hdr[echo.HeaderVary] = varyAcceptEncoding
+	case len(vary) == 1 && vary[0] == echo.HeaderAccept && name == echo.HeaderAcceptEncoding:
+		hdr[echo.HeaderVary] = varyBoth
+	default:
+		hdr.Add(echo.HeaderVary, name)
+	}
+}
 
 // headerValue is the values of a Content-Type header, shared for the
 // common media types.
@@ -111,11 +131,7 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 	hdr[echo.HeaderContentType] = headerValue(ctype)
 	compress := len(body) >= gzipMin || gzipped != nil
 	if compress {
-		if _, ok := hdr[echo.HeaderVary]; ok {
-			hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
-		} else {
-			hdr[echo.HeaderVary] = varyAcceptEncoding
-		}
+		addVary(hdr, echo.HeaderAcceptEncoding)
 		compress = acceptsGzip(c.Request())
 	}
 	if cacheable {

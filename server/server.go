@@ -129,6 +129,7 @@ type handlers struct {
 	sitesInFlight atomic.Int64
 	metrics       *metrics
 	tiles         *tile.Cache
+	downloads     downloads          // whole collections' exports, gzipped
 	stopWarm      context.CancelFunc // ends the warm-up of the tiles of earlier data; swapMu guards it
 	// feed passes the strike log's events to GET /strikes/events; nil
 	// without a store. done is cfg.Context's Done.
