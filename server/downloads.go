@@ -15,10 +15,11 @@ import (
 // before it was kept.
 const maxDownloadBytes = 64 << 20
 
-// downloadGzipLevel is the level a kept download is compressed at: it is
-// compressed once per data version, so the smallest body is worth the
-// CPU (BenchmarkGzipLevels; see README's Performance).
-const downloadGzipLevel = gzip.BestCompression
+// downloadGzipLevel is the level a kept download is compressed at:
+// within 4 % of the smallest body for a fifth of the CPU of the levels
+// that give it, which the download's first client waits for
+// (BenchmarkGzipLevels; see README's Performance).
+const downloadGzipLevel = 6
 
 // downloads keeps the gzipped export of whole collections: the same
 // bytes for every client until the data reloads, so they are compressed
