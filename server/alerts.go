@@ -247,8 +247,9 @@ func (h *handlers) deadLetters(c echo.Context) error {
 // queue, so replicas on one database share the work: each event is matched
 // by one of them, each delivery taken by one at a time.
 type alerter struct {
-	h      *handlers
-	client *http.Client
+	h       *handlers
+	client  *http.Client
+	metrics *alertMetrics
 }
 
 // run matches and delivers until ctx ends: on the store's writes, which
@@ -398,6 +399,7 @@ func (a *alerter) deliver(ctx context.Context) error {
 					d.LastError = sendErr.Error()
 					d.Next = time.Now().Add(backoff(l.WebhookBackoff, d.Attempts))
 				}
+				a.metrics.attempted(d)
 				// Recorded even as the server stops, so an attempt made is
 				// counted.
 				errs[i] = a.h.cfg.Store.FinishAttempt(context.WithoutCancel(ctx), *d)

@@ -216,6 +216,36 @@ func TestAlertWebhooks(t *testing.T) {
 	if n := len(recv.at("/elsewhere")); n != 0 {
 		t.Errorf("a redirect was followed %d times", n)
 	}
+
+	// /metrics counts what was sent: /hook 2 delivered and 1 failed (then
+	// retried), the two failing subscriptions 2 deliveries x 3 attempts
+	// each, all failed, 2 x 2 of them retries, 4 dead; the follower of the
+	// alert's feed is connected.
+	for sample, want := range map[string]float64{
+		`protectmap_alert_delivery_attempts_total{result="delivered"}`: 2,
+		`protectmap_alert_delivery_attempts_total{result="failed"}`:    float64(1 + 4*alertLimits.WebhookAttempts),
+		`protectmap_alert_delivery_retries_total`:                      float64(1 + 4*(alertLimits.WebhookAttempts-1)),
+		`protectmap_alert_dead_letters_total`:                          4,
+		`protectmap_alert_deliveries{state="pending"}`:                 0,
+		`protectmap_alert_deliveries{state="delivered"}`:               2,
+		`protectmap_alert_deliveries{state="dead"}`:                    4,
+		`protectmap_feed_clients`:                                      1,
+	} {
+		if got := metric(t, base, sample); got != want {
+			t.Errorf("%s = %v, want %v", sample, got, want)
+		}
+	}
+	// Labels name results and states, never a subscription or a receiver,
+	// so the series stay few however many subscribe.
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if body := string(scraped); strings.Contains(body, sub["id"].(string)) || strings.Contains(body, recv.URL) {
+		t.Errorf("/metrics names a subscription or its webhook:\n%s", grepLines(body, "protectmap_alert"))
+	}
 }
 
 func TestAlertSubscriptions(t *testing.T) {

@@ -158,7 +158,8 @@ func New(cfg Config) *echo.Echo {
 	if cfg.Context != nil {
 		h.done = cfg.Context.Done()
 		if cfg.Store != nil {
-			a := &alerter{h: h, client: newWebhookClient(cfg.WebhookAllow, h.limits.WebhookTimeout)}
+			a := &alerter{h: h, client: newWebhookClient(cfg.WebhookAllow, h.limits.WebhookTimeout),
+				metrics: newAlertMetrics(h.metrics.reg, h.cfg.Store, h.log)}
 			go a.run(cfg.Context)
 		}
 	}

@@ -101,6 +101,9 @@ type Alerts interface {
 	// queued first,
 	// at most limit; ErrNoSubscription unless owner owns it.
 	DeadDeliveries(ctx context.Context, owner, id string, limit int) ([]Delivery, error)
+	// DeliveryCounts returns how many deliveries are in each state, of
+	// every subscription; a state none is in is left out.
+	DeliveryCounts(ctx context.Context) (map[string]int, error)
 }
 
 // randomHex is n random bytes in hex.
@@ -337,4 +340,23 @@ func (s *sqlStore) DeadDeliveries(ctx context.Context, owner, id string, limit i
 		return nil, err
 	}
 	return s.queryDeliveries(ctx, s.db, "d.subscription_id = "+s.param(1)+" AND d.state = 'dead' ORDER BY d.id DESC LIMIT "+s.param(2), id, limit)
+}
+
+func (s *sqlStore) DeliveryCounts(ctx context.Context) (_ map[string]int, err error) {
+	defer func() { err = unavailable(err) }()
+	rows, err := s.db.QueryContext(ctx, "SELECT state, COUNT(*) FROM alert_deliveries GROUP BY state")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		counts[state] = n
+	}
+	return counts, rows.Err()
 }

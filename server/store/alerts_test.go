@@ -60,6 +60,9 @@ func TestAlertSubscriptionsAndDeliveries(t *testing.T) {
 		if err != nil || len(dead) != 1 || dead[0].Seq != 2 || dead[0].LastError == "" {
 			t.Fatalf("dead deliveries %+v %v", dead, err)
 		}
+		if counts, err := st.DeliveryCounts(ctx); err != nil || len(counts) != 2 || counts[DeliveryPending] != 1 || counts[DeliveryDead] != 1 {
+			t.Errorf("delivery counts %v %v, want 1 pending, 1 dead", counts, err)
+		}
 		now := time.Now()
 		taken, err := st.TakeDeliveries(ctx, now, time.Minute, 10)
 		if err != nil || len(taken) != 1 || taken[0].Seq != 1 || taken[0].WebhookURL != sub.WebhookURL || taken[0].Secret != sub.Secret || string(taken[0].Payload) != `{"n":1}` {
@@ -75,6 +78,9 @@ func TestAlertSubscriptionsAndDeliveries(t *testing.T) {
 		}
 		if dead, err := st.DeadDeliveries(ctx, "ann", sub.ID, 10); err != nil || len(dead) != 2 || dead[1].Seq != 1 || dead[1].Attempts != 3 {
 			t.Errorf("dead deliveries %+v %v", dead, err)
+		}
+		if counts, err := st.DeliveryCounts(ctx); err != nil || len(counts) != 1 || counts[DeliveryDead] != 2 {
+			t.Errorf("delivery counts %v %v, want 2 dead", counts, err)
 		}
 		if _, err := st.DeadDeliveries(ctx, "bob", sub.ID, 10); !errors.Is(err, ErrNoSubscription) {
 			t.Errorf("bob reads ann's dead letters: %v", err)
