@@ -5,7 +5,7 @@ ADDR    ?= :8080
 FUZZTIME ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-mixed loadtest-flood cost-curve bench-10m oracle clean data data-check
+.PHONY: help run build web test lint golden fuzz bench loadtest loadtest-sse loadtest-mixed loadtest-flood cost-curve bench-10m oracle clean data data-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature
 
 loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections)
 	$(GO) run ./server/loadtest
+
+loadtest-sse: ## make loadtest's runs with and without 1,000 idle live feed clients, interleaved, 3 each; prints memory per idle client, fails on a fall in throughput over 10 %
+	$(GO) run ./server/loadtest -sse 1000
 
 loadtest-mixed: ## items, proximity, tiles and strike writes at once: wrk, 64 connections, 3 x 60 s; fails on errors or memory growth
 	$(GO) run ./server/loadtest -mixed

@@ -23,6 +23,14 @@
 // -healthz-max or failing, and when resident memory passes -max-rss.
 // Run it with `make loadtest-flood`.
 //
+// With -sse N the plain scenarios run with and without N idle clients of
+// the live feed (GET /strikes/events on a SQLite strike log) held by a
+// process of its own, interleaved, three runs of each by default: it
+// prints each scenario's median throughput with them over that without,
+// and fails when it fell by more than -sse-max-loss. Before the runs it
+// prints what an idle client costs the quiet server in resident memory,
+// Go heap and goroutine stacks. Run it with `make loadtest-sse`.
+//
 // -cpuprofile and -memprofile write the server's CPU and allocation
 // profiles of the runs, for go tool pprof; -trace its execution trace,
 // for go tool trace, where each /healthz answer's start and end are
@@ -119,8 +127,12 @@ type options struct {
 	features, queries, connections, threads, runs int
 	duration                                      time.Duration
 	mixed, flood                                  bool
-	rssGrowth                                     float64
-	cpuProfile, memProfile, trace                 string
+	// sse idle live feed clients are held during every other run; the
+	// throughput may fall by at most sseMaxLoss, a fraction.
+	sse                           int
+	sseMaxLoss                    float64
+	rssGrowth                     float64
+	cpuProfile, memProfile, trace string
 	// The flood's bounds: resident memory in bytes, and /healthz latency.
 	maxRSS     int64
 	healthzMax time.Duration
@@ -148,6 +160,9 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
 	flag.StringVar(&o.trace, "trace", "", "write an execution trace of the server during the runs to this file, for go tool trace")
+	flag.IntVar(&o.sse, "sse", 0, "run the plain scenarios with and without this many idle live feed clients, interleaved (default 3 runs each)")
+	flag.Float64Var(&o.sseMaxLoss, "sse-max-loss", 0.10, "with -sse: the largest fall in median throughput the idle feed clients may cause, as a fraction")
+	holdURL := flag.String("sse-hold", "", "hold -sse streams of this live feed URL open, reading them, until interrupted: the idle clients' process")
 	probeURL := flag.String("probe", "", "ask this URL every 50 ms and print each latency (µs) and status until interrupted: the flood's outside prober")
 	flag.BoolVar(&o.curve, "curve", false, "measure load time, resident memory, Nearby and proximity over HTTP at each of -sizes instead")
 	flag.Func("sizes", "with -curve: comma-separated feature counts (default 10000,100000,1000000)", func(v string) error {
@@ -166,6 +181,13 @@ func main() {
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
+		return
+	}
+	if *holdURL != "" {
+		if err := holdFeed(*holdURL, o.sse); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: -sse-hold:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	o.defaults()
@@ -205,6 +227,9 @@ func (o *options) defaults() {
 	}
 	if o.curve && o.duration <= 0 {
 		o.duration = 10 * time.Second
+	}
+	if o.sse > 0 && o.runs <= 0 {
+		o.runs = 3
 	}
 	or(&o.runs, 1, 3, 1)
 	if o.curve && len(o.sizes) == 0 {
@@ -252,14 +277,17 @@ func run(o options) error {
 	cfg := server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	env := []string{"LOADTEST_REQUESTS=" + filepath.Join(dir, "requests.txt")}
 	var scenarios []scenario
-	if o.mixed {
+	if o.mixed || o.sse > 0 {
 		st, err := store.Open(context.Background(), filepath.Join(dir, "strikes.db"))
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		cfg.Store = st
+	}
+	if o.mixed {
 		token := rand.Text()
-		cfg.Store, cfg.Tokens = st, []string{token}
+		cfg.Tokens = []string{token}
 		// Map clients and GIS tools take gzip; the token is secret, so it
 		// reaches wrk through its environment, not its command line.
 		env = append(env, "LOADTEST_TOKEN="+token, "LOADTEST_GZIP=1")
@@ -294,6 +322,11 @@ func run(o options) error {
 	}()
 
 	fmt.Printf("wrk -t%d -c%d -d%v, %d random requests each, server and wrk on this machine (%s)\n\n", o.threads, o.connections, o.duration, o.queries, base)
+	if o.sse > 0 {
+		if err := idleFeedCost(base, o.sse); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("%-28s %10s %9s %9s %9s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "errors", "strikes", "VmRSS", "VmHWM")
 	var failed []string
 	for _, sc := range scenarios {
@@ -304,43 +337,74 @@ func run(o options) error {
 			return err
 		}
 		var rss []int64
+		var without, with []float64
 		for i := range o.runs {
-			var w *watch
-			if o.flood {
-				if w, err = watchServer(base); err != nil {
+			for _, feeds := range feedPasses(o.sse, i) {
+				var w *watch
+				if o.flood {
+					if w, err = watchServer(base); err != nil {
+						return err
+					}
+				}
+				var held *feedHolder
+				if feeds > 0 {
+					if held, err = holdIdleFeeds(base, feeds); err != nil {
+						return err
+					}
+				}
+				r, err := drive(wrk, lua, env, base, o)
+				if w != nil {
+					w.stop()
+				}
+				if held != nil {
+					// A client lost during the run fails it: the run was
+					// not with all of them.
+					if herr := held.release(); err == nil && herr != nil {
+						err = herr
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %w", sc.name, err)
+				}
+				mem, err := memory()
+				if err != nil {
 					return err
 				}
-			}
-			r, err := drive(wrk, lua, env, base, o)
-			if w != nil {
-				w.stop()
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", sc.name, err)
-			}
-			mem, err := memory()
-			if err != nil {
-				return err
-			}
-			rss = append(rss, mem["VmRSS"])
-			name := sc.name
-			if o.runs > 1 {
-				name = fmt.Sprintf("%s, run %d", name, i+1)
-			}
-			errs := r["socket_errors"] + r["status_errors"]
-			if o.flood {
-				errs -= r["shed"] // the documented answer to a flood
-			}
-			fmt.Printf("%-28s %10.0f %9s %9s %9s %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
-				errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
-			if errs > 0 {
-				failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d, of which 503 with Retry-After %d)", name, errs, r["socket_errors"], r["status_errors"], r["shed"]))
-			}
-			if w != nil {
-				failed = append(failed, w.report(name, r, o)...)
+				rss = append(rss, mem["VmRSS"])
+				name := sc.name
+				if o.runs > 1 {
+					name = fmt.Sprintf("%s, run %d", name, i+1)
+				}
+				switch {
+				case feeds > 0:
+					name += fmt.Sprintf(", %d feed clients", feeds)
+					with = append(with, r.rps())
+				case o.sse > 0:
+					name += ", no feed clients"
+					without = append(without, r.rps())
+				}
+				errs := r["socket_errors"] + r["status_errors"]
+				if o.flood {
+					errs -= r["shed"] // the documented answer to a flood
+				}
+				fmt.Printf("%-28s %10.0f %9s %9s %9s %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
+					errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
+				if errs > 0 {
+					failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d, of which 503 with Retry-After %d)", name, errs, r["socket_errors"], r["status_errors"], r["shed"]))
+				}
+				if w != nil {
+					failed = append(failed, w.report(name, r, o)...)
+				}
 			}
 		}
-		if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; len(rss) > 1 && growth > o.rssGrowth {
+		if o.sse > 0 {
+			if err := feedLoss(sc.name, without, with, o.sse, o.sseMaxLoss); err != nil {
+				failed = append(failed, err.Error())
+			}
+		}
+		// With -sse the runs alternate with and without the clients'
+		// memory, so they are not compared.
+		if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; o.sse == 0 && len(rss) > 1 && growth > o.rssGrowth {
 			failed = append(failed, fmt.Sprintf("%s: resident memory grew %.1f%% from the first run to the last (at most %.0f%%)", sc.name, 100*growth, 100*o.rssGrowth))
 		}
 	}
