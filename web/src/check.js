@@ -10,6 +10,8 @@ import { readingsView } from './readings.js';
 
 /** LIMIT is the most sites one check lists. */
 const LIMIT = 100;
+/** STRIKES_LIMIT is the most recorded strikes one check lists. */
+const STRIKES_LIMIT = 20;
 /** MAX_METERS is the largest radius and uncertainty the server accepts. */
 const MAX_METERS = 200_000;
 /** PANE is the map pane the check draws on. */
@@ -27,7 +29,8 @@ const VERDICT_NAMES = ['protected_site_hit', 'possible_protected_site_hit', 'pro
 /**
  * Check owns the check form, its result list and what it draws. hooks are
  * {api, layers() (ids of the layers shown), titleOf(id), openSite(feature,
- * collectionId, latlng), onChange()}. A query is {lat, lon, radius,
+ * collectionId, latlng), onChange(), strikesNear(latlng, meters, limit)
+ * (the strikes drawn there, as {label, open()}; optional)}. A query is {lat, lon, radius,
  * uncertainty, datetime (UTC "YYYY-MM-DDTHH:MMZ", or null), scope (ids)}.
  */
 export class Check {
@@ -239,14 +242,35 @@ export class Check {
     const ol = document.createElement('ol');
     ol.className = 'hits';
     features.forEach((f, i) => ol.append(this.item(q, f, i, titles)));
-    const verdict = answer.summary?.verdict;
-    if (verdict) {
-      const parts = [verdictBox(q, answer.summary, titles)];
-      if (Array.isArray(answer.summary.readings) && answer.summary.readings.length > 0) parts.push(readingsView(answer.summary, titles));
-      this.result.replaceChildren(...parts, summary, ol);
-    } else {
-      this.result.replaceChildren(summary, ol);
+    const judged = [];
+    if (answer.summary?.verdict) {
+      judged.push(verdictBox(q, answer.summary, titles));
+      if (Array.isArray(answer.summary.readings) && answer.summary.readings.length > 0) judged.push(readingsView(answer.summary, titles));
     }
+    this.result.replaceChildren(...judged, summary, ol, ...this.strikesList(q));
+  }
+
+  // strikesList lists the strikes drawn within the check's radius, each a
+  // button that opens its popup: the canvas's markers take no focus.
+  strikesList(q) {
+    const near = this.hooks.strikesNear?.(L.latLng(q.lat, q.lon), q.radius, STRIKES_LIMIT) ?? [];
+    if (near.length === 0) return [];
+    const heading = document.createElement('p');
+    heading.className = 'summary';
+    heading.textContent = t('check.strikes', { count: near.length, n: formatCount(near.length), radius: formatMeters(q.radius) });
+    const ol = document.createElement('ol');
+    ol.className = 'hits strike-hits';
+    for (const s of near) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'hit strike-hit';
+      button.textContent = s.label;
+      button.addEventListener('click', s.open);
+      const li = document.createElement('li');
+      li.append(button);
+      ol.append(li);
+    }
+    return [heading, ol];
   }
 
   item(q, f, i, titles) {

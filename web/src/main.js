@@ -87,6 +87,7 @@ class App {
       layers: () => this.overlays.filter((o) => o.visible).map((o) => o.id),
       titleOf: (id) => { const o = this.overlayById(id); return o ? collectionTitle(o.collection) : id; },
       openSite: (feature, collectionId, latlng) => this.openSite(feature, collectionId, latlng),
+      strikesNear: (latlng, meters, limit) => this.strikes?.near(latlng, meters, limit) ?? [],
       onChange: () => {
         this.recorder?.show(this.check.query);
         this.writeHash();
@@ -108,6 +109,68 @@ class App {
     });
     window.addEventListener('hashchange', () => {
       if (location.hash !== this.writtenHash) this.restore();
+    });
+    this.keyboard();
+  }
+
+  // keyboard makes the map work without a mouse, beside Leaflet's arrows
+  // and +/-: Enter on the map checks its centre (ringed while the map has
+  // the focus). A popup opened from a control takes the focus, and Escape
+  // or its close button gives it back to that control. Escape also closes
+  // an open part of the panel, and the phone's panel, giving the focus to
+  // what opens them again.
+  keyboard() {
+    this.mapEl.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target === this.mapEl) {
+        this.check.at(this.map.getCenter());
+        this.openPanel();
+      } else if (e.key === 'Escape' && e.target !== this.mapEl && this.popupOpen) {
+        // Leaflet hears Escape only while the map itself has the focus.
+        this.map.closePopup();
+      } else {
+        return;
+      }
+      e.preventDefault();
+    });
+    this.popupOpen = false;
+    this.map.on('popupopen', (e) => {
+      this.popupOpen = true;
+      const opener = document.activeElement;
+      e.popup.opener = opener === document.body || opener === this.mapEl ? null : opener;
+      const wrapper = e.popup.getElement()?.querySelector('.leaflet-popup-content-wrapper');
+      if (e.popup.opener && wrapper) {
+        wrapper.tabIndex = -1;
+        wrapper.focus({ preventScroll: true });
+      }
+    });
+    this.map.on('popupclose', (e) => {
+      this.popupOpen = false;
+      const { opener } = e.popup;
+      e.popup.opener = null;
+      const focus = document.activeElement;
+      if (opener?.isConnected && (focus === document.body || e.popup.getElement()?.contains(focus))) opener.focus({ preventScroll: true });
+    });
+    this.panel.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      const part = e.target.closest('details[open]');
+      if (part) {
+        part.open = false;
+        part.querySelector('summary').focus();
+      } else if (this.panel.classList.contains('open') && this.toggle.getClientRects().length > 0) {
+        this.openPanel(false);
+        this.toggle.focus();
+      } else {
+        return;
+      }
+      e.preventDefault();
+    });
+    // Leaflet makes its zoom and close buttons links with role="button":
+    // Space presses them, as it does a button.
+    document.addEventListener('keydown', (e) => {
+      if (e.key === ' ' && e.target instanceof HTMLAnchorElement && e.target.getAttribute('role') === 'button') {
+        e.preventDefault();
+        e.target.click();
+      }
     });
   }
 

@@ -369,6 +369,25 @@ export class Strikes extends ListedLayer {
     return entry;
   }
 
+  /**
+   * near lists the strikes drawn within meters of latlng, nearest first,
+   * at most limit, as {label, open()}: open shows the strike's popup. It
+   * is how a keyboard reaches a strike, which the canvas cannot focus.
+   */
+  near(latlng, meters, limit) {
+    if (!this.visible) return [];
+    return this.entries
+      .filter((e) => this.group.hasLayer(e.marker))
+      .map((e) => ({ e, m: this.map.distance(latlng, e.marker.getLatLng()) }))
+      .filter(({ m }) => m <= meters)
+      .sort((a, b) => a.m - b.m)
+      .slice(0, limit)
+      .map(({ e, m }) => ({
+        label: t('strikes.near', { time: formatInstant(e.feature.properties.datetime), verdict: verdictWords(e.marker.options.verdict), distance: formatMeters(m) }),
+        open: () => e.marker.openPopup(),
+      }));
+  }
+
   // setSlider spans the slider over the loaded strikes' times, in minutes, at the end.
   setSlider() {
     const { slider, play } = this.els;

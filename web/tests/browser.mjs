@@ -384,6 +384,100 @@ async function summaryInfo(page) {
   });
 }
 
+// focused describes the element with the focus: a key naming the control
+// (see keyOf), its focus ring (outline and box-shadow as computed) and
+// whether it lies in the viewport. It marks the element so its ring can be
+// read again unfocused.
+function focused(page) {
+  return page.evaluate(() => {
+    const keyOf = (el) => {
+      if (!el || el === document.body) return 'body';
+      if (el.id) return `#${el.id}`;
+      const row = el.closest('[data-collection]');
+      if (row && el.matches('input')) return `layer:${row.dataset.collection}`;
+      if (el.matches('.leaflet-control-zoom-in')) return 'zoom-in';
+      if (el.matches('.leaflet-control-zoom-out')) return 'zoom-out';
+      if (el.matches('.leaflet-popup-close-button')) return 'popup-close';
+      if (el.closest('.leaflet-popup')) return `popup:${el.tagName.toLowerCase()}`;
+      if (el.closest('.leaflet-control-attribution')) return 'attribution';
+      if (el.matches('summary')) return `summary:${el.parentElement.id || el.parentElement.className}`;
+      if (el.matches('.strike-hit')) return 'strike-hit';
+      if (el.matches('.hit')) return 'hit';
+      if (el.matches('input[name=scope], input[name=basemap]')) return `${el.name}:${el.value}`;
+      if (el.matches('button[type=submit]')) return `submit:${el.form.id}`;
+      return `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}`;
+    };
+    const el = document.activeElement;
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    window.kbStops ??= [];
+    if (!window.kbStops.includes(el)) window.kbStops.push(el);
+    return {
+      key: keyOf(el),
+      stop: window.kbStops.indexOf(el),
+      ring: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor} | ${s.boxShadow}`,
+      inView: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+    };
+  });
+}
+
+// tabWalk presses Tab from the top of the page until the focus leaves the
+// page or comes back to where it started, at most limit times, and returns
+// each control reached once (a date's fields are one control), with its
+// ring focused and unfocused.
+async function tabWalk(page, limit = 150) {
+  // Tab goes on from the last element focused: a mark at the top of the
+  // page, focused and gone once Tab leaves it, starts the walk there.
+  await page.evaluate(() => {
+    window.kbStops = [];
+    const mark = document.createElement('span');
+    mark.tabIndex = -1;
+    mark.addEventListener('blur', () => mark.remove());
+    document.body.prepend(mark);
+    mark.focus();
+  });
+  const stops = [];
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (f.key === 'body' || (stops.length > 0 && f.stop === 0)) break;
+    if (stops.length > 0 && stops[stops.length - 1].stop === f.stop) continue;
+    stops.push(f);
+  }
+  await page.evaluate(() => document.activeElement?.blur());
+  const unfocused = await page.evaluate(() =>
+    window.kbStops.map((el) => {
+      const s = getComputedStyle(el);
+      return `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor} | ${s.boxShadow}`;
+    }),
+  );
+  return stops.map(({ stop, ...f }) => ({ ...f, unfocusedRing: unfocused[stop] }));
+}
+
+// tabTo presses Tab until the control named key has the focus.
+async function tabTo(page, key, limit = 150) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused(page)).key === key) return;
+  }
+  throw new Error(`Tab never reached ${key}`);
+}
+
+// mapView is the first map's centre and zoom.
+function mapView(page) {
+  return page.evaluate(() => {
+    const c = window.maps[0].getCenter();
+    return { lat: c.lat, lon: c.lng, zoom: window.maps[0].getZoom() };
+  });
+}
+
+// pressed presses key and waits for the map to settle.
+async function pressed(page, key) {
+  await page.keyboard.press(key);
+  await page.waitForTimeout(300);
+  await settle(page);
+}
+
 const scenarios = {
   // The server's HTML pages of items: each path is opened as a browser
   // opens a link (Accept: text/html), and the page's map reports how many
@@ -893,6 +987,131 @@ const scenarios = {
       o.popupViolations = await axe(page);
       out[name] = o;
       await page.context().close();
+    }
+    return out;
+  },
+
+  // The map without a mouse: Tab through every control on a desktop and
+  // a phone, with each one's focus ring, then each kind of control worked
+  // by its keys alone.
+  async keyboard() {
+    const out = {};
+    const checkResult = (page) =>
+      page.waitForFunction(() => document.querySelector('#check-result .summary') !== null && /check=/.test(location.hash), null, { timeout: 60_000 });
+    const hashCheck = (page) => page.evaluate(() => /[#&]check=([^&]*)/.exec(location.hash)?.[1] ?? '');
+    for (const [name, viewport] of Object.entries({ desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } })) {
+      const page = await newPage(viewport);
+      const o = {};
+      await open(page, spec.view.hash);
+      o.first = await tabWalk(page);
+
+      if (name === 'phone') {
+        // The panel opens from its button and Escape closes it, the focus
+        // back on the button.
+        await page.focus('#panel-toggle');
+        await page.keyboard.press('Enter');
+        o.panelOpened = await page.evaluate(() => document.getElementById('panel').checkVisibility());
+        o.panelWalk = await tabWalk(page);
+        await page.focus('#panel-toggle');
+        await tabTo(page, '#check-coords');
+        await page.keyboard.press('Escape');
+        o.panelEscape = {
+          open: await page.evaluate(() => document.getElementById('panel').checkVisibility()),
+          focus: (await focused(page)).key,
+        };
+      }
+
+      // The map: arrows pan, + and - zoom, Enter checks the centre.
+      await page.focus('#map');
+      const start = await mapView(page);
+      await pressed(page, 'ArrowRight');
+      const right = await mapView(page);
+      await pressed(page, '+');
+      const plus = await mapView(page);
+      await pressed(page, '-');
+      const minus = await mapView(page);
+      o.mapKeys = { start, right, plus, minus };
+      await page.keyboard.press('Enter');
+      await checkResult(page);
+      await settle(page);
+      o.mapEnter = { centre: await mapView(page), check: await hashCheck(page) };
+
+      // The zoom buttons, by Enter and by Space.
+      await page.focus('.leaflet-control-zoom-in');
+      const z0 = (await mapView(page)).zoom;
+      await pressed(page, 'Enter');
+      const z1 = (await mapView(page)).zoom;
+      await pressed(page, ' ');
+      const z2 = (await mapView(page)).zoom;
+      o.zoomButtons = [z0, z1, z2];
+      await page.focus('.leaflet-control-zoom-out');
+      await pressed(page, ' ');
+      await pressed(page, ' ');
+
+      if (name === 'phone') {
+        await page.close();
+        out[name] = o;
+        continue;
+      }
+
+      // A layer's box: Space hides the layer, and shows it again.
+      await page.focus('#overlays li[data-collection="energy"] input');
+      await pressed(page, ' ');
+      const hidden = await page.evaluate(() => location.hash);
+      await pressed(page, ' ');
+      o.layerToggle = { hidden, shown: await page.evaluate(() => location.hash) };
+
+      // A check typed in: coordinates and Enter.
+      await page.focus('#check-coords');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(`${spec.strike.lat}, ${spec.strike.lon}`);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelector('#check-result .strike-hit') !== null, null, { timeout: 60_000 });
+      await settle(page);
+      o.typedCheck = await hashCheck(page);
+      o.afterCheck = await tabWalk(page);
+
+      // A strike's popup from the check's list: Enter opens it with the
+      // focus in it, Escape closes it with the focus back on the list.
+      await tabTo(page, 'strike-hit');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.leaflet-popup .strike-popup');
+      await settle(page);
+      o.strikePopup = { info: await strikePopupInfo(page), focusInPopup: await page.evaluate(() => document.activeElement.closest('.leaflet-popup') !== null) };
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(400);
+      o.strikePopup.closed = await page.evaluate(() => document.querySelector('.leaflet-popup') === null);
+      o.strikePopup.focusAfter = (await focused(page)).key;
+
+      // A site's popup from the list: Enter opens it, Tab to its close
+      // button, Space closes it, the focus back on the site.
+      await page.focus('#check-coords');
+      await tabTo(page, 'hit');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.leaflet-popup .site-popup');
+      o.sitePopup = { title: await page.evaluate(() => document.querySelector('.leaflet-popup h2').textContent) };
+      await tabTo(page, 'popup-close', 20);
+      await page.keyboard.press(' ');
+      await page.waitForTimeout(400);
+      o.sitePopup.closed = await page.evaluate(() => document.querySelector('.leaflet-popup') === null);
+      o.sitePopup.focusAfter = (await focused(page)).key;
+
+      // The summary: Enter opens it, its filters follow, Escape closes it.
+      await page.focus('#summary-section > summary');
+      await page.keyboard.press('Enter');
+      const opened = await page.evaluate(() => document.getElementById('summary-section').open);
+      await page.keyboard.press('Tab');
+      const next = (await focused(page)).key;
+      await page.keyboard.press('Escape');
+      o.summary = { opened, next, closed: !(await page.evaluate(() => document.getElementById('summary-section').open)), focusAfter: (await focused(page)).key };
+
+      // The language: a key on the switch changes it, and the page with it.
+      await page.focus('#lang-switch');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('ArrowDown')]);
+      await page.waitForSelector('#overlays li', { state: 'attached' });
+      o.language = await page.evaluate(() => document.documentElement.lang);
+      await page.close();
+      out[name] = o;
     }
     return out;
   },
