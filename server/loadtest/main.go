@@ -27,7 +27,8 @@
 // the live feed (GET /strikes/events on a SQLite strike log) held by a
 // process of its own, interleaved, three runs of each by default: it
 // prints each scenario's median throughput with them over that without,
-// and fails when it fell by more than -sse-max-loss. Before the runs it
+// and fails when it fell by more than -sse-max-loss, beside the server's
+// CPU time per request, which other work on the machine moves less. Before the runs it
 // prints what an idle client costs the quiet server in resident memory,
 // Go heap and goroutine stacks. Run it with `make loadtest-sse`.
 //
@@ -337,7 +338,9 @@ func run(o options) error {
 			return err
 		}
 		var rss []int64
-		var without, with []float64
+		// Throughput, and the server's CPU per request, which other work
+		// on the machine changes far less.
+		var without, with, withoutCPU, withCPU []float64
 		for i := range o.runs {
 			for _, feeds := range feedPasses(o.sse, i) {
 				var w *watch
@@ -352,7 +355,9 @@ func run(o options) error {
 						return err
 					}
 				}
+				cpu := processCPU()
 				r, err := drive(wrk, lua, env, base, o)
+				perRequest := float64((processCPU() - cpu).Microseconds()) / float64(max(r["requests"], 1))
 				if w != nil {
 					w.stop()
 				}
@@ -378,10 +383,10 @@ func run(o options) error {
 				switch {
 				case feeds > 0:
 					name += fmt.Sprintf(", %d feed clients", feeds)
-					with = append(with, r.rps())
+					with, withCPU = append(with, r.rps()), append(withCPU, perRequest)
 				case o.sse > 0:
 					name += ", no feed clients"
-					without = append(without, r.rps())
+					without, withoutCPU = append(without, r.rps()), append(withoutCPU, perRequest)
 				}
 				errs := r["socket_errors"] + r["status_errors"]
 				if o.flood {
@@ -398,6 +403,8 @@ func run(o options) error {
 			}
 		}
 		if o.sse > 0 {
+			fmt.Printf("%-28s median server CPU per request %.0f µs without, %.0f µs with: %.3f×\n", sc.name,
+				medianOf(withoutCPU), medianOf(withCPU), medianOf(withCPU)/medianOf(withoutCPU))
 			if err := feedLoss(sc.name, without, with, o.sse, o.sseMaxLoss); err != nil {
 				failed = append(failed, err.Error())
 			}

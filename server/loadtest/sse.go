@@ -214,9 +214,9 @@ func idleFeedCost(base string, n int) error {
 	return nil
 }
 
-// medianRPS is the median of rates.
-func medianRPS(rates []float64) float64 {
-	s := slices.Clone(rates)
+// medianOf is the median of figures.
+func medianOf(figures []float64) float64 {
+	s := slices.Clone(figures)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
@@ -227,7 +227,7 @@ func medianRPS(rates []float64) float64 {
 // feedLoss compares the throughput of runs with and without idle feed
 // clients, and returns the failure when it fell by more than maxLoss.
 func feedLoss(name string, without, with []float64, n int, maxLoss float64) error {
-	a, b := medianRPS(without), medianRPS(with)
+	a, b := medianOf(without), medianOf(with)
 	fmt.Printf("%-28s median %0.f req/s without, %0.f with %d idle feed clients: %.3f×\n", name, a, b, n, b/a)
 	if b < (1-maxLoss)*a {
 		return errors.New(name + ": throughput with the idle feed clients fell by more than " + strconv.FormatFloat(100*maxLoss, 'f', 0, 64) + "%")
