@@ -101,17 +101,8 @@ type feedHolder struct {
 // holdIdleFeeds starts a holder of n streams of the server at base and
 // waits until the server counts them all connected.
 func holdIdleFeeds(base string, n int) (*feedHolder, error) {
-	self, err := os.Executable()
+	cmd, out, err := startSelf("-sse-hold", base+"/strikes/events", "-sse", strconv.Itoa(n))
 	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(self, "-sse-hold", base+"/strikes/events", "-sse", strconv.Itoa(n))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	h := &feedHolder{cmd: cmd, done: make(chan error, 1)}

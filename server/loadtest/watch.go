@@ -38,17 +38,8 @@ func watchServer(base string) (*watch, error) {
 	if mem, err := memory(); err == nil {
 		w.rssStart, w.rssPeak = mem["VmRSS"], mem["VmRSS"]
 	}
-	self, err := os.Executable()
+	prober, out, err := startSelf("-probe", base+"/healthz")
 	if err != nil {
-		return nil, err
-	}
-	prober := exec.Command(self, "-probe", base+"/healthz")
-	out, err := prober.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	prober.Stderr = os.Stderr
-	if err := prober.Start(); err != nil {
 		return nil, err
 	}
 	probed := make(chan struct{})
@@ -155,4 +146,23 @@ func (w *watch) report(name string, r result, o options) []string {
 		failed = append(failed, name+": no request was answered")
 	}
 	return failed
+}
+
+// startSelf starts this program again with args, for a part of the test
+// that must run in a process of its own, and gives its standard output.
+func startSelf(args ...string) (*exec.Cmd, io.ReadCloser, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(self, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	return cmd, out, nil
 }
