@@ -171,20 +171,7 @@ func (s *sqlStore) Subscriptions(ctx context.Context, owner string) (_ []Subscri
 	if owner != "" {
 		query, args = query+" WHERE owner = "+s.param(1), append(args, owner)
 	}
-	rows, err := s.db.QueryContext(ctx, query+" ORDER BY created_us, id", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var subs []Subscription
-	for rows.Next() {
-		sub, err := scanSubscription(rows)
-		if err != nil {
-			return nil, err
-		}
-		subs = append(subs, sub)
-	}
-	return subs, rows.Err()
+	return queryAll(ctx, s.db, scanSubscription, query+" ORDER BY created_us, id", args...)
 }
 
 func (s *sqlStore) DeleteSubscription(ctx context.Context, owner, id string) error {
@@ -198,11 +185,6 @@ func (s *sqlStore) DeleteSubscription(ctx context.Context, owner, id string) err
 		_, err := tx.ExecContext(ctx, "DELETE FROM alert_subscriptions WHERE id = "+s.param(1), id)
 		return err
 	})
-}
-
-// querier is what ownedBy reads through: the database or a transaction.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // ownedBy returns ErrNoSubscription unless owner owns subscription id: another
@@ -278,23 +260,8 @@ func scanDelivery(row scanner) (Delivery, error) {
 }
 
 // queryDeliveries reads deliveries with their subscriptions' webhooks.
-func (s *sqlStore) queryDeliveries(ctx context.Context, q interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}, where string, args ...any) ([]Delivery, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+deliveryColumns+" FROM alert_deliveries d JOIN alert_subscriptions s ON s.id = d.subscription_id WHERE "+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+func (s *sqlStore) queryDeliveries(ctx context.Context, q querier, where string, args ...any) ([]Delivery, error) {
+	return queryAll(ctx, q, scanDelivery, "SELECT "+deliveryColumns+" FROM alert_deliveries d JOIN alert_subscriptions s ON s.id = d.subscription_id WHERE "+where, args...)
 }
 
 func (s *sqlStore) TakeDeliveries(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]Delivery, error) {

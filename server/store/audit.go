@@ -362,20 +362,7 @@ func (s *sqlStore) Recorders(ctx context.Context, ids []string) (_ map[string]st
 }
 
 func (s *sqlStore) queryEvents(ctx context.Context, query string, args ...any) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanEvent, query, args...)
 }
 
 // ChainHead is the newest event of the audit log: its seq, which counts

@@ -488,6 +488,30 @@ func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder, judge 
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// querier reads through the database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryAll runs query and reads every row it returns with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanStrike(row scanner) (Strike, error) {
 	var st Strike
 	var eventID, version sql.NullString
@@ -639,19 +663,7 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 	if q.Offset > 0 {
 		query += " OFFSET " + arg(q.Offset)
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return Page{}, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		st, err := scanStrike(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		p.Strikes = append(p.Strikes, st)
-	}
-	if err := rows.Err(); err != nil {
+	if p.Strikes, err = queryAll(ctx, s.db, scanStrike, query, args...); err != nil {
 		return Page{}, err
 	}
 	if len(p.Strikes) > limit {
