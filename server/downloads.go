@@ -76,6 +76,10 @@ func (d *downloads) get(version, collection string, format export.Format, write 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.version == version {
+		// Others compressed at the same time may have taken the room.
+		if d.bytes+len(e.gzip) > maxDownloadBytes {
+			e.gzip, e.etag = nil, ""
+		}
 		d.bytes += len(e.gzip)
 		if e.err != nil {
 			delete(d.entries, key) // a later request tries again
