@@ -30,7 +30,7 @@ type heavySlots struct {
 }
 
 // slotWaiter is a request waiting for a slot. granted is closed when a
-// slot is given to it; mu guards the hand-over.
+// slot is given to it; heavySlots.mu guards given.
 type slotWaiter struct {
 	client  string
 	granted chan struct{}
