@@ -1,8 +1,13 @@
 // Command loadtest measures the server as clients see it: it generates the
 // 1M-feature set, serves it on a loopback port and drives it with wrk over
 // fixed lists of random queries (items in a 0.1° box, limit 100; proximity
-// within 5 km, limit 20), then prints requests per second, latency
-// percentiles and errors for each. Run it with `make loadtest`.
+// within 5 km, limit 20, over all layers) and /healthz, which does next to
+// nothing, then prints requests per second, latency percentiles and errors
+// for each, and each scenario's rate over /healthz's in the same run: the
+// share of the machine's HTTP capacity that a request's own work leaves,
+// which other work on the machine moves less than the rates. It fails on
+// any error, and when bbox items or proximity fall under -min-ratio of
+// /healthz's rate. Run it with `make loadtest`.
 //
 // With -mixed it drives one mix instead, as a map and its analysts do at
 // once: items, proximity, vector tiles at zooms 10 to 14 and strikes
@@ -55,6 +60,7 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -130,8 +136,10 @@ type options struct {
 	mixed, flood                                  bool
 	// sse idle live feed clients are held during every other run; the
 	// throughput may fall by at most sseMaxLoss, a fraction.
-	sse                           int
-	sseMaxLoss                    float64
+	sse        int
+	sseMaxLoss float64
+	// minRatio is the least rate of a held scenario over /healthz's.
+	minRatio                      float64
 	rssGrowth                     float64
 	cpuProfile, memProfile, trace string
 	// The flood's bounds: resident memory in bytes, and /healthz latency.
@@ -157,6 +165,7 @@ func main() {
 	flag.Int64Var(&o.maxRSS, "max-rss", 1536<<20, "with -flood: the most resident memory the server may take, in bytes")
 	flag.DurationVar(&o.healthzMax, "healthz-max", 100*time.Millisecond, "with -flood: the slowest /healthz may answer")
 	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
+	flag.Float64Var(&o.minRatio, "min-ratio", 0.45, "the least rate of bbox items and of proximity as a fraction of /healthz's in the same run (0: not held)")
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the first run to the last, as a fraction")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory the server allocated to this file")
@@ -250,6 +259,10 @@ type scenario struct {
 	requests []string
 }
 
+// healthz is the plain runs' yardstick: an answer with next to no work of
+// its own, so its rate is what HTTP over loopback on this machine allows.
+const healthz = "/healthz"
+
 func run(o options) error {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
@@ -278,6 +291,9 @@ func run(o options) error {
 	cfg := server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	env := []string{"LOADTEST_REQUESTS=" + filepath.Join(dir, "requests.txt")}
 	var scenarios []scenario
+	// held are the scenarios whose rate must be at least -min-ratio of
+	// /healthz's, the first scenario, in plain runs.
+	var held []string
 	if o.mixed || o.sse > 0 {
 		st, err := store.Open(context.Background(), filepath.Join(dir, "strikes.db"))
 		if err != nil {
@@ -297,11 +313,15 @@ func run(o options) error {
 		scenarios = []scenario{{fmt.Sprintf("flood: proximity %d m limit %d", geo.MaxRadiusMeters, benchset.LargestLimit),
 			gets(benchset.LargestProximityTargets(sites, o.queries, benchset.Seed+5))}}
 	} else {
+		items := fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit)
+		near := fmt.Sprintf("proximity %d m limit %d, all layers", benchset.RadiusMeters, benchset.NearbyLimit)
 		scenarios = []scenario{
-			{fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.ItemsTargets(sites, o.queries, benchset.Seed+1))},
+			{healthz, gets([]string{healthz})},
+			{items, gets(benchset.ItemsTargets(sites, o.queries, benchset.Seed+1))},
 			{fmt.Sprintf("items filter (equality, S_INTERSECTS %.1f°) limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.FilterTargets(sites, o.queries, benchset.Seed+1))},
-			{fmt.Sprintf("proximity %d m limit %d", benchset.RadiusMeters, benchset.NearbyLimit), gets(benchset.ProximityTargets(sites, o.queries, benchset.Seed+2))},
+			{near, gets(benchset.ProximityTargets(sites, o.queries, benchset.Seed+2))},
 		}
+		held = []string{items, near}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -330,7 +350,9 @@ func run(o options) error {
 	}
 	fmt.Printf("%-28s %10s %9s %9s %9s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "errors", "strikes", "VmRSS", "VmHWM")
 	var failed []string
-	for _, sc := range scenarios {
+	// Each scenario's rates of the runs without idle feed clients.
+	rates := make([][]float64, len(scenarios))
+	for k, sc := range scenarios {
 		if err := writeLines(filepath.Join(dir, "requests.txt"), sc.requests); err != nil {
 			return err
 		}
@@ -380,6 +402,9 @@ func run(o options) error {
 				if o.runs > 1 {
 					name = fmt.Sprintf("%s, run %d", name, i+1)
 				}
+				if feeds == 0 {
+					rates[k] = append(rates[k], r.rps())
+				}
 				switch {
 				case feeds > 0:
 					name += fmt.Sprintf(", %d feed clients", feeds)
@@ -415,10 +440,35 @@ func run(o options) error {
 			failed = append(failed, fmt.Sprintf("%s: resident memory grew %.1f%% from the first run to the last (at most %.0f%%)", sc.name, 100*growth, 100*o.rssGrowth))
 		}
 	}
+	if held != nil {
+		failed = append(failed, againstHealthz(scenarios, rates, held, o.minRatio)...)
+	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// againstHealthz prints each scenario's median rate over that of /healthz,
+// the first scenario, and returns the failures of the held scenarios under
+// minRatio.
+func againstHealthz(scenarios []scenario, rates [][]float64, held []string, minRatio float64) []string {
+	base := medianOf(rates[0])
+	width := 0
+	for _, sc := range scenarios {
+		width = max(width, len(sc.name))
+	}
+	fmt.Printf("\n%-*s %10s %9s\n", width, "median rate, and its ratio to "+healthz+"'s", "req/s", "ratio")
+	var failed []string
+	for k, sc := range scenarios {
+		rate := medianOf(rates[k])
+		ratio := rate / base
+		fmt.Printf("%-*s %10.0f %9.3f\n", width, sc.name, rate, ratio)
+		if slices.Contains(held, sc.name) && ratio < minRatio {
+			failed = append(failed, fmt.Sprintf("%s: %.0f req/s is %.3f of %s's %.0f (at least %.2f)", sc.name, rate, ratio, healthz, base, minRatio))
+		}
+	}
+	return failed
 }
 
 // profile starts the CPU profile o asks for; stop ends it and writes the
