@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // Actions of the audit log.
@@ -464,8 +466,8 @@ type Verdict struct {
 	// Body is the verdict itself, a JSON object: the outcome and the
 	// protected sites behind it.
 	Body json.RawMessage
-	// stored is the verdict as the store writes it, set once it is
-	// canonical: the strike's row and its event carry the same bytes.
+	// stored is the verdict as the store writes it in its event's record,
+	// set once it is canonical.
 	stored json.RawMessage
 }
 
@@ -496,6 +498,23 @@ func (v *Verdict) encode() json.RawMessage {
 	return v.stored
 }
 
+// verdictOfRecord is the verdict in an event's record, nil for a record
+// without one or for none at all (NULL).
+func verdictOfRecord(record []byte) (*Verdict, error) {
+	var raw []byte
+	jsonscan.EachMember(record, func(key, value []byte) bool {
+		if string(key) == "verdict" {
+			raw = value
+			return false
+		}
+		return true
+	})
+	if raw == nil {
+		return nil, nil
+	}
+	return decodeVerdict(raw)
+}
+
 func decodeVerdict(raw []byte) (*Verdict, error) {
 	var j verdictJSON
 	if err := json.Unmarshal(raw, &j); err != nil {
@@ -516,8 +535,8 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 	for {
 		n := 0
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, "SELECT "+selectColumns+" FROM strikes s WHERE NOT EXISTS"+
-				" (SELECT 1 FROM strike_events e WHERE e.strike_id = s.id) ORDER BY id LIMIT "+strconv.Itoa(backfillPage))
+			rows, err := tx.QueryContext(ctx, "SELECT "+selectColumns+" FROM strikes WHERE NOT EXISTS"+
+				" (SELECT 1 FROM strike_events e WHERE e.strike_id = strikes.id) ORDER BY id LIMIT "+strconv.Itoa(backfillPage))
 			if err != nil {
 				return err
 			}
@@ -548,8 +567,8 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 						if err := st.canonicalVerdict(bodies); err != nil {
 							return err
 						}
-						if _, err := tx.ExecContext(ctx, "UPDATE strikes SET verdict = "+s.param(1)+", verdict_version = "+s.param(2)+
-							" WHERE id = "+s.param(3), string(st.Verdict.encode()), st.Verdict.DataVersion, st.ID); err != nil {
+						if _, err := tx.ExecContext(ctx, "UPDATE strikes SET verdict_version = "+s.param(1)+
+							" WHERE id = "+s.param(2), st.Verdict.DataVersion, st.ID); err != nil {
 							return err
 						}
 					}

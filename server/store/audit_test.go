@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,7 +272,7 @@ func TestUpgradeBackfills(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			dsn := freshDSN(t, b)
-			old := openFirstSchema(t, dsn, b)
+			old := openSchema(t, dsn, b, 1)
 			for i := range 3 {
 				if _, err := old.Exec(fmt.Sprintf(`INSERT INTO strikes (id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us)
 					VALUES ('old-%d', 30.5, 50.4, %d, 100, 'test', 'ev-%d', '', 'recorded before the audit log', NULL, 1, 1)`, i, 1742256000000000+i, i)); err != nil {
@@ -309,9 +310,9 @@ func TestUpgradeBackfills(t *testing.T) {
 	}
 }
 
-// openFirstSchema creates the first schema at dsn, as a store of that
-// version had it, and returns the database.
-func openFirstSchema(t testing.TB, dsn, backend string) *sql.DB {
+// openSchema creates the schema of the first version migrations at dsn,
+// as a store of that version had it, and returns the database.
+func openSchema(t testing.TB, dsn, backend string, version int) *sql.DB {
 	t.Helper()
 	ms, err := loadMigrations(backend)
 	if err != nil {
@@ -325,14 +326,96 @@ func openFirstSchema(t testing.TB, dsn, backend string) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{ms[0].sql,
-		"CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)",
-		"INSERT INTO schema_migrations VALUES (1, '" + ms[0].name + "', 1)"} {
-		if _, err := db.Exec(q); err != nil {
+	if _, err := db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(fmt.Sprintf("INSERT INTO schema_migrations VALUES (%d, '%s', 1)", m.version, m.name)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return db
+}
+
+// TestUpgradeKeepsVerdicts upgrades a store whose strikes rows held their
+// verdicts beside the audit log (schema 6) to one keeping each verdict in
+// its latest event's record only: every strike keeps its verdict, a
+// deleted one stays gone with its own, and the chain still verifies.
+func TestUpgradeKeepsVerdicts(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			dsn := freshDSN(t, b)
+			old := openSchema(t, dsn, b, 6)
+			judged := time.Date(2026, 12, 1, 10, 0, 0, 123456000, time.UTC)
+			created := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+			var prev []byte
+			seq := int64(0)
+			logEvent := func(action string, st *Strike) {
+				rec, err := recordOf(st, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seq++
+				e := Event{Seq: seq, Time: created, Actor: "old", Action: action, Strike: st.ID, Record: rec}
+				prev = chainHash(prev, e.CanonicalBytes())
+				if _, err := old.Exec(fmt.Sprintf("INSERT INTO strike_events (seq, time_us, actor, action, strike_id, record, hash) VALUES (%d, %d, 'old', '%s', '%s', '%s', '%x')",
+					seq, created.UnixMicro(), action, st.ID, rec, prev)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := map[string]string{}
+			for i := range 3 {
+				st := sampleStrike(i)
+				st.ID, st.CreatedAt, st.UpdatedAt = fmt.Sprintf("s-%d", i), created, created
+				st.Verdict = &Verdict{DataVersion: "v" + strconv.Itoa(i), JudgedAt: judged, Body: json.RawMessage(fmt.Sprintf(`{"outcome":"o%d","sites":[]}`, i))}
+				verdict := string(st.Verdict.encode())
+				var deleted any
+				if i == 2 {
+					deleted = created.UnixMicro()
+				}
+				ph := make([]string, 15)
+				for k := range ph {
+					ph[k] = "?"
+					if b == "postgres" {
+						ph[k] = "$" + strconv.Itoa(k+1)
+					}
+				}
+				if _, err := old.Exec(`INSERT INTO strikes (id, lon, lat, time_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict, verdict_version, deleted_us)
+					VALUES (`+strings.Join(ph, ", ")+`)`, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), st.UncertaintyMeters, st.Source, st.SourceEventID,
+					st.Weapon, st.Notes, string(st.Extra), created.UnixMicro(), created.UnixMicro(), verdict, st.Verdict.DataVersion, deleted); err != nil {
+					t.Fatal(err)
+				}
+				logEvent(ActionCreate, &st)
+				if i == 2 {
+					st.DeletedAt = created
+					logEvent(ActionDelete, &st)
+				}
+				want[st.ID] = verdict
+			}
+			old.Close()
+
+			st := openStore(t, dsn)
+			for id, verdict := range want {
+				s, err := st.Get(ctx, id)
+				if id == "s-2" {
+					if !errors.Is(err, ErrGone) {
+						t.Errorf("%s, deleted before the upgrade: %v", id, err)
+					}
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if s.Verdict == nil || string(s.Verdict.encode()) != verdict {
+					t.Errorf("%s's verdict after the upgrade: %+v, want %s", id, s.Verdict, verdict)
+				}
+			}
+			if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 4 {
+				t.Errorf("VerifyChain after the upgrade: %v, %v", h, err)
+			}
+		})
+	}
 }
 
 // FuzzEventCursor: a cursor is accepted only when it names a positive seq,

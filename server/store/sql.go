@@ -58,13 +58,22 @@ func (s *sqlStore) param(n int) string {
 	return "?"
 }
 
-// strikeColumns are written by insertSQL; selectColumns are read back.
+// strikeColumns are written by insertSQL; selectColumns are read back. A
+// strike's recorded verdict is written once, in the record of its latest
+// event (a create, an update or the delete): latestRecordSQL reads it
+// back. verdict_version names the data it was judged on, so that the data
+// versions strikes depend on are found without reading the log.
 const (
-	strikeColumns = "id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict, verdict_version"
-	selectColumns = strikeColumns + ", deleted_us"
+	strikeColumns = "id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict_version"
+	selectColumns = strikeColumns + ", deleted_us, " + latestRecordSQL
 )
 
-const columnCount = 15
+// latestRecordSQL is the record of the latest event of the strikes row in
+// scope, found through the strike_events (strike_id, seq) index; NULL for
+// a strike recorded before the audit log and not yet back-filled.
+const latestRecordSQL = "(SELECT record FROM strike_events WHERE strike_id = strikes.id ORDER BY seq DESC LIMIT 1)"
+
+const columnCount = 14
 
 // rowsPerInsert is how many strikes one INSERT carries at most: 3,840
 // parameters, well within both databases' limits, and a round trip per 256
@@ -123,8 +132,9 @@ const maxReported = 100
 // again as recorded keeps its updated_us and the verdict it was recorded
 // with, so that re-posting a file changes nothing. It returns each
 // row's id and times with its key so the caller can tell new from updated,
-// and the verdict of a row kept as it was (one whose updated_us is not the
-// last parameter, the write's time) to answer with what was kept.
+// and, for a row kept as it was (one whose updated_us is not the last
+// parameter, the write's time), its latest event's record, to answer with
+// the verdict kept.
 func (s *sqlStore) insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO strikes (" + strikeColumns + ") VALUES ")
@@ -132,9 +142,8 @@ func (s *sqlStore) insertSQL(rows int) string {
 	b.WriteString(` ON CONFLICT (source, source_event_id) DO UPDATE SET lon = excluded.lon, lat = excluded.lat,
  time_us = excluded.time_us, end_us = excluded.end_us, uncertainty_m = excluded.uncertainty_m, weapon = excluded.weapon, notes = excluded.notes,
  extra = excluded.extra, updated_us = CASE WHEN ` + changedSQL + ` THEN excluded.updated_us ELSE strikes.updated_us END,
- verdict = CASE WHEN ` + changedSQL + ` THEN excluded.verdict ELSE strikes.verdict END,
  verdict_version = CASE WHEN ` + changedSQL + ` THEN excluded.verdict_version ELSE strikes.verdict_version END, deleted_us = NULL
- RETURNING id, source, source_event_id, created_us, updated_us, CASE WHEN updated_us = ` + s.param(rows*columnCount+1) + ` THEN NULL ELSE verdict END`)
+ RETURNING id, source, source_event_id, created_us, updated_us, CASE WHEN updated_us = ` + s.param(rows*columnCount+1) + ` THEN NULL ELSE ` + latestRecordSQL + ` END`)
 	return b.String()
 }
 
@@ -236,7 +245,7 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []S
 	args := make([]any, 0, len(batch)*columnCount+1)
 	for i := range batch {
 		st := &batch[i]
-		var end, eventID, extra, verdict, version any
+		var end, eventID, extra, version any
 		if !st.End.IsZero() {
 			end = st.End.UnixMicro()
 		}
@@ -247,11 +256,10 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []S
 			extra = string(st.Extra)
 		}
 		if st.Verdict != nil {
-			verdict, version = string(st.Verdict.encode()), st.Verdict.DataVersion
+			version = st.Verdict.DataVersion
 		}
 		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
-			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(),
-			verdict, version)
+			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), version)
 	}
 	rows, err := stmt.QueryContext(ctx, append(args, t.UnixMicro())...)
 	if err != nil {
@@ -272,13 +280,13 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []S
 		var row stored
 		var source string
 		var eventID sql.NullString
-		var verdict sql.RawBytes
-		if err := rows.Scan(&row.id, &source, &eventID, &row.created, &row.updated, &verdict); err != nil {
+		var record sql.RawBytes
+		if err := rows.Scan(&row.id, &source, &eventID, &row.created, &row.updated, &record); err != nil {
 			return nil, err
 		}
 		row.kept = row.updated != t.UnixMicro()
-		if row.kept && len(verdict) > 0 {
-			if row.verdict, err = decodeVerdict(verdict); err != nil {
+		if row.kept {
+			if row.verdict, err = verdictOfRecord(record); err != nil {
 				return nil, err
 			}
 		}
@@ -515,11 +523,11 @@ func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 func scanStrike(row scanner) (Strike, error) {
 	var st Strike
 	var eventID, version sql.NullString
-	var extra, verdict []byte
+	var extra, record []byte
 	var t, created, updated int64
 	var end, deleted sql.NullInt64
 	err := row.Scan(&st.ID, &st.Point[0], &st.Point[1], &t, &end, &st.UncertaintyMeters, &st.Source, &eventID,
-		&st.Weapon, &st.Notes, &extra, &created, &updated, &verdict, &version, &deleted)
+		&st.Weapon, &st.Notes, &extra, &created, &updated, &version, &deleted, &record)
 	if err != nil {
 		return st, err
 	}
@@ -534,9 +542,7 @@ func scanStrike(row scanner) (Strike, error) {
 	if deleted.Valid {
 		st.DeletedAt = time.UnixMicro(deleted.Int64).UTC()
 	}
-	if len(verdict) > 0 {
-		st.Verdict, err = decodeVerdict(verdict)
-	}
+	st.Verdict, err = verdictOfRecord(record)
 	return st, err
 }
 
