@@ -37,6 +37,9 @@ func importStrikes(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := input.check(); err != nil {
+		return err
+	}
 	if len(pos) != 1 {
 		return usagef("name exactly one input file, not %d", len(pos))
 	}

@@ -4,10 +4,11 @@
 //
 // Usage:
 //
-//	protectmap serve    [--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]...
+//	protectmap serve    [--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]... | [--snapshot FILE]
 //	protectmap validate [--keep-going] PATH...
 //	protectmap near     --lon X --lat Y [--radius M] [--limit N] [--layers a,b] [--format table|geojson] [--data DIR]
 //	protectmap import   osm|gppd|csv|geojson FILE --out DIR [flags]
+//	protectmap snapshot --out FILE [--data DIR] [--layer NAME=FILE]... [--agreements FILE]
 //	protectmap export   --layer NAME [--data DIR] [--format geojson|ndjson|csv|kml] [--bbox W,S,E,N] [--out FILE]
 //	protectmap audit    verify --store DSN
 //	protectmap report   verify REPORT --store DSN
@@ -28,6 +29,7 @@ Usage:
   protectmap validate  check GeoJSON layer files or directories
   protectmap near      list protected sites near a point
   protectmap import    build layers from OpenStreetMap, the power-plant database, CSV or GeoJSON
+  protectmap snapshot  write the layers and agreements as one file that serve --snapshot loads fast
   protectmap export    write a layer as GeoJSON, newline-delimited GeoJSON, CSV or KML
   protectmap audit     verify the strike store's hash-chained audit log
   protectmap report    verify a report's verdicts against the data it names
@@ -56,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = near(args[1:], stdout)
 	case "import":
 		err = runImport(args[1:], stdout, stderr)
+	case "snapshot":
+		err = runSnapshot(args[1:], stdout, stderr)
 	case "export":
 		err = runExport(args[1:], stdout, stderr)
 	case "audit":

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/agreement"
 	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/geo/snapshot"
 	"github.com/protectmap/protectmap/geo/tile"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
@@ -40,10 +42,12 @@ const (
 	defaultTileAttribution = "© OpenStreetMap contributors"
 )
 
-const serveSynopsis = `[--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]... [--config FILE] [flags]
+const serveSynopsis = `[--addr HOST:PORT] [--data DIR] [--layer NAME=FILE]... | [--snapshot FILE] [--config FILE] [flags]
 
 Serves the layers over HTTP. Without --data it serves the embedded default
-layers. It refuses to start if any layer is broken, and says why.
+layers; with --snapshot, the layers, agreements and data version of a
+snapshot written by protectmap snapshot. It refuses to start if any layer is
+broken, and says why.
 
 Every flag can also be set by the environment variable shown beside it, or
 in the settings file of --config (JSON {"addr": ":8080"} or KEY=VALUE lines
@@ -62,7 +66,6 @@ func serve(args []string, stderr io.Writer) error {
 	fs := newFlags("serve", serveSynopsis, stderr)
 	addr := fs.String("addr", ":8080", "listen address, HOST:PORT")
 	input := addDataFlags(fs)
-	dir, agreementsFile := input.dir, input.agreements
 	baseURL := fs.String("base-url", "", "public URL of the service root behind a reverse proxy, e.g. https://maps.example.org/protectmap (default: from the request and X-Forwarded-* headers)")
 	tileURL := fs.String("tile-url", defaultTileURL, `raster tile URL template for the map; "" or "off" keeps the map offline on the built-in basemap. Its host is the only one the map's Content-Security-Policy allows images from`)
 	tileAttribution := fs.String("tile-attribution", defaultTileAttribution, "credit shown for the tiles of --tile-url")
@@ -90,8 +93,11 @@ func serve(args []string, stderr io.Writer) error {
 			return usagef("--base-url must be an absolute http(s) URL, not %q", *baseURL)
 		}
 	}
-	if *watch < 0 || *watch > 0 && *dir == "" && len(input.extra) == 0 && *agreementsFile == "" {
-		return usagef("--watch needs a positive interval and data from files (--data, --layer or --agreements): the embedded data never changes")
+	if err := input.check(); err != nil {
+		return err
+	}
+	if *watch < 0 || *watch > 0 && len(input.files()) == 0 {
+		return usagef("--watch needs a positive interval and data from files (--data, --layer, --agreements or --snapshot): the embedded data never changes")
 	}
 	proxies, err := server.ParseTrustedProxies(*trustedProxies)
 	if err != nil {
@@ -206,7 +212,7 @@ func serve(args []string, stderr io.Writer) error {
 	srv := server.HTTPServer(h, limits)
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {
-		files := func() []string { return dataFiles(*dir, input.extra, *agreementsFile) }
+		files := input.files
 		// The files are fingerprinted before serving: a change made once the
 		// server answers is then always seen as one.
 		go reloadOnChange(ctx, reloader, *watch, files, fingerprint(files()))
@@ -256,24 +262,44 @@ func reloadOnHangup(ctx context.Context, r *server.Reloader) {
 }
 
 // dataFlags name the data served, or judged against: the layers and the
-// agreements.
+// agreements, or a snapshot of both.
 type dataFlags struct {
-	dir, agreements *string
-	extra           layerFlags
+	dir, agreements, snapshot *string
+	extra                     layerFlags
 }
 
 func addDataFlags(fs *flag.FlagSet) *dataFlags {
 	f := &dataFlags{
 		dir:        fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)"),
 		agreements: fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`),
+		snapshot:   fs.String("snapshot", "", "snapshot file written by protectmap snapshot: its layers, agreements and data version, loaded many times faster than GeoJSON, instead of --data, --layer and --agreements"),
 	}
 	fs.Var(&f.extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
 	return f
 }
 
+// check refuses a snapshot named beside the files it replaces.
+func (f *dataFlags) check() error {
+	if *f.snapshot != "" && (*f.dir != "" || len(f.extra) > 0 || *f.agreements != "") {
+		return usagef("--snapshot holds the layers and agreements: it goes without --data, --layer and --agreements")
+	}
+	return nil
+}
+
 // load reads the data the flags name.
 func (f *dataFlags) load() (*server.Dataset, string, error) {
+	if *f.snapshot != "" {
+		return loadSnapshot(*f.snapshot)
+	}
 	return loadDataset(*f.dir, f.extra, *f.agreements)
+}
+
+// files lists the files the data is read from, for --watch.
+func (f *dataFlags) files() []string {
+	if *f.snapshot != "" {
+		return []string{*f.snapshot}
+	}
+	return dataFiles(*f.dir, f.extra, *f.agreements)
 }
 
 // loadDataset loads the layers and the agreements, checks that they fit
@@ -281,10 +307,55 @@ func (f *dataFlags) load() (*server.Dataset, string, error) {
 // names where the agreements came from: --agreements, else the data
 // directory's agreements.json, else the embedded agreements.
 func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server.Dataset, from string, err error) {
+	r, err := readData(dir, extra, agreementsFile)
+	if err != nil {
+		return nil, "", err
+	}
+	d, err = r.dataset()
+	if err != nil && r.AgreementsFrom == embeddedAgreements && dir != "" {
+		err = fmt.Errorf("%w\n(%s has no agreements.json, so the embedded agreements apply; give it one, even {\"agreements\": []}, or pass --agreements FILE)", err, dir)
+	}
+	return d, r.AgreementsFrom, err
+}
+
+// loadSnapshot loads the data a snapshot holds, checked as loadDataset
+// checks the files.
+func loadSnapshot(file string) (*server.Dataset, string, error) {
+	s, err := snapshot.ReadFile(file)
+	if err != nil {
+		return nil, "", err
+	}
+	// Reading leaves the file's sections of coordinates as garbage.
+	debug.FreeOSMemory()
+	d, err := rawData{s}.dataset()
+	return d, s.AgreementsFrom, err
+}
+
+// rawData is the data as read, its agreements not yet checked against
+// its layers.
+type rawData struct{ *snapshot.Data }
+
+// dataset checks the agreements against the layers; every problem names
+// the agreements' file.
+func (r rawData) dataset() (*server.Dataset, error) {
+	ix, err := geo.NewIndex(r.Layers...)
+	if err != nil {
+		return nil, err
+	}
+	set, err := agreement.LoadAgreements(ix, r.AgreementsFrom, bytes.NewReader(r.Agreements))
+	if err != nil {
+		return nil, err
+	}
+	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: r.Version}, nil
+}
+
+// readData reads the layers and agreements files named, and names them by a
+// hash of every file read.
+func readData(dir string, extra layerFlags, agreementsFile string) (rawData, error) {
 	sum := sha256.New()
 	ix, err := loadIndexSum(dir, extra, sum)
 	if err != nil {
-		return nil, "", err
+		return rawData{}, err
 	}
 	body, from := data.Agreements(), embeddedAgreements
 	if agreementsFile == "" && dir != "" {
@@ -294,27 +365,19 @@ func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server
 	}
 	if agreementsFile != "" {
 		if body, err = os.ReadFile(agreementsFile); err != nil {
-			return nil, "", err
+			return rawData{}, err
 		}
 		from = agreementsFile
 	} else if _, ok := ix.Layer(geojson.ZonesLayer); !ok && dir != "" {
 		// The embedded agreements' zones are theirs, not the directory's
 		// sites: they come with them.
 		if ix, err = withEmbeddedZones(ix, sum); err != nil {
-			return nil, "", err
+			return rawData{}, err
 		}
 	}
 	fmt.Fprintf(sum, "%s\x00", from)
 	sum.Write(body)
-	// Checked against the layers here, so every problem names the file.
-	set, err := agreement.LoadAgreements(ix, from, bytes.NewReader(body))
-	if err != nil {
-		if from == embeddedAgreements && dir != "" {
-			err = fmt.Errorf("%w\n(%s has no agreements.json, so the embedded agreements apply; give it one, even {\"agreements\": []}, or pass --agreements FILE)", err, dir)
-		}
-		return nil, "", err
-	}
-	return &server.Dataset{Index: ix, Agreements: set.Agreements(), Version: hex.EncodeToString(sum.Sum(nil)[:8])}, from, nil
+	return rawData{&snapshot.Data{Version: hex.EncodeToString(sum.Sum(nil)[:8]), AgreementsFrom: from, Agreements: body, Layers: ix.Layers()}}, nil
 }
 
 // withEmbeddedZones is ix with the embedded zones layer added, its file

@@ -50,7 +50,10 @@ func widenCorridors(file string, features []geo.Feature, bounds []orb.Bound) (in
 			continue
 		}
 		grown += geo.RelocatedPoints(area) - geo.RelocatedPoints(f.Geometry)
-		f.Geometry, bounds[i] = area, area.Bound()
+		// Its envelope is geodesic, as every other feature's is: the
+		// envelope of a layer's feature is always geodesy.Envelope of its
+		// geometry, which a snapshot relies on.
+		f.Geometry, bounds[i] = area, geodesy.Envelope(area)
 	}
 	if len(errs) > 0 {
 		return 0, errors.Join(errs...)
