@@ -89,8 +89,8 @@ loadtest-flood: ## 2,000 connections asking the largest proximity answer for 30 
 cost-curve: ## load time, resident memory, Nearby and proximity over HTTP at 10^4 to 10^7 generated features; writes the README's table and cost-curve.svg (about 30 minutes and 4 GiB)
 	$(GO) run ./server/loadtest -curve -sizes 10000,100000,1000000,10000000 -readme README.md -svg cost-curve.svg
 
-bench-10m: ## load, index and serve 10,000,000 generated features in one process, once (about 15 minutes and 4 GiB; not in CI)
-	$(GO) run ./server/loadtest -curve -sizes 10000000
+bench-10m: ## write 10,000,000 generated features as a snapshot, then load, index and serve it in one process, once (about 8 GiB at its peak; not in CI)
+	$(GO) run ./server/loadtest -curve -snapshot -sizes 10000000
 
 oracle: ## regenerate the GeographicLib oracle figures (needs python3-geographiclib)
 	/usr/bin/python3 testdata/oracle/gen.py

@@ -88,18 +88,31 @@ type reader struct {
 }
 
 func (rd *reader) bytes(n int) ([]byte, error) {
+	b, _, err := rd.summed(n)
+	return b, err
+}
+
+// summed reads n bytes and their CRC-32C, summing each piece as soon as
+// it is read, while it is still in the CPU's cache.
+func (rd *reader) summed(n int) ([]byte, uint32, error) {
 	if int64(n) > rd.left {
-		return nil, ErrTruncated
+		return nil, 0, ErrTruncated
 	}
 	b := make([]byte, n)
-	if _, err := io.ReadFull(rd.r, b); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, ErrTruncated
+	var sum uint32
+	for at := 0; at < n; {
+		piece := b[at:min(n, at+1<<20)]
+		if _, err := io.ReadFull(rd.r, piece); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, 0, ErrTruncated
+			}
+			return nil, 0, err
 		}
-		return nil, err
+		sum = crc32.Update(sum, castagnoli, piece)
+		at += len(piece)
 	}
 	rd.left -= int64(n)
-	return b, nil
+	return b, sum, nil
 }
 
 // section reads the next section, which must be tag, and checks its sum.
@@ -116,11 +129,11 @@ func (rd *reader) section(tag string) (*decoder, error) {
 	if n > uint64(rd.left) {
 		return nil, fmt.Errorf("%w: %s section holds %d bytes, the file has %d left", ErrTruncated, name, n, rd.left)
 	}
-	b, err := rd.bytes(int(n))
+	b, sum, err := rd.summed(int(n))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s section", err, name)
 	}
-	if crc32.Checksum(b, castagnoli) != binary.LittleEndian.Uint32(h[12:]) {
+	if sum != binary.LittleEndian.Uint32(h[12:]) {
 		return nil, fmt.Errorf("%w: %s section", ErrChecksum, name)
 	}
 	return &decoder{b: b, what: name}, nil

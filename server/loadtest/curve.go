@@ -25,6 +25,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo"
 	"github.com/protectmap/protectmap/geo/geojson"
+	"github.com/protectmap/protectmap/geo/snapshot"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/internal/synthlayer"
 	"github.com/protectmap/protectmap/server"
@@ -75,10 +76,15 @@ func curve(o options) error {
 	defer os.RemoveAll(dir)
 	var medians []point
 	for _, n := range o.sizes {
-		file := filepath.Join(dir, "sites.geojson")
-		if err := writeSet(file, n); err != nil {
+		file, write := filepath.Join(dir, "sites.geojson"), writeSet
+		if o.snapshot {
+			file, write = filepath.Join(dir, "sites"+snapshotExt), writeSnapshot
+		}
+		start := time.Now()
+		if err := write(file, n); err != nil {
 			return err
 		}
+		fmt.Printf("%d features written to %s in %v\n", n, filepath.Base(file), time.Since(start).Round(time.Millisecond))
 		runs := o.runs
 		if n > 1_000_000 {
 			runs = 1
@@ -131,6 +137,38 @@ func writeSet(file string, n int) error {
 	return f.Close()
 }
 
+// snapshotExt marks a set written as a snapshot.
+const snapshotExt = ".snapshot"
+
+// writeSnapshot writes n generated sites (benchset.Seed) as a snapshot, as
+// protectmap snapshot writes the layer loaded from writeSet's file: the
+// same features, built by the same constructor, without a day of parsing
+// GeoJSON to get them.
+func writeSnapshot(file string, n int) error {
+	l, err := geo.NewLayer(benchset.Collection, "sites.geojson", synthlayer.Features(synth.Sites(n, benchset.Seed)))
+	if err != nil {
+		return err
+	}
+	err = snapshot.WriteFile(file, &snapshot.Data{Version: "generated", AgreementsFrom: "none", Agreements: []byte(`{"agreements":[]}`), Layers: []*geo.Layer{l}})
+	debug.FreeOSMemory()
+	return err
+}
+
+// loadSet loads a set written by writeSet or writeSnapshot.
+func loadSet(file string) (*geo.Layer, error) {
+	if !strings.HasSuffix(file, snapshotExt) {
+		return geojson.LoadFile(benchset.Collection, file)
+	}
+	d, err := snapshot.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Layers) != 1 {
+		return nil, fmt.Errorf("%s: %d layers, want 1", file, len(d.Layers))
+	}
+	return d.Layers[0], nil
+}
+
 // child measures one run in a process of its own and returns what it printed.
 func child(self, file string, n int, o options) (point, error) {
 	cmd := exec.Command(self, "-curve-child", file, "-features", strconv.Itoa(n),
@@ -158,7 +196,7 @@ func measure(file string, o options) error {
 		return err
 	}
 	start, startCPU := time.Now(), processCPU()
-	l, err := geojson.LoadFile(benchset.Collection, file)
+	l, err := loadSet(file)
 	if err != nil {
 		return err
 	}
@@ -321,8 +359,12 @@ func curveTable(ps []point, o options) string {
 	for _, p := range ps {
 		b.WriteString(p.row("|") + "\n")
 	}
-	fmt.Fprintf(&b, "\nMedians of %d runs (one above 1,000,000 features), each in a process of its own; proximity over HTTP is `wrk -t%d -c%d -d%v`, 5 km, limit 20.\n",
-		o.runs, o.threads, o.connections, o.duration)
+	from := "GeoJSON"
+	if o.snapshot {
+		from = "a snapshot"
+	}
+	fmt.Fprintf(&b, "\nMedians of %d runs (one above 1,000,000 features), each in a process of its own, loading from %s; proximity over HTTP is `wrk -t%d -c%d -d%v`, 5 km, limit 20.\n",
+		o.runs, from, o.threads, o.connections, o.duration)
 	return b.String()
 }
 

@@ -150,7 +150,9 @@ type options struct {
 	curve       bool
 	sizes       []int
 	readme, svg string
-	child       string
+	// snapshot has -curve load snapshots rather than GeoJSON.
+	snapshot bool
+	child    string
 }
 
 func main() {
@@ -187,7 +189,8 @@ func main() {
 	})
 	flag.StringVar(&o.readme, "readme", "", "with -curve: write the table into this file, between its cost curve markers")
 	flag.StringVar(&o.svg, "svg", "", "with -curve: write the plot to this SVG file")
-	flag.StringVar(&o.child, "curve-child", "", "measure this GeoJSON file in this process and print the figures as JSON (run by -curve)")
+	flag.BoolVar(&o.snapshot, "snapshot", false, "with -curve: write each set as a snapshot (geo/snapshot) and measure loading that instead of GeoJSON")
+	flag.StringVar(&o.child, "curve-child", "", "measure this GeoJSON or snapshot (.snapshot) file in this process and print the figures as JSON (run by -curve)")
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
