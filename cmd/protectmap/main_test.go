@@ -22,7 +22,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range [][]string{{"help"}, {"serve", "--help"}, {"validate", "--help"}, {"near", "--help"}} {
+	for _, cmd := range [][]string{{"help"}, {"serve", "--help"}, {"validate", "--help"}, {"near", "--help"}, {"snapshot", "--help"}} {
 		code, out, errOut := runCLI(t, cmd...)
 		if code != 0 || !strings.Contains(out+errOut, "protectmap") {
 			t.Errorf("%v: exit %d, output %q", cmd, code, out+errOut)

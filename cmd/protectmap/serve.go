@@ -272,7 +272,7 @@ func addDataFlags(fs *flag.FlagSet) *dataFlags {
 	f := &dataFlags{
 		dir:        fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)"),
 		agreements: fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`),
-		snapshot:   fs.String("snapshot", "", "snapshot file written by protectmap snapshot: its layers, agreements and data version, loaded many times faster than GeoJSON, instead of --data, --layer and --agreements"),
+		snapshot:   fs.String("snapshot", "", "snapshot file written by protectmap snapshot: its layers, agreements and data version, loaded faster than GeoJSON, instead of --data, --layer and --agreements"),
 	}
 	fs.Var(&f.extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
 	return f

@@ -13,7 +13,7 @@ const snapshotSynopsis = `--out FILE [--data DIR] [--layer NAME=FILE]... [--agre
 
 Loads the layers and agreements as serve does, checks them as serve does,
 and writes them with their data version to FILE in the snapshot format (see
-README, "Snapshots"), which serve --snapshot FILE loads many times faster
+README, "Snapshots"), which serve --snapshot FILE loads faster
 than the GeoJSON. A server given the snapshot serves the same answers under
 the same data version. FILE is replaced whole or not at all.`
 

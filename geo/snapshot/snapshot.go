@@ -1,7 +1,7 @@
 // Package snapshot writes loaded layers, with the agreements and the data
-// version served beside them, to one binary file that loads many times
-// faster than the GeoJSON it came from: no text to parse, a few large
-// allocations instead of several per feature, decoded on every core.
+// version served beside them, to one binary file that loads faster than
+// the GeoJSON it came from: no text to parse, a few large allocations
+// instead of several per feature, decoded on every core.
 //
 // The layout (version 1, all integers little-endian):
 //
