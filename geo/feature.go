@@ -70,7 +70,9 @@ func NewLayer(name, source string, features []Feature) (*Layer, error) {
 }
 
 // NewOwnedLayer is NewLayer for features the layer may own, given their
-// envelopes and how many positions relocating them copies.
+// envelopes (each geodesy.Envelope of its geometry, as NewLayer computes
+// them: a snapshot writes them so) and how many positions relocating them
+// copies.
 func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, points int) (*Layer, error) {
 	l := &Layer{name: name, source: source, features: features}
 	for i, b := range bounds {
