@@ -98,8 +98,8 @@ type (
 		PossiblyHit                   bool
 	}
 	webPopup struct {
-		Title, Local, Meta, Permalink string
-		Rows                          int
+		Title, Local, Meta, Source, Permalink string
+		Rows                                  int
 	}
 	webCheck struct {
 		Summary        string
@@ -1935,7 +1935,8 @@ type webInLanguage struct {
 // TestBrowserLanguages reads the map in English, as an English browser gets
 // it, then in Ukrainian once chosen, after a reload too, then in English
 // again: the page's words, a strike's popup (its date as Intl writes it in
-// Ukrainian), a site's name from name_uk; and in Ukrainian no English
+// Ukrainian), a site's popup naming it in both languages, the page's
+// first, with its sources; and in Ukrainian no English
 // message anywhere on the page.
 func TestBrowserLanguages(t *testing.T) {
 	tools := needBrowser(t)
@@ -1946,10 +1947,12 @@ func TestBrowserLanguages(t *testing.T) {
 	}
 	var props struct {
 		Name   string `json:"name"`
+		NameEN string `json:"name_en"`
 		NameUK string `json:"name_uk"`
+		Source string `json:"source"`
 	}
-	if err := json.Unmarshal(site.Properties, &props); err != nil || props.NameUK == "" || props.NameUK == props.Name {
-		t.Fatalf("site %s should have a Ukrainian name of its own: %+v %v", site.ID, props, err)
+	if err := json.Unmarshal(site.Properties, &props); err != nil || props.NameUK == "" || props.NameUK == props.Name || props.NameEN == "" || props.Source == "" {
+		t.Fatalf("site %s should have an English and a Ukrainian name of its own and a source: %+v %v", site.ID, props, err)
 	}
 	catalogue := func(lang string) map[string]any {
 		body, err := os.ReadFile(filepath.Join(webDir, "src", "messages", lang+".json"))
@@ -2014,8 +2017,15 @@ func TestBrowserLanguages(t *testing.T) {
 	if s := got.UK.Strike; s == nil || s.Title != "Удар, 25 бер. 2025 р., 12:00 UTC" || !strings.Contains(s.Words, wantWords["uk"]) || s.Verdict != string(v.Outcome) {
 		t.Errorf("the Ukrainian strike popup: %+v, want words %q", s, wantWords["uk"])
 	}
-	if got.En.Site == nil || got.En.Site.Title != props.Name || got.UK.Site == nil || got.UK.Site.Title != props.NameUK {
-		t.Errorf("the site's name: English %+v, Ukrainian %+v; want %q and %q", got.En.Site, got.UK.Site, props.Name, props.NameUK)
+	// A site's popup names it in both languages, the page's first, and gives its sources.
+	for _, w := range []struct {
+		page        string
+		got         *webPopup
+		name, other string
+	}{{"English", got.En.Site, props.NameEN, props.NameUK}, {"Ukrainian", got.UK.Site, props.NameUK, props.NameEN}} {
+		if p := w.got; p == nil || p.Title != w.name || p.Local != w.other || !strings.Contains(p.Source, props.Source) {
+			t.Errorf("the site's popup on the %s page: %+v; want %q over %q and the source %q", w.page, p, w.name, w.other, props.Source)
+		}
 	}
 }
 

@@ -376,6 +376,8 @@ export class Overlay extends ListedLayer {
   }
 
   // clusterIcon shows a cluster's size in the colour of most of its sites.
+  // Leaflet makes its icon a button that Tab reaches and Enter zooms into,
+  // named by the label as a screen reader reads it.
   clusterIcon(cluster) {
     const n = cluster.getChildCount();
     const tally = new Map();
@@ -384,11 +386,21 @@ export class Overlay extends ListedLayer {
     const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 40 : 46;
     const disc = document.createElement('span');
     disc.style.background = colourOf(kind, this.paletteIndex);
-    disc.title = t('layer.cluster', { n: count(n), layer: collectionTitle(this.collection) });
     disc.textContent = String(n);
-    return L.divIcon({ html: disc, className: `pm-cluster ${this.layerClass}`, iconSize: [size, size] });
+    const label = t('layer.cluster', { count: n, n: count(n), layer: collectionTitle(this.collection) });
+    return new ClusterIcon({ html: disc, label, className: `pm-cluster ${this.layerClass}`, iconSize: [size, size] });
   }
 }
+
+/** ClusterIcon is a cluster's disc, its options.label its accessible name and tooltip. */
+const ClusterIcon = L.DivIcon.extend({
+  createIcon(old) {
+    const div = L.DivIcon.prototype.createIcon.call(this, old);
+    div.setAttribute('aria-label', this.options.label);
+    div.title = this.options.label;
+    return div;
+  },
+});
 
 /**
  * viewBBox is the map's view as an OGC bbox, rounded outwards to 6 decimals

@@ -1,4 +1,4 @@
-import { collectionTitle, featureName, kindName, t } from './i18n.js';
+import { collectionTitle, featureName, kindName, lang, t } from './i18n.js';
 
 // A site's popup: name in the reader's language and as written locally, kind, layer,
 // source, every property, and links.
@@ -27,8 +27,8 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   const root = el('div', 'site-popup');
   const name = featureName(props);
   root.append(el('h2', null, name ?? t('site.unnamed', { id: feature.id })));
-  // The site's name as its country writes it, under the one shown.
-  const local = localName(props, name);
+  // The site's name in the map's other language, under the one shown.
+  const local = otherName(props, name);
   if (local) {
     const p = el('p', 'name-local', local.name);
     p.lang = local.lang;
@@ -71,11 +71,22 @@ export function sitePopup(feature, collection, { permalink, onCheck }) {
   return root;
 }
 
-/** localName is the site's Ukrainian (else Russian) name when it differs from the name shown. */
-function localName(props, shown) {
-  for (const lang of ['uk', 'ru']) {
-    const name = props[`name_${lang}`];
-    if (typeof name === 'string' && name !== '' && name !== shown) return { name, lang };
+/**
+ * OTHER_NAMES are, for each language of the map, the properties holding a
+ * site's name in the other, first found first: a Ukrainian page adds the
+ * English name (else the one the data gives), an English page the
+ * Ukrainian (else the Russian, as some sources write it).
+ */
+const OTHER_NAMES = {
+  uk: [['name_en', 'en'], ['name', '']],
+  en: [['name_uk', 'uk'], ['name_ru', 'ru']],
+};
+
+/** otherName is the site's name in the map's other language, when it has one that differs from the name shown. */
+function otherName(props, shown) {
+  for (const [key, language] of OTHER_NAMES[lang]) {
+    const name = props[key];
+    if (typeof name === 'string' && name !== '' && name !== shown) return { name, lang: language };
   }
   return null;
 }

@@ -244,6 +244,7 @@ function popupInfo(page) {
     return {
       title: p.querySelector('h2').textContent,
       local: p.querySelector('.name-local')?.textContent ?? '',
+      source: p.querySelector('.source')?.textContent ?? '',
       meta: p.querySelector('.meta').textContent,
       rows: p.querySelectorAll('tr').length,
       permalink: p.querySelector('.actions a').getAttribute('href'),
@@ -382,6 +383,41 @@ async function summaryInfo(page) {
       pixels,
     };
   });
+}
+
+// clusterDiscs reads the cluster discs on the page: how many markers the
+// DOM holds, the discs among them, and the counts their badges show.
+function clusterDiscs(page) {
+  return page.evaluate(() => {
+    const discs = [...document.querySelectorAll('.leaflet-marker-icon.pm-cluster')];
+    return {
+      domMarkers: document.querySelectorAll('.leaflet-marker-icon').length,
+      discs: discs.length,
+      badgeSum: discs.reduce((sum, d) => sum + Number(d.textContent), 0),
+      keyboard: discs.every((d) => d.tabIndex === 0 && d.getAttribute('role') === 'button' && d.getAttribute('aria-label') !== ''),
+    };
+  });
+}
+
+// clusterHelpers, run in the page, gives it siteGroup(), the first layer's
+// cluster group, siteMarkers(group), its site symbols by id, and shownAs.
+function clusterHelpers() {
+  window.siteGroup = () => {
+    let group = null;
+    window.maps[0].eachLayer((l) => {
+      if (!group && l instanceof L.MarkerClusterGroup) group = l;
+    });
+    return group;
+  };
+  window.siteMarkers = (group) => new Map(group.getLayers().map((m) => [String(m.entry.feature.id), m]));
+  // shownAs is what draws a site: its symbol, or the disc of the cluster
+  // holding it; null when neither is on the map. (Markercluster's
+  // getVisibleParent knows only DOM markers, not symbols on a canvas.)
+  window.shownAs = (site) => {
+    let v = site;
+    while (v && !window.maps[0].hasLayer(v)) v = v.__parent;
+    return v ?? null;
+  };
 }
 
 // focused describes the element with the focus: a key naming the control
@@ -1234,6 +1270,70 @@ const scenarios = {
 
   // Panning a view of many points must not block the page: the Long Tasks
   // API times every task over 50 ms from each drag until the map settles.
+  // A big layer at the country view: the cluster discs on the page and the
+  // counts they show; then, from the disc holding spec.target, Tab to the
+  // disc holding it and Enter, again and again until the site is its own
+  // symbol, and its popup by a click.
+  async clusters() {
+    const page = await newPage();
+    await open(page, spec.hash);
+    await page.evaluate(clusterHelpers);
+    const country = { drawn: await drawn(page), ...(await clusterDiscs(page)), map: await mapInfo(page) };
+    await shot(page, 'clusters-country');
+    const steps = [];
+    for (let i = 0; i < 16; i++) {
+      const holder = await page.evaluate((id) => {
+        const group = siteGroup();
+        const site = siteMarkers(group).get(id);
+        const parent = site && shownAs(site);
+        if (!parent || parent === site) return null;
+        parent._icon.dataset.target = 'holder';
+        return { zoom: window.maps[0].getZoom(), count: parent.getChildCount(), sites: parent.getAllChildMarkers().map((m) => String(m.entry.feature.id)) };
+      }, spec.target.id);
+      if (!holder) break;
+      // From the map, Tab on through the discs to the one holding the site.
+      await page.focus('#map');
+      let reached = null;
+      for (let tab = 0; tab < 600 && !reached; tab++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => {
+          const el = document.activeElement;
+          return el?.dataset.target === 'holder' ? { tabs: 0, role: el.getAttribute('role'), label: el.getAttribute('aria-label') } : null;
+        });
+        if (reached) reached.tabs = tab + 1;
+      }
+      if (!reached) throw new Error(`Tab never reached the disc of ${holder.count} sites at zoom ${holder.zoom}`);
+      await pressed(page, 'Enter');
+      // Where each site of the disc went: on the map, alone or in a smaller disc, or nowhere.
+      const after = await page.evaluate((ids) => {
+        const group = siteGroup();
+        const sites = siteMarkers(group);
+        const parents = new Set();
+        const missing = [];
+        for (const id of ids) {
+          const parent = sites.has(id) ? shownAs(sites.get(id)) : null;
+          if (parent && window.maps[0].getBounds().contains(parent.getLatLng())) parents.add(parent);
+          else missing.push(id);
+        }
+        return { zoom: window.maps[0].getZoom(), parts: parents.size, missing, focus: document.activeElement?.id ?? '' };
+      }, holder.sites);
+      steps.push({ ...holder, sites: holder.sites.length, ...reached, after });
+      log('cluster step', JSON.stringify(steps.at(-1)));
+    }
+    await shot(page, 'clusters-site');
+    const view = await mapView(page);
+    const at = await page.evaluate((id) => {
+      const site = siteMarkers(siteGroup()).get(id);
+      return site !== undefined && shownAs(site) === site;
+    }, spec.target.id);
+    let popup = null;
+    if (at) {
+      await clickAt(page, view, spec.target.lat, spec.target.lon);
+      popup = await popupInfo(page);
+    }
+    return { country, steps, alone: at, zoom: view.zoom, popup };
+  },
+
   async pan() {
     const out = { views: [] };
     const page = await newPage();
