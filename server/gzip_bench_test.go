@@ -15,7 +15,7 @@ import (
 )
 
 // BenchmarkGzipLevels compresses the server's own answers (proximity, an
-// items page, a vector tile) with compress/gzip and klauspost/compress at
+// items page, vector tiles at a country's zoom 6 and a city's zoom 10) with compress/gzip and klauspost/compress at
 // each level, reporting the compressed share of the bytes (ratio) beside
 // the time and the CPU time of the compressing thread: the evidence for
 // the levels respond.go, downloads.go and tile use.
@@ -27,7 +27,8 @@ func BenchmarkGzipLevels(b *testing.B) {
 	}{
 		{"proximity", benchset.ProximityTargets(sites, 64, benchset.Seed)},
 		{"items", benchset.ItemsTargets(sites, 64, benchset.Seed)},
-		{"tile", benchset.TileTargets(sites, 64, benchset.Seed)},
+		{"tile-z6", benchset.TileTargetsAt(sites, 64, benchset.Seed, 6)},
+		{"tile-z10", benchset.TileTargetsAt(sites, 64, benchset.Seed, 10)},
 	}
 	type compressor interface {
 		Reset(io.Writer)

@@ -125,9 +125,19 @@ func LargestProximityTargets(sites []synth.Site, n int, seed uint64) []string {
 // zoom from MinTileZoom to MaxTileZoom.
 func TileTargets(sites []synth.Site, n int, seed uint64) []string {
 	r := rand.New(rand.NewPCG(seed, 2))
+	return tileTargets(sites, n, seed, func() maptile.Zoom { return maptile.Zoom(MinTileZoom + r.IntN(MaxTileZoom-MinTileZoom+1)) })
+}
+
+// TileTargetsAt are n request URIs for the vector tile under a point, all
+// at zoom: a country's view (6) or a city's (10), whose tiles differ in size.
+func TileTargetsAt(sites []synth.Site, n int, seed uint64, zoom maptile.Zoom) []string {
+	return tileTargets(sites, n, seed, func() maptile.Zoom { return zoom })
+}
+
+func tileTargets(sites []synth.Site, n int, seed uint64, zoom func() maptile.Zoom) []string {
 	out := make([]string, n)
 	for i, p := range points(sites, n, seed) {
-		t := maptile.At(p, maptile.Zoom(MinTileZoom+r.IntN(MaxTileZoom-MinTileZoom+1)))
+		t := maptile.At(p, zoom())
 		out[i] = fmt.Sprintf("/collections/%s/tiles/%d/%d/%d.mvt", Collection, t.Z, t.X, t.Y)
 	}
 	return out
