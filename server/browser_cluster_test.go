@@ -18,7 +18,8 @@ const webClusterDiscs = 300
 
 // TestBrowserClusters shows a layer of 8,000 generated sites over Ukraine,
 // several times the biggest default layer, at the country view in
-// Chromium: the page holds a bounded number of cluster discs, whose badges
+// Chromium: its first render keeps within the default data's budget, the
+// page holds a bounded number of cluster discs, whose badges
 // and the symbols drawn alone add up to every site in view. Then, by the
 // keyboard alone, Tab reaches the disc holding one site and Enter zooms
 // into it, its sites all drawn in the closer view and split among discs
@@ -54,6 +55,7 @@ func TestBrowserClusters(t *testing.T) {
 		Keyboard                    bool
 	}
 	var got struct {
+		Render  webRender
 		Country struct {
 			disc
 			Drawn map[string]webDrawn
@@ -80,6 +82,15 @@ func TestBrowserClusters(t *testing.T) {
 		"target":   map[string]any{"id": target.ID, "lat": at.Lat(), "lon": at.Lon()},
 	}, &got)
 	webNoConsoleErrors(t, c.ConsoleErrors)
+
+	render := got.Render
+	t.Logf("first render of %d sites at the country view, median of %d loads: %.0f ms main-thread CPU %v, %.0f ms renderer CPU, %.0f ms wall",
+		n, len(render.Tries), render.MainMs, render.Tries, render.RendererMs, render.WallMs)
+	if render.MainMs <= 0 || len(render.Tries) < 3 {
+		t.Errorf("the first render was not measured: %+v", render)
+	} else if budget := float64(webFirstRenderBudget.Milliseconds()); render.MainMs > budget {
+		t.Errorf("the country view of %d sites took %.0f ms of main-thread CPU to draw, over the %.0f ms allowed", n, render.MainMs, budget)
+	}
 
 	country := got.Country
 	want := webInView(t, ix, webCountry, country.Map.Width, country.Map.Height)
