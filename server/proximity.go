@@ -402,6 +402,9 @@ func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte,
 	b = appendSummary(b, hits, uncertainty, v)
 	b = append(b, `,"features":[`...)
 	gone := newStopper(c.Request().Context())
+	if q.geometry == geometryFull {
+		bodies.TouchHits(hits)
+	}
 	for i := range hits {
 		if gone.stop() {
 			return gone.err

@@ -78,6 +78,9 @@ func TestBodies(t *testing.T) {
 				if got := tt.bodies.AppendFeatures([]byte("["), l, all); !bytes.Equal(got[1:], want) {
 					t.Fatalf("pass %d: AppendFeatures wrote\n%s\nwant\n%s", pass, got[1:], want)
 				}
+				// Reading ahead takes hits of any layer, the cache's or
+				// not, with their bodies kept or not.
+				tt.bodies.TouchHits([]geo.Hit{{Layer: l, Feature: l.Feature(0)}, {Layer: other, Feature: other.Feature(0)}, {Layer: l, Feature: l.Feature(l.Len() - 1), Index: l.Len() - 1}})
 				for i := range all {
 					h := geo.Hit{Layer: l, Feature: l.Feature(i), Index: i, Meters: 12.3456, Nearest: orb.Point{30.5, 50.5}, Bearing: 45}
 					extra := []Member{{Key: "possibly_hit", Value: true}, {Key: "protected_by", Value: []string{"a"}}}

@@ -343,7 +343,11 @@ var fracDigits = func() (f [64]int) {
 // AppendNumber then writes in at most digits decimals: distances are kept
 // to the millimetre (3), bearings to the hundredth of a degree (2).
 func RoundTo(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
+	if digits < 0 || digits >= len(pow10) {
+		p := math.Pow(10, float64(digits))
+		return math.Round(x*p) / p
+	}
+	p := float64(pow10[digits]) // exact, as math.Pow gives it, at a table's cost
 	return math.Round(x*p) / p
 }
 
