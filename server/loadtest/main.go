@@ -5,9 +5,10 @@
 // nothing, then prints requests per second, latency percentiles and errors
 // for each, and each scenario's rate over /healthz's in the same run: the
 // share of the machine's HTTP capacity that a request's own work leaves,
-// which other work on the machine moves less than the rates. It fails on
-// any error, and when bbox items or proximity fall under -min-ratio of
-// /healthz's rate. Run it with `make loadtest`.
+// which other work on the machine moves less than the rates. With -runs
+// above 1 the scenarios take turns, and the ratio is of the medians. It
+// fails on any error, and when bbox items or proximity fall under
+// -min-ratio of /healthz's rate. Run it with `make loadtest`.
 //
 // With -mixed it drives one mix instead, as a map and its analysts do at
 // once: items, proximity, vector tiles at zooms 10 to 14 and strikes
@@ -79,6 +80,10 @@ const maxDuration = 60 * time.Second
 // script makes wrk walk the list of requests, each thread from its own
 // offset, count the answers that are not 2xx, and report its figures in
 // one parseable line. A request line is "GET target" or "POST target body".
+// The plain runs (LOADTEST_PLAIN=1) count only wrk's own errors, sockets
+// and status codes over 399: handing each answer's headers and body to
+// Lua costs wrk CPU for every byte, on the cores the server runs on, which
+// would weigh on large answers against /healthz's small one.
 const script = `
 local token = os.getenv("LOADTEST_TOKEN") or ""
 local post_headers = {["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token}
@@ -95,6 +100,8 @@ function init(args)
       reqs[#reqs + 1] = wrk.format("GET", target, get_headers)
     end
   end
+  -- With no response function after init, wrk leaves answers unparsed.
+  if os.getenv("LOADTEST_PLAIN") == "1" then response = nil end
 end
 local threads = {}
 function setup(thread)
@@ -122,6 +129,7 @@ function done(summary, latency, requests)
     broken = broken + t:get("failed")
   end
   local e = summary.errors
+  if os.getenv("LOADTEST_PLAIN") == "1" then bad = e.status end
   io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d timeouts=%d status_errors=%d created=%d shed=%d server_errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     e.connect + e.read + e.write + e.timeout, e.timeout, bad, made, refused, broken))
@@ -292,11 +300,11 @@ func run(o options) error {
 	var current atomic.Pointer[geo.Index]
 	current.Store(ix)
 	cfg := server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	env := []string{"LOADTEST_REQUESTS=" + filepath.Join(dir, "requests.txt")}
+	var env []string
 	var scenarios []scenario
-	// held are the scenarios whose rate must be at least -min-ratio of
-	// /healthz's, the first scenario, in plain runs.
-	var held []string
+	// ratioHeld are the scenarios whose rate must be at least -min-ratio
+	// of /healthz's, the first scenario, in plain runs.
+	var ratioHeld []string
 	if o.mixed || o.sse > 0 {
 		st, err := store.Open(context.Background(), filepath.Join(dir, "strikes.db"))
 		if err != nil {
@@ -324,7 +332,8 @@ func run(o options) error {
 			{fmt.Sprintf("items filter (equality, S_INTERSECTS %.1f°) limit %d", benchset.BoxDegrees, benchset.ItemsLimit), gets(benchset.FilterTargets(sites, o.queries, benchset.Seed+1))},
 			{near, gets(benchset.ProximityTargets(sites, o.queries, benchset.Seed+2))},
 		}
-		held = []string{items, near}
+		ratioHeld = []string{items, near}
+		env = append(env, "LOADTEST_PLAIN=1")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -353,20 +362,22 @@ func run(o options) error {
 	}
 	fmt.Printf("%-28s %10s %9s %9s %9s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "errors", "strikes", "VmRSS", "VmHWM")
 	var failed []string
-	// Each scenario's rates of the runs without idle feed clients.
-	rates := make([][]float64, len(scenarios))
+	requests := func(k int) string { return filepath.Join(dir, fmt.Sprintf("requests-%d.txt", k)) }
 	for k, sc := range scenarios {
-		if err := writeLines(filepath.Join(dir, "requests.txt"), sc.requests); err != nil {
+		if err := writeLines(requests(k), sc.requests); err != nil {
 			return err
 		}
 		if err := check(base, cfg.Tokens, sc.requests); err != nil {
 			return err
 		}
-		var rss []int64
-		// Throughput, and the server's CPU per request, which other work
-		// on the machine changes far less.
-		var without, with, withoutCPU, withCPU []float64
-		for i := range o.runs {
+	}
+	// The runs take the scenarios in turns, so each scenario's rate and
+	// /healthz's come from the same minutes of a shared machine.
+	figs := make([]figures, len(scenarios))
+	var rss []int64 // after each run, of any scenario
+	for i := range o.runs {
+		for k, sc := range scenarios {
+			f := &figs[k]
 			for _, feeds := range feedPasses(o.sse, i) {
 				var w *watch
 				if o.flood {
@@ -381,7 +392,7 @@ func run(o options) error {
 					}
 				}
 				cpu := processCPU()
-				r, err := drive(wrk, lua, env, base, o)
+				r, err := drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o)
 				perRequest := float64((processCPU() - cpu).Microseconds()) / float64(max(r["requests"], 1))
 				if w != nil {
 					w.stop()
@@ -405,16 +416,14 @@ func run(o options) error {
 				if o.runs > 1 {
 					name = fmt.Sprintf("%s, run %d", name, i+1)
 				}
-				if feeds == 0 {
-					rates[k] = append(rates[k], r.rps())
-				}
-				switch {
-				case feeds > 0:
+				if feeds > 0 {
 					name += fmt.Sprintf(", %d feed clients", feeds)
-					with, withCPU = append(with, r.rps()), append(withCPU, perRequest)
-				case o.sse > 0:
-					name += ", no feed clients"
-					without, withoutCPU = append(without, r.rps()), append(withoutCPU, perRequest)
+					f.with, f.withCPU = append(f.with, r.rps()), append(f.withCPU, perRequest)
+				} else {
+					if o.sse > 0 {
+						name += ", no feed clients"
+					}
+					f.without, f.withoutCPU = append(f.without, r.rps()), append(f.withoutCPU, perRequest)
 				}
 				errs := r["socket_errors"] + r["status_errors"]
 				if o.flood {
@@ -430,21 +439,24 @@ func run(o options) error {
 				}
 			}
 		}
+	}
+	for k, sc := range scenarios {
+		f := &figs[k]
 		if o.sse > 0 {
 			fmt.Printf("%-28s median server CPU per request %.0f µs without, %.0f µs with: %.3f×\n", sc.name,
-				medianOf(withoutCPU), medianOf(withCPU), medianOf(withCPU)/medianOf(withoutCPU))
-			if err := feedLoss(sc.name, without, with, o.sse, o.sseMaxLoss); err != nil {
+				medianOf(f.withoutCPU), medianOf(f.withCPU), medianOf(f.withCPU)/medianOf(f.withoutCPU))
+			if err := feedLoss(sc.name, f.without, f.with, o.sse, o.sseMaxLoss); err != nil {
 				failed = append(failed, err.Error())
 			}
 		}
-		// With -sse the runs alternate with and without the clients'
-		// memory, so they are not compared.
-		if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; o.sse == 0 && len(rss) > 1 && growth > o.rssGrowth {
-			failed = append(failed, fmt.Sprintf("%s: resident memory grew %.1f%% from the first run to the last (at most %.0f%%)", sc.name, 100*growth, 100*o.rssGrowth))
-		}
 	}
-	if held != nil {
-		failed = append(failed, againstHealthz(scenarios, rates, held, o.minRatio)...)
+	// With -sse the runs alternate with and without the clients' memory,
+	// so they are not compared.
+	if growth := float64(rss[len(rss)-1])/float64(rss[0]) - 1; o.sse == 0 && o.runs > 1 && growth > o.rssGrowth {
+		failed = append(failed, fmt.Sprintf("resident memory grew %.1f%% from the first run to the last (at most %.0f%%)", 100*growth, 100*o.rssGrowth))
+	}
+	if ratioHeld != nil {
+		failed = append(failed, againstHealthz(scenarios, figs, ratioHeld, o.minRatio)...)
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
@@ -452,11 +464,18 @@ func run(o options) error {
 	return nil
 }
 
+// figures are a scenario's results over its runs: throughput without and
+// with idle feed clients beside the server's CPU per request, which other
+// work on the machine changes far less.
+type figures struct {
+	without, with, withoutCPU, withCPU []float64
+}
+
 // againstHealthz prints each scenario's median rate over that of /healthz,
 // the first scenario, and returns the failures of the held scenarios under
 // minRatio.
-func againstHealthz(scenarios []scenario, rates [][]float64, held []string, minRatio float64) []string {
-	base := medianOf(rates[0])
+func againstHealthz(scenarios []scenario, figs []figures, held []string, minRatio float64) []string {
+	base := medianOf(figs[0].without)
 	width := 0
 	for _, sc := range scenarios {
 		width = max(width, len(sc.name))
@@ -464,7 +483,7 @@ func againstHealthz(scenarios []scenario, rates [][]float64, held []string, minR
 	fmt.Printf("\n%-*s %10s %9s\n", width, "median rate, and its ratio to "+healthz+"'s", "req/s", "ratio")
 	var failed []string
 	for k, sc := range scenarios {
-		rate := medianOf(rates[k])
+		rate := medianOf(figs[k].without)
 		ratio := rate / base
 		fmt.Printf("%-*s %10.0f %9.3f\n", width, sc.name, rate, ratio)
 		if slices.Contains(held, sc.name) && ratio < minRatio {
