@@ -119,7 +119,7 @@ func (s *sqlStore) CreateSubscription(ctx context.Context, sub Subscription, max
 	if err != nil {
 		return Subscription{}, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM alert_subscriptions WHERE owner = "+s.param(1), sub.Owner).Scan(&n); err != nil {
 			return err
@@ -175,7 +175,7 @@ func (s *sqlStore) Subscriptions(ctx context.Context, owner string) (_ []Subscri
 }
 
 func (s *sqlStore) DeleteSubscription(ctx context.Context, owner, id string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if err := ownedBy(ctx, s, tx, owner, id); err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func (s *sqlStore) AlertProgress(ctx context.Context) (int64, error) {
 
 func (s *sqlStore) QueueDeliveries(ctx context.Context, from, to int64, deliveries []Delivery, maxPending int) (bool, error) {
 	claimed := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		claimed = false
 		res, err := tx.ExecContext(ctx, "UPDATE alert_progress SET seq = "+s.param(1)+" WHERE id = 1 AND seq = "+s.param(2), to, from)
 		if err != nil {
@@ -266,7 +266,7 @@ func (s *sqlStore) queryDeliveries(ctx context.Context, q querier, where string,
 
 func (s *sqlStore) TakeDeliveries(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]Delivery, error) {
 	var taken []Delivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		taken = taken[:0]
 		due, err := s.queryDeliveries(ctx, tx, "d.state = 'pending' AND d.next_us <= "+s.param(1)+" ORDER BY d.next_us, d.id LIMIT "+s.param(2), at.UnixMicro(), limit)
 		if err != nil {
@@ -294,7 +294,7 @@ func (s *sqlStore) TakeDeliveries(ctx context.Context, at time.Time, lease time.
 }
 
 func (s *sqlStore) FinishAttempt(ctx context.Context, d Delivery) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, "UPDATE alert_deliveries SET state = "+s.param(1)+", attempts = "+s.param(2)+", next_us = "+s.param(3)+
 			", last_error = "+s.param(4)+" WHERE id = "+s.param(5), d.State, d.Attempts, d.Next.UnixMicro(), d.LastError, d.ID)
 		return err

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/protectmap/protectmap/internal/jsonscan"
 )
@@ -161,7 +162,7 @@ const chainLockKey = 0x636861696e // "chain"
 // transaction ends, so no other writer can take the same seq, and seq n+1
 // never commits before seq n: readers always see a gap-free prefix.
 type chain struct {
-	tx     *sql.Tx
+	tx     *txn
 	s      *sqlStore
 	locked bool
 	seq    int64
@@ -171,12 +172,14 @@ type chain struct {
 	canonical []byte
 }
 
-func (s *sqlStore) chain(tx *sql.Tx) *chain { return &chain{tx: tx, s: s} }
+func (s *sqlStore) chain(tx *txn) *chain { return &chain{tx: tx, s: s} }
 
 // eventRows is how many events one INSERT carries.
 const eventRows = 256
 
 const eventColumns = "seq, time_us, actor, action, strike_id, record, hash"
+
+var eventColumnNames = strings.Split(eventColumns, ", ")
 
 // append adds one event per strike, all at time t by actor.
 func (c *chain) append(ctx context.Context, t time.Time, actor, action string, strikes []Strike, backfilled bool) error {
@@ -200,25 +203,40 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 		}
 		c.locked = true
 	}
-	for start := 0; start < len(strikes); {
-		part := strikes[start:min(start+insertRows(len(strikes)-start, eventRows), len(strikes))]
-		start += len(part)
-		stmt := c.s.prepared(ctx, c.tx, statementKey{"events", len(part)})
-		args := make([]any, 0, len(part)*eventColumnCount)
-		for i := range part {
-			rec, err := recordOf(&part[i], backfilled)
-			if err != nil {
-				return err
-			}
-			c.seq++
-			e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: part[i].ID, Record: rec}
-			c.canonical = e.appendCanonical(c.canonical[:0])
-			c.hash = chainHash(c.hash, c.canonical)
-			args = append(args, e.Seq, t.UnixMicro(), actor, action, e.Strike, string(rec), hex.EncodeToString(c.hash))
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+	args := make([]any, 0, len(strikes)*eventColumnCount)
+	// The values every event shares are boxed once.
+	timeUS, actorArg, actionArg := any(t.UnixMicro()), any(actor), any(action)
+	for i := range strikes {
+		rec, err := recordOf(&strikes[i], backfilled)
+		if err != nil {
 			return err
 		}
+		c.seq++
+		e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: strikes[i].ID, Record: rec}
+		c.canonical = e.appendCanonical(c.canonical[:0])
+		c.hash = chainHash(c.hash, c.canonical)
+		// rec is never written again: its bytes serve as the string bound.
+		args = append(args, e.Seq, timeUS, actorArg, actionArg, e.Strike, unsafe.String(unsafe.SliceData(rec), len(rec)), hex.EncodeToString(c.hash))
+	}
+	return c.s.insertEvents(ctx, c.tx, args)
+}
+
+// insertEvents inserts the events whose columns, eventColumns, args holds
+// one after the other. PostgreSQL takes them by COPY: bound to a
+// multi-row INSERT, each event's record passed through two buffers that
+// pgx grows afresh for every statement, and that copying and the garbage
+// it left were a third of a write's CPU time.
+func (s *sqlStore) insertEvents(ctx context.Context, tx *txn, args []any) error {
+	n := len(args) / eventColumnCount
+	if s.backend == "postgres" {
+		return tx.copyFrom(ctx, "strike_events", eventColumnNames, n, args)
+	}
+	for start := 0; start < n; {
+		rows := insertRows(n-start, eventRows)
+		if _, err := s.prepared(ctx, tx, statementKey{"events", rows}).ExecContext(ctx, args[start*eventColumnCount:(start+rows)*eventColumnCount]...); err != nil {
+			return err
+		}
+		start += rows
 	}
 	return nil
 }
@@ -534,7 +552,7 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 	filled := 0
 	for {
 		n := 0
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, func(tx *txn) error {
 			rows, err := tx.QueryContext(ctx, "SELECT "+selectColumns+" FROM strikes WHERE NOT EXISTS"+
 				" (SELECT 1 FROM strike_events e WHERE e.strike_id = strikes.id) ORDER BY id LIMIT "+strconv.Itoa(backfillPage))
 			if err != nil {

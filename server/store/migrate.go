@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -54,7 +53,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if s.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.migrationLock); err != nil {
 				return fmt.Errorf("store: locking for migrations: %w", err)

@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -29,6 +30,23 @@ func openPostgres(dsn string) (*sqlStore, error) {
 	}
 	return &sqlStore{db: db, backend: "postgres", numbered: true, dsn: dsn,
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")"}, nil
+}
+
+// copyFrom copies rows rows into table by PostgreSQL's COPY, within tx:
+// args holds each row's values, in the order of columns, one row after
+// the other.
+func (tx *txn) copyFrom(ctx context.Context, table string, columns []string, rows int, args []any) error {
+	return tx.conn.Raw(func(driverConn any) error {
+		conn, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: COPY needs a PostgreSQL connection, not %T", driverConn)
+		}
+		width := len(columns)
+		_, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromSlice(rows, func(i int) ([]any, error) {
+			return args[i*width : (i+1)*width], nil
+		}))
+		return err
+	})
 }
 
 // conflict reports whether the database aborted a transaction for

@@ -97,17 +97,23 @@ type statementKey struct {
 	rows int
 }
 
-// prepareInserts prepares, once at open, the INSERT of strikes and of
-// events for every row count insertRows can ask for. Preparing them in the
-// middle of a write would borrow a second connection from the pool while
-// the write's transaction holds one, and wait on readers that hold the rest.
+// prepareInserts prepares, once at open, the INSERT of strikes and (but on
+// PostgreSQL, which copies them) of events for every row count insertRows
+// can ask for. Preparing them in the middle of a write would borrow a
+// second connection from the pool while the write's transaction holds
+// one, and wait on readers that hold the rest.
 func (s *sqlStore) prepareInserts(ctx context.Context) error {
 	s.inserts = map[statementKey]*sql.Stmt{}
-	for _, kind := range []struct {
+	type kind struct {
 		name    string
 		maxRows int
 		build   func(rows int) string
-	}{{"strikes", rowsPerInsert, s.insertSQL}, {"events", eventRows, s.eventsSQL}} {
+	}
+	kinds := []kind{{"strikes", rowsPerInsert, s.insertSQL}}
+	if s.backend != "postgres" {
+		kinds = append(kinds, kind{"events", eventRows, s.eventsSQL})
+	}
+	for _, kind := range kinds {
 		for rows := 1; rows <= kind.maxRows; rows *= 2 {
 			stmt, err := s.db.PrepareContext(ctx, kind.build(rows))
 			if err != nil {
@@ -120,7 +126,7 @@ func (s *sqlStore) prepareInserts(ctx context.Context) error {
 }
 
 // prepared returns, within tx, the statement of key.
-func (s *sqlStore) prepared(ctx context.Context, tx *sql.Tx, key statementKey) *sql.Stmt {
+func (s *sqlStore) prepared(ctx context.Context, tx *txn, key statementKey) *sql.Stmt {
 	return tx.StmtContext(ctx, s.inserts[key])
 }
 
@@ -180,7 +186,7 @@ const changedSQL = `(strikes.deleted_us IS NOT NULL OR strikes.lon IS DISTINCT F
 // run again, up to maxTxAttempts times with a growing pause; fn must start
 // afresh each time. Conflicts beyond that are ErrUnavailable: the client
 // may retry later.
-func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *sqlStore) inTx(ctx context.Context, fn func(*txn) error) error {
 	pause := firstRetryPause
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, fn)
@@ -208,7 +214,7 @@ const (
 	maxRetryPause   = 200 * time.Millisecond
 )
 
-func (s *sqlStore) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *sqlStore) tryTx(ctx context.Context, fn func(*txn) error) error {
 	if s.writes != nil {
 		s.writes.Lock()
 		defer s.writes.Unlock()
@@ -220,12 +226,24 @@ func (s *sqlStore) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return err
 }
 
-func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// txn is a write transaction and the connection it runs on, through which
+// a PostgreSQL write copies its events (see copyFrom).
+type txn struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
+func (s *sqlStore) runTx(ctx context.Context, fn func(*txn) error) error {
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return unavailable(err)
 	}
-	if err := fn(tx); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(&txn{Tx: tx, conn: conn}); err != nil {
 		tx.Rollback()
 		return unavailable(err)
 	}
@@ -240,7 +258,7 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // write inserts or updates strikes prepared at t, then sets each one's ID,
 // times and verdict to the stored strike's. A row that does not carry t as
 // its updated_us was posted again unchanged and kept as it was.
-func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []Strike) ([]PutResult, error) {
+func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Strike) ([]PutResult, error) {
 	stmt := s.prepared(ctx, tx, statementKey{"strikes", len(batch)})
 	args := make([]any, 0, len(batch)*columnCount+1)
 	for i := range batch {
@@ -324,7 +342,9 @@ func (s *sqlStore) write(ctx context.Context, tx *sql.Tx, t time.Time, batch []S
 
 // logWrites appends an event to c for each strike write recorded.
 func logWrites(ctx context.Context, c *chain, t time.Time, actor string, batch []Strike, res []PutResult) error {
-	var created, updated []Strike
+	// Most writes create every strike they carry: one allocation holds them.
+	created := make([]Strike, 0, len(res))
+	var updated []Strike
 	for i := range res {
 		switch {
 		case res[i].Created:
@@ -383,7 +403,7 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 		sorted[k] = batch[i]
 	}
 	var written []PutResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		written = written[:0]
 		for start := 0; start < len(sorted); {
 			end := start + insertRows(len(sorted)-start, rowsPerInsert)
@@ -559,7 +579,7 @@ func (s *sqlStore) Get(ctx context.Context, id string) (Strike, error) {
 
 func (s *sqlStore) Delete(ctx context.Context, actor, id string) error {
 	t := now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		st, err := scanStrike(tx.QueryRowContext(ctx, "UPDATE strikes SET deleted_us = "+s.param(1)+" WHERE id = "+s.param(2)+
 			" AND deleted_us IS NULL RETURNING "+selectColumns, t.UnixMicro(), id))
 		if err != nil {
@@ -721,7 +741,7 @@ const probeBytes = 1 << 20
 func (s *sqlStore) probeSpace(ctx context.Context) error {
 	b := make([]byte, probeBytes)
 	crand.Read(b)
-	return s.tryTx(ctx, func(tx *sql.Tx) error {
+	return s.tryTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO space_probe (b) VALUES ("+s.param(1)+")", b); err != nil {
 			return err
 		}

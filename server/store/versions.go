@@ -206,7 +206,7 @@ func (s *sqlStore) insertChunks(ctx context.Context, stop context.CancelCauseFun
 	var err error
 	flush := func() {
 		if err == nil && len(batch) > 0 {
-			err = s.inTx(ctx, func(tx *sql.Tx) error {
+			err = s.inTx(ctx, func(tx *txn) error {
 				stmt, err := tx.PrepareContext(ctx, "INSERT INTO data_chunks (hash, size, data) VALUES ("+
 					s.param(1)+", "+s.param(2)+", "+s.param(3)+") ON CONFLICT (hash) DO NOTHING")
 				if err != nil {
@@ -342,7 +342,7 @@ func (s *sqlStore) PruneVersions(ctx context.Context, keepLast int) (int, error)
 		return 0, nil
 	}
 	var forgot int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM data_versions WHERE version NOT IN (SELECT verdict_version FROM strikes WHERE verdict_version IS NOT NULL)
 			AND version NOT IN (SELECT version FROM data_versions ORDER BY last_served_us DESC, version LIMIT `+strconv.Itoa(keepLast)+`)`)
 		if err != nil {
