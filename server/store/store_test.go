@@ -550,6 +550,10 @@ func TestSQLiteDurability(t *testing.T) {
 	if mode != "wal" || sync != 2 {
 		t.Errorf("journal_mode %q, synchronous %d: want wal and 2 (FULL)", mode, sync)
 	}
+	var pageSize int
+	if err := st.db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != 16384 {
+		t.Errorf("a new store's page_size %d (%v), want 16384", pageSize, err)
+	}
 }
 
 func TestOpenRejects(t *testing.T) {
