@@ -104,21 +104,13 @@ func benchProximity(b *testing.B, meters float64, query func(*Index, orb.Point) 
 	qs := benchQueries(sites, 4096)
 	b.Run("rtree", func(b *testing.B) {
 		b.ReportAllocs()
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		hits := 0
-		start := testenv.ThreadCPU(b)
-		for i := range b.N {
+		perQuery(b, func(i int) int {
 			h, err := query(ix, qs[i%len(qs)])
 			if err != nil {
 				b.Fatal(err)
 			}
-			hits += len(h)
-		}
-		// CPU time, unlike ns/op, leaves out the time other processes on
-		// a shared machine took from this one.
-		b.ReportMetric(float64(testenv.ThreadCPU(b)-start)/1e3/float64(b.N), "cpu-µs/op")
-		b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
+			return len(h)
+		})
 	})
 	b.Run("linear", func(b *testing.B) {
 		for i := range b.N {
@@ -140,15 +132,19 @@ func BenchmarkSearch(b *testing.B) {
 	box := func(p orb.Point) BBox { return BBox{p[0] - 0.05, p[1] - 0.05, p[0] + 0.05, p[1] + 0.05} }
 	b.Run("rtree", func(b *testing.B) {
 		b.ReportAllocs()
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		hits := 0
-		start := testenv.ThreadCPU(b)
-		for i := range b.N {
+		perQuery(b, func(i int) (hits int) {
 			l.Search(box(qs[i%len(qs)]), func(int) bool { hits++; return true })
-		}
-		b.ReportMetric(float64(testenv.ThreadCPU(b)-start)/1e3/float64(b.N), "cpu-µs/op")
-		b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
+			return hits
+		})
+	})
+	// The R-tree's walk alone, every envelope meeting the box a candidate:
+	// what Search adds to it is the exact test and the caller's function.
+	b.Run("walk", func(b *testing.B) {
+		perQuery(b, func(i int) (candidates int) {
+			lo, hi := box32(box(qs[i%len(qs)]).parts()[0])
+			l.tree.Search(lo, hi, func([2]float32, [2]float32, int32) bool { candidates++; return true })
+			return candidates
+		})
 	})
 	b.Run("linear", func(b *testing.B) {
 		for i := range b.N {
@@ -168,6 +164,22 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		}
 	})
+}
+
+// perQuery runs query b.N times on a locked thread and reports the
+// thread's CPU time per query and the hits query returned on average.
+// CPU time, unlike ns/op, leaves out the time other processes on a shared
+// machine took from this one.
+func perQuery(b *testing.B, query func(i int) (hits int)) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	hits := 0
+	start := testenv.ThreadCPU(b)
+	for i := range b.N {
+		hits += query(i)
+	}
+	b.ReportMetric(float64(testenv.ThreadCPU(b)-start)/1e3/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
 }
 
 func sameHits(a, b []Hit) bool {
