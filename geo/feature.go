@@ -2,6 +2,8 @@ package geo
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -42,6 +44,11 @@ type Layer struct {
 	order  []int32
 	points []orb.Point
 	geoms  []orb.Geometry
+	// coords holds the vertices of the geometries in geoms, one geometry
+	// after another in that order; vertex[g] is where the g-th begins, its
+	// manyRuns bit set unless its vertices form one path (see run).
+	coords []orb.Point
+	vertex []int32
 	// spans holds the geodesy.SpanEnvelopes of the long lines in geoms,
 	// by their index there, so a proximity search measures the spans near
 	// its point and not a whole line hundreds of kilometres long.
@@ -74,6 +81,10 @@ func NewLayer(name, source string, features []Feature) (*Layer, error) {
 // them: a snapshot writes them so) and how many positions relocating them
 // copies.
 func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, points int) (*Layer, error) {
+	if points > math.MaxInt32 {
+		// Layer.vertex holds positions in the block as int32.
+		return nil, fmt.Errorf("geo: %s holds %d positions, more than a layer's %d", source, points, math.MaxInt32)
+	}
 	l := &Layer{name: name, source: source, features: features}
 	for i, b := range bounds {
 		if i == 0 {
@@ -99,20 +110,24 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 	})
 	// The other geometries are copied along the curve, their coordinates
 	// into one block.
-	r := relocation{points: make([]orb.Point, points)}
+	l.coords = make([]orb.Point, points)
+	l.vertex = make([]int32, len(l.geoms)+1)
+	r := relocation{points: l.coords}
 	l.spans = make(map[int32][]orb.Bound)
 	for k, i := range curve {
 		if g, ok := features[i].Geometry.(orb.Point); ok {
 			l.points[at[k]] = g
 			continue
 		}
-		features[i].Geometry = r.geometry(features[i].Geometry)
 		g := int32(int(at[k]) - len(l.points))
+		l.vertex[g] = int32(len(l.coords)-len(r.points)) | runs(features[i].Geometry)
+		features[i].Geometry = r.geometry(features[i].Geometry)
 		l.geoms[g] = features[i].Geometry
 		if line, ok := features[i].Geometry.(orb.LineString); ok && isLong(line) {
 			l.spans[g] = geodesy.SpanEnvelopes(line)
 		}
 	}
+	l.vertex[len(l.geoms)] = int32(len(l.coords) - len(r.points))
 	wg.Wait()
 	if dup != nil {
 		return nil, dup
@@ -147,6 +162,34 @@ func (l *Layer) place(curve []int32) []int32 {
 		l.order[at[k]] = i
 	}
 	return at
+}
+
+// manyRuns marks an entry of Layer.vertex whose geometry is not one path.
+const manyRuns = math.MinInt32
+
+// runs is 0 for a geometry whose vertices form one path, a line or a
+// polygon without holes, and manyRuns for any other.
+func runs(g orb.Geometry) int32 {
+	switch g := g.(type) {
+	case orb.LineString:
+		return 0
+	case orb.Polygon:
+		if len(g) == 1 {
+			return 0
+		}
+	}
+	return manyRuns
+}
+
+// run returns the vertices of geoms[g] when they form one path, read from
+// coords: a search reaches them without the geometry's slice headers,
+// each a cache miss of its own on a large layer.
+func (l *Layer) run(g int) ([]orb.Point, bool) {
+	from, to := l.vertex[g], l.vertex[g+1]&^manyRuns
+	if from&manyRuns != 0 {
+		return nil, false
+	}
+	return l.coords[from:to:to], true
 }
 
 // isLong reports whether a line has enough spans (geodesy.SpanVertices

@@ -17,15 +17,6 @@ func heapPush[T any](h []T, x T, less func(a, b *T) bool) []T {
 	return h
 }
 
-func heapPop[T any](h []T, less func(a, b *T) bool) (T, []T) {
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h = h[:last]
-	heapDown(h, 0, less)
-	return top, h
-}
-
 func heapDown[T any](h []T, i int, less func(a, b *T) bool) {
 	for {
 		smallest := i

@@ -3,6 +3,7 @@ package geo
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -84,14 +85,24 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 			return nil, q.err
 		}
 	}
-	// The heap gives up its worst hit first.
-	hits := make([]Hit, len(q.hits))
-	for k := len(hits) - 1; k >= 0; k-- {
-		hits[k], q.hits = heapPop(q.hits, worseHit)
+	hits := slices.Clone(q.hits)
+	// Positions become indexes in a loop of their own: the hits' entries
+	// of order lie scattered, and with nothing between them the CPU
+	// fetches them at once, where a loop that also sorted or measured
+	// would wait for each in turn.
+	for k := range hits {
 		h := &hits[k]
 		h.Index = int(h.Layer.order[h.Index])
 		h.Feature = &h.Layer.features[h.Index]
-		h.Bearing = q.m.Bearing(h.Nearest)
+	}
+	slices.SortFunc(hits, func(a, b Hit) int {
+		if a.less(&b) {
+			return -1
+		}
+		return 1 // hits are distinct features, never equal
+	})
+	for k := range hits {
+		hits[k].Bearing = q.m.Bearing(hits[k].Nearest)
 	}
 	return hits, nil
 }
@@ -281,7 +292,8 @@ func (q *query) drain(l *Layer, key float64) bool {
 			q.record(l, c.index, q.m.ClosestOf(q.m.Cands[c.from:c.to], c.from == c.to))
 			continue
 		}
-		g := l.geoms[int(c.index)-len(l.points)]
+		at := int(c.index) - len(l.points)
+		g := l.geoms[at]
 		box := bound64(c.lo, c.hi)
 		if !q.m.Frame.Covers(&box) {
 			// Geometries the frame does not cover are rare enough to
@@ -290,8 +302,15 @@ func (q *query) drain(l *Layer, key float64) bool {
 			continue
 		}
 		c.from = int32(len(q.m.Cands))
-		if line, ok := g.(orb.LineString); ok && isLong(line) {
-			c.lower = q.m.LineEdges(line, l.spans[c.index-int32(len(l.points))])
+		// Only a polygon whose envelope holds the query point may hold
+		// the point itself, which only its geometry tells.
+		_, polygon := g.(orb.Polygon)
+		if run, ok := l.run(at); ok && !(polygon && box.Contains(q.m.Frame.Center())) {
+			if isLong(run) && !polygon {
+				c.lower = q.m.LineEdges(run, l.spans[int32(at)])
+			} else {
+				c.lower = q.m.PathEdges(run)
+			}
 		} else {
 			c.lower, _ = q.m.Edges(g, &box, false)
 		}
@@ -328,33 +347,11 @@ func (q *query) record(l *Layer, at int32, c geodesy.Closest) {
 func touchGeometries(l *Layer, pending candHeap) {
 	var x float64
 	for _, c := range pending {
-		if at := int(c.index) - len(l.points); at >= 0 {
-			x += firstVertex(l.geoms[at])[0]
-		} else {
+		if at := int(c.index) - len(l.points); at < 0 {
 			x += l.points[c.index][0]
+		} else if first := int(l.vertex[at] &^ manyRuns); first < len(l.coords) {
+			x += l.coords[first][0]
 		}
 	}
 	keep(x)
-}
-
-func firstVertex(g orb.Geometry) orb.Point {
-	switch g := g.(type) {
-	case orb.LineString:
-		if len(g) > 0 {
-			return g[0]
-		}
-	case orb.Polygon:
-		if len(g) > 0 && len(g[0]) > 0 {
-			return g[0][0]
-		}
-	case orb.MultiPolygon:
-		if len(g) > 0 && len(g[0]) > 0 && len(g[0][0]) > 0 {
-			return g[0][0][0]
-		}
-	case orb.MultiLineString:
-		if len(g) > 0 && len(g[0]) > 0 {
-			return g[0][0]
-		}
-	}
-	return orb.Point{}
 }

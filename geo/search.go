@@ -36,7 +36,7 @@ func (l *Layer) search(b BBox, v visitor) {
 		lo, hi := box32(part)
 		l.tree.Search(lo, hi, func(lo, hi [2]float32, at int32) bool {
 			// An envelope inside the box needs no look at the geometry.
-			if !geodesy.Within(bound64(lo, hi), part) && !meets(l.geometry(at), part) {
+			if !geodesy.Within(bound64(lo, hi), part) && !l.meets(at, part) {
 				return true
 			}
 			// A feature touching both halves of a split box is reported once.
@@ -61,6 +61,23 @@ func (l *Layer) Count(b BBox) int {
 	n := 0
 	l.Search(b, func(int) bool { n++; return true })
 	return n
+}
+
+// meets is meets for the feature at position at, reading a line's or a
+// polygon's only ring straight from the layer's coordinates.
+func (l *Layer) meets(at int32, b orb.Bound) bool {
+	g := int(at) - len(l.points)
+	if g < 0 {
+		return b.Contains(l.points[at])
+	}
+	run, ok := l.run(g)
+	if !ok {
+		return meets(l.geoms[g], b)
+	}
+	if _, polygon := l.geoms[g].(orb.Polygon); polygon {
+		return lineMeetsBound(run, b) || planar.RingContains(run, b.Min)
+	}
+	return lineMeetsBound(run, b)
 }
 
 // intersects reports whether geometry g meets bound b.

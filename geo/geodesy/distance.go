@@ -92,11 +92,27 @@ func (m *Measure) Edges(g orb.Geometry, box *orb.Bound, far bool) (lower float64
 	default:
 		VertexRuns(g, m.keepPath)
 	}
-	lower = math.Inf(1)
+	return m.lowest(start), false
+}
+
+// PathEdges is Edges for one path the frame covers, a line or a polygon's
+// only ring, where the query point lies outside the polygon's envelope:
+// the geometry's vertices are all it reads.
+func (m *Measure) PathEdges(pts []orb.Point) (lower float64) {
+	m.far = false
+	m.reach = math.Inf(1)
+	start := len(m.Cands)
+	m.keepPath(pts, true)
+	return m.lowest(start)
+}
+
+// lowest is the least lower bound of the candidate edges from start on.
+func (m *Measure) lowest(start int) float64 {
+	lower := math.Inf(1)
 	for _, c := range m.Cands[start:] {
 		lower = min(lower, c.lower)
 	}
-	return lower, false
+	return lower
 }
 
 // Exact returns the point of g nearest the query point and its geodesic
@@ -442,11 +458,7 @@ func (m *Measure) LineEdges(line orb.LineString, spans []orb.Bound) (lower float
 		from := s.k * SpanVertices
 		m.keepPath(line[from:min(from+SpanVertices+1, len(line))], true)
 	}
-	lower = math.Inf(1)
-	for _, c := range m.Cands[start:] {
-		lower = min(lower, c.lower)
-	}
-	return lower
+	return m.lowest(start)
 }
 
 // spanBound is a span of a line (see LineEdges) and a bound below its
