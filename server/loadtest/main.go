@@ -339,7 +339,8 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: marked(server.New(cfg)), ReadHeaderTimeout: 5 * time.Second}
+	// Served as the binary serves, with its connection limits.
+	srv := server.HTTPServer(marked(server.New(cfg)), cfg.Limits)
 	go srv.Serve(ln)
 	defer srv.Shutdown(context.Background())
 	base := "http://" + ln.Addr().String()

@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/metrics"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 )
 
 // watch asks /healthz every healthzEvery and samples the server's
-// resident memory every rssEvery while a run floods the server.
+// resident memory and runnable goroutines every rssEvery while a run
+// floods the server.
 type watch struct {
 	done     chan struct{}
 	finished chan struct{}
@@ -22,7 +26,18 @@ type watch struct {
 	failures []string
 	rssStart int64 // kB
 	rssPeak  int64 // kB
+	runnable []uint64
+	// The scheduler's latencies (how long goroutines waited to run),
+	// before and after the run.
+	latencies [2]metrics.Sample
 }
+
+// Runtime metrics of the server's scheduler: the goroutines waiting for a
+// processor, and how long they waited.
+const (
+	runnableMetric  = "/sched/goroutines/runnable:goroutines"
+	latenciesMetric = "/sched/latencies:seconds"
+)
 
 const (
 	healthzEvery = 50 * time.Millisecond
@@ -38,34 +53,35 @@ func watchServer(base string) (*watch, error) {
 	if mem, err := memory(); err == nil {
 		w.rssStart, w.rssPeak = mem["VmRSS"], mem["VmRSS"]
 	}
+	w.latencies[0].Name, w.latencies[1].Name = latenciesMetric, latenciesMetric
+	metrics.Read(w.latencies[:1])
 	prober, out, err := startSelf("-probe", base+"/healthz")
 	if err != nil {
 		return nil, err
 	}
-	probed := make(chan struct{})
+	// The flood starts once the prober has its answer: a load balancer's
+	// probe has its connection open before any flood comes.
+	probed, first := make(chan struct{}), make(chan struct{})
+	answered := sync.OnceFunc(func() { close(first) })
 	go func() {
 		defer close(probed)
+		defer answered()
 		lines := bufio.NewScanner(out)
 		for lines.Scan() {
-			var us int64
-			var status string
-			if _, err := fmt.Sscan(lines.Text(), &us, &status); err != nil {
-				w.failures = append(w.failures, lines.Text())
-				continue
-			}
-			w.healthz = append(w.healthz, time.Duration(us)*time.Microsecond)
-			if status != "200" {
-				w.failures = append(w.failures, status)
-			}
+			w.record(lines.Text())
+			answered()
 		}
 	}()
+	<-first
 	go func() {
 		defer close(w.finished)
 		sample := time.NewTicker(rssEvery)
 		defer sample.Stop()
+		runnable := []metrics.Sample{{Name: runnableMetric}}
 		for {
 			select {
 			case <-w.done:
+				metrics.Read(w.latencies[1:])
 				prober.Process.Signal(os.Interrupt) //nolint:errcheck // it may have ended
 				<-probed
 				prober.Wait() //nolint:errcheck // interrupted on purpose
@@ -74,10 +90,27 @@ func watchServer(base string) (*watch, error) {
 				if mem, err := memory(); err == nil {
 					w.rssPeak = max(w.rssPeak, mem["VmRSS"])
 				}
+				if metrics.Read(runnable); runnable[0].Value.Kind() == metrics.KindUint64 {
+					w.runnable = append(w.runnable, runnable[0].Value.Uint64())
+				}
 			}
 		}
 	}()
 	return w, nil
+}
+
+// record notes one line of the prober's: a latency and a status.
+func (w *watch) record(line string) {
+	var us int64
+	var status string
+	if _, err := fmt.Sscan(line, &us, &status); err != nil {
+		w.failures = append(w.failures, line)
+		return
+	}
+	w.healthz = append(w.healthz, time.Duration(us)*time.Microsecond)
+	if status != "200" {
+		w.failures = append(w.failures, status)
+	}
 }
 
 // probe asks url every healthzEvery on one kept-alive connection, as a
@@ -132,6 +165,9 @@ func (w *watch) report(name string, r result, o options) []string {
 	fmt.Printf("  clients: %d timed out (no answer within %v), %d other socket errors\n", r["timeouts"], o.clientTimeout(), r["socket_errors"]-r["timeouts"])
 	fmt.Printf("  /healthz: %d probes, p50 %v, p99 %v, max %v (at most %v), %d failed\n", len(sorted),
 		q(0.5).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(1).Round(time.Microsecond), o.healthzMax, len(w.failures))
+	slices.Sort(w.runnable)
+	fmt.Printf("  the server's scheduler: %s goroutines runnable (median of %d samples), at most %s; waits to run p50 %v, p99 %v\n",
+		quantile(w.runnable, 0.5), len(w.runnable), quantile(w.runnable, 1), w.schedulerWait(0.5), w.schedulerWait(0.99))
 	fmt.Printf("  resident memory: %s before, %s at the peak (at most %s)\n", mib(w.rssStart), mib(w.rssPeak), mib(o.maxRSS>>10))
 	if len(w.failures) > 0 {
 		failed = append(failed, fmt.Sprintf("%s: /healthz failed %d times (first: %s)", name, len(w.failures), w.failures[0]))
@@ -146,6 +182,34 @@ func (w *watch) report(name string, r result, o options) []string {
 		failed = append(failed, name+": no request was answered")
 	}
 	return failed
+}
+
+// quantile is the p-quantile of sorted, "-" for none.
+func quantile(sorted []uint64, p float64) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(sorted[min(len(sorted)-1, int(p*float64(len(sorted))))], 10)
+}
+
+// schedulerWait is the p-quantile of how long the server's goroutines
+// waited to run during the watch: the upper edge of its bucket.
+func (w *watch) schedulerWait(p float64) time.Duration {
+	if w.latencies[1].Value.Kind() != metrics.KindFloat64Histogram || w.latencies[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	before, after := w.latencies[0].Value.Float64Histogram(), w.latencies[1].Value.Float64Histogram()
+	var total uint64
+	for i := range after.Counts {
+		total += after.Counts[i] - before.Counts[i]
+	}
+	var seen uint64
+	for i := range after.Counts {
+		if seen += after.Counts[i] - before.Counts[i]; total > 0 && float64(seen) >= p*float64(total) {
+			return time.Duration(min(after.Buckets[i+1], 3600) * float64(time.Second)).Round(time.Microsecond)
+		}
+	}
+	return 0
 }
 
 // startSelf starts this program again with args, for a part of the test
