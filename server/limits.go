@@ -240,8 +240,13 @@ const lateGrace = 5 * time.Second
 // retryAfterSeconds is what refused clients are told to wait.
 const retryAfterSeconds = 1
 
+// The refused client's connection is closed: under a flood it comes back
+// through the listen queue, where waiting costs the server nothing,
+// rather than asking again at once on a connection whose goroutine then
+// waits to run among thousands, /healthz's among them.
 func overloaded(c echo.Context, status int, format string, a ...any) error {
 	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
+	c.Response().Header().Set(echo.HeaderConnection, "close")
 	return &overloadError{status: status, detail: fmt.Sprintf(format, a...)}
 }
 

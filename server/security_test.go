@@ -203,8 +203,8 @@ func TestSlowHeaders(t *testing.T) {
 }
 
 // TestHeavyLimits: heavy requests beyond MaxHeavy get 503 with
-// Retry-After once HeavyWait passes without a slot, and one that outlives
-// HeavyTimeout is stopped.
+// Retry-After once HeavyWait passes without a slot, their connections
+// closed, and one that outlives HeavyTimeout is stopped.
 func TestHeavyLimits(t *testing.T) {
 	addr := liveServer(t, server.Limits{MaxHeavy: 1, HeavyTimeout: 400 * time.Millisecond, HeavyWait: 50 * time.Millisecond})
 	// A batch whose length is unknown (chunked) is heavy; this one stalls
@@ -235,6 +235,16 @@ func TestHeavyLimits(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Errorf("a heavy request beyond the cap: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// A large proximity answer is heavy too; refused, its connection,
+	// which would be kept alive, is closed.
+	res, err = http.Get("http://" + addr + "/proximity?lon=30.5&lat=50.45&radius=200000&limit=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !res.Close {
+		t.Errorf("a large proximity answer beyond the cap: %d, Retry-After %q, connection closed %v", res.StatusCode, res.Header.Get("Retry-After"), res.Close)
 	}
 	// A small batch is not heavy and is answered meanwhile.
 	if res, err := http.Post("http://"+addr+"/proximity", "application/geo+json", strings.NewReader(`{"type":"FeatureCollection","features":[]}`)); err != nil || res.StatusCode != 200 {
