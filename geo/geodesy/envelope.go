@@ -13,6 +13,11 @@ import (
 // highest and lowest latitude. An edge spanning more than 180° of
 // longitude crosses the antimeridian, and its box spans every longitude.
 func Envelope(g orb.Geometry) orb.Bound {
+	if p, ok := g.(orb.Point); ok {
+		// A point has no edges: boxed here, it spares the slice
+		// VertexRuns would allocate to hand it on, one a site on load.
+		return orb.Bound{Min: p, Max: p}
+	}
 	b := g.Bound()
 	VertexRuns(g, func(run []orb.Point, linear bool) {
 		if !linear {
