@@ -384,21 +384,15 @@ func (d *decoder) points() []orb.Point {
 	return pts
 }
 
-func (d *decoder) rings() [][]orb.Point {
-	rings := make([][]orb.Point, d.count(1))
+// readRings reads a count of point lists, each as points reads it, into
+// the slice type the geometry holds (orb.Polygon's rings, a
+// MultiLineString's lines), as appendRings writes them.
+func readRings[R ~[]orb.Point](d *decoder) []R {
+	rings := make([]R, d.count(1))
 	for i := range rings {
 		rings[i] = d.points()
 	}
 	return rings
-}
-
-func (d *decoder) polygon() orb.Polygon {
-	rings := d.rings()
-	p := make(orb.Polygon, len(rings))
-	for i, r := range rings {
-		p[i] = r
-	}
-	return p
 }
 
 func (d *decoder) geometry(nesting int) orb.Geometry {
@@ -416,18 +410,13 @@ func (d *decoder) geometry(nesting int) orb.Geometry {
 	case typeLineString:
 		return orb.LineString(d.points())
 	case typeMultiLineString:
-		rings := d.rings()
-		m := make(orb.MultiLineString, len(rings))
-		for i, r := range rings {
-			m[i] = r
-		}
-		return m
+		return orb.MultiLineString(readRings[orb.LineString](d))
 	case typePolygon:
-		return d.polygon()
+		return orb.Polygon(readRings[orb.Ring](d))
 	case typeMultiPolygon:
 		m := make(orb.MultiPolygon, d.count(1))
 		for i := range m {
-			m[i] = d.polygon()
+			m[i] = readRings[orb.Ring](d)
 		}
 		return m
 	case typeCollection:
