@@ -306,16 +306,26 @@ func (f *dataFlags) files() []string {
 // each other, and names the result by a hash of every file read. from
 // names where the agreements came from: --agreements, else the data
 // directory's agreements.json, else the embedded agreements.
-func loadDataset(dir string, extra layerFlags, agreementsFile string) (d *server.Dataset, from string, err error) {
-	r, err := readData(dir, extra, agreementsFile)
+func loadDataset(dir string, extra layerFlags, agreementsFile string) (*server.Dataset, string, error) {
+	r, d, err := checkedData(dir, extra, agreementsFile)
 	if err != nil {
 		return nil, "", err
 	}
-	d, err = r.dataset()
+	return d, r.AgreementsFrom, nil
+}
+
+// checkedData reads the files named (readData) and checks the agreements
+// against the layers, as serve and snapshot both must.
+func checkedData(dir string, extra layerFlags, agreementsFile string) (rawData, *server.Dataset, error) {
+	r, err := readData(dir, extra, agreementsFile)
+	if err != nil {
+		return r, nil, err
+	}
+	d, err := r.dataset()
 	if err != nil && r.AgreementsFrom == embeddedAgreements && dir != "" {
 		err = fmt.Errorf("%w\n(%s has no agreements.json, so the embedded agreements apply; give it one, even {\"agreements\": []}, or pass --agreements FILE)", err, dir)
 	}
-	return d, r.AgreementsFrom, err
+	return r, d, err
 }
 
 // loadSnapshot loads the data a snapshot holds, checked as loadDataset

@@ -33,12 +33,9 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 		return usagef("--snapshot: a snapshot is written from --data, --layer and --agreements")
 	}
 	start := time.Now()
-	r, err := readData(*input.dir, input.extra, *input.agreements)
-	if err != nil {
-		return err
-	}
 	// Checked now, so a snapshot never holds data serve would refuse.
-	if _, err := r.dataset(); err != nil {
+	r, _, err := checkedData(*input.dir, input.extra, *input.agreements)
+	if err != nil {
 		return err
 	}
 	if err := snapshot.WriteFile(*out, r.Data); err != nil {
