@@ -269,10 +269,19 @@ type dataFlags struct {
 }
 
 func addDataFlags(fs *flag.FlagSet) *dataFlags {
+	f := addSourceFlags(fs)
+	f.snapshot = fs.String("snapshot", "", "snapshot file written by protectmap snapshot: its layers, agreements and data version, loaded faster than GeoJSON, instead of --data, --layer and --agreements")
+	return f
+}
+
+// addSourceFlags is addDataFlags without --snapshot, for the command that
+// writes snapshots from the files.
+func addSourceFlags(fs *flag.FlagSet) *dataFlags {
+	noSnapshot := ""
 	f := &dataFlags{
 		dir:        fs.String("data", "", "directory whose *.geojson files are the layers, each named after its file (default: the embedded data)"),
 		agreements: fs.String("agreements", "", `ceasefire agreements file, {"agreements": [...]} (default: DIR/agreements.json when --data DIR has one, else the embedded agreements)`),
-		snapshot:   fs.String("snapshot", "", "snapshot file written by protectmap snapshot: its layers, agreements and data version, loaded faster than GeoJSON, instead of --data, --layer and --agreements"),
+		snapshot:   &noSnapshot,
 	}
 	fs.Var(&f.extra, "layer", "add a layer from a file, as NAME=FILE (repeatable)")
 	return f

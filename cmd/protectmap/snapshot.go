@@ -20,7 +20,7 @@ the same data version. FILE is replaced whole or not at all.`
 func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("snapshot", snapshotSynopsis, stderr)
 	out := fs.String("out", "", "the snapshot file to write (required)")
-	input := addDataFlags(fs)
+	input := addSourceFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,8 +29,6 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	case *out == "":
 		return usagef("--out FILE is required")
-	case *input.snapshot != "":
-		return usagef("--snapshot: a snapshot is written from --data, --layer and --agreements")
 	}
 	start := time.Now()
 	// Checked now, so a snapshot never holds data serve would refuse.

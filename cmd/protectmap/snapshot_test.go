@@ -57,7 +57,7 @@ func TestSnapshot(t *testing.T) {
 		says string
 	}{
 		{[]string{"snapshot", "--data", data}, "--out FILE is required"},
-		{[]string{"snapshot", "--out", file, "--snapshot", file}, "a snapshot is written from"},
+		{[]string{"snapshot", "--out", file, "--snapshot", file}, "flag provided but not defined: -snapshot"},
 		{[]string{"serve", "--snapshot", file, "--data", data}, "goes without --data"},
 	} {
 		if code, _, errOut := runCLI(t, tc.args...); code != 2 || !strings.Contains(errOut, tc.says) {
