@@ -206,6 +206,7 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 	args := make([]any, 0, len(strikes)*eventColumnCount)
 	// The values every event shares are boxed once.
 	timeUS, actorArg, actionArg := any(t.UnixMicro()), any(actor), any(action)
+	first := c.seq + 1
 	for i := range strikes {
 		rec, err := recordOf(&strikes[i], backfilled)
 		if err != nil {
@@ -218,36 +219,55 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 		// rec is never written again: its bytes serve as the string bound.
 		args = append(args, e.Seq, timeUS, actorArg, actionArg, e.Strike, unsafe.String(unsafe.SliceData(rec), len(rec)), hex.EncodeToString(c.hash))
 	}
-	return c.s.insertEvents(ctx, c.tx, args)
+	return c.s.insertEvents(ctx, c.tx, first, args)
 }
 
 // insertEvents inserts the events whose columns, eventColumns, args holds
-// one after the other. PostgreSQL takes them by COPY: bound to a
-// multi-row INSERT, each event's record passed through two buffers that
-// pgx grows afresh for every statement, and that copying and the garbage
-// it left were a third of a write's CPU time.
-func (s *sqlStore) insertEvents(ctx context.Context, tx *txn, args []any) error {
+// one after the other, the first numbered first. PostgreSQL takes them by
+// COPY: bound to a multi-row INSERT, each event's record passed through
+// two buffers that pgx grows afresh for every statement, and that copying
+// and the garbage it left were a third of a write's CPU time.
+//
+// SQLite numbers them itself (see eventsSQL), each one above the last
+// event's seq: the INSERT's last rowid must be the seq its hash was made
+// with, as it is unless the log was changed by hand in this transaction.
+func (s *sqlStore) insertEvents(ctx context.Context, tx *txn, first int64, args []any) error {
 	n := len(args) / eventColumnCount
 	if s.backend == "postgres" {
 		return tx.copyFrom(ctx, "strike_events", eventColumnNames, n, args)
 	}
+	values := make([]any, 0, min(n, eventRows)*(eventColumnCount-1))
 	for start := 0; start < n; {
 		rows := insertRows(n-start, eventRows)
-		if _, err := s.prepared(ctx, tx, statementKey{"events", rows}).ExecContext(ctx, args[start*eventColumnCount:(start+rows)*eventColumnCount]...); err != nil {
+		values = values[:0]
+		for i := start; i < start+rows; i++ {
+			values = append(values, args[i*eventColumnCount+1:(i+1)*eventColumnCount]...)
+		}
+		r, err := s.prepared(ctx, tx, statementKey{"events", rows}).ExecContext(ctx, values...)
+		if err != nil {
 			return err
 		}
 		start += rows
+		if last, err := r.LastInsertId(); err != nil {
+			return err
+		} else if want := first + int64(start) - 1; last != want {
+			return fmt.Errorf("store: event %d was stored as seq %d", want, last)
+		}
 	}
 	return nil
 }
 
 const eventColumnCount = 7
 
-// eventsSQL inserts rows events.
+// eventsSQL inserts rows events into SQLite, which numbers them: seq is
+// its rowid, one above the largest. Given seq itself, SQLite checks that
+// it is an integer, which may abort the statement halfway, so it kept a
+// statement journal of every page the INSERT changed to undo it; OR FAIL
+// for the same reason (a failed write's transaction is rolled back whole).
 func (s *sqlStore) eventsSQL(rows int) string {
 	var q strings.Builder
-	q.WriteString("INSERT INTO strike_events (" + eventColumns + ") VALUES ")
-	s.writeValues(&q, rows, eventColumnCount)
+	q.WriteString("INSERT OR FAIL INTO strike_events (" + strings.TrimPrefix(eventColumns, "seq, ") + ") VALUES ")
+	s.writeValues(&q, rows, eventColumnCount-1)
 	return q.String()
 }
 
