@@ -552,6 +552,8 @@ func (h *handlers) items(c echo.Context) error {
 
 	buf := getBuffer()
 	defer putBuffer(buf)
+	copies := getCopies()
+	defer putCopies(copies)
 	b := append(*buf, `{"type":"FeatureCollection","numberMatched":`...)
 	b = appendInt(b, p.matched)
 	b = append(b, `,"numberReturned":`...)
@@ -579,6 +581,7 @@ func (h *handlers) items(c echo.Context) error {
 	}
 	b = h.appendCollectionLink(append(b, ','), c, l.Name())
 	b = append(b, `],"features":[`...)
+	bodies := h.dataset(c).bodies
 	for at := 0; at < len(p.idx); at += checkEvery {
 		if at > 0 {
 			if err := c.Request().Context().Err(); err != nil {
@@ -586,14 +589,14 @@ func (h *handlers) items(c echo.Context) error {
 			}
 			b = append(b, ',')
 		}
-		b = q.shape.appendFeatures(b, h.dataset(c).bodies, l, p.idx[at:min(at+checkEvery, len(p.idx))])
+		b = q.shape.appendFeatures(b, bodies, copies, l, p.idx[at:min(at+checkEvery, len(p.idx))])
 	}
 	*buf = append(b, "]}\n"...)
 	if q.html {
 		return h.sendItemsPage(c, l.Name(), *buf)
 	}
 	q.shape.setContentCRS(c)
-	return send(c, mediaGeoJSON, *buf, true)
+	return sendKept(c, mediaGeoJSON, *buf, bodies, copies, true)
 }
 
 // appendPageLink appends the link to the page of the request's results

@@ -396,6 +396,8 @@ func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte,
 	uncertainty := q.uncertainty
 	buf := getBuffer()
 	defer putBuffer(buf)
+	copies := getCopies()
+	defer putCopies(copies)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
 	b = query(b)
 	b = append(b, `,"summary":`...)
@@ -412,17 +414,17 @@ func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte,
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendHit(b, bodies, &hits[i], q.geometry, hitMembers(&hits[i], uncertainty, v, i)...)
+		b = appendHit(b, bodies, copies, &hits[i], q.geometry, hitMembers(&hits[i], uncertainty, v, i)...)
 	}
 	*buf = append(b, "]}\n"...)
-	return send(c, mediaGeoJSON, *buf, false)
+	return sendKept(c, mediaGeoJSON, *buf, bodies, copies, false)
 }
 
 // appendHit writes the site h found with its geometry as mode has it:
-// the body bodies keeps when whole.
-func appendHit(b []byte, bodies *geojson.Bodies, h *geo.Hit, mode geometryMode, extra ...geojson.Member) []byte {
+// the body bodies keeps when whole, recorded in copies.
+func appendHit(b []byte, bodies *geojson.Bodies, copies *geojson.Copies, h *geo.Hit, mode geometryMode, extra ...geojson.Member) []byte {
 	if mode == geometryFull {
-		return bodies.AppendHit(b, h, extra...)
+		return bodies.AppendHit(b, h, copies, extra...)
 	}
 	f := *h.Feature
 	f.Geometry = mode.shape(f.Geometry)

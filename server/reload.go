@@ -241,9 +241,15 @@ func (h *handlers) swap(d *Dataset) *Dataset {
 }
 
 // newBodies is the cache of the GeoJSON of ix's features, as large as
-// Config.FeatureCacheBytes allows.
+// Config.FeatureCacheBytes allows, with half as much again for their
+// deflated segments unless Config.GzipStream compresses each answer whole.
 func (h *handlers) newBodies(ix *geo.Index) *geojson.Bodies {
-	return geojson.NewBodies(ix, cacheBytes(h.cfg.FeatureCacheBytes, DefaultFeatureCacheBytes))
+	size := cacheBytes(h.cfg.FeatureCacheBytes, DefaultFeatureCacheBytes)
+	segments := size / 2
+	if h.cfg.GzipStream {
+		segments = 0
+	}
+	return geojson.NewBodies(ix, size, segments)
 }
 
 // warmTiles renders the low zooms of d's layers into the tile cache in the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
+	"github.com/protectmap/protectmap/geo/geojson"
 )
 
 // Media types of the responses.
@@ -103,6 +104,17 @@ func putBuffer(b *[]byte) {
 	}
 }
 
+var copiesPool = newPool(func() *geojson.Copies { return new(geojson.Copies) })
+
+// getCopies returns an empty record of the kept bodies an answer copies.
+func getCopies() *geojson.Copies {
+	c := copiesPool.get()
+	c.Reset()
+	return c
+}
+
+func putCopies(c *geojson.Copies) { copiesPool.put(c) }
+
 var gzipWriters = newPool(func() *gzip.Writer {
 	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 	return w
@@ -113,23 +125,49 @@ var gzipWriters = newPool(func() *gzip.Writer {
 // Cache-Control; a matching If-None-Match gets 304 without a body.
 // Bodies of gzipMin bytes or more are gzipped for clients that accept it.
 func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
+	return sendKept(c, ctype, body, nil, nil, cacheable)
+}
+
+// sendKept is send for a body that holds the kept feature bodies copies
+// records: when they make up at least half of it, its gzip form is
+// stitched from their deflated segments (geojson.Bodies.AppendGzip)
+// rather than compressed as it is sent.
+func sendKept(c echo.Context, ctype string, body []byte, bodies *geojson.Bodies, copies *geojson.Copies, cacheable bool) error {
 	etag := ""
 	if cacheable {
 		etag = entityTag(versionOf(c), body)
 	}
-	return sendTagged(c, ctype, body, nil, etag, cacheable)
+	return sendAs(c, ctype, body, gzipForm{bodies: bodies, copies: copies}, etag, cacheable)
 }
 
 // sendTagged is send for a body whose tag (and gzipped form, if any) is
 // already known. With a gzipped form, body is only needed for clients that
 // do not accept gzip.
 func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string, cacheable bool) error {
+	return sendAs(c, ctype, body, gzipForm{ready: gzipped}, etag, cacheable)
+}
+
+// gzipForm is how a body's gzip form is made: ready, computed once;
+// stitched from the kept bodies copies records; or, with neither,
+// compressed as it is sent.
+type gzipForm struct {
+	ready  []byte
+	bodies *geojson.Bodies
+	copies *geojson.Copies
+}
+
+// stitched reports whether the form is stitched for body.
+func (g gzipForm) stitched(body []byte) bool {
+	return g.copies != nil && 2*g.copies.Bytes() >= len(body)
+}
+
+func sendAs(c echo.Context, ctype string, body []byte, gz gzipForm, etag string, cacheable bool) error {
 	if err := acceptable(c, ctype); err != nil {
 		return err
 	}
 	hdr := c.Response().Header()
 	hdr[echo.HeaderContentType] = headerValue(ctype)
-	compress := len(body) >= gzipMin || gzipped != nil
+	compress := len(body) >= gzipMin || gz.ready != nil
 	if compress {
 		addVary(hdr, echo.HeaderAcceptEncoding)
 		compress = acceptsGzip(c.Request())
@@ -147,17 +185,17 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 		}
 	}
 	if !compress {
-		hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-		c.Response().WriteHeader(http.StatusOK)
-		_, err := c.Response().Write(body)
-		return err
+		return writeBody(c, body)
 	}
 	hdr[echo.HeaderContentEncoding] = gzipValue
-	if gzipped != nil {
-		hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(gzipped)))
-		c.Response().WriteHeader(http.StatusOK)
-		_, err := c.Response().Write(gzipped)
-		return err
+	if gz.ready != nil {
+		return writeBody(c, gz.ready)
+	}
+	if gz.stitched(body) {
+		buf := getBuffer()
+		defer putBuffer(buf)
+		*buf = gz.bodies.AppendGzip(*buf, body, gz.copies)
+		return writeBody(c, *buf)
 	}
 	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
@@ -170,6 +208,14 @@ func sendTagged(c echo.Context, ctype string, body, gzipped []byte, etag string,
 		return err
 	}
 	return zw.Close()
+}
+
+// writeBody writes a 200 response of body with its length.
+func writeBody(c echo.Context, body []byte) error {
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := c.Response().Write(body)
+	return err
 }
 
 // entityTag is a strong validator for body: the data version it was

@@ -102,10 +102,10 @@ func (s *shape) members(ms []geojson.Member) []geojson.Member {
 
 // appendFeatures appends the features of l at the given indexes, shaped,
 // as bodies.AppendFeatures does: whole features are copied from bodies
-// when it keeps them.
-func (s *shape) appendFeatures(b []byte, bodies *geojson.Bodies, l *geo.Layer, at []int32) []byte {
+// when it keeps them, and recorded in copies.
+func (s *shape) appendFeatures(b []byte, bodies *geojson.Bodies, copies *geojson.Copies, l *geo.Layer, at []int32) []byte {
 	if s.whole() {
-		return bodies.AppendFeatures(b, l, at)
+		return bodies.AppendFeatures(b, l, at, copies)
 	}
 	l.Touch(at)
 	scratch := getBuffer()

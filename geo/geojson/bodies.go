@@ -18,15 +18,26 @@ import (
 // A Bodies is safe for concurrent use; a nil *Bodies keeps nothing.
 type Bodies struct {
 	slots map[*geo.Layer][]atomic.Uint64 // each feature's body, packed (see slot)
-	chunk int                            // the size of each chunk
-	mu    sync.Mutex                     // orders writes to chunks
+	// deflated holds each kept body's deflated segment (see AppendGzip),
+	// packed as slots are; nil when segments are not kept.
+	deflated map[*geo.Layer][]atomic.Uint64
+	plain    arena // the bodies
+	packed   arena // their deflated segments
+	// deflaters keep the compressors that make segments.
+	deflaters sync.Pool
+}
+
+// arena keeps byte strings in a few large chunks, pointed at by slots.
+type arena struct {
+	chunk int        // the size of each chunk
+	mu    sync.Mutex // orders writes to chunks
 	// chunks has room for every chunk allowed; a reader reads an entry
 	// only after loading a slot stored after it was set.
 	chunks [][]byte
 	// made counts the chunks allocated and used the bytes used in the
 	// last of them; mu guards both.
 	made, used int
-	full       atomic.Bool // no more bodies are kept
+	full       atomic.Bool // no more strings are kept
 }
 
 // The layout of a slot: a set bit, the chunk, the offset in it and the length.
@@ -40,27 +51,45 @@ const (
 )
 
 // NewBodies returns a cache of the bodies of ix's features holding at most
-// maxBytes of them; below one feature's worth it keeps none. Its index of
-// which bodies are kept takes 8 bytes a feature more, none when it keeps none.
-func NewBodies(ix *geo.Index, maxBytes int) *Bodies {
-	if maxBytes < 1<<10 || ix == nil {
+// maxBytes of them, and at most segmentBytes of their deflated segments
+// (see AppendGzip); below one feature's worth of either it keeps none of
+// it. Its index of which bodies are kept takes 8 bytes a feature more, and
+// as many again when it keeps segments.
+func NewBodies(ix *geo.Index, maxBytes, segmentBytes int) *Bodies {
+	if maxBytes < minBytes || ix == nil {
 		return nil
 	}
-	chunk := min(maxBytes, maxChunk)
-	b := &Bodies{
-		slots:  make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers())),
-		chunk:  chunk,
-		chunks: make([][]byte, min(maxBytes/chunk, 1<<chunkBits)),
-	}
+	b := &Bodies{slots: make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers())), plain: newArena(maxBytes)}
 	for _, l := range ix.Layers() {
 		b.slots[l] = make([]atomic.Uint64, l.Len())
 	}
+	if segmentBytes >= minBytes {
+		b.packed = newArena(segmentBytes)
+		b.deflated = make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers()))
+		for _, l := range ix.Layers() {
+			b.deflated[l] = make([]atomic.Uint64, l.Len())
+		}
+	}
 	return b
+}
+
+// minBytes is the least a cache keeps anything in.
+const minBytes = 1 << 10
+
+// newArena returns an arena of at most maxBytes.
+func newArena(maxBytes int) arena {
+	chunk := min(maxBytes, maxChunk)
+	return arena{chunk: chunk, chunks: make([][]byte, min(maxBytes/chunk, 1<<chunkBits))}
 }
 
 // AppendFeature appends the i-th feature of l as the package's
 // AppendFeature does.
 func (b *Bodies) AppendFeature(dst []byte, l *geo.Layer, i int) []byte {
+	return b.appendFeature(dst, l, i, nil)
+}
+
+// appendFeature is AppendFeature, recording a kept body copied in copies.
+func (b *Bodies) appendFeature(dst []byte, l *geo.Layer, i int, copies *Copies) []byte {
 	if b == nil {
 		return AppendFeature(dst, l.Feature(i))
 	}
@@ -69,32 +98,38 @@ func (b *Bodies) AppendFeature(dst []byte, l *geo.Layer, i int) []byte {
 		return AppendFeature(dst, l.Feature(i))
 	}
 	if s := slots[i].Load(); s != 0 {
-		return append(dst, b.body(s)...)
+		body := b.plain.at(s)
+		if b.deflated != nil {
+			copies.add(len(dst), body, &b.deflated[l][i])
+		}
+		return append(dst, body...)
 	}
 	start := len(dst)
 	dst = AppendFeature(dst, l.Feature(i))
-	b.keep(&slots[i], dst[start:])
+	b.plain.keep(&slots[i], dst[start:])
 	return dst
 }
 
 // AppendFeatures appends the features of l at the given indexes as
-// AppendFeature does, separated by commas.
-func (b *Bodies) AppendFeatures(dst []byte, l *geo.Layer, at []int32) []byte {
+// AppendFeature does, separated by commas, recording the kept bodies it
+// copies in copies (which may be nil).
+func (b *Bodies) AppendFeatures(dst []byte, l *geo.Layer, at []int32, copies *Copies) []byte {
 	b.touch(l, at)
 	for k, i := range at {
 		if k > 0 {
 			dst = append(dst, ',')
 		}
-		dst = b.AppendFeature(dst, l, int(i))
+		dst = b.appendFeature(dst, l, int(i), copies)
 	}
 	return dst
 }
 
 // AppendHit appends the site h found as the package's AppendHit does for
 // h's own feature: its body, with the members of the answer added to its
-// properties.
-func (b *Bodies) AppendHit(dst []byte, h *geo.Hit, extra ...Member) []byte {
-	dst = b.AppendFeature(dst, h.Layer, h.Index)
+// properties. It records its body in copies (which may be nil) when that
+// was kept.
+func (b *Bodies) AppendHit(dst []byte, h *geo.Hit, copies *Copies, extra ...Member) []byte {
+	dst = b.appendFeature(dst, h.Layer, h.Index, copies)
 	// A body ends with the closing braces of its properties and itself.
 	dst = dst[:len(dst)-2]
 	if dst[len(dst)-1] != '{' {
@@ -155,7 +190,7 @@ func (b *Bodies) TouchHits(hits []geo.Hit) {
 // and returns their sum for keepByte.
 func (b *Bodies) touchBody(s uint64) byte {
 	var x byte
-	body := b.body(s)
+	body := b.plain.at(s)
 	for i := 0; i < len(body); i += 64 {
 		x += body[i]
 	}
@@ -168,36 +203,36 @@ func (b *Bodies) touchBody(s uint64) byte {
 //go:noinline
 func keepByte(byte) {}
 
-// body is the kept body a slot points at.
-func (b *Bodies) body(s uint64) []byte {
+// at is the string a slot points at.
+func (a *arena) at(s uint64) []byte {
 	n := int(s & (1<<lengthBits - 1))
 	off := int(s >> lengthBits & (1<<offsetBits - 1))
 	c := int(s >> (lengthBits + offsetBits) & (1<<chunkBits - 1))
-	return b.chunks[c][off : off+n : off+n]
+	return a.chunks[c][off : off+n : off+n]
 }
 
 // keep copies body into the chunks and points slot at it, unless the
-// cache is full or another request kept it first.
-func (b *Bodies) keep(slot *atomic.Uint64, body []byte) {
-	if b.full.Load() || len(body) > b.chunk {
+// arena is full or another request kept it first.
+func (a *arena) keep(slot *atomic.Uint64, body []byte) {
+	if a.full.Load() || len(body) > a.chunk {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if slot.Load() != 0 {
 		return
 	}
-	if b.made == 0 || b.used+len(body) > b.chunk {
-		if b.made == len(b.chunks) {
-			b.full.Store(true)
+	if a.made == 0 || a.used+len(body) > a.chunk {
+		if a.made == len(a.chunks) {
+			a.full.Store(true)
 			return
 		}
-		b.chunks[b.made] = make([]byte, b.chunk)
-		b.made++
-		b.used = 0
+		a.chunks[a.made] = make([]byte, a.chunk)
+		a.made++
+		a.used = 0
 	}
-	c := b.made - 1
-	copy(b.chunks[c][b.used:], body)
-	slot.Store(1<<63 | uint64(c)<<(lengthBits+offsetBits) | uint64(b.used)<<lengthBits | uint64(len(body)))
-	b.used += len(body)
+	c := a.made - 1
+	copy(a.chunks[c][a.used:], body)
+	slot.Store(1<<63 | uint64(c)<<(lengthBits+offsetBits) | uint64(a.used)<<lengthBits | uint64(len(body)))
+	a.used += len(body)
 }

@@ -43,6 +43,24 @@ func bodiesIndex(t *testing.T) (*geo.Index, *geo.Layer) {
 	return ix, l
 }
 
+// bodiesCase is a cache of the bodies of bodiesIndex.
+type bodiesCase struct {
+	name   string
+	bodies *Bodies
+}
+
+// bodiesCases are caches that keep nothing, fill up, hold everything, and
+// hold every body but no deflated segment.
+func bodiesCases(ix *geo.Index) []bodiesCase {
+	return []bodiesCase{
+		{"none kept", nil},
+		// 2 KiB: a few bodies and 1 KiB of segments fit, then both are full.
+		{"fills up", NewBodies(ix, 2<<10, 1<<10)},
+		{"holds all", NewBodies(ix, 1<<20, 1<<20)},
+		{"no segments", NewBodies(ix, 1<<20, 0)},
+	}
+}
+
 // TestBodies: features and hits written from kept bodies are what the
 // package's writer makes, byte for byte, whether the body was kept, is
 // being kept, or did not fit once the cache was full.
@@ -52,16 +70,7 @@ func TestBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		bodies *Bodies
-	}{
-		{"none kept", nil},
-		// 2 KiB: a few bodies fit, then the cache is full.
-		{"fills up", NewBodies(ix, 2<<10)},
-		{"holds all", NewBodies(ix, 1<<20)},
-	}
-	for _, tt := range tests {
+	for _, tt := range bodiesCases(ix) {
 		t.Run(tt.name, func(t *testing.T) {
 			all := make([]int32, l.Len())
 			for i := range all {
@@ -75,7 +84,7 @@ func TestBodies(t *testing.T) {
 				want = AppendFeature(want, l.Feature(i))
 			}
 			for pass := range 2 {
-				if got := tt.bodies.AppendFeatures([]byte("["), l, all); !bytes.Equal(got[1:], want) {
+				if got := tt.bodies.AppendFeatures([]byte("["), l, all, nil); !bytes.Equal(got[1:], want) {
 					t.Fatalf("pass %d: AppendFeatures wrote\n%s\nwant\n%s", pass, got[1:], want)
 				}
 				// Reading ahead takes hits of any layer, the cache's or
@@ -84,10 +93,10 @@ func TestBodies(t *testing.T) {
 				for i := range all {
 					h := geo.Hit{Layer: l, Feature: l.Feature(i), Index: i, Meters: 12.3456, Nearest: orb.Point{30.5, 50.5}, Bearing: 45}
 					extra := []Member{{Key: "possibly_hit", Value: true}, {Key: "protected_by", Value: []string{"a"}}}
-					if got, want := tt.bodies.AppendHit(nil, &h, extra...), AppendHit(nil, h.Feature, &h, extra...); !bytes.Equal(got, want) {
+					if got, want := tt.bodies.AppendHit(nil, &h, nil, extra...), AppendHit(nil, h.Feature, &h, extra...); !bytes.Equal(got, want) {
 						t.Fatalf("pass %d: AppendHit wrote\n%s\nwant\n%s", pass, got, want)
 					}
-					if got, want := tt.bodies.AppendHit(nil, &h), AppendHit(nil, h.Feature, &h); !bytes.Equal(got, want) {
+					if got, want := tt.bodies.AppendHit(nil, &h, nil), AppendHit(nil, h.Feature, &h); !bytes.Equal(got, want) {
 						t.Fatalf("pass %d: AppendHit without extra wrote\n%s\nwant\n%s", pass, got, want)
 					}
 				}
@@ -103,14 +112,14 @@ func TestBodies(t *testing.T) {
 				if tt.bodies.slots[l][i].Load() != 0 {
 					kept++
 				}
-				if len(AppendFeature(nil, l.Feature(i))) <= tt.bodies.chunk {
+				if len(AppendFeature(nil, l.Feature(i))) <= tt.bodies.plain.chunk {
 					fit++
 				}
 			}
 			switch {
-			case tt.bodies.full.Load() && kept == fit:
+			case tt.bodies.plain.full.Load() && kept == fit:
 				t.Errorf("full with every body that fits a chunk kept")
-			case !tt.bodies.full.Load() && kept != fit:
+			case !tt.bodies.plain.full.Load() && kept != fit:
 				t.Errorf("not full, yet %d of the %d bodies that fit a chunk kept", kept, fit)
 			}
 		})
@@ -121,7 +130,7 @@ func TestBodies(t *testing.T) {
 // get them whole (run with -race).
 func TestBodiesConcurrent(t *testing.T) {
 	ix, l := bodiesIndex(t)
-	b := NewBodies(ix, 4<<10)
+	b := NewBodies(ix, 4<<10, 2<<10)
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -136,7 +145,7 @@ func TestBodiesConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := strings.Count(string(b.AppendFeatures(nil, l, []int32{0, 1})), `"type":"Feature"`); n != 2 {
+	if n := strings.Count(string(b.AppendFeatures(nil, l, []int32{0, 1}, nil)), `"type":"Feature"`); n != 2 {
 		t.Errorf("two features written as %d", n)
 	}
 }

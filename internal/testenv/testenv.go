@@ -7,6 +7,9 @@
 package testenv
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,4 +65,20 @@ func missing(t testing.TB, requireVar, what string) {
 		t.Fatalf("%s, and %s is set", what, requireVar)
 	}
 	t.Skipf("skipping: %s (set %s to make this a failure)", what, requireVar)
+}
+
+// Gunzip decodes one gzip member with the standard library's reader,
+// which checks its trailer's CRC-32 and length.
+func Gunzip(t testing.TB, z []byte) []byte {
+	t.Helper()
+	r, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Multistream(false)
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("gunzip: %v", err)
+	}
+	return got
 }

@@ -1,0 +1,75 @@
+package geojson
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/internal/testenv"
+)
+
+// TestAppendGzip: answers written from kept bodies, as hits and as pages,
+// decode from their stitched gzip form to themselves byte for byte,
+// whether each body and its segment is kept, is being kept or did not fit.
+func TestAppendGzip(t *testing.T) {
+	ix, l := bodiesIndex(t)
+	for _, tt := range bodiesCases(ix) {
+		t.Run(tt.name, func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(1, 2))
+			var copies Copies
+			for round := range 200 {
+				copies.Reset()
+				answer := []byte(`{"type":"FeatureCollection","features":[`)
+				for k := range rnd.IntN(12) {
+					if k > 0 {
+						answer = append(answer, ',')
+					}
+					i := rnd.IntN(l.Len())
+					if round%2 == 0 {
+						answer = tt.bodies.AppendFeatures(answer, l, []int32{int32(i)}, &copies)
+						continue
+					}
+					h := geo.Hit{Layer: l, Feature: l.Feature(i), Index: i, Meters: rnd.Float64() * 5000, Nearest: orb.Point{30.5, 50.5}}
+					answer = tt.bodies.AppendHit(answer, &h, &copies, Member{Key: "possibly_hit", Value: round%3 == 0})
+				}
+				answer = append(answer, "]}\n"...)
+				z := tt.bodies.AppendGzip([]byte("prefix"), answer, &copies)
+				if !bytes.HasPrefix(z, []byte("prefix")) {
+					t.Fatal("AppendGzip did not append")
+				}
+				if got := testenv.Gunzip(t, z[len("prefix"):]); !bytes.Equal(got, answer) {
+					t.Fatalf("round %d: decoded\n%s\nwant\n%s", round, got, answer)
+				}
+			}
+			if tt.bodies == nil || tt.bodies.deflated == nil {
+				if copies.Bytes() != 0 {
+					t.Errorf("%d bytes recorded with no segments kept", copies.Bytes())
+				}
+				return
+			}
+			kept := 0
+			for i := range tt.bodies.deflated[l] {
+				if tt.bodies.deflated[l][i].Load() != 0 {
+					kept++
+				}
+			}
+			if kept == 0 {
+				t.Error("no segment kept")
+			}
+		})
+	}
+}
+
+// TestAppendStored: a stored run longer than one block's 65,535 bytes is
+// split into blocks, and an empty final run still ends the stream.
+func TestAppendStored(t *testing.T) {
+	for _, n := range []int{0, 1, 1<<16 - 1, 1 << 16, 200_000} {
+		p := bytes.Repeat([]byte("0123456789"), n/10+1)[:n]
+		z := (*Bodies)(nil).AppendGzip(nil, p, nil)
+		if got := testenv.Gunzip(t, z); !bytes.Equal(got, p) {
+			t.Errorf("%d bytes decoded to %d", n, len(got))
+		}
+	}
+}
