@@ -16,7 +16,8 @@ import (
 
 // BenchmarkGzipLevels compresses the server's own answers (proximity, an
 // items page, vector tiles at a country's zoom 6 and a city's zoom 10) with compress/gzip and klauspost/compress at
-// each level, reporting the compressed share of the bytes (ratio) beside
+// each level, and at their Huffman-only level (-2) and klauspost's
+// stateless one (-3), reporting the compressed share of the bytes (ratio) beside
 // the time and the CPU time of the compressing thread: the evidence for
 // the levels respond.go, downloads.go and tile use.
 func BenchmarkGzipLevels(b *testing.B) {
@@ -36,11 +37,14 @@ func BenchmarkGzipLevels(b *testing.B) {
 		Close() error
 	}
 	libraries := []struct {
-		name string
-		make func(level int) compressor
+		name   string
+		make   func(level int) compressor
+		levels []int
 	}{
-		{"stdlib", func(level int) compressor { w, _ := stdgzip.NewWriterLevel(io.Discard, level); return w }},
-		{"klauspost", func(level int) compressor { w, _ := gzip.NewWriterLevel(io.Discard, level); return w }},
+		{"stdlib", func(level int) compressor { w, _ := stdgzip.NewWriterLevel(io.Discard, level); return w },
+			[]int{stdgzip.HuffmanOnly, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{"klauspost", func(level int) compressor { w, _ := gzip.NewWriterLevel(io.Discard, level); return w },
+			[]int{gzip.StatelessCompression, gzip.HuffmanOnly, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
 	}
 	for _, k := range kinds {
 		var bodies [][]byte
@@ -57,7 +61,7 @@ func BenchmarkGzipLevels(b *testing.B) {
 			b.Fatalf("%s: no answer with a body", k.name)
 		}
 		for _, lib := range libraries {
-			for level := 1; level <= 9; level++ {
+			for _, level := range lib.levels {
 				b.Run(k.name+"/"+lib.name+"/"+strconv.Itoa(level), func(b *testing.B) {
 					zw := lib.make(level)
 					var out countingWriter

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
@@ -53,6 +54,10 @@ type deflater struct {
 	buf bytes.Buffer
 }
 
+// gapCoders keep the coders of gaps, so an answer's hash table is
+// cleared rather than allocated.
+var gapCoders = sync.Pool{New: func() any { return new(gapCoder) }}
+
 // gzipHeader is a gzip member's header with no name, time or flags: the
 // DEFLATE method and an unknown operating system, as compress/gzip writes.
 var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
@@ -60,12 +65,15 @@ var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 // AppendGzip appends answer as one gzip member, its bytes decoding to
 // answer exactly. Where copies says answer holds a kept body, the body's
 // deflated segment is copied in, made and kept the first time it is asked
-// for; every other byte goes into stored blocks. So the answer is
-// compressed as fast as it is copied, at the price of the bytes a single
-// stream would share across bodies and of the per-answer bytes left as
-// they are. copies must have been recorded by b while answer was written.
+// for; every other byte is coded as it is written (see gapCoder). So the
+// answer is compressed about as fast as it is copied, at the price of the
+// bytes a single stream would share across bodies and of the numbers each
+// answer computes, left as 8-bit literals. copies must have been recorded by b while answer was written.
 func (b *Bodies) AppendGzip(dst, answer []byte, copies *Copies) []byte {
-	dst = append(dst, gzipHeader[:]...)
+	g := gapCoders.Get().(*gapCoder)
+	defer gapCoders.Put(g)
+	clear(g.seen[:])
+	g.dst = append(dst, gzipHeader[:]...)
 	from := 0
 	if b != nil && copies != nil {
 		for _, c := range copies.list {
@@ -74,13 +82,14 @@ func (b *Bodies) AppendGzip(dst, answer []byte, copies *Copies) []byte {
 			if seg == nil {
 				continue
 			}
-			dst = appendStored(dst, answer[from:c.at], false)
-			dst = append(dst, seg...)
+			g.gap(answer, from, c.at, false)
+			g.dst = append(g.dst, seg...)
 			from = c.at + n
 		}
 	}
-	dst = appendStored(dst, answer[from:], true)
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(answer))
+	g.gap(answer, from, len(answer), true)
+	dst = binary.LittleEndian.AppendUint32(g.dst, crc32.ChecksumIEEE(answer))
+	g.dst = nil
 	return binary.LittleEndian.AppendUint32(dst, uint32(len(answer)))
 }
 

@@ -2,6 +2,8 @@ package geojson
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"math/rand/v2"
 	"testing"
 
@@ -72,4 +74,32 @@ func TestAppendStored(t *testing.T) {
 			t.Errorf("%d bytes decoded to %d", n, len(got))
 		}
 	}
+}
+
+// FuzzGapCoder: any bytes, cut into gaps at any points, coded as the
+// gaps between segments are, decode to themselves.
+func FuzzGapCoder(f *testing.F) {
+	f.Add([]byte(`{"type":"Feature","properties":{"distance_m":12.5,"bearing_deg":3,"nearest_point":[30.1,50.2]}},{"distance_m":1`), uint64(0x0f0f))
+	f.Add(bytes.Repeat([]byte("a"), 70_000), uint64(1))
+	f.Add([]byte{}, uint64(0))
+	f.Fuzz(func(t *testing.T, answer []byte, cuts uint64) {
+		var g gapCoder
+		g.dst = append([]byte(nil), gzipHeader[:]...)
+		from := 0
+		// Each set bit of cuts ends a gap 1/64 further on.
+		for k := range 64 {
+			if cuts&(1<<k) == 0 {
+				continue
+			}
+			to := max(from, len(answer)*(k+1)/65)
+			g.gap(answer, from, to, false)
+			from = to
+		}
+		g.gap(answer, from, len(answer), true)
+		z := binary.LittleEndian.AppendUint32(g.dst, crc32.ChecksumIEEE(answer))
+		z = binary.LittleEndian.AppendUint32(z, uint32(len(answer)))
+		if got := testenv.Gunzip(t, z); !bytes.Equal(got, answer) {
+			t.Fatalf("%d bytes decoded to %d", len(answer), len(got))
+		}
+	})
 }
