@@ -1,6 +1,9 @@
 package geojson
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // gapCoder writes the bytes of an answer between its deflated segments as
 // DEFLATE blocks of the fixed Huffman code, which need no code table: the
@@ -28,40 +31,63 @@ const (
 	minMatch, maxMatch = 4, 258
 )
 
-// put writes the n low bits of v.
+// put writes the n low bits of v, n at most 16.
 func (g *gapCoder) put(v uint64, n uint) {
 	g.bits |= v << g.n
 	g.n += n
-	for g.n >= 8 {
-		g.dst = append(g.dst, byte(g.bits))
-		g.bits >>= 8
-		g.n -= 8
+	if g.n >= 32 {
+		g.dst = binary.LittleEndian.AppendUint32(g.dst, uint32(g.bits))
+		g.bits >>= 32
+		g.n -= 32
 	}
 }
 
 // flush pads the pending bits to a byte with zeros.
 func (g *gapCoder) flush() {
-	if g.n > 0 {
+	for g.n > 0 {
 		g.dst = append(g.dst, byte(g.bits))
-		g.bits, g.n = 0, 0
+		g.bits >>= 8
+		g.n = max(g.n, 8) - 8
 	}
+	g.bits = 0
 }
 
-// symbol writes a literal/length symbol in the fixed code (RFC 1951
-// §3.2.6), whose codes are written from their highest bit.
+// symbol writes a literal/length symbol in the fixed code.
 func (g *gapCoder) symbol(s int) {
-	var code, n int
-	switch {
-	case s < 144:
-		code, n = 0x30+s, 8
-	case s < 256:
-		code, n = 0x190+s-144, 9
-	case s < 280:
-		code, n = s-256, 7
-	default:
-		code, n = 0xc0+s-280, 8
+	c := fixedCodes[s]
+	g.put(uint64(c.code), uint(c.n))
+}
+
+// fixedCode is a symbol's code in the fixed code, its bits reversed so
+// that they go out from the highest, as codes do.
+type fixedCode struct {
+	code uint16
+	n    uint8
+}
+
+// fixedCodes are the literal/length codes of RFC 1951 §3.2.6.
+var fixedCodes = func() (t [288]fixedCode) {
+	for s := range t {
+		var code, n int
+		switch {
+		case s < 144:
+			code, n = 0x30+s, 8
+		case s < 256:
+			code, n = 0x190+s-144, 9
+		case s < 280:
+			code, n = s-256, 7
+		default:
+			code, n = 0xc0+s-280, 8
+		}
+		t[s] = fixedCode{bits.Reverse16(uint16(code)) >> (16 - n), uint8(n)}
 	}
-	g.put(uint64(bits.Reverse16(uint16(code))>>(16-n)), uint(n))
+	return t
+}()
+
+// inNumber reports whether c may be part of a number, where a
+// back-reference seldom starts: the coder looks for none there.
+func inNumber(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == '-'
 }
 
 // Where each length and distance code starts, and its extra bits (RFC
@@ -107,6 +133,11 @@ func (g *gapCoder) gap(answer []byte, from, to int, final bool) {
 	}
 	g.put(head, 3)
 	for p := from; p < to; {
+		if c := answer[p]; inNumber(c) {
+			g.symbol(int(c))
+			p++
+			continue
+		}
 		if p+minMatch <= to {
 			h := gapHash(answer[p:])
 			c := int(g.seen[h]) - 1
