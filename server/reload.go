@@ -241,11 +241,12 @@ func (h *handlers) swap(d *Dataset) *Dataset {
 }
 
 // newBodies is the cache of the GeoJSON of ix's features, as large as
-// Config.FeatureCacheBytes allows, with half as much again for their
-// deflated segments unless Config.GzipStream compresses each answer whole.
+// Config.FeatureCacheBytes allows, with as much again for their deflated
+// segments (about two thirds of a body each, so they fill up last) unless
+// Config.GzipStream compresses each answer whole.
 func (h *handlers) newBodies(ix *geo.Index) *geojson.Bodies {
 	size := cacheBytes(h.cfg.FeatureCacheBytes, DefaultFeatureCacheBytes)
-	segments := size / 2
+	segments := size
 	if h.cfg.GzipStream {
 		segments = 0
 	}

@@ -129,9 +129,9 @@ func send(c echo.Context, ctype string, body []byte, cacheable bool) error {
 }
 
 // sendKept is send for a body that holds the kept feature bodies copies
-// records: when they make up at least half of it, its gzip form is
-// stitched from their deflated segments (geojson.Bodies.AppendGzip)
-// rather than compressed as it is sent.
+// records: when their kept segments make up at least half of it, its gzip
+// form is stitched from them (geojson.Bodies.AppendGzip) rather than
+// compressed as it is sent.
 func sendKept(c echo.Context, ctype string, body []byte, bodies *geojson.Bodies, copies *geojson.Copies, cacheable bool) error {
 	etag := ""
 	if cacheable {
@@ -154,11 +154,6 @@ type gzipForm struct {
 	ready  []byte
 	bodies *geojson.Bodies
 	copies *geojson.Copies
-}
-
-// stitched reports whether the form is stitched for body.
-func (g gzipForm) stitched(body []byte) bool {
-	return g.copies != nil && 2*g.copies.Bytes() >= len(body)
 }
 
 func sendAs(c echo.Context, ctype string, body []byte, gz gzipForm, etag string, cacheable bool) error {
@@ -191,11 +186,13 @@ func sendAs(c echo.Context, ctype string, body []byte, gz gzipForm, etag string,
 	if gz.ready != nil {
 		return writeBody(c, gz.ready)
 	}
-	if gz.stitched(body) {
+	if gz.copies != nil {
 		buf := getBuffer()
 		defer putBuffer(buf)
-		*buf = gz.bodies.AppendGzip(*buf, body, gz.copies)
-		return writeBody(c, *buf)
+		var stitched bool
+		if *buf, stitched = gz.bodies.AppendGzip(*buf, body, gz.copies); stitched {
+			return writeBody(c, *buf)
+		}
 	}
 	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {

@@ -15,8 +15,6 @@ import (
 // segments. A nil *Copies records nothing.
 type Copies struct {
 	list []copied
-	// bytes counts the body bytes copied.
-	bytes int
 }
 
 // copied is a kept body at an offset of an answer.
@@ -27,17 +25,11 @@ type copied struct {
 }
 
 // Reset empties c for another answer, keeping its room.
-func (c *Copies) Reset() {
-	c.list, c.bytes = c.list[:0], 0
-}
-
-// Bytes is the number of bytes of the answer copied from kept bodies.
-func (c *Copies) Bytes() int { return c.bytes }
+func (c *Copies) Reset() { c.list = c.list[:0] }
 
 func (c *Copies) add(at int, body []byte, seg *atomic.Uint64) {
 	if c != nil {
 		c.list = append(c.list, copied{at: at, body: body, seg: seg})
-		c.bytes += len(body)
 	}
 }
 
@@ -63,34 +55,47 @@ var gapCoders = sync.Pool{New: func() any { return new(gapCoder) }}
 var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // AppendGzip appends answer as one gzip member, its bytes decoding to
-// answer exactly. Where copies says answer holds a kept body, the body's
-// deflated segment is copied in, made and kept the first time it is asked
-// for; every other byte is coded as it is written (see gapCoder). So the
-// answer is compressed about as fast as it is copied, at the price of the
-// bytes a single stream would share across bodies and of the numbers each
-// answer computes, left as 8-bit literals. copies must have been recorded by b while answer was written.
-func (b *Bodies) AppendGzip(dst, answer []byte, copies *Copies) []byte {
+// answer exactly, and reports true, when at least half of answer is kept
+// bodies whose deflated segments are kept (each is made and kept the first
+// time it is asked for); otherwise it appends nothing and reports false,
+// and the answer is better compressed whole. The segments are copied in;
+// every other byte is coded as it is written (see gapCoder). So the answer
+// is compressed about as fast as it is copied, at the price of the bytes a
+// single stream would share across bodies and of the numbers each answer
+// computes, left as 8-bit literals. copies must have been recorded by b
+// while answer was written.
+func (b *Bodies) AppendGzip(dst, answer []byte, copies *Copies) ([]byte, bool) {
+	if b == nil || copies == nil {
+		return dst, false
+	}
+	covered := 0
+	for _, c := range copies.list {
+		if b.segment(c.body[:len(c.body)-2], c.seg) != nil {
+			covered += len(c.body)
+		}
+	}
+	if 2*covered < len(answer) {
+		return dst, false
+	}
 	g := gapCoders.Get().(*gapCoder)
 	defer gapCoders.Put(g)
 	clear(g.seen[:])
 	g.dst = append(dst, gzipHeader[:]...)
 	from := 0
-	if b != nil && copies != nil {
-		for _, c := range copies.list {
-			n := len(c.body) - 2
-			seg := b.segment(c.body[:n], c.seg)
-			if seg == nil {
-				continue
-			}
-			g.gap(answer, from, c.at, false)
-			g.dst = append(g.dst, seg...)
-			from = c.at + n
+	for _, c := range copies.list {
+		n := len(c.body) - 2
+		seg := b.segment(c.body[:n], c.seg)
+		if seg == nil {
+			continue
 		}
+		g.gap(answer, from, c.at, false)
+		g.dst = append(g.dst, seg...)
+		from = c.at + n
 	}
 	g.gap(answer, from, len(answer), true)
 	dst = binary.LittleEndian.AppendUint32(g.dst, crc32.ChecksumIEEE(answer))
 	g.dst = nil
-	return binary.LittleEndian.AppendUint32(dst, uint32(len(answer)))
+	return binary.LittleEndian.AppendUint32(dst, uint32(len(answer))), true
 }
 
 // appendStored appends p as stored DEFLATE blocks, at a byte boundary;
