@@ -79,7 +79,7 @@ func serve(args []string, stderr io.Writer) error {
 	grace := fs.Duration("shutdown-grace", 15*time.Second, "on SIGINT or SIGTERM, how long in-flight requests get to finish")
 	tileCacheMiB := fs.Int("tile-cache-mib", server.DefaultTileCacheBytes>>20, "memory for rendered vector tiles, in MiB; 0 caches none (and warms none)")
 	featureCacheMiB := fs.Int("feature-cache-mib", server.DefaultFeatureCacheBytes>>20, "memory for the GeoJSON of features as first written, which answers then copy instead of writing again, in MiB; 0 keeps none")
-	gzipStream := fs.Bool("gzip-stream", false, "gzip each proximity answer and items page as one stream as it is sent, for about a third of the bytes of the default (which stitches it from features compressed once) at about five times the CPU")
+	gzipStream := fs.Bool("gzip-stream", false, "gzip each proximity answer and items page as one stream as it is sent: about half the bytes of the default, which stitches it from features compressed once, for several times the CPU")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
 	keepVersions := fs.Int("keep-versions", server.DefaultKeepVersions, "data versions kept in the strike store beside those a recorded verdict was judged on: the last N served (at least 1); -1 keeps every one")
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
