@@ -85,24 +85,25 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 			return nil, q.err
 		}
 	}
-	hits := slices.Clone(q.hits)
 	// Positions become indexes in a loop of their own: the hits' entries
 	// of order lie scattered, and with nothing between them the CPU
 	// fetches them at once, where a loop that also sorted or measured
 	// would wait for each in turn.
-	for k := range hits {
-		h := &hits[k]
+	for k := range q.hits {
+		h := &q.hits[k].Hit
 		h.Index = int(h.Layer.order[h.Index])
 		h.Feature = &h.Layer.features[h.Index]
 	}
-	slices.SortFunc(hits, func(a, b Hit) int {
-		if a.less(&b) {
+	slices.SortFunc(q.hits, func(a, b ranked) int {
+		if a.less(&b.Hit) {
 			return -1
 		}
 		return 1 // hits are distinct features, never equal
 	})
-	for k := range hits {
-		hits[k].Bearing = q.m.Bearing(hits[k].Nearest)
+	hits := make([]Hit, len(q.hits))
+	for k := range q.hits {
+		hits[k] = q.hits[k].Hit
+		hits[k].Bearing = q.m.Azimuth(q.hits[k].at)
 	}
 	return hits, nil
 }
@@ -156,7 +157,7 @@ type query struct {
 	radius  float64
 	limit   int
 	bound   float64  // the radius, or the limit-th best distance once hits is full
-	hits    []Hit    // heap, worst on top
+	hits    []ranked // heap, worst on top
 	pending candHeap // waiting to be refined or measured
 	// Candidates whose box meets done and whose box bound is at most
 	// doneMeters were dealt with by the box stage.
@@ -173,7 +174,14 @@ type query struct {
 // anew for every request.
 var queries = sync.Pool{New: func() any { return new(query) }}
 
-func worseHit(a, b *Hit) bool { return b.precedes(a, (*Hit).idAt) }
+// ranked is a hit while its query runs, with the measurement its bearing
+// is worked out from once it is among those returned.
+type ranked struct {
+	Hit
+	at geodesy.Closest
+}
+
+func worseHit(a, b *ranked) bool { return b.precedes(&a.Hit, (*Hit).idAt) }
 
 // cand is a feature (its position, see Layer.order) waiting in the pending
 // heap. Its first lower bound is its envelope's; lines and polygons near
@@ -293,26 +301,30 @@ func (q *query) drain(l *Layer, key float64) bool {
 			continue
 		}
 		at := int(c.index) - len(l.points)
-		g := l.geoms[at]
 		box := bound64(c.lo, c.hi)
 		if !q.m.Frame.Covers(&box) {
 			// Geometries the frame does not cover are rare enough to
 			// measure exactly at once.
-			q.record(l, c.index, q.m.Exact(g, &box, true))
+			q.record(l, c.index, q.m.Exact(l.geoms[at], &box, true))
 			continue
 		}
 		c.from = int32(len(q.m.Cands))
 		// Only a polygon whose envelope holds the query point may hold
-		// the point itself, which only its geometry tells.
-		_, polygon := g.(orb.Polygon)
-		if run, ok := l.run(at); ok && !(polygon && box.Contains(q.m.Frame.Center())) {
-			if isLong(run) && !polygon {
-				c.lower = q.m.LineEdges(run, l.spans[int32(at)])
+		// the point itself, which only its geometry tells; a polygon's
+		// ring is closed, so an open path is read from the block alone.
+		run, ok := l.run(at)
+		if ok && !(run[0] == run[len(run)-1] && box.Contains(q.m.Frame.Center())) {
+			var spans []orb.Bound // a long line's; a polygon has none
+			if isLong(run) {
+				spans = l.spans[int32(at)]
+			}
+			if spans != nil {
+				c.lower = q.m.LineEdges(run, spans)
 			} else {
 				c.lower = q.m.PathEdges(run)
 			}
 		} else {
-			c.lower, _ = q.m.Edges(g, &box, false)
+			c.lower, _ = q.m.Edges(l.geoms[at], &box, false)
 		}
 		c.to, c.refined = int32(len(q.m.Cands)), true
 		q.pending.push(c)
@@ -326,7 +338,7 @@ func (q *query) record(l *Layer, at int32, c geodesy.Closest) {
 	if c.Meters > q.radius {
 		return
 	}
-	h := Hit{Layer: l, Index: int(at), Meters: c.Meters, Nearest: c.Point}
+	h := ranked{Hit{Layer: l, Index: int(at), Meters: c.Meters, Nearest: c.Point}, c}
 	if len(q.hits) < q.limit {
 		q.hits = heapPush(q.hits, h, worseHit)
 	} else if worseHit(&q.hits[0], &h) {
@@ -340,17 +352,29 @@ func (q *query) record(l *Layer, at int32, c geodesy.Closest) {
 	}
 }
 
-// touchGeometries reads the first vertex of each pending site.
-// Candidates lie scattered over a large layer, so those reads mostly miss
-// the CPU caches; with nothing between them the CPU waits for many at
-// once, where measuring would wait for each in turn.
+// touchGeometries reads the vertices of each pending site, one in each
+// cache line they span (only the first of a long line's, most of which a
+// search skips). Candidates lie scattered over a large layer, so those
+// reads mostly miss the CPU caches; with nothing between them the CPU
+// waits for many at once, where measuring would wait for each in turn.
 func touchGeometries(l *Layer, pending candHeap) {
+	const perLine = 4 // 16-byte points in a 64-byte cache line
 	var x float64
 	for _, c := range pending {
-		if at := int(c.index) - len(l.points); at < 0 {
+		at := int(c.index) - len(l.points)
+		if at < 0 {
 			x += l.points[c.index][0]
-		} else if first := int(l.vertex[at] &^ manyRuns); first < len(l.coords) {
-			x += l.coords[first][0]
+			continue
+		}
+		from, to := int(l.vertex[at]&^manyRuns), int(l.vertex[at+1]&^manyRuns)
+		if to-from > 4*geodesy.SpanVertices {
+			to = from + 1
+		}
+		for k := from; k < to; k += perLine {
+			x += l.coords[k][0]
+		}
+		if to > from {
+			x += l.coords[to-1][0]
 		}
 	}
 	keep(x)

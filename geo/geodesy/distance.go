@@ -47,6 +47,10 @@ func (m *Measure) Reset(p orb.Point) {
 type Closest struct {
 	Meters float64
 	Point  orb.Point
+	// chord runs from the query point to Point through the ellipsoid, when
+	// aimed; Azimuth reads the bearing off it.
+	chord vec3
+	aimed bool
 }
 
 // edgeBowPerMeter bounds how far, per metre of edge length squared, a
@@ -254,23 +258,36 @@ func (m *Measure) estimate(a, b orb.Point) (meters, t float64) {
 }
 
 func (m *Measure) ToPoint(q orb.Point) Closest {
-	d, ok := m.line.distance(q)
+	d, chord, ok := m.line.distanceAlong(q)
 	if !ok {
 		d, _ = karneyFrom(m.p, q)
 	}
-	return Closest{Meters: d, Point: q}
+	return Closest{Meters: d, Point: q, chord: chord, aimed: ok}
 }
 
 // Bearing is the forward azimuth at the query point towards q, in degrees
 // clockwise from north in [0, 360); NaN when q is the query point. Only the
 // hits a query returns need it.
 func (m *Measure) Bearing(q orb.Point) float64 {
+	return m.Azimuth(Closest{Point: q})
+}
+
+// Azimuth is the Bearing of c.Point, from the chord that measuring c
+// found when there was one: the distance and the bearing share the work
+// of placing the point on the ellipsoid.
+func (m *Measure) Azimuth(c Closest) float64 {
+	q := c.Point
 	if q == m.p {
 		return math.NaN()
 	}
-	azi, ok := m.line.azimuth(q)
-	if !ok {
-		_, azi = karneyFrom(m.p, q)
+	var azi float64
+	if c.aimed {
+		azi = m.line.aim(c.chord)
+	} else {
+		var ok bool
+		if azi, ok = m.line.azimuth(q); !ok {
+			_, azi = karneyFrom(m.p, q)
+		}
 	}
 	if azi < 0 {
 		// A tiny negative azimuth would become 360 itself.

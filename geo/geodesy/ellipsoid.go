@@ -33,12 +33,11 @@ func karneyFrom(a, b orb.Point) (meters, aziA float64) {
 // inverseFrom is karneyFrom, solving short lines from their chord.
 func inverseFrom(a, b orb.Point) (meters, aziA float64) {
 	line := newShortLine(a)
-	meters, ok := line.distance(b)
+	meters, d, ok := line.distanceAlong(b)
 	if !ok {
 		return karneyFrom(a, b)
 	}
-	aziA, _ = line.azimuth(b)
-	return meters, aziA
+	return meters, line.aim(d)
 }
 
 // Direct walks meters from a along azimuth; it returns the point reached and

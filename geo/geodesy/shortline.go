@@ -55,10 +55,17 @@ func newShortLine(p orb.Point) shortLine {
 // chord's direction (Euler's formula). TestShortLine holds the result to
 // Karney's within shortLineTolerance.
 func (s *shortLine) distance(q orb.Point) (meters float64, ok bool) {
+	meters, _, ok = s.distanceAlong(q)
+	return meters, ok
+}
+
+// distanceAlong is distance that also returns the chord to q, from which
+// aim gives the azimuth without working it out again.
+func (s *shortLine) distanceAlong(q orb.Point) (meters float64, d vec3, ok bool) {
 	d, normal, ok := s.chord(q)
 	c2 := d.dot(d)
 	if !ok || c2 == 0 {
-		return 0, ok
+		return 0, d, ok
 	}
 	// Midway, the normal is about the mean of the ends' normals, and the
 	// chord runs parallel to the section.
@@ -78,7 +85,7 @@ func (s *shortLine) distance(q orb.Point) (meters float64, ok bool) {
 	k := math.Sqrt(w2) / wgs84A * (cos2*w2/(1-wgs84E2) + 1 - cos2)
 	x := c2 * k * k
 	// 2R·asin(c/2R) as a series in (c/R)²; the next term is below 1e-12 m.
-	return math.Sqrt(c2) * (1 + x*(1.0/24+x*(3.0/640+x*5.0/7168))), true
+	return math.Sqrt(c2) * (1 + x*(1.0/24+x*(3.0/640+x*5.0/7168))), d, true
 }
 
 // azimuth returns the forward azimuth in degrees, in (−180, 180], at the
@@ -86,7 +93,12 @@ func (s *shortLine) distance(q orb.Point) (meters float64, ok bool) {
 // arcsecond of the geodesic's at 200 km. ok is as for distance.
 func (s *shortLine) azimuth(q orb.Point) (degrees float64, ok bool) {
 	d, _, ok := s.chord(q)
-	return math.Atan2(d.dot(s.east), d.dot(s.north)) / rad, ok
+	return s.aim(d), ok
+}
+
+// aim is azimuth given the chord d to q.
+func (s *shortLine) aim(d vec3) (degrees float64) {
+	return math.Atan2(d.dot(s.east), d.dot(s.north)) / rad
 }
 
 // chord returns the chord from the fixed point to q and the normal at q; ok
