@@ -226,6 +226,15 @@ func AppendNumber(dst []byte, x float64) []byte {
 		}
 		return strconv.AppendFloat(dst, x, 'f', -1, 64)
 	}
+	// Most coordinates are given to at most 7 decimals (OSM keeps 7, a
+	// centimetre). If x rounded to 7 decimals parses back to x, that
+	// decimal is the answer: any other with at most 7 decimals is 10⁻⁷ or
+	// more away, far beyond x's spacing, and any with more is longer.
+	if ax := math.Abs(x); ax < 1000 {
+		if n := uint64(ax*1e7 + 0.5); float64(n)/1e7 == ax {
+			return appendDecimal7(dst, u>>63 != 0, n)
+		}
+	}
 	k := fracDigits[s]
 	n, d, _ := nearestScaled(m, s, pow10[k])
 	if d >= pow10[k] {
@@ -295,19 +304,51 @@ func appendDecimal(dst []byte, n uint64, k int) []byte {
 	return dst[:l+size]
 }
 
-// put8 writes v < 10⁸ as 8 digits, with leading zeros. It divides in
-// lanes of one uint64 (SWAR): two 4-digit halves in 32-bit lanes are split
-// into four 2-digit ones in 16-bit lanes, then into eight digits in
+// appendDecimal7 appends n/10⁷, negated if negative, in plain notation
+// without trailing zeros; n < 10¹⁰.
+func appendDecimal7(dst []byte, negative bool, n uint64) []byte {
+	whole, frac := n/1e7, uint32(n%1e7)
+	if negative {
+		dst = append(dst, '-')
+	}
+	switch {
+	case whole >= 100:
+		dst = append(dst, byte('0'+whole/100), byte('0'+whole/10%10), byte('0'+whole%10))
+	case whole >= 10:
+		dst = append(dst, byte('0'+whole/10), byte('0'+whole%10))
+	default:
+		dst = append(dst, byte('0'+whole))
+	}
+	if frac == 0 {
+		return dst
+	}
+	// frac's 8 digits, the first (always 0) in the lowest byte: the zero
+	// bytes on top are the trailing zeros.
+	d := digits8(frac)
+	end := 8 - bits.LeadingZeros64(d)/8
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], d+0x30303030_30303030)
+	dst = append(dst, '.')
+	return append(dst, b[1:end]...)
+}
+
+// put8 writes v < 10⁸ as 8 digits, with leading zeros.
+func put8(b []byte, v uint32) {
+	binary.LittleEndian.PutUint64(b, digits8(v)+0x30303030_30303030)
+}
+
+// digits8 is v < 10⁸ as 8 digit values (0 to 9), one a byte. It divides
+// in lanes of one uint64 (SWAR): two 4-digit halves in 32-bit lanes are
+// split into four 2-digit ones in 16-bit lanes, then into eight digits in
 // bytes, each multiply-and-shift standing for a division exact on the
 // lane's range (×10486>>20 is /100 below 43,699; ×103>>10 is /10 below
 // 179), and the first digit lands in the lowest byte.
-func put8(b []byte, v uint32) {
+func digits8(v uint32) uint64 {
 	x := uint64(v/1e4) | uint64(v%1e4)<<32
 	q := (x * 10486 >> 20) & 0x0000007f_0000007f
 	x = q | (x-q*100)<<16
 	q = (x * 103 >> 10) & 0x000f000f_000f000f
-	x = q | (x-q*10)<<8
-	binary.LittleEndian.PutUint64(b, x+0x30303030_30303030)
+	return q | (x-q*10)<<8
 }
 
 // digits10 is the number of decimal digits of n, 1 for 0.

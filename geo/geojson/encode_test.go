@@ -119,11 +119,23 @@ func BenchmarkAppendNumber(b *testing.B) {
 	for i := range xs {
 		xs[i] = 22 + r.Float64()*18 // longitudes across Ukraine, full precision
 	}
+	// Longitudes as sources give them, to 6 or 7 decimals.
+	short := make([]float64, len(xs))
+	for i, x := range xs {
+		p := float64(pow10[6+i%2])
+		short[i] = math.Round(x*p) / p
+	}
 	buf := make([]byte, 0, 32)
 	b.Run("AppendNumber", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := range b.N {
 			buf = AppendNumber(buf[:0], xs[i%len(xs)])
+		}
+	})
+	b.Run("AppendNumber/7decimals", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			buf = AppendNumber(buf[:0], short[i%len(short)])
 		}
 	})
 	b.Run("strconv", func(b *testing.B) {
