@@ -254,10 +254,11 @@ func (l *Layer) Lookup(id string) (*Feature, int, bool) {
 	return nil, -1, false
 }
 
-// Touch reads the first byte of each feature's id and properties. A page
-// of features is scattered over a large layer, so those reads mostly miss
-// the CPU caches; here, with nothing between them, the CPU waits for many
-// at once, where encoding would wait for each in turn.
+// Touch reads the first byte of each feature's id and properties and the
+// first position of its geometry. A page of features is scattered over a
+// large layer, so those reads mostly miss the CPU caches; here, with
+// nothing between them, the CPU waits for many at once, where encoding
+// would wait for each in turn.
 func (l *Layer) Touch(at []int32) {
 	var x byte
 	for _, i := range at {
@@ -268,8 +269,27 @@ func (l *Layer) Touch(at []int32) {
 		if len(f.Properties) > 0 {
 			x += f.Properties[0]
 		}
+		x += byte(firstPosition(f.Geometry)[0])
 	}
 	keep(x)
+}
+
+// firstPosition is g's first position, reached through the slice headers
+// an encoder reads; the zero Point for other kinds and empty geometries.
+func firstPosition(g orb.Geometry) orb.Point {
+	switch g := g.(type) {
+	case orb.Point:
+		return g
+	case orb.LineString:
+		if len(g) > 0 {
+			return g[0]
+		}
+	case orb.Polygon:
+		if len(g) > 0 && len(g[0]) > 0 {
+			return g[0][0]
+		}
+	}
+	return orb.Point{}
 }
 
 // keep makes its argument needed, so the compiler keeps the reads that

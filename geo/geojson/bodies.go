@@ -139,8 +139,8 @@ func (b *Bodies) AppendHit(dst []byte, h *geo.Hit, copies *Copies, extra ...Memb
 	return append(dst, "}}"...)
 }
 
-// touch reads each cache line of each feature's body, or the first byte
-// of its id and properties when its body is not kept: see geo.Layer.Touch.
+// touch reads each cache line of each feature's body, or what
+// geo.Layer.Touch reads when its body is not kept.
 func (b *Bodies) touch(l *geo.Layer, at []int32) {
 	var slots []atomic.Uint64
 	if b != nil {
@@ -162,8 +162,8 @@ func (b *Bodies) touch(l *geo.Layer, at []int32) {
 }
 
 // TouchHits reads each cache line of the kept bodies of the sites found,
-// or the first byte of each feature's id and properties when its body is
-// not kept, before AppendHit copies them: the sites lie scattered over a
+// or what geo.Layer.Touch reads when a body is not kept, before AppendHit
+// copies them: the sites lie scattered over a
 // large layer, and reads that do not wait on each other wait for memory
 // side by side rather than one after another.
 func (b *Bodies) TouchHits(hits []geo.Hit) {
@@ -181,6 +181,8 @@ func (b *Bodies) TouchHits(hits []geo.Hit) {
 		}
 		if s := slots[h.Index].Load(); s != 0 {
 			x += b.touchBody(s)
+		} else {
+			h.Layer.Touch([]int32{int32(h.Index)})
 		}
 	}
 	keepByte(x)
