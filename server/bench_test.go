@@ -20,6 +20,7 @@ import (
 
 var bench struct {
 	once  sync.Once
+	ix    *geo.Index
 	e     *echo.Echo
 	sites []synth.Site
 }
@@ -31,12 +32,18 @@ func benchServer(b *testing.B) (*echo.Echo, []synth.Site) {
 		if err != nil {
 			panic(err)
 		}
-		var current atomic.Pointer[geo.Index]
-		current.Store(ix)
-		bench.e = server.New(server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		bench.sites = sites
+		bench.ix, bench.sites = ix, sites
+		bench.e = serveIndex(ix, 0)
 	})
 	return bench.e, bench.sites
+}
+
+// serveIndex serves ix keeping up to cacheBytes of feature bodies (0: the
+// default, negative: none).
+func serveIndex(ix *geo.Index, cacheBytes int) *echo.Echo {
+	var current atomic.Pointer[geo.Index]
+	current.Store(ix)
+	return server.New(server.Config{Index: &current, FeatureCacheBytes: cacheBytes, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // sink is a ResponseWriter that keeps nothing, so a benchmark measures the
@@ -97,6 +104,9 @@ func BenchmarkItemsBBox(b *testing.B) {
 	targets := benchset.ItemsTargets(sites, 4096, benchset.Seed)
 	b.Run("identity", func(b *testing.B) { serveTargets(b, e, targets) })
 	b.Run("gzip", func(b *testing.B) { serveTargets(b, e, targets, "Accept-Encoding", "gzip") })
+	// Every feature written anew, as most are in the load test, whose
+	// 10,000 boxes reach more features than the kept bodies hold.
+	b.Run("unkept", func(b *testing.B) { serveTargets(b, serveIndex(bench.ix, -1), targets) })
 }
 
 // BenchmarkItemsFilter: a page of up to 100 features chosen by a CQL2
@@ -114,6 +124,7 @@ func BenchmarkProximity(b *testing.B) {
 	targets := benchset.ProximityTargets(sites, 4096, benchset.Seed)
 	b.Run("identity", func(b *testing.B) { serveTargets(b, e, targets) })
 	b.Run("gzip", func(b *testing.B) { serveTargets(b, e, targets, "Accept-Encoding", "gzip") })
+	b.Run("unkept", func(b *testing.B) { serveTargets(b, serveIndex(bench.ix, -1), targets) })
 }
 
 // BenchmarkItemsPaging: deep pages of the whole collection cost the same as
