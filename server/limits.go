@@ -28,6 +28,17 @@ type Limits struct {
 	// IdleTimeout is how long a keep-alive connection may wait for its
 	// next request.
 	IdleTimeout time.Duration
+	// MaxNewConns bounds the connections let in and not yet answered
+	// once: while that many are, no more are accepted, and new clients
+	// wait in the kernel's listen queue, first come first served. A
+	// connection counts from its accept until its first answer is written
+	// or it closes, and at most NewConnHold, so clients that connect and
+	// send nothing keep no one out for longer; a heavy request gives its
+	// place back when it asks for a heavy slot. Later requests on a
+	// kept-alive connection (a load balancer's probe) never wait here.
+	MaxNewConns int
+	// NewConnHold is the longest one connection counts against MaxNewConns.
+	NewConnHold time.Duration
 	// MaxHeaderBytes bounds a request's headers.
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds request bodies, but on the bulk routes (POST
@@ -108,7 +119,8 @@ type Limits struct {
 }
 
 // DefaultLimits returns the limits used where Config.Limits leaves a
-// field zero. MaxHeavy follows the CPUs this process may use.
+// field zero. MaxHeavy and MaxNewConns follow the CPUs this process may
+// use.
 func DefaultLimits() Limits {
 	return Limits{
 		ReadHeaderTimeout: 10 * time.Second,
@@ -116,14 +128,23 @@ func DefaultLimits() Limits {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		MaxBodyBytes:      1 << 20,
-		HeavyTimeout:      120 * time.Second,
-		MaxHeavy:          max(2, runtime.GOMAXPROCS(0)),
+		// Enough to keep the processors busy answering, few enough that
+		// a kept-alive connection's request waits behind no more than
+		// that many goroutines (see README).
+		MaxNewConns:  128 * runtime.GOMAXPROCS(0),
+		NewConnHold:  250 * time.Millisecond,
+		MaxBodyBytes: 1 << 20,
+		HeavyTimeout: 120 * time.Second,
+		// One processor is left free of heavy work, for everything else
+		// (see README).
+		MaxHeavy: max(1, runtime.GOMAXPROCS(0)-1),
 		// Enough for a client's next request to find the slot its last
 		// answer frees; longer waits cost flooding clients more time-outs
 		// on a starved machine than they saved (see README).
-		HeavyWait:       100 * time.Millisecond,
-		MaxHeavyWaiting: 10_000,
+		HeavyWait: 100 * time.Millisecond,
+		// Few: each waiter's end is a goroutine to run, and one freed slot
+		// needs only one waiter (see README).
+		MaxHeavyWaiting: 16,
 		// Twenty answers of the largest proximity limit at once, about 200 MB.
 		MaxSitesInFlight: 200_000,
 		// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
@@ -177,6 +198,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxSitesInFlight, d.MaxSitesInFlight)
 	orDefault(&l.MinUploadBytesPerSecond, d.MinUploadBytesPerSecond)
 	orDefault(&l.MaxHeaderBytes, d.MaxHeaderBytes)
+	orDefault(&l.MaxNewConns, d.MaxNewConns)
+	orDefault(&l.NewConnHold, d.NewConnHold)
 	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
 	if l.RateBurst <= 0 {
 		l.RateBurst = max(1, int(2*l.RatePerSecond))
@@ -184,17 +207,20 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// HTTPServer is an http.Server for handler with the connection limits of l.
-func HTTPServer(handler http.Handler, l Limits) *http.Server {
+// HTTPServer is a Server for handler with the connection limits of l.
+func HTTPServer(handler http.Handler, l Limits) *Server {
 	l = l.withDefaults()
-	return &http.Server{
+	gate := newConnGate(l)
+	return &Server{gate: gate, Server: &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: l.ReadHeaderTimeout,
 		ReadTimeout:       l.ReadTimeout,
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
-	}
+		ConnState:         gate.connState,
+		ConnContext:       gate.connContext,
+	}}
 }
 
 // routeClass is what sets a route's requests apart from the ordinary ones,
@@ -298,6 +324,7 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // takeHeavy takes one of the heavy requests' slots for the client of c,
 // waiting for one as heavySlots does, or refuses the request with 503.
 func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
+	freeConnSlot(c.Request().Context())
 	release, err = h.heavy.acquire(c.Request().Context(), c.RealIP())
 	if errors.Is(err, errSlotsBusy) {
 		return nil, overloaded(c, http.StatusServiceUnavailable,
