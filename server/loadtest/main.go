@@ -161,6 +161,8 @@ type options struct {
 	// snapshot has -curve load snapshots rather than GeoJSON.
 	snapshot bool
 	child    string
+	// limits are the server's, as the binary's flags of the same names set them.
+	limits server.Limits
 }
 
 func main() {
@@ -199,6 +201,9 @@ func main() {
 	flag.StringVar(&o.svg, "svg", "", "with -curve: write the plot to this SVG file")
 	flag.BoolVar(&o.snapshot, "snapshot", false, "with -curve: write each set as a snapshot (geo/snapshot) and measure loading that instead of GeoJSON")
 	flag.StringVar(&o.child, "curve-child", "", "measure this GeoJSON or snapshot (.snapshot) file in this process and print the figures as JSON (run by -curve)")
+	flag.IntVar(&o.limits.MaxHeavy, "max-heavy", 0, "the server's --max-heavy (default: its default)")
+	flag.IntVar(&o.limits.MaxHeavyWaiting, "max-heavy-waiting", 0, "the server's --max-heavy-waiting (default: its default)")
+	flag.IntVar(&o.limits.MaxNewConns, "max-new-conns", 0, "the server's --max-new-conns (default: its default)")
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
@@ -299,7 +304,7 @@ func run(o options) error {
 	// Requests are logged as in production, to nowhere.
 	var current atomic.Pointer[geo.Index]
 	current.Store(ix)
-	cfg := server.Config{Index: &current, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := server.Config{Index: &current, Limits: o.limits, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var env []string
 	var scenarios []scenario
 	// ratioHeld are the scenarios whose rate must be at least -min-ratio
