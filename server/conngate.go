@@ -85,9 +85,8 @@ func (g *connGate) connContext(ctx context.Context, c net.Conn) context.Context 
 }
 
 // freeConnSlot gives back the gate slot of the connection of ctx's
-// request, if it holds one: a heavy request has slots of its own (see
-// Limits.MaxHeavy), and while it waits for one, parked, it would only
-// keep others out.
+// request, if it holds one: a heavy request waiting for a slot of its own
+// (see Limits.MaxHeavy) is parked, and would only keep others out.
 func freeConnSlot(ctx context.Context) {
 	if s, ok := ctx.Value(connSlotKey{}).(connSlot); ok {
 		s.gate.free(s.conn)

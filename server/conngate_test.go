@@ -113,15 +113,18 @@ func TestKeptAliveConnectionsPassTheGate(t *testing.T) {
 	}
 }
 
-func TestHeavyRequestsGiveTheirPlaceBack(t *testing.T) {
-	l := server.Limits{MaxNewConns: 1, NewConnHold: time.Minute, MaxHeavy: 1, MinUploadWindow: time.Minute}
+func TestHeavyRequestsWaitingGiveTheirPlaceBack(t *testing.T) {
+	l := server.Limits{MaxNewConns: 2, NewConnHold: time.Minute, MaxHeavy: 1, HeavyWait: time.Minute, MinUploadWindow: time.Minute}
 	f := newFixture(t, func(c *server.Config) { c.Limits = l })
 	addr := serveOn(t, f.e, l)
-	// A batch of unknown length is heavy: it takes the heavy slot and
-	// waits there for the rest of its body.
-	batch := silent(t, addr)
-	if _, err := io.WriteString(batch, "POST /proximity HTTP/1.1\r\nHost: x\r\nContent-Type: application/geo+json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"); err != nil {
-		t.Fatal(err)
+	// Batches of unknown length are heavy: the first takes the heavy slot
+	// and waits there for the rest of its body, the second waits for the
+	// slot.
+	for range 2 {
+		batch := silent(t, addr)
+		if _, err := io.WriteString(batch, "POST /proximity HTTP/1.1\r\nHost: x\r\nContent-Type: application/geo+json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	answeredWithin(t, getAsync("http://"+addr+"/healthz"), 5*time.Second, "a heavy request kept its connection's place at the gate")
+	answeredWithin(t, getAsync("http://"+addr+"/healthz"), 5*time.Second, "a heavy request waiting for a slot kept its connection's place at the gate")
 }

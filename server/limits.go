@@ -34,7 +34,7 @@ type Limits struct {
 	// connection counts from its accept until its first answer is written
 	// or it closes, and at most NewConnHold, so clients that connect and
 	// send nothing keep no one out for longer; a heavy request gives its
-	// place back when it asks for a heavy slot. Later requests on a
+	// place back when it waits for a heavy slot. Later requests on a
 	// kept-alive connection (a load balancer's probe) never wait here.
 	MaxNewConns int
 	// NewConnHold is the longest one connection counts against MaxNewConns.
@@ -324,7 +324,6 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // takeHeavy takes one of the heavy requests' slots for the client of c,
 // waiting for one as heavySlots does, or refuses the request with 503.
 func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
-	freeConnSlot(c.Request().Context())
 	release, err = h.heavy.acquire(c.Request().Context(), c.RealIP())
 	if errors.Is(err, errSlotsBusy) {
 		return nil, overloaded(c, http.StatusServiceUnavailable,

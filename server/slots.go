@@ -61,6 +61,7 @@ func (s *heavySlots) acquire(ctx context.Context, client string) (release func()
 	w := &slotWaiter{client: client, granted: make(chan struct{})}
 	e := s.waiting.PushBack(w)
 	s.mu.Unlock()
+	freeConnSlot(ctx)
 
 	timer := time.NewTimer(s.wait - rand.N(s.wait/2+1))
 	defer timer.Stop()

@@ -455,7 +455,7 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.DurationVar(&l.ReadTimeout, "read-timeout", d.ReadTimeout, "time a client has to send a whole request")
 	fs.DurationVar(&l.WriteTimeout, "write-timeout", d.WriteTimeout, "time to answer a request, after its headers")
 	fs.DurationVar(&l.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long an idle keep-alive connection stays open")
-	fs.IntVar(&l.MaxNewConns, "max-new-conns", d.MaxNewConns, "connections let in and not yet answered once, each counted at most --new-conn-hold and not once its request asks for a heavy slot; more wait in the kernel's listen queue, first come first served (default: 128 a CPU)")
+	fs.IntVar(&l.MaxNewConns, "max-new-conns", d.MaxNewConns, "connections let in and not yet answered once, each counted at most --new-conn-hold and not while its request waits for a heavy slot; more wait in the kernel's listen queue, first come first served (default: 128 a CPU)")
 	fs.DurationVar(&l.NewConnHold, "new-conn-hold", d.NewConnHold, "longest one new connection counts against --max-new-conns, so clients that connect and send nothing keep no one out for longer")
 	fs.IntVar(&l.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "largest request headers, in bytes")
 	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest request body, in bytes, but for batch proximity and strike imports, which have their own bounds (128 MiB, 64 MiB)")
