@@ -204,6 +204,7 @@ func main() {
 	flag.IntVar(&o.limits.MaxHeavy, "max-heavy", 0, "the server's --max-heavy (default: its default)")
 	flag.IntVar(&o.limits.MaxHeavyWaiting, "max-heavy-waiting", 0, "the server's --max-heavy-waiting (default: its default)")
 	flag.IntVar(&o.limits.MaxNewConns, "max-new-conns", 0, "the server's --max-new-conns (default: its default)")
+	flag.DurationVar(&o.limits.NewConnHold, "new-conn-hold", 0, "the server's --new-conn-hold (default: its default)")
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
