@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/protectmap/protectmap/geo/geojson"
 	"github.com/protectmap/protectmap/geo/snapshot"
 	"github.com/protectmap/protectmap/geo/tile"
+	"github.com/protectmap/protectmap/internal/procs"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/store"
 	"github.com/protectmap/protectmap/web"
@@ -85,9 +87,13 @@ func serve(args []string, stderr io.Writer) error {
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
 	limitFlags(fs, &limits)
+	goProcs := fs.Int("procs", procs.Default(), "processors Go runs goroutines on (GOMAXPROCS); more than the CPUs lets a request woken under load, such as a load balancer's probe, wait for the kernel's time slices rather than behind every goroutine queued before it (default: twice the CPUs, or the GOMAXPROCS environment variable)")
 	set := newSettings(fs, "tokens")
 	if err := set.parse(args, os.Getenv); err != nil {
 		return err
+	}
+	if *goProcs < 1 {
+		return usagef("--procs must be 1 or more, not %d", *goProcs)
 	}
 	if *baseURL != "" {
 		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -211,6 +217,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	runtime.GOMAXPROCS(*goProcs)
 	srv := server.HTTPServer(h, limits)
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {

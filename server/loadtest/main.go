@@ -59,6 +59,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -68,6 +69,7 @@ import (
 	"time"
 
 	"github.com/protectmap/protectmap/geo"
+	"github.com/protectmap/protectmap/internal/procs"
 	"github.com/protectmap/protectmap/internal/synth"
 	"github.com/protectmap/protectmap/server"
 	"github.com/protectmap/protectmap/server/internal/benchset"
@@ -161,8 +163,10 @@ type options struct {
 	// snapshot has -curve load snapshots rather than GeoJSON.
 	snapshot bool
 	child    string
-	// limits are the server's, as the binary's flags of the same names set them.
+	// limits and procs are the server's, as the binary's flags of the
+	// same names set them.
 	limits server.Limits
+	procs  int
 }
 
 func main() {
@@ -201,10 +205,13 @@ func main() {
 	flag.StringVar(&o.svg, "svg", "", "with -curve: write the plot to this SVG file")
 	flag.BoolVar(&o.snapshot, "snapshot", false, "with -curve: write each set as a snapshot (geo/snapshot) and measure loading that instead of GeoJSON")
 	flag.StringVar(&o.child, "curve-child", "", "measure this GeoJSON or snapshot (.snapshot) file in this process and print the figures as JSON (run by -curve)")
-	flag.IntVar(&o.limits.MaxHeavy, "max-heavy", 0, "the server's --max-heavy (default: its default)")
-	flag.IntVar(&o.limits.MaxHeavyWaiting, "max-heavy-waiting", 0, "the server's --max-heavy-waiting (default: its default)")
-	flag.IntVar(&o.limits.MaxNewConns, "max-new-conns", 0, "the server's --max-new-conns (default: its default)")
-	flag.DurationVar(&o.limits.NewConnHold, "new-conn-hold", 0, "the server's --new-conn-hold (default: its default)")
+	// The limits that follow the CPUs take them before -procs raises them.
+	d := server.DefaultLimits()
+	flag.IntVar(&o.limits.MaxHeavy, "max-heavy", d.MaxHeavy, "the server's --max-heavy")
+	flag.IntVar(&o.limits.MaxHeavyWaiting, "max-heavy-waiting", d.MaxHeavyWaiting, "the server's --max-heavy-waiting")
+	flag.IntVar(&o.limits.MaxNewConns, "max-new-conns", d.MaxNewConns, "the server's --max-new-conns")
+	flag.DurationVar(&o.limits.NewConnHold, "new-conn-hold", d.NewConnHold, "the server's --new-conn-hold")
+	flag.IntVar(&o.procs, "procs", procs.Default(), "the server's --procs: processors Go runs goroutines on (GOMAXPROCS)")
 	flag.Parse()
 	if *probeURL != "" {
 		probe(*probeURL)
@@ -218,6 +225,7 @@ func main() {
 		return
 	}
 	o.defaults()
+	runtime.GOMAXPROCS(o.procs)
 	if err := o.start(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
