@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -109,5 +110,29 @@ func TestGzipStitchedCurl(t *testing.T) {
 		if rec := f.get(t, target, "Accept-Encoding: gzip"); rec.Header().Get("Content-Length") == "" {
 			t.Errorf("%s was not stitched: %v", target, rec.Header())
 		}
+	}
+}
+
+// TestGzipAnswerTagIsWeak: an answer compressed as it is sent may come out
+// in other bytes next time (stitched, or compressed whole), so its gzip
+// form's ETag is weak, and still revalidates; a download compressed once
+// keeps a strong one (TestDownloads).
+func TestGzipAnswerTagIsWeak(t *testing.T) {
+	f := newFixture(t)
+	const target = "/collections/energy/items"
+	plain := f.get(t, target)
+	zipped := f.get(t, target, "Accept-Encoding: gzip")
+	if zipped.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("%s not gzipped: %v", target, zipped.Header())
+	}
+	etag, plainTag := zipped.Header().Get("ETag"), plain.Header().Get("ETag")
+	if etag != "W/"+strings.TrimSuffix(plainTag, `"`)+`-gzip"` || strings.HasPrefix(plainTag, "W/") {
+		t.Fatalf("ETag %q gzipped, %q plain: want the plain one, strong, and a weak gzip one", etag, plainTag)
+	}
+	if rec := f.get(t, target, "Accept-Encoding: gzip", "If-None-Match: "+etag); rec.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match %s: %d, want 304", etag, rec.Code)
+	}
+	if rec := f.get(t, target, "If-None-Match: "+etag); rec.Code != http.StatusOK {
+		t.Errorf("the gzip ETag matched the plain answer: %d", rec.Code)
 	}
 }

@@ -169,8 +169,14 @@ func sendAs(c echo.Context, ctype string, body []byte, gz gzipForm, etag string,
 	}
 	if cacheable {
 		if compress {
-			// Each encoding is its own representation with its own tag.
+			// Each encoding is its own representation with its own tag. One
+			// compressed per answer may come out in other bytes next time
+			// (stitched from kept segments, or compressed whole once their
+			// room is full), so its tag is weak.
 			etag = etag[:len(etag)-1] + `-gzip"`
+			if gz.ready == nil {
+				etag = "W/" + etag
+			}
 		}
 		hdr.Set("ETag", etag)
 		hdr[echo.HeaderCacheControl] = cacheControlValue
@@ -241,7 +247,7 @@ func matchesETag(header, etag string) bool {
 		return true
 	}
 	for t := range strings.SplitSeq(header, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == strings.TrimPrefix(etag, "W/") {
 			return true
 		}
 	}
