@@ -39,10 +39,17 @@ func (ix *Index) Nearby(p orb.Point, meters float64, limit int, layers ...string
 // NearbyContext is Nearby that gives up with ctx's error once ctx is done,
 // which it checks every checkEvery candidates it measures.
 func (ix *Index) NearbyContext(ctx context.Context, p orb.Point, meters float64, limit int, layers ...string) ([]Hit, error) {
+	return ix.AppendNearby(ctx, nil, p, meters, limit, layers...)
+}
+
+// AppendNearby is NearbyContext that appends the hits to dst: a server
+// answering many queries reuses one slice rather than filling fresh memory
+// for each.
+func (ix *Index) AppendNearby(ctx context.Context, dst []Hit, p orb.Point, meters float64, limit int, layers ...string) ([]Hit, error) {
 	if !(meters >= 0 && meters <= MaxRadiusMeters) {
-		return nil, badQuery("radius", "radius %v m outside [0, %d]", meters, MaxRadiusMeters)
+		return dst, badQuery("radius", "radius %v m outside [0, %d]", meters, MaxRadiusMeters)
 	}
-	return ix.nearest(ctx, p, meters, limit, layers)
+	return ix.nearest(ctx, dst, p, meters, limit, layers)
 }
 
 // Nearest returns the k features of the named layers (all when none are
@@ -54,7 +61,13 @@ func (ix *Index) Nearest(p orb.Point, k int, layers ...string) ([]Hit, error) {
 // NearestContext is Nearest that gives up with ctx's error once ctx is
 // done, which it checks every checkEvery candidates it measures.
 func (ix *Index) NearestContext(ctx context.Context, p orb.Point, k int, layers ...string) ([]Hit, error) {
-	return ix.nearest(ctx, p, math.Inf(1), k, layers)
+	return ix.AppendNearest(ctx, nil, p, k, layers...)
+}
+
+// AppendNearest is NearestContext that appends the hits to dst, as
+// AppendNearby does.
+func (ix *Index) AppendNearest(ctx context.Context, dst []Hit, p orb.Point, k int, layers ...string) ([]Hit, error) {
+	return ix.nearest(ctx, dst, p, math.Inf(1), k, layers)
 }
 
 // checkEvery is how many candidates a search measures between looks at
@@ -62,17 +75,17 @@ func (ix *Index) NearestContext(ctx context.Context, p orb.Point, k int, layers 
 // lock.
 const checkEvery = 256
 
-func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit int, names []string) ([]Hit, error) {
+func (ix *Index) nearest(ctx context.Context, dst []Hit, p orb.Point, meters float64, limit int, names []string) ([]Hit, error) {
 	if err := validPoint(p); err != nil {
-		return nil, err
+		return dst, err
 	}
 	if limit < 1 {
-		return nil, badQuery("limit", "limit %d must be at least 1", limit)
+		return dst, badQuery("limit", "limit %d must be at least 1", limit)
 	}
 	var picked [8]*Layer
 	ls, err := ix.pick(picked[:0], names)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	q := queries.Get().(*query)
 	defer queries.Put(q)
@@ -82,7 +95,7 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 	defer func() { q.ctx = nil }() // pooled: hold no request's context
 	for _, l := range ls {
 		if q.layer(l); q.err != nil {
-			return nil, q.err
+			return dst, q.err
 		}
 	}
 	// Positions become indexes in a loop of their own: the hits' entries
@@ -100,10 +113,13 @@ func (ix *Index) nearest(ctx context.Context, p orb.Point, meters float64, limit
 		}
 		return 1 // hits are distinct features, never equal
 	})
-	hits := make([]Hit, len(q.hits))
+	hits := slices.Grow(dst, len(q.hits))
+	if hits == nil {
+		hits = []Hit{} // none found: an empty list, which encodes as [] rather than null
+	}
 	for k := range q.hits {
-		hits[k] = q.hits[k].Hit
-		hits[k].Bearing = q.m.Azimuth(q.hits[k].at)
+		hits = append(hits, q.hits[k].Hit)
+		hits[len(hits)-1].Bearing = q.m.Azimuth(q.hits[k].at)
 	}
 	return hits, nil
 }

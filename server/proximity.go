@@ -228,9 +228,10 @@ func (h *handlers) proximity(c echo.Context) error {
 	return h.answer(c, q, q.limit, q.appendJSON, nearby)
 }
 
-// nearby is proximity's search: the n nearest sites within q.radius.
-func nearby(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
-	return ix.NearbyContext(ctx, p, q.radius, n, q.collections...)
+// nearby is proximity's search: the n nearest sites within q.radius,
+// appended to dst.
+func nearby(ctx context.Context, dst []geo.Hit, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
+	return ix.AppendNearby(ctx, dst, p, q.radius, n, q.collections...)
 }
 
 // verdict decides whether a strike at p at q.when hit a site protected by
@@ -270,7 +271,7 @@ func verdictHits(v *agreement.Verdict) []geo.Hit {
 // stop when the client goes away. The search is a function of q rather
 // than a closure over it, which would move every query to the heap.
 func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuery func([]byte) []byte,
-	search func(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error)) error {
+	search func(ctx context.Context, dst []geo.Hit, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error)) error {
 	reserved, err := h.reserveSites(c, sites)
 	if err != nil {
 		return err
@@ -288,7 +289,8 @@ func (h *handlers) answer(c echo.Context, q *proximityQuery, sites int, echoQuer
 		}
 		return sendHits(c, h.dataset(c).bodies, echoQuery, verdictHits(v), q, v)
 	}
-	hits, err := search(c.Request().Context(), ix, p, q, sites)
+	hits, err := search(c.Request().Context(), hitRoom(c), ix, p, q, sites)
+	defer keepHitRoom(c, hits)
 	if err != nil {
 		return err
 	}
@@ -326,9 +328,10 @@ func (h *handlers) nearest(c echo.Context) error {
 	return h.answer(c, &q.proximityQuery, q.k, q.appendJSON, nearest)
 }
 
-// nearest is nearest's search: the n nearest sites however far.
-func nearest(ctx context.Context, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
-	return ix.NearestContext(ctx, p, n, q.collections...)
+// nearest is nearest's search: the n nearest sites however far, appended
+// to dst.
+func nearest(ctx context.Context, dst []geo.Hit, ix *geo.Index, p orb.Point, q *proximityQuery, n int) ([]geo.Hit, error) {
+	return ix.AppendNearest(ctx, dst, p, n, q.collections...)
 }
 
 // appendJSON echoes the query as the server understood it.

@@ -123,6 +123,31 @@ type request struct {
 	echo.Context
 	// data is the Dataset the request answers from (see dataset).
 	data *Dataset
+	// hits is room for the sites a proximity answer lists, kept from one
+	// request to the next (see hitRoom).
+	hits []geo.Hit
+}
+
+// maxKeptHits bounds the room for hits a pooled request keeps, so a rare
+// answer of thousands of sites does not pin its slice.
+const maxKeptHits = 1024
+
+// hitRoom is an empty slice to search into, with the room a previous
+// request on c's pooled request left.
+func hitRoom(c echo.Context) []geo.Hit {
+	if r, ok := c.(*request); ok {
+		return r.hits[:0]
+	}
+	return nil
+}
+
+// keepHitRoom gives hits' room back to c's pooled request, cleared so no
+// request keeps an index that a reload has replaced.
+func keepHitRoom(c echo.Context, hits []geo.Hit) {
+	if r, ok := c.(*request); ok && cap(hits) <= maxKeptHits {
+		clear(hits)
+		r.hits = hits[:0]
+	}
 }
 
 var requests = newPool(func() *request { return new(request) })
@@ -133,7 +158,7 @@ func (h *handlers) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		r := requests.get()
 		r.Context = c
 		err := next(r)
-		*r = request{}
+		*r = request{hits: r.hits}
 		requests.put(r)
 		return err
 	}
