@@ -84,6 +84,49 @@ func TestNearestFarAway(t *testing.T) {
 	}
 }
 
+// TestAppendNearbyKeepsDst: AppendNearby and AppendNearest append after
+// what dst holds, the same hits as Nearby and Nearest, and none found is an
+// empty list rather than nil.
+func TestAppendNearbyKeepsDst(t *testing.T) {
+	ix := indexOf(t, synthLayer(t, "a", 3_000, 4))
+	p := ix.layers[0].features[0].Geometry.Bound().Center()
+	wantNearest, err := ix.Nearest(p, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	radius := wantNearest[len(wantNearest)-1].Meters + 1 // the 3 nearest, and maybe more
+	want, err := ix.Nearby(p, radius, 7)
+	if err != nil || len(want) < 3 {
+		t.Fatalf("Nearby: %d hits, %v", len(want), err)
+	}
+	first := Hit{Index: -1}
+	for _, c := range []struct {
+		name   string
+		append func(dst []Hit) ([]Hit, error)
+		want   []Hit
+	}{
+		{"AppendNearby", func(dst []Hit) ([]Hit, error) { return ix.AppendNearby(context.Background(), dst, p, radius, 7) }, want},
+		{"AppendNearest", func(dst []Hit) ([]Hit, error) { return ix.AppendNearest(context.Background(), dst, p, 3) }, wantNearest},
+	} {
+		got, err := c.append(append(make([]Hit, 0, 2), first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1+len(c.want) || got[0] != first {
+			t.Fatalf("%s: %d hits, first %+v; want %d after the one dst held", c.name, len(got), got[0], len(c.want))
+		}
+		for i := range c.want {
+			if got[1+i] != c.want[i] && !(math.IsNaN(got[1+i].Bearing) && math.IsNaN(c.want[i].Bearing)) {
+				t.Errorf("%s hit %d: %+v, want %+v", c.name, i, got[1+i], c.want[i])
+			}
+		}
+	}
+	none, err := ix.AppendNearby(context.Background(), nil, orb.Point{-30, 40}, 10, 5)
+	if err != nil || none == nil || len(none) != 0 {
+		t.Errorf("nothing near: %v (nil %v), %v; want an empty list", none, none == nil, err)
+	}
+}
+
 func compareHits(t *testing.T, p orb.Point, got, want []Hit) {
 	t.Helper()
 	ids := func(hs []Hit) []string {

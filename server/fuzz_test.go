@@ -19,7 +19,7 @@ func parsed[Q any](t *testing.T, raw string, parse func(string) (Q, error)) (Q, 
 	q, err := parse(raw)
 	if err != nil {
 		na, refusedF := err.(*notAcceptableError)
-		f, _ := queryValue(raw, "f")
+		f, _ := pairValue(parseQuery(nil, raw), "f")
 		if _, ok := err.(*ParamError); !ok && !(refusedF && na.f != "" && na.f == f) {
 			t.Fatalf("%q: error %T %v is neither a *ParamError nor a 406 for its f", raw, err, err)
 		}
@@ -103,7 +103,7 @@ func FuzzParseProximity(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, ok := parsed(t, raw, func(raw string) (proximityQuery, error) {
 			q := newProximityQuery()
-			return q, q.parse(raw)
+			return q, q.parse(parseQuery(nil, raw))
 		})
 		if !ok {
 			return

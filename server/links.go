@@ -92,8 +92,7 @@ func (h *handlers) withQuery(c echo.Context, set map[string]string) string {
 // encoded as url.Values.Encode does: sorted by name, query-escaped.
 func (h *handlers) appendWithQuery(b []byte, c echo.Context, set func(name string) (string, bool), names ...string) []byte {
 	b = append(h.appendBaseURL(b, c), c.Request().URL.EscapedPath()...)
-	var pairs [16]queryPair // a request has few parameters: no allocation
-	query := parseQuery(pairs[:0], c.QueryString())
+	query := queryPairs(c)
 	var buf [16]string
 	all := append(buf[:0], names...)
 	for _, p := range query {

@@ -97,11 +97,10 @@ func unescapeQuery(s string) (string, error) {
 	return url.QueryUnescape(s)
 }
 
-// queryValue is the first value of the parameter name in the query string
-// raw, as url.Values.Get gives it; ok says whether it is there at all.
-func queryValue(raw, name string) (value string, ok bool) {
-	var buf [16]queryPair
-	for _, p := range parseQuery(buf[:0], raw) {
+// pairValue is the first value of the parameter name among pairs, as
+// url.Values.Get gives it; ok says whether it is there at all.
+func pairValue(pairs []queryPair, name string) (value string, ok bool) {
+	for _, p := range pairs {
 		if p.name == name {
 			return p.value, true
 		}
@@ -112,8 +111,22 @@ func queryValue(raw, name string) (value string, ok bool) {
 // queryArg is the request's query parameter name, as echo.Context.QueryParam
 // gives it, without building the url.Values that caches.
 func queryArg(c echo.Context, name string) string {
-	v, _ := queryValue(c.QueryString(), name)
+	v, _ := pairValue(queryPairs(c), name)
 	return v
+}
+
+// queryPairs are the pairs of c's query string, parsed once and kept in
+// its pooled request: the middleware, the handler and its links each read
+// them.
+func queryPairs(c echo.Context) []queryPair {
+	r, ok := c.(*request)
+	if !ok {
+		return parseQuery(nil, c.QueryString())
+	}
+	if !r.queryRead {
+		r.query, r.queryRead = parseQuery(r.pairs[:0], c.QueryString()), true
+	}
+	return r.query
 }
 
 // parse applies the query string raw to q. Parameters are visited in name
@@ -123,7 +136,18 @@ func queryArg(c echo.Context, name string) string {
 // recommends refusing.
 func (p params[Q]) parse(raw string, q *Q, other func(q *Q, name, v string) (bool, error)) error {
 	var buf [16]queryPair // requests have few parameters: no allocation
-	values := parseQuery(buf[:0], raw)
+	return p.parseSorted(parseQuery(buf[:0], raw), q, other)
+}
+
+// parsePairs is parse of a query string already split into pairs, which
+// it leaves as they are.
+func (p params[Q]) parsePairs(pairs []queryPair, q *Q, other func(q *Q, name, v string) (bool, error)) error {
+	var buf [16]queryPair
+	return p.parseSorted(append(buf[:0], pairs...), q, other)
+}
+
+// parseSorted is parse of the pairs values, which it sorts.
+func (p params[Q]) parseSorted(values []queryPair, q *Q, other func(q *Q, name, v string) (bool, error)) error {
 	slices.SortStableFunc(values, func(a, b queryPair) int { return strings.Compare(a.name, b.name) })
 	for i := 0; i < len(values); {
 		name, v := values[i].name, values[i].value

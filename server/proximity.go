@@ -144,10 +144,10 @@ func newProximityQuery() proximityQuery {
 	return proximityQuery{radius: defaultRadiusMeters, limit: defaultProximityLimit, uncertainty: math.NaN()}
 }
 
-// parse reads a GET /proximity query string into q, which holds the
-// defaults (newProximityQuery).
-func (q *proximityQuery) parse(raw string) error {
-	if err := proximityParams.parse(raw, q, nil); err != nil {
+// parse reads the pairs of a GET /proximity query string into q, which
+// holds the defaults (newProximityQuery).
+func (q *proximityQuery) parse(pairs []queryPair) error {
+	if err := proximityParams.parsePairs(pairs, q, nil); err != nil {
 		return err
 	}
 	if err := q.requirePoint(); err != nil {
@@ -222,7 +222,7 @@ func (h *handlers) proximity(c echo.Context) error {
 	q := proximityQueries.get()
 	defer proximityQueries.put(q)
 	*q = newProximityQuery()
-	if err := q.parse(c.QueryString()); err != nil {
+	if err := q.parse(queryPairs(c)); err != nil {
 		return err
 	}
 	return h.answer(c, q, q.limit, q.appendJSON, nearby)

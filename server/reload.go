@@ -126,6 +126,11 @@ type request struct {
 	// hits is room for the sites a proximity answer lists, kept from one
 	// request to the next (see hitRoom).
 	hits []geo.Hit
+	// query is the query string's pairs, in pairs' room, once queryRead
+	// (see queryPairs).
+	query     []queryPair
+	pairs     [16]queryPair
+	queryRead bool
 }
 
 // maxKeptHits bounds the room for hits a pooled request keeps, so a rare

@@ -107,8 +107,7 @@ func validUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 		if !utf8.ValidString(r.URL.Path) {
 			return paramError("path", "the path is not UTF-8")
 		}
-		var buf [16]queryPair
-		for _, p := range parseQuery(buf[:0], c.QueryString()) {
+		for _, p := range queryPairs(c) {
 			if !utf8.ValidString(p.name) {
 				return paramError("query", "a parameter name is not UTF-8")
 			}

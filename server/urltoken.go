@@ -28,7 +28,7 @@ func (urlTokenError) problem() problem {
 // parameter, before anything else reads it.
 func refuseURLTokens(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := queryValue(c.QueryString(), urlTokenParam); ok {
+		if _, ok := pairValue(queryPairs(c), urlTokenParam); ok {
 			return urlTokenError{}
 		}
 		return next(c)
