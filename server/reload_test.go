@@ -160,7 +160,7 @@ func TestReloadUnderLoad(t *testing.T) {
 					if !ok {
 						continue
 					}
-					version, _, _ := strings.Cut(strings.Trim(res.Header.Get("ETag"), `"`), ".")
+					version, _, _ := strings.Cut(strings.Trim(strings.TrimPrefix(res.Header.Get("ETag"), "W/"), `"`), ".")
 					var doc struct {
 						NumberMatched int `json:"numberMatched"`
 						Features      []struct {
