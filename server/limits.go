@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/protectmap/protectmap/internal/procs"
 	"golang.org/x/time/rate"
 )
 
@@ -120,7 +120,8 @@ type Limits struct {
 
 // DefaultLimits returns the limits used where Config.Limits leaves a
 // field zero. MaxHeavy and MaxNewConns follow the CPUs this process may
-// use.
+// use, as they were at start: serve then raises GOMAXPROCS above them
+// (procs.Default), which must not raise these limits with it.
 func DefaultLimits() Limits {
 	return Limits{
 		ReadHeaderTimeout: 10 * time.Second,
@@ -131,13 +132,13 @@ func DefaultLimits() Limits {
 		// Enough to keep the processors busy answering, few enough that
 		// a kept-alive connection's request waits behind no more than
 		// that many goroutines (see README).
-		MaxNewConns:  128 * runtime.GOMAXPROCS(0),
+		MaxNewConns:  128 * procs.CPUs(),
 		NewConnHold:  250 * time.Millisecond,
 		MaxBodyBytes: 1 << 20,
 		HeavyTimeout: 120 * time.Second,
 		// One processor is left free of heavy work, for everything else
 		// (see README).
-		MaxHeavy: max(1, runtime.GOMAXPROCS(0)-1),
+		MaxHeavy: max(1, procs.CPUs()-1),
 		// Enough for a client's next request to find the slot its last
 		// answer frees; longer waits cost flooding clients more time-outs
 		// on a starved machine than they saved (see README).
