@@ -267,7 +267,11 @@ func metric(t testing.TB, base, sample string) float64 {
 // other clients go on undelayed.
 func TestStrikeEventsSlowClient(t *testing.T) {
 	// The fast client may lag ten posts; the slow one's socket fills first.
-	l := server.Limits{FeedBuffer: 500, FeedWriteTimeout: time.Second}
+	// The slow one never reads, so any write deadline drops it; the fast
+	// one's reader, starved of CPU on a busy machine, may leave a write
+	// waiting for a second or more, so its deadline is as generous as the
+	// wait for each event below.
+	l := server.Limits{FeedBuffer: 500, FeedWriteTimeout: 10 * time.Second}
 	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) { c.Limits = l })
 	base := serveLive(t, f, l)
 	fast := follow(t, base, "")
@@ -331,10 +335,12 @@ func TestStrikeEventsLargeWrite(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 10 s.
+// waitFor polls cond for up to a minute: what it waits for may be due
+// only after a deadline of the server's, such as a write timeout, and a
+// busy machine delays both.
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out waiting")
 		}
