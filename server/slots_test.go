@@ -90,7 +90,9 @@ func TestHeavySlotsFairAcrossClients(t *testing.T) {
 // but no longer than HeavyWait, and no longer than its client; beyond
 // MaxHeavyWaiting it is refused at once. A refused waiter leaves no trace.
 func TestHeavySlotsWait(t *testing.T) {
-	const wait = 100 * time.Millisecond
+	// Long enough that "at once" (under half of it) holds on a busy
+	// machine, where a goroutine may wait tens of milliseconds to run.
+	const wait = time.Second
 	s := newHeavySlots(Limits{MaxHeavy: 1, HeavyWait: wait, MaxHeavyWaiting: 1}.withDefaults())
 	ctx := context.Background()
 	held, err := s.acquire(ctx, "a")
