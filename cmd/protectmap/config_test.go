@@ -8,10 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -184,10 +184,12 @@ func sitesLayer(n int) string {
 // served is `protectmap serve` running in this process for a test.
 type served struct {
 	t    *testing.T
-	addr string
 	done chan int
 	logs *lockedWriter
 }
+
+// servingLine is the line serve logs once it listens, naming its address.
+var servingLine = regexp.MustCompile(`msg=serving addr=(\S+)`)
 
 // readiness is what a test reads of /readyz.
 type readiness struct {
@@ -195,24 +197,26 @@ type readiness struct {
 	Features int    `json:"features"`
 }
 
-// startServe runs serve with args on a free loopback port.
+// startServe runs serve with args on a loopback port the kernel gives it:
+// a port found free beforehand could be taken by another process's
+// connection while serve loads its data, before it listens.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &served{t: t, addr: ln.Addr().String(), done: make(chan int, 1), logs: &lockedWriter{}}
-	ln.Close()
+	s := &served{t: t, done: make(chan int, 1), logs: &lockedWriter{}}
 	go func() {
-		s.done <- run(append([]string{"serve", "--addr", s.addr, "--tile-url", "off", "--store", "off"}, args...), io.Discard, s.logs)
+		s.done <- run(append([]string{"serve", "--addr", "127.0.0.1:0", "--tile-url", "off", "--store", "off"}, args...), io.Discard, s.logs)
 	}()
 	return s
 }
 
+// ready reads /readyz; false until serve listens, or when it is not ready.
 func (s *served) ready() (readiness, bool) {
 	var r readiness
-	res, err := http.Get("http://" + s.addr + "/readyz")
+	m := servingLine.FindStringSubmatch(s.logs.String())
+	if m == nil {
+		return r, false
+	}
+	res, err := http.Get("http://" + m[1] + "/readyz")
 	if err != nil {
 		return r, false
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,10 +60,9 @@ func startServer(t *testing.T, store string, flags ...string) *serverProcess {
 	addr := make(chan string, 1)
 	var log strings.Builder
 	go func() {
-		serving := regexp.MustCompile(`msg=serving addr=(\S+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := serving.FindStringSubmatch(sc.Text()); m != nil {
+			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
 			log.WriteString(sc.Text() + "\n")
