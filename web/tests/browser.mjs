@@ -37,8 +37,15 @@ function catchMaps() {
   });
 }
 
+// waitMs bounds every wait for the page: long, as a busy machine may take
+// tens of seconds over what a quiet one does in a moment, and a wait that
+// ends early costs nothing.
+const waitMs = 120_000;
+
 async function newPage(viewport = { width: 1280, height: 800 }, headers = {}, locale = 'en-US', bypassCSP = false) {
   const context = await browser.newContext({ viewport, extraHTTPHeaders: headers, locale, bypassCSP });
+  context.setDefaultTimeout(waitMs);
+  context.setDefaultNavigationTimeout(waitMs);
   await context.addInitScript(catchMaps);
   context.on('request', (r) => requests.push(r.url()));
   const page = await context.newPage();
@@ -108,7 +115,7 @@ async function firstRender(page, hash, tries) {
         );
       },
       null,
-      { polling: 50, timeout: 60_000 },
+      { polling: 50, timeout: waitMs },
     );
     const after = await clocks();
     if (!(after.main > before.main)) throw new Error('the renderer changed during a timed load: its clocks went back');
@@ -526,7 +533,7 @@ const scenarios = {
       await page.waitForFunction(() => {
         const el = document.getElementById('features-map');
         return el && (el.dataset.drawn !== undefined || el.dataset.error !== undefined);
-      }, null, { timeout: 60_000 });
+      }, null, { timeout: waitMs });
       out.pages.push(
         await page.evaluate(
           ({ path, type }) => {
@@ -556,7 +563,7 @@ const scenarios = {
     const page = await newPage();
     await open(page, spec.hash);
     const drawn = (part) =>
-      page.waitForFunction((p) => (document.getElementById('summary-section').dataset.drawn ?? '').includes(p), part, { timeout: 60000 });
+      page.waitForFunction((p) => (document.getElementById('summary-section').dataset.drawn ?? '').includes(p), part, { timeout: waitMs });
     await page.locator('#summary-section > summary').click();
     await drawn('strikes/summary');
     out.all = await summaryInfo(page);
@@ -815,7 +822,7 @@ const scenarios = {
     await settle(page);
     out.home = await strikesInfo(page);
     await page.getByRole('button', { name: 'Play' }).click();
-    await page.waitForFunction(() => document.getElementById('strikes-play').getAttribute('aria-pressed') === 'false', null, { timeout: 30000 });
+    await page.waitForFunction(() => document.getElementById('strikes-play').getAttribute('aria-pressed') === 'false', null, { timeout: waitMs });
     out.played = await strikesInfo(page);
 
     // Recording the checked location: without a token, with a wrong one, with the right one.
@@ -869,7 +876,7 @@ const scenarios = {
     });
     for (const page of pages) {
       await open(page, spec.view.hash);
-      await page.waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: 30000 });
+      await page.waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: waitMs });
     }
     out.before = await Promise.all(pages.map(strikesInfo));
     const post = async (strike) => {
@@ -890,7 +897,7 @@ const scenarios = {
     };
     // The time from the answer to the POST until a page draws the strike.
     const appears = async (page, id, since) => {
-      await page.waitForFunction(hasStrike, id, { timeout: 30000, polling: 20 });
+      await page.waitForFunction(hasStrike, id, { timeout: waitMs, polling: 20 });
       return Date.now() - since;
     };
 
@@ -906,14 +913,14 @@ const scenarios = {
 
     // The second page loses the feed, and misses a strike meanwhile.
     await cutFeed(true);
-    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'lost', null, { timeout: 30000 });
+    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'lost', null, { timeout: waitMs });
     out.lost = await liveState(pages[1]);
     await shot(pages[1], 'live-lost');
     out.second = await post(spec.strikes[1]);
     await appears(pages[0], out.second, Date.now());
     await cutFeed(false);
     await appears(pages[1], out.second, Date.now());
-    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: 30000 });
+    await pages[1].waitForFunction(() => document.getElementById('strikes-live').dataset.state === 'live', null, { timeout: waitMs });
     await settle(pages[1]);
     out.after = await Promise.all(pages.map(strikesInfo));
     out.liveAfter = await Promise.all(pages.map(liveState));
@@ -1033,7 +1040,7 @@ const scenarios = {
   async keyboard() {
     const out = {};
     const checkResult = (page) =>
-      page.waitForFunction(() => document.querySelector('#check-result .summary') !== null && /check=/.test(location.hash), null, { timeout: 60_000 });
+      page.waitForFunction(() => document.querySelector('#check-result .summary') !== null && /check=/.test(location.hash), null, { timeout: waitMs });
     const hashCheck = (page) => page.evaluate(() => /[#&]check=([^&]*)/.exec(location.hash)?.[1] ?? '');
     for (const [name, viewport] of Object.entries({ desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } })) {
       const page = await newPage(viewport);
@@ -1102,7 +1109,7 @@ const scenarios = {
       await page.keyboard.press('Control+A');
       await page.keyboard.type(`${spec.strike.lat}, ${spec.strike.lon}`);
       await page.keyboard.press('Enter');
-      await page.waitForFunction(() => document.querySelector('#check-result .strike-hit') !== null, null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('#check-result .strike-hit') !== null, null, { timeout: waitMs });
       await settle(page);
       o.typedCheck = await hashCheck(page);
       o.afterCheck = await tabWalk(page);
@@ -1194,7 +1201,7 @@ const scenarios = {
   async unreachable() {
     const page = await newPage();
     await open(page, spec.views.country.hash);
-    await page.waitForFunction(() => document.querySelector('#notices .notice'), null, { timeout: 20000 });
+    await page.waitForFunction(() => document.querySelector('#notices .notice'), null, { timeout: waitMs });
     await settle(page);
     await shot(page, 'fallback');
     return {
