@@ -193,7 +193,7 @@ func TestAlertWebhooks(t *testing.T) {
 
 	// The feed filtered by the alert sends the near strikes alone.
 	for _, want := range []map[string]any{near, again} {
-		if ev := feed.next(t, 5*time.Second); ev.data["id"] != want["id"] {
+		if ev := feed.next(t); ev.data["id"] != want["id"] {
 			t.Errorf("alert feed: %v, want %v", ev.data["id"], want["id"])
 		}
 	}

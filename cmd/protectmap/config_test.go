@@ -224,10 +224,10 @@ func (s *served) ready() (readiness, bool) {
 	return r, json.NewDecoder(res.Body).Decode(&r) == nil && res.StatusCode == 200
 }
 
-// waitFor polls /readyz until ok holds, for up to 20 s.
+// waitFor polls /readyz until ok holds, for up to a minute.
 func (s *served) waitFor(what string, ok func(readiness) bool) readiness {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
 		if r, up := s.ready(); up && ok(r) {
@@ -252,7 +252,7 @@ func (s *served) stop() {
 		if code != 0 {
 			s.t.Errorf("serve exited with %d after SIGINT", code)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 		s.t.Fatal("serve did not stop on SIGINT")
 	}
 }
