@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -18,7 +20,7 @@ type Server struct {
 // Serve accepts connections on ln through the server's gate and serves
 // them; it returns as http.Server.Serve does.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.Server.Serve(&gatedListener{Listener: ln, gate: s.gate, closed: make(chan struct{})})
+	return s.Server.Serve(newGatedListener(ln, s.gate))
 }
 
 // connGate holds a slot for each connection let in and not yet answered
@@ -31,13 +33,55 @@ func (s *Server) Serve(ln net.Listener) error {
 type connGate struct {
 	slots chan struct{}
 	hold  time.Duration
+	// wait and maxWaiting bound the connections waiting to be let in
+	// (see gatedListener); refusal is what those beyond are sent.
+	wait       time.Duration
+	maxWaiting int
+	refusal    []byte
 
 	mu   sync.Mutex
 	held map[net.Conn]*time.Timer // the connections holding a slot, and the timers that free them
 }
 
 func newConnGate(l Limits) *connGate {
-	return &connGate{slots: make(chan struct{}, l.MaxNewConns), hold: l.NewConnHold, held: map[net.Conn]*time.Timer{}}
+	return &connGate{slots: make(chan struct{}, l.MaxNewConns), hold: l.NewConnHold, held: map[net.Conn]*time.Timer{},
+		wait: l.NewConnWait, maxWaiting: l.MaxNewConnsWaiting, refusal: refusal(l.NewConnWait)}
+}
+
+// refusal is the whole answer to a connection that waited longer than
+// wait to be let in: the 503 problem document a refused request gets,
+// with Retry-After, its connection closed.
+func refusal(wait time.Duration) []byte {
+	p, _ := problemFor(&overloadError{status: http.StatusServiceUnavailable,
+		detail: fmt.Sprintf("the server let this connection in to no request for %v, answering those before it; retry in a moment", wait)})
+	body, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // a problem of strings and an int always encodes
+	}
+	body = append(body, '\n')
+	return fmt.Appendf(nil, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\nRetry-After: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		mediaProblem, retryAfterSeconds, len(body), body)
+}
+
+// refuseTimeout bounds reading a refused connection's request and
+// writing its refusal: the request came with the connection, so a client
+// sending nothing is closed on soon.
+const refuseTimeout = 5 * time.Millisecond
+
+// refuseAll sends each of conns the refusal and closes it. Its request is
+// read first: closing a connection with bytes unread resets it, and the
+// reset can overtake the answer.
+func (g *connGate) refuseAll(conns []net.Conn) {
+	if len(conns) == 0 {
+		return
+	}
+	request := make([]byte, 4<<10)
+	for _, c := range conns {
+		c.SetDeadline(time.Now().Add(refuseTimeout)) //nolint:errcheck // a closed conn fails below
+		c.Read(request)                              //nolint:errcheck // the answer is the same
+		c.Write(g.refusal)                           //nolint:errcheck // the client went away
+		c.Close()
+	}
 }
 
 // admit records that c holds a slot, for at most the gate's hold, so
@@ -93,31 +137,164 @@ func freeConnSlot(ctx context.Context) {
 	}
 }
 
-// gatedListener accepts a connection only once the gate has a slot free.
+// gatedListener lets a connection in to the server only once the gate
+// has a slot free. Until then it waits in the listener's own queue, first
+// come first served: accepted at once, so that one waiting longer than
+// Limits.NewConnWait, or finding Limits.MaxNewConnsWaiting waiting
+// already, is refused as soon as that is so, rather than left in the
+// kernel's listen queue for as long as the connections before it take.
 type gatedListener struct {
 	net.Listener
 	gate   *connGate
 	closed chan struct{}
 	once   sync.Once
+	errs   chan error // the inner listener's, to Accept
+
+	mu      sync.Mutex
+	shut    bool          // closed: nothing more waits
+	waiting []waitingConn // oldest first
+	ready   chan struct{} // holds a token while waiting may have one
+	sweep   *time.Timer   // refuses the oldest once they wait too long
 }
 
+// waitingConn is a connection accepted and not yet let in.
+type waitingConn struct {
+	net.Conn
+	since time.Time
+}
+
+func newGatedListener(ln net.Listener, gate *connGate) *gatedListener {
+	l := &gatedListener{Listener: ln, gate: gate, closed: make(chan struct{}), errs: make(chan error), ready: make(chan struct{}, 1)}
+	l.sweep = time.AfterFunc(time.Hour, l.refuseStale)
+	l.sweep.Stop()
+	go l.acceptAll()
+	return l
+}
+
+// acceptAll accepts every connection as it comes, into the waiting queue.
+func (l *gatedListener) acceptAll() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			// Serve backs off after an error it can retry, and closes
+			// the listener after any other.
+			select {
+			case l.errs <- err:
+				continue
+			case <-l.closed:
+				return
+			}
+		}
+		l.mu.Lock()
+		if l.shut {
+			l.mu.Unlock()
+			c.Close()
+			return
+		}
+		full := len(l.waiting) >= l.gate.maxWaiting
+		if !full {
+			if len(l.waiting) == 0 {
+				l.sweep.Reset(l.gate.wait)
+			}
+			l.waiting = append(l.waiting, waitingConn{c, time.Now()})
+		}
+		l.mu.Unlock()
+		if full {
+			// Refused at once: the client sees its connection end.
+			c.Close()
+			continue
+		}
+		select {
+		case l.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Accept takes a slot of the gate, then the longest waiting connection
+// still in its time, refusing those before it that waited too long.
 func (l *gatedListener) Accept() (net.Conn, error) {
 	select {
 	case l.gate.slots <- struct{}{}:
 	case <-l.closed:
 		return nil, net.ErrClosed
 	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.gate.slots
-		return nil, err
+	for {
+		c, ok := l.next()
+		if ok {
+			l.gate.admit(c)
+			return c, nil
+		}
+		select {
+		case <-l.ready:
+		case err := <-l.errs:
+			<-l.gate.slots
+			return nil, err
+		case <-l.closed:
+			<-l.gate.slots
+			return nil, net.ErrClosed
+		}
 	}
-	l.gate.admit(c)
-	return c, nil
 }
 
-// Close also ends an Accept waiting for a slot.
+// next takes the oldest waiting connection, once those waiting too long
+// are refused; false when none waits.
+func (l *gatedListener) next() (net.Conn, bool) {
+	stale := l.takeStale()
+	defer l.gate.refuseAll(stale)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.waiting) == 0 {
+		return nil, false
+	}
+	c := l.waiting[0].Conn
+	l.waiting[0] = waitingConn{}
+	l.waiting = l.waiting[1:]
+	if len(l.waiting) > 0 {
+		// Another may be taken by the next Accept.
+		select {
+		case l.ready <- struct{}{}:
+		default:
+		}
+	}
+	return c, true
+}
+
+// takeStale removes the connections that waited longer than the gate's
+// wait from the queue, and arms the sweep for the oldest left.
+func (l *gatedListener) takeStale() []net.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	var stale []net.Conn
+	for len(l.waiting) > 0 && now.Sub(l.waiting[0].since) >= l.gate.wait {
+		stale = append(stale, l.waiting[0].Conn)
+		l.waiting[0] = waitingConn{}
+		l.waiting = l.waiting[1:]
+	}
+	if len(l.waiting) > 0 {
+		l.sweep.Reset(l.waiting[0].since.Add(l.gate.wait).Sub(now))
+	}
+	return stale
+}
+
+// refuseStale refuses the connections that waited too long, while no slot
+// frees to look at them.
+func (l *gatedListener) refuseStale() { l.gate.refuseAll(l.takeStale()) }
+
+// Close also ends an Accept waiting for a slot, and the connections
+// waiting to be let in.
 func (l *gatedListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
+	l.once.Do(func() {
+		close(l.closed)
+		l.sweep.Stop()
+		l.mu.Lock()
+		l.shut = true
+		for _, c := range l.waiting {
+			c.Close()
+		}
+		l.waiting = nil
+		l.mu.Unlock()
+	})
 	return l.Listener.Close()
 }

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -67,7 +70,7 @@ type statusError struct{ code int }
 func (e *statusError) Error() string { return http.StatusText(e.code) }
 
 func TestNewConnectionsWaitForAnswers(t *testing.T) {
-	addr := gatedServer(t, server.Limits{MaxNewConns: 2, NewConnHold: time.Minute})
+	addr := gatedServer(t, server.Limits{MaxNewConns: 2, NewConnHold: time.Minute, NewConnWait: time.Minute})
 	first := silent(t, addr)
 	silent(t, addr)
 	got := getAsync("http://" + addr + "/")
@@ -80,15 +83,93 @@ func TestNewConnectionsWaitForAnswers(t *testing.T) {
 	answeredWithin(t, got, time.Minute, "a slot freed by a closed connection let no one in")
 }
 
+func TestNewConnectionsWaitingTooLongAreRefused(t *testing.T) {
+	// The slot is held far longer than the wait, so no Accept looks at
+	// the waiting connection: only the wait's own timer can refuse it.
+	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: time.Hour, NewConnWait: 50 * time.Millisecond})
+	silent(t, addr)
+	type answer struct {
+		res  *http.Response
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := client.Get("http://" + addr + "/")
+		var body []byte
+		if err == nil {
+			body, err = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		got <- answer{res, string(body), err}
+	}()
+	var a answer
+	select {
+	case a = <-got:
+	case <-time.After(time.Minute):
+		t.Fatal("a connection waiting past --new-conn-wait was neither let in nor refused")
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if a.res.StatusCode != http.StatusServiceUnavailable || a.res.Header.Get("Retry-After") == "" || !a.res.Close {
+		t.Fatalf("got %s, Retry-After %q, close %v; want 503 with Retry-After, the connection closed", a.res.Status, a.res.Header.Get("Retry-After"), a.res.Close)
+	}
+	var p struct{ Status int }
+	if err := json.Unmarshal([]byte(a.body), &p); err != nil || p.Status != http.StatusServiceUnavailable || a.res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("refusal %q (%s, %v): want a problem document of status 503", a.body, a.res.Header.Get("Content-Type"), err)
+	}
+}
+
+func TestNewConnectionsBeyondTheWaitingBoundAreClosed(t *testing.T) {
+	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: time.Hour, NewConnWait: time.Hour, MaxNewConnsWaiting: 1})
+	silent(t, addr) // let in, once the server takes it
+	// One of these waits (two, while the first is not yet let in); the
+	// others find the queue full.
+	const asking = 5
+	deadline := time.Now().Add(2 * time.Second)
+	closed := 0
+	conns := make([]net.Conn, asking)
+	for i := range conns {
+		conns[i] = silent(t, addr)
+		io.WriteString(conns[i], "GET / HTTP/1.1\r\nHost: x\r\n\r\n") //nolint:errcheck // a closed one is read below
+	}
+	// Read at once: a read past the deadline would not look.
+	type read struct {
+		n   int
+		err error
+	}
+	reads := make(chan read, asking)
+	for _, c := range conns {
+		go func() {
+			c.SetReadDeadline(deadline) //nolint:errcheck
+			n, err := c.Read(make([]byte, 512))
+			reads <- read{n, err}
+		}()
+	}
+	for range asking {
+		switch r := <-reads; {
+		case r.n > 0:
+			t.Fatalf("a connection not let in was answered (%d bytes)", r.n)
+		case !errors.Is(r.err, os.ErrDeadlineExceeded):
+			closed++
+		}
+	}
+	if closed < asking-2 {
+		t.Fatalf("%d of %d connections beyond --max-new-conns-waiting 1 were closed; want at least %d", closed, asking, asking-2)
+	}
+}
+
 func TestSilentConnectionsHoldNoLongerThanNewConnHold(t *testing.T) {
 	// ReadHeaderTimeout, far beyond the hold, would otherwise free them.
-	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: 50 * time.Millisecond, ReadHeaderTimeout: time.Minute})
+	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: 50 * time.Millisecond, NewConnWait: time.Hour, ReadHeaderTimeout: time.Minute})
 	silent(t, addr)
 	answeredWithin(t, getAsync("http://"+addr+"/"), time.Minute, "a connection sending nothing kept the next one out past its hold")
 }
 
 func TestKeptAliveConnectionsPassTheGate(t *testing.T) {
-	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: time.Minute})
+	addr := gatedServer(t, server.Limits{MaxNewConns: 1, NewConnHold: time.Minute, NewConnWait: time.Hour})
 	url := "http://" + addr + "/"
 	probe := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	get := func(what string) {
@@ -114,7 +195,7 @@ func TestKeptAliveConnectionsPassTheGate(t *testing.T) {
 }
 
 func TestHeavyRequestsWaitingGiveTheirPlaceBack(t *testing.T) {
-	l := server.Limits{MaxNewConns: 2, NewConnHold: time.Minute, MaxHeavy: 1, HeavyWait: time.Minute, MinUploadWindow: time.Minute}
+	l := server.Limits{MaxNewConns: 2, NewConnHold: time.Minute, NewConnWait: time.Hour, MaxHeavy: 1, HeavyWait: time.Minute, MinUploadWindow: time.Minute}
 	f := newFixture(t, func(c *server.Config) { c.Limits = l })
 	addr := serveOn(t, f.e, l)
 	// Batches of unknown length are heavy: the first takes the heavy slot

@@ -29,8 +29,8 @@ type Limits struct {
 	// next request.
 	IdleTimeout time.Duration
 	// MaxNewConns bounds the connections let in and not yet answered
-	// once: while that many are, no more are accepted, and new clients
-	// wait in the kernel's listen queue, first come first served. A
+	// once: while that many are, no more are let in, and new clients
+	// wait, first come first served, at most NewConnWait. A
 	// connection counts from its accept until its first answer is written
 	// or it closes, and at most NewConnHold, so clients that connect and
 	// send nothing keep no one out for longer; a heavy request gives its
@@ -39,6 +39,13 @@ type Limits struct {
 	MaxNewConns int
 	// NewConnHold is the longest one connection counts against MaxNewConns.
 	NewConnHold time.Duration
+	// NewConnWait is the longest a new connection waits to be let in
+	// (see MaxNewConns): one that waits longer is answered 503 with
+	// Retry-After, its request unanswered, and closed.
+	NewConnWait time.Duration
+	// MaxNewConnsWaiting bounds the new connections waiting to be let in;
+	// one more is closed at once, unanswered.
+	MaxNewConnsWaiting int
 	// MaxHeaderBytes bounds a request's headers.
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds request bodies, but on the bulk routes (POST
@@ -132,10 +139,14 @@ func DefaultLimits() Limits {
 		// Enough to keep the processors busy answering, few enough that
 		// a kept-alive connection's request waits behind no more than
 		// that many goroutines (see README).
-		MaxNewConns:  128 * procs.CPUs(),
-		NewConnHold:  250 * time.Millisecond,
-		MaxBodyBytes: 1 << 20,
-		HeavyTimeout: 120 * time.Second,
+		MaxNewConns: 128 * procs.CPUs(),
+		NewConnHold: 250 * time.Millisecond,
+		// Half of the two seconds clients and proxies commonly wait.
+		NewConnWait: time.Second,
+		// As deep as Linux's default listen queue.
+		MaxNewConnsWaiting: 4096,
+		MaxBodyBytes:       1 << 20,
+		HeavyTimeout:       120 * time.Second,
 		// One processor is left free of heavy work, for everything else
 		// (see README).
 		MaxHeavy: max(1, procs.CPUs()-1),
@@ -201,6 +212,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxHeaderBytes, d.MaxHeaderBytes)
 	orDefault(&l.MaxNewConns, d.MaxNewConns)
 	orDefault(&l.NewConnHold, d.NewConnHold)
+	orDefault(&l.NewConnWait, d.NewConnWait)
+	orDefault(&l.MaxNewConnsWaiting, d.MaxNewConnsWaiting)
 	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
 	if l.RateBurst <= 0 {
 		l.RateBurst = max(1, int(2*l.RatePerSecond))
