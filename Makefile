@@ -85,8 +85,8 @@ loadtest-sse: ## make loadtest's runs with and without 1,000 idle live feed clie
 loadtest-mixed: ## items, proximity, tiles and strike writes at once: wrk, 64 connections, 3 x 60 s; fails on errors or memory growth
 	$(GO) run ./server/loadtest -mixed
 
-loadtest-flood: ## 2,000 connections asking the largest proximity answer for 30 s; fails on 5xx but 503 with Retry-After, /healthz over 100 ms, or resident memory over 1.5 GiB
-	$(GO) run ./server/loadtest -flood
+loadtest-flood: ## make loadtest-mixed's mix for 60 s while 2,000 more clients ask the largest proximity answer; fails on 5xx but 503 with Retry-After, a flooding request unanswered and unrefused after 2 s, errors in the mix, /healthz over 100 ms, or resident memory over 1.5 GiB
+	$(GO) run ./server/loadtest -mixed -flood
 
 cost-curve: ## load time, resident memory, Nearby and proximity over HTTP at 10^4 to 10^7 generated features; writes the README's table and cost-curve.svg (about 30 minutes and 4 GiB)
 	$(GO) run ./server/loadtest -curve -sizes 10000,100000,1000000,10000000 -readme README.md -svg cost-curve.svg

@@ -19,15 +19,18 @@
 // process, so /proc/self/status is the server's). Run it with
 // `make loadtest-mixed`.
 //
-// With -flood it floods the server instead, as an attacker or a runaway
-// script would: 2,000 connections for 30 s asking for the largest
-// proximity answer there is (200 km, limit 10,000), while it asks
-// /healthz every 50 ms on a connection of its own and samples the
-// server's resident memory every 100 ms. It fails on any answer but 2xx
-// and the documented 503 with Retry-After, on any socket error (a client
-// waiting over 2 s for an answer among them), on a /healthz slower than
-// -healthz-max or failing, and when resident memory passes -max-rss.
-// Run it with `make loadtest-flood`.
+// With -flood it floods the server, as an attacker or a runaway script
+// would: -flood-connections (2,000) clients in a process of their own ask
+// for the largest proximity answer there is (200 km, limit 10,000), each
+// asking again the moment it is answered or refused, for 30 s, while a
+// process of its own asks /healthz every 50 ms on a kept-alive
+// connection and the server's resident memory is sampled every 100 ms.
+// With -mixed too the flood runs during one 60 s run of the mix. It
+// fails on any flooding request not answered 2xx or refused (503 with
+// Retry-After, or its connection refused or reset) within 2 s, on any
+// error in the mix's answers but 503 with Retry-After, on a /healthz
+// slower than -healthz-max or failing, and when resident memory passes
+// -max-rss. Run it with `make loadtest-flood` (with the mix).
 //
 // With -sse N the plain scenarios run with and without N idle clients of
 // the live feed (GET /strikes/events on a SQLite strike log) held by a
@@ -142,8 +145,10 @@ end
 // mode's defaults.
 type options struct {
 	features, queries, connections, threads, runs int
-	duration                                      time.Duration
-	mixed, flood                                  bool
+	// floodConnections are the flooding clients (-flood).
+	floodConnections int
+	duration         time.Duration
+	mixed, flood     bool
 	// sse idle live feed clients are held during every other run; the
 	// throughput may fall by at most sseMaxLoss, a fraction.
 	sse        int
@@ -174,10 +179,12 @@ func main() {
 	flag.IntVar(&o.features, "features", benchset.Features, "generated features to serve")
 	flag.IntVar(&o.queries, "queries", 10_000, "distinct random requests per scenario")
 	flag.DurationVar(&o.duration, "duration", 0, "length of each run, at most 60s (default 20s, 60s with -mixed, 30s with -flood)")
-	flag.IntVar(&o.connections, "connections", 0, "concurrent connections (default 16, 64 with -mixed, 2000 with -flood)")
+	flag.IntVar(&o.connections, "connections", 0, "wrk's concurrent connections (default 16, 64 with -mixed)")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.BoolVar(&o.mixed, "mixed", false, "drive one mix of items, proximity, tiles and strike writes instead")
-	flag.BoolVar(&o.flood, "flood", false, "flood the server with the largest proximity answers instead (2,000 connections, 30 s)")
+	flag.BoolVar(&o.flood, "flood", false, "flood the server with the largest proximity answers (-flood-connections, 30 s); with -mixed, during the mix (one 60 s run)")
+	flag.IntVar(&o.floodConnections, "flood-connections", 2000, "with -flood: the flooding clients, each on a connection of its own")
+	floodTargets := flag.String("flood-client", "", "flood the server at the URL argument with the GET request lines of this file for -duration, and print the figures: the flood's clients")
 	flag.Int64Var(&o.maxRSS, "max-rss", 1536<<20, "with -flood: the most resident memory the server may take, in bytes")
 	flag.DurationVar(&o.healthzMax, "healthz-max", 100*time.Millisecond, "with -flood: the slowest /healthz may answer")
 	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
@@ -211,8 +218,17 @@ func main() {
 	flag.IntVar(&o.limits.MaxHeavyWaiting, "max-heavy-waiting", d.MaxHeavyWaiting, "the server's --max-heavy-waiting")
 	flag.IntVar(&o.limits.MaxNewConns, "max-new-conns", d.MaxNewConns, "the server's --max-new-conns")
 	flag.DurationVar(&o.limits.NewConnHold, "new-conn-hold", d.NewConnHold, "the server's --new-conn-hold")
+	flag.DurationVar(&o.limits.NewConnWait, "new-conn-wait", d.NewConnWait, "the server's --new-conn-wait")
+	flag.IntVar(&o.limits.MaxNewConnsWaiting, "max-new-conns-waiting", d.MaxNewConnsWaiting, "the server's --max-new-conns-waiting")
 	flag.IntVar(&o.procs, "procs", procs.Default(), "the server's --procs: processors Go runs goroutines on (GOMAXPROCS)")
 	flag.Parse()
+	if *floodTargets != "" {
+		if err := floodClients(flag.Arg(0), *floodTargets, o.floodConnections, o.duration); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: -flood-client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *probeURL != "" {
 		probe(*probeURL)
 		return
@@ -256,7 +272,7 @@ func (o *options) defaults() {
 			}
 		}
 	}
-	or(&o.connections, 16, 64, 2000)
+	or(&o.connections, 16, 64, 0) // the flood alone runs no wrk
 	if o.curve && o.runs <= 0 {
 		o.runs = 3
 	}
@@ -265,6 +281,9 @@ func (o *options) defaults() {
 	}
 	if o.sse > 0 && o.runs <= 0 {
 		o.runs = 3
+	}
+	if o.mixed && o.flood && o.runs <= 0 {
+		o.runs = 1
 	}
 	or(&o.runs, 1, 3, 1)
 	if o.curve && len(o.sizes) == 0 {
@@ -334,9 +353,11 @@ func run(o options) error {
 		// reaches wrk through its environment, not its command line.
 		env = append(env, "LOADTEST_TOKEN="+token, "LOADTEST_GZIP=1")
 		scenarios = []scenario{{"mixed", mix(sites, o.queries)}}
+		if o.flood {
+			scenarios[0].name = "mixed, flooded"
+		}
 	} else if o.flood {
-		scenarios = []scenario{{fmt.Sprintf("flood: proximity %d m limit %d", geo.MaxRadiusMeters, benchset.LargestLimit),
-			gets(benchset.LargestProximityTargets(sites, o.queries, benchset.Seed+5))}}
+		scenarios = []scenario{{name: "flood"}} // the flooding clients alone
 	} else {
 		items := fmt.Sprintf("items bbox %.1f° limit %d", benchset.BoxDegrees, benchset.ItemsLimit)
 		near := fmt.Sprintf("proximity %d m limit %d, all layers", benchset.RadiusMeters, benchset.NearbyLimit)
@@ -369,7 +390,18 @@ func run(o options) error {
 		}
 	}()
 
-	fmt.Printf("wrk -t%d -c%d -d%v, %d random requests each, server and wrk on this machine (%s)\n\n", o.threads, o.connections, o.duration, o.queries, base)
+	if o.connections > 0 {
+		fmt.Printf("wrk -t%d -c%d -d%v, %d random requests each, server and wrk on this machine (%s)\n", o.threads, o.connections, o.duration, o.queries, base)
+	}
+	floodTargets := filepath.Join(dir, "flood.txt")
+	if o.flood {
+		fmt.Printf("flood: %d clients for %v asking proximity %d m limit %d, each answer or refusal within %v, in a process of their own on this machine\n",
+			o.floodConnections, o.duration, geo.MaxRadiusMeters, benchset.LargestLimit, floodPatience)
+		if err := writeLines(floodTargets, gets(benchset.LargestProximityTargets(sites, o.queries, benchset.Seed+5))); err != nil {
+			return err
+		}
+	}
+	fmt.Println()
 	if o.sse > 0 {
 		if err := idleFeedCost(base, o.sse); err != nil {
 			return err
@@ -378,7 +410,9 @@ func run(o options) error {
 	// server-µs is the server's CPU time per request (the whole process:
 	// its handlers, net/http and the kernel's work on its sockets), which
 	// the machine's other work moves less than the rates.
-	fmt.Printf("%-28s %10s %9s %9s %9s %10s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "server-µs", "errors", "strikes", "VmRSS", "VmHWM")
+	if o.connections > 0 {
+		fmt.Printf("%-28s %10s %9s %9s %9s %10s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "server-µs", "errors", "strikes", "VmRSS", "VmHWM")
+	}
 	var failed []string
 	requests := func(k int) string { return filepath.Join(dir, fmt.Sprintf("requests-%d.txt", k)) }
 	for k, sc := range scenarios {
@@ -398,8 +432,12 @@ func run(o options) error {
 			f := &figs[k]
 			for _, feeds := range feedPasses(o.sse, i) {
 				var w *watch
+				var fl *flooding
 				if o.flood {
 					if w, err = watchServer(base); err != nil {
+						return err
+					}
+					if fl, err = startFlood(base, floodTargets, o.floodConnections, o.duration); err != nil {
 						return err
 					}
 				}
@@ -410,8 +448,18 @@ func run(o options) error {
 					}
 				}
 				cpu := processCPU()
-				r, err := drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o)
-				perRequest := float64((processCPU() - cpu).Microseconds()) / float64(max(r["requests"], 1))
+				r := result{}
+				if sc.requests != nil {
+					r, err = drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o)
+				}
+				var flood result
+				if fl != nil {
+					var ferr error
+					if flood, ferr = fl.wait(); err == nil {
+						err = ferr
+					}
+				}
+				perRequest := float64((processCPU() - cpu).Microseconds()) / float64(max(r["requests"]+flood.asked(), 1))
 				if w != nil {
 					w.stop()
 				}
@@ -443,17 +491,24 @@ func run(o options) error {
 					}
 					f.without, f.withoutCPU = append(f.without, r.rps()), append(f.withoutCPU, perRequest)
 				}
+				// Under a flood the mix may be refused too, as documented.
 				errs := r["socket_errors"] + r["status_errors"]
 				if o.flood {
-					errs -= r["shed"] // the documented answer to a flood
+					errs -= r["shed"]
 				}
-				fmt.Printf("%-28s %10.0f %9s %9s %9s %10.1f %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
-					perRequest, errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
+				if sc.requests != nil {
+					fmt.Printf("%-28s %10.0f %9s %9s %9s %10.1f %8d %8d %9s %9s\n", name, r.rps(), us(r["p50_us"]), us(r["p90_us"]), us(r["p99_us"]),
+						perRequest, errs, r["created"], mib(mem["VmRSS"]), mib(mem["VmHWM"]))
+					if o.flood {
+						fmt.Printf("  the mix: %d answers, %d of them 503 with Retry-After, %d timed out (no answer within %v)\n",
+							r["requests"], r["shed"], r["timeouts"], wrkTimeout)
+					}
+				}
 				if errs > 0 {
 					failed = append(failed, fmt.Sprintf("%s: %d errors (sockets %d, answers not 2xx %d, of which 503 with Retry-After %d)", name, errs, r["socket_errors"], r["status_errors"], r["shed"]))
 				}
 				if w != nil {
-					failed = append(failed, w.report(name, r, o)...)
+					failed = append(failed, w.report(name, flood, o)...)
 				}
 			}
 		}
@@ -676,40 +731,37 @@ func (r result) rps() float64 {
 
 var resultLine = regexp.MustCompile(`RESULT (.*)`)
 
-// floodTimeout is how long a flooding client waits for each answer: a
-// common patience of clients and proxies, and wrk's own default.
-const floodTimeout = 2 * time.Second
-
-// clientTimeout is how long wrk waits for an answer before it counts a
+// wrkTimeout is how long wrk waits for an answer before it counts a
 // timeout.
-func (o options) clientTimeout() time.Duration {
-	if o.flood {
-		return floodTimeout
-	}
-	return 5 * time.Second
-}
+const wrkTimeout = 5 * time.Second
 
 // drive runs wrk once, bounded in time even if it hangs.
 func drive(wrk, lua string, env []string, base string, o options) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wrk, "-t"+strconv.Itoa(o.threads), "-c"+strconv.Itoa(o.connections),
-		"-d"+strconv.Itoa(int(o.duration.Seconds()))+"s", "--timeout", o.clientTimeout().String(), "-s", lua, base)
+		"-d"+strconv.Itoa(int(o.duration.Seconds()))+"s", "--timeout", wrkTimeout.String(), "-s", lua, base)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
-	m := resultLine.FindSubmatch(out)
+	return parseResult(resultLine, out)
+}
+
+// parseResult reads the figures "name=integer ..." of the line of out
+// that line matches.
+func parseResult(line *regexp.Regexp, out []byte) (result, error) {
+	m := line.FindSubmatch(out)
 	if m == nil {
-		return nil, fmt.Errorf("wrk printed no result:\n%s", out)
+		return nil, fmt.Errorf("no result printed:\n%s", out)
 	}
 	r := result{}
 	for _, kv := range strings.Fields(string(m[1])) {
 		k, v, _ := strings.Cut(kv, "=")
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("wrk result %q: %v", kv, err)
+			return nil, fmt.Errorf("result %q: %v", kv, err)
 		}
 		r[k] = n
 	}

@@ -147,8 +147,8 @@ func (w *watch) stop() {
 	<-w.finished
 }
 
-// report prints what the watch saw beside the run's result r, and returns
-// the bounds of o that the run broke.
+// report prints what the watch saw beside the flood's result r, and
+// returns the bounds of o that the run broke.
 func (w *watch) report(name string, r result, o options) []string {
 	var failed []string
 	sorted := slices.Clone(w.healthz)
@@ -159,16 +159,26 @@ func (w *watch) report(name string, r result, o options) []string {
 		}
 		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 	}
-	answered := r["requests"] - r["status_errors"]
-	fmt.Printf("  answers: %d 2xx (%.1f/s), %d 503 with Retry-After, %d other 5xx, %d other\n", answered,
-		float64(answered)/(float64(r["duration_us"])/1e6), r["shed"], r["server_errors"], r["status_errors"]-r["shed"]-r["server_errors"])
-	fmt.Printf("  clients: %d timed out (no answer within %v), %d other socket errors\n", r["timeouts"], o.clientTimeout(), r["socket_errors"]-r["timeouts"])
+	seconds := float64(r["duration_us"]) / 1e6
+	latency := func(o outcome) string {
+		return fmt.Sprintf("p99 %s, slowest %s", us(r[outcomeNames[o]+"_p99_us"]), us(r[outcomeNames[o]+"_max_us"]))
+	}
+	count := func(o outcome) int64 { return r[outcomeNames[o]] }
+	fmt.Printf("  flood: %d requests (%.0f/s) by %d clients\n", r.asked(), float64(r.asked())/seconds, o.floodConnections)
+	fmt.Printf("    %d answered 2xx (%.1f/s; %s)\n", count(answered), float64(count(answered))/seconds, latency(answered))
+	fmt.Printf("    %d refused with 503 and Retry-After (%s)\n", count(shed), latency(shed))
+	fmt.Printf("    %d refused at connect or reset before an answer (%s)\n", count(refused), latency(refused))
+	fmt.Printf("    %d other 5xx, %d other status, %d broken partway, %d late (no answer or refusal within %v)\n",
+		count(serverError), count(otherStatus), count(failedRead), count(unanswered), floodPatience)
 	fmt.Printf("  /healthz: %d probes, p50 %v, p99 %v, max %v (at most %v), %d failed\n", len(sorted),
 		q(0.5).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(1).Round(time.Microsecond), o.healthzMax, len(w.failures))
 	slices.Sort(w.runnable)
 	fmt.Printf("  the server's scheduler: %s goroutines runnable (median of %d samples), at most %s; waits to run p50 %v, p99 %v\n",
 		quantile(w.runnable, 0.5), len(w.runnable), quantile(w.runnable, 1), w.schedulerWait(0.5), w.schedulerWait(0.99))
 	fmt.Printf("  resident memory: %s before, %s at the peak (at most %s)\n", mib(w.rssStart), mib(w.rssPeak), mib(o.maxRSS>>10))
+	if n := count(serverError) + count(otherStatus) + count(failedRead) + count(unanswered); n > 0 {
+		failed = append(failed, fmt.Sprintf("%s: %d flooding requests were not answered 2xx or refused within %v", name, n, floodPatience))
+	}
 	if len(w.failures) > 0 {
 		failed = append(failed, fmt.Sprintf("%s: /healthz failed %d times (first: %s)", name, len(w.failures), w.failures[0]))
 	}
@@ -178,8 +188,8 @@ func (w *watch) report(name string, r result, o options) []string {
 	if w.rssPeak<<10 > o.maxRSS {
 		failed = append(failed, fmt.Sprintf("%s: resident memory reached %s (at most %s)", name, mib(w.rssPeak), mib(o.maxRSS>>10)))
 	}
-	if answered == 0 {
-		failed = append(failed, name+": no request was answered")
+	if count(answered) == 0 {
+		failed = append(failed, name+": no flooding request was answered")
 	}
 	return failed
 }
