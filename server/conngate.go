@@ -25,8 +25,8 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // connGate holds a slot for each connection let in and not yet answered
 // once. Under a flood of new connections, the ones not let in wait in the
-// kernel's listen queue, first come first served, costing the server
-// nothing; let in, each would be a goroutine waiting to run, and the
+// listener's queue (see gatedListener), costing the server a socket
+// each; let in, each would be a goroutine waiting to run, and the
 // scheduler, which has no priorities, runs a kept-alive connection's
 // request (a load balancer's probe) only after the goroutines it found
 // waiting before it.
