@@ -340,6 +340,32 @@ func openSchema(t testing.TB, dsn, backend string, version int) *sql.DB {
 	return db
 }
 
+// oldLog appends to the audit log of a store of an older schema by SQL,
+// each event at the same time by "old", chained as the store chains them.
+type oldLog struct {
+	db   *sql.DB
+	at   time.Time
+	seq  int64
+	prev []byte
+}
+
+// append logs action on st and returns the event's record.
+func (l *oldLog) append(t testing.TB, action string, st *Strike) string {
+	t.Helper()
+	rec, err := recordOf(st, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.seq++
+	e := Event{Seq: l.seq, Time: l.at, Actor: "old", Action: action, Strike: st.ID, Record: rec}
+	l.prev = chainHash(l.prev, e.CanonicalBytes())
+	if _, err := l.db.Exec(fmt.Sprintf("INSERT INTO strike_events (seq, time_us, actor, action, strike_id, record, hash) VALUES (%d, %d, 'old', '%s', '%s', '%s', '%x')",
+		l.seq, l.at.UnixMicro(), action, st.ID, rec, l.prev)); err != nil {
+		t.Fatal(err)
+	}
+	return string(rec)
+}
+
 // TestUpgradeKeepsVerdicts upgrades a store whose strikes rows held their
 // verdicts beside the audit log (schema 6) to one keeping each verdict in
 // its latest event's record only: every strike keeps its verdict, a
@@ -351,21 +377,8 @@ func TestUpgradeKeepsVerdicts(t *testing.T) {
 			old := openSchema(t, dsn, b, 6)
 			judged := time.Date(2026, 12, 1, 10, 0, 0, 123456000, time.UTC)
 			created := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-			var prev []byte
-			seq := int64(0)
-			logEvent := func(action string, st *Strike) {
-				rec, err := recordOf(st, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				seq++
-				e := Event{Seq: seq, Time: created, Actor: "old", Action: action, Strike: st.ID, Record: rec}
-				prev = chainHash(prev, e.CanonicalBytes())
-				if _, err := old.Exec(fmt.Sprintf("INSERT INTO strike_events (seq, time_us, actor, action, strike_id, record, hash) VALUES (%d, %d, 'old', '%s', '%s', '%s', '%x')",
-					seq, created.UnixMicro(), action, st.ID, rec, prev)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			log := &oldLog{db: old, at: created}
+			logEvent := func(action string, st *Strike) { log.append(t, action, st) }
 			want := map[string]string{}
 			for i := range 3 {
 				st := sampleStrike(i)
@@ -465,4 +478,90 @@ func FuzzCanonicalJSON(f *testing.F) {
 			t.Fatalf("%q: canonical %q, again %q (%v)", raw, c, again, err)
 		}
 	})
+}
+
+// TestUpgradeUncheckedStrikes upgrades a SQLite store of schema 7, whose
+// strikes table checked extra with a JSON function, to the table without
+// that check: every strike reads back as its last event recorded it (a
+// deleted one, one over a window, one without an event id among them), the
+// table keeps its indexes, the chain verifies, and strikes are recorded
+// and updated after.
+func TestUpgradeUncheckedStrikes(t *testing.T) {
+	dsn := freshDSN(t, "sqlite")
+	old := openSchema(t, dsn, "sqlite", 7)
+	created := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	log := &oldLog{db: old, at: created}
+	want := map[string]string{} // each strike's last record
+	logEvent := func(action string, st *Strike) { want[st.ID] = log.append(t, action, st) }
+	for i := range 4 {
+		st := sampleStrike(i)
+		st.ID, st.CreatedAt, st.UpdatedAt = fmt.Sprintf("s-%d", i), created, created
+		st.Verdict = &Verdict{DataVersion: "v" + strconv.Itoa(i), JudgedAt: created, Body: json.RawMessage(`{"verdict":"no_protected_site"}`)}
+		var end, eventID, deleted any
+		switch i {
+		case 1:
+			st.End = st.Time.Add(48 * time.Hour)
+			end = st.End.UnixMicro()
+		case 2:
+			st.SourceEventID = ""
+		case 3:
+			deleted = created.UnixMicro()
+		}
+		if st.SourceEventID != "" {
+			eventID = st.SourceEventID
+		}
+		if _, err := old.Exec("INSERT INTO strikes (id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict_version, deleted_us)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters, st.Source, eventID,
+			st.Weapon, st.Notes, string(st.Extra), created.UnixMicro(), created.UnixMicro(), st.Verdict.DataVersion, deleted); err != nil {
+			t.Fatal(err)
+		}
+		logEvent(ActionCreate, &st)
+		if i == 3 {
+			st.DeletedAt = created
+			logEvent(ActionDelete, &st)
+		}
+	}
+	old.Close()
+
+	st := openStore(t, dsn)
+	var table string
+	if err := st.db.QueryRow("SELECT sql FROM sqlite_schema WHERE name = 'strikes'").Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(table, "json_valid") {
+		t.Errorf("the strikes table still checks extra with a JSON function:\n%s", table)
+	}
+	indexes, err := queryAll(ctx, st.db, func(r scanner) (name string, err error) { return name, r.Scan(&name) },
+		"SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'strikes' AND sql IS NOT NULL ORDER BY name")
+	if err != nil || !slices.Equal(indexes, []string{"strikes_time", "strikes_verdict_version"}) {
+		t.Errorf("the strikes table's indexes: %v, %v", indexes, err)
+	}
+	for id, rec := range want {
+		s, err := st.Get(ctx, id)
+		if id == "s-3" {
+			if !errors.Is(err, ErrGone) {
+				t.Errorf("%s, deleted before the upgrade: %v", id, err)
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := recordOf(&s, false); err != nil || string(got) != rec {
+			t.Errorf("%s after the upgrade:\n\t%s (%v)\nwant\n\t%s", id, got, err, rec)
+		}
+	}
+	if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 5 {
+		t.Errorf("VerifyChain after the upgrade: %v, %v", h, err)
+	}
+	again := sampleStrike(0)
+	again.Notes = "seen again"
+	res, err := st.Put(ctx, "new", []Strike{again, sampleStrike(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].ID != "s-0" || res[0].Created || !res[1].Created {
+		t.Errorf("Put after the upgrade: %+v", res)
+	}
+	if s, err := st.Get(ctx, "s-0"); err != nil || s.Notes != "seen again" {
+		t.Errorf("s-0 updated after the upgrade: %+v, %v", s, err)
+	}
 }

@@ -109,7 +109,7 @@ func (s *sqlStore) prepareInserts(ctx context.Context) error {
 		maxRows int
 		build   func(rows int) string
 	}
-	kinds := []kind{{"strikes", rowsPerInsert, s.insertSQL}}
+	kinds := []kind{{"new strikes", rowsPerInsert, s.insertNewSQL}, {"strikes", rowsPerInsert, s.insertSQL}}
 	if s.backend != "postgres" {
 		kinds = append(kinds, kind{"events", eventRows, s.eventsSQL})
 	}
@@ -132,6 +132,26 @@ func (s *sqlStore) prepared(ctx context.Context, tx *txn, key statementKey) *sql
 
 // maxReported caps the bad records an import lists before it stops reading.
 const maxReported = 100
+
+// insertNewSQL inserts rows strikes, leaving out those whose source and
+// event id are already recorded; how many it inserted tells whether any
+// was. Most writes record new strikes only, and this is all they run: the
+// upsert of insertSQL may stop halfway on SQLite (its update part aborts
+// on a failed check), so SQLite first copied every page it changed into a
+// statement journal to undo it alone, and it sent back a row per strike.
+// Here a failed check fails the statement where it stands (OR FAIL), and
+// the write's transaction is rolled back whole.
+func (s *sqlStore) insertNewSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT ")
+	if s.backend == "sqlite" {
+		b.WriteString("OR FAIL ")
+	}
+	b.WriteString("INTO strikes (" + strikeColumns + ") VALUES ")
+	s.writeValues(&b, rows, columnCount)
+	b.WriteString(" ON CONFLICT (source, source_event_id) DO NOTHING")
+	return b.String()
+}
 
 // insertSQL inserts rows strikes, updating those whose source and event id
 // are already recorded (and bringing back a deleted one); a strike posted
@@ -258,8 +278,11 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*txn) error) error {
 // write inserts or updates strikes prepared at t, then sets each one's ID,
 // times and verdict to the stored strike's. A row that does not carry t as
 // its updated_us was posted again unchanged and kept as it was.
+//
+// The strikes are first inserted as new (insertNewSQL); only when some of
+// them were recorded before does the upsert run, over them all, those just
+// inserted coming back as created.
 func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Strike) ([]PutResult, error) {
-	stmt := s.prepared(ctx, tx, statementKey{"strikes", len(batch)})
 	args := make([]any, 0, len(batch)*columnCount+1)
 	for i := range batch {
 		st := &batch[i]
@@ -279,7 +302,20 @@ func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Stri
 		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
 			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), version)
 	}
-	rows, err := stmt.QueryContext(ctx, append(args, t.UnixMicro())...)
+	r, err := s.prepared(ctx, tx, statementKey{"new strikes", len(batch)}).ExecContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == int64(len(batch)) {
+		out := make([]PutResult, len(batch))
+		for i := range batch {
+			out[i] = PutResult{ID: batch[i].ID, Strike: &batch[i], Created: true}
+		}
+		return out, nil
+	}
+	rows, err := s.prepared(ctx, tx, statementKey{"strikes", len(batch)}).QueryContext(ctx, append(args, t.UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
