@@ -60,18 +60,26 @@ func (e *Event) CanonicalBytes() []byte {
 
 // appendCanonical appends e's canonical bytes to b.
 func (e *Event) appendCanonical(b []byte) []byte {
+	return e.appendCanonicalTail(append(e.appendCanonicalHead(b), e.Record...))
+}
+
+// appendCanonicalHead appends e's canonical bytes up to its record.
+func (e *Event) appendCanonicalHead(b []byte) []byte {
 	b = append(b, `{"action":`...)
 	b = appendString(b, e.Action)
 	b = append(b, `,"actor":`...)
 	b = appendString(b, e.Actor)
-	b = append(b, `,"record":`...)
-	b = append(b, e.Record...)
+	return append(b, `,"record":`...)
+}
+
+// appendCanonicalTail appends e's canonical bytes after its record.
+func (e *Event) appendCanonicalTail(b []byte) []byte {
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = append(b, `,"strike":`...)
 	b = appendString(b, e.Strike)
 	b = append(b, `,"time":`...)
-	b = appendString(b, formatTime(e.Time))
+	b = appendTime(b, e.Time)
 	return append(b, '}')
 }
 
@@ -87,7 +95,15 @@ func chainHash(prev []byte, canonical []byte) []byte {
 // formatTime is how records and events write times: RFC 3339 in UTC, to
 // the microsecond the store keeps.
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return t.UTC().Format(timeLayout)
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// appendTime appends t as formatTime writes it, as a JSON string: the
+// layout's characters need no escaping.
+func appendTime(b []byte, t time.Time) []byte {
+	return append(t.UTC().AppendFormat(append(b, '"'), timeLayout), '"')
 }
 
 // record is a strike as the audit log keeps it. Its fields are in the
@@ -114,22 +130,26 @@ type record struct {
 // recordOf is s as canonical JSON for the audit log: record's members in
 // order, as encoding/json would write it.
 func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
-	var verdict []byte
+	var verdict int
 	if s.Verdict != nil {
-		verdict = s.Verdict.encode()
+		verdict = len(s.Verdict.encode())
 	}
-	b := make([]byte, 0, 320+len(s.Notes)+len(s.Extra)+len(verdict))
+	return appendRecord(make([]byte, 0, 320+len(s.Notes)+len(s.Extra)+verdict), s, backfilled)
+}
+
+// appendRecord appends recordOf(s, backfilled) to b.
+func appendRecord(b []byte, s *Strike, backfilled bool) ([]byte, error) {
 	b = append(b, '{')
 	if backfilled {
 		b = append(b, `"backfilled":true,`...)
 	}
-	b = appendString(append(b, `"created_at":`...), formatTime(s.CreatedAt))
-	b = appendString(append(b, `,"datetime":`...), formatTime(s.Time))
+	b = appendTime(append(b, `"created_at":`...), s.CreatedAt)
+	b = appendTime(append(b, `,"datetime":`...), s.Time)
 	if !s.DeletedAt.IsZero() {
-		b = appendString(append(b, `,"deleted_at":`...), formatTime(s.DeletedAt))
+		b = appendTime(append(b, `,"deleted_at":`...), s.DeletedAt)
 	}
 	if !s.End.IsZero() {
-		b = appendString(append(b, `,"end":`...), formatTime(s.End))
+		b = appendTime(append(b, `,"end":`...), s.End)
 	}
 	b = appendString(append(b, `,"event_id":`...), s.SourceEventID)
 	if len(s.Extra) > 0 {
@@ -144,9 +164,9 @@ func recordOf(s *Strike, backfilled bool) (json.RawMessage, error) {
 	b = appendString(append(b, `,"notes":`...), s.Notes)
 	b = appendString(append(b, `,"source":`...), s.Source)
 	b = appendFloat(append(b, `,"uncertainty_m":`...), s.UncertaintyMeters)
-	b = appendString(append(b, `,"updated_at":`...), formatTime(s.UpdatedAt))
-	if verdict != nil {
-		b = append(append(b, `,"verdict":`...), verdict...)
+	b = appendTime(append(b, `,"updated_at":`...), s.UpdatedAt)
+	if s.Verdict != nil {
+		b = append(append(b, `,"verdict":`...), s.Verdict.encode()...)
 	}
 	b = appendString(append(b, `,"weapon":`...), s.Weapon)
 	return append(b, '}'), nil
@@ -167,9 +187,6 @@ type chain struct {
 	locked bool
 	seq    int64
 	hash   []byte
-	// canonical holds the canonical bytes of the event being hashed,
-	// reused from one event to the next.
-	canonical []byte
 }
 
 func (s *sqlStore) chain(tx *txn) *chain { return &chain{tx: tx, s: s} }
@@ -207,16 +224,28 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 	// The values every event shares are boxed once.
 	timeUS, actorArg, actionArg := any(t.UnixMicro()), any(actor), any(action)
 	first := c.seq + 1
+	// Every event's canonical bytes are written one after the other into
+	// buf, each record among them where it is bound: no copy of its own.
+	var buf []byte
 	for i := range strikes {
-		rec, err := recordOf(&strikes[i], backfilled)
-		if err != nil {
+		c.seq++
+		e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: strikes[i].ID}
+		if i == 1 {
+			// Room for the rest, guessed from the first: a record not
+			// fitting moves buf on, leaving those before where they are.
+			buf = slices.Grow(buf, (len(strikes)-1)*(len(buf)+len(buf)/4))
+		}
+		start := len(buf)
+		buf = e.appendCanonicalHead(buf)
+		recStart := len(buf)
+		var err error
+		if buf, err = appendRecord(buf, &strikes[i], backfilled); err != nil {
 			return err
 		}
-		c.seq++
-		e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: strikes[i].ID, Record: rec}
-		c.canonical = e.appendCanonical(c.canonical[:0])
-		c.hash = chainHash(c.hash, c.canonical)
-		// rec is never written again: its bytes serve as the string bound.
+		rec := buf[recStart:]
+		buf = e.appendCanonicalTail(buf)
+		c.hash = chainHash(c.hash, buf[start:])
+		// buf's bytes are never written again: they serve as the string bound.
 		args = append(args, e.Seq, timeUS, actorArg, actionArg, e.Strike, unsafe.String(unsafe.SliceData(rec), len(rec)), hex.EncodeToString(c.hash))
 	}
 	return c.s.insertEvents(ctx, c.tx, first, args)
@@ -526,7 +555,7 @@ func (v *Verdict) encode() json.RawMessage {
 			b = append(b, `"backfilled":true,`...)
 		}
 		b = appendString(append(b, `"data_version":`...), v.DataVersion)
-		b = appendString(append(b, `,"judged_at":`...), formatTime(v.JudgedAt))
+		b = appendTime(append(b, `,"judged_at":`...), v.JudgedAt)
 		b = append(b, `,"verdict":`...)
 		if len(v.Body) == 0 {
 			b = append(b, "null"...)
@@ -602,7 +631,7 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 					if v != nil {
 						v.Backfilled = true
 						st.Verdict = v
-						if err := st.canonicalVerdict(bodies); err != nil {
+						if err := st.canonicalVerdict(&bodies); err != nil {
 							return err
 						}
 						if _, err := tx.ExecContext(ctx, "UPDATE strikes SET verdict_version = "+s.param(1)+

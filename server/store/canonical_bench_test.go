@@ -25,7 +25,7 @@ func BenchmarkCanonicalEvent(b *testing.B) {
 	for range b.N {
 		s := st
 		s.Verdict = &Verdict{DataVersion: "0123456789abcdef", JudgedAt: time.Now(), Body: benchVerdictBody}
-		if err := s.canonicalVerdict(canonicalBodies{}); err != nil {
+		if err := s.canonicalVerdict(&canonicalBodies{}); err != nil {
 			b.Fatal(err)
 		}
 		rec, err := recordOf(&s, false)

@@ -85,7 +85,7 @@ func TestRecordOfMatchesEncodingJSON(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := c.strike
-			if err := s.canonicalVerdict(canonicalBodies{}); err != nil {
+			if err := s.canonicalVerdict(&canonicalBodies{}); err != nil {
 				t.Fatal(err)
 			}
 			got, err := recordOf(&s, c.backfilled)

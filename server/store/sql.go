@@ -412,7 +412,7 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 			errs = append(errs, failf(propEventID, "the same source and event id as strikes[%d]", first).at(0, prefix))
 		}
 		batch[i] = prepare(strikes[i], t)
-		if err := batch[i].canonicalVerdict(bodies); err != nil {
+		if err := batch[i].canonicalVerdict(&bodies); err != nil {
 			errs = append(errs, (&fieldError{"verdict", err}).at(0, prefix))
 		}
 	}
@@ -516,7 +516,7 @@ func (s *sqlStore) Import(ctx context.Context, actor string, dec Decoder, judge 
 			}
 		}
 		st = prepare(st, t)
-		if err := st.canonicalVerdict(bodies); err != nil {
+		if err := st.canonicalVerdict(&bodies); err != nil {
 			errs = append(errs, (&fieldError{"verdict", err}).at(0, "records["+strconv.Itoa(n)+"]."))
 			continue
 		}

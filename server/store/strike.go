@@ -214,8 +214,8 @@ var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
 // canonicalVerdict copies s's verdict with its body in canonical JSON and
 // its time to the microsecond, so that the bytes stored are the bytes the
 // audit log hashes. Bodies already made canonical in this write are taken
-// from bodies.
-func (s *Strike) canonicalVerdict(bodies canonicalBodies) error {
+// from bodies, and so is the verdict as stored when it is the last one's.
+func (s *Strike) canonicalVerdict(bodies *canonicalBodies) error {
 	if s.Verdict == nil {
 		return nil
 	}
@@ -225,28 +225,42 @@ func (s *Strike) canonicalVerdict(bodies canonicalBodies) error {
 	}
 	v := *s.Verdict
 	v.Body, v.JudgedAt, v.stored = body, v.JudgedAt.Truncate(time.Microsecond).UTC(), nil
+	if last := bodies.last; last != nil && last.DataVersion == v.DataVersion && last.JudgedAt.Equal(v.JudgedAt) &&
+		last.Backfilled == v.Backfilled && bytes.Equal(last.Body, v.Body) {
+		v.stored = last.stored
+	}
 	s.Verdict = &v
 	s.Verdict.encode()
+	bodies.last = s.Verdict
 	return nil
 }
 
 // canonicalBodies maps verdict bodies to their canonical JSON within one
 // write. The strikes of a batch far from every site, or near the same
 // ones, share one body, and making each canonical again was a tenth of
-// the time a write of a thousand took.
-type canonicalBodies map[string]json.RawMessage
+// the time a write of a thousand took. The strikes of a write are judged
+// on the same data at the same time, so most share their whole verdict
+// with the strike before: last is that verdict, whose stored form the next
+// one equal to it takes rather than writing its own.
+type canonicalBodies struct {
+	bodies map[string]json.RawMessage
+	last   *Verdict
+}
 
 // maxCanonicalBodies bounds the bodies one write remembers, so that a
 // large import of bodies all different holds no second copy of each.
 const maxCanonicalBodies = 1024
 
-func (c canonicalBodies) of(body json.RawMessage) (json.RawMessage, error) {
-	if b, ok := c[string(body)]; ok {
+func (c *canonicalBodies) of(body json.RawMessage) (json.RawMessage, error) {
+	if b, ok := c.bodies[string(body)]; ok {
 		return b, nil
 	}
 	b, err := canonicalJSON(body)
-	if err == nil && len(c) < maxCanonicalBodies {
-		c[string(body)] = b
+	if c.bodies == nil {
+		c.bodies = map[string]json.RawMessage{}
+	}
+	if err == nil && len(c.bodies) < maxCanonicalBodies {
+		c.bodies[string(body)] = b
 	}
 	return b, err
 }
