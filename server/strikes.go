@@ -299,7 +299,7 @@ func (h *handlers) sendStrike(c echo.Context, st *store.Strike, q strikeQuery, j
 	// The recorded verdict is unscoped, so the verdict now is judged
 	// unscoped to compare with it; only a scope asks for a second one.
 	if judged == nil {
-		j := judgeUnscoped(set, st)
+		j := judgeUnscoped(set, st, nil)
 		judged = &j
 	}
 	v, err := judged.verdict, judged.err
