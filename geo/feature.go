@@ -12,6 +12,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/tidwall/rtree"
 )
 
 // Feature is one protected site: a stable id, its geometry and its
@@ -52,9 +53,9 @@ type Layer struct {
 	// by their index there, so a proximity search measures the spans near
 	// its point and not a whole line hundreds of kilometres long.
 	spans map[int32][]orb.Bound
-	// tree holds each feature's envelope, rounded outward to float32, by
+	// tree holds each feature's envelope, rounded outward to float32, with
 	// its position.
-	tree  tree
+	tree  rtree.RTreeGN[float32, int32]
 	bound orb.Bound
 	// density tells proximity searches how far to look first.
 	density density
@@ -100,13 +101,12 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 	curve := hilbertOrder(bounds, l.bound)
 	at := l.place(curve)
 	wg.Go(func() {
-		// Room for the nodes too: each level holds a sixteenth of the one
-		// below.
-		boxes := make([]rect, len(curve), len(curve)+len(curve)/(nodeSize-1)+8)
+		// Inserting along the curve keeps each insertion's path through
+		// the tree in cache.
 		for k, i := range curve {
-			boxes[at[k]].lo, boxes[at[k]].hi = box32(bounds[i])
+			lo, hi := box32(bounds[i])
+			l.tree.Insert(lo, hi, at[k])
 		}
-		l.tree = newTree(boxes)
 	})
 	// The other geometries are copied along the curve, their coordinates
 	// into one block.

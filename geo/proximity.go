@@ -175,7 +175,6 @@ type query struct {
 	bound   float64  // the radius, or the limit-th best distance once hits is full
 	hits    []ranked // heap, worst on top
 	pending candHeap // waiting to be refined or measured
-	walk    []walkEntry // the best-first walk's room
 	// Candidates whose box meets done and whose box bound is at most
 	// doneMeters were dealt with by the box stage.
 	done       orb.Bound
@@ -224,18 +223,21 @@ func (q *query) layer(l *Layer) {
 		return
 	}
 	f := &q.m.Frame
-	q.walk = l.tree.Nearby(q.walk,
-		func(lo, hi [2]float32, item bool) float64 {
+	l.tree.Nearby(
+		func(lo, hi [2]float32, _ int32, item bool) float64 {
 			b := bound64(lo, hi)
 			key := f.LowerBound(&b)
-			// Infinity drops an entry and all it holds: it cannot qualify
-			// (the bound only shrinks) or was measured already.
+			// Infinity keeps an entry at the bottom of the queue: it cannot
+			// qualify (the bound only shrinks) or was measured already.
 			if key > q.bound || item && q.handled(key, &b) {
 				return math.Inf(1)
 			}
 			return key
 		},
 		func(lo, hi [2]float32, i int32, key float64) bool {
+			if math.IsInf(key, 1) {
+				return false
+			}
 			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
 			return q.drain(l, key)
 		},
