@@ -222,6 +222,7 @@ func (l *gatedListener) Accept() (net.Conn, error) {
 	for {
 		c, ok := l.next()
 		if ok {
+			c = wrapConn(c)
 			l.gate.admit(c)
 			return c, nil
 		}

@@ -213,11 +213,27 @@ func sendAs(c echo.Context, ctype string, body []byte, gz gzipForm, etag string,
 	return zw.Close()
 }
 
-// writeBody writes a 200 response of body with its length.
-func writeBody(c echo.Context, body []byte) error {
+// writeBody writes a 200 response of body with its length; a large one
+// goes out in one write with its header (see oneWriteConn).
+func writeBody(c echo.Context, body []byte) (err error) {
+	r := c.Request()
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	if conn := heldConn(r, len(body)); conn != nil {
+		conn.hold()
+		defer func() {
+			if serr := conn.send(); err == nil {
+				err = serr
+			}
+		}()
+		c.Response().WriteHeader(http.StatusOK)
+		if _, err = c.Response().Write(body); err != nil {
+			return err
+		}
+		// Out of net/http's buffers into the held writes.
+		return http.NewResponseController(c.Response().Writer).Flush()
+	}
 	c.Response().WriteHeader(http.StatusOK)
-	_, err := c.Response().Write(body)
+	_, err = c.Response().Write(body)
 	return err
 }
 
