@@ -241,8 +241,12 @@ func (l *gatedListener) Accept() (net.Conn, error) {
 // next takes the oldest waiting connection, once those waiting too long
 // are refused; false when none waits.
 func (l *gatedListener) next() (net.Conn, bool) {
-	stale := l.takeStale()
-	defer l.gate.refuseAll(stale)
+	if stale := l.takeStale(); len(stale) > 0 {
+		// Refused beside, not in, Accept: a refused client sending
+		// nothing costs its read's timeout, and a queue of them would
+		// hold up every connection let in behind them.
+		go l.gate.refuseAll(stale)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.waiting) == 0 {
