@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,13 +15,31 @@ import (
 // no faster than it answers them (see Limits.MaxNewConns).
 type Server struct {
 	*http.Server
-	gate *connGate
+	// ConnStats, when set before Serve, counts the new connections the
+	// gate refuses and those waiting to be let in; given also as
+	// Config.ConnStats, /metrics reports them.
+	ConnStats *ConnStats
+	gate      *connGate
 }
 
 // Serve accepts connections on ln through the server's gate and serves
 // them; it returns as http.Server.Serve does.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.Server.Serve(newGatedListener(ln, s.gate))
+	stats := s.ConnStats
+	if stats == nil {
+		stats = new(ConnStats)
+	}
+	return s.Server.Serve(newGatedListener(ln, s.gate, stats))
+}
+
+// ConnStats counts what a Server's gate did with new connections not let
+// in; its zero value counts from nothing.
+type ConnStats struct {
+	// refusedWaited were answered 503 after waiting longer than
+	// Limits.NewConnWait; refusedFull were closed at once, finding
+	// Limits.MaxNewConnsWaiting waiting.
+	refusedWaited, refusedFull atomic.Uint64
+	waiting                    atomic.Int64
 }
 
 // connGate holds a slot for each connection let in and not yet answered
@@ -146,6 +165,7 @@ func freeConnSlot(ctx context.Context) {
 type gatedListener struct {
 	net.Listener
 	gate   *connGate
+	stats  *ConnStats
 	closed chan struct{}
 	once   sync.Once
 	errs   chan error // the inner listener's, to Accept
@@ -163,8 +183,8 @@ type waitingConn struct {
 	since time.Time
 }
 
-func newGatedListener(ln net.Listener, gate *connGate) *gatedListener {
-	l := &gatedListener{Listener: ln, gate: gate, closed: make(chan struct{}), errs: make(chan error), ready: make(chan struct{}, 1)}
+func newGatedListener(ln net.Listener, gate *connGate, stats *ConnStats) *gatedListener {
+	l := &gatedListener{Listener: ln, gate: gate, stats: stats, closed: make(chan struct{}), errs: make(chan error), ready: make(chan struct{}, 1)}
 	l.sweep = time.AfterFunc(time.Hour, l.refuseStale)
 	l.sweep.Stop()
 	go l.acceptAll()
@@ -197,9 +217,11 @@ func (l *gatedListener) acceptAll() {
 				l.sweep.Reset(l.gate.wait)
 			}
 			l.waiting = append(l.waiting, waitingConn{c, time.Now()})
+			l.stats.waiting.Add(1)
 		}
 		l.mu.Unlock()
 		if full {
+			l.stats.refusedFull.Add(1)
 			// Refused at once: the client sees its connection end.
 			c.Close()
 			continue
@@ -255,6 +277,7 @@ func (l *gatedListener) next() (net.Conn, bool) {
 	c := l.waiting[0].Conn
 	l.waiting[0] = waitingConn{}
 	l.waiting = l.waiting[1:]
+	l.stats.waiting.Add(-1)
 	if len(l.waiting) > 0 {
 		// Another may be taken by the next Accept.
 		select {
@@ -280,6 +303,8 @@ func (l *gatedListener) takeStale() []net.Conn {
 	if len(l.waiting) > 0 {
 		l.sweep.Reset(l.waiting[0].since.Add(l.gate.wait).Sub(now))
 	}
+	l.stats.waiting.Add(-int64(len(stale)))
+	l.stats.refusedWaited.Add(uint64(len(stale)))
 	return stale
 }
 
@@ -298,6 +323,7 @@ func (l *gatedListener) Close() error {
 		for _, c := range l.waiting {
 			c.Close()
 		}
+		l.stats.waiting.Add(-int64(len(l.waiting)))
 		l.waiting = nil
 		l.mu.Unlock()
 	})

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,4 +209,86 @@ func TestHeavyRequestsWaitingGiveTheirPlaceBack(t *testing.T) {
 		}
 	}
 	answeredWithin(t, getAsync("http://"+addr+"/healthz"), time.Minute, "a heavy request waiting for a slot kept its connection's place at the gate")
+}
+
+func TestRefusedNewConnectionsAreCounted(t *testing.T) {
+	const wait = 500 * time.Millisecond
+	// ReadHeaderTimeout, far beyond the test, leaves the silent connection
+	// holding the only slot.
+	l := server.Limits{MaxNewConns: 1, NewConnHold: time.Hour, NewConnWait: wait, MaxNewConnsWaiting: 1, ReadHeaderTimeout: time.Hour}
+	stats := new(server.ConnStats)
+	f := newFixture(t, func(c *server.Config) { c.Limits = l; c.ConnStats = stats })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.HTTPServer(f.e, l)
+	srv.ConnStats = stats
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+	// The operator scrapes on one kept-alive connection, let in before the flood.
+	ops := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	sample := func(name string) float64 {
+		t.Helper()
+		return metricFrom(t, ops, "http://"+addr, name)
+	}
+	sample("protectmap_connections_waiting")
+	silent(t, addr)
+
+	type outcome struct {
+		body string
+		err  error
+	}
+	// Rounds of three: the first to find the queue empty waits and is
+	// answered 503, the others find it full and are closed. Counted as
+	// their clients saw them, so a slow machine changes only the rounds.
+	var waited, full int
+	sawWaiting := false
+	for deadline := time.Now().Add(time.Minute); waited == 0 || full == 0 || !sawWaiting; {
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute of refusals: %d answered 503, %d closed, the one waiting seen %v", waited, full, sawWaiting)
+		}
+		// Once one asking waited, the silent connection, before it in the
+		// queue, no longer waits: the first of a round is the one waiting.
+		afterWaited := waited > 0
+		start := time.Now()
+		outcomes := make(chan outcome, 3)
+		for range 3 {
+			c := silent(t, addr)
+			io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") //nolint:errcheck // a closed one is read below
+			go func() {
+				c.SetReadDeadline(time.Now().Add(time.Minute)) //nolint:errcheck
+				body, err := io.ReadAll(c)
+				outcomes <- outcome{string(body), err}
+			}()
+		}
+		for range 3 {
+			switch o := <-outcomes; {
+			case strings.HasPrefix(o.body, "HTTP/1.1 503 "):
+				waited++
+			case o.body == "" && !errors.Is(o.err, os.ErrDeadlineExceeded):
+				full++
+				if afterWaited && !sawWaiting {
+					n := sample("protectmap_connections_waiting")
+					if time.Since(start) < wait {
+						if n != 1 {
+							t.Fatalf("protectmap_connections_waiting %v while one waited; want 1", n)
+						}
+						sawWaiting = true
+					}
+				}
+			default:
+				t.Fatalf("a connection not let in got %q (%v); want a 503 or its connection closed", o.body, o.err)
+			}
+		}
+	}
+	for reason, want := range map[string]int{"waited": waited, "queue_full": full} {
+		if got := sample(`protectmap_connections_refused_total{reason="` + reason + `"}`); got != float64(want) {
+			t.Errorf("protectmap_connections_refused_total{reason=%q} %v; its clients saw %d", reason, got, want)
+		}
+	}
+	if n := sample("protectmap_connections_waiting"); n != 0 {
+		t.Errorf("protectmap_connections_waiting %v once every one was refused; want 0", n)
+	}
 }

@@ -248,7 +248,13 @@ func TestStrikeEventsRefusals(t *testing.T) {
 // metric reads one sample of the server's /metrics, 0 when absent.
 func metric(t testing.TB, base, sample string) float64 {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
+	return metricFrom(t, http.DefaultClient, base, sample)
+}
+
+// metricFrom is metric, asked by client.
+func metricFrom(t testing.TB, client *http.Client, base, sample string) float64 {
+	t.Helper()
+	res, err := client.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

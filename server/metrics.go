@@ -49,6 +49,9 @@ func newMetrics(h *handlers) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.abandoned, dataCollector{h},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if h.cfg.ConnStats != nil {
+		m.reg.MustRegister(connCollector{h.cfg.ConnStats})
+	}
 	return m
 }
 
@@ -142,6 +145,27 @@ func (d dataCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descLastReload, prometheus.GaugeValue, float64(st.At.UnixMilli())/1e3, result)
 	}
+}
+
+// connCollector reports a Server's gate (see ConnStats) at scrape time.
+type connCollector struct{ s *ConnStats }
+
+var (
+	descConnsRefused = prometheus.NewDesc("protectmap_connections_refused_total",
+		"New connections refused before being let in, by reason: waited (answered 503 after --new-conn-wait), or queue_full (closed at once, --max-new-conns-waiting waiting).", []string{"reason"}, nil)
+	descConnsWaiting = prometheus.NewDesc("protectmap_connections_waiting",
+		"New connections accepted and waiting to be let in.", nil, nil)
+)
+
+func (connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descConnsRefused
+	ch <- descConnsWaiting
+}
+
+func (c connCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(c.s.refusedWaited.Load()), "waited")
+	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(c.s.refusedFull.Load()), "queue_full")
+	ch <- prometheus.MustNewConstMetric(descConnsWaiting, prometheus.GaugeValue, float64(c.s.waiting.Load()))
 }
 
 // timedStore is a store.Store whose calls are timed for /metrics.

@@ -80,6 +80,9 @@ type Config struct {
 	// Limits bound request sizes, times and rates; zero fields take
 	// DefaultLimits. HTTPServer applies the connection timeouts.
 	Limits Limits
+	// ConnStats, when set, are reported by /metrics: the same as the
+	// serving Server's ConnStats, whose gate counts them.
+	ConnStats *ConnStats
 	// Agreements are what verdicts judge strikes by. Each index served is
 	// checked against them (agreement.NewAgreementSet) when first used; a reload
 	// should refuse layers they no longer fit. Nil means none.

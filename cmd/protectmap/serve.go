@@ -184,6 +184,8 @@ func serve(args []string, stderr io.Writer) error {
 	var current atomic.Pointer[geo.Index]
 	current.Store(d.Index)
 	reloader := server.NewReloader(load)
+	// The gate's counts, kept by the Server and reported by the handler's /metrics.
+	conns := new(server.ConnStats)
 	h := server.New(server.Config{
 		Index:               &current,
 		DataVersion:         d.Version,
@@ -202,6 +204,7 @@ func serve(args []string, stderr io.Writer) error {
 		TrustedProxies:      proxies,
 		WebhookAllow:        webhookNets,
 		Limits:              limits,
+		ConnStats:           conns,
 		WarmTileZoom:        *warmTiles,
 		TileCacheBytes:      cacheBytes(*tileCacheMiB),
 		FeatureCacheBytes:   cacheBytes(*featureCacheMiB),
@@ -219,6 +222,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	runtime.GOMAXPROCS(*goProcs)
 	srv := server.HTTPServer(h, limits)
+	srv.ConnStats = conns
 	go reloadOnHangup(ctx, reloader)
 	if *watch > 0 {
 		files := input.files
