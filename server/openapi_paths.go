@@ -179,7 +179,7 @@ func strikePaths(paths obj) {
 			ref("bbox"), ref("bbox-crs"), ref("strikesDatetime"), ref("strikeSource"), ref("from"), ref("to"), ref("oblast"), ref("verdict"), ref("agreement"), ref("reading"),
 			ref("hitCollection"), ref("energyClass"), ref("filter"), ref("filter-lang"), ref("filter-crs")}, equality...),
 		ok("the counts", mediaJSON, "strikeSummary"))}
-	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on, plus the last served (serve --keep-versions).",
+	paths["/versions"] = obj{"get": op("getVersions", "The data versions kept in the strike store, most recently served first: every version a recorded verdict was judged on (a strike's current verdict or an earlier one its history shows, deleted strikes' included), plus the last served (serve --keep-versions).",
 		nil, ok("the kept versions", mediaJSON, "versions"))}
 	paths["/audit"] = obj{"get": op("getAudit", "The audit log: every strike's events in the order they were committed (seq), a page at a time; follow the next link until there is none. protectmap audit verify recomputes its hash chain.",
 		[]any{ref("auditFrom"), ref("auditTo"), ref("limit"), ref("auditCursor")}, ok("a page of events", mediaJSON, "auditPage"))}

@@ -83,7 +83,7 @@ func serve(args []string, stderr io.Writer) error {
 	featureCacheMiB := fs.Int("feature-cache-mib", server.DefaultFeatureCacheBytes>>20, "memory for the GeoJSON of features as first written, which answers then copy instead of writing again, in MiB; 0 keeps none")
 	gzipStream := fs.Bool("gzip-stream", false, "gzip each proximity answer and items page as one stream as it is sent: about half the bytes of the default, which stitches it from features compressed once, for several times the CPU")
 	warmTiles := fs.Int("warm-tiles", 6, fmt.Sprintf("render every layer's vector tiles of zooms 0 to this (at most %d) in the background at start and after each reload, so the map's first views need no rendering; 0 turns it off", tile.MaxWarmZoom))
-	keepVersions := fs.Int("keep-versions", server.DefaultKeepVersions, "data versions kept in the strike store beside those a recorded verdict was judged on: the last N served (at least 1); -1 keeps every one")
+	keepVersions := fs.Int("keep-versions", server.DefaultKeepVersions, "data versions kept in the strike store beside those any recorded verdict, a strike's current one or an earlier one in its history, was judged on: the last N served (at least 1); -1 keeps every one")
 	watch := fs.Duration("watch", 0, "check the data files this often and reload once they have changed and settled (0: only on SIGHUP or POST /admin/reload)")
 	var limits server.Limits
 	limitFlags(fs, &limits)

@@ -369,7 +369,8 @@ func (l *oldLog) append(t testing.TB, action string, st *Strike) string {
 // TestUpgradeKeepsVerdicts upgrades a store whose strikes rows held their
 // verdicts beside the audit log (schema 6) to one keeping each verdict in
 // its latest event's record only: every strike keeps its verdict, a
-// deleted one stays gone with its own, and the chain still verifies.
+// deleted one stays gone with its own, the chain still verifies, and the
+// data version of a verdict only the history shows survives a prune.
 func TestUpgradeKeepsVerdicts(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
@@ -401,7 +402,16 @@ func TestUpgradeKeepsVerdicts(t *testing.T) {
 					st.Weapon, st.Notes, string(st.Extra), created.UnixMicro(), created.UnixMicro(), verdict, st.Verdict.DataVersion, deleted); err != nil {
 					t.Fatal(err)
 				}
-				logEvent(ActionCreate, &st)
+				if i == 0 {
+					// Judged first on data since replaced: only its history
+					// names that version.
+					first := st
+					first.Verdict = &Verdict{DataVersion: "earlier", JudgedAt: created, Body: json.RawMessage(`{"outcome":"o","sites":[]}`)}
+					logEvent(ActionCreate, &first)
+					logEvent(ActionUpdate, &st)
+				} else {
+					logEvent(ActionCreate, &st)
+				}
 				if i == 2 {
 					st.DeletedAt = created
 					logEvent(ActionDelete, &st)
@@ -424,8 +434,19 @@ func TestUpgradeKeepsVerdicts(t *testing.T) {
 					t.Errorf("%s's verdict after the upgrade: %+v, want %s", id, s.Verdict, verdict)
 				}
 			}
-			if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 4 {
+			if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 5 {
 				t.Errorf("VerifyChain after the upgrade: %v, %v", h, err)
+			}
+			for i, v := range []string{"earlier", "unjudged", "v0", "v1", "v2", "served"} {
+				if err := st.SaveVersion(ctx, DataVersion{Version: v, FirstServed: created.Add(time.Duration(i) * time.Hour)}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := st.PruneVersions(ctx, 1); err != nil || n != 1 {
+				t.Errorf("PruneVersions after the upgrade: %d, %v; want 1 (unjudged) forgotten", n, err)
+			}
+			if _, err := st.LoadVersion(ctx, "earlier", nil); err != nil {
+				t.Errorf("the version of s-0's earlier verdict after pruning: %v", err)
 			}
 		})
 	}

@@ -72,3 +72,38 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPruneVersions prunes a store whose audit log holds 100,000
+// events with verdicts, on both backends, keeping the last version served
+// and the seven judged on: the verdicts' versions are read from every
+// event's record at each prune.
+func BenchmarkPruneVersions(b *testing.B) {
+	const events = 100_000
+	for _, backend := range backends {
+		b.Run(backend, func(b *testing.B) {
+			st := openStore(b, freshDSN(b, backend))
+			for i := range 8 {
+				v := DataVersion{Version: fmt.Sprint("v", i)}
+				if err := st.SaveVersion(ctx, v, []VersionPart{part("agreements", []byte(v.Version))}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for from := 0; from < events; from += 1000 {
+				batch := samples(from, from+1000)
+				for k := range batch {
+					batch[k].Verdict = &Verdict{DataVersion: fmt.Sprint("v", from%7), Body: []byte(`{"verdict":"no_protected_site"}`)}
+				}
+				if _, err := st.Put(ctx, "tester", batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := st.PruneVersions(ctx, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/prune")
+		})
+	}
+}

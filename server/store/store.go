@@ -201,8 +201,9 @@ type Store interface {
 	LoadVersion(ctx context.Context, version string, read func(name string, r io.Reader) error) (DataVersion, error)
 	// Versions lists the kept data versions, most recently served first.
 	Versions(ctx context.Context) ([]DataVersion, error)
-	// PruneVersions forgets versions no recorded verdict was judged on,
-	// but the keepLast most recently served (all when negative).
+	// PruneVersions forgets versions no recorded verdict was judged on
+	// (a strike's current one or any in the audit log, deleted strikes'
+	// included), but the keepLast most recently served (all when negative).
 	PruneVersions(ctx context.Context, keepLast int) (int, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

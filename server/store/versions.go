@@ -333,10 +333,23 @@ func (s *sqlStore) Versions(ctx context.Context) ([]DataVersion, error) {
 	return out, unavailable(rows.Err())
 }
 
+// eventVerdictVersionSQL is the data version the verdict in an audit
+// event's record was judged on, NULL for a record without one.
+func (s *sqlStore) eventVerdictVersionSQL() string {
+	if s.backend == "postgres" {
+		return "(record::jsonb -> 'verdict' ->> 'data_version')"
+	}
+	return "json_extract(record, '$.verdict.data_version')"
+}
+
 // PruneVersions forgets the kept versions that no recorded verdict was
 // judged on, but the keepLast most recently served, then every chunk no
-// version left uses. keepLast < 0 keeps every version. It returns how many
-// versions it forgot.
+// version left uses. keepLast < 0 keeps every version. The verdicts are a
+// strike's current one and every earlier one in the audit log, deleted
+// strikes' included, so any verdict the history shows can be judged again
+// on its own data. Their versions are read from the records, once per
+// prune: it runs at reload, and a column filled on each write would cost
+// every write for them.
 func (s *sqlStore) PruneVersions(ctx context.Context, keepLast int) (int, error) {
 	if keepLast < 0 {
 		return 0, nil
@@ -344,6 +357,7 @@ func (s *sqlStore) PruneVersions(ctx context.Context, keepLast int) (int, error)
 	var forgot int64
 	err := s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM data_versions WHERE version NOT IN (SELECT verdict_version FROM strikes WHERE verdict_version IS NOT NULL)
+			AND version NOT IN (SELECT `+s.eventVerdictVersionSQL()+` FROM strike_events WHERE `+s.eventVerdictVersionSQL()+` IS NOT NULL)
 			AND version NOT IN (SELECT version FROM data_versions ORDER BY last_served_us DESC, version LIMIT `+strconv.Itoa(keepLast)+`)`)
 		if err != nil {
 			return err

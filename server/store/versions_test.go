@@ -156,3 +156,65 @@ func TestSaveVersionFails(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneKeepsHistoryVersions: a verdict a strike's history still shows
+// keeps its data version after the strike is judged again on newer data,
+// and after the strike is deleted, so that verdict can be judged again.
+func TestPruneKeepsHistoryVersions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+		save := func(version string, hour int) {
+			t.Helper()
+			v := DataVersion{Version: version, FirstServed: at.Add(time.Duration(hour) * time.Hour)}
+			if err := st.SaveVersion(ctx, v, []VersionPart{part("agreements", []byte(version))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// judge records strikes judged on version; notes tells a report
+		// corrected from the one first posted, which is judged again.
+		judge := func(version, notes string, strikes ...int) []PutResult {
+			t.Helper()
+			var batch []Strike
+			for _, i := range strikes {
+				s := sampleStrike(i)
+				s.Notes += notes
+				s.Verdict = &Verdict{DataVersion: version, JudgedAt: at, Body: []byte(`{"verdict":"` + version + `"}`)}
+				batch = append(batch, s)
+			}
+			res, err := st.Put(ctx, "tester", batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		save("a", 0)
+		save("b", 1)
+		save("unjudged", 2)
+		judge("a", "", 1)
+		judge("b", "", 2)
+		for i := range 4 {
+			save(fmt.Sprint("v", i), 3+i)
+		}
+		res := judge("v3", " (corrected)", 1, 2)
+		if res[0].Created || res[1].Created {
+			t.Fatalf("posting the strikes again created new ones: %+v", res)
+		}
+		if err := st.Delete(ctx, "tester", res[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.PruneVersions(ctx, 1); err != nil || n != 4 {
+			t.Errorf("PruneVersions: %d, %v; want 4 forgotten", n, err)
+		}
+		list, err := st.Versions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, v := range list {
+			kept = append(kept, v.Version)
+		}
+		if !slices.Equal(kept, []string{"v3", "b", "a"}) {
+			t.Errorf("kept %v, want v3 (the last served and the current verdicts'), b and a (earlier verdicts')", kept)
+		}
+	})
+}
