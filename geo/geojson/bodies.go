@@ -59,18 +59,21 @@ func NewBodies(ix *geo.Index, maxBytes, segmentBytes int) *Bodies {
 	if maxBytes < minBytes || ix == nil {
 		return nil
 	}
-	b := &Bodies{slots: make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers())), plain: newArena(maxBytes)}
-	for _, l := range ix.Layers() {
-		b.slots[l] = make([]atomic.Uint64, l.Len())
-	}
+	b := &Bodies{slots: newSlots(ix), plain: newArena(maxBytes)}
 	if segmentBytes >= minBytes {
 		b.packed = newArena(segmentBytes)
-		b.deflated = make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers()))
-		for _, l := range ix.Layers() {
-			b.deflated[l] = make([]atomic.Uint64, l.Len())
-		}
+		b.deflated = newSlots(ix)
 	}
 	return b
+}
+
+// newSlots returns an empty slot for each feature of each of ix's layers.
+func newSlots(ix *geo.Index) map[*geo.Layer][]atomic.Uint64 {
+	slots := make(map[*geo.Layer][]atomic.Uint64, len(ix.Layers()))
+	for _, l := range ix.Layers() {
+		slots[l] = make([]atomic.Uint64, l.Len())
+	}
+	return slots
 }
 
 // minBytes is the least a cache keeps anything in.
