@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -90,10 +91,13 @@ func within(given, recorded map[string]any) bool {
 // putLinked records the strikes that restate none, and answers for every
 // strike in order: the linked ones unchanged, under the recorded id.
 func (h *handlers) putLinked(c echo.Context, strikes []store.Strike, linked []string) ([]putOutcome, error) {
-	var fresh []store.Strike
-	for i := range strikes {
-		if linked[i] == "" {
-			fresh = append(fresh, strikes[i])
+	fresh := strikes // most often none is linked: no copy
+	if slices.ContainsFunc(linked, func(id string) bool { return id != "" }) {
+		fresh = nil
+		for i := range strikes {
+			if linked[i] == "" {
+				fresh = append(fresh, strikes[i])
+			}
 		}
 	}
 	var results []store.PutResult

@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -187,9 +189,11 @@ type chain struct {
 	locked bool
 	seq    int64
 	hash   []byte
+	// sum hashes each event in turn, into hash.
+	sum hash.Hash
 }
 
-func (s *sqlStore) chain(tx *txn) *chain { return &chain{tx: tx, s: s} }
+func (s *sqlStore) chain(tx *txn) *chain { return &chain{tx: tx, s: s, sum: sha256.New()} }
 
 // eventRows is how many events one INSERT carries.
 const eventRows = 256
@@ -199,7 +203,10 @@ const eventColumns = "seq, time_us, actor, action, strike_id, record, hash"
 var eventColumnNames = strings.Split(eventColumns, ", ")
 
 // append adds one event per strike, all at time t by actor.
-func (c *chain) append(ctx context.Context, t time.Time, actor, action string, strikes []Strike, backfilled bool) error {
+func (c *chain) append(ctx context.Context, t time.Time, actor, action string, strikes []*Strike, backfilled bool) error {
+	if len(strikes) == 0 {
+		return nil
+	}
 	if !c.locked {
 		if c.s.backend == "postgres" {
 			if _, err := c.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(chainLockKey)+")"); err != nil {
@@ -224,12 +231,16 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 	// The values every event shares are boxed once.
 	timeUS, actorArg, actionArg := any(t.UnixMicro()), any(actor), any(action)
 	first := c.seq + 1
-	// Every event's canonical bytes are written one after the other into
-	// buf, each record among them where it is bound: no copy of its own.
-	var buf []byte
-	for i := range strikes {
+	// Every event's canonical bytes and hash are written one after the
+	// other into buf, each record and hash among them where it is bound: no
+	// copy of its own. buf comes back for the next write once they are
+	// inserted: a fresh one, megabytes for a large write, cost more to
+	// zero, its pages faulted in anew, than the events took to write.
+	buf := c.s.eventBuffer.take()
+	var sum [sha256.Size]byte
+	for i, st := range strikes {
 		c.seq++
-		e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: strikes[i].ID}
+		e := Event{Seq: c.seq, Time: t, Actor: actor, Action: action, Strike: st.ID}
 		if i == 1 {
 			// Room for the rest, guessed from the first: a record not
 			// fitting moves buf on, leaving those before where they are.
@@ -239,16 +250,70 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 		buf = e.appendCanonicalHead(buf)
 		recStart := len(buf)
 		var err error
-		if buf, err = appendRecord(buf, &strikes[i], backfilled); err != nil {
+		if buf, err = appendRecord(buf, st, backfilled); err != nil {
 			return err
 		}
 		rec := buf[recStart:]
 		buf = e.appendCanonicalTail(buf)
-		c.hash = chainHash(c.hash, buf[start:])
-		// buf's bytes are never written again: they serve as the string bound.
-		args = append(args, e.Seq, timeUS, actorArg, actionArg, e.Strike, unsafe.String(unsafe.SliceData(rec), len(rec)), hex.EncodeToString(c.hash))
+		c.sum.Reset()
+		c.sum.Write(c.hash)
+		c.sum.Write(buf[start:])
+		c.hash = c.sum.Sum(sum[:0])
+		hashStart := len(buf)
+		buf = hex.AppendEncode(buf, c.hash)
+		// buf's bytes are never written again: they serve as the strings bound.
+		args = append(args, e.Seq, timeUS, actorArg, actionArg, e.Strike, bytesString(rec), bytesString(buf[hashStart:]))
 	}
-	return c.s.insertEvents(ctx, c.tx, first, args)
+	err := c.s.insertEvents(ctx, c.tx, first, args)
+	c.s.eventBuffer.keep(buf)
+	return err
+}
+
+// spareBuffer keeps one buffer between writes. A sync.Pool would not: a
+// large write allocates enough to run the collector, which empties pools,
+// once or twice before the next.
+type spareBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// maxSpareBuffer bounds the buffer kept: enough for several thousand
+// events, not a whole import's.
+const maxSpareBuffer = 8 << 20
+
+// take returns the buffer kept, empty, or nil; it is no longer kept.
+func (b *spareBuffer) take() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	buf := b.buf
+	b.buf = nil
+	return buf[:0]
+}
+
+// keep keeps buf, which its caller no longer uses, unless it is too large
+// or one larger is kept already.
+func (b *spareBuffer) keep(buf []byte) {
+	if cap(buf) > maxSpareBuffer {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cap(buf) > cap(b.buf) {
+		b.buf = buf
+	}
+}
+
+// bytesString is b as a string without a copy; b must not change while
+// the string is in use.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// pointers points at each of strikes.
+func pointers(strikes []Strike) []*Strike {
+	out := make([]*Strike, len(strikes))
+	for i := range strikes {
+		out[i] = &strikes[i]
+	}
+	return out
 }
 
 // insertEvents inserts the events whose columns, eventColumns, args holds
@@ -642,7 +707,7 @@ func (s *sqlStore) Backfill(ctx context.Context, actor string, judge func(*Strik
 				}
 			}
 			n = len(batch)
-			return s.chain(tx).append(ctx, t, actor, ActionCreate, batch, true)
+			return s.chain(tx).append(ctx, t, actor, ActionCreate, pointers(batch), true)
 		})
 		filled += n
 		if err != nil || n < backfillPage {

@@ -132,6 +132,42 @@ func TestAuditLog(t *testing.T) {
 	})
 }
 
+// TestAuditLogReusesBuffer writes a large batch, then a small one into the
+// buffer the first left: every event keeps its own record and hash.
+func TestAuditLogReusesBuffer(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if _, err := st.Put(ctx, "alice", samples(0, 500)); err != nil {
+			t.Fatal(err)
+		}
+		kept := st.eventBuffer.buf
+		if cap(kept) == 0 {
+			t.Fatal("no buffer kept after a write")
+		}
+		if _, err := st.Put(ctx, "bob", samples(1000, 1003)); err != nil {
+			t.Fatal(err)
+		}
+		if &st.eventBuffer.buf[:1][0] != &kept[:1][0] {
+			t.Error("the second write did not reuse the first's buffer")
+		}
+		all := allEvents(t, st, EventQuery{Limit: MaxLimit})
+		if len(all) != 503 {
+			t.Fatalf("%d events, want 503", len(all))
+		}
+		for _, e := range all {
+			n := int(e.Seq) - 1 // samples(0, 500), then samples(1000, 1003)
+			if n >= 500 {
+				n += 500
+			}
+			if want := `"notes":"strike ` + strconv.Itoa(n) + `"`; !strings.Contains(string(e.Record), want) {
+				t.Errorf("event %d: record %s, want %s", e.Seq, e.Record, want)
+			}
+		}
+		if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 503 {
+			t.Fatalf("VerifyChain: %v, %v", h, err)
+		}
+	})
+}
+
 func TestAuditLogMissingEvent(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
 		if _, err := st.Put(ctx, "alice", samples(0, 10)); err != nil {

@@ -46,6 +46,9 @@ type sqlStore struct {
 	changes notifier
 	dsn     string
 	listen  listener
+	// eventBuffer keeps the buffer a write's events were written into
+	// for the next write (see chain.append).
+	eventBuffer spareBuffer
 }
 
 // param is the placeholder of the n-th argument. PostgreSQL numbers them;
@@ -379,14 +382,14 @@ func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Stri
 // logWrites appends an event to c for each strike write recorded.
 func logWrites(ctx context.Context, c *chain, t time.Time, actor string, batch []Strike, res []PutResult) error {
 	// Most writes create every strike they carry: one allocation holds them.
-	created := make([]Strike, 0, len(res))
-	var updated []Strike
+	created := make([]*Strike, 0, len(res))
+	var updated []*Strike
 	for i := range res {
 		switch {
 		case res[i].Created:
-			created = append(created, batch[i])
+			created = append(created, &batch[i])
 		case !res[i].Unchanged:
-			updated = append(updated, batch[i])
+			updated = append(updated, &batch[i])
 		}
 	}
 	if err := c.append(ctx, t, actor, ActionCreate, created, false); err != nil {
@@ -621,7 +624,7 @@ func (s *sqlStore) Delete(ctx context.Context, actor, id string) error {
 		if err != nil {
 			return err
 		}
-		return s.chain(tx).append(ctx, t, actor, ActionDelete, []Strike{st}, false)
+		return s.chain(tx).append(ctx, t, actor, ActionDelete, []*Strike{&st}, false)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.Get(ctx, id); err != nil {
