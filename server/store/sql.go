@@ -430,17 +430,14 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 // written in the order of their keys, source and event id (strikes without
 // one, always new, last): two writers whose batches overlap then lock the
 // rows they share in the same order, and wait for each other rather than
-// deadlock.
+// deadlock. It sorts batch so, in place.
 func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batch []Strike) ([]PutResult, error) {
 	order := make([]int, len(batch))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return compareKeys(&batch[a], &batch[b]) })
-	sorted := make([]Strike, len(batch))
-	for k, i := range order {
-		sorted[k] = batch[i]
-	}
+	sorted := permute(batch, order)
 	var written []PutResult
 	err := s.inTx(ctx, func(tx *txn) error {
 		written = written[:0]
@@ -465,6 +462,27 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 		out[i] = written[k]
 	}
 	return out, nil
+}
+
+// permute moves batch[order[k]] to batch[k], for every k, and returns
+// batch: each cycle of order is followed once, so no strike is copied
+// twice, nor batch as a whole.
+func permute(batch []Strike, order []int) []Strike {
+	placed := make([]bool, len(batch))
+	for k := range batch {
+		if placed[k] {
+			continue
+		}
+		first := batch[k]
+		j := k
+		for ; order[j] != k; j = order[j] {
+			batch[j] = batch[order[j]]
+			placed[j] = true
+		}
+		batch[j] = first
+		placed[j] = true
+	}
+	return batch
 }
 
 // compareKeys orders strikes by source and event id; those without an

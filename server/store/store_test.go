@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -618,4 +619,43 @@ func TestTwoHandlesOnePostgres(t *testing.T) {
 	if _, err := a.Get(ctx, res[0].ID); !errors.Is(err, ErrGone) {
 		t.Errorf("deleted through one replica, the other gets %v", err)
 	}
+}
+
+// TestPermute checks the in-place reordering of a write's strikes against
+// a copy, over every order of four strikes and random orders of more.
+func TestPermute(t *testing.T) {
+	check := func(order []int) {
+		t.Helper()
+		batch := samples(0, len(order))
+		want := make([]Strike, len(order))
+		for k, i := range order {
+			want[k] = batch[i]
+		}
+		if got := permute(batch, order); !reflect.DeepEqual(got, want) {
+			t.Errorf("order %v: got notes %v, want %v", order, notesOf(got), notesOf(want))
+		}
+	}
+	var orders func(prefix, rest []int)
+	orders = func(prefix, rest []int) {
+		if len(rest) == 0 {
+			check(prefix)
+		}
+		for i := range rest {
+			next := append(slices.Clone(rest[:i]), rest[i+1:]...)
+			orders(append(slices.Clone(prefix), rest[i]), next)
+		}
+	}
+	orders(nil, []int{0, 1, 2, 3})
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 50 {
+		check(r.Perm(n))
+	}
+}
+
+func notesOf(strikes []Strike) []string {
+	out := make([]string, len(strikes))
+	for i := range strikes {
+		out[i] = strikes[i].Notes
+	}
+	return out
 }
