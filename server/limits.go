@@ -74,6 +74,16 @@ type Limits struct {
 	// whatever the number of clients; a single request asking for more
 	// than the whole budget runs alone.
 	MaxSitesInFlight int64
+	// CPUTokens bounds the requests computing at once: every request but
+	// /healthz, /readyz and /metrics takes a token before its handler runs
+	// and gives it back while it reads its body or waits for a heavy slot,
+	// and for good once its answer starts. The others wait, parked, first
+	// come first served, so a probe's request waits to run behind at most
+	// that many.
+	CPUTokens int
+	// CPUTokenWait is the longest a request waits for a CPU token; one not
+	// given one by then gets 503 and Retry-After.
+	CPUTokenWait time.Duration
 	// MinUploadBytesPerSecond is the slowest a heavy request's body may
 	// arrive: each MinUploadWindow must bring that rate's worth of bytes
 	// (or the end of the body), else the request gets 408 and its slot is
@@ -157,6 +167,11 @@ func DefaultLimits() Limits {
 		// Few: each waiter's end is a goroutine to run, and one freed slot
 		// needs only one waiter (see README).
 		MaxHeavyWaiting: 16,
+		// Two a CPU: enough to keep the processors busy while a request
+		// waits on the strike store, few enough that a probe waits behind
+		// a handful.
+		CPUTokens:    2 * procs.CPUs(),
+		CPUTokenWait: 500 * time.Millisecond,
 		// Twenty answers of the largest proximity limit at once, about 200 MB.
 		MaxSitesInFlight: 200_000,
 		// 10 KiB each 10 s: a poor mobile link manages a hundred times that.
@@ -208,6 +223,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.HeavyWait, d.HeavyWait)
 	orDefault(&l.MaxHeavyWaiting, d.MaxHeavyWaiting)
 	orDefault(&l.MaxSitesInFlight, d.MaxSitesInFlight)
+	orDefault(&l.CPUTokens, d.CPUTokens)
+	orDefault(&l.CPUTokenWait, d.CPUTokenWait)
 	orDefault(&l.MinUploadBytesPerSecond, d.MinUploadBytesPerSecond)
 	orDefault(&l.MaxHeaderBytes, d.MaxHeaderBytes)
 	orDefault(&l.MaxNewConns, d.MaxNewConns)
@@ -338,7 +355,7 @@ func (h *handlers) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // takeHeavy takes one of the heavy requests' slots for the client of c,
 // waiting for one as heavySlots does, or refuses the request with 503.
 func (h *handlers) takeHeavy(c echo.Context) (release func(), err error) {
-	release, err = h.heavy.acquire(c.Request().Context(), c.RealIP())
+	release, err = h.heavy.acquire(c.Request().Context(), c.RealIP(), turnOf(c))
 	if errors.Is(err, errSlotsBusy) {
 		return nil, overloaded(c, http.StatusServiceUnavailable,
 			"the server is answering %d large requests already; retry in a moment", h.limits.MaxHeavy)

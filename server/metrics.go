@@ -46,7 +46,7 @@ func newMetrics(h *handlers) *metrics {
 			Help: "Requests whose work stopped because the client went away before the answer was complete, by route pattern.",
 		}, []string{"route"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.abandoned, dataCollector{h},
+	m.reg.MustRegister(m.requests, m.latency, m.abandoned, dataCollector{h}, tokenCollector{h.cpu},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if h.cfg.ConnStats != nil {
@@ -166,6 +166,30 @@ func (c connCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(c.s.refusedWaited.Load()), "waited")
 	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(c.s.refusedFull.Load()), "queue_full")
 	ch <- prometheus.MustNewConstMetric(descConnsWaiting, prometheus.GaugeValue, float64(c.s.waiting.Load()))
+}
+
+// tokenCollector reports the CPU tokens (see cpuTokens) at scrape time.
+type tokenCollector struct{ t *cpuTokens }
+
+var (
+	descTokensHeld = prometheus.NewDesc("protectmap_cpu_tokens_held",
+		"CPU tokens held by requests computing (at most --cpu-tokens).", nil, nil)
+	descTokensWaiting = prometheus.NewDesc("protectmap_cpu_tokens_waiting",
+		"Requests waiting for a CPU token, parked.", nil, nil)
+	descTokensRefused = prometheus.NewDesc("protectmap_cpu_tokens_refused_total",
+		"Requests answered 503 after waiting --cpu-token-wait for a CPU token.", nil, nil)
+)
+
+func (tokenCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descTokensHeld
+	ch <- descTokensWaiting
+	ch <- descTokensRefused
+}
+
+func (c tokenCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descTokensHeld, prometheus.GaugeValue, float64(c.t.held()))
+	ch <- prometheus.MustNewConstMetric(descTokensWaiting, prometheus.GaugeValue, float64(c.t.waiters.Load()))
+	ch <- prometheus.MustNewConstMetric(descTokensRefused, prometheus.CounterValue, float64(c.t.refused.Load()))
 }
 
 // timedStore is a store.Store whose calls are timed for /metrics.

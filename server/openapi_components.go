@@ -19,7 +19,7 @@ func components() obj {
 		"responses": obj{
 			"problem":       problemResponse("an error, as RFC 9457 problem details"),
 			"notAcceptable": problemResponse("none of the representations offered is one the Accept header or the f parameter allows; the problem names those offered"),
-			"overloaded":    withRetryAfter(problemResponse("the server is at one of its limits (answers in flight, large requests, live feed clients) or its database is unreachable: retry after Retry-After seconds")),
+			"overloaded":    withRetryAfter(problemResponse("the server is at one of its limits (requests computing, answers in flight, large requests, live feed clients) or its database is unreachable: retry after Retry-After seconds")),
 		},
 		"schemas": schemas(),
 	}

@@ -25,16 +25,16 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 		"/collections": obj{"get": op("getCollections", "The collections of protected sites.",
 			[]any{ref("fPage")}, ok("the collections", mediaJSON, "collections", "text/html", nil))},
 		"/proximity": obj{
-			"get": shedding(op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
+			"get": op("getProximity", "The protected sites within radius metres of a point, nearest first, with the exact geodesic distance (WGS84) to each site's real geometry, the bearing to it and its nearest point.",
 				[]any{ref("lon"), ref("lat"), ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("proximityGeometry"), ref("dataVersion"), ref("fFeatures")},
-				ok("the sites found", mediaGeoJSON, "proximity"))),
-			"post": shedding(withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
+				ok("the sites found", mediaGeoJSON, "proximity")),
+			"post": withBody(op("postProximity", fmt.Sprintf("Each strike of a FeatureCollection annotated with the protected sites near it: up to %d strikes and %d MiB per request. The whole body is read and every strike answered before the answer starts, so a bad strike anywhere is a 400 and never a cut answer; summary.strikes, last in the answer, counts the strikes answered. Strike properties may carry uncertainty_m (metres) and datetime (RFC 3339): a strike with a date-time (its own, else the datetime parameter) gets a verdict; a date alone fixes no instant and gets none.", maxStrikes, maxBatchBody>>20),
 				[]any{ref("radius"), ref("proximityLimit"), ref("collections"), ref("uncertainty"), ref("verdictDatetime"), ref("scope"), ref("dataVersion"), ref("fFeatures")},
-				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes")),
+				ok("the strikes with their hits", mediaGeoJSON, "proximityBatch")), "strikes"),
 		},
-		"/nearest": obj{"get": shedding(op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
+		"/nearest": obj{"get": op("getNearest", "The k protected sites nearest to a point, whatever their distance.",
 			[]any{ref("lon"), ref("lat"), ref("k"), ref("collections"), ref("uncertainty"), ref("fFeatures")},
-			ok("the sites found", mediaGeoJSON, "proximity")))},
+			ok("the sites found", mediaGeoJSON, "proximity"))},
 		"/healthz": obj{"get": op("getHealth", "Liveness, with the number of features served.",
 			[]any{ref("f")}, ok("the server is up", mediaJSON, "health"))},
 		"/readyz": obj{"get": readinessOp()},
@@ -61,6 +61,16 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 		reload["security"] = []any{obj{"bearer": []any{}}}
 		paths["/admin/reload"] = obj{"post": reload}
 	}
+	// Every request but the operators' waits for a CPU token, and may be
+	// refused for want of one.
+	for path, ops := range paths {
+		if path == "/healthz" || path == "/readyz" || path == "/metrics" {
+			continue
+		}
+		for _, o := range ops.(obj) {
+			shedding(o.(obj))
+		}
+	}
 	return paths
 }
 
@@ -76,8 +86,8 @@ func (h *handlers) collectionPaths(paths obj, l *geo.Layer, m *layerMeta) {
 
 	params := append([]any{ref("fItems"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("limit"), ref("cursor"), ref("offset"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties"), ref("skipGeometry")},
 		equalityParams(m.queryables, "features")...)
-	paths[p+"/items"] = obj{"get": shedding(op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
-		params, ok("a page of features", mediaGeoJSON, "featureCollection", "text/html", nil)))}
+	paths[p+"/items"] = obj{"get": op("getFeatures_"+id, "The features of "+id+", a page at a time: follow the next link until there is none.",
+		params, ok("a page of features", mediaGeoJSON, "featureCollection", "text/html", nil))}
 
 	featureID := obj{"name": "featureId", "in": "path", "required": true, "description": "The feature's id.", "schema": obj{"type": "string"}}
 	if l.Len() > 0 {
@@ -194,12 +204,6 @@ func strikePaths(paths obj) {
 	paths[p+"/items/{featureId}"] = obj{"get": get("getFeature_" + strikesCollection)}
 	paths["/report"] = obj{"get": op("getReport", fmt.Sprintf("Every recorded strike in a window (up to %d), each with its verdict (under scope, if given, with verdict_without_scope), the agreements in force and breached, the %d protected sites nearest to it, the nearest site however far (nearest_site), its source's link and precision code, and who recorded it: what an analyst attaches to a report.", maxReportStrikes, reportSites),
 		[]any{ref("from"), ref("to"), ref("agreement"), ref("reading"), ref("strikeSource"), ref("oblast"), ref("verdict"), ref("hitCollection"), ref("energyClass"), ref("scope"), ref("dataVersion"), ref("fReport")}, ok("the report", mediaGeoJSON, "report", "text/csv", nil, export.KML.ContentType(), nil, export.GeoPackage.ContentType(), nil, "text/html", nil))}
-	// Each of these reads or writes the database.
-	for _, path := range []string{"/strikes", "/strikes/{featureId}", "/strikes/{featureId}/history", "/strikes/events", "/strikes/summary", "/versions", "/audit", p + "/items", p + "/items/{featureId}", "/report"} {
-		for _, o := range paths[path].(obj) {
-			shedding(o.(obj))
-		}
-	}
 }
 
 // alertPaths describes the alert subscriptions, which belong to the token

@@ -131,6 +131,10 @@ type request struct {
 	query     []queryPair
 	pairs     [16]queryPair
 	queryRead bool
+	// turn is the request's hold on a CPU token (see takeTurns); endTurn
+	// is turn.end, made once for the pooled request.
+	turn    cpuTurn
+	endTurn func()
 }
 
 // maxKeptHits bounds the room for hits a pooled request keeps, so a rare
@@ -155,7 +159,11 @@ func keepHitRoom(c echo.Context, hits []geo.Hit) {
 	}
 }
 
-var requests = newPool(func() *request { return new(request) })
+var requests = newPool(func() *request {
+	r := new(request)
+	r.endTurn = r.turn.end
+	return r
+})
 
 // withRequest runs the rest of the chain with a pooled request around c.
 func (h *handlers) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
@@ -163,7 +171,7 @@ func (h *handlers) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		r := requests.get()
 		r.Context = c
 		err := next(r)
-		*r = request{hits: r.hits}
+		*r = request{hits: r.hits, endTurn: r.endTurn}
 		requests.put(r)
 		return err
 	}

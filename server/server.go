@@ -133,6 +133,7 @@ type handlers struct {
 	routes   routeClasses
 	proxies  proxies
 	heavy    *heavySlots
+	cpu      *cpuTokens
 	// sitesInFlight are the sites reserved by answers being built (see
 	// reserveSites).
 	sitesInFlight atomic.Int64
@@ -158,6 +159,7 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
 		boot: newBootID(), limits: cfg.Limits.withDefaults(), routes: routeClasses{}, proxies: cfg.TrustedProxies}
 	h.heavy = newHeavySlots(h.limits)
+	h.cpu = newCPUTokens(h.limits)
 	h.tiles = tile.NewCache(cacheBytes(cfg.TileCacheBytes, DefaultTileCacheBytes))
 	h.metrics = newMetrics(h)
 	if cfg.Store != nil {
@@ -211,7 +213,7 @@ func New(cfg Config) *echo.Echo {
 	}
 	// Writes are authorised before limitRequests, so a request without a
 	// valid token never holds one of the heavy requests' slots.
-	mws = append(mws, h.routes.only(writeRoute, BearerAuth(cfg.Tokens)), h.limitRequests)
+	mws = append(mws, h.routes.only(writeRoute, BearerAuth(cfg.Tokens)), h.limitRequests, h.takeTurns)
 	e.Use(composed(mws...))
 
 	add := func(class routeClass, method, path string, fn echo.HandlerFunc) {

@@ -45,8 +45,10 @@ func newHeavySlots(l Limits) *heavySlots {
 // at most s.wait (less a random part of up to half of it, so that refused
 // clients who all asked at once do not all come back at once). It fails
 // with errSlotsBusy when none came in time or too many wait already, and
-// with ctx's error when the client goes first.
-func (s *heavySlots) acquire(ctx context.Context, client string) (release func(), err error) {
+// with ctx's error when the client goes first. A request waiting gives
+// back its CPU turn (nil for none) meanwhile, and takes it again with the
+// slot.
+func (s *heavySlots) acquire(ctx context.Context, client string, turn *cpuTurn) (release func(), err error) {
 	s.mu.Lock()
 	if s.free > 0 {
 		s.free--
@@ -62,6 +64,16 @@ func (s *heavySlots) acquire(ctx context.Context, client string) (release func()
 	e := s.waiting.PushBack(w)
 	s.mu.Unlock()
 	freeConnSlot(ctx)
+	if turn.yield() {
+		defer func() {
+			if err == nil {
+				if err = turn.resume(ctx); err != nil {
+					release()
+					release = nil
+				}
+			}
+		}()
+	}
 
 	timer := time.NewTimer(s.wait - rand.N(s.wait/2+1))
 	defer timer.Stop()

@@ -16,7 +16,7 @@ func waitFor(t *testing.T, s *heavySlots, ctx context.Context, client string) <-
 	s.mu.Unlock()
 	got := make(chan error, 1)
 	go func() {
-		_, err := s.acquire(ctx, client)
+		_, err := s.acquire(ctx, client, nil)
 		got <- err
 	}()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
@@ -59,11 +59,11 @@ func stillWaiting(t *testing.T, what string, got <-chan error) {
 func TestHeavySlotsFairAcrossClients(t *testing.T) {
 	s := newHeavySlots(Limits{MaxHeavy: 2, HeavyWait: time.Minute}.withDefaults())
 	ctx := context.Background()
-	first, err := s.acquire(ctx, "a")
+	first, err := s.acquire(ctx, "a", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := s.acquire(ctx, "a")
+	second, err := s.acquire(ctx, "a", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,20 +95,20 @@ func TestHeavySlotsWait(t *testing.T) {
 	const wait = time.Second
 	s := newHeavySlots(Limits{MaxHeavy: 1, HeavyWait: wait, MaxHeavyWaiting: 1}.withDefaults())
 	ctx := context.Background()
-	held, err := s.acquire(ctx, "a")
+	held, err := s.acquire(ctx, "a", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	next := waitFor(t, s, ctx, "a")
 	start := time.Now()
-	if _, err := s.acquire(ctx, "b"); !errors.Is(err, errSlotsBusy) || time.Since(start) > wait/2 {
+	if _, err := s.acquire(ctx, "b", nil); !errors.Is(err, errSlotsBusy) || time.Since(start) > wait/2 {
 		t.Fatalf("beyond MaxHeavyWaiting: %v after %v, want errSlotsBusy at once", err, time.Since(start))
 	}
 	held()
 	granted(t, "the same client's next request", next)
 
 	start = time.Now()
-	if _, err := s.acquire(ctx, "b"); !errors.Is(err, errSlotsBusy) || time.Since(start) < wait/2 || time.Since(start) > 10*wait {
+	if _, err := s.acquire(ctx, "b", nil); !errors.Is(err, errSlotsBusy) || time.Since(start) < wait/2 || time.Since(start) > 10*wait {
 		t.Fatalf("no slot within the wait: %v after %v, want errSlotsBusy after %v to %v", err, time.Since(start), wait/2, wait)
 	}
 	gone, cancel := context.WithCancel(ctx)

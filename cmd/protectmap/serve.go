@@ -479,6 +479,8 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.IntVar(&l.MaxHeavy, "max-heavy", d.MaxHeavy, "heavy requests (large batches and imports, reports, answers of more than 2,000 sites) answered at once; more wait up to --heavy-wait for a slot, given first to the client addresses holding fewest, then get 503 with Retry-After (default: one fewer than the CPUs, at least 1)")
 	fs.DurationVar(&l.HeavyWait, "heavy-wait", d.HeavyWait, "longest a heavy request waits for a slot (less a random part of up to half of it) before 503 with Retry-After")
 	fs.IntVar(&l.MaxHeavyWaiting, "max-heavy-waiting", d.MaxHeavyWaiting, "heavy requests that may wait for a slot at once; more get 503 with Retry-After at once")
+	fs.IntVar(&l.CPUTokens, "cpu-tokens", d.CPUTokens, "requests computing at once; every other request but /healthz, /readyz and /metrics waits for a token, parked, first come first served, up to --cpu-token-wait, so a probe waits to run behind at most this many (default: two a CPU)")
+	fs.DurationVar(&l.CPUTokenWait, "cpu-token-wait", d.CPUTokenWait, "longest a request waits for a CPU token (--cpu-tokens) before 503 with Retry-After")
 	fs.Float64Var(&l.RatePerSecond, "rate-limit", 0, "requests per second allowed to one client address, 429 beyond; 0 means no limit (health, readiness and metrics are never limited)")
 	fs.IntVar(&l.RateBurst, "rate-burst", 0, "requests one client may send at once above --rate-limit (default: twice --rate-limit)")
 	fs.DurationVar(&l.FeedHeartbeat, "feed-heartbeat", d.FeedHeartbeat, "how often a GET /strikes/events stream with nothing to send sends a comment line, for proxies")

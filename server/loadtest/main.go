@@ -220,6 +220,8 @@ func main() {
 	flag.DurationVar(&o.limits.NewConnHold, "new-conn-hold", d.NewConnHold, "the server's --new-conn-hold")
 	flag.DurationVar(&o.limits.NewConnWait, "new-conn-wait", d.NewConnWait, "the server's --new-conn-wait")
 	flag.IntVar(&o.limits.MaxNewConnsWaiting, "max-new-conns-waiting", d.MaxNewConnsWaiting, "the server's --max-new-conns-waiting")
+	flag.IntVar(&o.limits.CPUTokens, "cpu-tokens", d.CPUTokens, "the server's --cpu-tokens")
+	flag.DurationVar(&o.limits.CPUTokenWait, "cpu-token-wait", d.CPUTokenWait, "the server's --cpu-token-wait")
 	flag.IntVar(&o.procs, "procs", procs.Default(), "the server's --procs: processors Go runs goroutines on (GOMAXPROCS)")
 	flag.Parse()
 	if *floodTargets != "" {
