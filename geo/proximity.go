@@ -107,8 +107,17 @@ func (ix *Index) nearest(ctx context.Context, dst []Hit, p orb.Point, meters flo
 		h.Index = int(h.Layer.order[h.Index])
 		h.Feature = &h.Layer.features[h.Index]
 	}
-	slices.SortFunc(q.hits, func(a, b ranked) int {
-		if a.less(&b.Hit) {
+	// The hits are sorted by their places in q.hits: a ranked hit is 120
+	// bytes, which sorting the hits themselves moves several times over.
+	q.sorted = q.sorted[:0]
+	for k := range q.hits {
+		q.sorted = append(q.sorted, int32(k))
+	}
+	slices.SortFunc(q.sorted, func(a, b int32) int {
+		switch {
+		case a == b:
+			return 0
+		case q.hits[a].less(&q.hits[b].Hit):
 			return -1
 		}
 		return 1 // hits are distinct features, never equal
@@ -117,7 +126,7 @@ func (ix *Index) nearest(ctx context.Context, dst []Hit, p orb.Point, meters flo
 	if hits == nil {
 		hits = []Hit{} // none found: an empty list, which encodes as [] rather than null
 	}
-	for k := range q.hits {
+	for _, k := range q.sorted {
 		hits = append(hits, q.hits[k].Hit)
 		hits[len(hits)-1].Bearing = q.m.Azimuth(q.hits[k].at)
 	}
@@ -184,6 +193,8 @@ type query struct {
 	ctx      context.Context
 	measured int
 	err      error
+	// sorted is the order of hits once the search is done.
+	sorted []int32
 }
 
 // queries recycles query state, whose slices would otherwise be allocated

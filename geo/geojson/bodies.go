@@ -166,30 +166,42 @@ func (b *Bodies) touch(l *geo.Layer, at []int32) {
 
 // TouchHits reads each cache line of the kept bodies of the sites found,
 // or what geo.Layer.Touch reads when a body is not kept, before AppendHit
-// copies them: the sites lie scattered over a
-// large layer, and reads that do not wait on each other wait for memory
-// side by side rather than one after another.
+// copies them: the sites lie scattered over a large layer, and reads that
+// do not wait on each other wait for memory side by side rather than one
+// after another. So the slots of a block of sites are read first, in a
+// loop of their own, and then their bodies: a loop that read a body after
+// each slot kept few slots' reads in flight at once.
 func (b *Bodies) TouchHits(hits []geo.Hit) {
 	var x byte
-	var l *geo.Layer
-	var slots []atomic.Uint64
-	for k := range hits {
-		h := &hits[k]
-		if h.Layer != l && b != nil {
-			l, slots = h.Layer, b.slots[h.Layer]
+	var kept [touchBlock]uint64
+	for from := 0; from < len(hits); from += touchBlock {
+		block := hits[from:min(from+touchBlock, len(hits))]
+		var l *geo.Layer
+		var slots []atomic.Uint64
+		for k := range block {
+			h := &block[k]
+			if h.Layer != l && b != nil {
+				l, slots = h.Layer, b.slots[h.Layer]
+			}
+			kept[k] = 0
+			if slots != nil {
+				kept[k] = slots[h.Index].Load()
+			}
 		}
-		if slots == nil {
-			h.Layer.Touch([]int32{int32(h.Index)})
-			continue
-		}
-		if s := slots[h.Index].Load(); s != 0 {
-			x += b.touchBody(s)
-		} else {
-			h.Layer.Touch([]int32{int32(h.Index)})
+		for k := range block {
+			if s := kept[k]; s != 0 {
+				x += b.touchBody(s)
+			} else {
+				block[k].Layer.Touch([]int32{int32(block[k].Index)})
+			}
 		}
 	}
 	keepByte(x)
 }
+
+// touchBlock is how many sites TouchHits reads the slots of before their
+// bodies: more than a proximity answer's usual 20.
+const touchBlock = 32
 
 // touchBody reads a byte of each cache line of the body a slot points at,
 // and returns their sum for keepByte.

@@ -87,10 +87,14 @@ func appendMembers(dst []byte, h *geo.Hit, extra []Member) []byte {
 // into a Member: a proximity answer has tens of sites.
 func appendHitMembers(dst []byte, h *geo.Hit) []byte {
 	dst = append(dst, `"distance_m":`...)
-	dst = AppendNumber(dst, RoundTo(h.Meters, 3))
+	dst = AppendRounded(dst, h.Meters, 3)
 	dst = append(dst, `,"bearing_deg":`...)
 	// 359.996 rounds to 360, which is 0.
-	dst = AppendNumber(dst, math.Mod(RoundTo(h.Bearing, 2), 360))
+	hundredths := math.Round(h.Bearing * 100)
+	if hundredths == 360*100 {
+		hundredths = 0
+	}
+	dst = appendScaled(dst, hundredths, 2)
 	dst = append(dst, `,"nearest_point":`...)
 	dst = appendPosition(dst, h.Nearest)
 	dst = append(dst, `,"collection":`...)
@@ -390,6 +394,54 @@ func RoundTo(x float64, digits int) float64 {
 	}
 	p := float64(pow10[digits]) // exact, as math.Pow gives it, at a table's cost
 	return math.Round(x*p) / p
+}
+
+// AppendRounded appends RoundTo(x, digits) as AppendNumber writes it.
+func AppendRounded(dst []byte, x float64, digits int) []byte {
+	if digits < 0 || digits > maxScaledDigits {
+		return AppendNumber(dst, RoundTo(x, digits))
+	}
+	return appendScaled(dst, math.Round(x*float64(pow10[digits])), digits)
+}
+
+// maxScaledDigits is the most decimals appendScaled writes itself.
+const maxScaledDigits = 7
+
+// appendScaled appends n/10^digits, n a whole number, as AppendNumber
+// writes the float64 n / 10^digits (which is RoundTo's result when n is
+// x·10^digits rounded), for digits up to maxScaledDigits. Below 2⁵⁰ that
+// float is spaced less than a quarter of 10^-digits apart, so the decimal
+// n/10^digits, with its trailing zeros cut, is the only decimal of at most
+// digits places that parses back to it, and no shorter one does:
+// AppendNumber's answer, written here without its search. Other n, zero
+// among them for its sign, take AppendNumber.
+func appendScaled(dst []byte, n float64, digits int) []byte {
+	p := pow10[digits]
+	if !(math.Abs(n) < 1<<50) || n == 0 {
+		return AppendNumber(dst, n/float64(p))
+	}
+	if n < 0 {
+		dst = append(dst, '-')
+		n = -n
+	}
+	u := uint64(n)
+	dst = strconv.AppendUint(dst, u/p, 10)
+	frac := u % p
+	if frac == 0 {
+		return dst
+	}
+	// frac's digits with its leading zeros, the trailing ones cut.
+	var b [maxScaledDigits]byte
+	for k := digits - 1; k >= 0; k-- {
+		b[k] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := digits
+	for b[end-1] == '0' {
+		end--
+	}
+	dst = append(dst, '.')
+	return append(dst, b[:end]...)
 }
 
 // AppendJSONString appends s as a JSON string (RFC 8259), escaping only what

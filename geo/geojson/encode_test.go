@@ -179,6 +179,56 @@ func TestRoundedNumbers(t *testing.T) {
 	}
 }
 
+// checkRounded fails unless AppendRounded writes what AppendNumber writes
+// for RoundTo(x, digits).
+func checkRounded(t *testing.T, x float64, digits int) {
+	t.Helper()
+	want := string(AppendNumber([]byte("["), RoundTo(x, digits)))
+	if got := string(AppendRounded([]byte("["), x, digits)); got != want {
+		t.Fatalf("AppendRounded(%b, %d) = %s, AppendNumber(RoundTo) writes %s", x, digits, got[1:], want[1:])
+	}
+}
+
+// TestAppendRounded: distances and bearings as answers round them, over
+// every magnitude, the halfway cases, the neighbours of short decimals,
+// the signs and the values beyond the shortcut.
+func TestAppendRounded(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 0.0004, 0.0005, -0.0005, 1e-9, 359.996, 359.994,
+		100, 1234.56789, 0x1p50 / 1000, 0x1p53, 1e300, -1e300, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for digits := -1; digits <= maxScaledDigits+1; digits++ {
+			checkRounded(t, x, digits)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	n := 300_000
+	if testing.Short() {
+		n = 30_000
+	}
+	for range n {
+		digits := r.IntN(maxScaledDigits + 1)
+		x := math.Ldexp(1+r.Float64(), r.IntN(80)-30)
+		checkRounded(t, x, digits)
+		checkRounded(t, -x, digits)
+		// Halfway between two decimals of digits places, and beside it.
+		half := (math.Round(x*float64(pow10[digits])) + 0.5) / float64(pow10[digits])
+		checkRounded(t, half, digits)
+		checkRounded(t, math.Nextafter(half, math.Inf(1)), digits)
+		checkRounded(t, math.Nextafter(half, math.Inf(-1)), digits)
+		checkRounded(t, math.Float64frombits(r.Uint64()), digits)
+	}
+}
+
+// FuzzAppendRounded: any float64 rounded to any number of decimals is
+// written as AppendNumber writes it once RoundTo has rounded it.
+func FuzzAppendRounded(f *testing.F) {
+	f.Add(math.Float64bits(1234.56789), uint8(3))
+	f.Add(math.Float64bits(359.996), uint8(2))
+	f.Add(math.Float64bits(0.0005), uint8(3))
+	f.Fuzz(func(t *testing.T, u uint64, digits uint8) {
+		checkRounded(t, math.Float64frombits(u), int(digits%(maxScaledDigits+3))-1)
+	})
+}
+
 func TestAppendJSONString(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"plain", "s123", `"s123"`},
