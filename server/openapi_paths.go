@@ -38,7 +38,7 @@ func (h *handlers) apiPaths(ix *geo.Index) obj {
 		"/healthz": obj{"get": op("getHealth", "Liveness, with the number of features served.",
 			[]any{ref("f")}, ok("the server is up", mediaJSON, "health"))},
 		"/readyz": obj{"get": readinessOp()},
-		"/metrics": obj{"get": op("getMetrics", "Prometheus metrics: requests by route and status, latencies, features per layer, the data version and reloads, the live feed's clients, alert deliveries and their queue.",
+		"/metrics": obj{"get": op("getMetrics", "Prometheus metrics: requests by route and status, latencies, CPU tokens held, waited for and refused, features per layer, the data version and reloads, the live feed's clients, alert deliveries and their queue.",
 			nil, ok("the metrics, in the Prometheus text format", "text/plain", nil))},
 		"/map-config.json": obj{"get": op("getMapConfig", "Settings of the map app: the raster tile URL template (empty means offline) and its attribution.",
 			[]any{ref("f")}, ok("the map settings", mediaJSON, "mapConfig"))},
