@@ -129,16 +129,43 @@ func meets(g orb.Geometry, b orb.Bound) bool {
 	return false
 }
 
+// lineMeetsBound reports whether a vertex of l lies in b or an edge
+// crosses it. An edge whose ends both lie beyond the same side of the box
+// cannot meet it: their outcodes share a bit, and only the other edges are
+// clipped, few of a line that crosses the box's edge or passes by.
 func lineMeetsBound(l []orb.Point, b orb.Bound) bool {
+	var prev uint8
 	for i, p := range l {
-		if b.Contains(p) {
+		code := outcode(p, b)
+		if code == 0 {
 			return true
 		}
-		if i > 0 && segmentMeetsBound(l[i-1], p, b) {
+		if i > 0 && code&prev == 0 && segmentMeetsBound(l[i-1], p, b) {
 			return true
 		}
+		prev = code
 	}
 	return false
+}
+
+// outcode says which sides of b p lies beyond: left, right, below, above,
+// a bit each (Cohen–Sutherland); 0 when b contains p. A NaN coordinate
+// lies beyond both sides of its axis, as b.Contains does not hold it.
+func outcode(p orb.Point, b orb.Bound) uint8 {
+	var code uint8
+	if !(p[0] >= b.Min[0]) {
+		code |= 1
+	}
+	if !(p[0] <= b.Max[0]) {
+		code |= 2
+	}
+	if !(p[1] >= b.Min[1]) {
+		code |= 4
+	}
+	if !(p[1] <= b.Max[1]) {
+		code |= 8
+	}
+	return code
 }
 
 // polygonMeetsBound: an edge crosses the box, or the box lies inside the

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -92,6 +93,36 @@ func TestParseBBox(t *testing.T) {
 		if _, err := ParseBBox(in); err == nil || !strings.Contains(err.Error(), reason) {
 			t.Errorf("ParseBBox(%q) error %v, want %q", in, err, reason)
 		}
+	}
+}
+
+// TestLineMeetsBoundAgreesWithClipping: skipping the edges whose ends lie
+// beyond one side of the box changes no answer of clipping every edge.
+// Vertices on a grid of quarter degrees often fall on the box's edges and
+// corners, where touching counts, and their differences are exact.
+func TestLineMeetsBoundAgreesWithClipping(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	grid := func() float64 { return float64(r.IntN(41)-14) / 4 }
+	box := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{3, 2}}
+	met := 0
+	for n := range 20_000 {
+		line := make([]orb.Point, 2+r.IntN(3))
+		for k := range line {
+			line[k] = orb.Point{grid(), grid()}
+		}
+		want := false
+		for k, p := range line {
+			want = want || box.Contains(p) || k > 0 && segmentMeetsBound(line[k-1], p, box)
+		}
+		if got := lineMeetsBound(line, box); got != want {
+			t.Fatalf("line %d %v: lineMeetsBound %v, clipping every edge %v", n, line, got, want)
+		}
+		if want {
+			met++
+		}
+	}
+	if met < 5_000 || met > 15_000 {
+		t.Errorf("%d of 20,000 lines meet the box: the cases are lopsided", met)
 	}
 }
 
