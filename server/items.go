@@ -328,9 +328,9 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 		return page{idx: top, matched: n, prev: lo > 0, next: hi < n, first: lo, last: hi - 1}
 	}
 
-	// Keep the limit smallest keys in a max-heap: the key is the index
-	// going forwards and its negation going backwards.
-	h := keyHeap{keys: top[:0], limit: offset + limit}
+	// Keep the limit smallest keys: the key is the index going forwards
+	// and its negation going backwards.
+	h := smallest{keys: top[:0], limit: offset + limit}
 	var p page
 	inside, outside := 0, 0
 	visit := func(i int) bool {
@@ -354,7 +354,7 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 		return true
 	}
 	q.candidates(l, visit)
-	p.idx = h.keys
+	p.idx = h.result()
 	if c.backward {
 		for k := range p.idx {
 			p.idx[k] = -p.idx[k]
@@ -381,11 +381,11 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 }
 
 // selectSorted finds the page of a sorted selection: the offset+limit
-// first matches in the order, kept in a heap as they are found, so a page
-// costs one pass over the candidates and no more memory than it holds.
+// first matches in the order, kept as they are found (see smallest), so a
+// page costs one pass over the candidates and room for twice its keys.
 func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *stopper) page {
 	o := m.orderOf(l, q.sort)
-	h := keyHeap{keys: top[:0], limit: q.offset + q.limit, less: o.less}
+	h := smallest{keys: top[:0], limit: q.offset + q.limit, less: o.less}
 	var p page
 	q.candidates(l, func(i int) bool {
 		if gone.stop() {
@@ -397,13 +397,14 @@ func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *
 		}
 		return true
 	})
-	slices.SortFunc(h.keys, func(a, b int32) int {
+	keys := h.result()
+	slices.SortFunc(keys, func(a, b int32) int {
 		if o.less(a, b) {
 			return -1
 		}
 		return 1 // keys are distinct: ties go by index
 	})
-	p.idx = h.keys[min(q.offset, len(h.keys)):]
+	p.idx = keys[min(q.offset, len(keys)):]
 	p.prev = q.offset > 0 && p.matched > 0
 	p.next = q.offset+q.limit < p.matched
 	return p
@@ -449,51 +450,100 @@ func (m *layerMeta) spanOf(i int) span {
 	return m.spans[i]
 }
 
-// keyHeap keeps the limit smallest keys offered, largest on top; smallest
-// by less, or by value when less is nil.
-type keyHeap struct {
+// smallest keeps the limit smallest keys offered, in no order; smallest by
+// less, or by value when less is nil. Keys must be distinct. It gathers
+// keys in room for twice the limit; when that fills, it moves the limit
+// smallest to the front, drops the rest, and refuses at once every later
+// key not below the largest of those it kept. A key costs a comparison or
+// an append and, over the room's fillings, a share of selections linear
+// in the room, where a heap sifted each key that replaced its top through
+// unpredictable branches.
+type smallest struct {
 	keys  []int32
 	limit int
 	less  func(a, b int32) bool
+	// bound is the largest key kept at the last selection; bounded is
+	// false until there was one.
+	bound   int32
+	bounded bool
 }
 
-func (h *keyHeap) lt(a, b int32) bool {
-	if h.less == nil {
+func (s *smallest) lt(a, b int32) bool {
+	if s.less == nil {
 		return a < b
 	}
-	return h.less(a, b)
+	return s.less(a, b)
 }
 
-func (h *keyHeap) offer(k int32) {
-	if len(h.keys) < h.limit {
-		h.keys = append(h.keys, k)
-		for i := len(h.keys) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !h.lt(h.keys[parent], h.keys[i]) {
-				break
+func (s *smallest) offer(k int32) {
+	if s.bounded && !s.lt(k, s.bound) || s.limit == 0 {
+		return
+	}
+	s.keys = append(s.keys, k)
+	if len(s.keys) == 2*s.limit {
+		s.keep()
+	}
+}
+
+// keep drops all but the limit smallest keys, and bounds later ones by
+// the largest of them.
+func (s *smallest) keep() {
+	if len(s.keys) <= s.limit {
+		return
+	}
+	s.selectNth(s.limit - 1)
+	s.keys = s.keys[:s.limit]
+	s.bound, s.bounded = s.keys[s.limit-1], true
+}
+
+// result is the limit smallest keys offered, in no order.
+func (s *smallest) result() []int32 {
+	s.keep()
+	return s.keys
+}
+
+// selectNth reorders keys so that the one at n is the one sorting
+// there, with none after it smaller and none before it larger
+// (quickselect, pivot the median of three).
+func (s *smallest) selectNth(n int) {
+	k := s.keys
+	lo, hi := 0, len(k)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if s.lt(k[mid], k[lo]) {
+			k[mid], k[lo] = k[lo], k[mid]
+		}
+		if s.lt(k[hi], k[lo]) {
+			k[hi], k[lo] = k[lo], k[hi]
+		}
+		if s.lt(k[hi], k[mid]) {
+			k[hi], k[mid] = k[mid], k[hi]
+		}
+		// k[lo] ≤ k[mid] ≤ k[hi]: partition lo+1 .. hi-1 around k[mid].
+		pivot := k[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s.lt(k[i], pivot) {
+				i++
 			}
-			h.keys[parent], h.keys[i] = h.keys[i], h.keys[parent]
-			i = parent
+			for s.lt(pivot, k[j]) {
+				j--
+			}
+			if i <= j {
+				k[i], k[j] = k[j], k[i]
+				i++
+				j--
+			}
 		}
-		return
-	}
-	if !h.lt(k, h.keys[0]) {
-		return
-	}
-	h.keys[0] = k
-	for i := 0; ; {
-		big, l, r := i, 2*i+1, 2*i+2
-		if l < len(h.keys) && h.lt(h.keys[big], h.keys[l]) {
-			big = l
-		}
-		if r < len(h.keys) && h.lt(h.keys[big], h.keys[r]) {
-			big = r
-		}
-		if big == i {
+		// lo .. j are at most the pivot, i .. hi at least, j < i.
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
 			return
 		}
-		h.keys[big], h.keys[i] = h.keys[i], h.keys[big]
-		i = big
 	}
 }
 

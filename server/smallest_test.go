@@ -1,0 +1,54 @@
+package server
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSmallest keeps the same keys as sorting every key offered and taking
+// the first limit, by value and by an order of its own, for limits from 0
+// to beyond the keys offered, in every order the keys come in.
+func TestSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	// descending orders keys from the largest, as a sort key would.
+	descending := func(a, b int32) bool { return a > b }
+	for n := range 2_000 {
+		keys := r.Perm(1 + r.IntN(600))
+		limit := r.IntN(len(keys) + len(keys)/4 + 2)
+		switch n % 4 {
+		case 1:
+			slices.Sort(keys) // each key offered is the largest yet
+		case 2:
+			slices.Sort(keys)
+			slices.Reverse(keys) // each key replaces the largest kept
+		}
+		for _, less := range []func(a, b int32) bool{nil, descending} {
+			s := smallest{limit: limit, less: less}
+			want := make([]int32, len(keys))
+			for k, v := range keys {
+				s.offer(int32(v))
+				want[k] = int32(v)
+				if len(s.keys) > max(2*limit-1, 0) {
+					t.Fatalf("case %d: %d keys held at limit %d", n, len(s.keys), limit)
+				}
+			}
+			cmp := func(a, b int32) int {
+				if s.lt(a, b) {
+					return -1
+				}
+				if s.lt(b, a) {
+					return 1
+				}
+				return 0
+			}
+			slices.SortFunc(want, cmp)
+			want = want[:min(limit, len(want))]
+			got := slices.Clone(s.result())
+			slices.SortFunc(got, cmp)
+			if !slices.Equal(got, want) {
+				t.Fatalf("case %d: %d keys, limit %d, descending %v: kept %v, want %v", n, len(keys), limit, less != nil, got, want)
+			}
+		}
+	}
+}
