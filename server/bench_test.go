@@ -107,6 +107,10 @@ func BenchmarkItemsBBox(b *testing.B) {
 	// Every feature written anew, as most are in the load test, whose
 	// 10,000 boxes reach more features than the kept bodies hold.
 	b.Run("unkept", func(b *testing.B) { serveTargets(b, serveIndex(bench.ix, -1), targets) })
+	// Kept bodies too few for the features the boxes reach, so a page
+	// mixes bodies kept and features written anew, as the load test's do
+	// once the kept bodies fill.
+	b.Run("partkept", func(b *testing.B) { serveTargets(b, serveIndex(bench.ix, 24<<20), targets) })
 }
 
 // BenchmarkItemsFilter: a page of up to 100 features chosen by a CQL2
