@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"net/url"
 	"slices"
 	"strconv"
@@ -504,11 +505,21 @@ func (s *smallest) result() []int32 {
 
 // selectNth reorders keys so that the one at n is the one sorting
 // there, with none after it smaller and none before it larger
-// (quickselect, pivot the median of three).
+// (quickselect, pivot the median of three). Keys that keep choosing poor
+// pivots are sorted instead, so no order of keys takes quadratic time.
 func (s *smallest) selectNth(n int) {
 	k := s.keys
 	lo, hi := 0, len(k)-1
-	for hi > lo {
+	for rounds := 2 * bits.Len(uint(len(k))); hi > lo; rounds-- {
+		if rounds == 0 {
+			slices.SortFunc(k[lo:hi+1], func(a, b int32) int {
+				if s.lt(a, b) {
+					return -1
+				}
+				return 1 // keys are distinct
+			})
+			return
+		}
 		mid := lo + (hi-lo)/2
 		if s.lt(k[mid], k[lo]) {
 			k[mid], k[lo] = k[lo], k[mid]
