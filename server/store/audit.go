@@ -94,15 +94,11 @@ func chainHash(prev []byte, canonical []byte) []byte {
 	return h.Sum(nil)
 }
 
-// formatTime is how records and events write times: RFC 3339 in UTC, to
+// timeLayout is how records and events write times: RFC 3339 in UTC, to
 // the microsecond the store keeps.
-func formatTime(t time.Time) string {
-	return t.UTC().Format(timeLayout)
-}
-
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
-// appendTime appends t as formatTime writes it, as a JSON string: the
+// appendTime appends t in timeLayout, in UTC, as a JSON string: the
 // layout's characters need no escaping.
 func appendTime(b []byte, t time.Time) []byte {
 	return append(t.UTC().AppendFormat(append(b, '"'), timeLayout), '"')

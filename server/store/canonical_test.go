@@ -11,6 +11,12 @@ import (
 	"github.com/paulmach/orb"
 )
 
+// formatTime is t as the canonical writers write times, as a string for
+// encoding/json to write in their place.
+func formatTime(t time.Time) string {
+	return t.UTC().Format(timeLayout)
+}
+
 // byEncodingJSON is v as encoding/json writes it without HTML escaping:
 // what the canonical writers must match byte for byte.
 func byEncodingJSON(t testing.TB, v any) []byte {
