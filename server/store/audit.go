@@ -88,10 +88,16 @@ func (e *Event) appendCanonicalTail(b []byte) []byte {
 // chainHash is the hash of an event whose canonical bytes are canonical,
 // after the event whose hash is prev (empty before the first).
 func chainHash(prev []byte, canonical []byte) []byte {
-	h := sha256.New()
+	return sumChain(sha256.New(), nil, prev, canonical)
+}
+
+// sumChain appends chainHash(prev, canonical) to dst, summed by h, a
+// SHA-256 it resets first: a write reuses one for all its events.
+func sumChain(h hash.Hash, dst, prev, canonical []byte) []byte {
+	h.Reset()
 	h.Write(prev)
 	h.Write(canonical)
-	return h.Sum(nil)
+	return h.Sum(dst)
 }
 
 // timeLayout is how records and events write times: RFC 3339 in UTC, to
@@ -251,10 +257,7 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 		}
 		rec := buf[recStart:]
 		buf = e.appendCanonicalTail(buf)
-		c.sum.Reset()
-		c.sum.Write(c.hash)
-		c.sum.Write(buf[start:])
-		c.hash = c.sum.Sum(sum[:0])
+		c.hash = sumChain(c.sum, sum[:0], c.hash, buf[start:])
 		hashStart := len(buf)
 		buf = hex.AppendEncode(buf, c.hash)
 		// buf's bytes are never written again: they serve as the strings bound.
