@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/server/store"
@@ -27,26 +26,34 @@ func (h *handlers) linkCopies(c echo.Context, strikes []store.Strike) ([]string,
 		}
 	}
 	linked := make([]string, len(strikes))
+	always := func(*store.Strike) (bool, error) { return true, nil }
 	for source, at := range bySource {
-		want := map[string]int{}
-		from, to := strikes[at[0]].Time, strikes[at[0]].Time
-		for _, i := range at {
-			want[strikes[i].SourceEventID] = i
-			from, to = minTime(from, strikes[i].Time), maxTime(to, strikes[i].Time)
-		}
-		sq := store.Query{Sources: []string{source}, From: &from, To: &to, Limit: store.MaxLimit}
-		always := func(*store.Strike) (bool, error) { return true, nil }
-		err := h.eachStrike(c, always, sq, func(rec *store.Strike) {
-			if i, ok := want[rec.SourceEventID]; ok && restates(&strikes[i], rec) {
-				linked[i] = rec.ID
+		// The strikes recorded under the same keys, found by the key's
+		// index a few hundred at a time: a time window would read every
+		// strike of the source recorded in it.
+		for chunk := range slices.Chunk(at, eventIDsPerQuery) {
+			want := make(map[string]int, len(chunk))
+			ids := make([]string, len(chunk))
+			for k, i := range chunk {
+				want[strikes[i].SourceEventID], ids[k] = i, strikes[i].SourceEventID
 			}
-		})
-		if err != nil {
-			return nil, err
+			sq := store.Query{Sources: []string{source}, EventIDs: ids, Limit: store.MaxLimit}
+			err := h.eachStrike(c, always, sq, func(rec *store.Strike) {
+				if i, ok := want[rec.SourceEventID]; ok && restates(&strikes[i], rec) {
+					linked[i] = rec.ID
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	return linked, nil
 }
+
+// eventIDsPerQuery bounds the keys one query of linkCopies carries, well
+// within both databases' limits on parameters.
+const eventIDsPerQuery = 500
 
 // restates reports whether s says less than rec, and nothing else.
 func restates(s, rec *store.Strike) bool {
@@ -123,11 +130,4 @@ func (h *handlers) putLinked(c echo.Context, strikes []store.Strike, linked []st
 type putOutcome struct {
 	store.PutResult
 	linked bool
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return b
-	}
-	return a
 }

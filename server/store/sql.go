@@ -709,13 +709,18 @@ func (s *sqlStore) List(ctx context.Context, q Query) (_ Page, err error) {
 		return Page{}, err
 	}
 	where = append(where, bounds...)
-	if len(q.Sources) > 0 {
-		in := make([]string, len(q.Sources))
-		for i, source := range q.Sources {
-			in[i] = arg(source)
+	in := func(column string, values []string) {
+		if len(values) == 0 {
+			return
 		}
-		where = append(where, "source IN ("+strings.Join(in, ", ")+")")
+		params := make([]string, len(values))
+		for i, v := range values {
+			params[i] = arg(v)
+		}
+		where = append(where, column+" IN ("+strings.Join(params, ", ")+")")
 	}
+	in("source", q.Sources)
+	in("source_event_id", q.EventIDs)
 	var p Page
 	if q.Count {
 		query := "SELECT COUNT(*) FROM strikes WHERE " + strings.Join(where, " AND ")

@@ -103,6 +103,9 @@ type Query struct {
 	// Sources keeps the strikes from these sources (exactly as recorded,
 	// such as "UCDP"); empty keeps all.
 	Sources []string
+	// EventIDs keeps the strikes whose source event id is one of these;
+	// empty keeps all. With one of Sources, it finds strikes by their key.
+	EventIDs []string
 	// Limit is the page size: 0 means DefaultLimit, at most MaxLimit.
 	Limit int
 	// Cursor continues from a previous page's Next.

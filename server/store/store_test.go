@@ -368,8 +368,8 @@ func TestDelete(t *testing.T) {
 func TestList(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2025, 4, 1, h, 0, 0, 0, time.UTC) }
 	strikes := []Strike{
-		{Point: orb.Point{30.5, 50.4}, Time: at(1), Notes: "kyiv"},
-		{Point: orb.Point{36.2, 49.9}, Time: at(2), Notes: "kharkiv"},
+		{Point: orb.Point{30.5, 50.4}, Time: at(1), Notes: "kyiv", Source: "UCDP", SourceEventID: "1"},
+		{Point: orb.Point{36.2, 49.9}, Time: at(2), Notes: "kharkiv", Source: "UCDP", SourceEventID: "2"},
 		{Point: orb.Point{179.9, 0}, Time: at(3), Notes: "east of the antimeridian"},
 		{Point: orb.Point{-179.9, 0}, Time: at(4), Notes: "west of the antimeridian"},
 		{Point: orb.Point{0, 0}, Time: at(5), Notes: "null island"},
@@ -406,6 +406,9 @@ func TestList(t *testing.T) {
 		{"offset", Query{Limit: 2, Offset: 2}, "east of the antimeridian, west of the antimeridian"},
 		{"offset past the end", Query{Offset: 9}, ""},
 		{"offset within a filter", Query{From: new(at(2)), Offset: 3}, "null island"},
+		{"by event id", Query{Sources: []string{"UCDP"}, EventIDs: []string{"2", "9"}}, "kharkiv"},
+		{"by event ids, in time order", Query{EventIDs: []string{"2", "1"}}, "kyiv, kharkiv"},
+		{"by an event id of another source", Query{Sources: []string{"ACLED"}, EventIDs: []string{"1"}}, ""},
 		{"everything filtered", Query{BBox: box("0,0,0,0"), From: new(at(1)), To: new(at(4))}, ""},
 	}
 	forEachBackend(t, func(t *testing.T, st *sqlStore) {
