@@ -284,27 +284,8 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(*txn) error) error {
 //
 // The strikes are first inserted as new (insertNewSQL); only when some of
 // them were recorded before does the upsert run, over them all, those just
-// inserted coming back as created.
-func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Strike) ([]PutResult, error) {
-	args := make([]any, 0, len(batch)*columnCount+1)
-	for i := range batch {
-		st := &batch[i]
-		var end, eventID, extra, version any
-		if !st.End.IsZero() {
-			end = st.End.UnixMicro()
-		}
-		if st.SourceEventID != "" {
-			eventID = st.SourceEventID
-		}
-		if st.Extra != nil {
-			extra = string(st.Extra)
-		}
-		if st.Verdict != nil {
-			version = st.Verdict.DataVersion
-		}
-		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
-			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), version)
-	}
+// inserted coming back as created. args are batch's strikeArgs.
+func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Strike, args []any) ([]PutResult, error) {
 	r, err := s.prepared(ctx, tx, statementKey{"new strikes", len(batch)}).ExecContext(ctx, args...)
 	if err != nil {
 		return nil, err
@@ -312,11 +293,7 @@ func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Stri
 	if n, err := r.RowsAffected(); err != nil {
 		return nil, err
 	} else if n == int64(len(batch)) {
-		out := make([]PutResult, len(batch))
-		for i := range batch {
-			out[i] = PutResult{ID: batch[i].ID, Strike: &batch[i], Created: true}
-		}
-		return out, nil
+		return allCreated(batch), nil
 	}
 	rows, err := s.prepared(ctx, tx, statementKey{"strikes", len(batch)}).QueryContext(ctx, append(args, t.UnixMicro())...)
 	if err != nil {
@@ -379,6 +356,40 @@ func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Stri
 	return out, nil
 }
 
+// strikeArgs are the values of batch's strikeColumns, one strike after the
+// other.
+func strikeArgs(batch []Strike) []any {
+	args := make([]any, 0, len(batch)*columnCount)
+	for i := range batch {
+		st := &batch[i]
+		var end, eventID, extra, version any
+		if !st.End.IsZero() {
+			end = st.End.UnixMicro()
+		}
+		if st.SourceEventID != "" {
+			eventID = st.SourceEventID
+		}
+		if st.Extra != nil {
+			extra = string(st.Extra)
+		}
+		if st.Verdict != nil {
+			version = st.Verdict.DataVersion
+		}
+		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
+			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), version)
+	}
+	return args
+}
+
+// allCreated is the result of writing batch when every strike was new.
+func allCreated(batch []Strike) []PutResult {
+	out := make([]PutResult, len(batch))
+	for i := range batch {
+		out[i] = PutResult{ID: batch[i].ID, Strike: &batch[i], Created: true}
+	}
+	return out
+}
+
 // logWrites appends an event to c for each strike write recorded.
 func logWrites(ctx context.Context, c *chain, t time.Time, actor string, batch []Strike, res []PutResult) error {
 	// Most writes create every strike they carry: one allocation holds them.
@@ -439,11 +450,21 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 	slices.SortStableFunc(order, func(a, b int) int { return compareKeys(&batch[a], &batch[b]) })
 	sorted := permute(batch, order)
 	var written []PutResult
+	args := strikeArgs(sorted)
 	err := s.inTx(ctx, func(tx *txn) error {
 		written = written[:0]
-		for start := 0; start < len(sorted); {
+		copied, err := s.copyNew(ctx, tx, sorted, args)
+		if err != nil {
+			return err
+		}
+		if copied {
+			written = allCreated(sorted)
+		}
+		for start := 0; !copied && start < len(sorted); {
 			end := start + insertRows(len(sorted)-start, rowsPerInsert)
-			res, err := s.write(ctx, tx, t, sorted[start:end])
+			// Capped, so that the upsert's extra argument is appended to a copy.
+			chunk := args[start*columnCount : end*columnCount : end*columnCount]
+			res, err := s.write(ctx, tx, t, sorted[start:end], chunk)
 			if err != nil {
 				return err
 			}
