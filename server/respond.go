@@ -28,32 +28,40 @@ const headerIfNoneMatch = "If-None-Match"
 
 // Header values every response of a kind shares, so setting one allocates
 // nothing. net/http and echo only ever replace or append to a header's
-// values, and an append to these (capacity 1) copies them.
+// values, and an append to these (capacity as long as they are) copies them.
 var (
-	jsonValue          = []string{mediaJSON}
-	geoJSONValue       = []string{mediaGeoJSON}
-	varyAccept         = []string{echo.HeaderAccept}
-	varyAcceptEncoding = []string{echo.HeaderAcceptEncoding}
-	varyBoth           = []string{echo.HeaderAccept, echo.HeaderAcceptEncoding}
-	cacheControlValue  = []string{cacheControl}
-	gzipValue          = []string{"gzip"}
+	jsonValue         = []string{mediaJSON}
+	geoJSONValue      = []string{mediaGeoJSON}
+	cacheControlValue = []string{cacheControl}
+	gzipValue         = []string{"gzip"}
 )
+
+// sharedVary are the Vary headers answers usually send: what they vary by
+// (Accept, Accept-Encoding), after the Origin the CORS middleware names
+// first for every request, or alone.
+var sharedVary = [][]string{
+	{echo.HeaderOrigin, echo.HeaderAccept},
+	{echo.HeaderOrigin, echo.HeaderAcceptEncoding},
+	{echo.HeaderOrigin, echo.HeaderAccept, echo.HeaderAcceptEncoding},
+	{echo.HeaderAccept},
+	{echo.HeaderAcceptEncoding},
+	{echo.HeaderAccept, echo.HeaderAcceptEncoding},
+}
 
 // addVary adds name to the Vary header once, with the values shared for
 // the usual ones.
 func addVary(hdr http.Header, name string) {
 	vary := hdr[echo.HeaderVary]
-	switch {
-	case slices.Contains(vary, name):
-	case len(vary) == 0 && name == echo.HeaderAccept:
-		hdr[echo.HeaderVary] = varyAccept
-	case len(vary) == 0 && name == echo.HeaderAcceptEncoding:
-		hdr[echo.HeaderVary] = varyAcceptEncoding
-	case len(vary) == 1 && vary[0] == echo.HeaderAccept && name == echo.HeaderAcceptEncoding:
-		hdr[echo.HeaderVary] = varyBoth
-	default:
-		hdr.Add(echo.HeaderVary, name)
+	if slices.Contains(vary, name) {
+		return
 	}
+	for _, shared := range sharedVary {
+		if len(shared) == len(vary)+1 && shared[len(vary)] == name && slices.Equal(shared[:len(vary)], vary) {
+			hdr[echo.HeaderVary] = shared
+			return
+		}
+	}
+	hdr.Add(echo.HeaderVary, name)
 }
 
 // headerValue is the values of a Content-Type header, shared for the
