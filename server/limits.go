@@ -270,16 +270,41 @@ const (
 	opsRoute
 )
 
-// routeClasses are the classes of the routes that have one; built by New
-// and only read after.
-type routeClasses map[route]routeClass
+// routeClasses are what New registered of each route; built by New and
+// only read after.
+type routeClasses map[route]*routeInfo
 
 // route names a route as registered: its method and "/path/:param".
-// Two strings, not one joined, so finding a request's class allocates nothing.
+// Two strings, not one joined, so finding a request's route allocates nothing.
 type route struct{ method, path string }
 
+// routeInfo is a registered route's class and its series in /metrics.
+type routeInfo struct {
+	class  routeClass
+	series routeSeries
+}
+
+// info is what New registered of the route c matched; nil for a request
+// that matched none. A pooled request finds it once, for every middleware
+// that asks.
+func (rc routeClasses) info(c echo.Context) *routeInfo {
+	r, ok := c.(*request)
+	if !ok {
+		return rc[route{c.Request().Method, c.Path()}]
+	}
+	if !r.routed {
+		r.route, r.routed = rc[route{r.Request().Method, r.Path()}], true
+	}
+	return r.route
+}
+
 // of is the class of the route c matched.
-func (rc routeClasses) of(c echo.Context) routeClass { return rc[route{c.Request().Method, c.Path()}] }
+func (rc routeClasses) of(c echo.Context) routeClass {
+	if info := rc.info(c); info != nil {
+		return info.class
+	}
+	return 0
+}
 
 // overloadError refuses a request for now; Retry-After says when to retry.
 type overloadError struct {

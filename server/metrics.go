@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -55,11 +58,81 @@ func newMetrics(h *handlers) *metrics {
 	return m
 }
 
-// observe counts one answered request.
-func (m *metrics) observe(c echo.Context, took time.Duration) {
-	lv := []string{methodLabel(c.Request().Method), routeLabel(c), strconv.Itoa(c.Response().Status)}
+// observe counts one answered request, of the registered route info (nil
+// when it matched none).
+func (m *metrics) observe(c echo.Context, info *routeInfo, took time.Duration) {
+	status := c.Response().Status
+	if info != nil {
+		info.series.of(status).observe(took)
+		return
+	}
+	lv := []string{methodLabel(c.Request().Method), routeLabel(c), strconv.Itoa(status)}
 	m.requests.WithLabelValues(lv...).Inc()
 	m.latency.WithLabelValues(lv...).Observe(took.Seconds())
+}
+
+// routeSeries are the request series of one registered route, by status
+// code, each looked up by its labels once: a lookup hashes the labels, and
+// formatting the status allocates, for every request.
+type routeSeries struct {
+	m             *metrics
+	method, route string
+	// known are the series found so far, never changed once stored; mu
+	// orders the stores.
+	known atomic.Pointer[[]statusSeries]
+	mu    sync.Mutex
+}
+
+// statusSeries are a route's series for one status code.
+type statusSeries struct {
+	status   int
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (s *statusSeries) observe(took time.Duration) {
+	s.requests.Inc()
+	s.latency.Observe(took.Seconds())
+}
+
+// routeSeries are the series of requests to method and the route pattern.
+func (m *metrics) routeSeries(method, route string) routeSeries {
+	return routeSeries{m: m, method: methodLabel(method), route: route}
+}
+
+// of is the series of the route's answers with status: a route answers
+// with a handful of status codes, so a scan finds them.
+func (s *routeSeries) of(status int) *statusSeries {
+	if ss := findStatus(s.known.Load(), status); ss != nil {
+		return ss
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := s.known.Load()
+	if ss := findStatus(known, status); ss != nil {
+		return ss
+	}
+	var grown []statusSeries
+	if known != nil {
+		grown = slices.Clip(*known)
+	}
+	lv := []string{s.method, s.route, strconv.Itoa(status)}
+	grown = append(grown, statusSeries{status: status,
+		requests: s.m.requests.WithLabelValues(lv...), latency: s.m.latency.WithLabelValues(lv...)})
+	s.known.Store(&grown)
+	return &grown[len(grown)-1]
+}
+
+func findStatus(known *[]statusSeries, status int) *statusSeries {
+	if known == nil {
+		return nil
+	}
+	for i := range *known {
+		if (*known)[i].status == status {
+			return &(*known)[i]
+		}
+	}
+	return nil
 }
 
 // routeLabel is the route a request matched, as a label. Requests that

@@ -51,12 +51,14 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// TestMetrics: requests are counted by route pattern and status, unmatched
-// paths share one series, and the layers' sizes are reported.
+// TestMetrics: requests are counted by method, route pattern and status,
+// unmatched paths share one series, and the layers' sizes are reported.
 func TestMetrics(t *testing.T) {
 	f := newFixture(t)
 	f.get(t, "/collections/energy/items?limit=2")
 	f.get(t, "/collections/energy/items?limit=abc")
+	f.get(t, "/collections/energy/items?limit=3")
+	f.do(t, http.MethodHead, "/collections/energy/items?limit=2", nil)
 	f.get(t, "/no/such/path/1")
 	f.get(t, "/no/such/path/2")
 	f.get(t, "/collections/energy/tiles/6/37/21.mvt")
@@ -75,12 +77,13 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("a made-up method or path is a label:\n%s", grepLines(body, "protectmap_http_requests_total"))
 	}
 	for _, want := range []string{
-		`protectmap_http_requests_total{method="GET",route="/collections/:collectionId/items",status="200"} 1`,
+		`protectmap_http_requests_total{method="GET",route="/collections/:collectionId/items",status="200"} 2`,
 		`protectmap_http_requests_total{method="GET",route="/collections/:collectionId/items",status="400"} 1`,
+		`protectmap_http_requests_total{method="HEAD",route="/collections/:collectionId/items",status="200"} 1`,
 		`protectmap_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
 		`protectmap_http_requests_total{method="other",route="/collections",status="405"} 3`,
 		`protectmap_http_requests_total{method="other",route="unmatched",status="404"} 1`,
-		`protectmap_http_request_duration_seconds_bucket{method="GET",route="/collections/:collectionId/items",status="200",le="+Inf"} 1`,
+		`protectmap_http_request_duration_seconds_bucket{method="GET",route="/collections/:collectionId/items",status="200",le="+Inf"} 2`,
 		`protectmap_layer_features{layer="energy"} 25`,
 		`protectmap_data_info{version="fixture"} 1`,
 		`protectmap_tile_cache_requests_total{result="hit"} 1`,

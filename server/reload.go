@@ -135,6 +135,10 @@ type request struct {
 	// is turn.end, made once for the pooled request.
 	turn    cpuTurn
 	endTurn func()
+	// route is what New registered of the route matched, once routed
+	// (see routeClasses.info).
+	route  *routeInfo
+	routed bool
 }
 
 // maxKeptHits bounds the room for hits a pooled request keeps, so a rare

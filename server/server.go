@@ -218,9 +218,7 @@ func New(cfg Config) *echo.Echo {
 
 	add := func(class routeClass, method, path string, fn echo.HandlerFunc) {
 		e.Add(method, path, fn)
-		if class != 0 {
-			h.routes[route{method, path}] = class
-		}
+		h.routes[route{method, path}] = &routeInfo{class: class, series: h.metrics.routeSeries(method, path)}
 	}
 	getAs := func(class routeClass, path string, fn echo.HandlerFunc) {
 		add(class, http.MethodGet, path, fn)
@@ -327,14 +325,15 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			h.metrics.abandoned.WithLabelValues(routeLabel(c)).Inc()
 		}
 		r, w := c.Request(), c.Response()
+		took := time.Since(start)
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("uri", redactedURI(r)),
 			slog.Int("status", w.Status),
 			slog.Int64("bytes", w.Size),
-			slog.Duration("took", time.Since(start)),
+			slog.Duration("took", took),
 			slog.String("remote", c.RealIP()))
-		h.metrics.observe(c, time.Since(start))
+		h.metrics.observe(c, h.routes.info(c), took)
 		return nil
 	}
 }
