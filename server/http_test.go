@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -259,7 +260,9 @@ func TestReload(t *testing.T) {
 	}
 }
 
-// TestRequestLog: each request is logged once, with its status.
+// TestRequestLog: each request is logged once, at level INFO, with its
+// time, method, URI, status, size, duration and client; a logger that
+// leaves out INFO logs none.
 func TestRequestLog(t *testing.T) {
 	var logs logBuffer
 	f := newFixture(t, logTo(&logs))
@@ -267,6 +270,18 @@ func TestRequestLog(t *testing.T) {
 	line := logs.String()
 	if strings.Count(line, "msg=request") != 1 || !strings.Contains(line, "status=400") || !strings.Contains(line, `uri="/collections/energy/items?limit=abc"`) {
 		t.Errorf("request log: %s", line)
+	}
+	record := regexp.MustCompile(`^time=20\d\d-\S+ level=INFO msg=request method=GET uri="\S+" status=400 bytes=[1-9]\d* took=\S+s remote=192\.0\.2\.1\n$`)
+	if !record.MatchString(line) {
+		t.Errorf("request log lacks a field: %s", line)
+	}
+	var quiet logBuffer
+	f = newFixture(t, func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&quiet, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	f.get(t, "/collections/energy/items?limit=2")
+	if quiet.String() != "" {
+		t.Errorf("a logger of warnings logged: %s", quiet.String())
 	}
 }
 
