@@ -91,7 +91,8 @@ func (b *Bodies) AppendFeature(dst []byte, l *geo.Layer, i int) []byte {
 	return b.appendFeature(dst, l, i, nil)
 }
 
-// appendFeature is AppendFeature, recording a kept body copied in copies.
+// appendFeature is AppendFeature, recording a kept body copied in copies
+// unless nil.
 func (b *Bodies) appendFeature(dst []byte, l *geo.Layer, i int, copies *Copies) []byte {
 	if b == nil {
 		return AppendFeature(dst, l.Feature(i))
@@ -102,7 +103,7 @@ func (b *Bodies) appendFeature(dst []byte, l *geo.Layer, i int, copies *Copies) 
 	}
 	if s := slots[i].Load(); s != 0 {
 		body := b.plain.at(s)
-		if b.deflated != nil {
+		if b.deflated != nil && copies != nil {
 			copies.add(len(dst), body, &b.deflated[l][i])
 		}
 		return append(dst, body...)

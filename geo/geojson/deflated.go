@@ -28,9 +28,7 @@ type copied struct {
 func (c *Copies) Reset() { c.list = c.list[:0] }
 
 func (c *Copies) add(at int, body []byte, seg *atomic.Uint64) {
-	if c != nil {
-		c.list = append(c.list, copied{at: at, body: body, seg: seg})
-	}
+	c.list = append(c.list, copied{at: at, body: body, seg: seg})
 }
 
 // A segment is a body but its closing two bytes (the braces AppendHit
