@@ -211,11 +211,9 @@ func (c *chain) append(ctx context.Context, t time.Time, actor, action string, s
 	}
 	if !c.locked {
 		if c.s.backend == "postgres" {
-			if _, err := c.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(chainLockKey)+")"); err != nil {
-				return err
-			}
-			// Delivered at commit, to every replica listening (see Changed).
-			if _, err := c.tx.ExecContext(ctx, "SELECT pg_notify('"+eventsChannel+"', '')"); err != nil {
+			// The notice is delivered at commit, to every replica
+			// listening (see Changed).
+			if _, err := c.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(chainLockKey)+"), pg_notify('"+eventsChannel+"', '')"); err != nil {
 				return err
 			}
 		}

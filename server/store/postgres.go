@@ -52,31 +52,21 @@ func (tx *txn) copyFrom(ctx context.Context, table string, columns []string, row
 // strikeColumnNames are strikeColumns, for COPY.
 var strikeColumnNames = strings.Split(strikeColumns, ", ")
 
-// copyNew copies batch, whose strikeArgs are args, into strikes on
-// PostgreSQL when none of them is recorded yet, as is the case for most
-// writes, and reports whether it did. A multi-row INSERT was planned and
-// its parameters evaluated one by one, and ON CONFLICT logged each row's
-// insertion twice; COPY writes whole pages of rows at a time. When a
-// strike's key is taken the copy is undone, to its savepoint, for the
-// caller to upsert them all.
-func (s *sqlStore) copyNew(ctx context.Context, tx *txn, batch []Strike, args []any) (bool, error) {
-	if s.backend != "postgres" {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT new_strikes"); err != nil {
-		return false, err
-	}
-	err := tx.copyFrom(ctx, "strikes", strikeColumnNames, len(batch), args)
+// errKeysTaken is why copyNew failed: a strike's key is recorded already.
+var errKeysTaken = errors.New("store: a strike copied as new is recorded already")
+
+// copyNew copies rows strikes, whose strikeColumns args holds, into
+// strikes as new ones; if a key is taken it fails with errKeysTaken,
+// and tx must be rolled back. A multi-row INSERT was planned and its
+// parameters evaluated one by one, and its ON CONFLICT logged each row's
+// insertion twice; COPY writes whole pages of rows at a time.
+func (tx *txn) copyNew(ctx context.Context, rows int, args []any) error {
+	err := tx.copyFrom(ctx, "strikes", strikeColumnNames, rows, args)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		_, err = tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT new_strikes")
-		return false, err
+		return fmt.Errorf("%w: %w", errKeysTaken, err)
 	}
-	if err != nil {
-		return false, err
-	}
-	_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT new_strikes")
-	return err == nil, err
+	return err
 }
 
 // conflict reports whether the database aborted a transaction for

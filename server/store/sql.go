@@ -451,16 +451,18 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 	sorted := permute(batch, order)
 	var written []PutResult
 	args := strikeArgs(sorted)
-	err := s.inTx(ctx, func(tx *txn) error {
+	// PostgreSQL copies the strikes in as new, as most writes' are; when
+	// some key turns out taken, the transaction is run again upserting.
+	copyNew := s.backend == "postgres"
+	write := func(tx *txn) error {
 		written = written[:0]
-		copied, err := s.copyNew(ctx, tx, sorted, args)
-		if err != nil {
-			return err
-		}
-		if copied {
+		if copyNew {
+			if err := tx.copyNew(ctx, len(sorted), args); err != nil {
+				return err
+			}
 			written = allCreated(sorted)
 		}
-		for start := 0; !copied && start < len(sorted); {
+		for start := 0; !copyNew && start < len(sorted); {
 			end := start + insertRows(len(sorted)-start, rowsPerInsert)
 			// Capped, so that the upsert's extra argument is appended to a copy.
 			chunk := args[start*columnCount : end*columnCount : end*columnCount]
@@ -474,7 +476,12 @@ func (s *sqlStore) writeAll(ctx context.Context, actor string, t time.Time, batc
 		// The log's lock is taken last, so writers wait on it only for
 		// their events and the commit.
 		return logWrites(ctx, s.chain(tx), t, actor, sorted, written)
-	})
+	}
+	err := s.inTx(ctx, write)
+	if errors.Is(err, errKeysTaken) {
+		copyNew = false
+		err = s.inTx(ctx, write)
+	}
 	if err != nil {
 		return nil, err
 	}
