@@ -228,6 +228,42 @@ func TestPutIsIdempotent(t *testing.T) {
 	})
 }
 
+// TestPutNewAndRecorded puts a batch of strikes some of which are
+// recorded already (one of them changed): PostgreSQL's copy of them as new
+// fails and leaves nothing behind, and the upsert reports each strike as
+// it was written, logging the new ones' creation and the one update.
+func TestPutNewAndRecorded(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *sqlStore) {
+		if _, err := st.Put(ctx, "tester", samples(0, 10)); err != nil {
+			t.Fatal(err)
+		}
+		batch := samples(5, 20)
+		batch[2].Notes = "corrected" // strike 7
+		res, err := st.Put(ctx, "tester", batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			recorded := i < 5
+			if r.Created == recorded || r.Unchanged != (recorded && i != 2) {
+				t.Errorf("strike %d: %+v", i+5, r)
+			}
+		}
+		storedAsReturned(t, st, res)
+		events := allEvents(t, st, EventQuery{Limit: MaxLimit})
+		actions := map[string]int{}
+		for _, e := range events[10:] {
+			actions[e.Action]++
+		}
+		if len(events) != 21 || actions[ActionCreate] != 10 || actions[ActionUpdate] != 1 {
+			t.Errorf("%d events, the last ones' actions %v: want 21, 10 creates and an update", len(events), actions)
+		}
+		if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 21 {
+			t.Errorf("VerifyChain: %v, %v", h, err)
+		}
+	})
+}
+
 func TestPutRejectsBadStrikes(t *testing.T) {
 	long := strings.Repeat("x", maxShortText+1)
 	tests := []struct {
