@@ -567,11 +567,7 @@ func TestUpgradeUncheckedStrikes(t *testing.T) {
 		if st.SourceEventID != "" {
 			eventID = st.SourceEventID
 		}
-		if _, err := old.Exec("INSERT INTO strikes (id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict_version, deleted_us)"+
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters, st.Source, eventID,
-			st.Weapon, st.Notes, string(st.Extra), created.UnixMicro(), created.UnixMicro(), st.Verdict.DataVersion, deleted); err != nil {
-			t.Fatal(err)
-		}
+		insertOldStrike(t, old, &st, end, eventID, deleted)
 		logEvent(ActionCreate, &st)
 		if i == 3 {
 			st.DeletedAt = created
@@ -590,7 +586,7 @@ func TestUpgradeUncheckedStrikes(t *testing.T) {
 	}
 	indexes, err := queryAll(ctx, st.db, func(r scanner) (name string, err error) { return name, r.Scan(&name) },
 		"SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'strikes' AND sql IS NOT NULL ORDER BY name")
-	if err != nil || !slices.Equal(indexes, []string{"strikes_time", "strikes_verdict_version"}) {
+	if err != nil || !slices.Equal(indexes, []string{"strikes_time"}) {
 		t.Errorf("the strikes table's indexes: %v, %v", indexes, err)
 	}
 	for id, rec := range want {
@@ -620,6 +616,77 @@ func TestUpgradeUncheckedStrikes(t *testing.T) {
 	}
 	if s, err := st.Get(ctx, "s-0"); err != nil || s.Notes != "seen again" {
 		t.Errorf("s-0 updated after the upgrade: %+v, %v", s, err)
+	}
+}
+
+// insertOldStrike inserts st into the strikes table of a store of schema 7
+// or 8, its end, event id and deletion time given as bound (nil for none).
+func insertOldStrike(t testing.TB, db *sql.DB, st *Strike, end, eventID, deleted any) {
+	t.Helper()
+	if _, err := db.Exec("INSERT INTO strikes (id, lon, lat, time_us, end_us, uncertainty_m, source, source_event_id, weapon, notes, extra, created_us, updated_us, verdict_version, deleted_us)"+
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters, st.Source, eventID,
+		st.Weapon, st.Notes, string(st.Extra), st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), st.Verdict.DataVersion, deleted); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpgradeDropsVerdictVersionIndex upgrades a SQLite store of schema 8
+// to one without the index on strikes' data versions: the strikes read
+// back with their verdicts, the chain verifies, and a prune still keeps
+// the versions their verdicts were judged on, a deleted strike's among
+// them, forgetting only the version no verdict names.
+func TestUpgradeDropsVerdictVersionIndex(t *testing.T) {
+	dsn := freshDSN(t, "sqlite")
+	old := openSchema(t, dsn, "sqlite", 8)
+	created := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	log := &oldLog{db: old, at: created}
+	for i, version := range []string{"v-kept", "v-deleted"} {
+		st := sampleStrike(i)
+		st.ID, st.CreatedAt, st.UpdatedAt = fmt.Sprintf("s-%d", i), created, created
+		st.Verdict = &Verdict{DataVersion: version, JudgedAt: created, Body: json.RawMessage(`{"verdict":"no_protected_site"}`)}
+		var deleted any
+		if i == 1 {
+			deleted = created.UnixMicro()
+		}
+		insertOldStrike(t, old, &st, nil, st.SourceEventID, deleted)
+		log.append(t, ActionCreate, &st)
+		if i == 1 {
+			st.DeletedAt = created
+			log.append(t, ActionDelete, &st)
+		}
+	}
+	old.Close()
+
+	st := openStore(t, dsn)
+	var n int
+	if err := st.db.QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'strikes_verdict_version'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("strikes_verdict_version after the upgrade: %d, %v", n, err)
+	}
+	if s, err := st.Get(ctx, "s-0"); err != nil || s.Verdict == nil || s.Verdict.DataVersion != "v-kept" {
+		t.Errorf("s-0 after the upgrade: %+v, %v", s, err)
+	}
+	if h, err := st.VerifyChain(ctx, nil); err != nil || h.Seq != 3 {
+		t.Errorf("VerifyChain after the upgrade: %v, %v", h, err)
+	}
+	for i, version := range []string{"v-kept", "v-deleted", "v-unused"} {
+		v := DataVersion{Version: version, FirstServed: created.Add(time.Duration(i) * time.Hour)}
+		if err := st.SaveVersion(ctx, v, []VersionPart{part("agreements", []byte(version))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.PruneVersions(ctx, 0); err != nil || n != 1 {
+		t.Errorf("PruneVersions: %d, %v; want 1 forgotten", n, err)
+	}
+	list, err := st.Versions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, v := range list {
+		kept = append(kept, v.Version)
+	}
+	if !slices.Equal(kept, []string{"v-deleted", "v-kept"}) {
+		t.Errorf("kept %v, want v-deleted and v-kept, the versions recorded verdicts name", kept)
 	}
 }
 
