@@ -181,7 +181,7 @@ type CSVDecoder struct {
 func NewCSVDecoder(r io.Reader) *CSVDecoder {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
-	return &CSVDecoder{r: cr, col: map[string]int{}, seen: seenKeys{}}
+	return &CSVDecoder{r: cr, col: map[string]int{}}
 }
 
 // NewMappedCSVDecoder reads CSV of any other layout from r, its columns

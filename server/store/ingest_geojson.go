@@ -53,7 +53,7 @@ const (
 // NewGeoJSONDecoder reads GeoJSON from r.
 func NewGeoJSONDecoder(r io.Reader) *GeoJSONDecoder {
 	lc := newLineCounter(bufio.NewReaderSize(r, 64<<10))
-	return &GeoJSONDecoder{lc: lc, dec: json.NewDecoder(lc), members: map[string]json.RawMessage{}, seen: seenKeys{}}
+	return &GeoJSONDecoder{lc: lc, dec: json.NewDecoder(lc), members: map[string]json.RawMessage{}}
 }
 
 // Next implements Decoder.

@@ -414,7 +414,7 @@ func (s *sqlStore) Put(ctx context.Context, actor string, strikes []Strike) ([]P
 		return []PutResult{}, nil
 	}
 	var errs []error
-	seen := seenKeys{}
+	var seen seenKeys
 	bodies := canonicalBodies{}
 	t := now()
 	batch := make([]Strike, len(strikes))

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -277,22 +277,34 @@ func eventKey(s *Strike) (key [2]string, ok bool) {
 // seenKeys finds a source event id given twice in one batch or import,
 // remembering where (a line, or a position in a batch) each was first seen.
 // It keeps a 128-bit hash of each key, not the key: 16 bytes however long
-// the id, and no reference to the record it came from.
-type seenKeys map[[16]byte]int
+// the id, and no reference to the record it came from. The hash is two
+// maphashes seeded apart, written to without copying the key: a hash made
+// afresh for each key (FNV) allocated several times a strike, and any
+// client could have made two keys collide.
+type seenKeys struct {
+	first  map[[2]uint64]int
+	hashes [2]maphash.Hash
+}
 
-func (k seenKeys) repeat(s *Strike, at int) (first int, dup bool) {
+func (k *seenKeys) repeat(s *Strike, at int) (first int, dup bool) {
 	if s.SourceEventID == "" {
 		return 0, false
 	}
-	h := fnv.New128a()
-	h.Write([]byte(s.Source))
-	h.Write([]byte{0})
-	h.Write([]byte(s.SourceEventID))
-	var sum [16]byte
-	h.Sum(sum[:0])
-	if first, dup := k[sum]; dup {
+	var sum [2]uint64
+	for i := range k.hashes {
+		h := &k.hashes[i]
+		h.Reset()
+		h.WriteString(s.Source)
+		h.WriteByte(0)
+		h.WriteString(s.SourceEventID)
+		sum[i] = h.Sum64()
+	}
+	if first, dup := k.first[sum]; dup {
 		return first, true
 	}
-	k[sum] = at
+	if k.first == nil {
+		k.first = map[[2]uint64]int{}
+	}
+	k.first[sum] = at
 	return 0, false
 }
