@@ -196,6 +196,8 @@ func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
 // the strike log.
 func (h *handlers) sendPutResults(c echo.Context, results []putOutcome, status int) error {
 	var created, updated, unchanged, linked int
+	// The base URL is worked out once, not for each strike's href.
+	list := h.baseURL(c) + "/strikes"
 	buf := getBuffer()
 	defer putBuffer(buf)
 	b := append(*buf, `{"strikes":[`...)
@@ -221,7 +223,7 @@ func (h *handlers) sendPutResults(c echo.Context, results []putOutcome, status i
 			b = append(b, `"updated"`...)
 		}
 		b = append(b, `,"href":`...)
-		b = append(geojson.AppendJSONString(b, h.strikeURL(c, r.ID)), '}')
+		b = append(geojson.AppendJSONString(b, strikeHref(list, r.ID)), '}')
 	}
 	b = append(b, `],"created":`...)
 	b = appendInt(b, created)
@@ -232,7 +234,6 @@ func (h *handlers) sendPutResults(c echo.Context, results []putOutcome, status i
 	b = append(b, `,"linked":`...)
 	b = appendInt(b, linked)
 	b = append(b, `,"links":[`...)
-	list := h.baseURL(c) + "/strikes"
 	b = appendLink(b, list, "collection", mediaGeoJSON, "the strike log")
 	*buf = append(b, "]}\n"...)
 	hdr := c.Response().Header()
@@ -244,8 +245,11 @@ func (h *handlers) sendPutResults(c echo.Context, results []putOutcome, status i
 }
 
 func (h *handlers) strikeURL(c echo.Context, id string) string {
-	return h.baseURL(c) + "/strikes/" + url.PathEscape(id)
+	return strikeHref(h.baseURL(c)+"/strikes", id)
 }
+
+// strikeHref is the URL of strike id in the strike log at list.
+func strikeHref(list, id string) string { return list + "/" + url.PathEscape(id) }
 
 // strikeQuery is a parsed GET /strikes/{id}: the collections judged and
 // the CRS of the point.
