@@ -322,17 +322,19 @@ func pointers(strikes []Strike) []*Strike {
 // SQLite numbers them itself (see eventsSQL), each one above the last
 // event's seq: the INSERT's last rowid must be the seq its hash was made
 // with, as it is unless the log was changed by hand in this transaction.
+// The events share their time, actor and action, which SQLite is given
+// once a statement.
 func (s *sqlStore) insertEvents(ctx context.Context, tx *txn, first int64, args []any) error {
 	n := len(args) / eventColumnCount
 	if s.backend == "postgres" {
 		return tx.copyFrom(ctx, "strike_events", eventColumnNames, n, args)
 	}
-	values := make([]any, 0, min(n, eventRows)*(eventColumnCount-1))
+	values := make([]any, 0, sharedEventColumns+min(n, eventRows)*(eventColumnCount-1-sharedEventColumns))
 	for start := 0; start < n; {
 		rows := insertRows(n-start, eventRows)
-		values = values[:0]
+		values = append(values[:0], args[1:1+sharedEventColumns]...)
 		for i := start; i < start+rows; i++ {
-			values = append(values, args[i*eventColumnCount+1:(i+1)*eventColumnCount]...)
+			values = append(values, args[i*eventColumnCount+1+sharedEventColumns:(i+1)*eventColumnCount]...)
 		}
 		r, err := s.prepared(ctx, tx, statementKey{"events", rows}).ExecContext(ctx, values...)
 		if err != nil {
@@ -350,15 +352,28 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *txn, first int64, args 
 
 const eventColumnCount = 7
 
+// sharedEventColumns are the columns after seq that every event of one
+// append shares: time_us, actor and action.
+const sharedEventColumns = 3
+
 // eventsSQL inserts rows events into SQLite, which numbers them: seq is
 // its rowid, one above the largest. Given seq itself, SQLite checks that
 // it is an integer, which may abort the statement halfway, so it kept a
 // statement journal of every page the INSERT changed to undo it; OR FAIL
 // for the same reason (a failed write's transaction is rolled back whole).
+//
+// The shared columns are parameters ?1 to ?3 of every row, bound once; the
+// plain ?s after them take the numbers that follow, row by row.
 func (s *sqlStore) eventsSQL(rows int) string {
 	var q strings.Builder
 	q.WriteString("INSERT OR FAIL INTO strike_events (" + strings.TrimPrefix(eventColumns, "seq, ") + ") VALUES ")
-	s.writeValues(&q, rows, eventColumnCount-1)
+	row := "(?1,?2,?3" + strings.Repeat(",?", eventColumnCount-1-sharedEventColumns) + ")"
+	for r := range rows {
+		if r > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(row)
+	}
 	return q.String()
 }
 
