@@ -360,9 +360,11 @@ func (s *sqlStore) write(ctx context.Context, tx *txn, t time.Time, batch []Stri
 // other.
 func strikeArgs(batch []Strike) []any {
 	args := make([]any, 0, len(batch)*columnCount)
+	// Boxed values of the row before, which a row equal in them reuses.
+	var source, weapon, created, updated, version any
 	for i := range batch {
 		st := &batch[i]
-		var end, eventID, extra, version any
+		var end, eventID, extra any
 		if !st.End.IsZero() {
 			end = st.End.UnixMicro()
 		}
@@ -373,10 +375,14 @@ func strikeArgs(batch []Strike) []any {
 			extra = string(st.Extra)
 		}
 		if st.Verdict != nil {
-			version = st.Verdict.DataVersion
+			version = reboxed(version, st.Verdict.DataVersion)
+		} else {
+			version = nil
 		}
+		source, weapon = reboxed(source, st.Source), reboxed(weapon, st.Weapon)
+		created, updated = reboxed(created, st.CreatedAt.UnixMicro()), reboxed(updated, st.UpdatedAt.UnixMicro())
 		args = append(args, st.ID, st.Point[0], st.Point[1], st.Time.UnixMicro(), end, st.UncertaintyMeters,
-			st.Source, eventID, st.Weapon, st.Notes, extra, st.CreatedAt.UnixMicro(), st.UpdatedAt.UnixMicro(), version)
+			source, eventID, weapon, st.Notes, extra, created, updated, version)
 	}
 	return args
 }
@@ -388,6 +394,16 @@ func allCreated(batch []Strike) []PutResult {
 		out[i] = PutResult{ID: batch[i].ID, Strike: &batch[i], Created: true}
 	}
 	return out
+}
+
+// reboxed is prev if it holds v, else v boxed anew: the strikes of a write
+// mostly share their times, source, weapon and data version, and boxing
+// each row's own allocated.
+func reboxed[T comparable](prev any, v T) any {
+	if p, ok := prev.(T); ok && p == v {
+		return prev
+	}
+	return v
 }
 
 // logWrites appends an event to c for each strike write recorded.
