@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 	"github.com/protectmap/protectmap/geo/agreement"
@@ -114,14 +115,26 @@ func (h *handlers) recordVerdicts(c echo.Context, strikes []store.Strike) (*judg
 	t := time.Now()
 	var first *judgement
 	bodies := &verdictBodies{}
+	var v *store.Verdict
 	for i := range strikes {
 		j := judgeUnscoped(set, &strikes[i], bodies)
-		strikes[i].Verdict = &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: j.body}
+		// Strikes given the same body share one verdict, which the store
+		// then makes canonical once for them all.
+		if v == nil || !sameBytes(v.Body, j.body) {
+			v = &store.Verdict{DataVersion: d.Version, JudgedAt: t, Body: j.body}
+		}
+		strikes[i].Verdict = v
 		if i == 0 {
 			first = &j
 		}
 	}
 	return first, nil
+}
+
+// sameBytes reports whether a and b are the same bytes in memory, not
+// merely equal ones.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
 // appendVerdict writes a verdict as the object strike responses carry: its

@@ -219,6 +219,11 @@ func (s *Strike) canonicalVerdict(bodies *canonicalBodies) error {
 	if s.Verdict == nil {
 		return nil
 	}
+	given := s.Verdict
+	if given == bodies.given {
+		s.Verdict = bodies.last
+		return nil
+	}
 	body, err := bodies.of(s.Verdict.Body)
 	if err != nil {
 		return err
@@ -231,7 +236,7 @@ func (s *Strike) canonicalVerdict(bodies *canonicalBodies) error {
 	}
 	s.Verdict = &v
 	s.Verdict.encode()
-	bodies.last = s.Verdict
+	bodies.given, bodies.last = given, s.Verdict
 	return nil
 }
 
@@ -241,10 +246,12 @@ func (s *Strike) canonicalVerdict(bodies *canonicalBodies) error {
 // the time a write of a thousand took. The strikes of a write are judged
 // on the same data at the same time, so most share their whole verdict
 // with the strike before: last is that verdict, whose stored form the next
-// one equal to it takes rather than writing its own.
+// one equal to it takes rather than writing its own; strikes given the
+// very verdict the last one was (given) share last itself.
 type canonicalBodies struct {
 	bodies map[string]json.RawMessage
 	last   *Verdict
+	given  *Verdict
 }
 
 // maxCanonicalBodies bounds the bodies one write remembers, so that a
