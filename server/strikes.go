@@ -158,9 +158,17 @@ func (h *handlers) postStrikes(c echo.Context) error {
 	return h.sendPutResults(c, results, status)
 }
 
+// strikeBlock is how many strikes decodeStrikes gathers in a block at most.
+const strikeBlock = 256
+
 // decodeStrikes reads every strike from dec, or lists the bad records.
+// They are gathered in blocks, joined once at the end: a slice grown by
+// appending copied (and, being pointers, put through the collector's write
+// barrier) every strike read so far each time it grew, and a Strike is
+// large.
 func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
-	var strikes []store.Strike
+	var blocks [][]store.Strike
+	n := 0
 	bad := &recordsError{}
 	for {
 		s, err := dec.Next()
@@ -178,17 +186,26 @@ func decodeStrikes(dec store.Decoder) ([]store.Strike, error) {
 			bad.errs = append(bad.errs, err)
 			continue
 		}
-		if len(strikes) == maxStrikesPerPut {
+		if n == maxStrikesPerPut {
 			return nil, paramError("body", "more than %d strikes; split them over several requests", maxStrikesPerPut)
 		}
-		if len(bad.errs) == 0 {
-			strikes = append(strikes, s)
+		if len(bad.errs) > 0 {
+			continue
 		}
+		if last := len(blocks) - 1; last < 0 || len(blocks[last]) == cap(blocks[last]) {
+			// Blocks double, from one strike (a lone Feature's) up to strikeBlock.
+			blocks = append(blocks, make([]store.Strike, 0, min(max(n, 1), strikeBlock)))
+		}
+		blocks[len(blocks)-1] = append(blocks[len(blocks)-1], s)
+		n++
 	}
-	if len(bad.errs) > 0 {
+	switch {
+	case len(bad.errs) > 0:
 		return nil, bad
+	case len(blocks) == 1:
+		return blocks[0], nil
 	}
-	return strikes, nil
+	return slices.Concat(blocks...), nil
 }
 
 // sendPutResults answers a batch: how many strikes were created, updated
