@@ -300,11 +300,11 @@ func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 	if err := jsonscan.CheckText(properties); err != nil {
 		return &fieldError{"properties", err}
 	}
-	extra := []byte{'{'}
-	var seen []string
+	var extra []byte
+	seen := make([]string, 0, 8) // a strike's fields fit, on the stack
 	var bad *fieldError
 	jsonscan.EachMember(properties, func(k, raw []byte) bool {
-		key := string(k)
+		key := propertyName(k)
 		if slices.Contains(seen, key) {
 			bad = failf(key, "given twice")
 			return false
@@ -320,13 +320,25 @@ func readProperties(s *Strike, properties json.RawMessage) *fieldError {
 	if !slices.Contains(seen, propTime) {
 		return failf(propTime, "required (RFC 3339, like 2025-03-20T04:10:00+02:00)")
 	}
-	if len(extra) > 1 {
+	if len(extra) > 0 {
 		s.Extra = append(extra, '}')
 	}
 	return nil
 }
 
-// readProperty reads one property into s, or appends it to extra.
+// propertyName is key as a string: a strike field's name is the constant,
+// which takes no allocation, as every key of most strikes is.
+func propertyName(key []byte) string {
+	for _, name := range reservedProperties {
+		if string(key) == name {
+			return name
+		}
+	}
+	return string(key)
+}
+
+// readProperty reads one property into s, or appends it to extra, the
+// object of those before it less its closing brace (empty before the first).
 func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError {
 	var err error
 	switch key {
@@ -365,7 +377,9 @@ func readProperty(s *Strike, key string, raw []byte, extra *[]byte) *fieldError 
 		if IsComputedProperty(key) {
 			return nil // the server's to compute, never stored
 		}
-		if len(*extra) > 1 {
+		if len(*extra) == 0 {
+			*extra = append(*extra, '{')
+		} else {
 			*extra = append(*extra, ',')
 		}
 		*extra = geojson.AppendJSONString(*extra, key)
