@@ -86,6 +86,10 @@ func (t *Text) Whole() error {
 	return nil
 }
 
+// Value checks the value at t.I, or in checked text skips it, and moves
+// past it.
+func (t *Text) Value() error { return t.value() }
+
 // value checks the value at t.I and moves past it.
 func (t *Text) value() error {
 	if t.Checked {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -32,9 +31,9 @@ import (
 // "id", so a strike exported by the server can be imported again.
 // Properties nest at most MaxPropertyDepth deep.
 type GeoJSONDecoder struct {
-	lc      *lineCounter
-	dec     *json.Decoder
+	in      *jsonStream
 	state   int
+	more    bool // in the object or the features, past a member or a feature
 	typ     string
 	members map[string]json.RawMessage // of a lone Feature
 	line    int                        // where the document starts
@@ -52,8 +51,7 @@ const (
 
 // NewGeoJSONDecoder reads GeoJSON from r.
 func NewGeoJSONDecoder(r io.Reader) *GeoJSONDecoder {
-	lc := newLineCounter(bufio.NewReaderSize(r, 64<<10))
-	return &GeoJSONDecoder{lc: lc, dec: json.NewDecoder(lc), members: map[string]json.RawMessage{}}
+	return &GeoJSONDecoder{in: &jsonStream{r: r, line: 1}, members: map[string]json.RawMessage{}}
 }
 
 // Next implements Decoder.
@@ -64,51 +62,61 @@ func (d *GeoJSONDecoder) Next() (Strike, error) {
 			if err := d.delim('{', "a GeoJSON Feature or FeatureCollection object"); err != nil {
 				return Strike{}, err
 			}
-			d.line = d.lc.lineAt(d.dec.InputOffset() - 1)
+			d.line = d.in.lineAt(d.in.offset() - 1)
 			d.state = inMembers
 		case inMembers:
-			if !d.dec.More() {
-				if err := d.delim('}', "the end of the object"); err != nil {
-					return Strike{}, err
-				}
+			more, err := d.next('}')
+			if err != nil {
+				return Strike{}, err
+			}
+			if !more {
 				return d.finish()
 			}
-			tok, err := d.dec.Token()
+			raw, err := d.value()
 			if err != nil {
-				return Strike{}, d.broken(err)
+				return Strike{}, err
 			}
-			key, _ := tok.(string)
+			if raw[0] != '"' {
+				return Strike{}, d.invalid(d.in.offset()-int64(len(raw)), "invalid character "+jsonscan.QuoteByte(raw[0])+" looking for beginning of object key string")
+			}
+			key, _ := jsonscan.String(raw)
+			if c, err := d.peek(); err != nil {
+				return Strike{}, err
+			} else if c != ':' {
+				return Strike{}, d.invalid(d.in.offset(), "invalid character "+jsonscan.QuoteByte(c)+" after object key")
+			}
+			d.in.pos++
 			if key == "features" {
 				if err := d.delim('[', `an array of features in "features"`); err != nil {
 					return Strike{}, err
 				}
-				d.state = inFeatures
+				d.state, d.more = inFeatures, false
 				continue
 			}
-			var raw json.RawMessage
-			if err := d.dec.Decode(&raw); err != nil {
-				return Strike{}, d.broken(err)
+			if raw, err = d.value(); err != nil {
+				return Strike{}, err
 			}
 			if _, dup := d.members[key]; !dup {
-				d.members[key] = raw
+				d.members[key] = bytes.Clone(raw) // raw lies in the stream's buffer
 			}
 			if key == "type" && json.Unmarshal(raw, &d.typ) != nil {
 				return Strike{}, d.fatal(d.line, "type", errors.New("is not a string"))
 			}
 		case inFeatures:
-			if !d.dec.More() {
-				if err := d.delim(']', "the end of the features"); err != nil {
-					return Strike{}, err
-				}
+			more, err := d.next(']')
+			if err != nil {
+				return Strike{}, err
+			}
+			if !more {
 				d.members["features"] = nil // seen: the document is not a lone Feature
-				d.state = inMembers
+				d.state, d.more = inMembers, true
 				continue
 			}
-			var raw json.RawMessage
-			if err := d.dec.Decode(&raw); err != nil {
-				return Strike{}, d.broken(err)
+			raw, err := d.value()
+			if err != nil {
+				return Strike{}, err
 			}
-			line := d.lc.lineAt(d.dec.InputOffset() - int64(len(raw)))
+			line := d.in.lineAt(d.in.offset() - int64(len(raw)))
 			d.n++
 			if raw[0] != '{' {
 				return Strike{}, &RecordError{Line: line, Field: "features[" + strconv.Itoa(d.n-1) + "]",
@@ -133,12 +141,82 @@ func (d *GeoJSONDecoder) Next() (Strike, error) {
 	}
 }
 
+// next moves past the comma before the next member or element of the
+// object or array at hand, and reports whether there is one; false once
+// it has moved past end, which closes it.
+func (d *GeoJSONDecoder) next(end byte) (bool, error) {
+	c, err := d.peek()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case c == end && !d.more:
+		d.in.pos++
+		return false, nil
+	case !d.more:
+		d.more = true
+		return true, nil
+	case c == end:
+		d.in.pos++
+		return false, nil
+	case c == ',':
+		d.in.pos++
+		return true, nil
+	}
+	what := "object key:value pair"
+	if end == ']' {
+		what = "array element"
+	}
+	return false, d.invalid(d.in.offset(), "invalid character "+jsonscan.QuoteByte(c)+" after "+what)
+}
+
+// peek is the next byte but white space, failing at the end of the input.
+func (d *GeoJSONDecoder) peek() (byte, error) {
+	c, ok := d.in.peek()
+	if !ok {
+		return 0, d.ended()
+	}
+	return c, nil
+}
+
+// value reads the next value, checked, failing on one that is not JSON.
+func (d *GeoJSONDecoder) value() ([]byte, error) {
+	if _, err := d.peek(); err != nil {
+		return nil, err
+	}
+	raw, err := d.in.value()
+	var se *jsonscan.SyntaxError
+	if errors.As(err, &se) {
+		if se.At == d.in.end() && d.in.err != nil {
+			return nil, d.ended()
+		}
+		return nil, d.invalid(int64(se.At)+d.in.base, se.Msg)
+	}
+	return raw, err
+}
+
+// ended reports the input ending early, or the reader's error.
+func (d *GeoJSONDecoder) ended() error {
+	if err := d.in.err; err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) {
+		d.state = atEnd
+		return err
+	}
+	return d.invalid(int64(d.in.end())+d.in.base, "unexpected end of input")
+}
+
+// invalid reports input that is not JSON at offset.
+func (d *GeoJSONDecoder) invalid(offset int64, msg string) error {
+	return d.fatal(d.in.lineAt(offset), "", errors.New("invalid JSON: "+msg))
+}
+
 // finish checks the document once its object is closed; a lone Feature is
 // decoded now that all its members are known.
 func (d *GeoJSONDecoder) finish() (Strike, error) {
 	d.state = atEnd
-	if _, err := d.dec.Token(); err != io.EOF {
-		return Strike{}, d.fatal(d.lc.lineAt(d.dec.InputOffset()), "", errors.New("data after the GeoJSON object"))
+	if _, ok := d.in.peek(); ok {
+		return Strike{}, d.fatal(d.in.lineAt(d.in.offset()), "", errors.New("data after the GeoJSON object"))
+	} else if err := d.in.err; err != io.EOF {
+		return Strike{}, d.ended()
 	}
 	_, collection := d.members["features"]
 	switch {
@@ -160,40 +238,137 @@ func (d *GeoJSONDecoder) finish() (Strike, error) {
 // FeatureCollection; it is known once Next has returned io.EOF.
 func (d *GeoJSONDecoder) Lone() bool { return d.typ == "Feature" }
 
-// delim reads the delimiter want, described as what.
-func (d *GeoJSONDecoder) delim(want json.Delim, what string) error {
-	tok, err := d.dec.Token()
+// delim moves past the delimiter want, described as what.
+func (d *GeoJSONDecoder) delim(want byte, what string) error {
+	c, err := d.peek()
 	if err != nil {
-		return d.broken(err)
+		return err
 	}
-	if tok != want {
-		return d.fatal(d.lc.lineAt(d.dec.InputOffset()), "", fmt.Errorf("want %s, found %v", what, tok))
+	if c == want {
+		d.in.pos++
+		return nil
 	}
-	return nil
-}
-
-// broken reports input that is not JSON, or a number no float64 holds
-// where a token was wanted; reading errors pass through.
-func (d *GeoJSONDecoder) broken(err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return d.fatal(d.lc.lineAt(se.Offset), "", fmt.Errorf("invalid JSON: %v", se))
-	case errors.As(err, &te):
-		// Tokens are read only where an object or array must start.
-		return d.fatal(d.lc.lineAt(te.Offset), "", errors.New("want a JSON object or array, found a number out of range"))
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return d.fatal(d.lc.lineAt(d.lc.read), "", errors.New("invalid JSON: unexpected end of input"))
+	at := d.in.offset()
+	found := string(c)
+	if c != '{' && c != '[' {
+		raw, err := d.value()
+		if err != nil {
+			return err
+		}
+		if s, ok := jsonscan.String(raw); ok {
+			found = s
+		} else {
+			found = string(raw)
+		}
 	}
-	d.state = atEnd
-	return err
+	return d.fatal(d.in.lineAt(at), "", fmt.Errorf("want %s, found %s", what, found))
 }
 
 // fatal ends the input with a problem at line.
 func (d *GeoJSONDecoder) fatal(line int, field string, err error) error {
 	d.state = atEnd
 	return &RecordError{Line: line, Field: field, Err: err}
+}
+
+// jsonStream holds the JSON text read from r that is not yet past, the
+// value at hand whole: the decoder finds where a value ends by its quotes
+// and brackets, reading on until it has, then checks it in one pass.
+// encoding/json's Decoder scanned each feature twice over, byte by byte
+// through its state machine, and copied it.
+type jsonStream struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // the next byte of buf
+	base int64 // the offset of buf[0] in the input
+	err  error // the reader's, once it failed or ended (io.EOF)
+	// line is the line of offset lined, up to which newlines were counted.
+	line  int
+	lined int64
+}
+
+// minStreamRead is the least room jsonStream reads into.
+const minStreamRead = 64 << 10
+
+func (s *jsonStream) offset() int64 { return s.base + int64(s.pos) }
+
+// end is the offset in buf of the end of the input read so far.
+func (s *jsonStream) end() int { return len(s.buf) }
+
+// lineAt is the 1-based line of offset, at or after the value at hand;
+// offsets asked about must not decrease.
+func (s *jsonStream) lineAt(offset int64) int {
+	if offset > s.lined {
+		s.line += bytes.Count(s.buf[s.lined-s.base:offset-s.base], []byte{'\n'})
+		s.lined = offset
+	}
+	return s.line
+}
+
+// fill reads at least want bytes more, or to the end of the input, first
+// dropping what lies before pos; false when nothing more could be read.
+func (s *jsonStream) fill(want int) bool {
+	if s.err != nil {
+		return false
+	}
+	if s.pos > 0 {
+		s.lineAt(s.offset())
+		s.base += int64(s.pos)
+		s.buf = s.buf[:copy(s.buf, s.buf[s.pos:])]
+		s.pos = 0
+	}
+	s.buf = slices.Grow(s.buf, max(want, minStreamRead))
+	read := 0
+	for read < want && s.err == nil {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf, read, s.err = s.buf[:len(s.buf)+n], read+n, err
+	}
+	return read > 0
+}
+
+// peek moves past white space and returns the next byte; ok is false at
+// the end of the input.
+func (s *jsonStream) peek() (c byte, ok bool) {
+	for {
+		for ; s.pos < len(s.buf); s.pos++ {
+			switch c := s.buf[s.pos]; c {
+			case ' ', '\t', '\n', '\r':
+			default:
+				return c, true
+			}
+		}
+		if !s.fill(1) {
+			return 0, false
+		}
+	}
+}
+
+// value returns the value at pos, checked, and moves past it; a value
+// that is not JSON is a *jsonscan.SyntaxError at its offset in buf.
+func (s *jsonStream) value() ([]byte, error) {
+	for {
+		// A value ending where the input read so far does may be a
+		// number cut short. One not ended is looked for again in twice
+		// the text, so a long one is skipped a few times, not once a read.
+		t := jsonscan.Text{B: s.buf[s.pos:], Checked: true}
+		err := t.Value()
+		if err == nil && (s.pos+t.I < len(s.buf) || s.err != nil) || err != nil && s.pos+t.I < len(s.buf) {
+			break
+		}
+		if !s.fill(len(s.buf) - s.pos) {
+			break
+		}
+	}
+	t := jsonscan.Text{B: s.buf[s.pos:]}
+	if err := t.Value(); err != nil {
+		var se *jsonscan.SyntaxError
+		if errors.As(err, &se) {
+			se.At += s.pos
+		}
+		return nil, err
+	}
+	raw := s.buf[s.pos : s.pos+t.I]
+	s.pos += t.I
+	return raw, nil
 }
 
 // feature decodes one Feature's members: features[index] of a collection,

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -117,6 +119,43 @@ func TestGeoJSONDecoderReportsEveryBadFeature(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Errorf("%d good strikes, want 3", len(got))
+	}
+}
+
+// TestGeoJSONDecoderReadsAcrossReads decodes documents read a byte at a
+// time, and half a read at a time, as it decodes them read whole: values,
+// numbers among them, cut anywhere by a read, a feature far longer than a
+// read, bad features and broken JSON give the same strikes and problems
+// on the same lines.
+func TestGeoJSONDecoderReadsAcrossReads(t *testing.T) {
+	long := `{"type":"Feature","geometry":{"type":"Point","coordinates":[30.25,50.125]},"properties":{"datetime":"2025-03-20T04:10:00Z","event_id":12345,"notes":"` +
+		strings.Repeat("n", 3*minStreamRead) + `","tags":[1.5e2,true,null,{"a":"б"}]}}`
+	short := `{"type":"FeatureCollection","count":2000,"features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[30,50]},` +
+		`"properties":{"datetime":"2025-03-20T04:10:00Z"}}],"total":-1.5e3}`
+	docs := map[string][]byte{"long": []byte(`{"type":"FeatureCollection","features":[` + long + ",\n" + long + `], "count": 2000}`), "short": []byte(short)}
+	for _, name := range []string{"strikes.geojson", "bad.geojson"} {
+		b, err := io.ReadAll(testdata(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[name] = b
+		docs[name+" cut short"] = b[:len(b)*2/3]
+		docs[name+" broken"] = bytes.Replace(b, []byte(`"geometry"`), []byte(`"geometry" }`), 2)
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			want, wantBad := drain(t, NewGeoJSONDecoder(bytes.NewReader(doc)))
+			if len(want)+len(wantBad) == 0 {
+				t.Fatal("nothing decoded")
+			}
+			for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(doc)), iotest.HalfReader(bytes.NewReader(doc))} {
+				got, bad := drain(t, NewGeoJSONDecoder(r))
+				sameStrikes(t, got, want)
+				if !slices.Equal(bad, wantBad) {
+					t.Errorf("problems read in pieces:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(wantBad, "\n"))
+				}
+			}
+		})
 	}
 }
 
