@@ -74,10 +74,12 @@ func (l *Layer) meets(at int32, b orb.Bound) bool {
 	if !ok {
 		return meets(l.geoms[g], b)
 	}
-	if _, polygon := l.geoms[g].(orb.Polygon); polygon {
-		return lineMeetsBound(run, b) || planar.RingContains(run, b.Min)
+	if lineMeetsBound(run, b) {
+		return true
 	}
-	return lineMeetsBound(run, b)
+	// Only then is the geometry read, which is a cache miss of its own.
+	_, polygon := l.geoms[g].(orb.Polygon)
+	return polygon && planar.RingContains(run, b.Min)
 }
 
 // intersects reports whether geometry g meets bound b.
