@@ -613,7 +613,7 @@ func (h *handlers) items(c echo.Context) error {
 
 	buf := getBuffer()
 	defer putBuffer(buf)
-	copies := getCopies()
+	copies := copiesFor(c)
 	defer putCopies(copies)
 	b := append(*buf, `{"type":"FeatureCollection","numberMatched":`...)
 	b = appendInt(b, p.matched)

@@ -399,13 +399,8 @@ func sendHits(c echo.Context, bodies *geojson.Bodies, query func([]byte) []byte,
 	uncertainty := q.uncertainty
 	buf := getBuffer()
 	defer putBuffer(buf)
-	// Only a gzipped answer is stitched from the segments of the bodies
-	// it copies, so only then are they recorded.
-	var copies *geojson.Copies
-	if acceptsGzip(c.Request()) {
-		copies = getCopies()
-		defer putCopies(copies)
-	}
+	copies := copiesFor(c)
+	defer putCopies(copies)
 	b := append(*buf, `{"type":"FeatureCollection","query":`...)
 	b = query(b)
 	b = append(b, `,"summary":`...)

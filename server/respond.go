@@ -114,14 +114,24 @@ func putBuffer(b *[]byte) {
 
 var copiesPool = newPool(func() *geojson.Copies { return new(geojson.Copies) })
 
-// getCopies returns an empty record of the kept bodies an answer copies.
-func getCopies() *geojson.Copies {
-	c := copiesPool.get()
-	c.Reset()
-	return c
+// copiesFor returns an empty record of the kept bodies an answer copies,
+// for a client that accepts gzip, whose answer is stitched from their
+// segments; for any other, nil, as the record would never be read.
+func copiesFor(c echo.Context) *geojson.Copies {
+	if !acceptsGzip(c.Request()) {
+		return nil
+	}
+	cs := copiesPool.get()
+	cs.Reset()
+	return cs
 }
 
-func putCopies(c *geojson.Copies) { copiesPool.put(c) }
+// putCopies returns what copiesFor gave.
+func putCopies(cs *geojson.Copies) {
+	if cs != nil {
+		copiesPool.put(cs)
+	}
+}
 
 var gzipWriters = newPool(func() *gzip.Writer {
 	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
