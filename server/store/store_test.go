@@ -596,6 +596,16 @@ func TestSQLiteDurability(t *testing.T) {
 	}
 }
 
+// TestSQLiteCheckpointInterval checks, on a connection of the pool, the
+// log's length past which a commit checkpoints it.
+func TestSQLiteCheckpointInterval(t *testing.T) {
+	st := openStore(t, freshDSN(t, "sqlite"))
+	var pages int
+	if err := st.db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != checkpointPages {
+		t.Errorf("wal_autocheckpoint %d (%v), want %d", pages, err, checkpointPages)
+	}
+}
+
 func TestOpenRejects(t *testing.T) {
 	dir := t.TempDir()
 	for _, dsn := range []string{"", dir + "/a?b.db", dir + "/missing/dir/strikes.db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"} {
