@@ -677,14 +677,7 @@ func TestUpgradeDropsVerdictVersionIndex(t *testing.T) {
 	if n, err := st.PruneVersions(ctx, 0); err != nil || n != 1 {
 		t.Errorf("PruneVersions: %d, %v; want 1 forgotten", n, err)
 	}
-	list, err := st.Versions(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, v := range list {
-		kept = append(kept, v.Version)
-	}
+	kept := keptVersions(t, st)
 	if !slices.Equal(kept, []string{"v-deleted", "v-kept"}) {
 		t.Errorf("kept %v, want v-deleted and v-kept, the versions recorded verdicts name", kept)
 	}

@@ -205,16 +205,23 @@ func TestPruneKeepsHistoryVersions(t *testing.T) {
 		if n, err := st.PruneVersions(ctx, 1); err != nil || n != 4 {
 			t.Errorf("PruneVersions: %d, %v; want 4 forgotten", n, err)
 		}
-		list, err := st.Versions(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kept []string
-		for _, v := range list {
-			kept = append(kept, v.Version)
-		}
+		kept := keptVersions(t, st)
 		if !slices.Equal(kept, []string{"v3", "b", "a"}) {
 			t.Errorf("kept %v, want v3 (the last served and the current verdicts'), b and a (earlier verdicts')", kept)
 		}
 	})
+}
+
+// keptVersions lists the versions st keeps, latest served first.
+func keptVersions(t *testing.T, st *sqlStore) []string {
+	t.Helper()
+	list, err := st.Versions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, v := range list {
+		kept = append(kept, v.Version)
+	}
+	return kept
 }
