@@ -138,7 +138,8 @@ const maxReported = 100
 
 // insertNewSQL inserts rows strikes, leaving out those whose source and
 // event id are already recorded; how many it inserted tells whether any
-// was. Most writes record new strikes only, and this is all they run: the
+// was. Most writes record new strikes only, and on SQLite this is all
+// they run (PostgreSQL copies them in; see copyNew): the
 // upsert of insertSQL may stop halfway on SQLite (its update part aborts
 // on a failed check), so SQLite first copied every page it changed into a
 // statement journal to undo it alone, and it sent back a row per strike.
