@@ -53,6 +53,10 @@ type Layer struct {
 	// by their index there, so a proximity search measures the spans near
 	// its point and not a whole line hundreds of kilometres long.
 	spans map[int32][]orb.Bound
+	// plain marks, by index in geoms, each line and polygon whose R-tree
+	// envelope is its vertices' own box rounded outward, with no geodesic
+	// bulge or wrap widening it: see Layer.crosses.
+	plain []uint64
 	// tree holds each feature's envelope, rounded outward to float32, with
 	// its position.
 	tree  rtree.RTreeGN[float32, int32]
@@ -114,6 +118,7 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 	l.vertex = make([]int32, len(l.geoms)+1)
 	r := relocation{points: l.coords}
 	l.spans = make(map[int32][]orb.Bound)
+	l.plain = make([]uint64, (len(l.geoms)+63)/64)
 	for k, i := range curve {
 		if g, ok := features[i].Geometry.(orb.Point); ok {
 			l.points[at[k]] = g
@@ -123,6 +128,9 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 		l.vertex[g] = int32(len(l.coords)-len(r.points)) | runs(features[i].Geometry)
 		features[i].Geometry = r.geometry(features[i].Geometry)
 		l.geoms[g] = features[i].Geometry
+		if plain(features[i].Geometry, bounds[i]) {
+			l.plain[g/64] |= 1 << (g % 64)
+		}
 		if line, ok := features[i].Geometry.(orb.LineString); ok && isLong(line) {
 			l.spans[g] = geodesy.SpanEnvelopes(line)
 		}
@@ -190,6 +198,27 @@ func (l *Layer) run(g int) ([]orb.Point, bool) {
 		return nil, false
 	}
 	return l.coords[from:to:to], true
+}
+
+// plain reports whether g is one connected piece, a line or a polygon's
+// outer ring with its holes, whose envelope rounds outward to the float32
+// box its vertices do.
+func plain(g orb.Geometry, envelope orb.Bound) bool {
+	switch g := g.(type) {
+	case orb.LineString:
+		if len(g) == 0 {
+			return false
+		}
+	case orb.Polygon:
+		if len(g) == 0 || len(g[0]) == 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	lo, hi := box32(envelope)
+	vlo, vhi := box32(g.Bound())
+	return lo == vlo && hi == vhi
 }
 
 // isLong reports whether a line has enough spans (geodesy.SpanVertices

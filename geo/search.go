@@ -1,6 +1,8 @@
 package geo
 
 import (
+	"math"
+
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 	"github.com/protectmap/protectmap/geo/geodesy"
@@ -35,8 +37,9 @@ func (l *Layer) search(b BBox, v visitor) {
 		more := true
 		lo, hi := box32(part)
 		l.tree.Search(lo, hi, func(lo, hi [2]float32, at int32) bool {
-			// An envelope inside the box needs no look at the geometry.
-			if !geodesy.Within(bound64(lo, hi), part) && !l.meets(at, part) {
+			// An envelope inside the box needs no look at the geometry, nor
+			// does one that shows its feature crosses into the box.
+			if !geodesy.Within(bound64(lo, hi), part) && !l.crosses(at, lo, hi, part) && !l.meets(at, part) {
 				return true
 			}
 			// A feature touching both halves of a split box is reported once.
@@ -80,6 +83,36 @@ func (l *Layer) meets(at int32, b orb.Bound) bool {
 	// Only then is the geometry read, which is a cache miss of its own.
 	_, polygon := l.geoms[g].(orb.Polygon)
 	return polygon && planar.RingContains(run, b.Min)
+}
+
+// crosses reports, from the R-tree's envelope lo–hi of the feature at
+// position at alone, that the feature meets b: the feature is plain (see
+// Layer.plain), and its envelope lies within b's span on one axis and
+// overlaps it on the other. Then every vertex lies within the first span,
+// and either a vertex at an end of the second axis lies in b, or the path
+// runs from one side of b to the other, and meets it on the way. Lines
+// and polygons at a box's edge, the only ones a search must test, are
+// mostly such.
+func (l *Layer) crosses(at int32, lo, hi [2]float32, b orb.Bound) bool {
+	if !(inside(lo[1], hi[1], b.Min[1], b.Max[1]) && overlaps(lo[0], hi[0], b.Min[0], b.Max[0]) ||
+		inside(lo[0], hi[0], b.Min[0], b.Max[0]) && overlaps(lo[1], hi[1], b.Min[1], b.Max[1])) {
+		return false
+	}
+	g := int(at) - len(l.points)
+	return g >= 0 && l.plain[g/64]&(1<<(g%64)) != 0
+}
+
+// inside reports whether [lo, hi] lies within [min, max].
+func inside(lo, hi float32, min, max float64) bool {
+	return float64(lo) >= min && float64(hi) <= max
+}
+
+// overlaps reports whether the interval that [lo, hi] was rounded outward
+// from (see box32) surely overlaps [min, max]: it begins before the float32
+// after lo, and ends after the one before hi.
+func overlaps(lo, hi float32, min, max float64) bool {
+	return float64(math.Nextafter32(lo, float32(math.Inf(1)))) <= max &&
+		float64(math.Nextafter32(hi, float32(math.Inf(-1)))) >= min
 }
 
 // intersects reports whether geometry g meets bound b.

@@ -96,6 +96,67 @@ func TestParseBBox(t *testing.T) {
 	}
 }
 
+// TestSearchFromEnvelopes: a line or polygon whose envelope lies within the
+// box's span on one axis and overlaps it on the other is found without a
+// look at its vertices, but only when the envelope is the vertices' own:
+// not widened by a geodesic's bulge or its wrap across ±180°, not of
+// parts apart, and not merely rounded to float32 across the box's edge.
+func TestSearchFromEnvelopes(t *testing.T) {
+	l := layerOf(t, "x",
+		orb.LineString{{29.9, 50.02}, {30.05, 50.04}},                                       // f0 crosses the west side
+		orb.LineString{{30.02, 50.05}, {30.04, 50.3}},                                       // f1 crosses the north side
+		orb.LineString{{29.5, 50.06}, {30.6, 50.07}},                                        // f2 runs across the box
+		orb.Polygon{square(30.08, 50.03, 0.05)},                                             // f3 crosses the east side
+		orb.MultiLineString{{{29.8, 50.02}, {29.9, 50.08}}, {{30.2, 50.02}, {30.3, 50.08}}}, // f4 parts either side
+		orb.LineString{{math.Nextafter(30.1, 31), 50.05}, {31, 50.06}},                      // f5 starts just east of the box
+		orb.LineString{{30.02, 50.1 + 1e-9}, {30.08, 50.2}},                                 // f6 starts just north of it
+	)
+	got := searchIDs(l, BBox{30, 50, 30.1, 50.1})
+	if want := []string{"f0", "f1", "f2", "f3"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+
+	geodesic := layerOf(t, "y",
+		orb.LineString{{20, 80}, {30, 80}},      // f0 bows 4 km north of 80°N
+		orb.LineString{{170, 10}, {-170, 10.5}}, // f1's edge crosses ±180°: its envelope spans every longitude
+	)
+	// The envelopes overlap each box and lie within it across, but the
+	// lines, taken in plain longitude and latitude, miss it.
+	for _, box := range []BBox{{19, 80.01, 31, 81}, {175, 9, 179, 11}} {
+		if got := searchIDs(geodesic, box); len(got) != 0 {
+			t.Errorf("box %v: got %v, want none", box, got)
+		}
+	}
+}
+
+// TestSearchAgreesWithScan: over generated sites, boxes of every size from
+// a block to a city find what testing every feature exactly finds.
+func TestSearchAgreesWithScan(t *testing.T) {
+	l := synthLayer(t, "x", 20_000, 5)
+	r := rand.New(rand.NewPCG(5, 9))
+	found := 0
+	for range 300 {
+		c := l.Feature(r.IntN(20_000)).Geometry.Bound().Center()
+		w, h := 0.005+r.Float64()*0.3, 0.005+r.Float64()*0.2
+		box := BBox{c[0] - w/2, c[1] - h/2, c[0] + w/2, c[1] + h/2}
+		var got, want []int
+		l.Search(box, func(i int) bool { got = append(got, i); return true })
+		for i := range l.features {
+			if intersects(l.features[i].Geometry, box.parts()[0]) {
+				want = append(want, i)
+			}
+		}
+		sort.Ints(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("box %v: Search finds %d features, a scan %d", box, len(got), len(want))
+		}
+		found += len(got)
+	}
+	if found < 10_000 {
+		t.Errorf("the boxes found %d features in all: too few to tell", found)
+	}
+}
+
 // TestLineMeetsBoundAgreesWithClipping: skipping the edges whose ends lie
 // beyond one side of the box changes no answer of clipping every edge.
 // Vertices on a grid of quarter degrees often fall on the box's edges and
