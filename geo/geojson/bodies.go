@@ -144,7 +144,9 @@ func (b *Bodies) AppendHit(dst []byte, h *geo.Hit, copies *Copies, extra ...Memb
 }
 
 // touch reads each cache line of each feature's body, or what
-// geo.Layer.Touch reads when its body is not kept.
+// geo.Layer.Touch reads when its body is not kept, a block of slots at a
+// time before their bodies, as TouchHits does: a page's features lie
+// scattered over a large layer.
 func (b *Bodies) touch(l *geo.Layer, at []int32) {
 	var slots []atomic.Uint64
 	if b != nil {
@@ -155,12 +157,13 @@ func (b *Bodies) touch(l *geo.Layer, at []int32) {
 		return
 	}
 	var x byte
-	for k, i := range at {
-		if s := slots[i].Load(); s != 0 {
-			x += b.touchBody(s)
-		} else {
-			l.Touch(at[k : k+1])
+	var kept [touchBlock]uint64
+	for from := 0; from < len(at); from += touchBlock {
+		block := at[from:min(from+touchBlock, len(at))]
+		for k, i := range block {
+			kept[k] = slots[i].Load()
 		}
+		x += b.touchKept(kept[:len(block)], func(k int) { l.Touch(block[k : k+1]) })
 	}
 	keepByte(x)
 }
@@ -189,19 +192,28 @@ func (b *Bodies) TouchHits(hits []geo.Hit) {
 				kept[k] = slots[h.Index].Load()
 			}
 		}
-		for k := range block {
-			if s := kept[k]; s != 0 {
-				x += b.touchBody(s)
-			} else {
-				block[k].Layer.Touch([]int32{int32(block[k].Index)})
-			}
-		}
+		x += b.touchKept(kept[:len(block)], func(k int) { block[k].Layer.Touch([]int32{int32(block[k].Index)}) })
 	}
 	keepByte(x)
 }
 
-// touchBlock is how many sites TouchHits reads the slots of before their
-// bodies: more than a proximity answer's usual 20.
+// touchKept reads each cache line of the bodies the slots in kept point
+// at, calling unkept with the place in kept of each slot that points at
+// none; it returns the sum of the bytes read, for keepByte.
+func (b *Bodies) touchKept(kept []uint64, unkept func(k int)) byte {
+	var x byte
+	for k, s := range kept {
+		if s != 0 {
+			x += b.touchBody(s)
+		} else {
+			unkept(k)
+		}
+	}
+	return x
+}
+
+// touchBlock is how many features TouchHits and touch read the slots of
+// before their bodies: more than a proximity answer's usual 20.
 const touchBlock = 32
 
 // touchBody reads a byte of each cache line of the body a slot points at,
