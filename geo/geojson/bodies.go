@@ -158,12 +158,23 @@ func (b *Bodies) touch(l *geo.Layer, at []int32) {
 	}
 	var x byte
 	var kept [touchBlock]uint64
+	var unkept [touchBlock]int32
 	for from := 0; from < len(at); from += touchBlock {
 		block := at[from:min(from+touchBlock, len(at))]
 		for k, i := range block {
 			kept[k] = slots[i].Load()
 		}
-		x += b.touchKept(kept[:len(block)], func(k int) { l.Touch(block[k : k+1]) })
+		x += b.touchKept(kept[:len(block)])
+		// The features not kept are touched in one call, whose loop
+		// waits for all of them at once.
+		n := 0
+		for k, i := range block {
+			if kept[k] == 0 {
+				unkept[n] = i
+				n++
+			}
+		}
+		l.Touch(unkept[:n])
 	}
 	keepByte(x)
 }
@@ -192,21 +203,24 @@ func (b *Bodies) TouchHits(hits []geo.Hit) {
 				kept[k] = slots[h.Index].Load()
 			}
 		}
-		x += b.touchKept(kept[:len(block)], func(k int) { block[k].Layer.Touch([]int32{int32(block[k].Index)}) })
+		x += b.touchKept(kept[:len(block)])
+		for k := range block {
+			if kept[k] == 0 {
+				block[k].Layer.Touch([]int32{int32(block[k].Index)})
+			}
+		}
 	}
 	keepByte(x)
 }
 
 // touchKept reads each cache line of the bodies the slots in kept point
-// at, calling unkept with the place in kept of each slot that points at
-// none; it returns the sum of the bytes read, for keepByte.
-func (b *Bodies) touchKept(kept []uint64, unkept func(k int)) byte {
+// at, passing over those that point at none, and returns the sum of the
+// bytes read, for keepByte.
+func (b *Bodies) touchKept(kept []uint64) byte {
 	var x byte
-	for k, s := range kept {
+	for _, s := range kept {
 		if s != 0 {
 			x += b.touchBody(s)
-		} else {
-			unkept(k)
 		}
 	}
 	return x
