@@ -200,9 +200,9 @@ func (l *Layer) run(g int) ([]orb.Point, bool) {
 	return l.coords[from:to:to], true
 }
 
-// plain reports whether g is one connected piece, a line or a polygon's
-// outer ring with its holes, whose envelope rounds outward to the float32
-// box its vertices do.
+// plain reports whether g is a line or a polygon, whose vertices (the
+// outer ring's, for a polygon) form one connected path, and its envelope
+// rounds outward to the float32 box its vertices do.
 func plain(g orb.Geometry, envelope orb.Bound) bool {
 	switch g := g.(type) {
 	case orb.LineString:
