@@ -125,10 +125,11 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 			continue
 		}
 		g := int32(int(at[k]) - len(l.points))
-		l.vertex[g] = int32(len(l.coords)-len(r.points)) | runs(features[i].Geometry)
+		from := len(l.coords) - len(r.points)
+		l.vertex[g] = int32(from) | runs(features[i].Geometry)
 		features[i].Geometry = r.geometry(features[i].Geometry)
 		l.geoms[g] = features[i].Geometry
-		if plain(features[i].Geometry, bounds[i]) {
+		if plain(features[i].Geometry, bounds[i], l.coords[from:len(l.coords)-len(r.points)]) {
 			l.plain[g/64] |= 1 << (g % 64)
 		}
 		if line, ok := features[i].Geometry.(orb.LineString); ok && isLong(line) {
@@ -202,22 +203,27 @@ func (l *Layer) run(g int) ([]orb.Point, bool) {
 
 // plain reports whether g is a line or a polygon, whose vertices (the
 // outer ring's, for a polygon) form one connected path, and its envelope
-// rounds outward to the float32 box its vertices do.
-func plain(g orb.Geometry, envelope orb.Bound) bool {
-	switch g := g.(type) {
-	case orb.LineString:
-		if len(g) == 0 {
-			return false
-		}
-	case orb.Polygon:
-		if len(g) == 0 || len(g[0]) == 0 {
-			return false
-		}
+// rounds outward to the float32 box its vertices do. vertices are all of
+// g's, read in one pass: a load computes this for every line and polygon.
+func plain(g orb.Geometry, envelope orb.Bound, vertices []orb.Point) bool {
+	switch g.(type) {
+	case orb.LineString, orb.Polygon:
 	default:
 		return false
 	}
+	if len(vertices) == 0 {
+		return false
+	}
+	v := orb.Bound{Min: vertices[0], Max: vertices[0]}
+	for _, p := range vertices[1:] {
+		v.Min[0], v.Max[0] = min(v.Min[0], p[0]), max(v.Max[0], p[0])
+		v.Min[1], v.Max[1] = min(v.Min[1], p[1]), max(v.Max[1], p[1])
+	}
+	if v == envelope {
+		return true
+	}
 	lo, hi := box32(envelope)
-	vlo, vhi := box32(g.Bound())
+	vlo, vhi := box32(v)
 	return lo == vlo && hi == vhi
 }
 
