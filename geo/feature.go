@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 	"github.com/protectmap/protectmap/geo/geodesy"
@@ -53,10 +54,11 @@ type Layer struct {
 	// by their index there, so a proximity search measures the spans near
 	// its point and not a whole line hundreds of kilometres long.
 	spans map[int32][]orb.Bound
-	// plain marks, by index in geoms, each line and polygon whose R-tree
-	// envelope is its vertices' own box rounded outward, with no geodesic
-	// bulge or wrap widening it: see Layer.crosses.
-	plain []uint64
+	// plain holds two bits for each geometry in geoms, by its index
+	// there: whether a search has looked, and whether its R-tree envelope
+	// is its vertices' own box rounded outward, with no geodesic bulge or
+	// wrap widening it (see Layer.crosses). Searches set them as they go.
+	plain []atomic.Uint64
 	// tree holds each feature's envelope, rounded outward to float32, with
 	// its position.
 	tree  rtree.RTreeGN[float32, int32]
@@ -118,20 +120,16 @@ func NewOwnedLayer(name, source string, features []Feature, bounds []orb.Bound, 
 	l.vertex = make([]int32, len(l.geoms)+1)
 	r := relocation{points: l.coords}
 	l.spans = make(map[int32][]orb.Bound)
-	l.plain = make([]uint64, (len(l.geoms)+63)/64)
+	l.plain = make([]atomic.Uint64, (len(l.geoms)+31)/32)
 	for k, i := range curve {
 		if g, ok := features[i].Geometry.(orb.Point); ok {
 			l.points[at[k]] = g
 			continue
 		}
 		g := int32(int(at[k]) - len(l.points))
-		from := len(l.coords) - len(r.points)
-		l.vertex[g] = int32(from) | runs(features[i].Geometry)
+		l.vertex[g] = int32(len(l.coords)-len(r.points)) | runs(features[i].Geometry)
 		features[i].Geometry = r.geometry(features[i].Geometry)
 		l.geoms[g] = features[i].Geometry
-		if plain(features[i].Geometry, bounds[i], l.coords[from:len(l.coords)-len(r.points)]) {
-			l.plain[g/64] |= 1 << (g % 64)
-		}
 		if line, ok := features[i].Geometry.(orb.LineString); ok && isLong(line) {
 			l.spans[g] = geodesy.SpanEnvelopes(line)
 		}
@@ -199,32 +197,6 @@ func (l *Layer) run(g int) ([]orb.Point, bool) {
 		return nil, false
 	}
 	return l.coords[from:to:to], true
-}
-
-// plain reports whether g is a line or a polygon, whose vertices (the
-// outer ring's, for a polygon) form one connected path, and its envelope
-// rounds outward to the float32 box its vertices do. vertices are all of
-// g's, read in one pass: a load computes this for every line and polygon.
-func plain(g orb.Geometry, envelope orb.Bound, vertices []orb.Point) bool {
-	switch g.(type) {
-	case orb.LineString, orb.Polygon:
-	default:
-		return false
-	}
-	if len(vertices) == 0 {
-		return false
-	}
-	v := orb.Bound{Min: vertices[0], Max: vertices[0]}
-	for _, p := range vertices[1:] {
-		v.Min[0], v.Max[0] = min(v.Min[0], p[0]), max(v.Max[0], p[0])
-		v.Min[1], v.Max[1] = min(v.Min[1], p[1]), max(v.Max[1], p[1])
-	}
-	if v == envelope {
-		return true
-	}
-	lo, hi := box32(envelope)
-	vlo, vhi := box32(v)
-	return lo == vlo && hi == vhi
 }
 
 // isLong reports whether a line has enough spans (geodesy.SpanVertices

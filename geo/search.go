@@ -92,14 +92,43 @@ func (l *Layer) meets(at int32, b orb.Bound) bool {
 // and either a vertex at an end of the second axis lies in b, or the path
 // runs from one side of b to the other, and meets it on the way. Lines
 // and polygons at a box's edge, the only ones a search must test, are
-// mostly such.
+// mostly such. Whether a feature is plain is found the first time a search
+// asks, from its vertices, and kept.
 func (l *Layer) crosses(at int32, lo, hi [2]float32, b orb.Bound) bool {
 	if !(inside(lo[1], hi[1], b.Min[1], b.Max[1]) && overlaps(lo[0], hi[0], b.Min[0], b.Max[0]) ||
 		inside(lo[0], hi[0], b.Min[0], b.Max[0]) && overlaps(lo[1], hi[1], b.Min[1], b.Max[1])) {
 		return false
 	}
 	g := int(at) - len(l.points)
-	return g >= 0 && l.plain[g/64]&(1<<(g%64)) != 0
+	if g < 0 {
+		return false
+	}
+	word, shift := &l.plain[g/32], 2*(g%32)
+	if bits := word.Load() >> shift; bits&1 != 0 {
+		return bits&2 != 0
+	}
+	plain := false
+	// One path: a line, or a polygon with no holes.
+	if run, ok := l.run(g); ok && len(run) > 0 {
+		vlo, vhi := box32(vertexBound(run))
+		plain = vlo == lo && vhi == hi
+	}
+	seen := uint64(1)
+	if plain {
+		seen |= 2
+	}
+	word.Or(seen << shift)
+	return plain
+}
+
+// vertexBound is the box of the points of a path.
+func vertexBound(run []orb.Point) orb.Bound {
+	v := orb.Bound{Min: run[0], Max: run[0]}
+	for _, p := range run[1:] {
+		v.Min[0], v.Max[0] = min(v.Min[0], p[0]), max(v.Max[0], p[0])
+		v.Min[1], v.Max[1] = min(v.Min[1], p[1]), max(v.Max[1], p[1])
+	}
+	return v
 }
 
 // inside reports whether [lo, hi] lies within [min, max].
