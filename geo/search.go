@@ -110,7 +110,7 @@ func (l *Layer) crosses(at int32, lo, hi [2]float32, b orb.Bound) bool {
 	plain := false
 	// One path: a line, or a polygon with no holes.
 	if run, ok := l.run(g); ok && len(run) > 0 {
-		vlo, vhi := box32(vertexBound(run))
+		vlo, vhi := box32(orb.LineString(run).Bound())
 		plain = vlo == lo && vhi == hi
 	}
 	seen := uint64(1)
@@ -119,16 +119,6 @@ func (l *Layer) crosses(at int32, lo, hi [2]float32, b orb.Bound) bool {
 	}
 	word.Or(seen << shift)
 	return plain
-}
-
-// vertexBound is the box of the points of a path.
-func vertexBound(run []orb.Point) orb.Bound {
-	v := orb.Bound{Min: run[0], Max: run[0]}
-	for _, p := range run[1:] {
-		v.Min[0], v.Max[0] = min(v.Min[0], p[0]), max(v.Max[0], p[0])
-		v.Min[1], v.Max[1] = min(v.Min[1], p[1]), max(v.Max[1], p[1])
-	}
-	return v
 }
 
 // inside reports whether [lo, hi] lies within [min, max].
