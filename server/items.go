@@ -307,9 +307,15 @@ type page struct {
 	first, last int
 }
 
+// pageKeys is the scratch space a page is selected in: room for its keys,
+// and as much again to sort them in.
+type pageKeys struct{ keys, spare []int32 }
+
+var scratch = newPool(func() *pageKeys { return &pageKeys{keys: make([]int32, 0, defaultItemsLimit)} })
+
 // selectPage finds the page q asks for in l, unless gone stops it first
-// (then the page is incomplete). top is scratch space.
-func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *stopper) page {
+// (then the page is incomplete). The page's indexes live in top.
+func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone *stopper) page {
 	if q.sort != nil {
 		return selectSorted(l, m, q, top, gone)
 	}
@@ -322,16 +328,17 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 		} else {
 			hi = min(n, lo+limit)
 		}
-		top = top[:0]
+		top.keys = top.keys[:0]
 		for i := lo; i < hi; i++ {
-			top = append(top, int32(i))
+			top.keys = append(top.keys, int32(i))
 		}
-		return page{idx: top, matched: n, prev: lo > 0, next: hi < n, first: lo, last: hi - 1}
+		return page{idx: top.keys, matched: n, prev: lo > 0, next: hi < n, first: lo, last: hi - 1}
 	}
 
 	// Keep the limit smallest keys: the key is the index going forwards
 	// and its negation going backwards.
-	h := smallest{keys: top[:0], limit: offset + limit}
+	h := smallest{keys: top.keys[:0], spare: top.spare, limit: offset + limit}
+	defer h.giveBack(top)
 	var p page
 	inside, outside := 0, 0
 	visit := func(i int) bool {
@@ -357,11 +364,12 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 	q.candidates(l, visit)
 	p.idx = h.result()
 	if c.backward {
+		// Negated, the keys are in the reverse order of the indexes.
 		for k := range p.idx {
 			p.idx[k] = -p.idx[k]
 		}
+		slices.Reverse(p.idx)
 	}
-	slices.Sort(p.idx)
 	p.idx = p.idx[min(offset, len(p.idx)):]
 	more := inside > offset+limit
 	if c.backward {
@@ -384,9 +392,10 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *st
 // selectSorted finds the page of a sorted selection: the offset+limit
 // first matches in the order, kept as they are found (see smallest), so a
 // page costs one pass over the candidates and room for twice its keys.
-func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top []int32, gone *stopper) page {
+func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone *stopper) page {
 	o := m.orderOf(l, q.sort)
-	h := smallest{keys: top[:0], limit: q.offset + q.limit, less: o.less}
+	h := smallest{keys: top.keys[:0], limit: q.offset + q.limit, less: o.less}
+	defer h.giveBack(top)
 	var p page
 	q.candidates(l, func(i int) bool {
 		if gone.stop() {
@@ -458,9 +467,11 @@ func (m *layerMeta) spanOf(i int) span {
 // key not below the largest of those it kept. A key costs a comparison or
 // an append and, over the room's fillings, a share of selections linear
 // in the room, where a heap sifted each key that replaced its top through
-// unpredictable branches.
+// unpredictable branches. By value, the room is sorted rather than
+// selected in (see sortKeys), so the keys come out in order.
 type smallest struct {
 	keys  []int32
+	spare []int32 // sortKeys' room
 	limit int
 	less  func(a, b int32) bool
 	// bound is the largest key kept at the last selection; bounded is
@@ -487,20 +498,71 @@ func (s *smallest) offer(k int32) {
 }
 
 // keep drops all but the limit smallest keys, and bounds later ones by
-// the largest of them.
+// the largest of them; by value, it sorts those it keeps.
 func (s *smallest) keep() {
-	if len(s.keys) <= s.limit {
-		return
+	if s.less == nil {
+		s.spare = sortKeys(s.keys, s.spare)
+	} else if len(s.keys) > s.limit {
+		s.selectNth(s.limit - 1)
 	}
-	s.selectNth(s.limit - 1)
-	s.keys = s.keys[:s.limit]
-	s.bound, s.bounded = s.keys[s.limit-1], true
+	if len(s.keys) > s.limit {
+		s.keys = s.keys[:s.limit]
+		s.bound, s.bounded = s.keys[s.limit-1], true
+	}
 }
 
-// result is the limit smallest keys offered, in no order.
+// result is the limit smallest keys offered: in order by value, in no
+// order by less.
 func (s *smallest) result() []int32 {
 	s.keep()
 	return s.keys
+}
+
+// giveBack returns the room, grown as it was, to top.
+func (s *smallest) giveBack(top *pageKeys) { top.keys, top.spare = s.keys[:0], s.spare }
+
+// sortKeys sorts keys by value and returns spare, grown to hold as many.
+// It sorts a byte at a time, least significant first, counting the keys
+// of each byte value to place them (radix sort); a byte the keys all
+// share is skipped. A page's keys are feature indexes scattered over a
+// layer, on which a comparison sort mispredicts about every other branch:
+// these passes only load, count and store.
+func sortKeys(keys, spare []int32) []int32 {
+	if len(keys) < 2 {
+		return spare
+	}
+	spare = slices.Grow(spare[:0], len(keys))[:len(keys)]
+	// Flipping the sign bit orders negative keys (a backward page's) first.
+	const flip = 1 << 31
+	var counts [4][256]int32
+	for _, k := range keys {
+		u := uint32(k) ^ flip
+		counts[0][u&0xff]++
+		counts[1][u>>8&0xff]++
+		counts[2][u>>16&0xff]++
+		counts[3][u>>24]++
+	}
+	src, dst := keys, spare
+	for d := range counts {
+		shift, c := 8*d, &counts[d]
+		if c[(uint32(src[0])^flip)>>shift&0xff] == int32(len(src)) {
+			continue
+		}
+		at := int32(0)
+		for b, n := range c {
+			c[b], at = at, at+n
+		}
+		for _, k := range src {
+			b := (uint32(k) ^ flip) >> shift & 0xff
+			dst[c[b]] = k
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	return spare
 }
 
 // selectNth reorders keys so that the one at n is the one sorting
@@ -569,8 +631,6 @@ func (h *handlers) layerOf(c echo.Context) (*geo.Index, *geo.Layer, error) {
 	return ix, l, nil
 }
 
-var scratch = newPool(func() *[]int32 { s := make([]int32, 0, defaultItemsLimit); return &s })
-
 func (h *handlers) items(c echo.Context) error {
 	ix, l, err := h.layerOf(c)
 	if err != nil {
@@ -605,8 +665,7 @@ func (h *handlers) items(c echo.Context) error {
 	defer reserved.release()
 	top := scratch.get()
 	defer scratch.put(top)
-	p := selectPage(l, m, &q, *top, gone)
-	*top = p.idx[:0]
+	p := selectPage(l, m, &q, top, gone)
 	if gone.err != nil {
 		return gone.err
 	}

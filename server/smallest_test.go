@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -45,10 +46,42 @@ func TestSmallest(t *testing.T) {
 			slices.SortFunc(want, cmp)
 			want = want[:min(limit, len(want))]
 			got := slices.Clone(s.result())
+			if less == nil && !slices.IsSorted(got) {
+				t.Fatalf("case %d: %d keys, limit %d: by value, kept %v out of order", n, len(keys), limit, got)
+			}
 			slices.SortFunc(got, cmp)
 			if !slices.Equal(got, want) {
 				t.Fatalf("case %d: %d keys, limit %d, descending %v: kept %v, want %v", n, len(keys), limit, less != nil, got, want)
 			}
+		}
+	}
+}
+
+// TestSortKeys sorts keys as slices.Sort does: negative and positive,
+// sharing their high bytes or not, few and many, with spare too short.
+func TestSortKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	spans := []int32{1 << 8, 1 << 20, math.MaxInt32}
+	var spare []int32
+	for n := range 3_000 {
+		keys := make([]int32, r.IntN(300))
+		span := spans[n%len(spans)]
+		for k := range keys {
+			keys[k] = r.Int32N(span)
+			if n%2 == 1 {
+				keys[k] -= span / 2
+			}
+		}
+		want := slices.Sorted(slices.Values(keys))
+		if n%5 == 0 {
+			spare = nil
+		}
+		spare = sortKeys(keys, spare)
+		if !slices.Equal(keys, want) {
+			t.Fatalf("case %d: sorted %v, want %v", n, keys, want)
+		}
+		if len(keys) > 1 && len(spare) < len(keys) {
+			t.Fatalf("case %d: spare of %d for %d keys", n, len(spare), len(keys))
 		}
 	}
 }
