@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -680,11 +681,7 @@ func (h *handlers) items(c echo.Context) error {
 	b = appendInt(b, len(p.idx))
 	b = append(b, `,"links":[`...)
 	b = h.appendSelfLink(b, c, "this page")
-	for _, f := range itemsOffer() {
-		if f != export.GeoJSON {
-			b = h.appendAlternateLink(append(b, ','), c, f)
-		}
-	}
+	b = h.appendAlternateLinks(b, c, itemsOffer()[1:]...) // the page is the first, GeoJSON
 	b = h.appendHTMLLink(append(b, ','), c)
 	limit := strconv.Itoa(q.limit)
 	next, prev := cursor{at: p.last}.String(), cursor{backward: true, at: p.first}.String()
@@ -738,21 +735,61 @@ func (h *handlers) appendPageLink(b []byte, c echo.Context, at, offset, limit, r
 	return appendLinkEnd(b, rel, mediaGeoJSON, title)
 }
 
-// appendAlternateLink appends the link to every item the request matches,
-// downloaded in format f.
-func (h *handlers) appendAlternateLink(b []byte, c echo.Context, f export.Format) []byte {
-	b = appendHref(b, func(b []byte) []byte {
-		return h.appendWithQuery(b, c, func(name string) (string, bool) {
-			switch name {
-			case "f":
-				return string(f), true
-			case "cursor", "limit", "offset", "sortby", "properties", "skipGeometry":
-				return "", true // an export streams every item matching, whole
+// appendAlternateLinks appends, each after a comma, the links to every
+// item the request matches downloaded in each of formats. The links'
+// URLs differ only in their f, so the first is built from the request and
+// the others copy it around their own f.
+func (h *handlers) appendAlternateLinks(b []byte, c echo.Context, formats ...export.Format) []byte {
+	// The href built, of format built, at b[start:end], its f's value at
+	// value; none yet.
+	start, value, end, built := 0, -1, 0, export.Format("")
+	for _, f := range formats {
+		b = append(b, ',')
+		if value < 0 {
+			start, built = len(b), f
+			b = appendHref(b, func(b []byte) []byte {
+				return h.appendWithQuery(b, c, func(name string) (string, bool) {
+					switch name {
+					case "f":
+						return string(f), true
+					case "cursor", "limit", "offset", "sortby", "properties", "skipGeometry":
+						return "", true // an export streams every item matching, whole
+					}
+					return "", false
+				}, "f", "cursor", "limit", "offset", "sortby", "properties", "skipGeometry")
+			})
+			end = len(b)
+			value = paramValue(b[start:end], "f", string(f))
+			if value >= 0 {
+				value += start
 			}
-			return "", false
-		}, "f", "cursor", "limit", "offset", "sortby", "properties", "skipGeometry")
-	})
-	return appendLinkEnd(b, "alternate", f.ContentType(), "every item matching, as "+strings.ToUpper(string(f)))
+		} else {
+			b = append(b, b[start:value]...)
+			b = append(b, f...)
+			b = append(b, b[value+len(built):end]...)
+		}
+		b = appendLinkEnd(b, "alternate", f.ContentType(), "every item matching, as "+strings.ToUpper(string(f)))
+	}
+	return b
+}
+
+// paramValue is where, in a link's href (`{"href":"…"`), the value v of
+// the query parameter name begins; -1 when it is not there. A query's
+// names and values are escaped, so "name=v" after a "?" or "&" and before
+// an "&" or the closing quote is that parameter.
+func paramValue(href []byte, name, v string) int {
+	pair := []byte(name + "=" + v)
+	for from := 0; ; from++ {
+		n := bytes.Index(href[from:], pair)
+		if n < 0 {
+			return -1
+		}
+		from += n
+		after := from + len(pair)
+		if from > 0 && (href[from-1] == '?' || href[from-1] == '&') && after < len(href) && (href[after] == '&' || href[after] == '"') {
+			return from + len(name) + 1
+		}
+	}
 }
 
 // appendHTMLLink appends the link to this page of results as a web page.

@@ -82,3 +82,28 @@ func FuzzAppendQueryEscape(f *testing.F) {
 		}
 	})
 }
+
+// TestParamValue finds a parameter's value only where it is that
+// parameter's whole value, not inside another's name or value.
+func TestParamValue(t *testing.T) {
+	for _, tt := range []struct {
+		href string
+		at   string // what the value found begins, the f=csv pair's end; "" for none
+	}{
+		{`{"href":"http://h/i?f=csv"`, `csv"`},
+		{`{"href":"http://h/i?bbox=1%2C2&f=csv&kind=a"`, `csv&kind=a"`},
+		{`{"href":"http://h/i?xf=csv&f=csv"`, `csv"`},
+		{`{"href":"http://h/i?f=csvx&f=csv"`, `csv"`},
+		{`{"href":"http://h/i?name=f%3Dcsv"`, ""},
+		{`{"href":"http://h/f=csv"`, ""},
+		{`{"href":"http://h/i?f=kml"`, ""},
+	} {
+		want := -1
+		if tt.at != "" {
+			want = len(tt.href) - len(tt.at)
+		}
+		if got := paramValue([]byte(tt.href), "f", "csv"); got != want {
+			t.Errorf("paramValue(%s) = %d, want %d", tt.href, got, want)
+		}
+	}
+}

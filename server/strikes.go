@@ -528,8 +528,7 @@ func (h *handlers) listStrikes(c echo.Context) error {
 		b = appendLink(append(b, ','), next, "next", mediaGeoJSON, "next page")
 	}
 	b = appendLink(append(b, ','), h.withQuery(c, map[string]string{"f": "csv"}), "alternate", mediaCSV, "this page as CSV")
-	b = h.appendAlternateLink(append(b, ','), c, export.NDJSON)
-	b = h.appendAlternateLink(append(b, ','), c, export.KML)
+	b = h.appendAlternateLinks(b, c, export.NDJSON, export.KML)
 	b = appendLink(append(b, ','), h.baseURL(c)+collectionPath(strikesCollection), "collection", mediaJSON, "the strike log")
 	b = append(b, `],"features":[`...)
 	scratch := getBuffer()
