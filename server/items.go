@@ -395,7 +395,7 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone *
 // page costs one pass over the candidates and room for twice its keys.
 func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone *stopper) page {
 	o := m.orderOf(l, q.sort)
-	h := smallest{keys: top.keys[:0], limit: q.offset + q.limit, less: o.less}
+	h := smallest{keys: top.keys[:0], spare: top.spare, limit: q.offset + q.limit, less: o.less}
 	defer h.giveBack(top)
 	var p page
 	q.candidates(l, func(i int) bool {
@@ -519,6 +519,10 @@ func (s *smallest) result() []int32 {
 	return s.keys
 }
 
+// radixMin is the fewest keys sortKeys sorts by radix: below it, clearing
+// the counts of every byte value costs more than the comparisons.
+const radixMin = 64
+
 // giveBack returns the room, grown as it was, to top.
 func (s *smallest) giveBack(top *pageKeys) { top.keys, top.spare = s.keys[:0], s.spare }
 
@@ -527,9 +531,12 @@ func (s *smallest) giveBack(top *pageKeys) { top.keys, top.spare = s.keys[:0], s
 // of each byte value to place them (radix sort); a byte the keys all
 // share is skipped. A page's keys are feature indexes scattered over a
 // layer, on which a comparison sort mispredicts about every other branch:
-// these passes only load, count and store.
+// these passes only load, count and store. Fewer keys than radixMin are
+// sorted by comparison, so a small limit's room, kept again and again as
+// keys arriving in descending order fill it, never pays for the counts.
 func sortKeys(keys, spare []int32) []int32 {
-	if len(keys) < 2 {
+	if len(keys) < radixMin {
+		slices.Sort(keys)
 		return spare
 	}
 	spare = slices.Grow(spare[:0], len(keys))[:len(keys)]

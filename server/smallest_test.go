@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -58,7 +59,8 @@ func TestSmallest(t *testing.T) {
 }
 
 // TestSortKeys sorts keys as slices.Sort does: negative and positive,
-// sharing their high bytes or not, few and many, with spare too short.
+// sharing their high bytes or not, fewer and more than radixMin, with
+// spare too short.
 func TestSortKeys(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	spans := []int32{1 << 8, 1 << 20, math.MaxInt32}
@@ -80,8 +82,31 @@ func TestSortKeys(t *testing.T) {
 		if !slices.Equal(keys, want) {
 			t.Fatalf("case %d: sorted %v, want %v", n, keys, want)
 		}
-		if len(keys) > 1 && len(spare) < len(keys) {
+		if len(keys) >= radixMin && len(spare) < len(keys) {
 			t.Fatalf("case %d: spare of %d for %d keys", n, len(spare), len(keys))
 		}
+	}
+}
+
+// BenchmarkSmallestDescending offers keys each smaller than every one
+// before, which fill the room again every limit keys: a page of a layer
+// whose file order runs against the R-tree's, at small and usual limits.
+func BenchmarkSmallestDescending(b *testing.B) {
+	for _, limit := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
+			const keys = 100_000
+			var room pageKeys
+			for range b.N {
+				s := smallest{keys: room.keys[:0], spare: room.spare, limit: limit}
+				for k := keys; k > 0; k-- {
+					s.offer(int32(k))
+				}
+				if got := s.result(); len(got) != limit || got[0] != 1 {
+					b.Fatalf("kept %v", got[:min(len(got), 3)])
+				}
+				s.giveBack(&room)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*keys), "ns/key")
+		})
 	}
 }
