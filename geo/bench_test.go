@@ -166,6 +166,20 @@ func BenchmarkSearch(b *testing.B) {
 	})
 }
 
+// BenchmarkSearchPowerLines: 0.1° × 0.1° boxes over the layer of long
+// power lines alone, each box about a point of the 1M set's.
+func BenchmarkSearchPowerLines(b *testing.B) {
+	_, sites := benchSet(b)
+	l := benchPowerLines()
+	qs := benchQueries(sites, 4096)
+	b.ReportAllocs()
+	perQuery(b, func(i int) (hits int) {
+		p := qs[i%len(qs)]
+		l.Search(BBox{p[0] - 0.05, p[1] - 0.05, p[0] + 0.05, p[1] + 0.05}, func(int) bool { hits++; return true })
+		return hits
+	})
+}
+
 // perQuery runs query b.N times on a locked thread and reports the
 // thread's CPU time per query and the hits query returned on average.
 // CPU time, unlike ns/op, leaves out the time other processes on a shared

@@ -203,6 +203,15 @@ func (l *Layer) run(g int) ([]orb.Point, bool) {
 // edges) for a search to skip the far ones.
 func isLong(line orb.LineString) bool { return len(line) > 4*geodesy.SpanVertices }
 
+// spansOf is the SpanEnvelopes of geoms[g], whose vertices are run, when
+// it is a long line; nil otherwise (a polygon has none).
+func (l *Layer) spansOf(g int, run []orb.Point) []orb.Bound {
+	if !isLong(run) {
+		return nil
+	}
+	return l.spans[int32(g)]
+}
+
 // geometry returns the geometry of the feature at position at.
 func (l *Layer) geometry(at int32) orb.Geometry {
 	if int(at) < len(l.points) {

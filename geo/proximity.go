@@ -341,11 +341,7 @@ func (q *query) drain(l *Layer, key float64) bool {
 		// ring is closed, so an open path is read from the block alone.
 		run, ok := l.run(at)
 		if ok && !(run[0] == run[len(run)-1] && box.Contains(q.m.Frame.Center())) {
-			var spans []orb.Bound // a long line's; a polygon has none
-			if isLong(run) {
-				spans = l.spans[int32(at)]
-			}
-			if spans != nil {
+			if spans := l.spansOf(at, run); spans != nil {
 				c.lower = q.m.LineEdges(run, spans)
 			} else {
 				c.lower = q.m.PathEdges(run)

@@ -77,6 +77,17 @@ func (l *Layer) meets(at int32, b orb.Bound) bool {
 	if !ok {
 		return meets(l.geoms[g], b)
 	}
+	if spans := l.spansOf(g, run); spans != nil {
+		// A long line, tested only along the spans whose envelopes meet
+		// the box: a box meets few of them.
+		for k := range spans {
+			from := k * geodesy.SpanVertices
+			if spans[k].Intersects(b) && lineMeetsBound(run[from:min(from+geodesy.SpanVertices+1, len(run))], b) {
+				return true
+			}
+		}
+		return false
+	}
 	if lineMeetsBound(run, b) {
 		return true
 	}

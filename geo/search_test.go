@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/protectmap/protectmap/geo/geodesy"
+	"github.com/protectmap/protectmap/internal/synth"
 )
 
 func searchIDs(l *Layer, b BBox) []string {
@@ -136,6 +138,24 @@ func TestSearchFromEnvelopes(t *testing.T) {
 	}
 }
 
+// searchAsScan returns the features Search finds in box (an ordinary
+// one), failing t unless they are those testing every feature finds.
+func searchAsScan(t *testing.T, l *Layer, box BBox) []int {
+	t.Helper()
+	var got, want []int
+	l.Search(box, func(i int) bool { got = append(got, i); return true })
+	for i := range l.features {
+		if intersects(l.features[i].Geometry, box.parts()[0]) {
+			want = append(want, i)
+		}
+	}
+	sort.Ints(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("box %v: Search finds %v, a scan %v", box, got, want)
+	}
+	return got
+}
+
 // TestSearchAgreesWithScan: over generated sites, boxes of every size from
 // a block to a city find what testing every feature exactly finds.
 func TestSearchAgreesWithScan(t *testing.T) {
@@ -146,21 +166,58 @@ func TestSearchAgreesWithScan(t *testing.T) {
 		c := l.Feature(r.IntN(20_000)).Geometry.Bound().Center()
 		w, h := 0.005+r.Float64()*0.3, 0.005+r.Float64()*0.2
 		box := BBox{c[0] - w/2, c[1] - h/2, c[0] + w/2, c[1] + h/2}
-		var got, want []int
-		l.Search(box, func(i int) bool { got = append(got, i); return true })
-		for i := range l.features {
-			if intersects(l.features[i].Geometry, box.parts()[0]) {
-				want = append(want, i)
-			}
-		}
-		sort.Ints(got)
-		if !slices.Equal(got, want) {
-			t.Fatalf("box %v: Search finds %d features, a scan %d", box, len(got), len(want))
-		}
-		found += len(got)
+		found += len(searchAsScan(t, l, box))
 	}
 	if found < 10_000 {
 		t.Errorf("the boxes found %d features in all: too few to tell", found)
+	}
+}
+
+// TestSearchLongLines: a long line is tested against a box only along the
+// spans whose envelopes meet it, and must be found wherever the box meets
+// it: on any edge of any span, at the vertex two spans share, or crossed
+// between vertices.
+func TestSearchLongLines(t *testing.T) {
+	sites := synth.PowerLines(40, 31)
+	fs := make([]Feature, len(sites))
+	long := 0
+	for i, s := range sites {
+		fs[i] = Feature{ID: s.ID, Geometry: s.Geometry}
+		if isLong(s.Geometry.(orb.LineString)) {
+			long++
+		}
+	}
+	if long < len(sites)/2 {
+		t.Fatalf("only %d of %d lines are long enough to have spans", long, len(sites))
+	}
+	l, err := NewLayer("power", "power", fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(31, 1))
+	found, missed := 0, 0
+	for range 2_000 {
+		line := sites[r.IntN(len(sites))].Geometry.(orb.LineString)
+		k := r.IntN(len(line) - 1)
+		if r.IntN(4) == 0 {
+			// The vertex two spans share.
+			k = min(geodesy.SpanVertices*r.IntN(len(line)/geodesy.SpanVertices+1), len(line)-2)
+		}
+		f := r.Float64()
+		c := orb.Point{line[k][0] + f*(line[k+1][0]-line[k][0]), line[k][1] + f*(line[k+1][1]-line[k][1])}
+		// Boxes from metres to kilometres, some off the line.
+		h := 0.0005 * math.Pow(40, r.Float64())
+		c[0] += (r.Float64() - 0.5) * 6 * h
+		c[1] += (r.Float64() - 0.5) * 6 * h
+		box := BBox{c[0] - h, c[1] - h, c[0] + h, c[1] + h}
+		if len(searchAsScan(t, l, box)) > 0 {
+			found++
+		} else {
+			missed++
+		}
+	}
+	if found < 500 || missed < 100 {
+		t.Errorf("%d boxes met a line and %d none: the cases are lopsided", found, missed)
 	}
 }
 
