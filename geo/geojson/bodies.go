@@ -13,7 +13,8 @@ import (
 // is kept the first time its feature is written, until the bytes allowed
 // are used up; after that, features not kept are formatted each time. The
 // bytes live in a few large chunks, not one allocation each, so the
-// garbage collector has next to nothing to scan.
+// garbage collector has next to nothing to scan. A body is kept packed
+// (see pack), without the parts every body of its geometry type shares.
 //
 // A Bodies is safe for concurrent use; a nil *Bodies keeps nothing.
 type Bodies struct {
@@ -101,16 +102,21 @@ func (b *Bodies) appendFeature(dst []byte, l *geo.Layer, i int, copies *Copies) 
 	if slots == nil {
 		return AppendFeature(dst, l.Feature(i))
 	}
-	if s := slots[i].Load(); s != 0 {
-		body := b.plain.at(s)
-		if b.deflated != nil && copies != nil {
-			copies.add(len(dst), body, &b.deflated[l][i])
-		}
-		return append(dst, body...)
-	}
 	start := len(dst)
+	if s := slots[i].Load(); s != 0 {
+		dst = unpack(dst, b.plain.at(s))
+		if b.deflated != nil && copies != nil {
+			// The body's bytes in dst stay as they are until the answer
+			// is sent, but for the two braces AppendHit reopens, which
+			// its segment leaves out.
+			copies.add(start, dst[start:len(dst):len(dst)], &b.deflated[l][i])
+		}
+		return dst
+	}
 	dst = AppendFeature(dst, l.Feature(i))
-	b.plain.keep(&slots[i], dst[start:])
+	if !b.plain.full.Load() {
+		b.plain.keep(&slots[i], pack(nil, dst[start:]))
+	}
 	return dst
 }
 
