@@ -3,12 +3,14 @@ package geo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -247,6 +249,44 @@ func TestQueryErrorsNameTheirParameter(t *testing.T) {
 		if !errors.As(c.err, &qe) || qe.Param != c.param || !errors.Is(c.err, ErrBadQuery) ||
 			!strings.HasPrefix(c.err.Error(), "geo: bad query: "+c.param) {
 			t.Errorf("%s: %v (%#v), want a QueryError naming it", c.param, c.err, qe)
+		}
+	}
+}
+
+// TestKindOf: every feature's kind read from the numbered column, by
+// readers racing to build it, is the kind it was given, absent ones too,
+// with a few kinds (a byte each) and with more than a byte can number.
+func TestKindOf(t *testing.T) {
+	few := []string{"substation", "", "hospital", "substation", "bridge", "", "hospital"}
+	for _, c := range []struct {
+		kind  func(i int) string
+		names int
+	}{
+		{func(i int) string { return few[i%len(few)] }, 4},
+		{func(i int) string { return fmt.Sprint("k", i%300) }, 300},
+	} {
+		fs := make([]Feature, 600)
+		for i := range fs {
+			fs[i] = Feature{ID: fmt.Sprint("f", i), Kind: c.kind(i), Geometry: orb.Point{30 + float64(i)*1e-3, 50}}
+		}
+		l, err := NewLayer("x", "x", fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for i := range fs {
+					if got := l.KindOf(i); got != fs[i].Kind {
+						t.Errorf("feature %d: kind %q, want %q", i, got, fs[i].Kind)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if len(l.kinds.names) != c.names || (l.kinds.few != nil) != (c.names <= 256) {
+			t.Errorf("%d kinds numbered (a byte each: %v), want %d", len(l.kinds.names), l.kinds.few != nil, c.names)
 		}
 	}
 }

@@ -151,13 +151,14 @@ func (f *cqlFilter) candidates(l *geo.Layer, visit func(i int) bool) {
 
 // matches evaluates the filter on feature i.
 func (f *cqlFilter) matches(l *geo.Layer, i int) bool {
-	f.probe = filterFeature{f: l.Feature(i), i: int32(i), near: f.near}
+	f.probe = filterFeature{l: l, f: l.Feature(i), i: int32(i), near: f.near}
 	return cql2.Matches(f.eval, &f.probe)
 }
 
 // filterFeature is a feature as the evaluator reads it.
 type filterFeature struct {
-	f    *geo.Feature
+	l    *geo.Layer
+	f    *geo.Feature // not read unless needed: a cache miss on a large layer
 	i    int32
 	near map[cql2.DWithin]map[int32]struct{}
 }
@@ -167,11 +168,15 @@ type filterFeature struct {
 // naming a property twice being refused, and scanning each candidate's JSON
 // for them is most of a filtered page's time.
 func (x *filterFeature) Property(name string) cql2.Value {
-	switch {
-	case name == "kind" && x.f.Kind != "":
-		return cql2.Value{Kind: cql2.String, Str: x.f.Kind}
-	case name == "name" && x.f.Name != "":
-		return cql2.Value{Kind: cql2.String, Str: x.f.Name}
+	switch name {
+	case "kind":
+		if k := x.l.KindOf(int(x.i)); k != "" {
+			return cql2.Value{Kind: cql2.String, Str: k}
+		}
+	case "name":
+		if x.f.Name != "" {
+			return cql2.Value{Kind: cql2.String, Str: x.f.Name}
+		}
 	}
 	return propertyOf(x.f.Properties, name)
 }
