@@ -333,6 +333,18 @@ func newPropFilter(q queryable, v string) (propFilter, error) {
 	return f, nil
 }
 
+// matches is match for f, the i-th feature of l, reading a kind that is
+// a string from the layer's column (geo.Layer.KindOf) rather than out of
+// the feature's properties, which the loader took it from.
+func (f *propFilter) matches(l *geo.Layer, feature *geo.Feature, i int) bool {
+	if f.name == "kind" && f.typ == "string" {
+		if k := l.KindOf(i); k != "" {
+			return k == f.text
+		}
+	}
+	return f.match(feature.Properties)
+}
+
 // match reports whether a feature's properties satisfy the filter.
 func (f *propFilter) match(props json.RawMessage) bool {
 	found := false

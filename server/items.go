@@ -444,9 +444,9 @@ func (q *itemsQuery) matches(l *geo.Layer, m *layerMeta, i int) bool {
 	if q.hasTime && !m.spanOf(i).overlaps(q.when) {
 		return false
 	}
-	f := l.Feature(i)
+	f := l.Feature(i) // only its address: read, it is a cache miss
 	for k := range q.filters {
-		if !q.filters[k].match(f.Properties) {
+		if !q.filters[k].matches(l, f, i) {
 			return false
 		}
 	}
