@@ -114,7 +114,7 @@ func (b *Bodies) appendFeature(dst []byte, l *geo.Layer, i int, copies *Copies) 
 		return dst
 	}
 	dst = AppendFeature(dst, l.Feature(i))
-	if !b.plain.full.Load() {
+	if !b.plain.full.Load() { // as keep would tell, before packing for nothing
 		b.plain.keep(&slots[i], pack(nil, dst[start:]))
 	}
 	return dst

@@ -3,6 +3,8 @@ package geojson
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/protectmap/protectmap/internal/jsonscan"
 )
 
 // A kept body is packed: the parts every Feature body of a geometry type
@@ -28,7 +30,7 @@ var geometryHeads = func() [7]string {
 
 // pack appends body, as AppendFeature writes one, packed to dst.
 func pack(dst, body []byte) []byte {
-	if id := jsonStringEnd(body, len(featureHead)); id > 0 {
+	if id := idEnd(body); id > 0 {
 		for k := 1; k < len(geometryHeads); k++ {
 			if rest := body[id:]; bytes.HasPrefix(rest, []byte(geometryHeads[k])) {
 				dst = append(dst, byte(k))
@@ -55,20 +57,12 @@ func unpack(dst, packed []byte) []byte {
 	return append(dst, id[n:]...)
 }
 
-// jsonStringEnd is where the JSON string that body holds at from ends,
-// after its closing quote, when body starts with featureHead there; 0
-// otherwise.
-func jsonStringEnd(body []byte, from int) int {
-	if !bytes.HasPrefix(body, []byte(featureHead)) || from >= len(body) || body[from] != '"' {
+// idEnd is where the id of body, a JSON string after featureHead, ends
+// (past its closing quote); 0 when body does not start so.
+func idEnd(body []byte) int {
+	t := jsonscan.Text{B: body, I: len(featureHead), Checked: true}
+	if !bytes.HasPrefix(body, []byte(featureHead)) || t.Peek() != '"' || t.Value() != nil {
 		return 0
 	}
-	for i := from + 1; i < len(body); i++ {
-		switch body[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return 0
+	return t.I
 }
