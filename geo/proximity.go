@@ -270,7 +270,6 @@ func (q *query) boxStage(l *Layer) bool {
 	// first box would spare the quarter of queries that need a second one,
 	// but cost the rest more than it saves.
 	meters := min(q.bound, l.density.reach(f, q.limit))
-	found := 0
 	for range boxStageTries {
 		box, ok := f.Around(meters)
 		if !ok {
@@ -283,7 +282,6 @@ func (q *query) boxStage(l *Layer) bool {
 			if key > meters || key > q.bound || q.handled(key, &b) {
 				return true
 			}
-			found++
 			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
 			return true
 		})
@@ -295,9 +293,18 @@ func (q *query) boxStage(l *Layer) bool {
 			return true
 		}
 		q.done, q.doneMeters = box, meters
-		// Grow to where limit sites are expected at the density seen.
-		grow := math.Sqrt(2 * float64(q.limit) / float64(max(found, 1)))
-		meters = min(q.bound, meters*min(max(grow, 2), 8))
+		// Grow to where limit sites are expected at the density of the
+		// layer's sites found within meters, and a fifth more. Most boxes
+		// that fall short hold most of limit already, so a fixed doubling
+		// would search four times the area where half as much again does.
+		within := 0
+		for k := range q.hits {
+			if h := &q.hits[k]; h.Layer == l && h.Meters <= meters {
+				within++
+			}
+		}
+		grow := 1.2 * math.Sqrt(float64(q.limit)/float64(max(within, 1)))
+		meters = min(q.bound, meters*min(max(grow, 1.25), 8))
 	}
 	return false
 }
