@@ -74,13 +74,20 @@ type queryPair struct{ name, value string }
 // caller's array, a query costs no allocation unless a pair is escaped,
 // where url.Values costs a map and a slice for each name.
 func parseQuery(dst []queryPair, raw string) []queryPair {
+	// Most queries escape nothing and hold no ';': their pairs are taken
+	// as they are, without looking at each again.
+	plain := !strings.ContainsAny(raw, "%+;")
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" || strings.Contains(pair, ";") {
+		if pair == "" || !plain && strings.Contains(pair, ";") {
 			continue
 		}
 		name, value, _ := strings.Cut(pair, "=")
+		if plain {
+			dst = append(dst, queryPair{name, value})
+			continue
+		}
 		name, errName := unescapeQuery(name)
 		value, errValue := unescapeQuery(value)
 		if errName == nil && errValue == nil {
