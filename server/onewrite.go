@@ -15,6 +15,11 @@ type oneWriteConn struct {
 	*net.TCPConn
 	// held gathers the writes while an answer is held; nil otherwise.
 	held *[]byte
+	// body is the held answer's body. net/http copies into its buffer
+	// only what fits there with the header and hands on the rest of a
+	// large body as it lies; that rest (tail) is sent from the body
+	// itself, in the same write, rather than copied again.
+	body, tail []byte
 }
 
 // wrapConn gathers a TCP connection's writes on request; other kinds
@@ -27,22 +32,43 @@ func wrapConn(c net.Conn) net.Conn {
 }
 
 func (c *oneWriteConn) Write(p []byte) (int, error) {
-	if c.held != nil {
-		*c.held = append(*c.held, p...)
-		return len(p), nil
+	if c.held == nil {
+		return c.TCPConn.Write(p)
 	}
-	return c.TCPConn.Write(p)
+	if c.tail != nil {
+		// Only the last write can be sent from where it lies.
+		*c.held = append(*c.held, c.tail...)
+		c.tail = nil
+	}
+	if endsWith(c.body, p) {
+		c.tail = p
+	} else {
+		*c.held = append(*c.held, p...)
+	}
+	return len(p), nil
 }
 
-// hold gathers the writes until send.
-func (c *oneWriteConn) hold() { c.held = getBuffer() }
+// endsWith reports whether p is the end of b itself, in the same memory,
+// not a copy of it.
+func endsWith(b, p []byte) bool {
+	return len(p) > 0 && len(p) <= len(b) && &p[len(p)-1] == &b[len(b)-1]
+}
+
+// hold gathers the writes until send; body, the answer's body, must stay
+// as it is until then.
+func (c *oneWriteConn) hold(body []byte) { c.held, c.body = getBuffer(), body }
 
 // send writes what was gathered since hold in one write, and writes
 // straight through again.
 func (c *oneWriteConn) send() error {
-	b := c.held
-	c.held = nil
+	b, tail := c.held, c.tail
+	c.held, c.body, c.tail = nil, nil, nil
 	defer putBuffer(b)
+	if tail != nil {
+		bufs := net.Buffers{*b, tail}
+		_, err := bufs.WriteTo(c.TCPConn) // one writev
+		return err
+	}
 	if len(*b) == 0 {
 		return nil
 	}

@@ -237,7 +237,7 @@ func writeBody(c echo.Context, body []byte) (err error) {
 	r := c.Request()
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
 	if conn := heldConn(r, len(body)); conn != nil {
-		conn.hold()
+		conn.hold(body)
 		defer func() {
 			if serr := conn.send(); err == nil {
 				err = serr
