@@ -280,6 +280,25 @@ func (l *Layer) KindOf(i int) string {
 	return k.names[k.many[i]]
 }
 
+// TouchKinds reads the kind of each feature in is from the column KindOf
+// reads, as Touch reads features: a batch of candidates scattered over a
+// large layer then waits on memory once rather than once a candidate.
+func (l *Layer) TouchKinds(is []int32) {
+	k := &l.kinds
+	k.once.Do(l.numberKinds)
+	var x uint32
+	if k.few != nil {
+		for _, i := range is {
+			x += uint32(k.few[i])
+		}
+	} else {
+		for _, i := range is {
+			x += k.many[i]
+		}
+	}
+	keep(x)
+}
+
 // numberKinds numbers the distinct kinds of l's features.
 func (l *Layer) numberKinds() {
 	k := &l.kinds

@@ -337,13 +337,16 @@ func newPropFilter(q queryable, v string) (propFilter, error) {
 // a string from the layer's column (geo.Layer.KindOf) rather than out of
 // the feature's properties, which the loader took it from.
 func (f *propFilter) matches(l *geo.Layer, feature *geo.Feature, i int) bool {
-	if f.name == "kind" && f.typ == "string" {
+	if f.byKind() {
 		if k := l.KindOf(i); k != "" {
 			return k == f.text
 		}
 	}
 	return f.match(feature.Properties)
 }
+
+// byKind reports whether f reads the layer's kind column.
+func (f *propFilter) byKind() bool { return f.name == "kind" && f.typ == "string" }
 
 // match reports whether a feature's properties satisfy the filter.
 func (f *propFilter) match(props json.RawMessage) bool {

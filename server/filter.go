@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/paulmach/orb"
@@ -40,6 +41,8 @@ type cqlFilter struct {
 	// eachNear, when set, lists the only candidates: a DWITHIN every match
 	// must satisfy.
 	eachNear map[int32]struct{}
+	// readsKind is whether eval reads a candidate's kind.
+	readsKind bool
 }
 
 // parseFilter reads the filter in its language, its geometries in in (nil:
@@ -81,6 +84,7 @@ func newCQLFilter(e cql2.Expr) *cqlFilter {
 	if ok {
 		f.box, f.hasBox = geo.BBox{MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1]}, true
 	}
+	f.readsKind = slices.Contains(cql2.Properties(f.eval), "kind")
 	return f
 }
 

@@ -362,7 +362,7 @@ func selectPage(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone *
 		}
 		return true
 	}
-	q.candidates(l, visit)
+	q.matchCandidates(l, visit)
 	p.idx = h.result()
 	if c.backward {
 		// Negated, the keys are in the reverse order of the indexes.
@@ -398,7 +398,7 @@ func selectSorted(l *geo.Layer, m *layerMeta, q *itemsQuery, top *pageKeys, gone
 	h := smallest{keys: top.keys[:0], spare: top.spare, limit: q.offset + q.limit, less: o.less}
 	defer h.giveBack(top)
 	var p page
-	q.candidates(l, func(i int) bool {
+	q.matchCandidates(l, func(i int) bool {
 		if gone.stop() {
 			return false
 		}
@@ -436,6 +436,49 @@ func (q *itemsQuery) candidates(l *geo.Layer, visit func(i int) bool) {
 			}
 		}
 	}
+}
+
+// matchCandidates visits the candidates as candidates does. When matching
+// reads their kinds it visits them in batches, each batch's kinds read
+// first (geo.Layer.TouchKinds): the candidates of a box lie scattered over
+// a large layer in index order, so each kind read alone waits on memory.
+func (q *itemsQuery) matchCandidates(l *geo.Layer, visit func(i int) bool) {
+	if !q.readsKind() {
+		q.candidates(l, visit)
+		return
+	}
+	var batch [64]int32
+	n, more := 0, true
+	flush := func() bool {
+		l.TouchKinds(batch[:n])
+		for _, i := range batch[:n] {
+			if more = visit(int(i)); !more {
+				return false
+			}
+		}
+		n = 0
+		return true
+	}
+	q.candidates(l, func(i int) bool {
+		batch[n] = int32(i)
+		if n++; n < len(batch) {
+			return true
+		}
+		return flush()
+	})
+	if more {
+		flush()
+	}
+}
+
+// readsKind reports whether matching a candidate reads its kind.
+func (q *itemsQuery) readsKind() bool {
+	for k := range q.filters {
+		if q.filters[k].byKind() {
+			return true
+		}
+	}
+	return q.filter != nil && q.filter.readsKind
 }
 
 // matches applies the query's time, property and CQL2 filters to feature
