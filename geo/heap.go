@@ -37,9 +37,15 @@ func heapDown[T any](h []T, i int, less func(a, b *T) bool) {
 // candHeap is a binary heap of candidates, smallest lower bound on top.
 // It runs in the inner loop of every proximity query, so, unlike the
 // generic heap, it compares in line rather than through a function value.
-type candHeap []cand
+type candHeap []pendingCand
 
-func (h *candHeap) push(c cand) {
+// pendingCand is a candidate's lower bound and its place in query.cands.
+type pendingCand struct {
+	lower float64
+	at    int32
+}
+
+func (h *candHeap) push(c pendingCand) {
 	s := append(*h, c)
 	i := len(s) - 1
 	for i > 0 {
@@ -54,7 +60,7 @@ func (h *candHeap) push(c cand) {
 	*h = s
 }
 
-func (h *candHeap) pop() cand {
+func (h *candHeap) pop() pendingCand {
 	s := *h
 	top, last := s[0], s[len(s)-1]
 	s = s[:len(s)-1]

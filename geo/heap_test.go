@@ -7,12 +7,12 @@ import (
 )
 
 // candQueue is container/heap's way to the same queue as candHeap.
-type candQueue []cand
+type candQueue []pendingCand
 
 func (q candQueue) Len() int           { return len(q) }
 func (q candQueue) Less(i, j int) bool { return q[i].lower < q[j].lower }
 func (q candQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *candQueue) Push(x any)        { *q = append(*q, x.(cand)) }
+func (q *candQueue) Push(x any)        { *q = append(*q, x.(pendingCand)) }
 func (q *candQueue) Pop() any {
 	old := *q
 	c := old[len(old)-1]
@@ -22,11 +22,11 @@ func (q *candQueue) Pop() any {
 
 // heapCands are the lower bounds of a query's candidates: a few hundred,
 // as a 5 km proximity query over the 1M set meets.
-func heapCands() []cand {
+func heapCands() []pendingCand {
 	r := rand.New(rand.NewPCG(7, 8))
-	cs := make([]cand, 300)
+	cs := make([]pendingCand, 300)
 	for i := range cs {
-		cs[i] = cand{lower: r.Float64() * 5000, index: int32(i)}
+		cs[i] = pendingCand{lower: r.Float64() * 5000, at: int32(i)}
 	}
 	return cs
 }
@@ -41,7 +41,7 @@ func TestCandHeapOrder(t *testing.T) {
 		heap.Push(q, c)
 	}
 	for len(h) > 0 {
-		got, want := h.pop(), heap.Pop(q).(cand)
+		got, want := h.pop(), heap.Pop(q).(pendingCand)
 		if got.lower != want.lower {
 			t.Fatalf("candHeap popped %v, container/heap %v", got.lower, want.lower)
 		}

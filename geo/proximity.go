@@ -183,7 +183,8 @@ type query struct {
 	limit   int
 	bound   float64  // the radius, or the limit-th best distance once hits is full
 	hits    []ranked // heap, worst on top
-	pending candHeap // waiting to be refined or measured
+	pending candHeap // waiting to be refined or measured, keyed into cands
+	cands   []cand
 	// Candidates whose box meets done and whose box bound is at most
 	// doneMeters were dealt with by the box stage.
 	done       orb.Bound
@@ -211,12 +212,13 @@ type ranked struct {
 func worseHit(a, b *ranked) bool { return b.precedes(&a.Hit, (*Hit).idAt) }
 
 // cand is a feature (its position, see Layer.order) waiting in the pending
-// heap. Its first lower bound is its envelope's; lines and polygons near
-// the query point are then refined by their edges (refined), and the edges
-// that may hold their nearest point wait in q.m.cands[from:to], none when
-// the query point lies inside.
+// heap, which holds only its lower bound and its place in q.cands: a heap
+// of whole cands moved two and a half times the bytes. Its first lower
+// bound is its envelope's; lines and polygons near the query point are
+// then refined by their edges (refined), and the edges that may hold their
+// nearest point wait in q.m.cands[from:to], none when the query point lies
+// inside.
 type cand struct {
-	lower    float64
 	lo, hi   [2]float32 // the envelope, as the R-tree holds it
 	index    int32
 	from, to int32
@@ -228,7 +230,7 @@ type cand struct {
 const boxStageTries = 3
 
 func (q *query) layer(l *Layer) {
-	q.pending, q.m.Cands = q.pending[:0], q.m.Cands[:0]
+	q.pending, q.cands, q.m.Cands = q.pending[:0], q.cands[:0], q.m.Cands[:0]
 	q.doneMeters = -1
 	if q.boxStage(l) {
 		return
@@ -249,7 +251,7 @@ func (q *query) layer(l *Layer) {
 			if math.IsInf(key, 1) {
 				return false
 			}
-			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
+			q.push(key, cand{lo: lo, hi: hi, index: i})
 			return q.drain(l, key)
 		},
 	)
@@ -271,6 +273,7 @@ func (q *query) boxStage(l *Layer) bool {
 	// but cost the rest more than it saves.
 	meters := min(q.bound, l.density.reach(f, q.limit))
 	for range boxStageTries {
+		found := len(q.cands)
 		box, ok := f.Around(meters)
 		if !ok {
 			return false
@@ -282,10 +285,10 @@ func (q *query) boxStage(l *Layer) bool {
 			if key > meters || key > q.bound || q.handled(key, &b) {
 				return true
 			}
-			q.pending.push(cand{lower: key, lo: lo, hi: hi, index: i})
+			q.push(key, cand{lo: lo, hi: hi, index: i})
 			return true
 		})
-		touchGeometries(l, q.pending)
+		touchGeometries(l, q.cands[found:])
 		q.drain(l, math.Inf(1))
 		// Whatever is left lies outside the box or has a bound above
 		// meters, so it is farther than meters.
@@ -320,11 +323,12 @@ func (q *query) drain(l *Layer, key float64) bool {
 				return false
 			}
 		}
-		c := q.pending.pop()
-		if c.lower > q.bound {
+		top := q.pending.pop()
+		if top.lower > q.bound {
 			q.pending = q.pending[:0]
 			return false
 		}
+		c := &q.cands[top.at]
 		// A point's envelope bound is already tight.
 		if int(c.index) < len(l.points) {
 			q.record(l, c.index, q.m.ToPoint(l.points[c.index]))
@@ -343,21 +347,22 @@ func (q *query) drain(l *Layer, key float64) bool {
 			continue
 		}
 		c.from = int32(len(q.m.Cands))
+		var lower float64
 		// Only a polygon whose envelope holds the query point may hold
 		// the point itself, which only its geometry tells; a polygon's
 		// ring is closed, so an open path is read from the block alone.
 		run, ok := l.run(at)
 		if ok && !(run[0] == run[len(run)-1] && box.Contains(q.m.Frame.Center())) {
 			if spans := l.spansOf(at, run); spans != nil {
-				c.lower = q.m.LineEdges(run, spans)
+				lower = q.m.LineEdges(run, spans)
 			} else {
-				c.lower = q.m.PathEdges(run)
+				lower = q.m.PathEdges(run)
 			}
 		} else {
-			c.lower, _ = q.m.Edges(l.geoms[at], &box, false)
+			lower, _ = q.m.Edges(l.geoms[at], &box, false)
 		}
 		c.to, c.refined = int32(len(q.m.Cands)), true
-		q.pending.push(c)
+		q.pending.push(pendingCand{lower: lower, at: top.at})
 	}
 	return true
 }
@@ -382,12 +387,18 @@ func (q *query) record(l *Layer, at int32, c geodesy.Closest) {
 	}
 }
 
+// push adds c, whose lower bound is lower, to the pending candidates.
+func (q *query) push(lower float64, c cand) {
+	q.cands = append(q.cands, c)
+	q.pending.push(pendingCand{lower: lower, at: int32(len(q.cands) - 1)})
+}
+
 // touchGeometries reads the vertices of each pending site, one in each
 // cache line they span (only the first of a long line's, most of which a
 // search skips). Candidates lie scattered over a large layer, so those
 // reads mostly miss the CPU caches; with nothing between them the CPU
 // waits for many at once, where measuring would wait for each in turn.
-func touchGeometries(l *Layer, pending candHeap) {
+func touchGeometries(l *Layer, pending []cand) {
 	const perLine = 4 // 16-byte points in a 64-byte cache line
 	var x float64
 	for _, c := range pending {
