@@ -148,7 +148,9 @@ type options struct {
 	// floodConnections are the flooding clients (-flood).
 	floodConnections int
 	duration         time.Duration
-	mixed, flood     bool
+	// warmUp is how long each plain scenario is driven before the runs.
+	warmUp       time.Duration
+	mixed, flood bool
 	// sse idle live feed clients are held during every other run; the
 	// throughput may fall by at most sseMaxLoss, a fraction.
 	sse        int
@@ -181,6 +183,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "length of each run, at most 60s (default 20s, 60s with -mixed, 30s with -flood)")
 	flag.IntVar(&o.connections, "connections", 0, "wrk's concurrent connections (default 16, 64 with -mixed)")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
+	flag.DurationVar(&o.warmUp, "warmup", 5*time.Second, "how long each plain scenario is driven, unmeasured, before the timed runs (0: not at all)")
 	flag.BoolVar(&o.mixed, "mixed", false, "drive one mix of items, proximity, tiles and strike writes instead")
 	flag.BoolVar(&o.flood, "flood", false, "flood the server with the largest proximity answers (-flood-connections, 30 s); with -mixed, during the mix (one 60 s run)")
 	flag.IntVar(&o.floodConnections, "flood-connections", 2000, "with -flood: the flooding clients, each on a connection of its own")
@@ -403,6 +406,18 @@ func run(o options) error {
 			return err
 		}
 	}
+	requests := func(k int) string { return filepath.Join(dir, fmt.Sprintf("requests-%d.txt", k)) }
+	for k, sc := range scenarios {
+		if err := writeLines(requests(k), sc.requests); err != nil {
+			return err
+		}
+		if err := check(base, cfg.Tokens, sc.requests); err != nil {
+			return err
+		}
+	}
+	if err := warmUp(wrk, lua, env, base, scenarios, requests, o); err != nil {
+		return err
+	}
 	fmt.Println()
 	if o.sse > 0 {
 		if err := idleFeedCost(base, o.sse); err != nil {
@@ -416,15 +431,6 @@ func run(o options) error {
 		fmt.Printf("%-28s %10s %9s %9s %9s %10s %8s %8s %9s %9s\n", "scenario", "req/s", "p50", "p90", "p99", "server-µs", "errors", "strikes", "VmRSS", "VmHWM")
 	}
 	var failed []string
-	requests := func(k int) string { return filepath.Join(dir, fmt.Sprintf("requests-%d.txt", k)) }
-	for k, sc := range scenarios {
-		if err := writeLines(requests(k), sc.requests); err != nil {
-			return err
-		}
-		if err := check(base, cfg.Tokens, sc.requests); err != nil {
-			return err
-		}
-	}
 	// The runs take the scenarios in turns, so each scenario's rate and
 	// /healthz's come from the same minutes of a shared machine.
 	figs := make([]figures, len(scenarios))
@@ -674,6 +680,27 @@ func mix(sites []synth.Site, n int) []string {
 
 // checked is how many requests check sends: a whole cycle of the mix.
 const checked = 20
+
+// warmUp drives each plain scenario for o.warmUp, unmeasured, before the
+// timed runs: the first seconds after a start are the server filling its
+// kept feature bodies and growing its heap to its working size (page
+// faults on fresh memory), which a page of items pays for and /healthz
+// does not. The runs then measure a server that has run a while, as the
+// in-process benchmarks do.
+func warmUp(wrk, lua string, env []string, base string, scenarios []scenario, requests func(k int) string, o options) error {
+	if o.mixed || o.flood || o.warmUp <= 0 {
+		return nil
+	}
+	o.duration = o.warmUp
+	start := time.Now()
+	for k, sc := range scenarios {
+		if _, err := drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o); err != nil {
+			return fmt.Errorf("warming up %s: %w", sc.name, err)
+		}
+	}
+	fmt.Printf("warmed up: each scenario driven for %v, unmeasured (%v)\n", o.warmUp, time.Since(start).Round(time.Second))
+	return nil
+}
 
 // check makes sure the first requests succeed before timing them.
 func check(base string, tokens []string, requests []string) error {
