@@ -76,7 +76,7 @@ fuzz: ## run every fuzz target in the tree for FUZZTIME each (default 30s)
 bench: ## benchmarks: index, tiles and HTTP over the generated 1,000,000-feature set; strike store
 	$(GO) test ./geo ./geo/geojson ./geo/agreement ./geo/tile ./server ./server/store -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m
 
-loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections); fails on errors, or items or proximity under 0.45 of /healthz's rate
+loadtest: ## serve the generated 1,000,000-feature set on loopback and drive it with wrk (16 connections, 5 s warm-up, then 3 runs of 20 s a scenario, taking turns); fails on errors, or median items or proximity rate under 0.45 of /healthz's
 	$(GO) run ./server/loadtest
 
 loadtest-sse: ## make loadtest's runs with and without 1,000 idle live feed clients, interleaved, 3 each; prints memory per idle client, fails on a fall in throughput over 10 %

@@ -190,7 +190,7 @@ func main() {
 	floodTargets := flag.String("flood-client", "", "flood the server at the URL argument with the GET request lines of this file for -duration, and print the figures: the flood's clients")
 	flag.Int64Var(&o.maxRSS, "max-rss", 1536<<20, "with -flood: the most resident memory the server may take, in bytes")
 	flag.DurationVar(&o.healthzMax, "healthz-max", 100*time.Millisecond, "with -flood: the slowest /healthz may answer")
-	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server (default 1, 3 with -mixed)")
+	flag.IntVar(&o.runs, "runs", 0, "runs of each scenario against the same server, taking turns; the ratios held are of the medians (default 3, 1 with -flood)")
 	flag.Float64Var(&o.minRatio, "min-ratio", 0.45, "the least rate of bbox items and of proximity as a fraction of /healthz's in the same run (0: not held)")
 	flag.Float64Var(&o.rssGrowth, "rss-growth", 0.10, "largest growth of resident memory from the end of the first round of runs (every scenario once) to the end of the last, as a fraction")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server during the runs to this file")
@@ -278,19 +278,13 @@ func (o *options) defaults() {
 		}
 	}
 	or(&o.connections, 16, 64, 0) // the flood alone runs no wrk
-	if o.curve && o.runs <= 0 {
-		o.runs = 3
-	}
 	if o.curve && o.duration <= 0 {
 		o.duration = 10 * time.Second
-	}
-	if o.sse > 0 && o.runs <= 0 {
-		o.runs = 3
 	}
 	if o.mixed && o.flood && o.runs <= 0 {
 		o.runs = 1
 	}
-	or(&o.runs, 1, 3, 1)
+	or(&o.runs, 3, 3, 1)
 	if o.curve && len(o.sizes) == 0 {
 		o.sizes = []int{10_000, 100_000, 1_000_000}
 	}
