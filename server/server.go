@@ -28,8 +28,11 @@ import (
 type Config struct {
 	// Index holds the data being served; a reload stores a new one.
 	Index *atomic.Pointer[geo.Index]
-	// Logger receives request logs; nil means slog.Default().
+	// Logger receives the server's log; nil means slog.Default().
 	Logger *slog.Logger
+	// RequestLogger receives the request log, a line a request; nil means
+	// Logger.
+	RequestLogger *slog.Logger
 	// BaseURL is the public URL of the service root, such as
 	// "https://maps.example.org/protectmap", used in every link. Empty means
 	// links are built from the request: its Host, or X-Forwarded-Proto and
@@ -155,6 +158,9 @@ type handlers struct {
 func New(cfg Config) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestLogger == nil {
+		cfg.RequestLogger = cfg.Logger
 	}
 	h := &handlers{cfg: cfg, log: cfg.Logger, base: strings.TrimSuffix(cfg.BaseURL, "/"),
 		boot: newBootID(), limits: cfg.Limits.withDefaults(), routes: routeClasses{}, proxies: cfg.TrustedProxies}
@@ -330,7 +336,7 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		// The record is made here rather than by the logger, which would
 		// look up its caller's program counter: every request logs from
 		// this one line.
-		if lh := h.log.Handler(); lh.Enabled(r.Context(), slog.LevelInfo) {
+		if lh := h.cfg.RequestLogger.Handler(); lh.Enabled(r.Context(), slog.LevelInfo) {
 			rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 			rec.AddAttrs(
 				slog.String("method", r.Method),

@@ -334,6 +334,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"--warm-tiles", "-1"}, "--warm-tiles must be"},
 		{[]string{"--tile-cache-mib", "-5"}, "--tile-cache-mib must be 0 or more"},
 		{[]string{"--feature-cache-mib", "-1"}, "--feature-cache-mib must be 0 or more"},
+		{[]string{"--request-log-interval", "-1s"}, "--request-log-interval must be 0 or more"},
 		{[]string{"--procs", "0"}, "--procs must be 1 or more"},
 	} {
 		var stderr bytes.Buffer
