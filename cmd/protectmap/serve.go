@@ -138,13 +138,16 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, requestOut := stderr, stderr
+	// Without batches the request log is the log: one handler, so its
+	// lines and the others never write to stderr at once.
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	requestLog := log
 	if *requestLogInterval > 0 {
 		batch := newLogBatch(stderr, *requestLogInterval)
 		defer batch.Close()
-		out, requestOut = batch, batch.Requests()
+		log = slog.New(slog.NewTextHandler(batch, nil))
+		requestLog = slog.New(slog.NewTextHandler(batch.Requests(), nil))
 	}
-	log := slog.New(slog.NewTextHandler(out, nil))
 	log.Info("settings", set.describe()...)
 
 	load := func(context.Context) (*server.Dataset, error) {
@@ -202,7 +205,7 @@ func serve(args []string, stderr io.Writer) error {
 		Agreements:          d.Agreements,
 		Reloader:            reloader,
 		Logger:              log,
-		RequestLogger:       slog.New(slog.NewTextHandler(requestOut, nil)),
+		RequestLogger:       requestLog,
 		BaseURL:             *baseURL,
 		Web:                 web.Assets(),
 		Basemap:             data.Basemap(),
