@@ -401,6 +401,10 @@ func run(o options) error {
 		}
 	}
 	requests := func(k int) string { return filepath.Join(dir, fmt.Sprintf("requests-%d.txt", k)) }
+	// driveScenario drives scenario k with wrk for o.duration.
+	driveScenario := func(k int, o options) (result, error) {
+		return drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o)
+	}
 	for k, sc := range scenarios {
 		if err := writeLines(requests(k), sc.requests); err != nil {
 			return err
@@ -409,7 +413,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	if err := warmUp(wrk, lua, env, base, scenarios, requests, o); err != nil {
+	if err := warmUp(scenarios, driveScenario, o); err != nil {
 		return err
 	}
 	fmt.Println()
@@ -452,7 +456,7 @@ func run(o options) error {
 				cpu := processCPU()
 				r := result{}
 				if sc.requests != nil {
-					r, err = drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o)
+					r, err = driveScenario(k, o)
 				}
 				var flood result
 				if fl != nil {
@@ -681,14 +685,14 @@ const checked = 20
 // faults on fresh memory), which a page of items pays for and /healthz
 // does not. The runs then measure a server that has run a while, as the
 // in-process benchmarks do.
-func warmUp(wrk, lua string, env []string, base string, scenarios []scenario, requests func(k int) string, o options) error {
+func warmUp(scenarios []scenario, driveScenario func(k int, o options) (result, error), o options) error {
 	if o.mixed || o.flood || o.warmUp <= 0 {
 		return nil
 	}
 	o.duration = o.warmUp
 	start := time.Now()
 	for k, sc := range scenarios {
-		if _, err := drive(wrk, lua, append(slices.Clip(env), "LOADTEST_REQUESTS="+requests(k)), base, o); err != nil {
+		if _, err := driveScenario(k, o); err != nil {
 			return fmt.Errorf("warming up %s: %w", sc.name, err)
 		}
 	}
